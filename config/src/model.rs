@@ -1,0 +1,593 @@
+//! The declarative model of an agency gateway, exactly as it is written in TOML.
+//!
+//! Every section an agency needs is here, even where a later subsystem fills in the behaviour;
+//! defaults follow `shared/REQUIREMENTS.md` so that an empty section is already compliant.
+
+use std::net::IpAddr;
+
+use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration of one gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub gateway: Gateway,
+    #[serde(default)]
+    pub interfaces: Vec<Interface>,
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    /// Services beyond the built-in catalogue (see [`crate::services`]).
+    #[serde(default)]
+    pub services: Vec<ServiceDef>,
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+    #[serde(default)]
+    pub uplinks: Vec<Uplink>,
+    #[serde(default)]
+    pub port_forwards: Vec<PortForward>,
+    #[serde(default)]
+    pub devices: Vec<Device>,
+    #[serde(default)]
+    pub management: Management,
+    #[serde(default)]
+    pub admin: AdminPolicy,
+    #[serde(default)]
+    pub soc: Option<Soc>,
+    #[serde(default)]
+    pub ids: Ids,
+    #[serde(default)]
+    pub wifi: Vec<WifiNetwork>,
+}
+
+/// Identity of the appliance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// Stable identifier used in every event and by the SOC (`[a-z0-9-]`, 1–63 characters).
+    pub host_id: String,
+    #[serde(default = "default_hostname")]
+    pub hostname: String,
+    /// The agency that operates this gateway, as it appears in reports.
+    #[serde(default)]
+    pub agency: String,
+}
+
+fn default_hostname() -> String {
+    "edgeward".into()
+}
+
+/// What a network interface is for. An interface belongs to exactly one zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Lan,
+    Servers,
+    Mgmt,
+    Guest,
+    Quarantine,
+    WanInternet,
+    WanTslcd,
+}
+
+impl Role {
+    /// The zone kind an interface of this role must sit in.
+    pub fn zone_kind(self) -> ZoneKind {
+        match self {
+            Role::Lan => ZoneKind::Lan,
+            Role::Servers => ZoneKind::Servers,
+            Role::Mgmt => ZoneKind::Mgmt,
+            Role::Guest => ZoneKind::Guest,
+            Role::Quarantine => ZoneKind::Quarantine,
+            Role::WanInternet => ZoneKind::Internet,
+            Role::WanTslcd => ZoneKind::Tslcd,
+        }
+    }
+
+    pub fn is_uplink(self) -> bool {
+        matches!(self, Role::WanInternet | Role::WanTslcd)
+    }
+}
+
+/// A physical (or lab veth) interface of the gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interface {
+    pub name: String,
+    pub role: Role,
+    pub zone: String,
+    /// The gateway's own addresses on this interface, with prefix length (`10.10.0.1/24`).
+    #[serde(default)]
+    pub addresses: Vec<IpNetwork>,
+    #[serde(default)]
+    pub mtu: Option<u32>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The kind of a zone decides which built-in protections apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZoneKind {
+    Lan,
+    Servers,
+    Mgmt,
+    Guest,
+    Quarantine,
+    Internet,
+    Tslcd,
+}
+
+impl ZoneKind {
+    /// Zones behind the gateway (everything but the uplinks).
+    pub fn is_internal(self) -> bool {
+        !matches!(self, ZoneKind::Internet | ZoneKind::Tslcd)
+    }
+    pub fn is_uplink(self) -> bool {
+        !self.is_internal()
+    }
+}
+
+/// A security zone: a set of interfaces and the address prefixes that live behind them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    pub name: String,
+    pub kind: ZoneKind,
+    /// Prefixes of hosts in this zone. Uplink zones leave this empty (they are "everything else";
+    /// the TSLCD's reach is its uplink's `government_prefixes`).
+    #[serde(default)]
+    pub prefixes: Vec<IpNetwork>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A named service: a set of protocol/port pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDef {
+    pub name: String,
+    #[serde(default)]
+    pub tcp: Vec<PortRange>,
+    #[serde(default)]
+    pub udp: Vec<PortRange>,
+    /// ICMP echo (ping), v4 and v6.
+    #[serde(default)]
+    pub icmp_echo: bool,
+}
+
+/// A port or an inclusive range, written `443` or `"8000-8080"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PortSpec", into = "PortSpec")]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    pub const fn single(port: u16) -> Self {
+        PortRange {
+            first: port,
+            last: port,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PortSpec {
+    One(u16),
+    Range(String),
+}
+
+impl TryFrom<PortSpec> for PortRange {
+    type Error = String;
+    fn try_from(spec: PortSpec) -> Result<Self, String> {
+        match spec {
+            PortSpec::One(0) => Err("port 0 is not a usable port".into()),
+            PortSpec::One(p) => Ok(PortRange::single(p)),
+            PortSpec::Range(s) => {
+                let parse = |t: &str| {
+                    t.trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| format!("`{s}` is not a port or a range like \"8000-8080\""))
+                };
+                match s.split_once('-') {
+                    Some((a, b)) => {
+                        let (first, last) = (parse(a)?, parse(b)?);
+                        if first > last {
+                            return Err(format!("range `{s}` runs backwards"));
+                        }
+                        Ok(PortRange { first, last })
+                    }
+                    None => parse(&s).map(PortRange::single),
+                }
+            }
+        }
+    }
+}
+
+impl From<PortRange> for PortSpec {
+    fn from(r: PortRange) -> Self {
+        if r.first == r.last {
+            PortSpec::One(r.first)
+        } else {
+            PortSpec::Range(format!("{}-{}", r.first, r.last))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Allow,
+    Deny,
+}
+
+/// The pseudo-zone that names the gateway itself as a destination (its DNS, DHCP, admin UI…).
+pub const GATEWAY_ZONE: &str = "gateway";
+
+/// One inter-zone rule. Anything no policy allows is denied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub from: String,
+    /// A zone name, or `gateway` for services on the appliance itself.
+    pub to: String,
+    /// Named services (`dns`, `https`, …) or `any`.
+    pub services: Vec<String>,
+    pub action: Action,
+    /// Restrict the destination to these prefixes (e.g. an update-server allowlist).
+    #[serde(default)]
+    pub destinations: Vec<IpNetwork>,
+    /// Log matches to the firewall event stream.
+    #[serde(default)]
+    pub log: bool,
+    /// Why this rule exists; shown in the UI and in firewall events.
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UplinkKind {
+    Internet,
+    Tslcd,
+}
+
+/// A WAN link: an ISP or the government network (TSLCD).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uplink {
+    pub name: String,
+    pub kind: UplinkKind,
+    pub interface: String,
+    /// Next hop on this uplink.
+    pub gateway: IpAddr,
+    #[serde(default)]
+    pub gateway6: Option<IpAddr>,
+    /// Share of new connections (internet uplinks). 0 is refused: disable the uplink instead.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// Source-NAT connections leaving through this uplink.
+    #[serde(default = "yes")]
+    pub masquerade: bool,
+    /// TSLCD only: the government prefixes reachable through it (and only through it).
+    #[serde(default)]
+    pub government_prefixes: Vec<IpNetwork>,
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+    #[serde(default)]
+    pub health: HealthPolicy,
+}
+
+fn default_weight() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    Icmp,
+    Tcp,
+    Dns,
+    Http,
+    Https,
+}
+
+/// One health-probe target of an uplink, sent through that uplink only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    pub kind: ProbeKind,
+    /// An address (`icmp`), `address:port` (`tcp`), a resolver address (`dns`) or a URL (`http(s)`).
+    pub target: String,
+    /// For `dns`: the name to resolve.
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// How an uplink is judged healthy; separate thresholds for going down and coming back up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthPolicy {
+    pub interval_ms: u32,
+    pub window: u32,
+    /// A link is down when fewer than this many targets are healthy.
+    pub min_healthy_targets: u32,
+    pub down_loss_percent: u8,
+    pub up_loss_percent: u8,
+    pub down_latency_p95_ms: u32,
+    pub hold_up_seconds: u32,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        HealthPolicy {
+            interval_ms: 250,
+            window: 20,
+            min_healthy_targets: 1,
+            down_loss_percent: 40,
+            up_loss_percent: 10,
+            down_latency_p95_ms: 1500,
+            hold_up_seconds: 30,
+        }
+    }
+}
+
+/// A published server: inbound from an uplink to an internal host (004 §8.1.h).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortForward {
+    pub name: String,
+    pub uplink: String,
+    pub protocol: TransportProtocol,
+    pub port: u16,
+    pub to_address: IpAddr,
+    #[serde(default)]
+    pub to_port: Option<u16>,
+    #[serde(default)]
+    pub allow_from: Vec<IpNetwork>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportProtocol {
+    Tcp,
+    Udp,
+}
+
+/// Device class, from the inventory form of seed 000 Phụ lục I.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceType {
+    Pc,
+    Laptop,
+    Server,
+    Printer,
+    Scanner,
+    Camera,
+    IpPhone,
+    Phone,
+    Tablet,
+    Switch,
+    Router,
+    Firewall,
+    AccessPoint,
+    Storage,
+    Other,
+}
+
+impl DeviceType {
+    /// Non-computer devices that must not reach the Internet (003 §21.3.c).
+    pub fn is_non_computer(self) -> bool {
+        matches!(
+            self,
+            DeviceType::Printer | DeviceType::Scanner | DeviceType::Camera | DeviceType::IpPhone
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceStatus {
+    #[default]
+    Approved,
+    Pending,
+    Blocked,
+}
+
+/// One entry of the device inventory (seed 000 Phụ lục I; 003 §23.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// Họ tên người sử dụng.
+    pub user: String,
+    /// Chủng loại thiết bị.
+    #[serde(rename = "type")]
+    pub device_type: DeviceType,
+    #[serde(default)]
+    pub brand: String,
+    /// Mã số thiết bị (serial).
+    #[serde(default)]
+    pub serial: String,
+    /// Địa chỉ MAC, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    #[serde(default)]
+    pub ip: Option<IpAddr>,
+    pub zone: String,
+    #[serde(default)]
+    pub status: DeviceStatus,
+    /// Ghi chú.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Where the gateway's own services listen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Management {
+    /// Zones from which the admin UI and SSH answer. Never an uplink zone.
+    pub admin_zones: Vec<String>,
+    pub ui_port: u16,
+    pub ssh_port: u16,
+    /// Prometheus metrics, served on the addresses of the admin zones' interfaces.
+    pub metrics_port: u16,
+}
+
+impl Default for Management {
+    fn default() -> Self {
+        Management {
+            admin_zones: vec!["mgmt".into()],
+            ui_port: 443,
+            ssh_port: 22,
+            metrics_port: 9108,
+        }
+    }
+}
+
+/// Account policy of the appliance's own administrators (REQUIREMENTS §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminPolicy {
+    pub admin_min_length: u32,
+    pub user_min_length: u32,
+    pub require_all_classes: bool,
+    pub admin_max_age_days: u32,
+    pub user_max_age_days: u32,
+    pub lockout_failures: u32,
+    pub lockout_window_minutes: u32,
+    pub suspend_unused_days: u32,
+    pub mfa_for_admins: bool,
+    pub session_idle_minutes: u32,
+    pub session_max_hours: u32,
+}
+
+impl Default for AdminPolicy {
+    fn default() -> Self {
+        AdminPolicy {
+            admin_min_length: 11,
+            user_min_length: 8,
+            require_all_classes: true,
+            admin_max_age_days: 60,
+            user_max_age_days: 90,
+            lockout_failures: 5,
+            lockout_window_minutes: 30,
+            suspend_unused_days: 30,
+            mfa_for_admins: true,
+            session_idle_minutes: 15,
+            session_max_hours: 8,
+        }
+    }
+}
+
+/// The provincial SOC this gateway reports to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Soc {
+    /// `host:port` of the SOC hub (QUIC).
+    pub endpoint: String,
+    /// Name in the hub's certificate.
+    pub server_name: String,
+    #[serde(default)]
+    pub syslog: Vec<SyslogTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogTarget {
+    /// `host:port`, RFC 5425 (syslog over TLS).
+    pub endpoint: String,
+    pub server_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IdsMode {
+    /// Detect and alert only.
+    #[default]
+    Ids,
+    /// Inline: drop what `drop` rules match.
+    Ips,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ids {
+    pub enabled: bool,
+    pub mode: IdsMode,
+    /// Uplinks watched; empty means all.
+    pub uplinks: Vec<String>,
+    /// `$HOME_NET`; empty means every internal zone's prefixes.
+    pub home_net: Vec<IpNetwork>,
+    pub rules_dir: String,
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids {
+            enabled: true,
+            mode: IdsMode::Ids,
+            uplinks: Vec::new(),
+            home_net: Vec::new(),
+            rules_dir: "/var/lib/edgeward/rules".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WifiSecurity {
+    Open,
+    Wpa2,
+    Wpa3,
+    Wpa2Wpa3,
+}
+
+/// A Wi-Fi network served by the appliance's access point(s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WifiNetwork {
+    pub ssid: String,
+    pub zone: String,
+    pub security: WifiSecurity,
+    /// The passphrase; at least 8 characters (WPA2/WPA3-SAE).
+    pub passphrase: String,
+    /// Date the passphrase was last changed (`YYYY-MM-DD`); it must change every 6 months (004 §7.2).
+    pub passphrase_changed: String,
+    #[serde(default = "default_rotate_days")]
+    pub rotate_days: u32,
+}
+
+fn default_rotate_days() -> u32 {
+    182
+}
+
+impl Config {
+    pub fn zone(&self, name: &str) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.name == name)
+    }
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+    pub fn uplink(&self, name: &str) -> Option<&Uplink> {
+        self.uplinks.iter().find(|u| u.name == name)
+    }
+    /// Interfaces that sit in the named zone.
+    pub fn zone_interfaces<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = &'a Interface> {
+        self.interfaces.iter().filter(move |i| i.zone == zone)
+    }
+    /// Prefixes of every internal zone (the default `$HOME_NET`).
+    pub fn internal_prefixes(&self) -> Vec<IpNetwork> {
+        self.zones
+            .iter()
+            .filter(|z| z.kind.is_internal())
+            .flat_map(|z| z.prefixes.iter().copied())
+            .collect()
+    }
+}

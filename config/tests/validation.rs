@@ -1,0 +1,335 @@
+//! Bad configurations: each is refused with the right problem code, a position that points at the
+//! offending line, and a hint. The default profile itself must be clean.
+
+use chrono::NaiveDate;
+use edgeward_config::{AGENCY_DEFAULT_PROFILE, Code, Problems, parse};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+}
+
+/// Replace exactly one occurrence of `from` in the default profile.
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(
+        AGENCY_DEFAULT_PROFILE.matches(from).count(),
+        1,
+        "`{from}` must occur exactly once in the profile"
+    );
+    AGENCY_DEFAULT_PROFILE.replacen(from, to, 1)
+}
+
+fn problems(text: &str) -> Problems {
+    parse(text, "test.toml", today()).expect_err("config should be refused")
+}
+
+/// Assert that `text` is refused with `code` at a line whose text contains `line_has`.
+fn refused(text: &str, code: Code, line_has: &str) -> Problems {
+    let probs = problems(text);
+    let hit = probs.problems.iter().find(|p| p.code == code).unwrap_or_else(|| {
+        panic!("expected {code:?}, got:\n{probs}");
+    });
+    let pos = hit.position.unwrap_or_else(|| panic!("{code:?} has no position:\n{probs}"));
+    let line = text.lines().nth(pos.line - 1).unwrap();
+    assert!(
+        line.contains(line_has),
+        "{code:?} points at line {} `{line}`, expected a line with `{line_has}`\n{probs}",
+        pos.line
+    );
+    assert!(hit.hint.is_some(), "{code:?} has no hint");
+    probs
+}
+
+#[test]
+fn default_profile_is_valid() {
+    parse(AGENCY_DEFAULT_PROFILE, "agency-default.toml", today())
+        .unwrap_or_else(|p| panic!("{p}"));
+}
+
+#[test]
+fn toml_syntax_error_has_line_and_column() {
+    let text = edit("hostname = \"edgeward\"", "hostname = \"edgeward");
+    let p = problems(&text);
+    assert_eq!(p.codes(), vec![Code::Syntax]);
+    let pos = p.problems[0].position.unwrap();
+    assert!(text.lines().nth(pos.line - 1).unwrap().contains("hostname"));
+}
+
+#[test]
+fn unknown_field_is_a_schema_error() {
+    let text = edit("weight = 3", "weigth = 3");
+    let p = problems(&text);
+    assert_eq!(p.codes(), vec![Code::Schema]);
+    assert!(p.to_string().contains("weigth"), "{p}");
+    let pos = p.problems[0].position.unwrap();
+    assert!(text.lines().nth(pos.line - 1).unwrap().contains("weigth"));
+}
+
+#[test]
+fn wrong_type_is_a_schema_error() {
+    let p = problems(&edit("weight = 3", "weight = \"three\""));
+    assert_eq!(p.codes(), vec![Code::Schema]);
+}
+
+#[test]
+fn bad_prefix_is_a_schema_error() {
+    let p = problems(&edit("\"10.10.66.0/24\"]", "\"10.10.666.0/24\"]"));
+    assert_eq!(p.codes(), vec![Code::Schema]);
+}
+
+#[test]
+fn overlapping_prefixes() {
+    refused(
+        &edit("prefixes = [\"10.10.66.0/24\"]", "prefixes = [\"10.10.0.128/25\"]"),
+        Code::OverlappingPrefixes,
+        "10.10.0.128/25",
+    );
+}
+
+#[test]
+fn duplicate_zone_name() {
+    refused(
+        &edit("name = \"quarantine\"", "name = \"guest\""),
+        Code::DuplicateName,
+        "name = \"guest\"",
+    );
+}
+
+#[test]
+fn unknown_zone_in_policy() {
+    let text = edit(
+        "from = \"quarantine\"\nto = \"gateway\"",
+        "from = \"quarantin\"\nto = \"gateway\"",
+    );
+    let p = refused(&text, Code::UnknownZone, "quarantin");
+    assert!(p.to_string().contains("known zones"), "{p}");
+}
+
+#[test]
+fn unknown_service_in_policy() {
+    refused(
+        &edit("services = [\"ssh\", \"https\", \"rdp\", \"smb\", \"ping\"]", "services = [\"ssh\", \"htps\"]"),
+        Code::UnknownService,
+        "htps",
+    );
+}
+
+#[test]
+fn guest_to_tslcd_allow() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[policies]]\nfrom = \"guest\"\nto = \"tslcd\"\nservices = [\"https\"]\naction = \"allow\"\n"
+    );
+    let p = refused(&text, Code::GuestToTslcd, "to = \"tslcd\"");
+    assert!(p.to_string().contains("000 §5.6.b"));
+}
+
+#[test]
+fn guest_to_internal_allow() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[policies]]\nfrom = \"guest\"\nto = \"staff\"\nservices = [\"smb\"]\naction = \"allow\"\n"
+    );
+    refused(&text, Code::GuestToInternal, "to = \"staff\"");
+}
+
+#[test]
+fn guest_deny_to_internal_is_fine() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[policies]]\nfrom = \"guest\"\nto = \"staff\"\nservices = [\"any\"]\naction = \"deny\"\n"
+    );
+    parse(&text, "t", today()).unwrap_or_else(|p| panic!("{p}"));
+}
+
+#[test]
+fn admin_services_from_internet() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[policies]]\nfrom = \"internet\"\nto = \"gateway\"\nservices = [\"ssh\"]\naction = \"allow\"\n"
+    );
+    refused(&text, Code::UplinkToGateway, "services = [\"ssh\"]");
+}
+
+#[test]
+fn admin_ui_on_uplink_zone() {
+    refused(
+        &edit("admin_zones = [\"mgmt\"]", "admin_zones = [\"mgmt\", \"internet\"]"),
+        Code::AdminOnUplink,
+        "admin_zones",
+    );
+}
+
+#[test]
+fn duplicate_mac() {
+    refused(
+        &edit("mac = \"02:ed:00:00:00:12\"", "mac = \"02:ED:00:00:00:11\""),
+        Code::DuplicateMac,
+        "02:ED:00:00:00:11",
+    );
+}
+
+#[test]
+fn invalid_mac() {
+    refused(
+        &edit("mac = \"02:ed:00:00:00:12\"", "mac = \"02:ed:00:00:00\""),
+        Code::InvalidMac,
+        "02:ed:00:00:00\"",
+    );
+}
+
+#[test]
+fn device_address_outside_its_zone() {
+    refused(
+        &edit("ip = \"10.10.0.50\"", "ip = \"10.10.10.50\""),
+        Code::AddressOutsideZone,
+        "10.10.10.50",
+    );
+}
+
+#[test]
+fn duplicate_device_address() {
+    refused(
+        &edit("ip = \"10.10.0.50\"", "ip = \"10.10.0.11\""),
+        Code::DuplicateAddress,
+        "ip = \"10.10.0.11\"",
+    );
+}
+
+#[test]
+fn interface_address_outside_its_zone() {
+    refused(
+        &edit("addresses = [\"10.10.66.1/24\"]", "addresses = [\"10.10.67.1/24\"]"),
+        Code::AddressOutsideZone,
+        "10.10.67.1/24",
+    );
+}
+
+#[test]
+fn interface_role_does_not_match_zone() {
+    refused(
+        &edit("role = \"guest\"\nzone = \"guest\"", "role = \"lan\"\nzone = \"guest\""),
+        Code::RoleZoneMismatch,
+        "role = \"lan\"",
+    );
+}
+
+#[test]
+fn weight_zero() {
+    let p = refused(&edit("weight = 3", "weight = 0"), Code::ZeroWeight, "weight = 0");
+    assert!(p.to_string().contains("isp1"));
+}
+
+#[test]
+fn only_one_isp() {
+    // Turn ISP 2 into a second TSLCD-less internet uplink name clash: simply drop it.
+    let start = AGENCY_DEFAULT_PROFILE.find("[[uplinks]]\nname = \"isp2\"").unwrap();
+    let end = AGENCY_DEFAULT_PROFILE.find("[[uplinks]]\nname = \"tslcd\"").unwrap();
+    let text = format!("{}{}", &AGENCY_DEFAULT_PROFILE[..start], &AGENCY_DEFAULT_PROFILE[end..]);
+    let p = refused(&text, Code::TooFewIsps, "[[uplinks]]");
+    assert!(p.to_string().contains("000 §8.1.k"));
+}
+
+#[test]
+fn tslcd_prefix_overlaps_lan() {
+    refused(
+        &edit("government_prefixes = [\"10.251.0.0/16\"]", "government_prefixes = [\"10.251.0.0/16\", \"10.10.0.0/16\"]"),
+        Code::TslcdPrefixOverlapsInternal,
+        "10.10.0.0/16",
+    );
+}
+
+#[test]
+fn tslcd_without_prefixes() {
+    refused(
+        &edit("government_prefixes = [\"10.251.0.0/16\"]", "government_prefixes = []"),
+        Code::TslcdWithoutPrefixes,
+        "government_prefixes",
+    );
+}
+
+#[test]
+fn uplink_on_unknown_interface() {
+    refused(
+        &edit("interface = \"wan2\"", "interface = \"wan9\""),
+        Code::UnknownInterface,
+        "wan9",
+    );
+}
+
+#[test]
+fn uplink_on_a_lan_interface() {
+    refused(
+        &edit("interface = \"wan2\"", "interface = \"lan0\""),
+        Code::UplinkNotWanInterface,
+        "interface = \"lan0\"",
+    );
+}
+
+#[test]
+fn weak_admin_passwords() {
+    let p = refused(
+        &edit("admin_min_length = 11", "admin_min_length = 8"),
+        Code::WeakAccountPolicy,
+        "admin_min_length = 8",
+    );
+    assert!(p.to_string().contains("003 §15.1"));
+}
+
+#[test]
+fn mfa_off() {
+    refused(
+        &edit("mfa_for_admins = true", "mfa_for_admins = false"),
+        Code::WeakAccountPolicy,
+        "mfa_for_admins",
+    );
+}
+
+#[test]
+fn lockout_too_lenient() {
+    refused(
+        &edit("lockout_failures = 5", "lockout_failures = 10"),
+        Code::WeakAccountPolicy,
+        "lockout_failures = 10",
+    );
+}
+
+#[test]
+fn open_wifi_and_stale_passphrase() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"open\"\npassphrase = \"short\"\npassphrase_changed = \"2025-01-01\"\n"
+    );
+    refused(&text, Code::WifiInsecure, "security = \"open\"");
+    refused(&text, Code::WifiStalePassphrase, "passphrase_changed");
+}
+
+#[test]
+fn invalid_host_id() {
+    refused(
+        &edit("host_id = \"lc-agency-gw1\"", "host_id = \"LC Agency\""),
+        Code::InvalidName,
+        "host_id",
+    );
+}
+
+#[test]
+fn uplink_zone_with_prefixes() {
+    refused(
+        &edit("name = \"internet\"\nkind = \"internet\"", "name = \"internet\"\nkind = \"internet\"\nprefixes = [\"0.0.0.0/0\"]"),
+        Code::UplinkZoneHasPrefixes,
+        "0.0.0.0/0",
+    );
+}
+
+#[test]
+fn publishing_a_non_server() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[port_forwards]]\nname = \"web\"\nuplink = \"isp1\"\nprotocol = \"tcp\"\nport = 443\nto_address = \"10.10.0.11\"\n"
+    );
+    refused(&text, Code::PortForwardTarget, "to_address");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = edit("weight = 3", "weight = 0").replace("lockout_failures = 5", "lockout_failures = 9");
+    let p = problems(&text);
+    assert!(p.codes().contains(&Code::ZeroWeight));
+    assert!(p.codes().contains(&Code::WeakAccountPolicy));
+    // Rendered as file:line:col so editors can jump to it.
+    assert!(p.to_string().lines().any(|l| l.starts_with("test.toml:") && l.contains("weight")));
+}
