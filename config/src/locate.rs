@@ -56,9 +56,7 @@ fn locate_in_table(table: &Table, path: &[Segment]) -> Option<usize> {
                 }
                 t.get(k).map(Node::Value)
             }
-            (Node::Item(Item::ArrayOfTables(a)), Segment::Index(i)) => {
-                a.get(*i).map(Node::Table)
-            }
+            (Node::Item(Item::ArrayOfTables(a)), Segment::Index(i)) => a.get(*i).map(Node::Table),
             (Node::Item(Item::Value(Value::Array(a))), Segment::Index(i))
             | (Node::Value(Value::Array(a)), Segment::Index(i)) => a.get(*i).map(Node::Value),
             _ => None,

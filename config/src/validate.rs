@@ -91,25 +91,30 @@ impl Validator<'_> {
         format!("known zones: {}", names.join(", "))
     }
 
-    fn check_names<'n>(
-        &mut self,
-        section: &str,
-        names: impl Iterator<Item = &'n str>,
-        what: &str,
-    ) {
+    fn check_names<'n>(&mut self, section: &str, names: impl Iterator<Item = &'n str>, what: &str) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, name) in names.enumerate() {
             let path = FieldPath::at(section).index(i).key("name");
             if !valid_name(name) {
                 self.push(
-                    Problem::new(Code::InvalidName, path.clone(), format!("{what} name `{name}` is not valid"))
-                        .hint("use 1–63 characters from a–z, 0–9, `-` and `_`"),
+                    Problem::new(
+                        Code::InvalidName,
+                        path.clone(),
+                        format!("{what} name `{name}` is not valid"),
+                    )
+                    .hint("use 1–63 characters from a–z, 0–9, `-` and `_`"),
                 );
             }
             if let Some(first) = seen.insert(name, i) {
                 self.push(
-                    Problem::new(Code::DuplicateName, path, format!("{what} `{name}` is defined twice"))
-                        .hint(format!("the first definition is {section}[{first}]; names must be unique")),
+                    Problem::new(
+                        Code::DuplicateName,
+                        path,
+                        format!("{what} `{name}` is defined twice"),
+                    )
+                    .hint(format!(
+                        "the first definition is {section}[{first}]; names must be unique"
+                    )),
                 );
             }
         }
@@ -133,7 +138,11 @@ impl Validator<'_> {
         let cfg = self.config;
         self.check_names("zones", cfg.zones.iter().map(|z| z.name.as_str()), "zone");
         if cfg.zone(GATEWAY_ZONE).is_some() {
-            let i = cfg.zones.iter().position(|z| z.name == GATEWAY_ZONE).unwrap_or(0);
+            let i = cfg
+                .zones
+                .iter()
+                .position(|z| z.name == GATEWAY_ZONE)
+                .unwrap_or(0);
             self.push(
                 Problem::new(Code::InvalidName, FieldPath::at("zones").index(i).key("name"), "`gateway` is reserved")
                     .hint("policies use `to = \"gateway\"` for the appliance itself; pick another zone name"),
@@ -166,7 +175,12 @@ impl Validator<'_> {
             .zones
             .iter()
             .enumerate()
-            .flat_map(|(zi, z)| z.prefixes.iter().enumerate().map(move |(pi, p)| (zi, pi, z, p)))
+            .flat_map(|(zi, z)| {
+                z.prefixes
+                    .iter()
+                    .enumerate()
+                    .map(move |(pi, p)| (zi, pi, z, p))
+            })
             .collect();
         for (a_idx, a) in all.iter().enumerate() {
             for b in &all[a_idx + 1..] {
@@ -194,20 +208,32 @@ impl Validator<'_> {
             let path = FieldPath::at("interfaces").index(i);
             if itf.name.is_empty() || itf.name.len() > 15 || itf.name.contains(['/', ' ']) {
                 self.push(
-                    Problem::new(Code::InvalidName, path.clone().key("name"), format!("`{}` is not a Linux interface name", itf.name))
-                        .hint("1–15 characters, no `/` or spaces"),
+                    Problem::new(
+                        Code::InvalidName,
+                        path.clone().key("name"),
+                        format!("`{}` is not a Linux interface name", itf.name),
+                    )
+                    .hint("1–15 characters, no `/` or spaces"),
                 );
             }
             if let Some(first) = seen.insert(itf.name.as_str(), i) {
                 self.push(
-                    Problem::new(Code::DuplicateName, path.clone().key("name"), format!("interface `{}` is defined twice", itf.name))
-                        .hint(format!("the first definition is interfaces[{first}]")),
+                    Problem::new(
+                        Code::DuplicateName,
+                        path.clone().key("name"),
+                        format!("interface `{}` is defined twice", itf.name),
+                    )
+                    .hint(format!("the first definition is interfaces[{first}]")),
                 );
             }
             let Some(zone) = cfg.zone(&itf.zone) else {
                 self.push(
-                    Problem::new(Code::UnknownZone, path.key("zone"), format!("interface `{}` is in unknown zone `{}`", itf.name, itf.zone))
-                        .hint(self.zone_names_hint()),
+                    Problem::new(
+                        Code::UnknownZone,
+                        path.key("zone"),
+                        format!("interface `{}` is in unknown zone `{}`", itf.name, itf.zone),
+                    )
+                    .hint(self.zone_names_hint()),
                 );
                 continue;
             };
@@ -228,9 +254,16 @@ impl Validator<'_> {
                             Problem::new(
                                 Code::AddressOutsideZone,
                                 path.clone().key("addresses").index(ai),
-                                format!("address {} of interface `{}` is outside zone `{}`", addr, itf.name, zone.name),
+                                format!(
+                                    "address {} of interface `{}` is outside zone `{}`",
+                                    addr, itf.name, zone.name
+                                ),
                             )
-                            .hint(format!("zone `{}` has {}", zone.name, list(&zone.prefixes))),
+                            .hint(format!(
+                                "zone `{}` has {}",
+                                zone.name,
+                                list(&zone.prefixes)
+                            )),
                         );
                     }
                 }
@@ -245,23 +278,45 @@ impl Validator<'_> {
             let from = self.zone_kind(&pol.from);
             if from.is_none() {
                 self.push(
-                    Problem::new(Code::UnknownZone, path.clone().key("from"), format!("policy source zone `{}` does not exist", pol.from))
-                        .hint(self.zone_names_hint()),
+                    Problem::new(
+                        Code::UnknownZone,
+                        path.clone().key("from"),
+                        format!("policy source zone `{}` does not exist", pol.from),
+                    )
+                    .hint(self.zone_names_hint()),
                 );
             }
-            let to = if pol.to == GATEWAY_ZONE { None } else { self.zone_kind(&pol.to) };
+            let to = if pol.to == GATEWAY_ZONE {
+                None
+            } else {
+                self.zone_kind(&pol.to)
+            };
             if pol.to != GATEWAY_ZONE && to.is_none() {
                 self.push(
-                    Problem::new(Code::UnknownZone, path.clone().key("to"), format!("policy destination zone `{}` does not exist", pol.to))
-                        .hint(format!("{}; or `gateway` for the appliance itself", self.zone_names_hint())),
+                    Problem::new(
+                        Code::UnknownZone,
+                        path.clone().key("to"),
+                        format!("policy destination zone `{}` does not exist", pol.to),
+                    )
+                    .hint(format!(
+                        "{}; or `gateway` for the appliance itself",
+                        self.zone_names_hint()
+                    )),
                 );
             }
             for (si, s) in pol.services.iter().enumerate() {
                 if !services::is_known(cfg, s) {
                     let names: Vec<&str> = services::builtin_names().collect();
                     self.push(
-                        Problem::new(Code::UnknownService, path.clone().key("services").index(si), format!("unknown service `{s}`"))
-                            .hint(format!("built-in services: {}, any; or define it under [[services]]", names.join(", "))),
+                        Problem::new(
+                            Code::UnknownService,
+                            path.clone().key("services").index(si),
+                            format!("unknown service `{s}`"),
+                        )
+                        .hint(format!(
+                            "built-in services: {}, any; or define it under [[services]]",
+                            names.join(", ")
+                        )),
                     );
                 }
             }
@@ -281,7 +336,10 @@ impl Validator<'_> {
             }
             if pol.to == GATEWAY_ZONE {
                 let admin_services = ["ssh", "https", "http", services::ANY];
-                let touches_admin = pol.services.iter().any(|s| admin_services.contains(&s.as_str()));
+                let touches_admin = pol
+                    .services
+                    .iter()
+                    .any(|s| admin_services.contains(&s.as_str()));
                 if let Some(k) = from {
                     if k.is_uplink() && touches_admin {
                         self.push(
@@ -291,8 +349,15 @@ impl Validator<'_> {
                     }
                     if k == ZoneKind::Guest && touches_admin {
                         self.push(
-                            Problem::new(Code::GuestToInternal, path.clone().key("services"), format!("guest zone `{}` may not reach the gateway's admin services", pol.from))
-                                .hint("guests may use only dhcp, dns and ntp on the gateway"),
+                            Problem::new(
+                                Code::GuestToInternal,
+                                path.clone().key("services"),
+                                format!(
+                                    "guest zone `{}` may not reach the gateway's admin services",
+                                    pol.from
+                                ),
+                            )
+                            .hint("guests may use only dhcp, dns and ntp on the gateway"),
                         );
                     }
                 }
@@ -302,11 +367,23 @@ impl Validator<'_> {
 
     fn uplinks(&mut self) {
         let cfg = self.config;
-        self.check_names("uplinks", cfg.uplinks.iter().map(|u| u.name.as_str()), "uplink");
+        self.check_names(
+            "uplinks",
+            cfg.uplinks.iter().map(|u| u.name.as_str()),
+            "uplink",
+        );
         let internal = cfg.internal_prefixes();
-        let isps = cfg.uplinks.iter().filter(|u| u.kind == UplinkKind::Internet).count();
+        let isps = cfg
+            .uplinks
+            .iter()
+            .filter(|u| u.kind == UplinkKind::Internet)
+            .count();
         if isps < 2 {
-            let path = if cfg.uplinks.is_empty() { FieldPath::root() } else { FieldPath::at("uplinks") };
+            let path = if cfg.uplinks.is_empty() {
+                FieldPath::root()
+            } else {
+                FieldPath::at("uplinks")
+            };
             self.push(
                 Problem::new(Code::TooFewIsps, path, format!("{isps} Internet uplink(s) configured; at least two are required"))
                     .hint("two ISPs on different domestic infrastructure, with load sharing (000 §8.1.k, 003 §8.1.đ)"),
@@ -316,8 +393,15 @@ impl Validator<'_> {
             let path = FieldPath::at("uplinks").index(i);
             match cfg.interface(&up.interface) {
                 None => self.push(
-                    Problem::new(Code::UnknownInterface, path.clone().key("interface"), format!("uplink `{}` uses unknown interface `{}`", up.name, up.interface))
-                        .hint("declare it under [[interfaces]] with role wan-internet or wan-tslcd"),
+                    Problem::new(
+                        Code::UnknownInterface,
+                        path.clone().key("interface"),
+                        format!(
+                            "uplink `{}` uses unknown interface `{}`",
+                            up.name, up.interface
+                        ),
+                    )
+                    .hint("declare it under [[interfaces]] with role wan-internet or wan-tslcd"),
                 ),
                 Some(itf) => {
                     let want = match up.kind {
@@ -345,7 +429,11 @@ impl Validator<'_> {
                 );
             }
             let h = &up.health;
-            if h.up_loss_percent > h.down_loss_percent || h.min_healthy_targets as usize > up.probes.len().max(1) || h.window == 0 || h.interval_ms < 50 {
+            if h.up_loss_percent > h.down_loss_percent
+                || h.min_healthy_targets as usize > up.probes.len().max(1)
+                || h.window == 0
+                || h.interval_ms < 50
+            {
                 self.push(
                     Problem::new(Code::HealthThresholds, path.clone().key("health"), format!("health policy of uplink `{}` is inconsistent", up.name))
                         .hint("need up_loss_percent ≤ down_loss_percent, 1 ≤ min_healthy_targets ≤ number of probes, window ≥ 1, interval_ms ≥ 50"),
@@ -382,11 +470,19 @@ impl Validator<'_> {
 
     fn port_forwards(&mut self) {
         let cfg = self.config;
-        self.check_names("port_forwards", cfg.port_forwards.iter().map(|f| f.name.as_str()), "port forward");
+        self.check_names(
+            "port_forwards",
+            cfg.port_forwards.iter().map(|f| f.name.as_str()),
+            "port forward",
+        );
         for (i, fw) in cfg.port_forwards.iter().enumerate() {
             let path = FieldPath::at("port_forwards").index(i);
             if cfg.uplink(&fw.uplink).is_none() {
-                self.push(Problem::new(Code::UnknownUplink, path.clone().key("uplink"), format!("unknown uplink `{}`", fw.uplink)));
+                self.push(Problem::new(
+                    Code::UnknownUplink,
+                    path.clone().key("uplink"),
+                    format!("unknown uplink `{}`", fw.uplink),
+                ));
             }
             let in_servers = cfg
                 .zones
@@ -410,8 +506,12 @@ impl Validator<'_> {
             let path = FieldPath::at("devices").index(i);
             match normalize_mac(&d.mac) {
                 None => self.push(
-                    Problem::new(Code::InvalidMac, path.clone().key("mac"), format!("`{}` is not a MAC address", d.mac))
-                        .hint("write it as aa:bb:cc:dd:ee:ff"),
+                    Problem::new(
+                        Code::InvalidMac,
+                        path.clone().key("mac"),
+                        format!("`{}` is not a MAC address", d.mac),
+                    )
+                    .hint("write it as aa:bb:cc:dd:ee:ff"),
                 ),
                 Some(mac) => {
                     if let Some(first) = macs.insert(mac.clone(), i) {
@@ -425,23 +525,39 @@ impl Validator<'_> {
             let zone = cfg.zone(&d.zone);
             if zone.is_none() {
                 self.push(
-                    Problem::new(Code::UnknownZone, path.clone().key("zone"), format!("device of {} is in unknown zone `{}`", d.user, d.zone))
-                        .hint(self.zone_names_hint()),
+                    Problem::new(
+                        Code::UnknownZone,
+                        path.clone().key("zone"),
+                        format!("device of {} is in unknown zone `{}`", d.user, d.zone),
+                    )
+                    .hint(self.zone_names_hint()),
                 );
             }
             if let Some(ip) = d.ip {
                 if let Some(z) = zone {
                     if !z.prefixes.iter().any(|p| p.contains(ip)) {
                         self.push(
-                            Problem::new(Code::AddressOutsideZone, path.clone().key("ip"), format!("address {ip} is outside zone `{}`", z.name))
-                                .hint(format!("zone `{}` has {}", z.name, list(&z.prefixes))),
+                            Problem::new(
+                                Code::AddressOutsideZone,
+                                path.clone().key("ip"),
+                                format!("address {ip} is outside zone `{}`", z.name),
+                            )
+                            .hint(format!(
+                                "zone `{}` has {}",
+                                z.name,
+                                list(&z.prefixes)
+                            )),
                         );
                     }
                 }
                 if let Some(first) = ips.insert(ip, i) {
                     self.push(
-                        Problem::new(Code::DuplicateAddress, path.key("ip"), format!("address {ip} is already assigned to devices[{first}]"))
-                            .hint("two devices cannot share one address"),
+                        Problem::new(
+                            Code::DuplicateAddress,
+                            path.key("ip"),
+                            format!("address {ip} is already assigned to devices[{first}]"),
+                        )
+                        .hint("two devices cannot share one address"),
                     );
                 }
             }
@@ -469,37 +585,97 @@ impl Validator<'_> {
         let a = &self.config.admin;
         let base = FieldPath::at("admin");
         let mut weak = |field: &str, msg: String, hint: &str| {
-            self.problems.push(Problem::new(Code::WeakAccountPolicy, base.clone().key(field), msg).hint(hint));
+            self.problems.push(
+                Problem::new(Code::WeakAccountPolicy, base.clone().key(field), msg).hint(hint),
+            );
         };
         if a.admin_min_length < 11 {
-            weak("admin_min_length", format!("administrator passwords of {} characters are too short", a.admin_min_length), "at least 11 characters (003 §15.1)");
+            weak(
+                "admin_min_length",
+                format!(
+                    "administrator passwords of {} characters are too short",
+                    a.admin_min_length
+                ),
+                "at least 11 characters (003 §15.1)",
+            );
         }
         if a.user_min_length < 8 {
-            weak("user_min_length", format!("user passwords of {} characters are too short", a.user_min_length), "at least 8 characters (000 §6.2.đ)");
+            weak(
+                "user_min_length",
+                format!(
+                    "user passwords of {} characters are too short",
+                    a.user_min_length
+                ),
+                "at least 8 characters (000 §6.2.đ)",
+            );
         }
         if !a.require_all_classes {
-            weak("require_all_classes", "passwords must mix character classes".into(), "lower, upper, digit and special are required (000 §6.2.đ, 003 §15.1)");
+            weak(
+                "require_all_classes",
+                "passwords must mix character classes".into(),
+                "lower, upper, digit and special are required (000 §6.2.đ, 003 §15.1)",
+            );
         }
         if a.admin_max_age_days == 0 || a.admin_max_age_days > 60 {
-            weak("admin_max_age_days", format!("administrator passwords must expire; {} days is not allowed", a.admin_max_age_days), "at most 60 days (003 §15.1.c)");
+            weak(
+                "admin_max_age_days",
+                format!(
+                    "administrator passwords must expire; {} days is not allowed",
+                    a.admin_max_age_days
+                ),
+                "at most 60 days (003 §15.1.c)",
+            );
         }
         if a.user_max_age_days == 0 || a.user_max_age_days > 90 {
-            weak("user_max_age_days", format!("user passwords must expire; {} days is not allowed", a.user_max_age_days), "at most 3 months (001 §5.1.đ)");
+            weak(
+                "user_max_age_days",
+                format!(
+                    "user passwords must expire; {} days is not allowed",
+                    a.user_max_age_days
+                ),
+                "at most 3 months (001 §5.1.đ)",
+            );
         }
         if a.lockout_failures == 0 || a.lockout_failures > 5 {
-            weak("lockout_failures", format!("lock after {} failures is not allowed", a.lockout_failures), "lock after 3–5 failures (001 §5.2.b, 003 §16.2)");
+            weak(
+                "lockout_failures",
+                format!("lock after {} failures is not allowed", a.lockout_failures),
+                "lock after 3–5 failures (001 §5.2.b, 003 §16.2)",
+            );
         }
         if a.lockout_window_minutes < 30 {
-            weak("lockout_window_minutes", format!("a {}-minute failure window is too short", a.lockout_window_minutes), "count failures over at least 30 minutes (003 §16.2)");
+            weak(
+                "lockout_window_minutes",
+                format!(
+                    "a {}-minute failure window is too short",
+                    a.lockout_window_minutes
+                ),
+                "count failures over at least 30 minutes (003 §16.2)",
+            );
         }
         if a.suspend_unused_days == 0 || a.suspend_unused_days > 30 {
-            weak("suspend_unused_days", format!("suspending unused accounts after {} days is not allowed", a.suspend_unused_days), "at most 30 days (003 §16.3)");
+            weak(
+                "suspend_unused_days",
+                format!(
+                    "suspending unused accounts after {} days is not allowed",
+                    a.suspend_unused_days
+                ),
+                "at most 30 days (003 §16.3)",
+            );
         }
         if !a.mfa_for_admins {
-            weak("mfa_for_admins", "multi-factor authentication cannot be turned off for administrators".into(), "MFA is mandatory on important network devices (000 §8.1.h)");
+            weak(
+                "mfa_for_admins",
+                "multi-factor authentication cannot be turned off for administrators".into(),
+                "MFA is mandatory on important network devices (000 §8.1.h)",
+            );
         }
         if a.session_idle_minutes == 0 || a.session_max_hours == 0 {
-            weak("session_idle_minutes", "sessions must time out".into(), "set session_idle_minutes and session_max_hours above 0");
+            weak(
+                "session_idle_minutes",
+                "sessions must time out".into(),
+                "set session_idle_minutes and session_max_hours above 0",
+            );
         }
     }
 
@@ -509,35 +685,73 @@ impl Validator<'_> {
         for (i, w) in cfg.wifi.iter().enumerate() {
             let path = FieldPath::at("wifi").index(i);
             if !ssids.insert(w.ssid.as_str()) || w.ssid.is_empty() || w.ssid.len() > 32 {
-                self.push(Problem::new(Code::DuplicateName, path.clone().key("ssid"), format!("SSID `{}` is empty, longer than 32 bytes or used twice", w.ssid)));
+                self.push(Problem::new(
+                    Code::DuplicateName,
+                    path.clone().key("ssid"),
+                    format!(
+                        "SSID `{}` is empty, longer than 32 bytes or used twice",
+                        w.ssid
+                    ),
+                ));
             }
             if self.zone_kind(&w.zone).is_none() {
-                self.push(Problem::new(Code::UnknownZone, path.clone().key("zone"), format!("Wi-Fi `{}` is in unknown zone `{}`", w.ssid, w.zone)).hint(self.zone_names_hint()));
+                self.push(
+                    Problem::new(
+                        Code::UnknownZone,
+                        path.clone().key("zone"),
+                        format!("Wi-Fi `{}` is in unknown zone `{}`", w.ssid, w.zone),
+                    )
+                    .hint(self.zone_names_hint()),
+                );
             }
             if w.security == WifiSecurity::Open {
                 self.push(
-                    Problem::new(Code::WifiInsecure, path.clone().key("security"), format!("Wi-Fi `{}` is open", w.ssid))
-                        .hint("Wi-Fi needs a password with WPA2 or WPA3 (004 §7.2, 001 §5.1.d)"),
+                    Problem::new(
+                        Code::WifiInsecure,
+                        path.clone().key("security"),
+                        format!("Wi-Fi `{}` is open", w.ssid),
+                    )
+                    .hint("Wi-Fi needs a password with WPA2 or WPA3 (004 §7.2, 001 §5.1.d)"),
                 );
             }
             let len = w.passphrase.chars().count();
             if !(8..=63).contains(&len) {
                 self.push(
-                    Problem::new(Code::WifiInsecure, path.clone().key("passphrase"), format!("the passphrase of `{}` has {len} characters", w.ssid))
-                        .hint("WPA2/WPA3 passphrases have 8–63 characters; use at least 12 in practice"),
+                    Problem::new(
+                        Code::WifiInsecure,
+                        path.clone().key("passphrase"),
+                        format!("the passphrase of `{}` has {len} characters", w.ssid),
+                    )
+                    .hint(
+                        "WPA2/WPA3 passphrases have 8–63 characters; use at least 12 in practice",
+                    ),
                 );
             }
             match NaiveDate::parse_from_str(&w.passphrase_changed, "%Y-%m-%d") {
                 Err(_) => self.push(
-                    Problem::new(Code::Schema, path.key("passphrase_changed"), format!("`{}` is not a date", w.passphrase_changed)).hint("write YYYY-MM-DD"),
+                    Problem::new(
+                        Code::Schema,
+                        path.key("passphrase_changed"),
+                        format!("`{}` is not a date", w.passphrase_changed),
+                    )
+                    .hint("write YYYY-MM-DD"),
                 ),
                 Ok(changed) => {
                     let max = w.rotate_days.min(183);
                     let age = (today - changed).num_days();
                     if age > i64::from(max) {
                         self.push(
-                            Problem::new(Code::WifiStalePassphrase, path.key("passphrase_changed"), format!("the passphrase of `{}` was last changed {age} days ago", w.ssid))
-                                .hint(format!("change it at least every {max} days (004 §7.2: every 6 months)")),
+                            Problem::new(
+                                Code::WifiStalePassphrase,
+                                path.key("passphrase_changed"),
+                                format!(
+                                    "the passphrase of `{}` was last changed {age} days ago",
+                                    w.ssid
+                                ),
+                            )
+                            .hint(format!(
+                                "change it at least every {max} days (004 §7.2: every 6 months)"
+                            )),
                         );
                     }
                 }
@@ -550,5 +764,9 @@ fn list(prefixes: &[IpNetwork]) -> String {
     if prefixes.is_empty() {
         return "no prefixes".into();
     }
-    prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+    prefixes
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

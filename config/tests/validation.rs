@@ -25,10 +25,16 @@ fn problems(text: &str) -> Problems {
 /// Assert that `text` is refused with `code` at a line whose text contains `line_has`.
 fn refused(text: &str, code: Code, line_has: &str) -> Problems {
     let probs = problems(text);
-    let hit = probs.problems.iter().find(|p| p.code == code).unwrap_or_else(|| {
-        panic!("expected {code:?}, got:\n{probs}");
-    });
-    let pos = hit.position.unwrap_or_else(|| panic!("{code:?} has no position:\n{probs}"));
+    let hit = probs
+        .problems
+        .iter()
+        .find(|p| p.code == code)
+        .unwrap_or_else(|| {
+            panic!("expected {code:?}, got:\n{probs}");
+        });
+    let pos = hit
+        .position
+        .unwrap_or_else(|| panic!("{code:?} has no position:\n{probs}"));
     let line = text.lines().nth(pos.line - 1).unwrap();
     assert!(
         line.contains(line_has),
@@ -41,8 +47,7 @@ fn refused(text: &str, code: Code, line_has: &str) -> Problems {
 
 #[test]
 fn default_profile_is_valid() {
-    parse(AGENCY_DEFAULT_PROFILE, "agency-default.toml", today())
-        .unwrap_or_else(|p| panic!("{p}"));
+    parse(AGENCY_DEFAULT_PROFILE, "agency-default.toml", today()).unwrap_or_else(|p| panic!("{p}"));
 }
 
 #[test]
@@ -79,7 +84,10 @@ fn bad_prefix_is_a_schema_error() {
 #[test]
 fn overlapping_prefixes() {
     refused(
-        &edit("prefixes = [\"10.10.66.0/24\"]", "prefixes = [\"10.10.0.128/25\"]"),
+        &edit(
+            "prefixes = [\"10.10.66.0/24\"]",
+            "prefixes = [\"10.10.0.128/25\"]",
+        ),
         Code::OverlappingPrefixes,
         "10.10.0.128/25",
     );
@@ -107,7 +115,10 @@ fn unknown_zone_in_policy() {
 #[test]
 fn unknown_service_in_policy() {
     refused(
-        &edit("services = [\"ssh\", \"https\", \"rdp\", \"smb\", \"ping\"]", "services = [\"ssh\", \"htps\"]"),
+        &edit(
+            "services = [\"ssh\", \"https\", \"rdp\", \"smb\", \"ping\"]",
+            "services = [\"ssh\", \"htps\"]",
+        ),
         Code::UnknownService,
         "htps",
     );
@@ -149,7 +160,10 @@ fn admin_services_from_internet() {
 #[test]
 fn admin_ui_on_uplink_zone() {
     refused(
-        &edit("admin_zones = [\"mgmt\"]", "admin_zones = [\"mgmt\", \"internet\"]"),
+        &edit(
+            "admin_zones = [\"mgmt\"]",
+            "admin_zones = [\"mgmt\", \"internet\"]",
+        ),
         Code::AdminOnUplink,
         "admin_zones",
     );
@@ -194,7 +208,10 @@ fn duplicate_device_address() {
 #[test]
 fn interface_address_outside_its_zone() {
     refused(
-        &edit("addresses = [\"10.10.66.1/24\"]", "addresses = [\"10.10.67.1/24\"]"),
+        &edit(
+            "addresses = [\"10.10.66.1/24\"]",
+            "addresses = [\"10.10.67.1/24\"]",
+        ),
         Code::AddressOutsideZone,
         "10.10.67.1/24",
     );
@@ -203,7 +220,10 @@ fn interface_address_outside_its_zone() {
 #[test]
 fn interface_role_does_not_match_zone() {
     refused(
-        &edit("role = \"guest\"\nzone = \"guest\"", "role = \"lan\"\nzone = \"guest\""),
+        &edit(
+            "role = \"guest\"\nzone = \"guest\"",
+            "role = \"lan\"\nzone = \"guest\"",
+        ),
         Code::RoleZoneMismatch,
         "role = \"lan\"",
     );
@@ -211,16 +231,28 @@ fn interface_role_does_not_match_zone() {
 
 #[test]
 fn weight_zero() {
-    let p = refused(&edit("weight = 3", "weight = 0"), Code::ZeroWeight, "weight = 0");
+    let p = refused(
+        &edit("weight = 3", "weight = 0"),
+        Code::ZeroWeight,
+        "weight = 0",
+    );
     assert!(p.to_string().contains("isp1"));
 }
 
 #[test]
 fn only_one_isp() {
     // Turn ISP 2 into a second TSLCD-less internet uplink name clash: simply drop it.
-    let start = AGENCY_DEFAULT_PROFILE.find("[[uplinks]]\nname = \"isp2\"").unwrap();
-    let end = AGENCY_DEFAULT_PROFILE.find("[[uplinks]]\nname = \"tslcd\"").unwrap();
-    let text = format!("{}{}", &AGENCY_DEFAULT_PROFILE[..start], &AGENCY_DEFAULT_PROFILE[end..]);
+    let start = AGENCY_DEFAULT_PROFILE
+        .find("[[uplinks]]\nname = \"isp2\"")
+        .unwrap();
+    let end = AGENCY_DEFAULT_PROFILE
+        .find("[[uplinks]]\nname = \"tslcd\"")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        &AGENCY_DEFAULT_PROFILE[..start],
+        &AGENCY_DEFAULT_PROFILE[end..]
+    );
     let p = refused(&text, Code::TooFewIsps, "[[uplinks]]");
     assert!(p.to_string().contains("000 §8.1.k"));
 }
@@ -228,7 +260,10 @@ fn only_one_isp() {
 #[test]
 fn tslcd_prefix_overlaps_lan() {
     refused(
-        &edit("government_prefixes = [\"10.251.0.0/16\"]", "government_prefixes = [\"10.251.0.0/16\", \"10.10.0.0/16\"]"),
+        &edit(
+            "government_prefixes = [\"10.251.0.0/16\"]",
+            "government_prefixes = [\"10.251.0.0/16\", \"10.10.0.0/16\"]",
+        ),
         Code::TslcdPrefixOverlapsInternal,
         "10.10.0.0/16",
     );
@@ -237,7 +272,10 @@ fn tslcd_prefix_overlaps_lan() {
 #[test]
 fn tslcd_without_prefixes() {
     refused(
-        &edit("government_prefixes = [\"10.251.0.0/16\"]", "government_prefixes = []"),
+        &edit(
+            "government_prefixes = [\"10.251.0.0/16\"]",
+            "government_prefixes = []",
+        ),
         Code::TslcdWithoutPrefixes,
         "government_prefixes",
     );
@@ -310,7 +348,10 @@ fn invalid_host_id() {
 #[test]
 fn uplink_zone_with_prefixes() {
     refused(
-        &edit("name = \"internet\"\nkind = \"internet\"", "name = \"internet\"\nkind = \"internet\"\nprefixes = [\"0.0.0.0/0\"]"),
+        &edit(
+            "name = \"internet\"\nkind = \"internet\"",
+            "name = \"internet\"\nkind = \"internet\"\nprefixes = [\"0.0.0.0/0\"]",
+        ),
         Code::UplinkZoneHasPrefixes,
         "0.0.0.0/0",
     );
@@ -326,10 +367,15 @@ fn publishing_a_non_server() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let text = edit("weight = 3", "weight = 0").replace("lockout_failures = 5", "lockout_failures = 9");
+    let text =
+        edit("weight = 3", "weight = 0").replace("lockout_failures = 5", "lockout_failures = 9");
     let p = problems(&text);
     assert!(p.codes().contains(&Code::ZeroWeight));
     assert!(p.codes().contains(&Code::WeakAccountPolicy));
     // Rendered as file:line:col so editors can jump to it.
-    assert!(p.to_string().lines().any(|l| l.starts_with("test.toml:") && l.contains("weight")));
+    assert!(
+        p.to_string()
+            .lines()
+            .any(|l| l.starts_with("test.toml:") && l.contains("weight"))
+    );
 }

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::render::Ruleset;
 use crate::nft::{FAMILY, TABLE};
+use crate::render::Ruleset;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -29,7 +29,9 @@ fn run_nft(json: &str, check_only: bool) -> Result<(), ApplyError> {
         .spawn()
         .map_err(ApplyError::Spawn)?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(json.as_bytes()).map_err(ApplyError::Spawn)?;
+        stdin
+            .write_all(json.as_bytes())
+            .map_err(ApplyError::Spawn)?;
     }
     let out = child.wait_with_output().map_err(ApplyError::Spawn)?;
     if out.status.success() {

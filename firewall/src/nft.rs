@@ -132,10 +132,7 @@ pub fn masquerade() -> Stmt {
 
 /// `meta nfproto ipv4|ipv6`.
 pub fn nfproto(v6: bool) -> Stmt {
-    eq(
-        meta(MetaKey::Nfproto),
-        s(if v6 { "ipv6" } else { "ipv4" }),
-    )
+    eq(meta(MetaKey::Nfproto), s(if v6 { "ipv6" } else { "ipv4" }))
 }
 
 /// `ip saddr` / `ip6 daddr` for a family.

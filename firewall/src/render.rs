@@ -86,8 +86,13 @@ const GOV_V6: &str = "gov_v6";
 #[derive(Debug, Clone)]
 enum L4 {
     Any,
-    Ports { proto: &'static str, ports: Vec<Expr> },
-    Echo { v6: bool },
+    Ports {
+        proto: &'static str,
+        ports: Vec<Expr>,
+    },
+    Echo {
+        v6: bool,
+    },
 }
 
 impl L4 {
@@ -185,7 +190,11 @@ fn ifnames(config: &Config, zone: &str) -> Expr {
 
 /// Destination constraint per family: `None` = no constraint for that family, `Some(expr)` =
 /// `daddr` must be in it; a family absent from the list is not allowed at all.
-fn destination_variants(config: &Config, to_kind: Option<ZoneKind>, dests: &[IpNetwork]) -> Vec<(Option<bool>, Option<Expr>)> {
+fn destination_variants(
+    config: &Config,
+    to_kind: Option<ZoneKind>,
+    dests: &[IpNetwork],
+) -> Vec<(Option<bool>, Option<Expr>)> {
     let gov = config
         .uplinks
         .iter()
@@ -193,7 +202,10 @@ fn destination_variants(config: &Config, to_kind: Option<ZoneKind>, dests: &[IpN
         .flat_map(|u| u.government_prefixes.iter().copied())
         .collect::<Vec<_>>();
     let by_family = |list: &[IpNetwork], v6: bool| -> Vec<Expr> {
-        list.iter().filter(|n| n.is_ipv6() == v6).map(prefix).collect()
+        list.iter()
+            .filter(|n| n.is_ipv6() == v6)
+            .map(prefix)
+            .collect()
     };
     if !dests.is_empty() {
         return [false, true]
@@ -252,7 +264,8 @@ impl Renderer<'_> {
     fn sets(&mut self) {
         for z in self.config.zones.iter().filter(|z| z.kind.is_internal()) {
             for v6 in [false, true] {
-                self.objects.push(address_set(&zone_set(&z.name, v6), v6, &z.prefixes));
+                self.objects
+                    .push(address_set(&zone_set(&z.name, v6), v6, &z.prefixes));
             }
         }
         let gov: Vec<IpNetwork> = self
@@ -268,31 +281,64 @@ impl Renderer<'_> {
 
     fn base_chains(&mut self) {
         use NfChainPolicy::{Accept, Drop};
-        self.add(base_chain("input", NfChainType::Filter, NfHook::Input, 0, Drop));
-        self.add(base_chain("forward", NfChainType::Filter, NfHook::Forward, 0, Drop));
-        self.add(base_chain("prerouting", NfChainType::NAT, NfHook::Prerouting, -100, Accept));
-        self.add(base_chain("postrouting", NfChainType::NAT, NfHook::Postrouting, 100, Accept));
+        self.add(base_chain(
+            "input",
+            NfChainType::Filter,
+            NfHook::Input,
+            0,
+            Drop,
+        ));
+        self.add(base_chain(
+            "forward",
+            NfChainType::Filter,
+            NfHook::Forward,
+            0,
+            Drop,
+        ));
+        self.add(base_chain(
+            "prerouting",
+            NfChainType::NAT,
+            NfHook::Prerouting,
+            -100,
+            Accept,
+        ));
+        self.add(base_chain(
+            "postrouting",
+            NfChainType::NAT,
+            NfHook::Postrouting,
+            100,
+            Accept,
+        ));
     }
 
     fn conntrack_fast_path(&mut self, chain: &str) {
         self.rule(
             chain,
             vec![
-                is_in(ct("state"), Expression::List(vec![s("established"), s("related")])),
+                is_in(
+                    ct("state"),
+                    Expression::List(vec![s("established"), s("related")]),
+                ),
                 accept(),
             ],
             "established/related".to_string(),
         );
         self.rule(
             chain,
-            vec![is_in(ct("state"), Expression::List(vec![s("invalid")])), counter(), drop()],
+            vec![
+                is_in(ct("state"), Expression::List(vec![s("invalid")])),
+                counter(),
+                drop(),
+            ],
             "invalid".to_string(),
         );
     }
 
     /// Source addresses must belong to the ingress zone.
     fn anti_spoof(&mut self, chain: &str, zone: &str) {
-        let Some(z) = self.config.zone(zone) else { return };
+        let Some(z) = self.config.zone(zone) else {
+            return;
+        };
         if !z.kind.is_internal() {
             return;
         }
@@ -307,7 +353,14 @@ impl Renderer<'_> {
                 stmts.extend([counter(), drop()]);
                 self.rule(chain, stmts, format!("anti-spoof {zone}"));
             } else if !v6 || chain.starts_with("fwd_") {
-                self.rule(chain, vec![nfproto(v6), counter(), drop()], format!("anti-spoof {zone}: no {} prefixes", if v6 { "IPv6" } else { "IPv4" }));
+                self.rule(
+                    chain,
+                    vec![nfproto(v6), counter(), drop()],
+                    format!(
+                        "anti-spoof {zone}: no {} prefixes",
+                        if v6 { "IPv6" } else { "IPv4" }
+                    ),
+                );
             }
         }
     }
@@ -317,7 +370,10 @@ impl Renderer<'_> {
         for itf in &config.interfaces {
             self.rule(
                 chain,
-                vec![eq(meta(MetaKey::Iifname), s(&itf.name)), jump(&format!("{prefix_name}_{}", itf.zone))],
+                vec![
+                    eq(meta(MetaKey::Iifname), s(&itf.name)),
+                    jump(&format!("{prefix_name}_{}", itf.zone)),
+                ],
                 format!("from {} ({})", itf.name, itf.zone),
             );
         }
@@ -336,7 +392,11 @@ impl Renderer<'_> {
     fn input(&mut self) -> Result<(), RenderError> {
         let config = self.config;
         self.conntrack_fast_path("input");
-        self.rule("input", vec![eq(meta(MetaKey::Iifname), s("lo")), accept()], "loopback".to_string());
+        self.rule(
+            "input",
+            vec![eq(meta(MetaKey::Iifname), s("lo")), accept()],
+            "loopback".to_string(),
+        );
         // ICMPv6 the network cannot work without (RFC 4890), and ICMP errors.
         self.rule(
             "input",
@@ -345,10 +405,19 @@ impl Renderer<'_> {
                 eq(
                     payload("icmpv6", "type"),
                     anon_set(
-                        ["destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem", "nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert"]
-                            .into_iter()
-                            .map(s)
-                            .collect(),
+                        [
+                            "destination-unreachable",
+                            "packet-too-big",
+                            "time-exceeded",
+                            "parameter-problem",
+                            "nd-router-solicit",
+                            "nd-router-advert",
+                            "nd-neighbor-solicit",
+                            "nd-neighbor-advert",
+                        ]
+                        .into_iter()
+                        .map(s)
+                        .collect(),
                     ),
                 ),
                 accept(),
@@ -359,7 +428,19 @@ impl Renderer<'_> {
             "input",
             vec![
                 eq(meta(MetaKey::L4proto), s("icmp")),
-                eq(payload("icmp", "type"), anon_set(["destination-unreachable", "time-exceeded", "parameter-problem"].into_iter().map(s).collect())),
+                eq(
+                    payload("icmp", "type"),
+                    anon_set(
+                        [
+                            "destination-unreachable",
+                            "time-exceeded",
+                            "parameter-problem",
+                        ]
+                        .into_iter()
+                        .map(s)
+                        .collect(),
+                    ),
+                ),
                 accept(),
             ],
             "icmp essentials".to_string(),
@@ -375,10 +456,17 @@ impl Renderer<'_> {
                 .filter(|(_, p)| p.from == zone && p.to == GATEWAY_ZONE)
                 .collect();
             // DHCP clients have no address yet: answer them before anti-spoofing.
-            if zone_policies.iter().any(|(_, p)| p.action == Action::Allow && p.services.iter().any(|s| s == "dhcp")) {
+            if zone_policies
+                .iter()
+                .any(|(_, p)| p.action == Action::Allow && p.services.iter().any(|s| s == "dhcp"))
+            {
                 self.rule(
                     &chain,
-                    vec![eq(meta(MetaKey::L4proto), s("udp")), eq(payload("udp", "dport"), anon_set(vec![num(67), num(547)])), accept()],
+                    vec![
+                        eq(meta(MetaKey::L4proto), s("udp")),
+                        eq(payload("udp", "dport"), anon_set(vec![num(67), num(547)])),
+                        accept(),
+                    ],
                     format!("dhcp from {zone}"),
                 );
             }
@@ -389,7 +477,14 @@ impl Renderer<'_> {
                     &chain,
                     vec![
                         eq(meta(MetaKey::L4proto), s("tcp")),
-                        eq(payload("tcp", "dport"), anon_set(vec![num(m.ui_port.into()), num(m.ssh_port.into()), num(m.metrics_port.into())])),
+                        eq(
+                            payload("tcp", "dport"),
+                            anon_set(vec![
+                                num(m.ui_port.into()),
+                                num(m.ssh_port.into()),
+                                num(m.metrics_port.into()),
+                            ]),
+                        ),
                         accept(),
                     ],
                     format!("admin access from {zone}"),
@@ -402,7 +497,11 @@ impl Renderer<'_> {
                         stmts.push(nfproto(v6));
                     }
                     stmts.extend(l4.stmts());
-                    stmts.push(if p.action == Action::Allow { accept() } else { drop() });
+                    stmts.push(if p.action == Action::Allow {
+                        accept()
+                    } else {
+                        drop()
+                    });
                     self.rule(&chain, stmts, format!("policy[{i}] {}->gateway", p.from));
                 }
             }
@@ -420,7 +519,12 @@ impl Renderer<'_> {
             .filter(|u| u.kind == UplinkKind::Internet)
             .map(|u| s(&u.interface))
             .collect();
-        let gov: Vec<IpNetwork> = config.uplinks.iter().filter(|u| u.kind == UplinkKind::Tslcd).flat_map(|u| u.government_prefixes.iter().copied()).collect();
+        let gov: Vec<IpNetwork> = config
+            .uplinks
+            .iter()
+            .filter(|u| u.kind == UplinkKind::Tslcd)
+            .flat_map(|u| u.government_prefixes.iter().copied())
+            .collect();
         if !isp_ifs.is_empty() {
             for v6 in [false, true] {
                 if gov.iter().any(|g| g.is_ipv6() == v6) {
@@ -447,29 +551,61 @@ impl Renderer<'_> {
                 let forwards: Vec<&PortForward> = config
                     .port_forwards
                     .iter()
-                    .filter(|f| config.uplink(&f.uplink).is_some_and(|u| config.interface(&u.interface).is_some_and(|i| i.zone == zone)))
+                    .filter(|f| {
+                        config.uplink(&f.uplink).is_some_and(|u| {
+                            config
+                                .interface(&u.interface)
+                                .is_some_and(|i| i.zone == zone)
+                        })
+                    })
                     .collect();
                 for f in forwards {
                     let v6 = f.to_address.is_ipv6();
                     let proto = proto_name(f.protocol);
                     let mut stmts = vec![nfproto(v6), eq(meta(MetaKey::L4proto), s(proto))];
                     stmts.push(eq(addr(v6, "daddr"), s(f.to_address.to_string())));
-                    stmts.push(eq(payload("th", "dport"), num(f.to_port.unwrap_or(f.port).into())));
+                    stmts.push(eq(
+                        payload("th", "dport"),
+                        num(f.to_port.unwrap_or(f.port).into()),
+                    ));
                     if !f.allow_from.is_empty() {
-                        stmts.push(eq(addr(v6, "saddr"), anon_set(f.allow_from.iter().filter(|n| n.is_ipv6() == v6).map(prefix).collect())));
+                        stmts.push(eq(
+                            addr(v6, "saddr"),
+                            anon_set(
+                                f.allow_from
+                                    .iter()
+                                    .filter(|n| n.is_ipv6() == v6)
+                                    .map(prefix)
+                                    .collect(),
+                            ),
+                        ));
                     }
                     stmts.push(is_in(ct("status"), Expression::List(vec![s("dnat")])));
                     stmts.push(accept());
                     self.rule(&chain, stmts, format!("published {}", f.name));
                 }
             }
-            for (i, p) in config.policies.iter().enumerate().filter(|(_, p)| p.from == zone && p.to != GATEWAY_ZONE) {
-                let to_kind = config.zone(&p.to).map(|z| z.kind).ok_or_else(|| RenderError::UnknownZone { index: i, zone: p.to.clone() })?;
+            for (i, p) in config
+                .policies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.from == zone && p.to != GATEWAY_ZONE)
+            {
+                let to_kind =
+                    config
+                        .zone(&p.to)
+                        .map(|z| z.kind)
+                        .ok_or_else(|| RenderError::UnknownZone {
+                            index: i,
+                            zone: p.to.clone(),
+                        })?;
                 if config.zone_interfaces(&p.to).next().is_none() {
                     continue; // a zone with no interface cannot be reached
                 }
                 for l4 in selectors(config, i, &p.services)? {
-                    for (family, dest) in destination_variants(config, Some(to_kind), &p.destinations) {
+                    for (family, dest) in
+                        destination_variants(config, Some(to_kind), &p.destinations)
+                    {
                         let fam = match (l4.family(), family) {
                             (Some(a), Some(b)) if a != b => continue,
                             (a, b) => a.or(b),
@@ -482,7 +618,11 @@ impl Renderer<'_> {
                             stmts.push(eq(addr(v6, "daddr"), d));
                         }
                         stmts.extend(l4.stmts());
-                        stmts.push(if p.action == Action::Allow { accept() } else { drop() });
+                        stmts.push(if p.action == Action::Allow {
+                            accept()
+                        } else {
+                            drop()
+                        });
                         self.rule(&chain, stmts, format!("policy[{i}] {}->{}", p.from, p.to));
                     }
                 }
@@ -501,7 +641,9 @@ impl Renderer<'_> {
             );
         }
         for f in &config.port_forwards {
-            let Some(up) = config.uplink(&f.uplink) else { continue };
+            let Some(up) = config.uplink(&f.uplink) else {
+                continue;
+            };
             let v6 = f.to_address.is_ipv6();
             self.rule(
                 "prerouting",

@@ -1,1 +1,6 @@
-//! placeholder
+//! `edgeward-ids`: Suricata-compatible intrusion detection.
+//!
+//! So far this crate holds the alert output model ([`eve`]), which the gateway's event bus
+//! carries; the rule engine and packet path arrive with the IDS issue.
+
+pub mod eve;

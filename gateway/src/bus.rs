@@ -1,0 +1,162 @@
+//! The event bus: every subsystem emits into it; it stamps each event with time, host id and
+//! the next sequence number, then a dispatcher task writes batches to the durable sinks (in
+//! sequence order) and fans them out to live subscribers (UI, metrics). The channel to the
+//! dispatcher is bounded, so a slow disk pushes back on producers instead of growing memory.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::{Mutex, broadcast, mpsc};
+
+use crate::event::{Event, EventBody};
+
+/// Where events go to be kept: the JSON-lines journal now; the encrypted store and SOC spool later.
+pub trait Sink: Send {
+    fn name(&self) -> &str;
+    fn write(&mut self, event: &Event) -> std::io::Result<()>;
+    /// Make everything written so far durable.
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+struct Inner {
+    host: String,
+    next_seq: Mutex<u64>,
+    tx: mpsc::Sender<Event>,
+    live: broadcast::Sender<Arc<Event>>,
+}
+
+/// A cheap, clonable handle to emit events.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+/// The receiving side, handed to [`run_dispatcher`].
+pub struct Dispatch {
+    rx: mpsc::Receiver<Event>,
+    live: broadcast::Sender<Arc<Event>>,
+}
+
+impl Bus {
+    /// A bus for `host` whose first event gets sequence number `next_seq`.
+    pub fn new(host: &str, next_seq: u64, capacity: usize) -> (Bus, Dispatch) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (live, _) = broadcast::channel(1024);
+        let bus = Bus {
+            inner: Arc::new(Inner {
+                host: host.to_string(),
+                next_seq: Mutex::new(next_seq),
+                tx,
+                live: live.clone(),
+            }),
+        };
+        (bus, Dispatch { rx, live })
+    }
+
+    /// Emit an event; returns its sequence number. Waits if the dispatcher is behind.
+    pub async fn emit(&self, body: EventBody) -> u64 {
+        // The lock spans numbering and enqueueing, so the queue is always in sequence order.
+        let mut next = self.inner.next_seq.lock().await;
+        let seq = *next;
+        let event = Event {
+            timestamp: Utc::now(),
+            host: self.inner.host.clone(),
+            seq,
+            body,
+        };
+        if self.inner.tx.send(event).await.is_err() {
+            tracing::error!(seq, "event bus dispatcher has stopped; event lost");
+        }
+        *next += 1;
+        seq
+    }
+
+    /// Live events, for the UI and other readers that may skip when they fall behind.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.inner.live.subscribe()
+    }
+}
+
+/// Write events to `sinks` in batches until every [`Bus`] handle is dropped. `observe` sees each
+/// event once it is written (metrics).
+pub async fn run_dispatcher(
+    mut dispatch: Dispatch,
+    mut sinks: Vec<Box<dyn Sink>>,
+    observe: impl Fn(&Event) + Send,
+) {
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        batch.clear();
+        if dispatch.rx.recv_many(&mut batch, 256).await == 0 {
+            break;
+        }
+        let _span = tracing::debug_span!("event_batch", n = batch.len()).entered();
+        for sink in sinks.iter_mut() {
+            for ev in &batch {
+                if let Err(e) = sink.write(ev) {
+                    tracing::error!(sink = sink.name(), seq = ev.seq, error = %e, "event sink write failed");
+                }
+            }
+            if let Err(e) = sink.flush() {
+                tracing::error!(sink = sink.name(), error = %e, "event sink flush failed");
+            }
+        }
+        for ev in batch.drain(..) {
+            observe(&ev);
+            let _ = dispatch.live.send(Arc::new(ev));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Level;
+    use std::sync::Mutex as StdMutex;
+
+    struct Collect(Arc<StdMutex<Vec<u64>>>);
+    impl Sink for Collect {
+        fn name(&self) -> &str {
+            "collect"
+        }
+        fn write(&mut self, event: &Event) -> std::io::Result<()> {
+            self.0.lock().unwrap().push(event.seq);
+            Ok(())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_producers_keep_sequence_order() {
+        let (bus, dispatch) = Bus::new("gw", 100, 8);
+        let seen = Arc::new(StdMutex::new(Vec::new()));
+        let mut live = bus.subscribe();
+        let task = tokio::spawn(run_dispatcher(
+            dispatch,
+            vec![Box::new(Collect(seen.clone()))],
+            |_| {},
+        ));
+        let mut producers = Vec::new();
+        for p in 0..4 {
+            let bus = bus.clone();
+            producers.push(tokio::spawn(async move {
+                for i in 0..250 {
+                    bus.emit(EventBody::system(Level::Info, "test", format!("{p}/{i}")))
+                        .await;
+                }
+            }));
+        }
+        for p in producers {
+            p.await.unwrap();
+        }
+        drop(bus);
+        task.await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1000);
+        assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "not in order");
+        assert_eq!(seen[0], 100);
+        assert_eq!(live.recv().await.unwrap().seq, 100);
+    }
+}

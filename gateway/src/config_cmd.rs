@@ -1,0 +1,161 @@
+//! `edgeward config check|diff|history|apply|rollback`: the CLI side of managed configuration
+//! changes. Changes go through the daemon: the CLI validates, leaves who/why for it, puts the text
+//! in place and signals it; the daemon applies and records the history entry.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use edgeward_config::history::{self, History, write_atomic};
+
+use crate::daemon::{PendingChange, history_dir, pending_path, pid_path};
+
+pub struct Paths {
+    pub config: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+/// Exit status for `config check`: 0 valid, 1 invalid.
+pub fn check(file: &Path) -> anyhow::Result<u8> {
+    match edgeward_config::load(file, edgeward_config::today()) {
+        Ok((cfg, _)) => {
+            println!(
+                "{}: valid ({} zones, {} policies, {} uplinks, {} devices)",
+                file.display(),
+                cfg.zones.len(),
+                cfg.policies.len(),
+                cfg.uplinks.len(),
+                cfg.devices.len()
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprint!("{e}");
+            Ok(1)
+        }
+    }
+}
+
+/// Diff a candidate file against the running (last applied) configuration or a given version.
+pub fn diff(paths: &Paths, candidate: Option<&Path>, against: Option<u64>) -> anyhow::Result<u8> {
+    let hist = History::open(history_dir(&paths.state_dir))?;
+    let (old_name, old_text) = match against {
+        Some(v) => (format!("v{v}"), hist.get(v)?.1),
+        None => match hist.latest()? {
+            Some(e) => (format!("v{} (running)", e.version), hist.get(e.version)?.1),
+            None => ("(nothing applied yet)".to_string(), String::new()),
+        },
+    };
+    let file = candidate.unwrap_or(&paths.config);
+    let new_text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let d = history::unified_diff(&old_text, &new_text, &old_name, &file.display().to_string());
+    if d.is_empty() {
+        println!("no differences");
+    } else {
+        print!("{d}");
+    }
+    Ok(0)
+}
+
+pub fn history_list(paths: &Paths) -> anyhow::Result<u8> {
+    let hist = History::open(history_dir(&paths.state_dir))?;
+    let entries = hist.list()?;
+    if entries.is_empty() {
+        println!("no configuration has been applied yet");
+        return Ok(0);
+    }
+    println!(
+        "{:<8} {:<25} {:<16} {:<14} reason",
+        "version", "applied (UTC)", "author", "sha256"
+    );
+    for e in entries {
+        let reason = match e.restored_from {
+            Some(v) => format!("{} (rollback to v{v})", e.reason),
+            None => e.reason.clone(),
+        };
+        println!(
+            "v{:<7} {:<25} {:<16} {:<14} {}",
+            e.version,
+            e.applied_at.format("%Y-%m-%d %H:%M:%S"),
+            e.author,
+            &e.sha256[..12.min(e.sha256.len())],
+            reason
+        );
+    }
+    Ok(0)
+}
+
+/// Validate `text`, leave who/why for the daemon, put it in place and tell the daemon.
+fn submit(
+    paths: &Paths,
+    text: &str,
+    author: &str,
+    reason: &str,
+    restored_from: Option<u64>,
+) -> anyhow::Result<u8> {
+    if let Err(p) = edgeward_config::parse(
+        text,
+        &paths.config.display().to_string(),
+        edgeward_config::today(),
+    ) {
+        eprint!("{p}");
+        eprintln!("refused: nothing was changed");
+        return Ok(1);
+    }
+    if author.trim().is_empty() || reason.trim().is_empty() {
+        bail!(
+            "--author and --reason are required: every change is recorded with who and why (000 §8.1.c)"
+        );
+    }
+    std::fs::create_dir_all(&paths.state_dir)?;
+    let pending = PendingChange {
+        sha256: history::digest(text),
+        author: author.to_string(),
+        reason: reason.to_string(),
+        restored_from,
+    };
+    write_atomic(
+        &pending_path(&paths.state_dir),
+        &serde_json::to_vec_pretty(&pending)?,
+    )?;
+    if let Some(dir) = paths.config.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_atomic(&paths.config, text.as_bytes())
+        .with_context(|| format!("writing {}", paths.config.display()))?;
+    match signal_daemon(&paths.state_dir) {
+        Ok(pid) => println!("submitted to the daemon (pid {pid}); see `edgeward config history`"),
+        Err(why) => println!(
+            "written to {}; the daemon is not running ({why}), it applies at next start",
+            paths.config.display()
+        ),
+    }
+    Ok(0)
+}
+
+pub fn apply(paths: &Paths, file: &Path, author: &str, reason: &str) -> anyhow::Result<u8> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    submit(paths, &text, author, reason, None)
+}
+
+pub fn rollback(paths: &Paths, version: u64, author: &str, reason: &str) -> anyhow::Result<u8> {
+    let hist = History::open(history_dir(&paths.state_dir))?;
+    let (_, text) = hist.get(version)?;
+    submit(paths, &text, author, reason, Some(version))
+}
+
+fn signal_daemon(state_dir: &Path) -> Result<i32, String> {
+    let raw = std::fs::read_to_string(pid_path(state_dir)).map_err(|e| e.to_string())?;
+    let pid: i32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| "pid file is damaged".to_string())?;
+    // SAFETY: kill(2) with a pid read from our own pid file; no memory is shared.
+    let rc = unsafe { libc::kill(pid, libc::SIGHUP) };
+    if rc == 0 {
+        Ok(pid)
+    } else {
+        Err(std::io::Error::last_os_error().to_string())
+    }
+}

@@ -1,0 +1,222 @@
+//! The one event model: every subsystem's events share this envelope (RFC 3339 UTC timestamp,
+//! host id, per-gateway sequence number) and are written as JSON lines. IDS alerts keep
+//! Suricata's EVE shape (`event_type: "alert"` with the alert fields at the top level).
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use edgeward_ids::eve::EveAlert;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One event, as stored, shipped to the SOC and shown in the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(serialize_with = "ser_ts", deserialize_with = "de_ts")]
+    pub timestamp: DateTime<Utc>,
+    /// The gateway's `host_id`.
+    pub host: String,
+    /// Strictly increasing per gateway, across restarts.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+fn ser_ts<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+fn de_ts<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let raw = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(serde::de::Error::custom)
+}
+
+/// What happened, by kind. The tag is EVE's `event_type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event_type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// An IDS alert, in Suricata EVE shape.
+    Alert(EveAlert),
+    Firewall(FirewallEvent),
+    Uplink(UplinkEvent),
+    Nac(NacEvent),
+    Audit(AuditEvent),
+    System(SystemEvent),
+}
+
+impl EventBody {
+    /// The kind as a label for metrics and filters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::Alert(_) => "alert",
+            EventBody::Firewall(_) => "firewall",
+            EventBody::Uplink(_) => "uplink",
+            EventBody::Nac(_) => "nac",
+            EventBody::Audit(_) => "audit",
+            EventBody::System(_) => "system",
+        }
+    }
+}
+
+/// A packet (or a rate-limited batch of them) the firewall dropped, rejected or logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirewallEvent {
+    pub action: String,
+    /// The rule that matched, e.g. `policy[3] staff->internet` or `default deny`.
+    pub rule: String,
+    pub in_zone: Option<String>,
+    pub out_zone: Option<String>,
+    pub in_iface: Option<String>,
+    pub src_ip: IpAddr,
+    pub src_port: Option<u16>,
+    pub dest_ip: IpAddr,
+    pub dest_port: Option<u16>,
+    pub proto: String,
+    /// Packets folded into this event by rate limiting.
+    pub count: u64,
+}
+
+/// A change of an uplink's state, with the evidence for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UplinkEvent {
+    pub uplink: String,
+    pub state: String,
+    pub previous: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p95_ms: Option<f64>,
+}
+
+/// A device seen, approved, blocked or quarantined by network access control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NacEvent {
+    pub action: String,
+    pub mac: String,
+    pub ip: Option<IpAddr>,
+    pub zone: Option<String>,
+    pub detail: String,
+}
+
+/// Who did what to the appliance: logins, configuration views and changes, account changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub actor: String,
+    /// Where the actor came from (address, `cli`, `file`).
+    pub source: String,
+    /// Dotted action name, e.g. `config.apply`, `auth.login`.
+    pub action: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    pub detail: String,
+    /// For configuration changes: the unified diff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The daemon's own life: start, stop, reconciles, apply errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemEvent {
+    pub level: Level,
+    pub component: String,
+    pub message: String,
+}
+
+impl EventBody {
+    /// A system event of `component`.
+    pub fn system(level: Level, component: &str, message: impl Into<String>) -> EventBody {
+        EventBody::System(SystemEvent {
+            level,
+            component: component.to_string(),
+            message: message.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgeward_ids::eve::AlertInfo;
+
+    fn at(body: EventBody) -> Event {
+        Event {
+            timestamp: DateTime::parse_from_rfc3339("2026-11-22T10:00:00.123456Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            host: "gw1".into(),
+            seq: 7,
+            body,
+        }
+    }
+
+    #[test]
+    fn alert_has_suricata_eve_shape() {
+        let ev = at(EventBody::Alert(EveAlert {
+            flow_id: 1234,
+            in_iface: Some("wan1".into()),
+            src_ip: "10.10.0.11".parse().unwrap(),
+            src_port: Some(40000),
+            dest_ip: "192.0.2.80".parse().unwrap(),
+            dest_port: Some(80),
+            proto: "TCP".into(),
+            app_proto: Some("http".into()),
+            alert: AlertInfo {
+                action: "allowed".into(),
+                gid: 1,
+                signature_id: 2013028,
+                rev: 7,
+                signature: "ET POLICY curl User-Agent Outbound".into(),
+                category: "Attempted Information Leak".into(),
+                severity: 2,
+            },
+        }));
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["event_type"], "alert");
+        assert_eq!(v["timestamp"], "2026-11-22T10:00:00.123456Z");
+        assert_eq!(v["src_ip"], "10.10.0.11");
+        assert_eq!(v["dest_port"], 80);
+        assert_eq!(v["alert"]["signature_id"], 2013028);
+        assert_eq!(v["alert"]["severity"], 2);
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn every_kind_round_trips_as_one_json_line() {
+        let bodies = vec![
+            EventBody::system(Level::Info, "daemon", "started"),
+            EventBody::Audit(AuditEvent {
+                actor: "admin".into(),
+                source: "cli".into(),
+                action: "config.apply".into(),
+                outcome: "success".into(),
+                detail: "v2".into(),
+                diff: Some("-a\n+b\n".into()),
+            }),
+            EventBody::Uplink(UplinkEvent {
+                uplink: "isp1".into(),
+                state: "down".into(),
+                previous: "up".into(),
+                reason: "3 of 4 targets lost".into(),
+                loss_percent: Some(100.0),
+                latency_p95_ms: None,
+            }),
+        ];
+        for b in bodies {
+            let ev = at(b);
+            let line = serde_json::to_string(&ev).unwrap();
+            assert!(!line.contains('\n'));
+            assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), ev);
+        }
+    }
+}

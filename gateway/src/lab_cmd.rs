@@ -1,0 +1,203 @@
+//! `edgeward lab up|down|status`: the lab as a command, for people and scripts.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use edgeward_lab::topology::endpoints;
+use edgeward_lab::{Lab, LabSpec};
+
+fn this_binary() -> anyhow::Result<std::path::PathBuf> {
+    std::env::current_exe().context("locating the edgeward binary")
+}
+
+pub fn up(prefix: &str, config: Option<&Path>) -> anyhow::Result<u8> {
+    let text = match config {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+        None => edgeward_config::AGENCY_DEFAULT_PROFILE.to_string(),
+    };
+    let started = Instant::now();
+    let lab = Lab::up(LabSpec::new(prefix, &text, &this_binary()?))?;
+    let took = started.elapsed();
+    print_topology(&lab);
+    println!();
+    println!(
+        "lab `{prefix}` is up in {:.1} s; the gateway runs in namespace {}.",
+        took.as_secs_f64(),
+        lab.ns("gateway")
+    );
+    println!("Reach the gateway from this machine through the admin workstation's namespace:");
+    println!(
+        "  ip netns exec {} curl -s http://{}:{}/metrics",
+        lab.ns("admin-1"),
+        endpoints::GATEWAY_MGMT,
+        endpoints::METRICS_PORT
+    );
+    println!(
+        "  ip netns exec {} nft list table inet edgeward",
+        lab.ns("gateway")
+    );
+    println!(
+        "Gateway log: {}   events: {}",
+        lab.log_path().display(),
+        lab.events_path().display()
+    );
+    println!(
+        "Change its config: edit {} (the daemon reloads it) or send SIGHUP.",
+        lab.config_path().display()
+    );
+    println!(
+        "Status: edgeward lab status --prefix {prefix} [--json]    Stop: edgeward lab down --prefix {prefix}"
+    );
+    lab.detach();
+    Ok(0)
+}
+
+pub fn down(prefix: &str) -> anyhow::Result<u8> {
+    match Lab::attach(prefix, &this_binary()?) {
+        Ok(lab) => {
+            lab.teardown()?;
+            println!("lab `{prefix}` removed");
+        }
+        Err(_) => println!("no lab `{prefix}` is up; nothing to remove"),
+    }
+    Ok(0)
+}
+
+fn print_topology(lab: &Lab) {
+    let status = lab.status();
+    println!("{:<11} {:<18} addresses", "role", "namespace");
+    for r in &status.roles {
+        println!(
+            "{:<11} {:<18} {}",
+            r.role,
+            r.namespace,
+            r.addresses.join(", ")
+        );
+    }
+}
+
+/// Reachability checks that show the agency's policy at a glance.
+const CHECKS: &[(&str, &str, &str, u16, bool)] = &[
+    (
+        "staff-1 → Internet HTTP",
+        "staff-1",
+        endpoints::INTERNET_HTTP,
+        80,
+        true,
+    ),
+    (
+        "staff-1 → server-1 HTTPS",
+        "staff-1",
+        "10.10.10.10",
+        443,
+        true,
+    ),
+    (
+        "guest-1 → Internet HTTP",
+        "guest-1",
+        endpoints::INTERNET_HTTP,
+        80,
+        true,
+    ),
+    ("guest-1 → staff-1", "guest-1", "10.10.0.11", 80, false),
+    (
+        "guest-1 → gov-server",
+        "guest-1",
+        endpoints::GOV_SERVER,
+        443,
+        false,
+    ),
+    (
+        "staff-1 → gov-server (TSLCD)",
+        "staff-1",
+        endpoints::GOV_SERVER,
+        443,
+        true,
+    ),
+    (
+        "server-1 → Internet HTTP",
+        "server-1",
+        endpoints::INTERNET_HTTP,
+        80,
+        false,
+    ),
+    (
+        "server-1 → update mirror",
+        "server-1",
+        endpoints::UPDATE_MIRROR,
+        80,
+        true,
+    ),
+    (
+        "admin-1 → gateway metrics",
+        "admin-1",
+        endpoints::GATEWAY_MGMT,
+        endpoints::METRICS_PORT,
+        true,
+    ),
+    (
+        "internet → gateway metrics",
+        "internet",
+        endpoints::GATEWAY_WAN1,
+        endpoints::METRICS_PORT,
+        false,
+    ),
+];
+
+pub fn status(prefix: &str, json: bool) -> anyhow::Result<u8> {
+    let lab = Lab::attach(prefix, &this_binary()?)?;
+    let status = lab.status();
+    let results: Vec<(&str, bool, bool)> = CHECKS
+        .iter()
+        .map(|(label, role, addr, port, expected)| {
+            let ok = addr
+                .parse()
+                .map(|ip| lab.tcp(role, ip, *port, Duration::from_millis(700)).is_ok())
+                .unwrap_or(false);
+            (*label, ok, *expected)
+        })
+        .collect();
+    if json {
+        let mut v = serde_json::to_value(&status)?;
+        v["reachability"] = results
+            .iter()
+            .map(|(label, ok, expected)| serde_json::json!({"check": label, "reachable": ok, "expected": expected}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    print_topology(&lab);
+    println!();
+    println!(
+        "gateway: {}",
+        match lab.gateway_pid() {
+            Some(pid) => format!("running (pid {pid}) in {}", lab.ns("gateway")),
+            None => "NOT running".to_string(),
+        }
+    );
+    let metrics = SocketAddr::new(endpoints::GATEWAY_MGMT.parse()?, endpoints::METRICS_PORT);
+    println!(
+        "metrics: ip netns exec {} curl -s http://{metrics}/metrics",
+        lab.ns("admin-1")
+    );
+    println!();
+    println!("{:<32} {:<12} expected", "reachability", "result");
+    for (label, ok, expected) in &results {
+        let mark = if ok == expected {
+            ""
+        } else {
+            "   <-- unexpected"
+        };
+        println!(
+            "{:<32} {:<12} {}{mark}",
+            label,
+            if *ok { "reachable" } else { "blocked" },
+            if *expected { "reachable" } else { "blocked" }
+        );
+    }
+    Ok(0)
+}

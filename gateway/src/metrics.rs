@@ -1,0 +1,191 @@
+//! The daemon's Prometheus metrics, served over HTTP on the management zone only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabel {
+    pub stage: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
+/// Every metric of the daemon. Each later capability registers its own here.
+pub struct Metrics {
+    registry: Registry,
+    pub reconciles: Family<ResultLabel, Counter>,
+    pub apply_errors: Family<StageLabel, Counter>,
+    pub events: Family<KindLabel, Counter>,
+    pub config_version: Gauge,
+    pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
+    pub start_time_seconds: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("edgeward");
+        let reconciles = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconcile runs by result (ok, invalid, failed)",
+            reconciles.clone(),
+        );
+        let apply_errors = Family::<StageLabel, Counter>::default();
+        registry.register(
+            "apply_errors",
+            "Errors while applying a configuration, by stage",
+            apply_errors.clone(),
+        );
+        let events = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "events",
+            "Events written by the bus, by kind",
+            events.clone(),
+        );
+        let config_version = Gauge::default();
+        registry.register(
+            "config_version",
+            "History version of the running configuration",
+            config_version.clone(),
+        );
+        let last_reconcile_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_reconcile_duration_seconds",
+            "Wall time of the last successful reconcile",
+            last_reconcile_seconds.clone(),
+        );
+        let start_time_seconds = Gauge::default();
+        registry.register(
+            "start_time_seconds",
+            "Unix time the daemon started",
+            start_time_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            apply_errors,
+            events,
+            config_version,
+            last_reconcile_seconds,
+            start_time_seconds,
+        }
+    }
+
+    pub fn reconcile(&self, result: &str) {
+        self.reconciles
+            .get_or_create(&ResultLabel {
+                result: result.into(),
+            })
+            .inc();
+    }
+
+    pub fn apply_error(&self, stage: &str) {
+        self.apply_errors
+            .get_or_create(&StageLabel {
+                stage: stage.into(),
+            })
+            .inc();
+    }
+
+    pub fn event(&self, kind: &str) {
+        self.events
+            .get_or_create(&KindLabel { kind: kind.into() })
+            .inc();
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn serve_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+}
+
+/// HTTP listeners for `/metrics`, rebound when the management addresses change.
+pub struct MetricsServer {
+    metrics: Arc<Metrics>,
+    bound: Vec<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        MetricsServer {
+            metrics,
+            bound: Vec::new(),
+            tasks: Vec::new(),
+        }
+    }
+
+    /// Listen on exactly `addrs`; returns the addresses that could not be bound, with the reason.
+    pub async fn ensure(&mut self, mut addrs: Vec<SocketAddr>) -> Vec<(SocketAddr, String)> {
+        addrs.sort();
+        addrs.dedup();
+        if addrs == self.bound {
+            return Vec::new();
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        self.bound.clear();
+        let mut failed = Vec::new();
+        for addr in addrs {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(listener) => {
+                    let app = Router::new()
+                        .route("/metrics", get(serve_metrics))
+                        .with_state(self.metrics.clone());
+                    self.tasks.push(tokio::spawn(async move {
+                        if let Err(e) = axum::serve(listener, app).await {
+                            tracing::error!(%addr, error = %e, "metrics listener stopped");
+                        }
+                    }));
+                    self.bound.push(addr);
+                    tracing::info!(%addr, "metrics listening");
+                }
+                Err(e) => failed.push((addr, e.to_string())),
+            }
+        }
+        failed
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: bring up the edgeward lab with the gateway running.
+#   scripts/lab.sh up [--prefix P]      build everything (packages, binary) and start the lab
+#   scripts/lab.sh status [--json]      topology and reachability
+#   scripts/lab.sh down                 stop the gateway, remove the lab
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmd="${1:-up}"; shift || true
+if [ "$cmd" = up ]; then
+  scripts/setup.sh
+  cargo build --release -p edgeward-gateway --quiet
+fi
+bin=target/release/edgeward
+[ -x "$bin" ] || bin=target/debug/edgeward
+exec "$bin" lab "$cmd" "$@"

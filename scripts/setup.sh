@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install every system package edgeward's build, lab and tests need (Debian 12, as root).
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.85+) is required" >&2; exit 1; }
