@@ -108,6 +108,8 @@ pub enum Code {
     WifiInsecure,
     WifiStalePassphrase,
     PortForwardTarget,
+    UnknownAddressGroup,
+    FirewallSettings,
 }
 
 /// One problem in a configuration.

@@ -20,8 +20,13 @@ pub struct Config {
     /// Services beyond the built-in catalogue (see [`crate::services`]).
     #[serde(default)]
     pub services: Vec<ServiceDef>,
+    /// Named sets of prefixes (update mirrors, partner networks…), usable in policies.
+    #[serde(default)]
+    pub address_groups: Vec<AddressGroup>,
     #[serde(default)]
     pub policies: Vec<Policy>,
+    #[serde(default)]
+    pub firewall: FirewallSettings,
     #[serde(default)]
     pub uplinks: Vec<Uplink>,
     #[serde(default)]
@@ -242,12 +247,62 @@ pub struct Policy {
     /// Restrict the destination to these prefixes (e.g. an update-server allowlist).
     #[serde(default)]
     pub destinations: Vec<IpNetwork>,
+    /// Restrict the destination to these address groups (combined with `destinations`).
+    #[serde(default)]
+    pub destination_groups: Vec<String>,
     /// Log matches to the firewall event stream.
     #[serde(default)]
     pub log: bool,
     /// Why this rule exists; shown in the UI and in firewall events.
     #[serde(default)]
     pub comment: String,
+}
+
+/// A named set of prefixes, rendered as an nftables set so its members can change without a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressGroup {
+    pub name: String,
+    pub prefixes: Vec<IpNetwork>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Firewall-wide protections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirewallSettings {
+    /// Printers, scanners, cameras and IP phones get no Internet (003 §21.3.c)…
+    pub non_computers_no_internet: bool,
+    /// …except to these address groups (patch and signature updates).
+    pub non_computer_update_groups: Vec<String>,
+    /// Send denied packets to the firewall event log (001 §6.2).
+    pub log_denied: bool,
+    /// Logged packets per second per chain, at most; the rest is counted, not logged.
+    pub log_rate_per_second: u32,
+    /// New connections per second from one source to the gateway itself before it is throttled.
+    pub new_connections_per_second: u32,
+    /// Clamp TCP MSS to the route MTU on uplinks.
+    pub mss_clamp: bool,
+    /// Drop packets whose source would not be routed back out of the interface they came in on.
+    pub reverse_path_check: bool,
+    /// An apply submitted for confirmation is rolled back if not confirmed within this time.
+    pub commit_confirm_seconds: u32,
+}
+
+impl Default for FirewallSettings {
+    fn default() -> Self {
+        FirewallSettings {
+            non_computers_no_internet: true,
+            non_computer_update_groups: Vec::new(),
+            log_denied: true,
+            log_rate_per_second: 20,
+            new_connections_per_second: 50,
+            mss_clamp: true,
+            reverse_path_check: true,
+            commit_confirm_seconds: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -423,6 +478,12 @@ pub struct Device {
     pub zone: String,
     #[serde(default)]
     pub status: DeviceStatus,
+    /// Per-device Internet override: `true` lets a printer/camera out, `false` keeps a PC in.
+    #[serde(default)]
+    pub internet: Option<bool>,
+    /// Treat this device as a member of another zone (e.g. `quarantine`) without renumbering it.
+    #[serde(default)]
+    pub move_to: Option<String>,
     /// Ghi chú.
     #[serde(default)]
     pub note: String,
@@ -568,7 +629,24 @@ fn default_rotate_days() -> u32 {
     182
 }
 
+impl Device {
+    /// The zone whose policy applies to this device.
+    pub fn effective_zone(&self) -> &str {
+        self.move_to.as_deref().unwrap_or(&self.zone)
+    }
+
+    /// Whether this device may reach the Internet under the firewall settings.
+    pub fn internet_allowed(&self, fw: &FirewallSettings) -> bool {
+        self.internet
+            .unwrap_or(!(fw.non_computers_no_internet && self.device_type.is_non_computer()))
+    }
+}
+
 impl Config {
+    pub fn address_group(&self, name: &str) -> Option<&AddressGroup> {
+        self.address_groups.iter().find(|g| g.name == name)
+    }
+
     pub fn zone(&self, name: &str) -> Option<&Zone> {
         self.zones.iter().find(|z| z.name == name)
     }

@@ -20,7 +20,9 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.gateway();
     v.zones();
     v.interfaces();
+    v.address_groups();
     v.policies();
+    v.firewall();
     v.uplinks();
     v.port_forwards();
     v.devices();
@@ -271,6 +273,94 @@ impl Validator<'_> {
         }
     }
 
+    fn address_groups(&mut self) {
+        let cfg = self.config;
+        self.check_names(
+            "address_groups",
+            cfg.address_groups.iter().map(|g| g.name.as_str()),
+            "address group",
+        );
+        for (i, g) in cfg.address_groups.iter().enumerate() {
+            if g.prefixes.is_empty() {
+                self.push(
+                    Problem::new(
+                        Code::UnknownAddressGroup,
+                        FieldPath::at("address_groups").index(i).key("prefixes"),
+                        format!("address group `{}` is empty", g.name),
+                    )
+                    .hint("list at least one prefix, or remove the group"),
+                );
+            }
+        }
+    }
+
+    fn group_refs(&mut self, path: FieldPath, names: &[String]) {
+        for (i, name) in names.iter().enumerate() {
+            if self.config.address_group(name).is_none() {
+                let known: Vec<&str> = self
+                    .config
+                    .address_groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect();
+                self.push(
+                    Problem::new(
+                        Code::UnknownAddressGroup,
+                        path.clone().index(i),
+                        format!("unknown address group `{name}`"),
+                    )
+                    .hint(if known.is_empty() {
+                        "define it under [[address_groups]]".to_string()
+                    } else {
+                        format!("known groups: {}", known.join(", "))
+                    }),
+                );
+            }
+        }
+    }
+
+    fn firewall(&mut self) {
+        let fw = &self.config.firewall;
+        let base = FieldPath::at("firewall");
+        self.group_refs(
+            base.clone().key("non_computer_update_groups"),
+            &fw.non_computer_update_groups.clone(),
+        );
+        if fw.log_rate_per_second == 0 && fw.log_denied {
+            self.push(
+                Problem::new(
+                    Code::FirewallSettings,
+                    base.clone().key("log_rate_per_second"),
+                    "denied packets are logged at 0 per second",
+                )
+                .hint("abnormal connections must be logged (001 §6.2); use e.g. 20"),
+            );
+        }
+        if fw.new_connections_per_second == 0 {
+            self.push(
+                Problem::new(
+                    Code::FirewallSettings,
+                    base.clone().key("new_connections_per_second"),
+                    "0 new connections per second would cut the gateway off",
+                )
+                .hint("use e.g. 50"),
+            );
+        }
+        if !(10..=3600).contains(&fw.commit_confirm_seconds) {
+            self.push(
+                Problem::new(
+                    Code::FirewallSettings,
+                    base.key("commit_confirm_seconds"),
+                    format!(
+                        "{} s is not a usable confirmation window",
+                        fw.commit_confirm_seconds
+                    ),
+                )
+                .hint("between 10 and 3600 seconds; the default is 120"),
+            );
+        }
+    }
+
     fn policies(&mut self) {
         let cfg = self.config;
         for (i, pol) in cfg.policies.iter().enumerate() {
@@ -304,6 +394,10 @@ impl Validator<'_> {
                     )),
                 );
             }
+            self.group_refs(
+                path.clone().key("destination_groups"),
+                &pol.destination_groups,
+            );
             for (si, s) in pol.services.iter().enumerate() {
                 if !services::is_known(cfg, s) {
                     let names: Vec<&str> = services::builtin_names().collect();
@@ -520,6 +614,37 @@ impl Validator<'_> {
                                 .hint("each device is listed once (000 Phụ lục I); remove the duplicate or correct the MAC"),
                         );
                     }
+                }
+            }
+            if let Some(target) = &d.move_to {
+                match self.zone_kind(target) {
+                    Some(k) if k.is_internal() => {}
+                    Some(k) => self.push(
+                        Problem::new(
+                            Code::UnknownZone,
+                            path.clone().key("move_to"),
+                            format!("a device cannot be moved into uplink zone `{target}` ({k:?})"),
+                        )
+                        .hint("move it to an internal zone, e.g. quarantine"),
+                    ),
+                    None => self.push(
+                        Problem::new(
+                            Code::UnknownZone,
+                            path.clone().key("move_to"),
+                            format!("unknown zone `{target}`"),
+                        )
+                        .hint(self.zone_names_hint()),
+                    ),
+                }
+                if d.ip.is_none() {
+                    self.push(
+                        Problem::new(
+                            Code::AddressOutsideZone,
+                            path.clone().key("move_to"),
+                            "a device without an IP address cannot be moved",
+                        )
+                        .hint("give it a fixed `ip` first"),
+                    );
                 }
             }
             let zone = cfg.zone(&d.zone);

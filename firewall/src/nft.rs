@@ -189,15 +189,33 @@ pub fn rule(chain: &str, stmts: Vec<Stmt>, comment: Option<String>) -> NfListObj
     })
 }
 
+/// The members of one family with duplicates and prefixes inside other members removed: an
+/// interval set refuses overlapping elements.
+pub fn minimal_cover(members: &[IpNetwork], v6: bool) -> Vec<IpNetwork> {
+    let mut list: Vec<IpNetwork> = members
+        .iter()
+        .filter(|n| n.is_ipv6() == v6)
+        .copied()
+        .collect();
+    list.sort_by_key(|n| (n.prefix(), n.network()));
+    let mut out: Vec<IpNetwork> = Vec::new();
+    for n in list {
+        let covered = out
+            .iter()
+            .any(|o| o.prefix() <= n.prefix() && o.contains(n.network()));
+        if !covered {
+            out.push(n);
+        }
+    }
+    out.sort_by_key(|n| n.network());
+    out
+}
+
 /// A named interval set of addresses of one family.
 pub fn address_set(name: &str, v6: bool, members: &[IpNetwork]) -> NfListObject<'static> {
     let mut flags = HashSet::new();
     flags.insert(SetFlag::Interval);
-    let elems: Vec<Expr> = members
-        .iter()
-        .filter(|n| n.is_ipv6() == v6)
-        .map(prefix)
-        .collect();
+    let elems: Vec<Expr> = minimal_cover(members, v6).iter().map(prefix).collect();
     NfListObject::Set(Box::new(Set {
         family: FAMILY,
         table: Cow::Borrowed(TABLE),
@@ -208,6 +226,90 @@ pub fn address_set(name: &str, v6: bool, members: &[IpNetwork]) -> NfListObject<
             SetType::Ipv4Addr
         }),
         flags: Some(flags),
+        elem: if elems.is_empty() {
+            None
+        } else {
+            Some(Cow::Owned(elems))
+        },
+        ..Set::default()
+    }))
+}
+
+/// `limit rate [over] N/second burst B packets`.
+pub fn limit(rate: u32, burst: u32, over: bool) -> Stmt {
+    Statement::Limit(stmt::Limit {
+        rate,
+        rate_unit: Some(Cow::Borrowed("packets")),
+        per: Some(Cow::Borrowed("second")),
+        burst: Some(burst),
+        burst_unit: None,
+        inv: over.then_some(true),
+    })
+}
+
+/// `log group G prefix "P"` (NFLOG, read by the daemon).
+pub fn nflog(group: u32, prefix: &str) -> Stmt {
+    let mut log = stmt::Log::new(Some(group));
+    log.prefix = Some(Cow::Owned(prefix.to_string()));
+    Statement::Log(Some(log))
+}
+
+/// `meter NAME { KEY limit rate over N/second burst B packets }`: a per-key rate limit.
+pub fn meter_over(name: &str, key: Expr, rate: u32, burst: u32) -> Stmt {
+    Statement::Meter(stmt::Meter {
+        name: Cow::Owned(name.to_string()),
+        key,
+        stmt: Box::new(limit(rate, burst, true)),
+    })
+}
+
+/// `tcp flags & (syn|rst) == syn` — the first packet of a TCP handshake.
+pub fn tcp_syn() -> Stmt {
+    eq(
+        Expression::BinaryOperation(Box::new(expr::BinaryOperation::AND(
+            payload("tcp", "flags"),
+            Expression::List(vec![s("syn"), s("rst")]),
+        ))),
+        s("syn"),
+    )
+}
+
+/// `tcp option maxseg size set rt mtu`.
+pub fn clamp_mss() -> Stmt {
+    Statement::Mangle(stmt::Mangle {
+        key: Expression::Named(NamedExpression::TcpOption(expr::TcpOption {
+            name: Cow::Borrowed("maxseg"),
+            field: Some(Cow::Borrowed("size")),
+        })),
+        value: Expression::Named(NamedExpression::RT(expr::RT {
+            key: expr::RTKey::MTU,
+            family: None,
+        })),
+    })
+}
+
+/// `fib saddr . iif oif missing`: no route back out of the ingress interface.
+pub fn fib_reverse_path_missing() -> Stmt {
+    let mut flags = HashSet::new();
+    flags.insert(expr::FibFlag::Saddr);
+    flags.insert(expr::FibFlag::Iif);
+    eq(
+        Expression::Named(NamedExpression::Fib(expr::Fib {
+            result: expr::FibResult::Oif,
+            flags,
+        })),
+        Expression::Boolean(false),
+    )
+}
+
+/// A named set of Ethernet addresses.
+pub fn mac_set(name: &str, macs: &[String]) -> NfListObject<'static> {
+    let elems: Vec<Expr> = macs.iter().map(|m| s(m.clone())).collect();
+    NfListObject::Set(Box::new(Set {
+        family: FAMILY,
+        table: Cow::Borrowed(TABLE),
+        name: Cow::Owned(name.into()),
+        set_type: SetTypeValue::Single(SetType::EtherAddr),
         elem: if elems.is_empty() {
             None
         } else {

@@ -1,17 +1,26 @@
 //! Pure renderer: config model → one nftables ruleset in the `inet edgeward` table.
 //!
 //! Shape of the ruleset:
-//! - `input` / `forward` base chains with policy drop, an established/related fast path, invalid
-//!   dropped, then a jump per ingress interface to the zone's chain (`in_<zone>`, `fwd_<zone>`).
-//! - zone chains start with anti-spoofing (source must belong to the zone), then the zone's
-//!   policies in order; whatever falls through is dropped by the base chain's policy.
+//! - `input` / `forward` base chains with policy drop, blocked devices dropped first, then an
+//!   established/related fast path, invalid dropped, then a jump per ingress interface (or per
+//!   moved device) to the zone's chain (`in_<zone>`, `fwd_<zone>`).
+//! - zone chains start with anti-spoofing (source must belong to the zone), the no-Internet rule
+//!   for non-computer devices, published services, then the zone's policies in order; what falls
+//!   through is logged (rate-limited, NFLOG) and dropped.
 //! - government prefixes never leave through an ISP (a guard rule before any policy).
-//! - `postrouting` masquerades on uplinks that ask for it; `prerouting` DNATs published servers.
+//! - `mangle` clamps MSS on uplinks; `rpf` drops packets that fail the reverse-path check.
+//! - `postrouting` masquerades on uplinks that ask for it; `prerouting` DNATs published servers
+//!   (also from inside: hairpin).
+//!
+//! Devices and address groups live in named sets, so their membership can change without a
+//! reload (see [`Ruleset::element_sets`]).
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
+use edgeward_config::validate::normalize_mac;
 use edgeward_config::{
-    Action, Config, GATEWAY_ZONE, PortForward, TransportProtocol, UplinkKind, ZoneKind, services,
+    Action, Config, DeviceStatus, GATEWAY_ZONE, TransportProtocol, UplinkKind, ZoneKind, services,
 };
 use ipnetwork::IpNetwork;
 use nftables::expr::{Expression, MetaKey};
@@ -21,6 +30,11 @@ use nftables::types::{NfChainPolicy, NfChainType, NfHook};
 
 use crate::nft::*;
 
+/// NFLOG group for denied packets.
+pub const LOG_GROUP_DENY: u32 = 1;
+/// NFLOG group for rate-limited packets.
+pub const LOG_GROUP_RATE: u32 = 2;
+
 /// Why a config could not be rendered (only reachable with an unvalidated config).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
@@ -28,6 +42,16 @@ pub enum RenderError {
     UnknownService { index: usize, service: String },
     #[error("policy[{index}] refers to unknown zone `{zone}`")]
     UnknownZone { index: usize, zone: String },
+    #[error("unknown address group `{0}`")]
+    UnknownGroup(String),
+}
+
+/// What a logged packet means: the daemon maps an NFLOG prefix back to this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRule {
+    pub description: String,
+    pub zone: Option<String>,
+    pub action: &'static str,
 }
 
 /// A rendered ruleset: the objects of one atomic nft transaction that replaces the edgeward table.
@@ -35,6 +59,10 @@ pub enum RenderError {
 pub struct Ruleset {
     /// Table, sets, chains and rules, in creation order.
     pub objects: Vec<NfListObject<'static>>,
+    /// NFLOG prefix → meaning.
+    pub log_rules: BTreeMap<String, LogRule>,
+    /// Sets whose members may change without a reload (devices, address groups).
+    pub element_sets: BTreeSet<String>,
 }
 
 impl Ruleset {
@@ -74,13 +102,58 @@ impl Ruleset {
             _ => None,
         })
     }
+
+    /// Members of each element set, as JSON strings (comparable, and ready for `add element`).
+    pub fn set_members(&self) -> BTreeMap<String, Vec<Expression<'static>>> {
+        self.objects
+            .iter()
+            .filter_map(|o| match o {
+                NfListObject::Set(s) if self.element_sets.contains(s.name.as_ref()) => Some((
+                    s.name.to_string(),
+                    s.elem.as_ref().map(|e| e.to_vec()).unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything but the members of element sets: when this is equal for two rulesets, the
+    /// change between them is only set membership.
+    pub fn structure(&self) -> Vec<NfListObject<'static>> {
+        self.objects
+            .iter()
+            .map(|o| match o {
+                NfListObject::Set(s) if self.element_sets.contains(s.name.as_ref()) => {
+                    let mut s = s.clone();
+                    s.elem = None;
+                    NfListObject::Set(s)
+                }
+                other => other.clone(),
+            })
+            .collect()
+    }
 }
 
 fn zone_set(zone: &str, v6: bool) -> String {
-    format!("zone_{zone}_{}", if v6 { "v6" } else { "v4" })
+    format!("zone_{zone}_{}", fam(v6))
 }
-const GOV_V4: &str = "gov_v4";
-const GOV_V6: &str = "gov_v6";
+fn devzone_set(zone: &str, v6: bool) -> String {
+    format!("devzone_{zone}_{}", fam(v6))
+}
+fn devout_set(zone: &str, v6: bool) -> String {
+    format!("devout_{zone}_{}", fam(v6))
+}
+fn group_set(group: &str, v6: bool) -> String {
+    format!("grp_{group}_{}", fam(v6))
+}
+fn fam(v6: bool) -> &'static str {
+    if v6 { "v6" } else { "v4" }
+}
+const GOV: &str = "gov";
+const BLOCKED: &str = "dev_blocked";
+const BLOCKED_MAC: &str = "dev_blocked_mac";
+const NO_INTERNET: &str = "dev_nointernet";
+const NO_INTERNET_ALLOW: &str = "nointernet_allow";
 
 /// One layer-4 selector of a service.
 #[derive(Debug, Clone)]
@@ -140,24 +213,26 @@ fn selectors(config: &Config, index: usize, names: &[String]) -> Result<Vec<L4>,
             index,
             service: name.clone(),
         })?;
-        tcp.extend(def.tcp.iter().map(|r| range(r.first, r.last)));
-        udp.extend(def.udp.iter().map(|r| range(r.first, r.last)));
+        for r in &def.tcp {
+            if !tcp.contains(r) {
+                tcp.push(*r);
+            }
+        }
+        for r in &def.udp {
+            if !udp.contains(r) {
+                udp.push(*r);
+            }
+        }
         echo |= def.icmp_echo;
     }
-    dedup(&mut tcp);
-    dedup(&mut udp);
     let mut out = Vec::new();
-    if !tcp.is_empty() {
-        out.push(L4::Ports {
-            proto: "tcp",
-            ports: tcp,
-        });
-    }
-    if !udp.is_empty() {
-        out.push(L4::Ports {
-            proto: "udp",
-            ports: udp,
-        });
+    for (proto, list) in [("tcp", tcp), ("udp", udp)] {
+        if !list.is_empty() {
+            out.push(L4::Ports {
+                proto,
+                ports: list.iter().map(|r| range(r.first, r.last)).collect(),
+            });
+        }
     }
     if echo {
         out.push(L4::Echo { v6: false });
@@ -166,79 +241,42 @@ fn selectors(config: &Config, index: usize, names: &[String]) -> Result<Vec<L4>,
     Ok(out)
 }
 
-fn dedup(v: &mut Vec<Expr>) {
-    let mut seen = Vec::new();
-    v.retain(|e| {
-        let key = serde_json::to_string(e).unwrap_or_default();
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
-    });
-}
-
-fn ifnames(config: &Config, zone: &str) -> Expr {
-    let names: Vec<Expr> = config.zone_interfaces(zone).map(|i| s(&i.name)).collect();
+fn ifname_match(key: MetaKey, names: Vec<String>) -> Stmt {
     if names.len() == 1 {
-        names.into_iter().next().unwrap_or_else(|| s(""))
+        eq(meta(key), s(names[0].clone()))
     } else {
-        anon_set(names)
+        eq(meta(key), anon_set(names.into_iter().map(s).collect()))
     }
 }
 
-/// Destination constraint per family: `None` = no constraint for that family, `Some(expr)` =
-/// `daddr` must be in it; a family absent from the list is not allowed at all.
-fn destination_variants(
-    config: &Config,
-    to_kind: Option<ZoneKind>,
-    dests: &[IpNetwork],
-) -> Vec<(Option<bool>, Option<Expr>)> {
-    let gov = config
-        .uplinks
-        .iter()
-        .filter(|u| u.kind == UplinkKind::Tslcd)
-        .flat_map(|u| u.government_prefixes.iter().copied())
-        .collect::<Vec<_>>();
-    let by_family = |list: &[IpNetwork], v6: bool| -> Vec<Expr> {
-        list.iter()
-            .filter(|n| n.is_ipv6() == v6)
-            .map(prefix)
-            .collect()
-    };
-    if !dests.is_empty() {
-        return [false, true]
-            .into_iter()
-            .filter_map(|v6| {
-                let items = by_family(dests, v6);
-                (!items.is_empty()).then(|| (Some(v6), Some(anon_set(items))))
-            })
-            .collect();
-    }
-    if to_kind == Some(ZoneKind::Tslcd) {
-        return [false, true]
-            .into_iter()
-            .filter(|v6| gov.iter().any(|n| n.is_ipv6() == *v6))
-            .map(|v6| (Some(v6), Some(set_ref(if v6 { GOV_V6 } else { GOV_V4 }))))
-            .collect();
-    }
-    vec![(None, None)]
-}
+/// A destination constraint for one family, or none.
+type DestVariant = (Option<bool>, Option<Expr>);
 
 struct Renderer<'a> {
     config: &'a Config,
     objects: Vec<NfListObject<'static>>,
+    log_rules: BTreeMap<String, LogRule>,
+    element_sets: BTreeSet<String>,
 }
 
 /// Render the whole ruleset for `config`.
 pub fn render(config: &Config) -> Result<Ruleset, RenderError> {
+    let _span = tracing::debug_span!(
+        "render",
+        zones = config.zones.len(),
+        policies = config.policies.len(),
+        devices = config.devices.len()
+    )
+    .entered();
     let mut r = Renderer {
         config,
         objects: vec![table_obj()],
+        log_rules: BTreeMap::new(),
+        element_sets: BTreeSet::new(),
     };
-    r.sets();
+    r.sets()?;
     r.base_chains();
+    r.prefilter();
     r.input()?;
     r.forward()?;
     r.nat();
@@ -250,37 +288,164 @@ pub fn render(config: &Config) -> Result<Ruleset, RenderError> {
         _ => 3,
     };
     r.objects.sort_by_key(rank);
-    Ok(Ruleset { objects: r.objects })
+    Ok(Ruleset {
+        objects: r.objects,
+        log_rules: r.log_rules,
+        element_sets: r.element_sets,
+    })
 }
 
 impl Renderer<'_> {
     fn add(&mut self, obj: NfListObject<'static>) {
         self.objects.push(obj);
     }
-    fn rule(&mut self, chain: &str, stmts: Vec<Stmt>, comment: impl Into<Option<String>>) {
-        self.objects.push(rule(chain, stmts, comment.into()));
-    }
 
-    fn sets(&mut self) {
-        for z in self.config.zones.iter().filter(|z| z.kind.is_internal()) {
-            for v6 in [false, true] {
-                self.objects
-                    .push(address_set(&zone_set(&z.name, v6), v6, &z.prefixes));
+    fn rule(&mut self, chain: &str, mut stmts: Vec<Stmt>, comment: impl Into<String>) {
+        // Every rule counts what it matches, so per-rule counters are always readable.
+        let verdict_at = stmts.iter().position(|s| {
+            matches!(
+                s,
+                Statement::Accept(_) | Statement::Drop(_) | Statement::Jump(_)
+            )
+        });
+        if let Some(i) = verdict_at {
+            if !stmts.iter().any(|s| matches!(s, Statement::Counter(_))) {
+                stmts.insert(i, counter());
             }
         }
-        let gov: Vec<IpNetwork> = self
-            .config
+        self.objects.push(rule(chain, stmts, Some(comment.into())));
+    }
+
+    /// A rate-limited NFLOG rule; `key` becomes the log prefix the daemon maps back.
+    fn log_rule(
+        &mut self,
+        chain: &str,
+        mut matches: Vec<Stmt>,
+        key: String,
+        meaning: LogRule,
+        group: u32,
+    ) {
+        let fw = &self.config.firewall;
+        if !fw.log_denied {
+            return;
+        }
+        let rate = fw.log_rate_per_second.max(1);
+        matches.push(limit(rate, rate.saturating_mul(2), false));
+        matches.push(nflog(group, &key));
+        let comment = format!("log {}", meaning.description);
+        self.log_rules.insert(key, meaning);
+        self.objects.push(rule(chain, matches, Some(comment)));
+    }
+
+    fn element_set(&mut self, obj: NfListObject<'static>) {
+        if let NfListObject::Set(s) = &obj {
+            self.element_sets.insert(s.name.to_string());
+        }
+        self.add(obj);
+    }
+
+    fn internal_zones(&self) -> Vec<String> {
+        self.config
+            .zones
+            .iter()
+            .filter(|z| z.kind.is_internal())
+            .map(|z| z.name.clone())
+            .collect()
+    }
+
+    fn sets(&mut self) -> Result<(), RenderError> {
+        let config = self.config;
+        for z in config.zones.iter().filter(|z| z.kind.is_internal()) {
+            for v6 in [false, true] {
+                self.add(address_set(&zone_set(&z.name, v6), v6, &z.prefixes));
+            }
+        }
+        let gov: Vec<IpNetwork> = config
             .uplinks
             .iter()
             .filter(|u| u.kind == UplinkKind::Tslcd)
             .flat_map(|u| u.government_prefixes.iter().copied())
             .collect();
-        self.objects.push(address_set(GOV_V4, false, &gov));
-        self.objects.push(address_set(GOV_V6, true, &gov));
+        for v6 in [false, true] {
+            self.add(address_set(&format!("{GOV}_{}", fam(v6)), v6, &gov));
+        }
+        for g in &config.address_groups {
+            for v6 in [false, true] {
+                self.element_set(address_set(&group_set(&g.name, v6), v6, &g.prefixes));
+            }
+        }
+
+        // Device sets: membership changes (NAC, inventory edits) need no reload.
+        let host = |ip: std::net::IpAddr| IpNetwork::from(ip);
+        let blocked: Vec<IpNetwork> = config
+            .devices
+            .iter()
+            .filter(|d| d.status == DeviceStatus::Blocked)
+            .filter_map(|d| d.ip.map(host))
+            .collect();
+        let blocked_macs: Vec<String> = config
+            .devices
+            .iter()
+            .filter(|d| d.status == DeviceStatus::Blocked)
+            .filter_map(|d| normalize_mac(&d.mac))
+            .collect();
+        let no_internet: Vec<IpNetwork> = config
+            .devices
+            .iter()
+            .filter(|d| !d.internet_allowed(&config.firewall))
+            .filter_map(|d| d.ip.map(host))
+            .collect();
+        let mut allow: Vec<IpNetwork> = Vec::new();
+        for name in &config.firewall.non_computer_update_groups {
+            let g = config
+                .address_group(name)
+                .ok_or_else(|| RenderError::UnknownGroup(name.clone()))?;
+            allow.extend(g.prefixes.iter().copied());
+        }
+        for v6 in [false, true] {
+            self.element_set(address_set(&format!("{BLOCKED}_{}", fam(v6)), v6, &blocked));
+            self.element_set(address_set(
+                &format!("{NO_INTERNET}_{}", fam(v6)),
+                v6,
+                &no_internet,
+            ));
+            self.element_set(address_set(
+                &format!("{NO_INTERNET_ALLOW}_{}", fam(v6)),
+                v6,
+                &allow,
+            ));
+        }
+        self.element_set(mac_set(BLOCKED_MAC, &blocked_macs));
+        for zone in self.internal_zones() {
+            let moved_in: Vec<IpNetwork> = config
+                .devices
+                .iter()
+                .filter(|d| d.move_to.as_deref() == Some(zone.as_str()))
+                .filter_map(|d| d.ip.map(host))
+                .collect();
+            let moved_out: Vec<IpNetwork> = config
+                .devices
+                .iter()
+                .filter(|d| d.zone == zone && d.move_to.as_deref().is_some_and(|m| m != zone))
+                .filter_map(|d| d.ip.map(host))
+                .collect();
+            for v6 in [false, true] {
+                self.element_set(address_set(&devzone_set(&zone, v6), v6, &moved_in));
+                self.element_set(address_set(&devout_set(&zone, v6), v6, &moved_out));
+            }
+        }
+        Ok(())
     }
 
     fn base_chains(&mut self) {
         use NfChainPolicy::{Accept, Drop};
+        self.add(base_chain(
+            "rpf",
+            NfChainType::Filter,
+            NfHook::Prerouting,
+            -150,
+            Accept,
+        ));
         self.add(base_chain(
             "input",
             NfChainType::Filter,
@@ -294,6 +459,13 @@ impl Renderer<'_> {
             NfHook::Forward,
             0,
             Drop,
+        ));
+        self.add(base_chain(
+            "mangle_fwd",
+            NfChainType::Filter,
+            NfHook::Forward,
+            -150,
+            Accept,
         ));
         self.add(base_chain(
             "prerouting",
@@ -311,6 +483,96 @@ impl Renderer<'_> {
         ));
     }
 
+    /// Reverse-path check on internal interfaces and MSS clamping on uplinks.
+    fn prefilter(&mut self) {
+        let config = self.config;
+        let internal_ifs: Vec<String> = config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect();
+        if config.firewall.reverse_path_check && !internal_ifs.is_empty() {
+            for v6 in [false, true] {
+                // DHCP/DAD clients have no address yet; link-local is on-link by definition.
+                let unspecified = if v6 { "::" } else { "0.0.0.0" };
+                let mut m = vec![
+                    ifname_match(MetaKey::Iifname, internal_ifs.clone()),
+                    nfproto(v6),
+                    ne(addr(v6, "saddr"), s(unspecified)),
+                ];
+                if v6 {
+                    m.push(ne(addr(true, "saddr"), raw_prefix("fe80::", 10)));
+                }
+                m.push(fib_reverse_path_missing());
+                self.log_rule(
+                    "rpf",
+                    m.clone(),
+                    "ew:rpf".into(),
+                    LogRule {
+                        description: "reverse-path check failed (spoofed source)".into(),
+                        zone: None,
+                        action: "drop",
+                    },
+                    LOG_GROUP_DENY,
+                );
+                m.push(drop());
+                self.rule(
+                    "rpf",
+                    m,
+                    format!("reverse path {}", if v6 { "IPv6" } else { "IPv4" }),
+                );
+            }
+        }
+        let uplink_ifs: Vec<String> = config.uplinks.iter().map(|u| u.interface.clone()).collect();
+        if config.firewall.mss_clamp && !uplink_ifs.is_empty() {
+            for key in [MetaKey::Oifname, MetaKey::Iifname] {
+                self.rule(
+                    "mangle_fwd",
+                    vec![
+                        ifname_match(key, uplink_ifs.clone()),
+                        eq(meta(MetaKey::L4proto), s("tcp")),
+                        tcp_syn(),
+                        clamp_mss(),
+                    ],
+                    "clamp MSS to route MTU on uplinks",
+                );
+            }
+        }
+    }
+
+    /// Blocked devices are dropped before anything else, established flows included.
+    fn blocked_devices(&mut self, chain: &str) {
+        let lan_ifs: Vec<String> = self
+            .config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect();
+        for v6 in [false, true] {
+            let set = format!("{BLOCKED}_{}", fam(v6));
+            for field in ["saddr", "daddr"] {
+                self.rule(
+                    chain,
+                    vec![nfproto(v6), eq(addr(v6, field), set_ref(&set)), drop()],
+                    format!("blocked device ({field})"),
+                );
+            }
+        }
+        if !lan_ifs.is_empty() {
+            self.rule(
+                chain,
+                vec![
+                    ifname_match(MetaKey::Iifname, lan_ifs),
+                    eq(payload("ether", "saddr"), set_ref(BLOCKED_MAC)),
+                    drop(),
+                ],
+                "blocked device (MAC)",
+            );
+        }
+    }
+
     fn conntrack_fast_path(&mut self, chain: &str) {
         self.rule(
             chain,
@@ -321,20 +583,19 @@ impl Renderer<'_> {
                 ),
                 accept(),
             ],
-            "established/related".to_string(),
+            "established/related",
         );
         self.rule(
             chain,
             vec![
                 is_in(ct("state"), Expression::List(vec![s("invalid")])),
-                counter(),
                 drop(),
             ],
-            "invalid".to_string(),
+            "invalid",
         );
     }
 
-    /// Source addresses must belong to the ingress zone.
+    /// Source addresses must belong to the zone (its prefixes, or devices moved into it).
     fn anti_spoof(&mut self, chain: &str, zone: &str) {
         let Some(z) = self.config.zone(zone) else {
             return;
@@ -343,30 +604,61 @@ impl Renderer<'_> {
             return;
         }
         for v6 in [false, true] {
-            if z.prefixes.iter().any(|p| p.is_ipv6() == v6) {
-                let mut stmts = vec![nfproto(v6)];
-                if v6 {
-                    // Link-local sources are legitimate towards the gateway (ND, DHCPv6).
-                    stmts.push(ne(addr(true, "saddr"), raw_prefix("fe80::", 10)));
-                }
-                stmts.push(ne(addr(v6, "saddr"), set_ref(&zone_set(zone, v6))));
-                stmts.extend([counter(), drop()]);
-                self.rule(chain, stmts, format!("anti-spoof {zone}"));
-            } else if !v6 || chain.starts_with("fwd_") {
-                self.rule(
-                    chain,
-                    vec![nfproto(v6), counter(), drop()],
-                    format!(
-                        "anti-spoof {zone}: no {} prefixes",
-                        if v6 { "IPv6" } else { "IPv4" }
-                    ),
-                );
+            let mut m = vec![nfproto(v6)];
+            if v6 {
+                // Link-local sources are legitimate towards the gateway (ND, DHCPv6).
+                m.push(ne(addr(true, "saddr"), raw_prefix("fe80::", 10)));
             }
+            m.push(ne(addr(v6, "saddr"), set_ref(&zone_set(zone, v6))));
+            m.push(ne(addr(v6, "saddr"), set_ref(&devzone_set(zone, v6))));
+            self.log_rule(
+                chain,
+                m.clone(),
+                format!("ew:spoof:{chain}"),
+                LogRule {
+                    description: format!("source not in zone {zone} (spoofed)"),
+                    zone: Some(zone.into()),
+                    action: "drop",
+                },
+                LOG_GROUP_DENY,
+            );
+            m.push(drop());
+            self.rule(chain, m, format!("anti-spoof {zone}"));
         }
+    }
+
+    /// Rate-limited log, then drop: the end of every zone chain.
+    fn default_deny(&mut self, chain: &str, zone: &str, direction: &str) {
+        self.log_rule(
+            chain,
+            vec![],
+            format!("ew:deny:{chain}"),
+            LogRule {
+                description: format!("default deny {direction} from {zone}"),
+                zone: Some(zone.into()),
+                action: "drop",
+            },
+            LOG_GROUP_DENY,
+        );
+        self.rule(chain, vec![drop()], format!("default deny {zone}"));
     }
 
     fn dispatch(&mut self, chain: &str, prefix_name: &str) {
         let config = self.config;
+        // Devices moved to another zone are handled by that zone's chain.
+        for zone in self.internal_zones() {
+            for v6 in [false, true] {
+                self.rule(
+                    chain,
+                    vec![
+                        nfproto(v6),
+                        eq(addr(v6, "saddr"), set_ref(&devzone_set(&zone, v6))),
+                        jump(&format!("{prefix_name}_{zone}")),
+                    ],
+                    format!("devices moved to {zone}"),
+                );
+            }
+        }
         for itf in &config.interfaces {
             self.rule(
                 chain,
@@ -377,13 +669,37 @@ impl Renderer<'_> {
                 format!("from {} ({})", itf.name, itf.zone),
             );
         }
+        self.log_rule(
+            chain,
+            vec![],
+            format!("ew:deny:{chain}"),
+            LogRule {
+                description: format!("{chain}: unknown interface"),
+                zone: None,
+                action: "drop",
+            },
+            LOG_GROUP_DENY,
+        );
     }
 
-    fn used_zones(&self) -> Vec<String> {
+    /// Zones that have a chain: every zone with an interface, and internal zones devices are moved to.
+    fn chain_zones(&self) -> Vec<String> {
         let mut zones: Vec<String> = Vec::new();
         for itf in &self.config.interfaces {
             if !zones.contains(&itf.zone) {
                 zones.push(itf.zone.clone());
+            }
+        }
+        for d in &self.config.devices {
+            if let Some(z) = &d.move_to {
+                if !zones.contains(z) {
+                    zones.push(z.clone());
+                }
+            }
+        }
+        for z in self.internal_zones() {
+            if !zones.contains(&z) {
+                zones.push(z);
             }
         }
         zones
@@ -391,38 +707,35 @@ impl Renderer<'_> {
 
     fn input(&mut self) -> Result<(), RenderError> {
         let config = self.config;
+        self.blocked_devices("input");
         self.conntrack_fast_path("input");
         self.rule(
             "input",
             vec![eq(meta(MetaKey::Iifname), s("lo")), accept()],
-            "loopback".to_string(),
+            "loopback",
         );
         // ICMPv6 the network cannot work without (RFC 4890), and ICMP errors.
+        let icmp6 = [
+            "destination-unreachable",
+            "packet-too-big",
+            "time-exceeded",
+            "parameter-problem",
+            "nd-router-solicit",
+            "nd-router-advert",
+            "nd-neighbor-solicit",
+            "nd-neighbor-advert",
+        ];
         self.rule(
             "input",
             vec![
                 eq(meta(MetaKey::L4proto), s("ipv6-icmp")),
                 eq(
                     payload("icmpv6", "type"),
-                    anon_set(
-                        [
-                            "destination-unreachable",
-                            "packet-too-big",
-                            "time-exceeded",
-                            "parameter-problem",
-                            "nd-router-solicit",
-                            "nd-router-advert",
-                            "nd-neighbor-solicit",
-                            "nd-neighbor-advert",
-                        ]
-                        .into_iter()
-                        .map(s)
-                        .collect(),
-                    ),
+                    anon_set(icmp6.into_iter().map(s).collect()),
                 ),
                 accept(),
             ],
-            "icmpv6 essentials".to_string(),
+            "icmpv6 essentials",
         );
         self.rule(
             "input",
@@ -443,10 +756,44 @@ impl Renderer<'_> {
                 ),
                 accept(),
             ],
-            "icmp essentials".to_string(),
+            "icmp essentials",
         );
+        // New connections to the gateway itself, per source: a flood is throttled and logged.
+        let rate = config.firewall.new_connections_per_second.max(1);
+        self.add(crate::nft::chain("rate_limited"));
+        self.log_rule(
+            "rate_limited",
+            vec![],
+            "ew:rate:input".into(),
+            LogRule {
+                description: format!(
+                    "more than {rate} new connections/s to the gateway from one source"
+                ),
+                zone: None,
+                action: "drop",
+            },
+            LOG_GROUP_RATE,
+        );
+        self.rule("rate_limited", vec![drop()], "rate limited");
+        for v6 in [false, true] {
+            self.rule(
+                "input",
+                vec![
+                    nfproto(v6),
+                    is_in(ct("state"), Expression::List(vec![s("new")])),
+                    meter_over(
+                        &format!("conn_rate_{}", fam(v6)),
+                        addr(v6, "saddr"),
+                        rate,
+                        rate.saturating_mul(2),
+                    ),
+                    jump("rate_limited"),
+                ],
+                "new-connection rate limit per source",
+            );
+        }
         self.dispatch("input", "in");
-        for zone in self.used_zones() {
+        for zone in self.chain_zones() {
             let chain = format!("in_{zone}");
             self.add(crate::nft::chain(&chain));
             let zone_policies: Vec<(usize, &edgeward_config::Policy)> = config
@@ -456,10 +803,10 @@ impl Renderer<'_> {
                 .filter(|(_, p)| p.from == zone && p.to == GATEWAY_ZONE)
                 .collect();
             // DHCP clients have no address yet: answer them before anti-spoofing.
-            if zone_policies
-                .iter()
-                .any(|(_, p)| p.action == Action::Allow && p.services.iter().any(|s| s == "dhcp"))
-            {
+            if zone_policies.iter().any(|(_, p)| {
+                p.action == Action::Allow
+                    && p.services.iter().any(|s| s == "dhcp" || s == services::ANY)
+            }) {
                 self.rule(
                     &chain,
                     vec![
@@ -497,27 +844,124 @@ impl Renderer<'_> {
                         stmts.push(nfproto(v6));
                     }
                     stmts.extend(l4.stmts());
-                    stmts.push(if p.action == Action::Allow {
-                        accept()
-                    } else {
-                        drop()
-                    });
-                    self.rule(&chain, stmts, format!("policy[{i}] {}->gateway", p.from));
+                    self.policy_verdict(&chain, stmts, i, p);
                 }
             }
+            self.default_deny(&chain, &zone, "to the gateway");
         }
         Ok(())
     }
 
+    fn policy_verdict(
+        &mut self,
+        chain: &str,
+        stmts: Vec<Stmt>,
+        index: usize,
+        p: &edgeward_config::Policy,
+    ) {
+        let desc = format!("policy[{index}] {}->{}", p.from, p.to);
+        let desc = if p.comment.is_empty() {
+            desc
+        } else {
+            format!("{desc} ({})", p.comment)
+        };
+        match p.action {
+            Action::Allow => {
+                let mut s = stmts;
+                if p.log {
+                    self.log_rule(
+                        chain,
+                        s.clone(),
+                        format!("ew:policy:{index}"),
+                        LogRule {
+                            description: desc.clone(),
+                            zone: Some(p.from.clone()),
+                            action: "allow",
+                        },
+                        LOG_GROUP_DENY,
+                    );
+                }
+                s.push(accept());
+                self.rule(chain, s, desc);
+            }
+            Action::Deny => {
+                self.log_rule(
+                    chain,
+                    stmts.clone(),
+                    format!("ew:policy:{index}"),
+                    LogRule {
+                        description: desc.clone(),
+                        zone: Some(p.from.clone()),
+                        action: "drop",
+                    },
+                    LOG_GROUP_DENY,
+                );
+                let mut s = stmts;
+                s.push(drop());
+                self.rule(chain, s, desc);
+            }
+        }
+    }
+
+    /// Destination constraints per family for a policy towards `to_kind`.
+    fn destination_variants(
+        &self,
+        to_kind: ZoneKind,
+        p: &edgeward_config::Policy,
+    ) -> Result<Vec<DestVariant>, RenderError> {
+        let config = self.config;
+        if !p.destinations.is_empty() || !p.destination_groups.is_empty() {
+            let mut out = Vec::new();
+            for v6 in [false, true] {
+                let explicit: Vec<Expr> = p
+                    .destinations
+                    .iter()
+                    .filter(|n| n.is_ipv6() == v6)
+                    .map(prefix)
+                    .collect();
+                if !explicit.is_empty() {
+                    out.push((Some(v6), Some(anon_set(explicit))));
+                }
+                // A group is referenced as a set even when it has no member of this family today:
+                // its members may change without a reload.
+                for g in &p.destination_groups {
+                    config
+                        .address_group(g)
+                        .ok_or_else(|| RenderError::UnknownGroup(g.clone()))?;
+                    out.push((Some(v6), Some(set_ref(&group_set(g, v6)))));
+                }
+            }
+            return Ok(out);
+        }
+        if to_kind == ZoneKind::Tslcd {
+            let gov: Vec<bool> = [false, true]
+                .into_iter()
+                .filter(|v6| {
+                    config
+                        .uplinks
+                        .iter()
+                        .filter(|u| u.kind == UplinkKind::Tslcd)
+                        .any(|u| u.government_prefixes.iter().any(|n| n.is_ipv6() == *v6))
+                })
+                .collect();
+            return Ok(gov
+                .into_iter()
+                .map(|v6| (Some(v6), Some(set_ref(&format!("{GOV}_{}", fam(v6))))))
+                .collect());
+        }
+        Ok(vec![(None, None)])
+    }
+
     fn forward(&mut self) -> Result<(), RenderError> {
         let config = self.config;
+        self.blocked_devices("forward");
         self.conntrack_fast_path("forward");
         // Government prefixes leave only through the TSLCD, whatever the routing says.
-        let isp_ifs: Vec<Expr> = config
+        let isp_ifs: Vec<String> = config
             .uplinks
             .iter()
             .filter(|u| u.kind == UplinkKind::Internet)
-            .map(|u| s(&u.interface))
+            .map(|u| u.interface.clone())
             .collect();
         let gov: Vec<IpNetwork> = config
             .uplinks
@@ -528,69 +972,73 @@ impl Renderer<'_> {
         if !isp_ifs.is_empty() {
             for v6 in [false, true] {
                 if gov.iter().any(|g| g.is_ipv6() == v6) {
-                    self.rule(
+                    let m = vec![
+                        ifname_match(MetaKey::Oifname, isp_ifs.clone()),
+                        nfproto(v6),
+                        eq(addr(v6, "daddr"), set_ref(&format!("{GOV}_{}", fam(v6)))),
+                    ];
+                    self.log_rule(
                         "forward",
-                        vec![
-                            eq(meta(MetaKey::Oifname), anon_set(isp_ifs.clone())),
-                            nfproto(v6),
-                            eq(addr(v6, "daddr"), set_ref(if v6 { GOV_V6 } else { GOV_V4 })),
-                            counter(),
-                            drop(),
-                        ],
-                        "government prefixes never via an ISP".to_string(),
+                        m.clone(),
+                        format!("ew:govleak:{}", fam(v6)),
+                        LogRule {
+                            description: "government prefix towards an ISP (never leaked)".into(),
+                            zone: None,
+                            action: "drop",
+                        },
+                        LOG_GROUP_DENY,
                     );
+                    let mut m = m;
+                    m.push(drop());
+                    self.rule("forward", m, "government prefixes never via an ISP");
                 }
             }
         }
         self.dispatch("forward", "fwd");
-        for zone in self.used_zones() {
+        for zone in self.chain_zones() {
             let chain = format!("fwd_{zone}");
             self.add(crate::nft::chain(&chain));
             self.anti_spoof(&chain, &zone);
-            if config.zone(&zone).is_some_and(|z| z.kind.is_uplink()) {
-                let forwards: Vec<&PortForward> = config
-                    .port_forwards
-                    .iter()
-                    .filter(|f| {
-                        config.uplink(&f.uplink).is_some_and(|u| {
-                            config
-                                .interface(&u.interface)
-                                .is_some_and(|i| i.zone == zone)
-                        })
-                    })
-                    .collect();
-                for f in forwards {
-                    let v6 = f.to_address.is_ipv6();
-                    let proto = proto_name(f.protocol);
-                    let mut stmts = vec![nfproto(v6), eq(meta(MetaKey::L4proto), s(proto))];
-                    stmts.push(eq(addr(v6, "daddr"), s(f.to_address.to_string())));
-                    stmts.push(eq(
-                        payload("th", "dport"),
-                        num(f.to_port.unwrap_or(f.port).into()),
-                    ));
-                    if !f.allow_from.is_empty() {
-                        stmts.push(eq(
+            let kind = config.zone(&zone).map(|z| z.kind);
+            // Non-computer devices: no Internet except the update groups (003 §21.3.c).
+            if kind.is_some_and(|k| k.is_internal()) && !isp_ifs.is_empty() {
+                for v6 in [false, true] {
+                    let m = vec![
+                        ifname_match(MetaKey::Oifname, isp_ifs.clone()),
+                        nfproto(v6),
+                        eq(
                             addr(v6, "saddr"),
-                            anon_set(
-                                f.allow_from
-                                    .iter()
-                                    .filter(|n| n.is_ipv6() == v6)
-                                    .map(prefix)
-                                    .collect(),
-                            ),
-                        ));
-                    }
-                    stmts.push(is_in(ct("status"), Expression::List(vec![s("dnat")])));
-                    stmts.push(accept());
-                    self.rule(&chain, stmts, format!("published {}", f.name));
+                            set_ref(&format!("{NO_INTERNET}_{}", fam(v6))),
+                        ),
+                        ne(
+                            addr(v6, "daddr"),
+                            set_ref(&format!("{NO_INTERNET_ALLOW}_{}", fam(v6))),
+                        ),
+                    ];
+                    self.log_rule(
+                        &chain,
+                        m.clone(),
+                        format!("ew:nointernet:{chain}_{}", fam(v6)),
+                        LogRule {
+                            description: "device without Internet access (003 §21.3.c)".into(),
+                            zone: Some(zone.clone()),
+                            action: "drop",
+                        },
+                        LOG_GROUP_DENY,
+                    );
+                    let mut m = m;
+                    m.push(drop());
+                    self.rule(&chain, m, "no Internet for this device (003 §21.3.c)");
                 }
             }
-            for (i, p) in config
+            self.published_services(&chain, &zone);
+            let policies: Vec<(usize, &edgeward_config::Policy)> = config
                 .policies
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.from == zone && p.to != GATEWAY_ZONE)
-            {
+                .collect();
+            for (i, p) in policies {
                 let to_kind =
                     config
                         .zone(&p.to)
@@ -599,36 +1047,127 @@ impl Renderer<'_> {
                             index: i,
                             zone: p.to.clone(),
                         })?;
-                if config.zone_interfaces(&p.to).next().is_none() {
-                    continue; // a zone with no interface cannot be reached
+                let out_ifs: Vec<String> = config
+                    .zone_interfaces(&p.to)
+                    .map(|i| i.name.clone())
+                    .collect();
+                if to_kind.is_uplink() && out_ifs.is_empty() {
+                    continue; // an uplink zone without an interface cannot be reached
                 }
+                let dests = self.destination_variants(to_kind, p)?;
                 for l4 in selectors(config, i, &p.services)? {
-                    for (family, dest) in
-                        destination_variants(config, Some(to_kind), &p.destinations)
-                    {
-                        let fam = match (l4.family(), family) {
+                    for (family, dest) in &dests {
+                        let f = match (l4.family(), *family) {
                             (Some(a), Some(b)) if a != b => continue,
                             (a, b) => a.or(b),
                         };
-                        let mut stmts = vec![eq(meta(MetaKey::Oifname), ifnames(config, &p.to))];
-                        if let Some(v6) = fam {
-                            stmts.push(nfproto(v6));
-                        }
-                        if let (Some(d), Some(v6)) = (dest, fam) {
-                            stmts.push(eq(addr(v6, "daddr"), d));
-                        }
-                        stmts.extend(l4.stmts());
-                        stmts.push(if p.action == Action::Allow {
-                            accept()
+                        if to_kind.is_internal() {
+                            // Internal zones are matched by address, so moved devices follow their zone.
+                            let fams = match f {
+                                Some(v6) => vec![v6],
+                                None => vec![false, true],
+                            };
+                            for v6 in fams {
+                                let extra: Vec<Stmt> = dest
+                                    .clone()
+                                    .filter(|_| *family == Some(v6))
+                                    .map(|d| eq(addr(v6, "daddr"), d))
+                                    .into_iter()
+                                    .collect();
+                                let home = [
+                                    eq(addr(v6, "daddr"), set_ref(&zone_set(&p.to, v6))),
+                                    ne(addr(v6, "daddr"), set_ref(&devout_set(&p.to, v6))),
+                                ];
+                                let moved_in =
+                                    [eq(addr(v6, "daddr"), set_ref(&devzone_set(&p.to, v6)))];
+                                for target in [&home[..], &moved_in[..]] {
+                                    let mut st = vec![nfproto(v6)];
+                                    st.extend_from_slice(target);
+                                    st.extend(extra.iter().cloned());
+                                    st.extend(l4.stmts());
+                                    self.policy_verdict(&chain, st, i, p);
+                                }
+                            }
                         } else {
-                            drop()
-                        });
-                        self.rule(&chain, stmts, format!("policy[{i}] {}->{}", p.from, p.to));
+                            let mut st = vec![ifname_match(MetaKey::Oifname, out_ifs.clone())];
+                            if let Some(v6) = f {
+                                st.push(nfproto(v6));
+                                if let Some(d) = dest.clone() {
+                                    st.push(eq(addr(v6, "daddr"), d));
+                                }
+                            }
+                            st.extend(l4.stmts());
+                            self.policy_verdict(&chain, st, i, p);
+                        }
                     }
                 }
             }
+            let direction = if kind.is_some_and(|k| k.is_uplink()) {
+                "inbound"
+            } else {
+                "forwarded"
+            };
+            self.default_deny(&chain, &zone, direction);
         }
         Ok(())
+    }
+
+    /// DNATed connections to published servers: from the uplink they are published on, and from
+    /// internal zones that may reach that uplink's zone (hairpin).
+    fn published_services(&mut self, chain: &str, zone: &str) {
+        let config = self.config;
+        let Some(kind) = config.zone(zone).map(|z| z.kind) else {
+            return;
+        };
+        for f in &config.port_forwards {
+            let Some(up) = config.uplink(&f.uplink) else {
+                continue;
+            };
+            let Some(up_zone) = config.interface(&up.interface).map(|i| i.zone.clone()) else {
+                continue;
+            };
+            let applies = if kind.is_uplink() {
+                up_zone == zone
+            } else {
+                config
+                    .policies
+                    .iter()
+                    .any(|p| p.from == zone && p.to == up_zone && p.action == Action::Allow)
+            };
+            if !applies {
+                continue;
+            }
+            let v6 = f.to_address.is_ipv6();
+            let mut stmts = vec![
+                nfproto(v6),
+                eq(meta(MetaKey::L4proto), s(proto_name(f.protocol))),
+                eq(addr(v6, "daddr"), s(f.to_address.to_string())),
+                eq(
+                    payload("th", "dport"),
+                    num(f.to_port.unwrap_or(f.port).into()),
+                ),
+            ];
+            if kind.is_uplink() && !f.allow_from.is_empty() {
+                stmts.push(eq(
+                    addr(v6, "saddr"),
+                    anon_set(
+                        f.allow_from
+                            .iter()
+                            .filter(|n| n.is_ipv6() == v6)
+                            .map(prefix)
+                            .collect(),
+                    ),
+                ));
+            }
+            stmts.push(is_in(ct("status"), Expression::List(vec![s("dnat")])));
+            stmts.push(accept());
+            let label = if kind.is_uplink() {
+                "published"
+            } else {
+                "published (hairpin)"
+            };
+            self.rule(chain, stmts, format!("{label} {}", f.name));
+        }
     }
 
     fn nat(&mut self) {
@@ -645,22 +1184,68 @@ impl Renderer<'_> {
                 continue;
             };
             let v6 = f.to_address.is_ipv6();
-            self.rule(
-                "prerouting",
-                vec![
-                    eq(meta(MetaKey::Iifname), s(&up.interface)),
-                    nfproto(v6),
-                    eq(meta(MetaKey::L4proto), s(proto_name(f.protocol))),
-                    eq(payload("th", "dport"), num(f.port.into())),
-                    Statement::DNAT(Some(NAT {
-                        addr: Some(s(f.to_address.to_string())),
-                        family: Some(if v6 { NATFamily::IP6 } else { NATFamily::IP }),
-                        port: Some(num(f.to_port.unwrap_or(f.port).into())),
-                        flags: None,
-                    })),
-                ],
-                format!("publish {}", f.name),
-            );
+            let dnat = Statement::DNAT(Some(NAT {
+                addr: Some(s(f.to_address.to_string())),
+                family: Some(if v6 { NATFamily::IP6 } else { NATFamily::IP }),
+                port: Some(num(f.to_port.unwrap_or(f.port).into())),
+                flags: None,
+            }));
+            let l4 = [
+                nfproto(v6),
+                eq(meta(MetaKey::L4proto), s(proto_name(f.protocol))),
+                eq(payload("th", "dport"), num(f.port.into())),
+            ];
+            let mut from_uplink = vec![eq(meta(MetaKey::Iifname), s(&up.interface))];
+            from_uplink.extend(l4.clone());
+            from_uplink.push(dnat.clone());
+            self.rule("prerouting", from_uplink, format!("publish {}", f.name));
+            // Hairpin: internal clients using the public address reach the server too.
+            let wan_addrs: Vec<Expr> = config
+                .interface(&up.interface)
+                .map(|i| {
+                    i.addresses
+                        .iter()
+                        .filter(|a| a.is_ipv6() == v6)
+                        .map(|a| s(a.ip().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let internal_ifs: Vec<String> = config
+                .interfaces
+                .iter()
+                .filter(|i| !i.role.is_uplink())
+                .map(|i| i.name.clone())
+                .collect();
+            if !wan_addrs.is_empty() && !internal_ifs.is_empty() {
+                let mut hairpin = vec![ifname_match(MetaKey::Iifname, internal_ifs)];
+                hairpin.extend(l4.clone());
+                hairpin.push(eq(addr(v6, "daddr"), anon_set(wan_addrs)));
+                hairpin.push(dnat);
+                self.rule(
+                    "prerouting",
+                    hairpin,
+                    format!("publish {} (hairpin)", f.name),
+                );
+                // Replies from a server to a client in its own zone must come back through us.
+                if let Some(server_if) = config.interfaces.iter().find(|i| {
+                    i.addresses
+                        .iter()
+                        .any(|a| a.contains(f.to_address) && a.prefix() < if v6 { 128 } else { 32 })
+                }) {
+                    self.rule(
+                        "postrouting",
+                        vec![
+                            eq(meta(MetaKey::Oifname), s(&server_if.name)),
+                            nfproto(v6),
+                            eq(addr(v6, "daddr"), s(f.to_address.to_string())),
+                            is_in(ct("status"), Expression::List(vec![s("dnat")])),
+                            eq(meta(MetaKey::Iifname), s(&server_if.name)),
+                            masquerade(),
+                        ],
+                        format!("hairpin masquerade {}", f.name),
+                    );
+                }
+            }
         }
     }
 }

@@ -227,17 +227,14 @@ fn config_apply_and_rollback_through_the_cli_record_author_and_reason() {
     std::fs::write(
         &candidate,
         AGENCY_DEFAULT_PROFILE.replace(
-            "destinations = [\"192.0.2.100/32\"]",
-            "destinations = [\"192.0.2.101/32\"]",
+            "prefixes = [\"192.0.2.100/32\"]",
+            "prefixes = [\"192.0.2.101/32\"]",
         ),
     )
     .unwrap();
     let diff = cli(&["config", "diff", candidate.to_str().unwrap()]);
     let diff = String::from_utf8_lossy(&diff.stdout);
-    assert!(
-        diff.contains("+destinations = [\"192.0.2.101/32\"]"),
-        "{diff}"
-    );
+    assert!(diff.contains("+prefixes = [\"192.0.2.101/32\"]"), "{diff}");
 
     assert!(lab.can_connect("server-1", UPDATE_MIRROR, 80, 5));
     let out = cli(&[
