@@ -297,12 +297,19 @@ impl NflogSocket {
         }
     }
 
-    /// Block until the kernel sends a batch; return the packets in it. ENOBUFS (we fell behind
-    /// and the kernel dropped messages) is reported as an empty batch with `Ok`.
+    /// Wait (at most a second) for the kernel to send a batch; return the packets in it.
+    /// A timeout, or ENOBUFS (we fell behind and the kernel dropped messages), is an empty batch.
     pub fn recv(&mut self) -> std::io::Result<Vec<LoggedPacket>> {
         match self.recv_raw() {
             Ok(n) => Ok(parse_messages(&self.buf[..n])),
-            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => Ok(Vec::new()),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
+                ) =>
+            {
+                Ok(Vec::new())
+            }
             Err(e) => Err(e),
         }
     }

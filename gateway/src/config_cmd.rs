@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use edgeward_config::history::{self, History, write_atomic};
 
-use crate::daemon::{PendingChange, history_dir, pending_path, pid_path};
+use crate::daemon::{
+    Awaiting, Confirmation, PendingChange, awaiting_path, confirm_path, history_dir, pending_path,
+    pid_path,
+};
 
 pub struct Paths {
     pub config: PathBuf,
@@ -92,6 +95,7 @@ fn submit(
     author: &str,
     reason: &str,
     restored_from: Option<u64>,
+    confirm: bool,
 ) -> anyhow::Result<u8> {
     if let Err(p) = edgeward_config::parse(
         text,
@@ -113,6 +117,7 @@ fn submit(
         author: author.to_string(),
         reason: reason.to_string(),
         restored_from,
+        confirm,
     };
     write_atomic(
         &pending_path(&paths.state_dir),
@@ -124,6 +129,9 @@ fn submit(
     write_atomic(&paths.config, text.as_bytes())
         .with_context(|| format!("writing {}", paths.config.display()))?;
     match signal_daemon(&paths.state_dir) {
+        Ok(pid) if confirm => println!(
+            "submitted to the daemon (pid {pid}); confirm with `edgeward config confirm --author …` once you have checked it still works, or it is rolled back"
+        ),
         Ok(pid) => println!("submitted to the daemon (pid {pid}); see `edgeward config history`"),
         Err(why) => println!(
             "written to {}; the daemon is not running ({why}), it applies at next start",
@@ -133,16 +141,57 @@ fn submit(
     Ok(0)
 }
 
-pub fn apply(paths: &Paths, file: &Path, author: &str, reason: &str) -> anyhow::Result<u8> {
+pub fn apply(
+    paths: &Paths,
+    file: &Path,
+    author: &str,
+    reason: &str,
+    confirm: bool,
+) -> anyhow::Result<u8> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    submit(paths, &text, author, reason, None)
+    submit(paths, &text, author, reason, None, confirm)
 }
 
-pub fn rollback(paths: &Paths, version: u64, author: &str, reason: &str) -> anyhow::Result<u8> {
+pub fn rollback(
+    paths: &Paths,
+    version: u64,
+    author: &str,
+    reason: &str,
+    confirm: bool,
+) -> anyhow::Result<u8> {
     let hist = History::open(history_dir(&paths.state_dir))?;
     let (_, text) = hist.get(version)?;
-    submit(paths, &text, author, reason, Some(version))
+    submit(paths, &text, author, reason, Some(version), confirm)
+}
+
+/// Confirm the change that is waiting for confirmation; waits for the daemon to take it.
+pub fn confirm(paths: &Paths, author: &str) -> anyhow::Result<u8> {
+    let Some(awaiting) = std::fs::read(awaiting_path(&paths.state_dir))
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<Awaiting>(&raw).ok())
+    else {
+        println!("no change is waiting for confirmation");
+        return Ok(1);
+    };
+    let c = Confirmation {
+        version: awaiting.version,
+        author: author.to_string(),
+    };
+    write_atomic(&confirm_path(&paths.state_dir), &serde_json::to_vec(&c)?)?;
+    for _ in 0..100 {
+        if !confirm_path(&paths.state_dir).exists() {
+            if awaiting_path(&paths.state_dir).exists() {
+                eprintln!("the daemon did not accept the confirmation; see its events");
+                return Ok(1);
+            }
+            println!("version {} confirmed", awaiting.version);
+            return Ok(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    eprintln!("the daemon has not picked up the confirmation (is it running?)");
+    Ok(1)
 }
 
 fn signal_daemon(state_dir: &Path) -> Result<i32, String> {
@@ -158,4 +207,43 @@ fn signal_daemon(state_dir: &Path) -> Result<i32, String> {
     } else {
         Err(std::io::Error::last_os_error().to_string())
     }
+}
+
+/// `edgeward firewall diff`: the running configuration's ruleset against a candidate's, both as
+/// the kernel prints them (loaded into throw-away namespaces), as a unified diff.
+pub fn firewall_diff(paths: &Paths, candidate: Option<&Path>) -> anyhow::Result<u8> {
+    let hist = History::open(history_dir(&paths.state_dir))?;
+    let today = edgeward_config::today();
+    let running = match hist.latest()? {
+        Some(e) => {
+            let (_, text) = hist.get(e.version)?;
+            let cfg = edgeward_config::parse(&text, &format!("v{}", e.version), today)?;
+            Some((
+                format!("v{} (running)", e.version),
+                edgeward_firewall::render(&cfg)?,
+            ))
+        }
+        None => None,
+    };
+    let file = candidate.unwrap_or(&paths.config);
+    let (cfg, _) = edgeward_config::load(file, today)?;
+    let new = edgeward_firewall::render(&cfg)?;
+    let new_text = edgeward_firewall::kernel_text(&new)
+        .context("rendering the candidate in a scratch namespace (needs root and `unshare`)")?;
+    let (old_name, old_text) = match &running {
+        Some((name, rs)) => (name.clone(), edgeward_firewall::kernel_text(rs)?),
+        None => ("(no firewall applied yet)".to_string(), String::new()),
+    };
+    let d = history::unified_diff(&old_text, &new_text, &old_name, &file.display().to_string());
+    if d.is_empty() {
+        println!("the firewall would not change");
+    } else {
+        print!("{d}");
+    }
+    if let Some((_, rs)) = &running {
+        if rs.structure() == new.structure() {
+            println!("(only set members differ: the change is applied without reloading any rule)");
+        }
+    }
+    Ok(0)
 }

@@ -1,23 +1,31 @@
 //! `edgeward run`: load the config, apply it through the libraries, and keep it applied —
 //! reconciling on SIGHUP and whenever the file changes — until SIGTERM/SIGINT.
 //!
-//! A configuration that fails validation, rendering or the kernel's own checks is refused and the
-//! running state stays as it was. The firewall goes in before the network layer changes, so the
-//! gateway never routes without it.
+//! Safety rules:
+//! - The gateway never runs without a firewall: at start the last confirmed ruleset is loaded
+//!   before anything else is read.
+//! - A configuration that fails validation, rendering or the kernel's own checks is refused and
+//!   the running state stays as it was. The firewall goes in before the network layer changes.
+//! - A change submitted for confirmation (commit-confirm) is rolled back to the last confirmed
+//!   configuration if it is not confirmed in time — also across a restart.
+//! - When only devices or address-group members changed, only set membership is updated.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use edgeward_config::history::{self, History};
+use chrono::{DateTime, Utc};
+use edgeward_config::history::{self, History, write_atomic};
 use edgeward_config::{Config, LoadError};
+use edgeward_firewall::{Applied, Ruleset};
 use serde::{Deserialize, Serialize};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::bus::{Bus, Sink, run_dispatcher};
 use crate::event::{AuditEvent, EventBody, Level};
+use crate::fwlog::{self, LogContext};
 use crate::journal::JsonlJournal;
 use crate::metrics::{Metrics, MetricsServer};
 
@@ -38,7 +46,7 @@ pub struct RunOptions {
     pub config_path: PathBuf,
     pub state_dir: PathBuf,
     pub events_path: PathBuf,
-    /// How often the config file is checked for changes.
+    /// How often the config file (and a pending confirmation) is checked.
     pub poll_interval: Duration,
 }
 
@@ -51,10 +59,35 @@ pub struct PendingChange {
     pub reason: String,
     #[serde(default)]
     pub restored_from: Option<u64>,
+    /// Roll back unless confirmed within the config's `firewall.commit_confirm_seconds`.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// A change that is running but not yet confirmed (kept on disk so it survives a restart).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Awaiting {
+    pub version: u64,
+    pub deadline: DateTime<Utc>,
+    pub rollback_version: u64,
+    pub author: String,
+}
+
+/// Written by `edgeward config confirm`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub version: u64,
+    pub author: String,
 }
 
 pub fn pending_path(state_dir: &Path) -> PathBuf {
     state_dir.join("pending-change.json")
+}
+pub fn awaiting_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("awaiting-confirm.json")
+}
+pub fn confirm_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("confirm.json")
 }
 pub fn pid_path(state_dir: &Path) -> PathBuf {
     state_dir.join("edgeward.pid")
@@ -62,11 +95,31 @@ pub fn pid_path(state_dir: &Path) -> PathBuf {
 pub fn history_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("history")
 }
+pub fn last_good_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("firewall-last-good.json")
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+}
+
+/// Metadata of one change, for the history and the audit log.
+#[derive(Debug, Clone)]
+struct ChangeMeta {
+    author: String,
+    reason: String,
+    restored_from: Option<u64>,
+    confirm: bool,
+}
 
 /// What is running now.
 struct Running {
     text: String,
     sha: String,
+    version: u64,
+    ruleset: Ruleset,
 }
 
 struct Daemon {
@@ -75,7 +128,9 @@ struct Daemon {
     metrics: Arc<Metrics>,
     metrics_server: MetricsServer,
     history: History,
+    log_ctx: Arc<RwLock<LogContext>>,
     running: Option<Running>,
+    awaiting: Option<Awaiting>,
 }
 
 #[derive(Debug)]
@@ -83,6 +138,21 @@ enum Refusal {
     Invalid(String),
     Render(String),
     Firewall(String),
+}
+
+impl Refusal {
+    fn stage(&self) -> &'static str {
+        match self {
+            Refusal::Invalid(_) => "validate",
+            Refusal::Render(_) => "render",
+            Refusal::Firewall(_) => "firewall",
+        }
+    }
+    fn message(&self) -> &str {
+        match self {
+            Refusal::Invalid(m) | Refusal::Render(m) | Refusal::Firewall(m) => m,
+        }
+    }
 }
 
 impl Daemon {
@@ -98,39 +168,98 @@ impl Daemon {
             .await;
     }
 
+    async fn audit(
+        &self,
+        actor: &str,
+        source: &str,
+        action: &str,
+        outcome: &str,
+        detail: String,
+        diff: Option<String>,
+    ) {
+        self.bus
+            .emit(EventBody::Audit(AuditEvent {
+                actor: actor.into(),
+                source: source.into(),
+                action: action.into(),
+                outcome: outcome.into(),
+                detail,
+                diff,
+            }))
+            .await;
+    }
+
+    fn save_last_good(&self, ruleset: &Ruleset) {
+        if let Err(e) = write_atomic(
+            &last_good_path(&self.opts.state_dir),
+            ruleset.to_json().as_bytes(),
+        ) {
+            tracing::error!(error = %e, "cannot save the last good ruleset");
+        }
+    }
+
     /// Validate, render and apply `text`. On any refusal nothing running is changed.
-    async fn apply_text(&mut self, text: &str, origin: &str, force: bool) -> Result<bool, Refusal> {
-        let span = tracing::info_span!("reconcile", origin);
-        let _g = span.enter();
+    async fn apply_text(
+        &mut self,
+        text: &str,
+        origin: &str,
+        force: bool,
+        meta: Option<ChangeMeta>,
+    ) -> Result<bool, Refusal> {
         let started = Instant::now();
         let sha = history::digest(text);
-        if !force && self.running.as_ref().is_some_and(|r| r.sha == sha) {
+        let unchanged = self.running.as_ref().is_some_and(|r| r.sha == sha);
+        if unchanged && !force {
             return Ok(false);
         }
+        let span = tracing::info_span!("reconcile", origin);
         let file = self.opts.config_path.display().to_string();
-        let config = edgeward_config::parse(text, &file, edgeward_config::today())
-            .map_err(|p| Refusal::Invalid(p.to_string()))?;
-        let ruleset =
-            edgeward_firewall::render(&config).map_err(|e| Refusal::Render(e.to_string()))?;
-        edgeward_firewall::apply(&ruleset).map_err(|e| Refusal::Firewall(e.to_string()))?;
+        let (config, ruleset) = {
+            let _g = span.enter();
+            let config = edgeward_config::parse(text, &file, edgeward_config::today())
+                .map_err(|p| Refusal::Invalid(p.to_string()))?;
+            let ruleset =
+                edgeward_firewall::render(&config).map_err(|e| Refusal::Render(e.to_string()))?;
+            (config, ruleset)
+        };
+        // A forced re-apply of the same text repairs drift: replace the whole table.
+        let previous = if unchanged {
+            None
+        } else {
+            self.running.as_ref().map(|r| &r.ruleset)
+        };
+        let applied =
+            tokio::task::block_in_place(|| edgeward_firewall::apply_change(previous, &ruleset))
+                .map_err(|e| Refusal::Firewall(e.to_string()))?;
+        self.metrics
+            .firewall_applies
+            .get_or_create(&crate::metrics::ResultLabel {
+                result: match applied {
+                    Applied::Full => "full",
+                    Applied::SetsOnly(_) => "sets_only",
+                    Applied::Unchanged => "unchanged",
+                }
+                .into(),
+            })
+            .inc();
+        *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
+            LogContext::new(&config, &ruleset);
 
         let plan = edgeward_wan::plan(&config, &|_| true);
         match tokio::task::block_in_place(|| edgeward_wan::apply(&plan)) {
-            Ok(report) => {
-                if !report.missing_interfaces.is_empty() {
-                    self.metrics.apply_error("network");
-                    drop(_g);
-                    self.system(
-                        Level::Warning,
-                        "network",
-                        format!(
-                            "interfaces missing, left unconfigured: {}",
-                            report.missing_interfaces.join(", ")
-                        ),
-                    )
-                    .await;
-                }
+            Ok(report) if !report.missing_interfaces.is_empty() => {
+                self.metrics.apply_error("network");
+                self.system(
+                    Level::Warning,
+                    "network",
+                    format!(
+                        "interfaces missing, left unconfigured: {}",
+                        report.missing_interfaces.join(", ")
+                    ),
+                )
+                .await;
             }
+            Ok(_) => {}
             Err(e) => {
                 self.metrics.apply_error("network");
                 self.system(
@@ -141,9 +270,7 @@ impl Daemon {
                 .await;
             }
         }
-
-        let listen = metrics_addrs(&config);
-        for (addr, why) in self.metrics_server.ensure(listen).await {
+        for (addr, why) in self.metrics_server.ensure(metrics_addrs(&config)).await {
             self.metrics.apply_error("metrics");
             self.system(
                 Level::Warning,
@@ -153,60 +280,102 @@ impl Daemon {
             .await;
         }
 
-        // Record in history with the author the CLI left for this exact text, if any.
-        let pending: Option<PendingChange> = std::fs::read(pending_path(&self.opts.state_dir))
-            .ok()
-            .and_then(|raw| serde_json::from_slice(&raw).ok())
-            .filter(|p: &PendingChange| p.sha256 == sha);
-        let (author, reason, restored) = match &pending {
-            Some(p) => (p.author.clone(), p.reason.clone(), p.restored_from),
-            None => (
-                "unknown".to_string(),
-                format!("applied from {origin}"),
-                None,
-            ),
+        let meta = meta.unwrap_or(ChangeMeta {
+            author: "unknown".into(),
+            reason: format!("applied from {origin}"),
+            restored_from: None,
+            confirm: false,
+        });
+        let version = match self.history.record(
+            text,
+            &meta.author,
+            &meta.reason,
+            meta.restored_from,
+            Utc::now(),
+        ) {
+            Ok(e) => e.version,
+            Err(e) => {
+                self.metrics.apply_error("history");
+                self.system(
+                    Level::Error,
+                    "history",
+                    format!("applied, but history could not be written: {e}"),
+                )
+                .await;
+                0
+            }
         };
-        let previous_text = self.running.as_ref().map(|r| r.text.clone());
-        let version =
-            match self
-                .history
-                .record(text, &author, &reason, restored, chrono::Utc::now())
-            {
-                Ok(e) => e.version,
-                Err(e) => {
-                    self.metrics.apply_error("history");
-                    self.system(
-                        Level::Error,
-                        "history",
-                        format!("applied, but history could not be written: {e}"),
-                    )
-                    .await;
-                    0
-                }
-            };
-        if pending.is_some() {
-            let _ = std::fs::remove_file(pending_path(&self.opts.state_dir));
-        }
         self.metrics.config_version.set(version as i64);
         self.metrics
             .last_reconcile_seconds
             .set(started.elapsed().as_secs_f64());
+        let previous_text = self.running.as_ref().map(|r| r.text.clone());
+        let previous_version = self.running.as_ref().map(|r| r.version);
         let diff = previous_text
-            .filter(|p| p != text)
-            .map(|p| history::unified_diff(&p, text, "running", &format!("v{version}")));
-        self.bus
-            .emit(EventBody::Audit(AuditEvent {
-                actor: author,
-                source: origin.to_string(),
-                action: "config.apply".into(),
-                outcome: "success".into(),
-                detail: format!("configuration version {version} applied: {reason}"),
-                diff,
-            }))
-            .await;
+            .as_deref()
+            .filter(|p| *p != text)
+            .map(|p| history::unified_diff(p, text, "running", &format!("v{version}")));
+        let how = match applied {
+            Applied::Full => "firewall replaced".to_string(),
+            Applied::SetsOnly(n) => format!("{n} firewall set(s) updated, rules untouched"),
+            Applied::Unchanged => "firewall unchanged".to_string(),
+        };
+        self.audit(
+            &meta.author,
+            origin,
+            "config.apply",
+            "success",
+            format!(
+                "configuration version {version} applied ({how}): {}",
+                meta.reason
+            ),
+            diff,
+        )
+        .await;
+
+        // Commit-confirm: keep the way back to the last confirmed version.
+        let confirm_window = config.firewall.commit_confirm_seconds;
+        match (meta.confirm, previous_version) {
+            (true, Some(prev)) => {
+                let rollback_version = self
+                    .awaiting
+                    .as_ref()
+                    .map(|a| a.rollback_version)
+                    .unwrap_or(prev);
+                let awaiting = Awaiting {
+                    version,
+                    deadline: Utc::now() + chrono::Duration::seconds(confirm_window.into()),
+                    rollback_version,
+                    author: meta.author.clone(),
+                };
+                if let Err(e) = write_atomic(
+                    &awaiting_path(&self.opts.state_dir),
+                    &serde_json::to_vec(&awaiting).unwrap_or_default(),
+                ) {
+                    self.system(
+                        Level::Error,
+                        "config",
+                        format!("cannot persist the confirmation deadline: {e}"),
+                    )
+                    .await;
+                }
+                self.metrics.awaiting_confirmation.set(1);
+                self.system(Level::Warning, "config", format!("version {version} is running but not confirmed: confirm within {confirm_window} s (`edgeward config confirm`) or it is rolled back to v{rollback_version}")).await;
+                self.awaiting = Some(awaiting);
+            }
+            _ => {
+                self.save_last_good(&ruleset);
+                if self.awaiting.take().is_some() {
+                    let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
+                    self.metrics.awaiting_confirmation.set(0);
+                }
+            }
+        }
         self.running = Some(Running {
             text: text.to_string(),
             sha,
+            version,
+            ruleset,
         });
         tracing::info!(
             version,
@@ -235,15 +404,23 @@ impl Daemon {
                 return;
             }
         };
-        match self.apply_text(&text, origin, force).await {
+        let sha = history::digest(&text);
+        let pending: Option<PendingChange> = read_json(&pending_path(&self.opts.state_dir))
+            .filter(|p: &PendingChange| p.sha256 == sha);
+        let meta = pending.as_ref().map(|p| ChangeMeta {
+            author: p.author.clone(),
+            reason: p.reason.clone(),
+            restored_from: p.restored_from,
+            confirm: p.confirm,
+        });
+        if pending.is_some() {
+            let _ = std::fs::remove_file(pending_path(&self.opts.state_dir));
+        }
+        match self.apply_text(&text, origin, force, meta.clone()).await {
             Ok(true) => self.metrics.reconcile("ok"),
             Ok(false) => {}
             Err(refusal) => {
-                let (stage, msg) = match refusal {
-                    Refusal::Invalid(m) => ("validate", m),
-                    Refusal::Render(m) => ("render", m),
-                    Refusal::Firewall(m) => ("firewall", m),
-                };
+                let stage = refusal.stage();
                 self.metrics.reconcile(if stage == "validate" {
                     "invalid"
                 } else {
@@ -254,20 +431,133 @@ impl Daemon {
                     Level::Error,
                     "config",
                     format!(
-                        "configuration refused ({stage}); the running configuration stays:\n{msg}"
+                        "configuration refused ({stage}); the running configuration stays:\n{}",
+                        refusal.message()
                     ),
                 )
                 .await;
-                self.bus
-                    .emit(EventBody::Audit(AuditEvent {
-                        actor: "unknown".into(),
-                        source: origin.into(),
-                        action: "config.apply".into(),
-                        outcome: "failure".into(),
-                        detail: format!("refused at {stage}"),
-                        diff: None,
-                    }))
-                    .await;
+                let actor = meta.map(|m| m.author).unwrap_or_else(|| "unknown".into());
+                self.audit(
+                    &actor,
+                    origin,
+                    "config.apply",
+                    "failure",
+                    format!("refused at {stage}"),
+                    None,
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Confirm the awaiting change if asked; roll it back if its time is up.
+    async fn check_confirmation(&mut self) {
+        let Some(awaiting) = self.awaiting.clone() else {
+            return;
+        };
+        if let Some(c) = read_json::<Confirmation>(&confirm_path(&self.opts.state_dir)) {
+            let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
+            if c.version == awaiting.version {
+                if let Some(r) = &self.running {
+                    self.save_last_good(&r.ruleset);
+                }
+                self.awaiting = None;
+                let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
+                self.metrics.awaiting_confirmation.set(0);
+                self.audit(
+                    &c.author,
+                    "cli",
+                    "config.confirm",
+                    "success",
+                    format!("version {} confirmed", c.version),
+                    None,
+                )
+                .await;
+                return;
+            }
+            self.audit(
+                &c.author,
+                "cli",
+                "config.confirm",
+                "failure",
+                format!(
+                    "version {} is not the one awaiting confirmation (v{})",
+                    c.version, awaiting.version
+                ),
+                None,
+            )
+            .await;
+        }
+        if Utc::now() >= awaiting.deadline {
+            self.roll_back_unconfirmed(&awaiting, "not confirmed in time")
+                .await;
+        }
+    }
+
+    async fn roll_back_unconfirmed(&mut self, awaiting: &Awaiting, why: &str) {
+        let text = match self.history.get(awaiting.rollback_version) {
+            Ok((_, t)) => t,
+            Err(e) => {
+                self.system(
+                    Level::Error,
+                    "config",
+                    format!("cannot roll back to v{}: {e}", awaiting.rollback_version),
+                )
+                .await;
+                return;
+            }
+        };
+        self.awaiting = None;
+        let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
+        self.metrics.awaiting_confirmation.set(0);
+        // The file must say what runs, or the next poll would re-apply the unconfirmed change.
+        if let Err(e) = write_atomic(&self.opts.config_path, text.as_bytes()) {
+            self.system(
+                Level::Error,
+                "config",
+                format!(
+                    "rolled back, but cannot rewrite {}: {e}",
+                    self.opts.config_path.display()
+                ),
+            )
+            .await;
+        }
+        let meta = ChangeMeta {
+            author: "edgeward".into(),
+            reason: format!(
+                "v{} {why}: automatic rollback to v{}",
+                awaiting.version, awaiting.rollback_version
+            ),
+            restored_from: Some(awaiting.rollback_version),
+            confirm: false,
+        };
+        match self
+            .apply_text(&text, "commit-confirm", true, Some(meta))
+            .await
+        {
+            Ok(_) => {
+                self.system(
+                    Level::Warning,
+                    "config",
+                    format!(
+                        "version {} was {why}; rolled back to v{}",
+                        awaiting.version, awaiting.rollback_version
+                    ),
+                )
+                .await
+            }
+            Err(r) => {
+                self.system(
+                    Level::Error,
+                    "config",
+                    format!(
+                        "automatic rollback to v{} failed ({}): {}",
+                        awaiting.rollback_version,
+                        r.stage(),
+                        r.message()
+                    ),
+                )
+                .await
             }
         }
     }
@@ -291,13 +581,58 @@ fn fingerprint(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
-/// Choose the configuration to start with: the file if it is valid, else the last applied one.
+/// Load the last confirmed ruleset into the kernel, before anything else: the gateway is never
+/// without a firewall, even if the configuration turns out to be unusable.
+fn restore_last_good(state_dir: &Path) -> Result<bool, String> {
+    let Ok(json) = std::fs::read_to_string(last_good_path(state_dir)) else {
+        return Ok(false);
+    };
+    let mut child = std::process::Command::new("nft")
+        .args(["-j", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin
+            .write_all(json.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(true)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// Choose the configuration to start with. An unconfirmed change does not survive a restart;
+/// an invalid file falls back to the last applied version.
 fn initial_text(
     opts: &RunOptions,
     history: &History,
-) -> Result<(String, Option<String>), (u8, String)> {
+) -> Result<(String, Vec<String>), (u8, String)> {
+    let mut notes = Vec::new();
+    if let Some(a) = read_json::<Awaiting>(&awaiting_path(&opts.state_dir)) {
+        let _ = std::fs::remove_file(awaiting_path(&opts.state_dir));
+        match history.get(a.rollback_version) {
+            Ok((_, text)) => {
+                let _ = write_atomic(&opts.config_path, text.as_bytes());
+                notes.push(format!(
+                    "version {} was never confirmed; starting with v{} instead",
+                    a.version, a.rollback_version
+                ));
+                return Ok((text, notes));
+            }
+            Err(e) => notes.push(format!(
+                "version {} was never confirmed, but v{} cannot be read: {e}",
+                a.version, a.rollback_version
+            )),
+        }
+    }
     match edgeward_config::load(&opts.config_path, edgeward_config::today()) {
-        Ok((_, text)) => Ok((text, None)),
+        Ok((_, text)) => Ok((text, notes)),
         Err(err) => {
             let why = match &err {
                 LoadError::Read { .. } => err.to_string(),
@@ -305,13 +640,13 @@ fn initial_text(
             };
             match history.latest() {
                 Ok(Some(entry)) => match history.get(entry.version) {
-                    Ok((_, text)) => Ok((
-                        text,
-                        Some(format!(
+                    Ok((_, text)) => {
+                        notes.push(format!(
                             "{why}\nstarting with the last applied configuration, version {}",
                             entry.version
-                        )),
-                    )),
+                        ));
+                        Ok((text, notes))
+                    }
                     Err(e) => Err((
                         exit::CONFIG,
                         format!("{why}\nand the last applied configuration is unusable: {e}"),
@@ -327,6 +662,7 @@ fn initial_text(
 pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("creating state directory {}", opts.state_dir.display()))?;
+    let restored = restore_last_good(&opts.state_dir);
     let history = match History::open(history_dir(&opts.state_dir)) {
         Ok(h) => h,
         Err(e) => {
@@ -334,7 +670,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             return Ok(exit::CANT_CREATE);
         }
     };
-    let (text, fallback_note) = match initial_text(&opts, &history) {
+    let (text, notes) = match initial_text(&opts, &history) {
         Ok(t) => t,
         Err((code, why)) => {
             eprintln!("edgeward: refusing to start:\n{why}");
@@ -356,9 +692,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         }
     };
     let metrics = Arc::new(Metrics::new());
-    metrics
-        .start_time_seconds
-        .set(chrono::Utc::now().timestamp());
+    metrics.start_time_seconds.set(Utc::now().timestamp());
     let (bus, dispatch) = Bus::new(&host_id, last_seq.map(|s| s + 1).unwrap_or(1), 4096);
     let observer = metrics.clone();
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(journal)];
@@ -366,13 +700,16 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         observer.event(ev.body.kind())
     }));
 
+    let log_ctx = Arc::new(RwLock::new(LogContext::default()));
     let mut daemon = Daemon {
         opts: opts.clone(),
         bus: bus.clone(),
         metrics: metrics.clone(),
         metrics_server: MetricsServer::new(metrics.clone()),
         history,
+        log_ctx: log_ctx.clone(),
         running: None,
+        awaiting: None,
     };
     daemon
         .system(
@@ -385,12 +722,37 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             ),
         )
         .await;
-    if let Some(note) = fallback_note {
+    match restored {
+        Ok(true) => {
+            daemon
+                .system(
+                    Level::Info,
+                    "firewall",
+                    "last confirmed ruleset loaded before start-up",
+                )
+                .await
+        }
+        Ok(false) => {}
+        Err(e) => {
+            daemon
+                .system(
+                    Level::Error,
+                    "firewall",
+                    format!("the last confirmed ruleset could not be loaded: {e}"),
+                )
+                .await
+        }
+    }
+    for note in notes {
         daemon.metrics.apply_error("validate");
         daemon.system(Level::Error, "config", note).await;
     }
-    if let Err(refusal) = daemon.apply_text(&text, "start", true).await {
-        let msg = format!("cannot put the configuration in place at start: {refusal:?}");
+    if let Err(refusal) = daemon.apply_text(&text, "start", true, None).await {
+        let msg = format!(
+            "cannot put the configuration in place at start ({}): {}",
+            refusal.stage(),
+            refusal.message()
+        );
         daemon.system(Level::Error, "daemon", msg.clone()).await;
         eprintln!("edgeward: {msg}");
         drop(daemon);
@@ -402,6 +764,21 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         });
     }
     daemon.metrics.reconcile("ok");
+    if let Err(e) = fwlog::spawn(
+        bus.clone(),
+        log_ctx,
+        metrics.clone(),
+        tokio::runtime::Handle::current(),
+    ) {
+        daemon
+            .system(
+                Level::Error,
+                "firewall",
+                format!("cannot read the firewall log (NFLOG): {e}"),
+            )
+            .await;
+    }
+    fwlog::spawn_counter_export(metrics.clone(), Duration::from_secs(10));
     let _ = std::fs::write(
         pid_path(&opts.state_dir),
         format!("{}\n", std::process::id()),
@@ -421,6 +798,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 daemon.reconcile_from_file("sighup", true).await;
             }
             _ = tick.tick() => {
+                daemon.check_confirmation().await;
                 let now = fingerprint(&opts.config_path);
                 if now != seen {
                     seen = now;

@@ -63,8 +63,10 @@ impl EventBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirewallEvent {
     pub action: String,
-    /// The rule that matched, e.g. `policy[3] staff->internet` or `default deny`.
+    /// The rule that matched, e.g. `policy[3] staff->internet` or `default deny from guest`.
     pub rule: String,
+    /// The rule's log prefix in the ruleset, e.g. `ew:deny:fwd_guest`.
+    pub rule_id: String,
     pub in_zone: Option<String>,
     pub out_zone: Option<String>,
     pub in_iface: Option<String>,

@@ -5,6 +5,7 @@ pub mod bus;
 pub mod config_cmd;
 pub mod daemon;
 pub mod event;
+pub mod fwlog;
 pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;

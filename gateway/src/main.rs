@@ -80,13 +80,16 @@ enum ConfigCmd {
     },
     /// List applied configurations: version, time, author, reason.
     History,
-    /// Validate FILE and hand it to the daemon, recording who and why.
+    /// Validate FILE and hand it to the daemon, recording who and why. Unless --no-confirm, the
+    /// change is rolled back if not confirmed within firewall.commit_confirm_seconds.
     Apply {
         file: PathBuf,
         #[arg(long)]
         author: String,
         #[arg(long)]
         reason: String,
+        #[arg(long)]
+        no_confirm: bool,
     },
     /// Re-apply an earlier version from the history.
     Rollback {
@@ -95,6 +98,13 @@ enum ConfigCmd {
         author: String,
         #[arg(long)]
         reason: String,
+        #[arg(long)]
+        no_confirm: bool,
+    },
+    /// Confirm the change that is waiting for confirmation.
+    Confirm {
+        #[arg(long)]
+        author: String,
     },
 }
 
@@ -102,6 +112,14 @@ enum ConfigCmd {
 enum FirewallCmd {
     /// Print the nftables JSON transaction for a config file.
     Render { file: Option<PathBuf> },
+    /// Show, in nft syntax, how a candidate file would change the running firewall.
+    Diff { file: Option<PathBuf> },
+    /// Per-rule packet and byte counters of the live firewall.
+    Counters {
+        /// Only rules that matched at least one packet.
+        #[arg(long)]
+        nonzero: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -185,18 +203,35 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 file,
                 author,
                 reason,
-            } => config_cmd::apply(&paths, &file, &author, &reason),
+                no_confirm,
+            } => config_cmd::apply(&paths, &file, &author, &reason, !no_confirm),
             ConfigCmd::Rollback {
                 version,
                 author,
                 reason,
-            } => config_cmd::rollback(&paths, version, &author, &reason),
+                no_confirm,
+            } => config_cmd::rollback(&paths, version, &author, &reason, !no_confirm),
+            ConfigCmd::Confirm { author } => config_cmd::confirm(&paths, &author),
         },
         Command::Firewall(FirewallCmd::Render { file }) => {
             let file = file.unwrap_or(paths.config);
             let (config, _) = edgeward_config::load(&file, edgeward_config::today())?;
             let ruleset = edgeward_firewall::render(&config)?;
             println!("{}", serde_json::to_string_pretty(&ruleset.transaction())?);
+            Ok(0)
+        }
+        Command::Firewall(FirewallCmd::Diff { file }) => {
+            config_cmd::firewall_diff(&paths, file.as_deref())
+        }
+        Command::Firewall(FirewallCmd::Counters { nonzero }) => {
+            let counters = edgeward_firewall::counters()?;
+            println!("{:<16} {:>12} {:>14}  rule", "chain", "packets", "bytes");
+            for c in counters.iter().filter(|c| !nonzero || c.packets > 0) {
+                println!(
+                    "{:<16} {:>12} {:>14}  {}",
+                    c.chain, c.packets, c.bytes, c.comment
+                );
+            }
             Ok(0)
         }
         Command::Lab(cmd) => match cmd {

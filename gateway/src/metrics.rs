@@ -27,6 +27,12 @@ pub struct StageLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabel {
+    pub chain: String,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
     pub kind: String,
 }
@@ -40,6 +46,11 @@ pub struct Metrics {
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
     pub start_time_seconds: Gauge,
+    pub firewall_logged: Counter,
+    pub firewall_rule_packets: Family<RuleLabel, Gauge<u64, AtomicU64>>,
+    pub firewall_rule_bytes: Family<RuleLabel, Gauge<u64, AtomicU64>>,
+    pub firewall_applies: Family<ResultLabel, Counter>,
+    pub awaiting_confirmation: Gauge,
 }
 
 impl Metrics {
@@ -81,8 +92,43 @@ impl Metrics {
             "Unix time the daemon started",
             start_time_seconds.clone(),
         );
+        let firewall_logged = Counter::default();
+        registry.register(
+            "firewall_logged_packets",
+            "Packets the firewall sent to its log (NFLOG), before folding",
+            firewall_logged.clone(),
+        );
+        let firewall_rule_packets = Family::<RuleLabel, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "firewall_rule_packets",
+            "Packets matched per firewall rule (live counters)",
+            firewall_rule_packets.clone(),
+        );
+        let firewall_rule_bytes = Family::<RuleLabel, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "firewall_rule_bytes",
+            "Bytes matched per firewall rule (live counters)",
+            firewall_rule_bytes.clone(),
+        );
+        let firewall_applies = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "firewall_applies",
+            "Firewall changes by kind (full, sets_only, unchanged)",
+            firewall_applies.clone(),
+        );
+        let awaiting_confirmation = Gauge::default();
+        registry.register(
+            "awaiting_confirmation",
+            "1 while an applied change waits for confirmation",
+            awaiting_confirmation.clone(),
+        );
         Metrics {
             registry,
+            firewall_logged,
+            firewall_rule_packets,
+            firewall_rule_bytes,
+            firewall_applies,
+            awaiting_confirmation,
             reconciles,
             apply_errors,
             events,
@@ -112,6 +158,30 @@ impl Metrics {
         self.events
             .get_or_create(&KindLabel { kind: kind.into() })
             .inc();
+    }
+
+    /// Replace the per-rule counters (rules with the same chain and comment are summed).
+    pub fn set_rule_counters(&self, counters: &[edgeward_firewall::RuleCounter]) {
+        let mut sums: std::collections::HashMap<RuleLabel, (u64, u64)> =
+            std::collections::HashMap::new();
+        for c in counters {
+            let e = sums
+                .entry(RuleLabel {
+                    chain: c.chain.clone(),
+                    rule: c.comment.clone(),
+                })
+                .or_default();
+            e.0 += c.packets;
+            e.1 += c.bytes;
+        }
+        self.firewall_rule_packets.clear();
+        self.firewall_rule_bytes.clear();
+        for (label, (packets, bytes)) in sums {
+            self.firewall_rule_packets
+                .get_or_create(&label)
+                .set(packets);
+            self.firewall_rule_bytes.get_or_create(&label).set(bytes);
+        }
     }
 
     /// The OpenMetrics text exposition.

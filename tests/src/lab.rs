@@ -341,8 +341,7 @@ impl Lab {
             .trim()
             .parse()
             .ok()?;
-        // SAFETY: signal 0 only checks that the process exists.
-        (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+        process_alive(pid).then_some(pid)
     }
 
     /// Wait until the daemon has applied its config and answers on the management zone.
@@ -400,6 +399,31 @@ impl Lab {
             .args(args)
             .stdin(Stdio::null())
             .output()?)
+    }
+
+    /// Run the `edgeward` CLI in the gateway namespace against this lab's config and state.
+    pub fn edgeward(&self, args: &[&str]) -> std::process::Output {
+        let state = self.state_dir().display().to_string();
+        let config = self.config_path().display().to_string();
+        let mut all = vec!["--state-dir", state.as_str(), "--config", config.as_str()];
+        all.extend_from_slice(args);
+        match self.exec("gateway", &self.bin.display().to_string(), &all) {
+            Ok(out) => out,
+            Err(e) => panic!("running edgeward {args:?}: {e}"),
+        }
+    }
+
+    /// The text of `nft list table inet edgeward` in the gateway (with `-a`: rule handles).
+    pub fn nft_table(&self, handles: bool) -> String {
+        let args: &[&str] = if handles {
+            &["-a", "list", "table", "inet", "edgeward"]
+        } else {
+            &["list", "table", "inet", "edgeward"]
+        };
+        let out = self
+            .exec("gateway", "nft", args)
+            .unwrap_or_else(|e| panic!("nft: {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// One TCP connect attempt from `role`.
@@ -572,4 +596,16 @@ fn gateway_addresses(config: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
+pub fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
 }
