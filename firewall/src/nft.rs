@@ -141,11 +141,15 @@ pub fn addr(v6: bool, field: &str) -> Expr {
 }
 
 pub fn table_obj() -> NfListObject<'static> {
-    NfListObject::Table(nftables::schema::Table {
+    NfListObject::Table(table_obj_inner())
+}
+
+pub fn table_obj_inner() -> nftables::schema::Table<'static> {
+    nftables::schema::Table {
         family: FAMILY,
         name: Cow::Borrowed(TABLE),
         handle: None,
-    })
+    }
 }
 
 /// A base chain hooked into netfilter.

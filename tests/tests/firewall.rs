@@ -590,3 +590,89 @@ fn kill9(pid: i32) {
         .args(["-9", &pid.to_string()])
         .status();
 }
+
+/// `edgeward firewall diff` shows, in nft syntax, what a candidate would change.
+#[test]
+fn firewall_diff_shows_the_change_in_nft_syntax() {
+    let Some(lab) = test_lab("dif", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let candidate = lab.dir.join("candidate.toml");
+    std::fs::write(
+        &candidate,
+        profile_with(
+            "admin_zones = [\"mgmt\"]",
+            "admin_zones = [\"mgmt\", \"staff\"]",
+        ),
+    )
+    .unwrap();
+    let out = lab.edgeward(&["firewall", "diff", candidate.to_str().unwrap()]);
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added: Vec<&str> = diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert_eq!(added.len(), 1, "exactly the new admin rule: {diff}");
+    assert!(
+        added[0].contains("tcp dport { 22, 443, 9108 }")
+            && added[0].contains("admin access from staff"),
+        "{diff}"
+    );
+    // Set-only changes are announced as such.
+    std::fs::write(
+        &candidate,
+        profile_with(
+            "prefixes = [\"192.0.2.100/32\"]",
+            "prefixes = [\"192.0.2.100/32\", \"192.0.2.77/32\"]",
+        ),
+    )
+    .unwrap();
+    let diff = String::from_utf8_lossy(
+        &lab.edgeward(&["firewall", "diff", candidate.to_str().unwrap()])
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        diff.contains("192.0.2.77") && diff.contains("only set members differ"),
+        "{diff}"
+    );
+}
+
+/// When the kernel refuses a ruleset, nft's own words reach the caller and nothing changes.
+#[test]
+fn nft_error_text_is_returned_and_the_running_table_stays() {
+    use nftables::schema::NfListObject;
+    let Some(lab) = test_lab("nfe", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let before = lab.nft_table(false);
+    let cfg =
+        edgeward_config::parse(AGENCY_DEFAULT_PROFILE, "p", edgeward_config::today()).unwrap();
+    let mut bad = edgeward_firewall::render(&cfg).unwrap();
+    // A jump to a chain that does not exist.
+    bad.objects.push(edgeward_firewall::nft::rule(
+        "forward",
+        vec![edgeward_firewall::nft::jump("no_such_chain")],
+        Some("broken".into()),
+    ));
+    assert!(matches!(bad.objects.last(), Some(NfListObject::Rule(_))));
+    let err =
+        edgeward_lab::netns::within(&lab.ns("gateway"), move || edgeward_firewall::apply(&bad))
+            .unwrap()
+            .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("nft refused") && text.contains("No such file or directory"),
+        "{text}"
+    );
+    assert_eq!(
+        lab.nft_table(false),
+        before,
+        "a refused transaction must change nothing"
+    );
+}
