@@ -100,11 +100,14 @@ pub fn apply(ruleset: &Ruleset) -> Result<(), ApplyError> {
     }
 }
 
+/// A base chain's hook: (type, hook, priority, policy).
+type HookSpec = (String, String, i64, String);
+
 /// What the live edgeward table holds: chain names with their hook spec, set names.
 #[derive(Debug, Default)]
 pub struct LiveTable {
     /// (name, Some((type, hook, prio, policy)) for base chains).
-    chains: Vec<(String, Option<(String, String, i64, String)>)>,
+    chains: Vec<(String, Option<HookSpec>)>,
     /// (name, dynamic): dynamic sets are the meters' own, re-created by their rules.
     sets: Vec<(String, bool)>,
 }
@@ -148,7 +151,7 @@ pub fn parse_live_table(json: &[u8]) -> Result<LiveTable, ApplyError> {
     Ok(live)
 }
 
-fn rendered_base_chains(ruleset: &Ruleset) -> Vec<(String, Option<(String, String, i64, String)>)> {
+fn rendered_base_chains(ruleset: &Ruleset) -> Vec<(String, Option<HookSpec>)> {
     ruleset
         .objects
         .iter()
