@@ -248,7 +248,7 @@ pub fn apply_change(old: Option<&Ruleset>, new: &Ruleset) -> Result<Applied, App
         apply(new)?;
         return Ok(Applied::Full);
     };
-    if old.structure() != new.structure() || !table_exists()? {
+    if old.structure() != new.structure() {
         apply(new)?;
         return Ok(Applied::Full);
     }
@@ -308,16 +308,6 @@ pub fn apply_change(old: Option<&Ruleset>, new: &Ruleset) -> Result<Applied, App
 /// Ask the kernel whether it would accept `ruleset`, without changing anything.
 pub fn check(ruleset: &Ruleset) -> Result<(), ApplyError> {
     nft_json(&ruleset.to_json(), true)
-}
-
-fn table_exists() -> Result<bool, ApplyError> {
-    let out = Command::new("nft")
-        .args(["list", "table", "inet", TABLE])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(spawn_err("nft"))?;
-    Ok(out.success())
 }
 
 /// The live edgeward table as `nft` prints it (text), or `None` if it does not exist.

@@ -215,10 +215,27 @@ pub fn minimal_cover(members: &[IpNetwork], v6: bool) -> Vec<IpNetwork> {
     out
 }
 
-/// A named interval set of addresses of one family.
+/// A named interval set of addresses (prefixes) of one family.
 pub fn address_set(name: &str, v6: bool, members: &[IpNetwork]) -> NfListObject<'static> {
+    typed_address_set(name, v6, members, true)
+}
+
+/// A named hash set of single host addresses of one family: updates need no interval
+/// bookkeeping, so changing one member of thousands stays cheap.
+pub fn host_set(name: &str, v6: bool, members: &[IpNetwork]) -> NfListObject<'static> {
+    typed_address_set(name, v6, members, false)
+}
+
+fn typed_address_set(
+    name: &str,
+    v6: bool,
+    members: &[IpNetwork],
+    interval: bool,
+) -> NfListObject<'static> {
     let mut flags = HashSet::new();
-    flags.insert(SetFlag::Interval);
+    if interval {
+        flags.insert(SetFlag::Interval);
+    }
     let elems: Vec<Expr> = minimal_cover(members, v6).iter().map(prefix).collect();
     NfListObject::Set(Box::new(Set {
         family: FAMILY,
@@ -229,7 +246,7 @@ pub fn address_set(name: &str, v6: bool, members: &[IpNetwork]) -> NfListObject<
         } else {
             SetType::Ipv4Addr
         }),
-        flags: Some(flags),
+        flags: (!flags.is_empty()).then_some(flags),
         elem: if elems.is_empty() {
             None
         } else {

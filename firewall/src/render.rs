@@ -430,8 +430,8 @@ impl Renderer<'_> {
                 .filter_map(|d| d.ip.map(host))
                 .collect();
             for v6 in [false, true] {
-                self.element_set(address_set(&devzone_set(&zone, v6), v6, &moved_in));
-                self.element_set(address_set(&devout_set(&zone, v6), v6, &moved_out));
+                self.element_set(host_set(&devzone_set(&zone, v6), v6, &moved_in));
+                self.element_set(host_set(&devout_set(&zone, v6), v6, &moved_out));
             }
         }
         Ok(())

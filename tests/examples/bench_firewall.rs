@@ -125,6 +125,9 @@ fn render_and_apply_at_scale() {
         cfg2.devices[i + 1].status = edgeward_config::DeviceStatus::Blocked;
         let rs2 = edgeward_firewall::render(&cfg2).unwrap();
         assert_eq!(rs.structure(), rs2.structure());
+        // Steady state: the kernel finishes freeing the previous table in the background, and a
+        // transaction that follows at once waits for that (about 100 ms at this size).
+        std::thread::sleep(Duration::from_secs(1));
         let t4 = Instant::now();
         let ns2 = ns.clone();
         let applied = netns::within(&ns2, move || {
@@ -331,6 +334,16 @@ fn throughput(lab: &Lab) {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--dump-big") {
+        let cfg = edgeward_config::parse(&big_config(20, 200, 5000), "b", edgeward_config::today())
+            .unwrap();
+        if std::env::args().any(|a| a == "--toml") {
+            println!("{}", big_config(20, 200, 5000));
+            return;
+        }
+        println!("{}", edgeward_firewall::render(&cfg).unwrap().to_json());
+        return;
+    }
     if std::env::args().any(|a| a == "--loss-only") {
         let bin = std::env::var("EDGEWARD_BIN")
             .map(std::path::PathBuf::from)
