@@ -337,6 +337,32 @@ impl Renderer<'_> {
         self.objects.push(rule(chain, matches, Some(comment)));
     }
 
+    /// The shape of every logged drop: a rate-limited log rule, then the same match dropping.
+    fn logged_drop(
+        &mut self,
+        chain: &str,
+        matches: Vec<Stmt>,
+        key: String,
+        description: String,
+        zone: Option<String>,
+        comment: String,
+    ) {
+        self.log_rule(
+            chain,
+            matches.clone(),
+            key,
+            LogRule {
+                description,
+                zone,
+                action: "drop",
+            },
+            LOG_GROUP_DENY,
+        );
+        let mut m = matches;
+        m.push(drop());
+        self.rule(chain, m, comment);
+    }
+
     fn element_set(&mut self, obj: NfListObject<'static>) {
         if let NfListObject::Set(s) = &obj {
             self.element_sets.insert(s.name.to_string());
@@ -505,21 +531,12 @@ impl Renderer<'_> {
                     m.push(ne(addr(true, "saddr"), raw_prefix("fe80::", 10)));
                 }
                 m.push(fib_reverse_path_missing());
-                self.log_rule(
-                    "rpf",
-                    m.clone(),
-                    "ew:rpf".into(),
-                    LogRule {
-                        description: "reverse-path check failed (spoofed source)".into(),
-                        zone: None,
-                        action: "drop",
-                    },
-                    LOG_GROUP_DENY,
-                );
-                m.push(drop());
-                self.rule(
+                self.logged_drop(
                     "rpf",
                     m,
+                    "ew:rpf".into(),
+                    "reverse-path check failed (spoofed source)".into(),
+                    None,
                     format!("reverse path {}", if v6 { "IPv6" } else { "IPv4" }),
                 );
             }
@@ -611,36 +628,27 @@ impl Renderer<'_> {
             }
             m.push(ne(addr(v6, "saddr"), set_ref(&zone_set(zone, v6))));
             m.push(ne(addr(v6, "saddr"), set_ref(&devzone_set(zone, v6))));
-            self.log_rule(
+            self.logged_drop(
                 chain,
-                m.clone(),
+                m,
                 format!("ew:spoof:{chain}"),
-                LogRule {
-                    description: format!("source not in zone {zone} (spoofed)"),
-                    zone: Some(zone.into()),
-                    action: "drop",
-                },
-                LOG_GROUP_DENY,
+                format!("source not in zone {zone} (spoofed)"),
+                Some(zone.into()),
+                format!("anti-spoof {zone}"),
             );
-            m.push(drop());
-            self.rule(chain, m, format!("anti-spoof {zone}"));
         }
     }
 
     /// Rate-limited log, then drop: the end of every zone chain.
     fn default_deny(&mut self, chain: &str, zone: &str, direction: &str) {
-        self.log_rule(
+        self.logged_drop(
             chain,
             vec![],
             format!("ew:deny:{chain}"),
-            LogRule {
-                description: format!("default deny {direction} from {zone}"),
-                zone: Some(zone.into()),
-                action: "drop",
-            },
-            LOG_GROUP_DENY,
+            format!("default deny {direction} from {zone}"),
+            Some(zone.into()),
+            format!("default deny {zone}"),
         );
-        self.rule(chain, vec![drop()], format!("default deny {zone}"));
     }
 
     fn dispatch(&mut self, chain: &str, prefix_name: &str) {
@@ -884,22 +892,14 @@ impl Renderer<'_> {
                 s.push(accept());
                 self.rule(chain, s, desc);
             }
-            Action::Deny => {
-                self.log_rule(
-                    chain,
-                    stmts.clone(),
-                    format!("ew:policy:{index}"),
-                    LogRule {
-                        description: desc.clone(),
-                        zone: Some(p.from.clone()),
-                        action: "drop",
-                    },
-                    LOG_GROUP_DENY,
-                );
-                let mut s = stmts;
-                s.push(drop());
-                self.rule(chain, s, desc);
-            }
+            Action::Deny => self.logged_drop(
+                chain,
+                stmts,
+                format!("ew:policy:{index}"),
+                desc.clone(),
+                Some(p.from.clone()),
+                desc,
+            ),
         }
     }
 
@@ -977,20 +977,14 @@ impl Renderer<'_> {
                         nfproto(v6),
                         eq(addr(v6, "daddr"), set_ref(&format!("{GOV}_{}", fam(v6)))),
                     ];
-                    self.log_rule(
+                    self.logged_drop(
                         "forward",
-                        m.clone(),
+                        m,
                         format!("ew:govleak:{}", fam(v6)),
-                        LogRule {
-                            description: "government prefix towards an ISP (never leaked)".into(),
-                            zone: None,
-                            action: "drop",
-                        },
-                        LOG_GROUP_DENY,
+                        "government prefix towards an ISP (never leaked)".into(),
+                        None,
+                        "government prefixes never via an ISP".into(),
                     );
-                    let mut m = m;
-                    m.push(drop());
-                    self.rule("forward", m, "government prefixes never via an ISP");
                 }
             }
         }
@@ -1015,20 +1009,14 @@ impl Renderer<'_> {
                             set_ref(&format!("{NO_INTERNET_ALLOW}_{}", fam(v6))),
                         ),
                     ];
-                    self.log_rule(
+                    self.logged_drop(
                         &chain,
-                        m.clone(),
+                        m,
                         format!("ew:nointernet:{chain}_{}", fam(v6)),
-                        LogRule {
-                            description: "device without Internet access (003 §21.3.c)".into(),
-                            zone: Some(zone.clone()),
-                            action: "drop",
-                        },
-                        LOG_GROUP_DENY,
+                        "device without Internet access (003 §21.3.c)".into(),
+                        Some(zone.clone()),
+                        "no Internet for this device (003 §21.3.c)".into(),
                     );
-                    let mut m = m;
-                    m.push(drop());
-                    self.rule(&chain, m, "no Internet for this device (003 §21.3.c)");
                 }
             }
             self.published_services(&chain, &zone);

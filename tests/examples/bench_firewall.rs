@@ -344,20 +344,10 @@ fn main() {
         println!("{}", edgeward_firewall::render(&cfg).unwrap().to_json());
         return;
     }
-    if std::env::args().any(|a| a == "--loss-only") {
-        let bin = std::env::var("EDGEWARD_BIN")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| "target/release/edgeward".into());
-        let lab = Lab::up(LabSpec::new(
-            &format!("bf{}", std::process::id() % 10000),
-            AGENCY_DEFAULT_PROFILE,
-            &bin,
-        ))
-        .expect("lab");
-        loss_during_apply(&lab);
-        return;
+    let loss_only = std::env::args().any(|a| a == "--loss-only");
+    if !loss_only {
+        render_and_apply_at_scale();
     }
-    render_and_apply_at_scale();
     let bin = std::env::var("EDGEWARD_BIN")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| "target/release/edgeward".into());
@@ -368,5 +358,7 @@ fn main() {
     ))
     .expect("lab");
     loss_during_apply(&lab);
-    throughput(&lab);
+    if !loss_only {
+        throughput(&lab);
+    }
 }
