@@ -336,6 +336,12 @@ pub struct Uplink {
     pub probes: Vec<Probe>,
     #[serde(default)]
     pub health: HealthPolicy,
+    /// New connections from these zones always use this uplink while it is up.
+    #[serde(default)]
+    pub pinned_zones: Vec<String>,
+    /// New connections to these address groups always use this uplink while it is up.
+    #[serde(default)]
+    pub pinned_destination_groups: Vec<String>,
 }
 
 fn default_weight() -> u32 {
@@ -371,8 +377,15 @@ pub struct Probe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthPolicy {
+    /// Each target is probed this often.
     pub interval_ms: u32,
+    /// A probe without an answer after this long counts as lost.
+    pub timeout_ms: u32,
+    /// Results kept per target for loss and latency percentiles.
     pub window: u32,
+    /// A target whose last this-many probes were all lost is failing at once (fast failover);
+    /// the link goes down when fewer than `min_healthy_targets` targets are healthy.
+    pub fast_down_losses: u32,
     /// A link is down when fewer than this many targets are healthy.
     pub min_healthy_targets: u32,
     pub down_loss_percent: u8,
@@ -385,7 +398,9 @@ impl Default for HealthPolicy {
     fn default() -> Self {
         HealthPolicy {
             interval_ms: 250,
+            timeout_ms: 500,
             window: 20,
+            fast_down_losses: 4,
             min_healthy_targets: 1,
             down_loss_percent: 40,
             up_loss_percent: 10,
@@ -656,6 +671,27 @@ impl Config {
     pub fn uplink(&self, name: &str) -> Option<&Uplink> {
         self.uplinks.iter().find(|u| u.name == name)
     }
+    /// The routing mark of an uplink (its position in the config, from 1). The firewall marks
+    /// connections with it; the routing rules send marked packets to the uplink's own table.
+    pub fn uplink_mark(&self, name: &str) -> Option<u32> {
+        self.uplinks
+            .iter()
+            .position(|u| u.name == name)
+            .map(|i| i as u32 + 1)
+    }
+
+    /// The ISPs that carry new connections: the healthy ones or — when none is healthy — all of
+    /// them (keep trying; nothing is gained by routing nowhere). Firewall and routing both use this.
+    pub fn isps_in_use(&self, healthy: &dyn Fn(&str) -> bool) -> Vec<&Uplink> {
+        let isps: Vec<&Uplink> = self
+            .uplinks
+            .iter()
+            .filter(|u| u.kind == UplinkKind::Internet)
+            .collect();
+        let up: Vec<&Uplink> = isps.iter().copied().filter(|u| healthy(&u.name)).collect();
+        if up.is_empty() { isps } else { up }
+    }
+
     /// Interfaces that sit in the named zone.
     pub fn zone_interfaces<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = &'a Interface> {
         self.interfaces.iter().filter(move |i| i.zone == zone)

@@ -11,4 +11,6 @@ pub use apply::{
     Applied, ApplyError, RuleCounter, apply, apply_change, check, counters, current_text,
     kernel_text,
 };
-pub use render::{LOG_GROUP_DENY, LOG_GROUP_RATE, LogRule, RenderError, Ruleset, render};
+pub use render::{
+    LOG_GROUP_DENY, LOG_GROUP_RATE, LogRule, RenderError, Ruleset, render, render_for,
+};

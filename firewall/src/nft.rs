@@ -339,3 +339,8 @@ pub fn mac_set(name: &str, macs: &[String]) -> NfListObject<'static> {
         ..Set::default()
     }))
 }
+
+/// `KEY set VALUE`, e.g. `meta mark set ct mark`.
+pub fn mangle(key: Expr, value: Expr) -> Stmt {
+    Statement::Mangle(stmt::Mangle { key, value })
+}

@@ -150,6 +150,7 @@ fn fam(v6: bool) -> &'static str {
     if v6 { "v6" } else { "v4" }
 }
 const GOV: &str = "gov";
+const INTERNAL: &str = "internal";
 const BLOCKED: &str = "dev_blocked";
 const BLOCKED_MAC: &str = "dev_blocked_mac";
 const NO_INTERNET: &str = "dev_nointernet";
@@ -259,8 +260,14 @@ struct Renderer<'a> {
     element_sets: BTreeSet<String>,
 }
 
-/// Render the whole ruleset for `config`.
+/// Render the whole ruleset for `config` with every uplink healthy.
 pub fn render(config: &Config) -> Result<Ruleset, RenderError> {
+    render_for(config, &|_| true)
+}
+
+/// Render the ruleset for `config` given which uplinks are healthy (the load-balancing shares
+/// and pinning follow the healthy set).
+pub fn render_for(config: &Config, healthy: &dyn Fn(&str) -> bool) -> Result<Ruleset, RenderError> {
     let _span = tracing::debug_span!(
         "render",
         zones = config.zones.len(),
@@ -277,6 +284,7 @@ pub fn render(config: &Config) -> Result<Ruleset, RenderError> {
     r.sets()?;
     r.base_chains();
     r.prefilter();
+    r.uplink_marks(healthy);
     r.input()?;
     r.forward()?;
     r.nat();
@@ -392,8 +400,14 @@ impl Renderer<'_> {
             .filter(|u| u.kind == UplinkKind::Tslcd)
             .flat_map(|u| u.government_prefixes.iter().copied())
             .collect();
+        let internal = config.internal_prefixes();
         for v6 in [false, true] {
             self.add(address_set(&format!("{GOV}_{}", fam(v6)), v6, &gov));
+            self.add(address_set(
+                &format!("{INTERNAL}_{}", fam(v6)),
+                v6,
+                &internal,
+            ));
         }
         for g in &config.address_groups {
             for v6 in [false, true] {
@@ -494,6 +508,13 @@ impl Renderer<'_> {
             Accept,
         ));
         self.add(base_chain(
+            "uplinks",
+            NfChainType::Filter,
+            NfHook::Prerouting,
+            -140,
+            Accept,
+        ));
+        self.add(base_chain(
             "prerouting",
             NfChainType::NAT,
             NfHook::Prerouting,
@@ -556,6 +577,143 @@ impl Renderer<'_> {
                 );
             }
         }
+    }
+
+    /// Which uplink a connection uses: a mark chosen on its first packet (pinning, then a
+    /// weighted random share over the healthy ISPs), kept in conntrack and restored on every
+    /// later packet, so a connection never changes uplink. The routing rules map marks to the
+    /// uplinks' tables.
+    fn uplink_marks(&mut self, healthy: &dyn Fn(&str) -> bool) {
+        let config = self.config;
+        if config.uplinks.is_empty() {
+            return;
+        }
+        let set_marks = |m: u32| {
+            vec![
+                mangle(meta(MetaKey::Mark), num(m)),
+                mangle(ct("mark"), meta(MetaKey::Mark)),
+            ]
+        };
+        self.rule(
+            "uplinks",
+            vec![
+                ne(ct("mark"), num(0)),
+                mangle(meta(MetaKey::Mark), ct("mark")),
+            ],
+            "restore the connection's uplink",
+        );
+        for up in &config.uplinks {
+            let Some(mark) = config.uplink_mark(&up.name) else {
+                continue;
+            };
+            let mut m = vec![
+                eq(meta(MetaKey::Iifname), s(&up.interface)),
+                is_in(ct("state"), Expression::List(vec![s("new")])),
+            ];
+            m.extend(set_marks(mark));
+            self.rule(
+                "uplinks",
+                m,
+                format!("connections arriving on {} stay on it", up.name),
+            );
+        }
+        let internal_ifs: Vec<String> = config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect();
+        let in_use = config.isps_in_use(healthy);
+        if internal_ifs.is_empty() || in_use.is_empty() {
+            return;
+        }
+        self.add(crate::nft::chain("lb_new"));
+        for v6 in [false, true] {
+            self.rule(
+                "uplinks",
+                vec![
+                    ifname_match(MetaKey::Iifname, internal_ifs.clone()),
+                    nfproto(v6),
+                    is_in(ct("state"), Expression::List(vec![s("new")])),
+                    eq(meta(MetaKey::Mark), num(0)),
+                    ne(
+                        addr(v6, "daddr"),
+                        set_ref(&format!("{INTERNAL}_{}", fam(v6))),
+                    ),
+                    ne(addr(v6, "daddr"), set_ref(&format!("{GOV}_{}", fam(v6)))),
+                    jump("lb_new"),
+                ],
+                "new Internet connections choose an uplink",
+            );
+        }
+        for up in &in_use {
+            let Some(mark) = config.uplink_mark(&up.name) else {
+                continue;
+            };
+            for zone in &up.pinned_zones {
+                for v6 in [false, true] {
+                    let mut m = vec![
+                        nfproto(v6),
+                        eq(addr(v6, "saddr"), set_ref(&zone_set(zone, v6))),
+                    ];
+                    m.extend(set_marks(mark));
+                    m.push(Statement::Return(None));
+                    self.rule("lb_new", m, format!("zone {zone} pinned to {}", up.name));
+                }
+            }
+            for group in &up.pinned_destination_groups {
+                for v6 in [false, true] {
+                    let mut m = vec![
+                        nfproto(v6),
+                        eq(addr(v6, "daddr"), set_ref(&group_set(group, v6))),
+                    ];
+                    m.extend(set_marks(mark));
+                    m.push(Statement::Return(None));
+                    self.rule("lb_new", m, format!("{group} pinned to {}", up.name));
+                }
+            }
+        }
+        // Weighted share: numgen over the sum of the weights, each ISP owning a range.
+        let total: u32 = in_use.iter().map(|u| u.weight.max(1)).sum();
+        let mut next = 0;
+        let mut entries = Vec::new();
+        let mut shares = Vec::new();
+        for up in &in_use {
+            let Some(mark) = config.uplink_mark(&up.name) else {
+                continue;
+            };
+            let w = up.weight.max(1);
+            let key = if w == 1 {
+                num(next)
+            } else {
+                Expression::Range(Box::new(nftables::expr::Range {
+                    range: [num(next), num(next + w - 1)],
+                }))
+            };
+            entries.push(nftables::expr::SetItem::Mapping(key, num(mark)));
+            shares.push(format!("{} {w}/{total}", up.name));
+            next += w;
+        }
+        let choice = Expression::Named(nftables::expr::NamedExpression::Map(Box::new(
+            nftables::expr::Map {
+                key: Expression::Named(nftables::expr::NamedExpression::Numgen(
+                    nftables::expr::Numgen {
+                        mode: nftables::expr::NgMode::Random,
+                        ng_mod: total,
+                        offset: None,
+                    },
+                )),
+                data: Expression::Named(nftables::expr::NamedExpression::Set(entries)),
+            },
+        )));
+        self.rule(
+            "lb_new",
+            vec![
+                mangle(meta(MetaKey::Mark), choice),
+                mangle(ct("mark"), meta(MetaKey::Mark)),
+            ],
+            format!("share: {}", shares.join(", ")),
+        );
     }
 
     /// Blocked devices are dropped before anything else, established flows included.

@@ -24,10 +24,17 @@ use serde::{Deserialize, Serialize};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::bus::{Bus, Sink, run_dispatcher};
+use crate::event::UplinkEvent;
 use crate::event::{AuditEvent, EventBody, Level};
 use crate::fwlog::{self, LogContext};
 use crate::journal::JsonlJournal;
 use crate::metrics::{Metrics, MetricsServer};
+use crate::uplinks::{self, UplinkChange};
+use edgeward_config::UplinkKind;
+use edgeward_wan::health::LinkState;
+use edgeward_wan::link::LinkEvent;
+use std::collections::HashMap;
+use tokio::sync::{broadcast, mpsc};
 
 /// Exit codes (sysexits.h), so a supervisor can tell why the daemon stopped.
 pub mod exit {
@@ -119,6 +126,7 @@ struct Running {
     text: String,
     sha: String,
     version: u64,
+    config: Config,
     ruleset: Ruleset,
 }
 
@@ -131,6 +139,12 @@ struct Daemon {
     log_ctx: Arc<RwLock<LogContext>>,
     running: Option<Running>,
     awaiting: Option<Awaiting>,
+    /// Judged state of each uplink (absent = up: a new gateway routes at once).
+    health: HashMap<String, LinkState>,
+    monitor: Option<uplinks::Monitor>,
+    link_events: Option<broadcast::Sender<LinkEvent>>,
+    uplink_changes: mpsc::Sender<UplinkChange>,
+    board: uplinks::StatusBoard,
 }
 
 #[derive(Debug)]
@@ -218,8 +232,8 @@ impl Daemon {
             let _g = span.enter();
             let config = edgeward_config::parse(text, &file, edgeward_config::today())
                 .map_err(|p| Refusal::Invalid(p.to_string()))?;
-            let ruleset =
-                edgeward_firewall::render(&config).map_err(|e| Refusal::Render(e.to_string()))?;
+            let ruleset = edgeward_firewall::render_for(&config, &|u: &str| self.is_healthy(u))
+                .map_err(|e| Refusal::Render(e.to_string()))?;
             (config, ruleset)
         };
         // A forced re-apply of the same text repairs drift: replace the whole table.
@@ -245,7 +259,7 @@ impl Daemon {
         *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
             LogContext::new(&config, &ruleset);
 
-        let plan = edgeward_wan::plan(&config, &|_| true);
+        let plan = edgeward_wan::plan(&config, &|u: &str| self.is_healthy(u));
         match tokio::task::block_in_place(|| edgeward_wan::apply(&plan)) {
             Ok(report) if !report.missing_interfaces.is_empty() => {
                 self.metrics.apply_error("network");
@@ -371,10 +385,12 @@ impl Daemon {
                 }
             }
         }
+        self.ensure_monitor(&config);
         self.running = Some(Running {
             text: text.to_string(),
             sha,
             version,
+            config,
             ruleset,
         });
         tracing::info!(
@@ -383,6 +399,137 @@ impl Daemon {
             "configuration applied"
         );
         Ok(true)
+    }
+
+    fn is_healthy(&self, uplink: &str) -> bool {
+        self.health.get(uplink).is_none_or(|s| *s == LinkState::Up)
+    }
+
+    /// (Re)start uplink monitoring when the uplinks section changed; states carry over.
+    fn ensure_monitor(&mut self, config: &Config) {
+        if self
+            .monitor
+            .as_ref()
+            .is_some_and(|m| m.fingerprint == uplinks::fingerprint(config))
+        {
+            return;
+        }
+        let Some(links) = &self.link_events else {
+            // Without netlink link events, probes alone judge the uplinks.
+            let (tx, _) = broadcast::channel(1);
+            self.link_events = Some(tx);
+            return self.ensure_monitor(config);
+        };
+        self.health.retain(|name, _| config.uplink(name).is_some());
+        self.monitor = None;
+        self.board
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.monitor = Some(uplinks::start(
+            config,
+            &self.health,
+            self.uplink_changes.clone(),
+            links,
+            self.board.clone(),
+            self.metrics.clone(),
+        ));
+    }
+
+    /// An uplink changed state: re-balance and re-route first, then flush the dead uplink's
+    /// connections (only if another ISP is up), then report.
+    async fn on_uplink_change(&mut self, change: UplinkChange) {
+        let t = &change.transition;
+        let span =
+            tracing::info_span!("uplink_change", uplink = %change.uplink, to = t.to.as_str());
+        let Some(running) = self.running.as_ref() else {
+            return;
+        };
+        let config = running.config.clone();
+        let Some(uplink) = config.uplink(&change.uplink).cloned() else {
+            return;
+        };
+        self.health.insert(change.uplink.clone(), t.to);
+        self.metrics
+            .uplink_transitions
+            .get_or_create(&crate::metrics::UplinkResultLabel {
+                uplink: change.uplink.clone(),
+                result: t.to.as_str().into(),
+            })
+            .inc();
+        let healthy = |u: &str| self.health.get(u).is_none_or(|s| *s == LinkState::Up);
+        let mut notes = Vec::new();
+        {
+            let _g = span.enter();
+            match edgeward_firewall::render_for(&config, &healthy) {
+                Ok(ruleset) => {
+                    let previous = self.running.as_ref().map(|r| &r.ruleset);
+                    match tokio::task::block_in_place(|| {
+                        edgeward_firewall::apply_change(previous, &ruleset)
+                    }) {
+                        Ok(_) => {
+                            *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
+                                LogContext::new(&config, &ruleset);
+                            if let Some(r) = self.running.as_mut() {
+                                r.ruleset = ruleset;
+                            }
+                        }
+                        Err(e) => notes.push(format!("firewall not updated: {e}")),
+                    }
+                }
+                Err(e) => notes.push(format!("firewall not rendered: {e}")),
+            }
+            let plan = edgeward_wan::plan(&config, &healthy);
+            if let Err(e) = tokio::task::block_in_place(|| edgeward_wan::apply(&plan)) {
+                notes.push(format!("routes not updated: {e}"));
+            }
+        }
+        // Flush after the routing change, and only when there is somewhere else to go.
+        if t.to == LinkState::Down {
+            let another_isp_up = config.uplinks.iter().any(|u| {
+                u.kind == UplinkKind::Internet && u.name != uplink.name && healthy(&u.name)
+            });
+            let may_flush = uplink.kind == UplinkKind::Tslcd || another_isp_up;
+            if may_flush {
+                let mark = config.uplink_mark(&uplink.name).unwrap_or(0);
+                let addrs: Vec<std::net::IpAddr> = config
+                    .interface(&uplink.interface)
+                    .map(|i| i.addresses.iter().map(|a| a.ip()).collect())
+                    .unwrap_or_default();
+                match tokio::task::block_in_place(|| {
+                    edgeward_wan::conntrack::flush_uplink(mark, &addrs)
+                }) {
+                    Ok(n) => {
+                        self.metrics
+                            .conntrack_flushed
+                            .get_or_create(&crate::metrics::UplinkLabel {
+                                uplink: uplink.name.clone(),
+                            })
+                            .inc_by(n);
+                        notes.push(format!("{n} connections flushed"));
+                    }
+                    Err(e) => notes.push(format!("connections not flushed: {e}")),
+                }
+            } else {
+                notes.push("no other ISP is up: nothing flushed, routing kept on every ISP".into());
+            }
+        }
+        let reason = if notes.is_empty() {
+            t.reason.clone()
+        } else {
+            format!("{} [{}]", t.reason, notes.join("; "))
+        };
+        tracing::warn!(uplink = %change.uplink, from = t.from.as_str(), to = t.to.as_str(), "{reason}");
+        self.bus
+            .emit(EventBody::Uplink(UplinkEvent {
+                uplink: change.uplink.clone(),
+                state: t.to.as_str().into(),
+                previous: t.from.as_str().into(),
+                reason,
+                loss_percent: Some(t.loss_percent),
+                latency_p95_ms: t.latency_p95_ms,
+            }))
+            .await;
     }
 
     /// Re-read the config file and apply it if it changed (or always, when `force`).
@@ -701,6 +848,8 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     }));
 
     let log_ctx = Arc::new(RwLock::new(LogContext::default()));
+    let (uplink_tx, mut uplink_rx) = mpsc::channel::<UplinkChange>(64);
+    let board: uplinks::StatusBoard = Arc::new(RwLock::new(HashMap::new()));
     let mut daemon = Daemon {
         opts: opts.clone(),
         bus: bus.clone(),
@@ -710,7 +859,19 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         log_ctx: log_ctx.clone(),
         running: None,
         awaiting: None,
+        health: HashMap::new(),
+        monitor: None,
+        link_events: match uplinks::spawn_link_monitor() {
+            Ok(tx) => Some(tx),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot watch link state (netlink); carrier loss will be seen by probes only");
+                None
+            }
+        },
+        uplink_changes: uplink_tx,
+        board: board.clone(),
     };
+    let _status_writer = uplinks::spawn_status_writer(board, uplinks::status_path(&opts.state_dir));
     daemon
         .system(
             Level::Info,
@@ -805,6 +966,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                     daemon.reconcile_from_file("file-change", false).await;
                 }
             }
+            Some(change) = uplink_rx.recv() => daemon.on_uplink_change(change).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
         }

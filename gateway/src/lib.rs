@@ -9,3 +9,4 @@ pub mod fwlog;
 pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;
+pub mod uplinks;

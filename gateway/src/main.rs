@@ -55,6 +55,11 @@ enum Command {
     /// Inspect the firewall edgeward renders.
     #[command(subcommand)]
     Firewall(FirewallCmd),
+    /// Live state of the uplinks (health, per-target loss and latency).
+    Uplinks {
+        #[arg(long)]
+        json: bool,
+    },
     /// The namespace lab: a simulated agency with the gateway running.
     #[command(subcommand)]
     Lab(LabCmd),
@@ -65,6 +70,9 @@ enum Command {
         name: String,
         #[arg(long, required = true)]
         listen: Vec<std::net::SocketAddr>,
+        /// Echo bytes back instead of answering HTTP.
+        #[arg(long)]
+        echo: bool,
     },
 }
 
@@ -162,6 +170,9 @@ fn init_tracing(format: &str) {
 }
 
 fn main() -> ExitCode {
+    // A CLI piped into `head` should stop quietly, not panic on a closed stdout.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
     let result = dispatch(cli);
@@ -234,6 +245,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Lab(cmd) => match cmd {
             LabCmd::Up {
                 prefix,
@@ -242,8 +254,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             LabCmd::Down { prefix } => lab_cmd::down(&prefix),
             LabCmd::Status { prefix, json } => lab_cmd::status(&prefix, json),
         },
-        Command::LabServe { name, listen } => {
-            edgeward_lab::whoami::serve(&listen, &name)?;
+        Command::LabServe { name, listen, echo } => {
+            if echo {
+                edgeward_lab::whoami::serve_echo(&listen)?;
+            } else {
+                edgeward_lab::whoami::serve(&listen, &name)?;
+            }
             Ok(0)
         }
     }

@@ -33,6 +33,17 @@ pub struct RuleLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UplinkLabel {
+    pub uplink: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UplinkResultLabel {
+    pub uplink: String,
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
     pub kind: String,
 }
@@ -51,6 +62,12 @@ pub struct Metrics {
     pub firewall_rule_bytes: Family<RuleLabel, Gauge<u64, AtomicU64>>,
     pub firewall_applies: Family<ResultLabel, Counter>,
     pub awaiting_confirmation: Gauge,
+    pub uplink_up: Family<UplinkLabel, Gauge>,
+    pub uplink_transitions: Family<UplinkResultLabel, Counter>,
+    pub uplink_loss_percent: Family<UplinkLabel, Gauge<f64, AtomicU64>>,
+    pub uplink_latency_p95_ms: Family<UplinkLabel, Gauge<f64, AtomicU64>>,
+    pub probes: Family<UplinkResultLabel, Counter>,
+    pub conntrack_flushed: Family<UplinkLabel, Counter>,
 }
 
 impl Metrics {
@@ -122,8 +139,50 @@ impl Metrics {
             "1 while an applied change waits for confirmation",
             awaiting_confirmation.clone(),
         );
+        let uplink_up = Family::<UplinkLabel, Gauge>::default();
+        registry.register(
+            "uplink_up",
+            "1 while the uplink is judged healthy",
+            uplink_up.clone(),
+        );
+        let uplink_transitions = Family::<UplinkResultLabel, Counter>::default();
+        registry.register(
+            "uplink_transitions",
+            "Uplink state changes, by new state",
+            uplink_transitions.clone(),
+        );
+        let uplink_loss_percent = Family::<UplinkLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "uplink_loss_percent",
+            "Probe loss over the window, averaged over targets",
+            uplink_loss_percent.clone(),
+        );
+        let uplink_latency_p95_ms = Family::<UplinkLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "uplink_latency_p95_ms",
+            "Worst target's 95th percentile probe latency",
+            uplink_latency_p95_ms.clone(),
+        );
+        let probes = Family::<UplinkResultLabel, Counter>::default();
+        registry.register(
+            "uplink_probes",
+            "Health probes sent, by outcome (answered, lost)",
+            probes.clone(),
+        );
+        let conntrack_flushed = Family::<UplinkLabel, Counter>::default();
+        registry.register(
+            "uplink_conntrack_flushed",
+            "Connections flushed when an uplink failed",
+            conntrack_flushed.clone(),
+        );
         Metrics {
             registry,
+            uplink_up,
+            uplink_transitions,
+            uplink_loss_percent,
+            uplink_latency_p95_ms,
+            probes,
+            conntrack_flushed,
             firewall_logged,
             firewall_rule_packets,
             firewall_rule_bytes,
@@ -181,6 +240,36 @@ impl Metrics {
                 .get_or_create(&label)
                 .set(packets);
             self.firewall_rule_bytes.get_or_create(&label).set(bytes);
+        }
+    }
+
+    pub fn probe(&self, uplink: &str, answered: bool) {
+        self.probes
+            .get_or_create(&UplinkResultLabel {
+                uplink: uplink.into(),
+                result: if answered { "answered" } else { "lost" }.into(),
+            })
+            .inc();
+    }
+
+    pub fn uplink_state(
+        &self,
+        uplink: &str,
+        up: bool,
+        stats: &[(String, edgeward_wan::health::TargetStats)],
+    ) {
+        let label = UplinkLabel {
+            uplink: uplink.into(),
+        };
+        self.uplink_up.get_or_create(&label).set(i64::from(up));
+        if !stats.is_empty() {
+            let loss = stats.iter().map(|(_, s)| s.loss_percent).sum::<f64>() / stats.len() as f64;
+            self.uplink_loss_percent.get_or_create(&label).set(loss);
+            let p95 = stats
+                .iter()
+                .filter_map(|(_, s)| s.p95_ms)
+                .fold(0.0, f64::max);
+            self.uplink_latency_p95_ms.get_or_create(&label).set(p95);
         }
     }
 

@@ -273,6 +273,19 @@ impl Lab {
                 }
                 self.spawn_in(svc.role, &name, &self.bin, &args)?;
             }
+            ServiceKind::Echo(listen) => {
+                let mut args = vec![
+                    "lab-serve".to_string(),
+                    "--name".into(),
+                    svc.name.to_string(),
+                    "--echo".into(),
+                ];
+                for l in listen {
+                    args.push("--listen".into());
+                    args.push(l.to_string());
+                }
+                self.spawn_in(svc.role, &name, &self.bin, &args)?;
+            }
             ServiceKind::Dns(addrs) => {
                 let mut args: Vec<String> = [
                     "--keep-in-foreground",

@@ -199,6 +199,7 @@ pub fn hosts() -> Vec<HostNet> {
                 ("lo", "192.0.2.80/32"),
                 ("lo", "192.0.2.53/32"),
                 ("lo", "192.0.2.100/32"),
+                ("lo", "192.0.2.81/32"),
                 ("lo", "203.162.4.191/32"),
                 ("lo", "203.113.131.1/32"),
                 ("lo", "1.1.1.1/32"),
@@ -250,6 +251,8 @@ pub enum ServiceKind {
     Whoami(Vec<&'static str>),
     /// dnsmasq answering for the lab's names on these addresses.
     Dns(Vec<&'static str>),
+    /// `edgeward lab-serve --echo`: a TCP echo server, for long-lived connections.
+    Echo(Vec<&'static str>),
 }
 
 pub fn services() -> Vec<Service> {
@@ -280,6 +283,7 @@ pub fn services() -> Vec<Service> {
                 "203.113.131.1",
             ]),
         ),
+        s("internet", "echo", Echo(vec!["192.0.2.81:443"])),
         s(
             "staff-1",
             "staff-1",
@@ -317,6 +321,8 @@ pub mod endpoints {
     pub const INTERNET_HTTP: &str = "192.0.2.80";
     pub const INTERNET_DNS: &str = "192.0.2.53";
     pub const UPDATE_MIRROR: &str = "192.0.2.100";
+    /// TCP echo on port 443 (long-lived connections).
+    pub const INTERNET_ECHO: &str = "192.0.2.81";
     pub const GOV_SERVER: &str = "10.251.1.10";
     pub const SOC: &str = "10.251.9.10";
 }

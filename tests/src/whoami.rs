@@ -45,3 +45,27 @@ pub fn serve(listen: &[SocketAddr], name: &str) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Echo every byte back, for as long as the client keeps the connection (long-lived flows).
+pub fn serve_echo(listen: &[SocketAddr]) -> std::io::Result<()> {
+    let mut threads = Vec::new();
+    for addr in listen {
+        let listener = TcpListener::bind(addr)?;
+        threads.push(std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}

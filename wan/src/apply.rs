@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use ipnetwork::IpNetwork;
 use serde::Deserialize;
 
-use crate::plan::{NetPlan, ROUTE_PROTO};
+use crate::plan::{MAIN_TABLE, NetPlan, ROUTE_PROTO, RULE_PRIORITIES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -32,6 +32,7 @@ pub struct ApplyReport {
     pub addresses_removed: usize,
     pub routes_replaced: usize,
     pub routes_removed: usize,
+    pub rules_changed: usize,
 }
 
 fn ip(args: &[&str]) -> Result<Vec<u8>, NetError> {
@@ -115,6 +116,26 @@ struct RouteInfo {
     metric: Option<u32>,
     #[serde(rename = "type", default)]
     kind: Option<String>,
+    /// Absent for the main table; a number or a name otherwise.
+    #[serde(default)]
+    table: Option<serde_json::Value>,
+}
+
+impl RouteInfo {
+    fn table_id(&self) -> u32 {
+        match &self.table {
+            None => MAIN_TABLE,
+            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0) as u32,
+            Some(serde_json::Value::String(s)) if s == "main" => MAIN_TABLE,
+            Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+            Some(_) => 0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RuleInfo {
+    priority: u32,
 }
 
 fn write_sysctl(key: &str, value: &str) -> Result<(), NetError> {
@@ -135,7 +156,12 @@ pub fn apply(plan: &NetPlan) -> Result<ApplyReport, NetError> {
     .entered();
     let mut report = ApplyReport::default();
     for (k, v) in &plan.sysctls {
-        write_sysctl(k, v)?;
+        // Per-interface settings of an interface that is missing are reported with it below.
+        let per_missing_interface = k.starts_with("net.ipv4.conf.")
+            && !Path::new("/proc/sys").join(k.replace('.', "/")).exists();
+        if !per_missing_interface {
+            write_sysctl(k, v)?;
+        }
     }
 
     let mut link_cmds = Vec::new();
@@ -182,25 +208,21 @@ pub fn apply(plan: &NetPlan) -> Result<ApplyReport, NetError> {
         report.routes_replaced += lines.len();
         ip_batch(Some(fam), &lines)?;
 
-        // Remove edgeward routes that are no longer wanted.
-        let raw = ip(&[
-            fam,
-            "-j",
-            "route",
-            "show",
-            "proto",
-            &ROUTE_PROTO.to_string(),
-        ])?;
+        // Remove edgeward routes (in any table) that are no longer wanted.
+        let proto = ROUTE_PROTO.to_string();
+        let raw = ip(&[fam, "-j", "route", "show", "table", "all", "proto", &proto])?;
         let mut present: Vec<RouteInfo> = serde_json::from_slice(&raw)?;
         let raw = ip(&[
             fam,
             "-j",
             "route",
             "show",
+            "table",
+            "all",
             "type",
             "unreachable",
             "proto",
-            &ROUTE_PROTO.to_string(),
+            &proto,
         ])?;
         present.extend(serde_json::from_slice::<Vec<RouteInfo>>(&raw)?);
         let mut stale = Vec::new();
@@ -215,20 +237,77 @@ pub fn apply(plan: &NetPlan) -> Result<ApplyReport, NetError> {
                 };
                 let kind_match =
                     unreachable == matches!(w.kind, crate::plan::RouteKind::Unreachable);
-                dst_match && kind_match && r.metric.unwrap_or(0) == w.metric
+                dst_match
+                    && kind_match
+                    && r.metric.unwrap_or(0) == w.metric
+                    && r.table_id() == w.table
             });
             if !keep {
                 let prefix = if unreachable { "unreachable " } else { "" };
                 stale.push(format!(
-                    "route del {prefix}{} metric {} proto {ROUTE_PROTO}",
+                    "route del {prefix}{} table {} metric {} proto {ROUTE_PROTO}",
                     r.dst,
+                    r.table_id(),
                     r.metric.unwrap_or(0)
                 ));
             }
         }
         report.routes_removed += stale.len();
         ip_batch(Some(fam), &stale)?;
+
+        // Policy rules in edgeward's priority range: exactly the planned ones.
+        let raw = ip(&[fam, "-j", "rule", "show"])?;
+        let present: Vec<RuleInfo> = serde_json::from_slice(&raw)?;
+        let wanted_rules: Vec<_> = plan.rules.iter().filter(|r| r.v6 == v6).collect();
+        let mut rule_cmds: Vec<String> = present
+            .iter()
+            .filter(|r| RULE_PRIORITIES.contains(&r.priority))
+            .map(|r| format!("rule del priority {}", r.priority))
+            .collect();
+        rule_cmds.extend(
+            wanted_rules
+                .iter()
+                .map(|r| format!("rule add {}", r.ip_args())),
+        );
+        // Re-adding identical rules is needed only when something differs.
+        let present_set: Vec<u32> = present
+            .iter()
+            .filter(|r| RULE_PRIORITIES.contains(&r.priority))
+            .map(|r| r.priority)
+            .collect();
+        let mut wanted_prios: Vec<u32> = wanted_rules.iter().map(|r| r.priority).collect();
+        wanted_prios.sort();
+        let mut sorted_present = present_set.clone();
+        sorted_present.sort();
+        if sorted_present != wanted_prios || rules_differ(fam, &wanted_rules)? {
+            report.rules_changed += rule_cmds.len();
+            ip_batch(Some(fam), &rule_cmds)?;
+        }
     }
     tracing::debug!(?report, "network layer applied");
     Ok(report)
+}
+
+/// Whether the live rules at the planned priorities differ from the plan (compared as `ip rule`
+/// prints them).
+fn rules_differ(fam: &str, wanted: &[&crate::plan::RuleSpec]) -> Result<bool, NetError> {
+    let raw = ip(&[fam, "rule", "show"])?;
+    let text = String::from_utf8_lossy(&raw);
+    for w in wanted {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}:", w.priority)));
+        let ok = match (line, w.fwmark) {
+            (Some(l), Some((mark, mask, table))) => {
+                l.contains(&format!("fwmark {mark:#x}/{mask:#x}"))
+                    && l.contains(&format!("lookup {table}"))
+            }
+            (Some(l), None) => l.contains("lookup main") && l.contains("suppress_prefixlength 0"),
+            (None, _) => false,
+        };
+        if !ok {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

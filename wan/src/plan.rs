@@ -36,9 +36,66 @@ pub enum RouteKind {
     Unreachable,
 }
 
+/// The main routing table.
+pub const MAIN_TABLE: u32 = 254;
+/// Priority of the rule that consults the main table without its default route, so specific
+/// routes (LAN, government prefixes) win over an uplink's mark.
+pub const SUPPRESS_DEFAULT_PRIORITY: u32 = 1000;
+/// Probes of an uplink carry this bit with the uplink's mark; their rules come first, so a probe
+/// always leaves through its uplink — even while the main table routes that uplink's prefixes
+/// to `unreachable` because it is down.
+pub const PROBE_MARK_BIT: u32 = 0x100;
+/// Priority of the probe rules (plus the uplink's mark).
+pub const PROBE_RULE_PRIORITY: u32 = 900;
+/// Rules edgeward owns live in this priority range.
+pub const RULE_PRIORITIES: std::ops::RangeInclusive<u32> = 900..=1099;
+
+/// The socket mark of an uplink's probes.
+pub fn probe_mark(uplink_mark: u32) -> u32 {
+    PROBE_MARK_BIT | uplink_mark
+}
+
+/// The routing mark of an uplink (its position in the config, from 1); the firewall marks
+/// connections with it and the routing rules send marked packets to the uplink's table.
+pub fn uplink_mark(config: &Config, name: &str) -> Option<u32> {
+    config.uplink_mark(name)
+}
+
+/// The routing table of the uplink with mark `mark`.
+pub fn uplink_table(mark: u32) -> u32 {
+    100 + mark
+}
+
+/// A policy-routing rule edgeward installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub priority: u32,
+    pub v6: bool,
+    /// `Some((mark, mask, table))`: marked packets use that table; `None`: main without its
+    /// default route.
+    pub fwmark: Option<(u32, u32, u32)>,
+}
+
+impl RuleSpec {
+    pub fn ip_args(&self) -> String {
+        match self.fwmark {
+            Some((mark, mask, table)) => format!(
+                "priority {} fwmark {mark:#x}/{mask:#x} lookup {table}",
+                self.priority
+            ),
+            None => format!(
+                "priority {} lookup main suppress_prefixlength 0",
+                self.priority
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSpec {
     pub dst: IpNetwork,
+    /// Routing table ([`MAIN_TABLE`] or an uplink's table).
+    pub table: u32,
     pub metric: u32,
     pub kind: RouteKind,
     /// Why this route exists, for logs.
@@ -57,17 +114,29 @@ impl RouteSpec {
         } else {
             self.dst.to_string()
         };
+        let table = if self.table == MAIN_TABLE {
+            String::new()
+        } else {
+            format!(" table {}", self.table)
+        };
         match &self.kind {
             RouteKind::Unreachable => format!(
-                "unreachable {dst} metric {} proto {ROUTE_PROTO}",
+                "unreachable {dst}{table} metric {} proto {ROUTE_PROTO}",
                 self.metric
             ),
             RouteKind::Unicast(hops) if hops.len() == 1 => format!(
-                "{dst} via {} dev {} metric {} proto {ROUTE_PROTO}",
-                hops[0].via, hops[0].dev, self.metric
+                "{dst} via {} dev {}{table} metric {} proto {ROUTE_PROTO}{}",
+                hops[0].via,
+                hops[0].dev,
+                self.metric,
+                if self.table == MAIN_TABLE {
+                    ""
+                } else {
+                    " onlink"
+                }
             ),
             RouteKind::Unicast(hops) => {
-                let mut s = format!("{dst} metric {} proto {ROUTE_PROTO}", self.metric);
+                let mut s = format!("{dst}{table} metric {} proto {ROUTE_PROTO}", self.metric);
                 for h in hops {
                     s.push_str(&format!(
                         " nexthop via {} dev {} weight {}",
@@ -85,6 +154,7 @@ impl RouteSpec {
 pub struct NetPlan {
     pub links: Vec<LinkPlan>,
     pub routes: Vec<RouteSpec>,
+    pub rules: Vec<RuleSpec>,
     /// `/proc/sys` paths (relative, dotted) and values.
     pub sysctls: Vec<(String, String)>,
 }
@@ -103,11 +173,16 @@ pub fn plan(config: &Config, healthy: &dyn Fn(&str) -> bool) -> NetPlan {
         .collect();
 
     let mut routes = Vec::new();
+    let isp_in_use: Vec<String> = config
+        .isps_in_use(healthy)
+        .iter()
+        .map(|u| u.name.clone())
+        .collect();
     for v6 in [false, true] {
         let hops: Vec<NextHop> = config
             .uplinks
             .iter()
-            .filter(|u| u.kind == UplinkKind::Internet && healthy(&u.name))
+            .filter(|u| u.kind == UplinkKind::Internet && isp_in_use.contains(&u.name))
             .filter_map(|u| {
                 let via = if v6 { u.gateway6 } else { Some(u.gateway) };
                 via.filter(|a| a.is_ipv6() == v6).map(|via| NextHop {
@@ -118,14 +193,10 @@ pub fn plan(config: &Config, healthy: &dyn Fn(&str) -> bool) -> NetPlan {
             })
             .collect();
         if !hops.is_empty() {
-            let dst: IpNetwork = if v6 {
-                IpNetwork::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0)
-            } else {
-                IpNetwork::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0)
-            }
-            .unwrap_or_else(|_| unreachable_default());
+            let dst = default_route(v6);
             routes.push(RouteSpec {
                 dst,
+                table: MAIN_TABLE,
                 metric: 100,
                 kind: RouteKind::Unicast(hops),
                 purpose: "default route over the healthy ISPs, weighted".into(),
@@ -147,6 +218,7 @@ pub fn plan(config: &Config, healthy: &dyn Fn(&str) -> bool) -> NetPlan {
                 if healthy(&up.name) {
                     routes.push(RouteSpec {
                         dst: *gp,
+                        table: MAIN_TABLE,
                         metric: 10,
                         kind: RouteKind::Unicast(vec![NextHop {
                             via,
@@ -159,9 +231,55 @@ pub fn plan(config: &Config, healthy: &dyn Fn(&str) -> bool) -> NetPlan {
             }
             routes.push(RouteSpec {
                 dst: *gp,
+                table: MAIN_TABLE,
                 metric: GOV_FALLBACK_METRIC,
                 kind: RouteKind::Unreachable,
                 purpose: "government prefix never falls back to an ISP".into(),
+            });
+        }
+    }
+
+    // One table per uplink with its own default route, and the rules that select it by mark.
+    let mut rules = Vec::new();
+    for v6 in [false, true] {
+        rules.push(RuleSpec {
+            priority: SUPPRESS_DEFAULT_PRIORITY,
+            v6,
+            fwmark: None,
+        });
+    }
+    for up in &config.uplinks {
+        let Some(mark) = uplink_mark(config, &up.name) else {
+            continue;
+        };
+        let table = uplink_table(mark);
+        for v6 in [false, true] {
+            let via = if v6 { up.gateway6 } else { Some(up.gateway) };
+            if let Some(via) = via.filter(|a| a.is_ipv6() == v6) {
+                routes.push(RouteSpec {
+                    dst: default_route(v6),
+                    table,
+                    metric: 100,
+                    kind: RouteKind::Unicast(vec![NextHop {
+                        via,
+                        dev: up.interface.clone(),
+                        weight: 1,
+                    }]),
+                    purpose: format!(
+                        "uplink {}'s own table: traffic marked for it, and its probes",
+                        up.name
+                    ),
+                });
+            }
+            rules.push(RuleSpec {
+                priority: SUPPRESS_DEFAULT_PRIORITY + mark,
+                v6,
+                fwmark: Some((mark, 0xff, table)),
+            });
+            rules.push(RuleSpec {
+                priority: PROBE_RULE_PRIORITY + mark,
+                v6,
+                fwmark: Some((probe_mark(mark), 0xfff, table)),
             });
         }
     }
@@ -172,24 +290,40 @@ pub fn plan(config: &Config, healthy: &dyn Fn(&str) -> bool) -> NetPlan {
         // Hash multipath on the 5-tuple, so each connection sticks to one ISP.
         ("net.ipv4.fib_multipath_hash_policy", "1"),
         ("net.ipv6.fib_multipath_hash_policy", "1"),
-        // Anti-spoofing is done by the firewall per zone; loose mode keeps multipath replies working.
-        ("net.ipv4.conf.all.rp_filter", "2"),
+        // Anti-spoofing is the firewall's job (zone sets + its own fib check on internal
+        // interfaces). The kernel's filter knows nothing of uplink marks: while an uplink is
+        // down it would drop the replies to that uplink's own probes, so it can never recover.
+        ("net.ipv4.conf.all.rp_filter", "0"),
+        ("net.ipv4.conf.default.rp_filter", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain(config.interfaces.iter().map(|i| {
+        (
+            format!("net.ipv4.conf.{}.rp_filter", i.name),
+            "0".to_string(),
+        )
+    }))
     .collect();
 
     NetPlan {
         links,
         routes,
+        rules,
         sysctls,
     }
 }
 
-fn unreachable_default() -> IpNetwork {
-    IpNetwork::V4(ipnetwork::Ipv4Network::from(
+fn default_route(v6: bool) -> IpNetwork {
+    let any: IpAddr = if v6 {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    };
+    // A zero-length prefix is valid for either family.
+    IpNetwork::new(any, 0).unwrap_or(IpNetwork::V4(ipnetwork::Ipv4Network::from(
         std::net::Ipv4Addr::UNSPECIFIED,
-    ))
+    )))
 }
 
 #[cfg(test)]
