@@ -293,6 +293,16 @@ impl Daemon {
             )
             .await;
         }
+        if unchanged {
+            // A forced re-apply of the running text repairs drift; it is not a new change, so the
+            // history and any pending confirmation stay as they are.
+            if let Some(r) = self.running.as_mut() {
+                r.ruleset = ruleset;
+            }
+            self.system(Level::Info, "config", "running configuration re-applied")
+                .await;
+            return Ok(true);
+        }
 
         let meta = meta.unwrap_or(ChangeMeta {
             author: "unknown".into(),
@@ -599,10 +609,23 @@ impl Daemon {
 
     /// Confirm the awaiting change if asked; roll it back if its time is up.
     async fn check_confirmation(&mut self) {
+        let confirmation = read_json::<Confirmation>(&confirm_path(&self.opts.state_dir));
         let Some(awaiting) = self.awaiting.clone() else {
+            if let Some(c) = confirmation {
+                let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
+                self.audit(
+                    &c.author,
+                    "cli",
+                    "config.confirm",
+                    "failure",
+                    format!("nothing awaits confirmation (asked for v{})", c.version),
+                    None,
+                )
+                .await;
+            }
             return;
         };
-        if let Some(c) = read_json::<Confirmation>(&confirm_path(&self.opts.state_dir)) {
+        if let Some(c) = confirmation {
             let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
             if c.version == awaiting.version {
                 if let Some(r) = &self.running {

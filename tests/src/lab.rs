@@ -426,7 +426,8 @@ impl Lab {
         }
     }
 
-    /// The text of `nft list table inet edgeward` in the gateway (with `-a`: rule handles).
+    /// The text of `nft list table inet edgeward` in the gateway (with `-a`: rule handles),
+    /// counter values blanked so that two listings compare equal while traffic flows.
     pub fn nft_table(&self, handles: bool) -> String {
         let args: &[&str] = if handles {
             &["-a", "list", "table", "inet", "edgeward"]
@@ -436,7 +437,11 @@ impl Lab {
         let out = self
             .exec("gateway", "nft", args)
             .unwrap_or_else(|e| panic!("nft: {e}"));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(blank_counter)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// One TCP connect attempt from `role`.
@@ -621,4 +626,16 @@ pub fn process_alive(pid: i32) -> bool {
             .unwrap_or(false),
         Err(_) => false,
     }
+}
+
+/// `counter packets 12 bytes 3456` → `counter`.
+fn blank_counter(line: &str) -> String {
+    let Some(i) = line.find("counter packets ") else {
+        return line.to_string();
+    };
+    let rest = &line[i..];
+    let words: Vec<&str> = rest.splitn(6, ' ').collect();
+    // ["counter", "packets", N, "bytes", M, rest...]
+    let tail = words.get(5).map(|r| format!(" {r}")).unwrap_or_default();
+    format!("{}counter{tail}", &line[..i])
 }

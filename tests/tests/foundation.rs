@@ -9,15 +9,7 @@ use edgeward_lab::topology::endpoints::*;
 use edgeward_lab::{Lab, Reach, read_events, test_lab, wait_until};
 
 fn nft_table(lab: &Lab) -> String {
-    let out = lab
-        .exec("gateway", "nft", &["list", "table", "inet", "edgeward"])
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nft list failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    lab.nft_table(false)
 }
 
 fn metrics(lab: &Lab) -> String {
