@@ -398,6 +398,10 @@ impl Validator<'_> {
                 path.clone().key("destination_groups"),
                 &pol.destination_groups,
             );
+            self.group_refs(
+                path.clone().key("destination_groups"),
+                &pol.destination_groups,
+            );
             for (si, s) in pol.services.iter().enumerate() {
                 if !services::is_known(cfg, s) {
                     let names: Vec<&str> = services::builtin_names().collect();
@@ -524,13 +528,46 @@ impl Validator<'_> {
             }
             let h = &up.health;
             if h.up_loss_percent > h.down_loss_percent
+                || h.down_loss_percent > 100
+                || h.min_healthy_targets == 0
                 || h.min_healthy_targets as usize > up.probes.len().max(1)
-                || h.window == 0
+                || h.window < 4
                 || h.interval_ms < 50
+                || h.timeout_ms == 0
+                || h.fast_down_losses == 0
+                || h.fast_down_losses > h.window
             {
                 self.push(
                     Problem::new(Code::HealthThresholds, path.clone().key("health"), format!("health policy of uplink `{}` is inconsistent", up.name))
-                        .hint("need up_loss_percent ≤ down_loss_percent, 1 ≤ min_healthy_targets ≤ number of probes, window ≥ 1, interval_ms ≥ 50"),
+                        .hint("need up_loss_percent ≤ down_loss_percent ≤ 100, 1 ≤ min_healthy_targets ≤ number of probes, window ≥ 4, interval_ms ≥ 50, timeout_ms ≥ 1, 1 ≤ fast_down_losses ≤ window"),
+                );
+            }
+            for (zi, z) in up.pinned_zones.iter().enumerate() {
+                if !self.zone_kind(z).is_some_and(|k| k.is_internal()) {
+                    self.push(
+                        Problem::new(
+                            Code::UnknownZone,
+                            path.clone().key("pinned_zones").index(zi),
+                            format!("`{z}` is not an internal zone"),
+                        )
+                        .hint(self.zone_names_hint()),
+                    );
+                }
+            }
+            self.group_refs(
+                path.clone().key("pinned_destination_groups"),
+                &up.pinned_destination_groups,
+            );
+            if up.kind == UplinkKind::Tslcd
+                && (!up.pinned_zones.is_empty() || !up.pinned_destination_groups.is_empty())
+            {
+                self.push(
+                    Problem::new(
+                        Code::HealthThresholds,
+                        path.clone().key("pinned_zones"),
+                        "the TSLCD carries only government prefixes; nothing can be pinned to it",
+                    )
+                    .hint("pin to an Internet uplink"),
                 );
             }
             match up.kind {

@@ -19,7 +19,10 @@ fn edit(from: &str, to: &str) -> String {
 }
 
 fn problems(text: &str) -> Problems {
-    parse(text, "test.toml", today()).expect_err("config should be refused")
+    match parse(text, "test.toml", today()) {
+        Ok(_) => panic!("config should be refused, but it was accepted"),
+        Err(p) => p,
+    }
 }
 
 /// Assert that `text` is refused with `code` at a line whose text contains `line_has`.
@@ -377,5 +380,39 @@ fn every_problem_is_reported_at_once() {
         p.to_string()
             .lines()
             .any(|l| l.starts_with("test.toml:") && l.contains("weight"))
+    );
+}
+
+#[test]
+fn pinning_to_an_unknown_zone_or_group() {
+    let p = problems(&edit(
+        "weight = 3",
+        "weight = 3\npinned_zones = [\"internet\"]\npinned_destination_groups = [\"nope\"]",
+    ));
+    assert!(p.codes().contains(&Code::UnknownZone), "{p}");
+    assert!(p.codes().contains(&Code::UnknownAddressGroup), "{p}");
+}
+
+#[test]
+fn inconsistent_health_policy() {
+    refused(
+        &edit(
+            "weight = 3",
+            "weight = 3\nhealth = { up_loss_percent = 50, down_loss_percent = 20 }",
+        ),
+        Code::HealthThresholds,
+        "health",
+    );
+}
+
+#[test]
+fn unknown_address_group_in_a_policy() {
+    refused(
+        &edit(
+            "destination_groups = [\"update-mirrors\"]",
+            "destination_groups = [\"update-mirors\"]",
+        ),
+        Code::UnknownAddressGroup,
+        "update-mirors",
     );
 }

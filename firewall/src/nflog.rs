@@ -221,6 +221,21 @@ impl NflogSocket {
                 4,
             )
         };
+        // Wake up at least once a second, so callers can flush what they folded.
+        let tv = libc::timeval {
+            tv_sec: 1,
+            tv_usec: 0,
+        };
+        // SAFETY: setsockopt with a timeval of the right size on our own socket.
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            )
+        };
         let mut sock = NflogSocket {
             fd,
             buf: vec![0; 1 << 16],

@@ -360,3 +360,45 @@ fn mss_clamp_and_reverse_path_follow_settings() {
     .to_json();
     assert!(!off.contains(r#""fib""#));
 }
+
+#[test]
+fn load_balancing_shares_follow_the_healthy_uplinks() {
+    let cfg = config("");
+    let all = rules(&render(&cfg).unwrap());
+    let share = with_comment(&all, "share:");
+    assert_eq!(share.len(), 1);
+    assert!(share[0].1.contains("isp1 3/4, isp2 1/4"), "{}", share[0].1);
+    assert!(share[0].2.contains(r#""mod":4"#), "{}", share[0].2);
+    // isp1 down: everything new goes to isp2.
+    let rs = edgeward_firewall::render_for(&cfg, &|u| u != "isp1").unwrap();
+    let all = rules(&rs);
+    assert!(with_comment(&all, "share:")[0].1.contains("isp2 1/1"));
+    // Nothing healthy: keep sharing over every ISP rather than routing nowhere.
+    let rs = edgeward_firewall::render_for(&cfg, &|_| false).unwrap();
+    assert!(
+        with_comment(&rules(&rs), "share:")[0]
+            .1
+            .contains("isp1 3/4, isp2 1/4")
+    );
+    // Connections keep their uplink: the mark is restored from conntrack first.
+    let restore = with_comment(&all, "restore the connection's uplink");
+    assert_eq!(restore[0].0, "uplinks");
+}
+
+#[test]
+fn pinned_zones_and_groups_use_their_uplink_only_while_it_is_up() {
+    let cfg = edited(
+        "weight = 3",
+        "weight = 3\npinned_zones = [\"servers\"]\npinned_destination_groups = [\"update-mirrors\"]",
+    );
+    let all = rules(&render(&cfg).unwrap());
+    let zone_pin = with_comment(&all, "zone servers pinned to isp1");
+    assert_eq!(zone_pin.len(), 2, "v4 and v6");
+    assert!(zone_pin.iter().all(|r| r.0 == "lb_new"
+        && r.2.contains("@zone_servers_v")
+        && r.2.contains(r#""return":null"#)));
+    assert_eq!(with_comment(&all, "update-mirrors pinned to isp1").len(), 2);
+    // The pinned uplink is down: its pins are gone, the zone is balanced over what is up.
+    let down = rules(&edgeward_firewall::render_for(&cfg, &|u| u != "isp1").unwrap());
+    assert!(with_comment(&down, "pinned to isp1").is_empty());
+}

@@ -460,3 +460,61 @@ fn carrier_loss_is_counted_at_once() {
     .last()
     .is_some_and(|e| e["state"] == "up")));
 }
+
+#[test]
+fn with_no_isp_left_nothing_is_flushed_and_routing_keeps_trying() {
+    let Some(lab) = test_lab("all", &profile(5)) else {
+        return;
+    };
+    assert!(wait_until(Duration::from_secs(5), || new_connection(
+        &lab,
+        Duration::from_secs(1)
+    )
+    .is_some()));
+    cut(&lab, "isp-1", true);
+    assert!(wait_until(Duration::from_secs(6), || uplink_events(
+        &lab, "isp1"
+    )
+    .iter()
+    .any(|e| e["state"] == "down")));
+    cut(&lab, "isp-2", true);
+    assert!(wait_until(Duration::from_secs(6), || uplink_events(
+        &lab, "isp2"
+    )
+    .iter()
+    .any(|e| e["state"] == "down")));
+    let isp1 = uplink_events(&lab, "isp1").pop().unwrap();
+    assert!(
+        isp1["reason"]
+            .as_str()
+            .unwrap()
+            .contains("connections flushed"),
+        "{isp1}"
+    );
+    let isp2 = uplink_events(&lab, "isp2").pop().unwrap();
+    assert!(
+        isp2["reason"].as_str().unwrap().contains("nothing flushed"),
+        "{isp2}"
+    );
+    // Both ISPs stay in the default route and the balancing: the first one back carries traffic.
+    let routes = String::from_utf8_lossy(
+        &lab.exec("gateway", "ip", &["route", "show", "default"])
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        routes.contains("wan1") && routes.contains("wan2"),
+        "{routes}"
+    );
+    cut(&lab, "isp-2", false);
+    assert!(
+        wait_until(Duration::from_secs(5), || new_connection(
+            &lab,
+            Duration::from_millis(500)
+        )
+        .as_deref()
+            == Some(GATEWAY_WAN2)),
+        "ISP 2 carries traffic as soon as it forwards again"
+    );
+}
