@@ -110,6 +110,7 @@ pub enum Code {
     PortForwardTarget,
     UnknownAddressGroup,
     FirewallSettings,
+    LogRetention,
 }
 
 /// One problem in a configuration.

@@ -38,6 +38,8 @@ pub struct Config {
     #[serde(default)]
     pub admin: AdminPolicy,
     #[serde(default)]
+    pub logs: LogSettings,
+    #[serde(default)]
     pub soc: Option<Soc>,
     #[serde(default)]
     pub ids: Ids,
@@ -558,6 +560,28 @@ impl Default for AdminPolicy {
             mfa_for_admins: true,
             session_idle_minutes: 15,
             session_max_hours: 8,
+        }
+    }
+}
+
+/// The local event store: encrypted, hash-chained, kept at least six months (000 §8.2.c).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// Events older than this are removed (whole segments).
+    pub retention_days: u32,
+    /// When the store grows past this, the oldest segments go first (with an event saying so).
+    pub max_disk_mb: u64,
+    /// A new segment starts at this size (and at least daily).
+    pub segment_mb: u64,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            retention_days: 183,
+            max_disk_mb: 4096,
+            segment_mb: 16,
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.devices();
     v.management();
     v.admin();
+    v.logs();
     v.wifi(today);
     v.problems
 }
@@ -740,6 +741,30 @@ impl Validator<'_> {
                 ),
                 Some(_) => {}
             }
+        }
+    }
+
+    fn logs(&mut self) {
+        let l = &self.config.logs;
+        let base = FieldPath::at("logs");
+        if l.retention_days < 183 {
+            self.push(
+                Problem::new(Code::LogRetention, base.clone().key("retention_days"), format!("logs kept {} days is less than the required six months", l.retention_days))
+                    .hint("keep monitoring logs at least 6 months: 183 days or more (000 §8.2.c, 003 §30.7.a)"),
+            );
+        }
+        if l.segment_mb == 0 || l.max_disk_mb < l.segment_mb.saturating_mul(4) {
+            self.push(
+                Problem::new(
+                    Code::LogRetention,
+                    base.key("max_disk_mb"),
+                    format!(
+                        "a {} MB cap with {} MB segments cannot hold the logs",
+                        l.max_disk_mb, l.segment_mb
+                    ),
+                )
+                .hint("segment_mb ≥ 1 and max_disk_mb ≥ 4 × segment_mb"),
+            );
         }
     }
 

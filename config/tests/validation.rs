@@ -416,3 +416,13 @@ fn unknown_address_group_in_a_policy() {
         "update-mirors",
     );
 }
+
+#[test]
+fn log_retention_under_six_months() {
+    let p = refused(
+        &edit("retention_days = 183", "retention_days = 90"),
+        Code::LogRetention,
+        "retention_days = 90",
+    );
+    assert!(p.to_string().contains("000 §8.2.c"));
+}

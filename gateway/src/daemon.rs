@@ -29,6 +29,7 @@ use crate::event::{AuditEvent, EventBody, Level};
 use crate::fwlog::{self, LogContext};
 use crate::journal::JsonlJournal;
 use crate::metrics::{Metrics, MetricsServer};
+use crate::store::{EventStore, SharedStore};
 use crate::uplinks::{self, UplinkChange};
 use edgeward_config::UplinkKind;
 use edgeward_wan::health::LinkState;
@@ -52,7 +53,12 @@ pub mod exit {
 pub struct RunOptions {
     pub config_path: PathBuf,
     pub state_dir: PathBuf,
-    pub events_path: PathBuf,
+    /// Also write plaintext JSON lines here (lab and debugging; the encrypted store is the record).
+    pub events_path: Option<PathBuf>,
+    /// The encrypted event store.
+    pub store_dir: PathBuf,
+    /// Keys of the store, kept apart from it.
+    pub key_dir: PathBuf,
     /// How often the config file (and a pending confirmation) is checked.
     pub poll_interval: Duration,
 }
@@ -851,21 +857,42 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         .map(|c| c.gateway.host_id)
         .unwrap_or_else(|_| "edgeward".into());
 
-    let (journal, last_seq) = match JsonlJournal::open(&opts.events_path) {
-        Ok(j) => j,
+    let start_config = edgeward_config::parse(&text, "start", edgeward_config::today()).ok();
+    let segment_bytes = start_config
+        .as_ref()
+        .map(|c| c.logs.segment_mb)
+        .unwrap_or(16)
+        << 20;
+    let store = match EventStore::open(&opts.store_dir, &opts.key_dir, segment_bytes) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "edgeward: cannot open event journal {}: {e}",
-                opts.events_path.display()
-            );
+            eprintln!("edgeward: cannot open the event store: {e}");
             return Ok(exit::CANT_CREATE);
         }
     };
+    let mut last_seq = store.last_seq();
+    let store_notices = store.notices.clone();
+    let store = SharedStore::new(store);
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(store.clone())];
+    if let Some(path) = &opts.events_path {
+        match JsonlJournal::open(path) {
+            Ok((journal, journal_last)) => {
+                last_seq = last_seq.max(journal_last);
+                sinks.push(Box::new(journal));
+            }
+            Err(e) => {
+                eprintln!(
+                    "edgeward: cannot open event journal {}: {e}",
+                    path.display()
+                );
+                return Ok(exit::CANT_CREATE);
+            }
+        }
+    }
     let metrics = Arc::new(Metrics::new());
     metrics.start_time_seconds.set(Utc::now().timestamp());
     let (bus, dispatch) = Bus::new(&host_id, last_seq.map(|s| s + 1).unwrap_or(1), 4096);
     let observer = metrics.clone();
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(journal)];
     let dispatcher = tokio::spawn(run_dispatcher(dispatch, sinks, move |ev| {
         observer.event(ev.body.kind())
     }));
@@ -948,6 +975,14 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         });
     }
     daemon.metrics.reconcile("ok");
+    for note in store_notices {
+        daemon.system(Level::Warning, "store", note).await;
+    }
+    spawn_retention(
+        store,
+        bus.clone(),
+        start_config.map(|c| c.logs).unwrap_or_default(),
+    );
     if let Err(e) = fwlog::spawn(
         bus.clone(),
         log_ctx,
@@ -1006,4 +1041,43 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     drop(bus);
     let _ = dispatcher.await;
     Ok(exit::OK)
+}
+
+/// Apply the retention policy at start and every hour, with an event per removed segment.
+fn spawn_retention(store: SharedStore, bus: Bus, settings: edgeward_config::LogSettings) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let store = store.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                store.enforce_retention(settings.retention_days, settings.max_disk_mb << 20)
+            })
+            .await;
+            match result {
+                Ok(Ok(removed)) => {
+                    for r in removed {
+                        bus.emit(EventBody::system(
+                            Level::Warning,
+                            "store",
+                            format!(
+                                "log segment {} ({} bytes) removed: {}",
+                                r.segment, r.bytes, r.why
+                            ),
+                        ))
+                        .await;
+                    }
+                }
+                Ok(Err(e)) => {
+                    bus.emit(EventBody::system(
+                        Level::Error,
+                        "store",
+                        format!("retention failed: {e}"),
+                    ))
+                    .await;
+                }
+                Err(_) => {}
+            }
+        }
+    });
 }

@@ -9,4 +9,5 @@ pub mod fwlog;
 pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;
+pub mod store;
 pub mod uplinks;

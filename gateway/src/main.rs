@@ -42,9 +42,13 @@ struct Cli {
 enum Command {
     /// Run the gateway daemon in the foreground (for systemd: Type=simple).
     Run {
-        /// Event journal (JSON lines); default STATE_DIR/events.jsonl.
+        /// Also write events as plaintext JSON lines to this file (lab and debugging only: the
+        /// record is the encrypted store in STATE_DIR/store).
         #[arg(long)]
         events: Option<PathBuf>,
+        /// Directory of the store's encryption keys (kept apart from the data).
+        #[arg(long, default_value = "/etc/edgeward/keys")]
+        key_dir: PathBuf,
         /// How often to check the config file for changes, in milliseconds.
         #[arg(long, default_value_t = 1000)]
         poll_ms: u64,
@@ -55,6 +59,14 @@ enum Command {
     /// Inspect the firewall edgeward renders.
     #[command(subcommand)]
     Firewall(FirewallCmd),
+    /// The encrypted event store: verify, query, export, rotate the key.
+    Logs {
+        /// Directory of the store's encryption keys.
+        #[arg(long, default_value = "/etc/edgeward/keys")]
+        key_dir: PathBuf,
+        #[command(subcommand)]
+        cmd: LogsCmd,
+    },
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -114,6 +126,40 @@ enum ConfigCmd {
         #[arg(long)]
         author: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LogsCmd {
+    /// Check every record: integrity, sequence and hash chain; names segment and record of
+    /// anything changed, removed or reordered. Exit 1 if anything is wrong.
+    Verify,
+    /// Print matching events as JSON lines, oldest first.
+    Query {
+        /// RFC 3339, e.g. 2026-11-22T00:00:00Z
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        /// event_type: alert, firewall, uplink, nac, audit, system
+        #[arg(long)]
+        kind: Option<String>,
+        /// Case-insensitive text anywhere in the event.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Export a time range as JSON lines for investigators.
+    Export {
+        #[arg(long)]
+        since: String,
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add a new encryption key; new segments use it, older records stay readable.
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -191,9 +237,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         state_dir: cli.state_dir.clone(),
     };
     match cli.command {
-        Command::Run { events, poll_ms } => {
+        Command::Run {
+            events,
+            key_dir,
+            poll_ms,
+        } => {
             let opts = daemon::RunOptions {
-                events_path: events.unwrap_or_else(|| cli.state_dir.join("events.jsonl")),
+                events_path: events,
+                store_dir: cli.state_dir.join("store"),
+                key_dir,
                 config_path: cli.config,
                 state_dir: cli.state_dir,
                 poll_interval: Duration::from_millis(poll_ms.max(100)),
@@ -245,6 +297,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Command::Logs { key_dir, cmd } => logs_cmd(&cli.state_dir.join("store"), &key_dir, cmd),
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Lab(cmd) => match cmd {
             LabCmd::Up {
@@ -260,6 +313,94 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 edgeward_lab::whoami::serve(&listen, &name)?;
             }
+            Ok(0)
+        }
+    }
+}
+
+fn parse_time(s: &str, what: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            anyhow::anyhow!("--{what} `{s}`: {e} (expected RFC 3339, e.g. 2026-11-22T00:00:00Z)")
+        })
+}
+
+fn logs_cmd(
+    store_dir: &std::path::Path,
+    key_dir: &std::path::Path,
+    cmd: LogsCmd,
+) -> anyhow::Result<u8> {
+    use edgeward_gateway::store;
+    let keys = store::Keyring::open(key_dir)?;
+    match cmd {
+        LogsCmd::Verify => {
+            let v = store::verify(store_dir, &keys)?;
+            for f in &v.findings {
+                println!(
+                    "{} record {} (offset {}): {}",
+                    f.segment, f.record, f.offset, f.what
+                );
+            }
+            let range = match (v.first_seq, v.last_seq) {
+                (Some(a), Some(b)) => format!("seq {a}..{b}"),
+                _ => "no records".into(),
+            };
+            println!(
+                "{} segments, {} records, {range}: {}",
+                v.segments,
+                v.records,
+                if v.findings.is_empty() {
+                    "intact".to_string()
+                } else {
+                    format!("{} problem(s)", v.findings.len())
+                }
+            );
+            Ok(if v.findings.is_empty() { 0 } else { 1 })
+        }
+        LogsCmd::Query {
+            since,
+            until,
+            kind,
+            text,
+            limit,
+        } => {
+            let q = store::Query {
+                since: since
+                    .as_deref()
+                    .map(|s| parse_time(s, "since"))
+                    .transpose()?,
+                until: until
+                    .as_deref()
+                    .map(|s| parse_time(s, "until"))
+                    .transpose()?,
+                kind,
+                text,
+                limit,
+            };
+            let stdout = std::io::stdout();
+            store::query(store_dir, &keys, &q, &mut stdout.lock())?;
+            Ok(0)
+        }
+        LogsCmd::Export { since, until, out } => {
+            let q = store::Query {
+                since: Some(parse_time(&since, "since")?),
+                until: Some(parse_time(&until, "until")?),
+                ..Default::default()
+            };
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            let n = store::query(store_dir, &keys, &q, &mut f)?;
+            use std::io::Write;
+            f.flush()?;
+            println!("{n} events written to {}", out.display());
+            Ok(0)
+        }
+        LogsCmd::RotateKey => {
+            let ring = keys.with_new_key()?;
+            println!(
+                "key {} is now current; the daemon uses it from its next segment",
+                ring.current_id()
+            );
             Ok(0)
         }
     }

@@ -108,6 +108,10 @@ impl Lab {
     pub fn events_path(&self) -> PathBuf {
         self.state_dir().join("events.jsonl")
     }
+    /// The event store's keys, apart from the state directory.
+    pub fn key_dir(&self) -> PathBuf {
+        self.dir.join("keys")
+    }
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("gateway.log")
     }
@@ -321,6 +325,8 @@ impl Lab {
             self.state_dir().display().to_string(),
             "--events".into(),
             self.events_path().display().to_string(),
+            "--key-dir".into(),
+            self.key_dir().display().to_string(),
         ];
         let pid = self.spawn_in("gateway", "gateway", &self.bin, &args)?;
         std::fs::write(self.dir.join("gateway.launch-pid"), pid.to_string())?;
