@@ -59,6 +59,8 @@ pub struct RunOptions {
     pub store_dir: PathBuf,
     /// Keys of the store, kept apart from it.
     pub key_dir: PathBuf,
+    /// The SOC link's certificate, key and CA.
+    pub soc_dir: PathBuf,
     /// How often the config file (and a pending confirmation) is checked.
     pub poll_interval: Duration,
 }
@@ -978,11 +980,23 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     for note in store_notices {
         daemon.system(Level::Warning, "store", note).await;
     }
-    spawn_retention(
-        store,
-        bus.clone(),
-        start_config.map(|c| c.logs).unwrap_or_default(),
-    );
+    spawn_retention(store, bus.clone(), start_config.as_ref().map(|c| c.logs.clone()).unwrap_or_default());
+    match start_config.as_ref().and_then(|c| c.soc.clone()) {
+        Some(soc) if opts.soc_dir.join("gateway.pem").exists() => {
+            let settings = crate::soc::link::LinkSettings {
+                host_id: host_id.clone(),
+                endpoint: soc.endpoint.clone(),
+                server_name: soc.server_name.clone(),
+                soc_dir: opts.soc_dir.clone(),
+                store_dir: opts.store_dir.clone(),
+                key_dir: opts.key_dir.clone(),
+                cursor_path: opts.state_dir.join("soc-cursor.json"),
+            };
+            tokio::spawn(crate::soc::link::run(settings, bus.clone(), metrics.clone()));
+        }
+        Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward soc enroll` at the SOC)", opts.soc_dir.display())).await,
+        None => {}
+    }
     if let Err(e) = fwlog::spawn(
         bus.clone(),
         log_ctx,

@@ -9,5 +9,6 @@ pub mod fwlog;
 pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;
+pub mod soc;
 pub mod store;
 pub mod uplinks;

@@ -49,6 +49,9 @@ enum Command {
         /// Directory of the store's encryption keys (kept apart from the data).
         #[arg(long, default_value = "/etc/edgeward/keys")]
         key_dir: PathBuf,
+        /// The SOC link's client certificate, key and SOC CA (`edgeward soc enroll` output).
+        #[arg(long, default_value = "/etc/edgeward/soc")]
+        soc_dir: PathBuf,
         /// How often to check the config file for changes, in milliseconds.
         #[arg(long, default_value_t = 1000)]
         poll_ms: u64,
@@ -67,6 +70,9 @@ enum Command {
         #[command(subcommand)]
         cmd: LogsCmd,
     },
+    /// The provincial SOC side: keys and certificates, the hub that receives gateways' events.
+    #[command(subcommand)]
+    Soc(SocCmd),
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -125,6 +131,39 @@ enum ConfigCmd {
     Confirm {
         #[arg(long)]
         author: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SocCmd {
+    /// Create the SOC's CA and the hub's certificate in DIR.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The name gateways use for the hub (`soc.server_name` in their config).
+        #[arg(long)]
+        server_name: String,
+    },
+    /// Issue GATEWAY's client certificate into OUT (copy it to the gateway's --soc-dir) and
+    /// enroll it.
+    Enroll {
+        #[arg(long)]
+        dir: PathBuf,
+        gateway: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the hub: accept gateways, store their events, acknowledge them.
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "[::]:7443")]
+        listen: std::net::SocketAddr,
+    },
+    /// Which gateways are connected, and how far behind each is.
+    Status {
+        #[arg(long)]
+        dir: PathBuf,
     },
 }
 
@@ -237,12 +276,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         state_dir: cli.state_dir.clone(),
     };
     match cli.command {
-        Command::Run {
-            events,
-            key_dir,
-            poll_ms,
-        } => {
+        Command::Run { events, key_dir, soc_dir, poll_ms } => {
             let opts = daemon::RunOptions {
+                soc_dir,
                 events_path: events,
                 store_dir: cli.state_dir.join("store"),
                 key_dir,
@@ -298,6 +334,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Logs { key_dir, cmd } => logs_cmd(&cli.state_dir.join("store"), &key_dir, cmd),
+        Command::Soc(cmd) => match cmd {
+            SocCmd::Init { dir, server_name } => {
+                edgeward_gateway::soc::pki::init(&dir, &server_name)?;
+                println!("SOC CA and hub certificate for {server_name} created in {}", dir.display());
+                Ok(0)
+            }
+            SocCmd::Enroll { dir, gateway, out } => {
+                edgeward_gateway::soc::pki::enroll(&dir, &gateway, &out)?;
+                println!("{gateway} enrolled; its certificate, key and the SOC CA are in {}", out.display());
+                Ok(0)
+            }
+            SocCmd::Serve { dir, listen } => {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+                rt.block_on(edgeward_gateway::soc::hub::serve(dir, listen))?;
+                Ok(0)
+            }
+            SocCmd::Status { dir } => edgeward_gateway::soc::hub::print_status(&dir),
+        },
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Lab(cmd) => match cmd {
             LabCmd::Up {

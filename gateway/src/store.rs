@@ -252,6 +252,21 @@ impl SegmentReader {
         }))
     }
 
+    /// Open a segment positioned at `offset` (a record boundary returned by an earlier read).
+    pub fn open_at(path: &Path, keys: &Keyring, offset: u64) -> Result<Option<SegmentReader>, StoreError> {
+        let Some(mut r) = Self::open(path, keys)? else { return Ok(None) };
+        if offset > HEADER_LEN as u64 {
+            r.file.seek(SeekFrom::Start(offset)).map_err(io(path))?;
+            r.offset = offset;
+        }
+        Ok(Some(r))
+    }
+
+    /// Offset of the next record.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+
     /// Read the next record; `chain` is the hash of the previous record.
     pub fn next(&mut self, chain: &[u8; 32]) -> std::io::Result<Step> {
         let offset = self.offset;
@@ -660,6 +675,92 @@ impl Sink for SharedStore {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.lock().flush()
+    }
+}
+
+/// Follows the store from a sequence number on, as the writer appends: what the SOC link and
+/// other readers ship. Each call reopens the segment at the remembered offset, so a record the
+/// writer is still writing is simply read next time.
+pub struct Tail {
+    dir: PathBuf,
+    keys: Keyring,
+    next_seq: u64,
+    at: Option<(u64, PathBuf, u64)>,
+    /// Records that could not be read (skipped), for the caller to report.
+    pub skipped: u64,
+}
+
+impl Tail {
+    pub fn new(dir: &Path, keys: Keyring, from_seq: u64) -> Tail {
+        Tail { dir: dir.to_path_buf(), keys, next_seq: from_seq, at: None, skipped: 0 }
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn locate(&mut self) -> Result<bool, StoreError> {
+        let segs = segments(&self.dir)?;
+        // The last segment that starts at or before the wanted seq (or the first one).
+        let mut pick = None;
+        for (n, p) in &segs {
+            let Some(r) = SegmentReader::open(p, &self.keys)? else { continue };
+            if r.first_seq <= self.next_seq || pick.is_none() {
+                pick = Some((*n, p.clone()));
+            }
+        }
+        match pick {
+            Some((n, p)) => {
+                self.at = Some((n, p, HEADER_LEN as u64));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Up to `max` records with seq ≥ the next wanted one: (seq, event JSON).
+    pub fn read(&mut self, max: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut out = Vec::new();
+        if self.at.is_none() && !self.locate()? {
+            return Ok(out);
+        }
+        while out.len() < max {
+            let Some((n, path, offset)) = self.at.clone() else { break };
+            let Some(mut r) = SegmentReader::open_at(&path, &self.keys, offset)? else { break };
+            let mut ended = false;
+            while out.len() < max {
+                match r.next(&[0u8; 32]).map_err(io(&path))? {
+                    Step::Record(rec) => {
+                        if rec.seq >= self.next_seq {
+                            self.next_seq = rec.seq + 1;
+                            out.push((rec.seq, String::from_utf8_lossy(&rec.json).into_owned()));
+                        }
+                    }
+                    Step::Undecryptable { offset, len, .. } => {
+                        // Skip it; `verify` names it.
+                        self.skipped += 1;
+                        r = match SegmentReader::open_at(&path, &self.keys, offset + 8 + len as u64)? {
+                            Some(r) => r,
+                            None => break,
+                        };
+                    }
+                    Step::Torn { .. } | Step::End => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            self.at = Some((n, path, r.position()));
+            if !ended {
+                break;
+            }
+            // At the end of this segment: move on if a newer one exists, else wait for more.
+            match segments(&self.dir)?.into_iter().find(|(m, _)| *m > n) {
+                Some((m, p)) => self.at = Some((m, p, HEADER_LEN as u64)),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -224,6 +224,7 @@ impl Lab {
         for svc in topology::services() {
             self.start_service(&svc)?;
         }
+        self.start_soc(&spec.config_text)?;
         if spec.start_gateway {
             self.start_gateway()?;
             self.wait_gateway_ready(Duration::from_secs(20))?;
@@ -315,6 +316,31 @@ impl Lab {
         Ok(())
     }
 
+    /// The SOC hub's directory (CA, hub certificate, received events).
+    pub fn soc_dir(&self) -> PathBuf {
+        self.dir.join("soc")
+    }
+
+    /// Make the SOC's PKI, enroll the gateway, and start the hub in the SOC namespace.
+    fn start_soc(&self, config_text: &str) -> anyhow::Result<()> {
+        let value: toml::Table = config_text.parse().unwrap_or_default();
+        let host_id = value.get("gateway").and_then(|g| g.get("host_id")).and_then(|h| h.as_str()).unwrap_or("lc-agency-gw1").to_string();
+        let server_name = value.get("soc").and_then(|s| s.get("server_name")).and_then(|h| h.as_str()).unwrap_or("soc.tinh.gov.vn").to_string();
+        let soc = self.soc_dir().display().to_string();
+        let client = self.dir.join("soc-client").display().to_string();
+        let bin = self.bin.display().to_string();
+        crate::netns::run(&bin, &["soc", "init", "--dir", &soc, "--server-name", &server_name])?;
+        crate::netns::run(&bin, &["soc", "enroll", "--dir", &soc, &host_id, "--out", &client])?;
+        self.start_hub()?;
+        Ok(())
+    }
+
+    /// Start (or restart) the SOC hub in the SOC namespace.
+    pub fn start_hub(&self) -> anyhow::Result<u32> {
+        let args = vec!["soc".to_string(), "serve".into(), "--dir".into(), self.soc_dir().display().to_string(), "--listen".into(), format!("{}:7443", endpoints::SOC)];
+        self.spawn_in("soc", "soc-hub", &self.bin, &args)
+    }
+
     /// Start `edgeward run` in the gateway namespace.
     pub fn start_gateway(&self) -> anyhow::Result<u32> {
         let args = vec![
@@ -327,6 +353,8 @@ impl Lab {
             self.events_path().display().to_string(),
             "--key-dir".into(),
             self.key_dir().display().to_string(),
+            "--soc-dir".into(),
+            self.dir.join("soc-client").display().to_string(),
         ];
         let pid = self.spawn_in("gateway", "gateway", &self.bin, &args)?;
         std::fs::write(self.dir.join("gateway.launch-pid"), pid.to_string())?;

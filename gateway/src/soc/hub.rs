@@ -1,0 +1,186 @@
+//! The SOC hub (`edgeward soc serve`): accepts QUIC connections from many gateways,
+//! authenticates each by its client certificate (issued by the SOC's CA, and enrolled), writes
+//! each gateway's events to its own JSON-lines file in sequence order — de-duplicated by
+//! (gateway, seq) — and acknowledges what it has made durable. `edgeward soc status` shows who is
+//! connected and how far behind each gateway is.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::pki;
+use super::proto::{self, Msg};
+
+/// What the hub knows of one gateway.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GatewayState {
+    pub last_seq: Option<u64>,
+    pub connected: bool,
+    pub peer: Option<String>,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Newest seq the gateway had when it connected (lag = this − last_seq, at that moment).
+    pub reported_seq: Option<u64>,
+    pub clock_skew_ms: Option<f64>,
+    pub events: u64,
+}
+
+type Board = Arc<Mutex<BTreeMap<String, GatewayState>>>;
+
+fn gateway_dir(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("gateways").join(gw)
+}
+
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("status.json")
+}
+
+fn save(dir: &Path, board: &Board) {
+    let snapshot = board.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Ok(bytes) = serde_json::to_vec_pretty(&snapshot) {
+        let _ = edgeward_config::history::write_atomic(&state_path(dir), &bytes);
+    }
+}
+
+/// Last seq held for `gw`: from its events file's last line (the file is the truth).
+fn last_seq_on_disk(dir: &Path, gw: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(gateway_dir(dir, gw).join("events.jsonl")).ok()?;
+    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    serde_json::from_str::<serde_json::Value>(last).ok()?["seq"].as_u64()
+}
+
+/// Serve until the process is stopped.
+pub async fn serve(dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
+    let endpoint = super::tls::server_endpoint(&dir, listen)?;
+    let board: Board = Arc::new(Mutex::new(BTreeMap::new()));
+    // Nobody is connected when the hub starts.
+    if let Ok(raw) = std::fs::read(state_path(&dir)) {
+        if let Ok(mut prev) = serde_json::from_slice::<BTreeMap<String, GatewayState>>(&raw) {
+            for s in prev.values_mut() {
+                s.connected = false;
+            }
+            *board.lock().unwrap_or_else(|e| e.into_inner()) = prev;
+        }
+    }
+    save(&dir, &board);
+    // Keep `status.json` current while the hub runs.
+    let (sdir, sboard) = (dir.clone(), board.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            save(&sdir, &sboard);
+        }
+    });
+    tracing::info!(%listen, "SOC hub listening");
+    while let Some(incoming) = endpoint.accept().await {
+        let (dir, board) = (dir.clone(), board.clone());
+        tokio::spawn(async move {
+            let peer = incoming.remote_address();
+            match incoming.await {
+                Ok(conn) => {
+                    if let Err(e) = handle(conn, &dir, &board).await {
+                        tracing::warn!(%peer, "gateway session ended: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!(%peer, "handshake refused: {e}"),
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::Result<()> {
+    let peer = conn.remote_address();
+    let certs = conn.peer_identity().and_then(|i| i.downcast::<Vec<rustls_pki_types::CertificateDer<'static>>>().ok()).ok_or_else(|| anyhow::anyhow!("no client certificate"))?;
+    let gw = certs.first().and_then(pki::common_name).ok_or_else(|| anyhow::anyhow!("client certificate has no common name"))?;
+    if !pki::enrolled(dir)?.contains(&gw) {
+        conn.close(quinn::VarInt::from_u32(403), b"not enrolled");
+        anyhow::bail!("{gw} is not enrolled");
+    }
+    let (mut send, mut recv) = conn.accept_bi().await?;
+    let Some(Msg::Hello { host, latest_seq, time_micros }) = proto::read(&mut recv).await? else { anyhow::bail!("{gw}: no hello") };
+    if host != gw {
+        conn.close(quinn::VarInt::from_u32(403), b"host id does not match the certificate");
+        anyhow::bail!("{gw} introduced itself as {host}");
+    }
+    let gdir = gateway_dir(dir, &gw);
+    std::fs::create_dir_all(&gdir)?;
+    let mut last = last_seq_on_disk(dir, &gw);
+    {
+        let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+        let s = b.entry(gw.clone()).or_default();
+        s.connected = true;
+        s.peer = Some(peer.to_string());
+        s.last_seen = Some(Utc::now());
+        s.reported_seq = latest_seq;
+        s.last_seq = last;
+        s.clock_skew_ms = Some((time_micros - proto::now_micros()) as f64 / 1000.0);
+    }
+    save(dir, board);
+    proto::write(&mut send, &Msg::Welcome { last_seq: last, time_micros: proto::now_micros() }).await?;
+    let path = gdir.join("events.jsonl");
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let result = async {
+        while let Some(msg) = proto::read(&mut recv).await? {
+            let Msg::Batch { events } = msg else { anyhow::bail!("unexpected message") };
+            let mut buf = Vec::with_capacity(events.len() * 400);
+            let mut written = 0;
+            for (seq, json) in events {
+                // De-duplicate by (gateway, seq): a resend after a reconnect is dropped here.
+                if last.is_some_and(|l| seq <= l) {
+                    continue;
+                }
+                buf.extend_from_slice(json.as_bytes());
+                buf.push(b'\n');
+                last = Some(seq);
+                written += 1;
+            }
+            if written > 0 {
+                file.write_all(&buf)?;
+                file.sync_data()?;
+            }
+            if let Some(seq) = last {
+                proto::write(&mut send, &Msg::Ack { seq, time_micros: proto::now_micros() }).await?;
+            }
+            let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+            let s = b.entry(gw.clone()).or_default();
+            s.last_seq = last;
+            s.last_seen = Some(Utc::now());
+            s.events += written;
+        }
+        Ok(())
+    }
+    .await;
+    board.lock().unwrap_or_else(|e| e.into_inner()).entry(gw.clone()).or_default().connected = false;
+    save(dir, board);
+    result
+}
+
+/// `edgeward soc status`: connected gateways and how far behind each is.
+pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
+    let raw = std::fs::read(state_path(dir)).map_err(|e| anyhow::anyhow!("{}: {e} (has the hub run?)", state_path(dir).display()))?;
+    let board: BTreeMap<String, GatewayState> = serde_json::from_slice(&raw)?;
+    println!("{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  last seen", "gateway", "state", "last seq", "events", "lag", "skew ms");
+    for (gw, s) in &board {
+        let lag = match (s.reported_seq, s.last_seq) {
+            (Some(r), Some(l)) => r.saturating_sub(l).to_string(),
+            _ => "-".into(),
+        };
+        println!(
+            "{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  {}",
+            gw,
+            if s.connected { "connected" } else { "offline" },
+            s.last_seq.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+            s.events,
+            lag,
+            s.clock_skew_ms.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into()),
+            s.last_seen.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
