@@ -61,6 +61,8 @@ pub struct RunOptions {
     pub key_dir: PathBuf,
     /// The SOC link's certificate, key and CA.
     pub soc_dir: PathBuf,
+    /// Tests and benchmarks: emit this many synthetic events once ready.
+    pub synthetic_events: u64,
     /// How often the config file (and a pending confirmation) is checked.
     pub poll_interval: Duration,
 }
@@ -980,7 +982,14 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     for note in store_notices {
         daemon.system(Level::Warning, "store", note).await;
     }
-    spawn_retention(store, bus.clone(), start_config.as_ref().map(|c| c.logs.clone()).unwrap_or_default());
+    spawn_retention(
+        store,
+        bus.clone(),
+        start_config
+            .as_ref()
+            .map(|c| c.logs.clone())
+            .unwrap_or_default(),
+    );
     match start_config.as_ref().and_then(|c| c.soc.clone()) {
         Some(soc) if opts.soc_dir.join("gateway.pem").exists() => {
             let settings = crate::soc::link::LinkSettings {
@@ -1016,6 +1025,19 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         pid_path(&opts.state_dir),
         format!("{}\n", std::process::id()),
     );
+    if opts.synthetic_events > 0 {
+        let (bus, n) = (bus.clone(), opts.synthetic_events);
+        tokio::spawn(async move {
+            for i in 1..=n {
+                bus.emit(EventBody::system(
+                    Level::Info,
+                    "selftest",
+                    format!("synthetic event {i} of {n}"),
+                ))
+                .await;
+            }
+        });
+    }
     daemon.system(Level::Info, "daemon", "ready").await;
 
     let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;

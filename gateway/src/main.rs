@@ -52,6 +52,9 @@ enum Command {
         /// The SOC link's client certificate, key and SOC CA (`edgeward soc enroll` output).
         #[arg(long, default_value = "/etc/edgeward/soc")]
         soc_dir: PathBuf,
+        /// (tests and benchmarks) emit this many synthetic events once ready.
+        #[arg(long, default_value_t = 0, hide = true)]
+        synthetic_events: u64,
         /// How often to check the config file for changes, in milliseconds.
         #[arg(long, default_value_t = 1000)]
         poll_ms: u64,
@@ -276,9 +279,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         state_dir: cli.state_dir.clone(),
     };
     match cli.command {
-        Command::Run { events, key_dir, soc_dir, poll_ms } => {
+        Command::Run {
+            events,
+            key_dir,
+            soc_dir,
+            synthetic_events,
+            poll_ms,
+        } => {
             let opts = daemon::RunOptions {
                 soc_dir,
+                synthetic_events,
                 events_path: events,
                 store_dir: cli.state_dir.join("store"),
                 key_dir,
@@ -337,16 +347,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Soc(cmd) => match cmd {
             SocCmd::Init { dir, server_name } => {
                 edgeward_gateway::soc::pki::init(&dir, &server_name)?;
-                println!("SOC CA and hub certificate for {server_name} created in {}", dir.display());
+                println!(
+                    "SOC CA and hub certificate for {server_name} created in {}",
+                    dir.display()
+                );
                 Ok(0)
             }
             SocCmd::Enroll { dir, gateway, out } => {
                 edgeward_gateway::soc::pki::enroll(&dir, &gateway, &out)?;
-                println!("{gateway} enrolled; its certificate, key and the SOC CA are in {}", out.display());
+                println!(
+                    "{gateway} enrolled; its certificate, key and the SOC CA are in {}",
+                    out.display()
+                );
                 Ok(0)
             }
             SocCmd::Serve { dir, listen } => {
-                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()?;
                 rt.block_on(edgeward_gateway::soc::hub::serve(dir, listen))?;
                 Ok(0)
             }

@@ -180,13 +180,29 @@ impl Metrics {
             conntrack_flushed.clone(),
         );
         let soc_connected = Gauge::default();
-        registry.register("soc_connected", "1 while the SOC link is up", soc_connected.clone());
+        registry.register(
+            "soc_connected",
+            "1 while the SOC link is up",
+            soc_connected.clone(),
+        );
         let soc_acked_seq = Gauge::default();
-        registry.register("soc_acked_seq", "Last event seq the SOC acknowledged as durable", soc_acked_seq.clone());
+        registry.register(
+            "soc_acked_seq",
+            "Last event seq the SOC acknowledged as durable",
+            soc_acked_seq.clone(),
+        );
         let soc_sent = Counter::default();
-        registry.register("soc_sent_events", "Events sent to the SOC (including resends)", soc_sent.clone());
+        registry.register(
+            "soc_sent_events",
+            "Events sent to the SOC (including resends)",
+            soc_sent.clone(),
+        );
         let soc_clock_skew_ms = Gauge::<f64, AtomicU64>::default();
-        registry.register("soc_clock_skew_ms", "SOC hub clock minus gateway clock (003 §30.8)", soc_clock_skew_ms.clone());
+        registry.register(
+            "soc_clock_skew_ms",
+            "SOC hub clock minus gateway clock (003 §30.8)",
+            soc_clock_skew_ms.clone(),
+        );
         Metrics {
             registry,
             soc_connected,

@@ -253,8 +253,14 @@ impl SegmentReader {
     }
 
     /// Open a segment positioned at `offset` (a record boundary returned by an earlier read).
-    pub fn open_at(path: &Path, keys: &Keyring, offset: u64) -> Result<Option<SegmentReader>, StoreError> {
-        let Some(mut r) = Self::open(path, keys)? else { return Ok(None) };
+    pub fn open_at(
+        path: &Path,
+        keys: &Keyring,
+        offset: u64,
+    ) -> Result<Option<SegmentReader>, StoreError> {
+        let Some(mut r) = Self::open(path, keys)? else {
+            return Ok(None);
+        };
         if offset > HEADER_LEN as u64 {
             r.file.seek(SeekFrom::Start(offset)).map_err(io(path))?;
             r.offset = offset;
@@ -692,7 +698,13 @@ pub struct Tail {
 
 impl Tail {
     pub fn new(dir: &Path, keys: Keyring, from_seq: u64) -> Tail {
-        Tail { dir: dir.to_path_buf(), keys, next_seq: from_seq, at: None, skipped: 0 }
+        Tail {
+            dir: dir.to_path_buf(),
+            keys,
+            next_seq: from_seq,
+            at: None,
+            skipped: 0,
+        }
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -704,7 +716,9 @@ impl Tail {
         // The last segment that starts at or before the wanted seq (or the first one).
         let mut pick = None;
         for (n, p) in &segs {
-            let Some(r) = SegmentReader::open(p, &self.keys)? else { continue };
+            let Some(r) = SegmentReader::open(p, &self.keys)? else {
+                continue;
+            };
             if r.first_seq <= self.next_seq || pick.is_none() {
                 pick = Some((*n, p.clone()));
             }
@@ -725,8 +739,12 @@ impl Tail {
             return Ok(out);
         }
         while out.len() < max {
-            let Some((n, path, offset)) = self.at.clone() else { break };
-            let Some(mut r) = SegmentReader::open_at(&path, &self.keys, offset)? else { break };
+            let Some((n, path, offset)) = self.at.clone() else {
+                break;
+            };
+            let Some(mut r) = SegmentReader::open_at(&path, &self.keys, offset)? else {
+                break;
+            };
             let mut ended = false;
             while out.len() < max {
                 match r.next(&[0u8; 32]).map_err(io(&path))? {
@@ -739,7 +757,11 @@ impl Tail {
                     Step::Undecryptable { offset, len, .. } => {
                         // Skip it; `verify` names it.
                         self.skipped += 1;
-                        r = match SegmentReader::open_at(&path, &self.keys, offset + 8 + len as u64)? {
+                        r = match SegmentReader::open_at(
+                            &path,
+                            &self.keys,
+                            offset + 8 + len as u64,
+                        )? {
                             Some(r) => r,
                             None => break,
                         };

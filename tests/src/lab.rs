@@ -25,6 +25,8 @@ pub struct LabSpec {
     /// The `edgeward` binary (runs the gateway and the lab's helper servers).
     pub edgeward_bin: PathBuf,
     pub start_gateway: bool,
+    /// Extra arguments for `edgeward run`.
+    pub gateway_args: Vec<String>,
     /// Where the lab keeps its files (config, gateway state and log).
     pub dir: PathBuf,
 }
@@ -36,6 +38,7 @@ impl LabSpec {
             config_text: config_text.to_string(),
             edgeward_bin: edgeward_bin.to_path_buf(),
             start_gateway: true,
+            gateway_args: Vec::new(),
             dir: default_dir(prefix),
         }
     }
@@ -51,6 +54,7 @@ pub struct Lab {
     pub dir: PathBuf,
     bin: PathBuf,
     detached: bool,
+    gateway_args: Vec<String>,
 }
 
 /// One role as `status --json` reports it.
@@ -144,6 +148,7 @@ impl Lab {
             dir: spec.dir.clone(),
             bin: spec.edgeward_bin.clone(),
             detached: false,
+            gateway_args: spec.gateway_args.clone(),
         };
         // From here on, an error drops `lab`, which tears down what exists.
         lab.build(&spec)?;
@@ -324,20 +329,43 @@ impl Lab {
     /// Make the SOC's PKI, enroll the gateway, and start the hub in the SOC namespace.
     fn start_soc(&self, config_text: &str) -> anyhow::Result<()> {
         let value: toml::Table = config_text.parse().unwrap_or_default();
-        let host_id = value.get("gateway").and_then(|g| g.get("host_id")).and_then(|h| h.as_str()).unwrap_or("lc-agency-gw1").to_string();
-        let server_name = value.get("soc").and_then(|s| s.get("server_name")).and_then(|h| h.as_str()).unwrap_or("soc.tinh.gov.vn").to_string();
+        let host_id = value
+            .get("gateway")
+            .and_then(|g| g.get("host_id"))
+            .and_then(|h| h.as_str())
+            .unwrap_or("lc-agency-gw1")
+            .to_string();
+        let server_name = value
+            .get("soc")
+            .and_then(|s| s.get("server_name"))
+            .and_then(|h| h.as_str())
+            .unwrap_or("soc.tinh.gov.vn")
+            .to_string();
         let soc = self.soc_dir().display().to_string();
         let client = self.dir.join("soc-client").display().to_string();
         let bin = self.bin.display().to_string();
-        crate::netns::run(&bin, &["soc", "init", "--dir", &soc, "--server-name", &server_name])?;
-        crate::netns::run(&bin, &["soc", "enroll", "--dir", &soc, &host_id, "--out", &client])?;
+        crate::netns::run(
+            &bin,
+            &["soc", "init", "--dir", &soc, "--server-name", &server_name],
+        )?;
+        crate::netns::run(
+            &bin,
+            &["soc", "enroll", "--dir", &soc, &host_id, "--out", &client],
+        )?;
         self.start_hub()?;
         Ok(())
     }
 
     /// Start (or restart) the SOC hub in the SOC namespace.
     pub fn start_hub(&self) -> anyhow::Result<u32> {
-        let args = vec!["soc".to_string(), "serve".into(), "--dir".into(), self.soc_dir().display().to_string(), "--listen".into(), format!("{}:7443", endpoints::SOC)];
+        let args = vec![
+            "soc".to_string(),
+            "serve".into(),
+            "--dir".into(),
+            self.soc_dir().display().to_string(),
+            "--listen".into(),
+            format!("{}:7443", endpoints::SOC),
+        ];
         self.spawn_in("soc", "soc-hub", &self.bin, &args)
     }
 
@@ -356,6 +384,10 @@ impl Lab {
             "--soc-dir".into(),
             self.dir.join("soc-client").display().to_string(),
         ];
+        let args: Vec<String> = args
+            .into_iter()
+            .chain(self.gateway_args.iter().cloned())
+            .collect();
         let pid = self.spawn_in("gateway", "gateway", &self.bin, &args)?;
         std::fs::write(self.dir.join("gateway.launch-pid"), pid.to_string())?;
         Ok(pid)
@@ -587,6 +619,7 @@ impl Lab {
             dir: default_dir(prefix),
             bin: bin.to_path_buf(),
             detached: true,
+            gateway_args: Vec::new(),
         })
     }
 

@@ -46,6 +46,11 @@ pub fn unique_prefix(tag: &str) -> String {
 /// Lab tests need root and the lab's tools; without them the test fails with the reason, unless
 /// the environment opts out explicitly with `EDGEWARD_SKIP_LAB=1` (then `None`).
 pub fn test_lab(tag: &str, config: &str) -> Option<Lab> {
+    test_lab_with(tag, config, &[])
+}
+
+/// [`test_lab`] with extra arguments for the gateway daemon.
+pub fn test_lab_with(tag: &str, config: &str, gateway_args: &[&str]) -> Option<Lab> {
     if std::env::var("EDGEWARD_SKIP_LAB").as_deref() == Ok("1") {
         eprintln!("EDGEWARD_SKIP_LAB=1: skipping lab test {tag}");
         return None;
@@ -57,7 +62,9 @@ pub fn test_lab(tag: &str, config: &str) -> Option<Lab> {
         bin.display()
     );
     let prefix = unique_prefix(tag);
-    match Lab::up(LabSpec::new(&prefix, config, &bin)) {
+    let mut spec = LabSpec::new(&prefix, config, &bin);
+    spec.gateway_args = gateway_args.iter().map(|s| s.to_string()).collect();
+    match Lab::up(spec) {
         Ok(lab) => Some(lab),
         Err(e) => panic!("lab {prefix} could not be built: {e:#}"),
     }

@@ -96,16 +96,35 @@ pub async fn serve(dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
 
 async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::Result<()> {
     let peer = conn.remote_address();
-    let certs = conn.peer_identity().and_then(|i| i.downcast::<Vec<rustls_pki_types::CertificateDer<'static>>>().ok()).ok_or_else(|| anyhow::anyhow!("no client certificate"))?;
-    let gw = certs.first().and_then(pki::common_name).ok_or_else(|| anyhow::anyhow!("client certificate has no common name"))?;
+    let certs = conn
+        .peer_identity()
+        .and_then(|i| {
+            i.downcast::<Vec<rustls_pki_types::CertificateDer<'static>>>()
+                .ok()
+        })
+        .ok_or_else(|| anyhow::anyhow!("no client certificate"))?;
+    let gw = certs
+        .first()
+        .and_then(pki::common_name)
+        .ok_or_else(|| anyhow::anyhow!("client certificate has no common name"))?;
     if !pki::enrolled(dir)?.contains(&gw) {
         conn.close(quinn::VarInt::from_u32(403), b"not enrolled");
         anyhow::bail!("{gw} is not enrolled");
     }
     let (mut send, mut recv) = conn.accept_bi().await?;
-    let Some(Msg::Hello { host, latest_seq, time_micros }) = proto::read(&mut recv).await? else { anyhow::bail!("{gw}: no hello") };
+    let Some(Msg::Hello {
+        host,
+        latest_seq,
+        time_micros,
+    }) = proto::read(&mut recv).await?
+    else {
+        anyhow::bail!("{gw}: no hello")
+    };
     if host != gw {
-        conn.close(quinn::VarInt::from_u32(403), b"host id does not match the certificate");
+        conn.close(
+            quinn::VarInt::from_u32(403),
+            b"host id does not match the certificate",
+        );
         anyhow::bail!("{gw} introduced itself as {host}");
     }
     let gdir = gateway_dir(dir, &gw);
@@ -122,12 +141,24 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
         s.clock_skew_ms = Some((time_micros - proto::now_micros()) as f64 / 1000.0);
     }
     save(dir, board);
-    proto::write(&mut send, &Msg::Welcome { last_seq: last, time_micros: proto::now_micros() }).await?;
+    proto::write(
+        &mut send,
+        &Msg::Welcome {
+            last_seq: last,
+            time_micros: proto::now_micros(),
+        },
+    )
+    .await?;
     let path = gdir.join("events.jsonl");
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
     let result = async {
         while let Some(msg) = proto::read(&mut recv).await? {
-            let Msg::Batch { events } = msg else { anyhow::bail!("unexpected message") };
+            let Msg::Batch { events } = msg else {
+                anyhow::bail!("unexpected message")
+            };
             let mut buf = Vec::with_capacity(events.len() * 400);
             let mut written = 0;
             for (seq, json) in events {
@@ -145,7 +176,14 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                 file.sync_data()?;
             }
             if let Some(seq) = last {
-                proto::write(&mut send, &Msg::Ack { seq, time_micros: proto::now_micros() }).await?;
+                proto::write(
+                    &mut send,
+                    &Msg::Ack {
+                        seq,
+                        time_micros: proto::now_micros(),
+                    },
+                )
+                .await?;
             }
             let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
             let s = b.entry(gw.clone()).or_default();
@@ -156,16 +194,25 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
         Ok(())
     }
     .await;
-    board.lock().unwrap_or_else(|e| e.into_inner()).entry(gw.clone()).or_default().connected = false;
+    board
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(gw.clone())
+        .or_default()
+        .connected = false;
     save(dir, board);
     result
 }
 
 /// `edgeward soc status`: connected gateways and how far behind each is.
 pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
-    let raw = std::fs::read(state_path(dir)).map_err(|e| anyhow::anyhow!("{}: {e} (has the hub run?)", state_path(dir).display()))?;
+    let raw = std::fs::read(state_path(dir))
+        .map_err(|e| anyhow::anyhow!("{}: {e} (has the hub run?)", state_path(dir).display()))?;
     let board: BTreeMap<String, GatewayState> = serde_json::from_slice(&raw)?;
-    println!("{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  last seen", "gateway", "state", "last seq", "events", "lag", "skew ms");
+    println!(
+        "{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  last seen",
+        "gateway", "state", "last seq", "events", "lag", "skew ms"
+    );
     for (gw, s) in &board {
         let lag = match (s.reported_seq, s.last_seq) {
             (Some(r), Some(l)) => r.saturating_sub(l).to_string(),
@@ -175,11 +222,17 @@ pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
             "{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  {}",
             gw,
             if s.connected { "connected" } else { "offline" },
-            s.last_seq.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+            s.last_seq
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "-".into()),
             s.events,
             lag,
-            s.clock_skew_ms.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into()),
-            s.last_seen.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+            s.clock_skew_ms
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_else(|| "-".into()),
+            s.last_seen
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default()
         );
     }
     Ok(0)

@@ -38,7 +38,10 @@ pub struct LinkSettings {
 }
 
 fn load_cursor(path: &Path) -> Cursor {
-    std::fs::read(path).ok().and_then(|r| serde_json::from_slice(&r).ok()).unwrap_or_default()
+    std::fs::read(path)
+        .ok()
+        .and_then(|r| serde_json::from_slice(&r).ok())
+        .unwrap_or_default()
 }
 
 fn save_cursor(path: &Path, c: &Cursor) {
@@ -75,20 +78,46 @@ type SessionEnd = (bool, String);
 
 async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), SessionEnd> {
     let early = |e: String| (false, e);
-    let addr: SocketAddr = tokio::net::lookup_host(&s.endpoint).await.map_err(|e| early(e.to_string()))?.next().ok_or_else(|| early("no address".into()))?;
-    let (endpoint, cfg) = super::tls::client_endpoint(&s.soc_dir).map_err(|e| early(e.to_string()))?;
-    let conn = endpoint.connect_with(cfg, addr, &s.server_name).map_err(|e| early(e.to_string()))?.await.map_err(|e| early(e.to_string()))?;
+    let addr: SocketAddr = tokio::net::lookup_host(&s.endpoint)
+        .await
+        .map_err(|e| early(e.to_string()))?
+        .next()
+        .ok_or_else(|| early("no address".into()))?;
+    let (endpoint, cfg) =
+        super::tls::client_endpoint(&s.soc_dir).map_err(|e| early(e.to_string()))?;
+    let conn = endpoint
+        .connect_with(cfg, addr, &s.server_name)
+        .map_err(|e| early(e.to_string()))?
+        .await
+        .map_err(|e| early(e.to_string()))?;
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| early(e.to_string()))?;
     let keys = Keyring::open(&s.key_dir).map_err(|e| early(e.to_string()))?;
     let mut cursor = load_cursor(&s.cursor_path);
-    proto::write(&mut send, &Msg::Hello { host: s.host_id.clone(), latest_seq: cursor.acked_seq, time_micros: proto::now_micros() }).await.map_err(|e| early(e.to_string()))?;
+    proto::write(
+        &mut send,
+        &Msg::Hello {
+            host: s.host_id.clone(),
+            latest_seq: cursor.acked_seq,
+            time_micros: proto::now_micros(),
+        },
+    )
+    .await
+    .map_err(|e| early(e.to_string()))?;
     let sent_at = proto::now_micros();
-    let Some(Msg::Welcome { last_seq, time_micros }) = proto::read(&mut recv).await.map_err(|e| early(e.to_string()))? else {
+    let Some(Msg::Welcome {
+        last_seq,
+        time_micros,
+    }) = proto::read(&mut recv)
+        .await
+        .map_err(|e| early(e.to_string()))?
+    else {
         return Err(early("the hub did not welcome us".into()));
     };
     // Clock skew (003 §30.8): hub time against ours at the midpoint of the round trip.
     let now = proto::now_micros();
-    metrics.soc_clock_skew_ms.set((time_micros - (sent_at + now) / 2) as f64 / 1000.0);
+    metrics
+        .soc_clock_skew_ms
+        .set((time_micros - (sent_at + now) / 2) as f64 / 1000.0);
     let acked = match (cursor.acked_seq, last_seq) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -96,7 +125,18 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     cursor.acked_seq = acked;
     save_cursor(&s.cursor_path, &cursor);
     metrics.soc_connected.set(1);
-    bus.emit(EventBody::system(Level::Info, "soc", format!("SOC link to {} up; resuming after seq {}", s.endpoint, acked.map(|a| a.to_string()).unwrap_or_else(|| "none".into())))).await;
+    bus.emit(EventBody::system(
+        Level::Info,
+        "soc",
+        format!(
+            "SOC link to {} up; resuming after seq {}",
+            s.endpoint,
+            acked
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "none".into())
+        ),
+    ))
+    .await;
     let late = |e: String| (true, e);
     let (ack_tx, mut ack_rx) = watch::channel(acked);
     let cursor_path = s.cursor_path.clone();
@@ -104,12 +144,19 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         loop {
             match proto::read(&mut recv).await {
                 Ok(Some(Msg::Ack { seq, .. })) => {
-                    save_cursor(&cursor_path, &Cursor { acked_seq: Some(seq) });
+                    save_cursor(
+                        &cursor_path,
+                        &Cursor {
+                            acked_seq: Some(seq),
+                        },
+                    );
                     if ack_tx.send(Some(seq)).is_err() {
                         return Ok(());
                     }
                 }
-                Ok(Some(other)) => return Err(format!("unexpected message from the hub: {other:?}")),
+                Ok(Some(other)) => {
+                    return Err(format!("unexpected message from the hub: {other:?}"));
+                }
                 Ok(None) => return Err("the hub closed the stream".to_string()),
                 Err(e) => return Err(e.to_string()),
             }
@@ -119,7 +166,11 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     let mut last_sent = acked;
     loop {
         // Back-pressure: no more than WINDOW events beyond the last acknowledgement.
-        while last_sent.unwrap_or(0).saturating_sub((*ack_rx.borrow()).unwrap_or(0)) >= WINDOW {
+        while last_sent
+            .unwrap_or(0)
+            .saturating_sub((*ack_rx.borrow()).unwrap_or(0))
+            >= WINDOW
+        {
             tokio::select! {
                 r = ack_rx.changed() => if r.is_err() { break },
                 r = &mut acks => return Err(late(match r { Ok(Err(e)) => e, _ => "ack reader stopped".into() })),
@@ -127,7 +178,8 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         }
         let acked_now = (*ack_rx.borrow()).unwrap_or(0);
         metrics.soc_acked_seq.set(acked_now as i64);
-        let batch = tokio::task::block_in_place(|| tail.read(BATCH)).map_err(|e| late(e.to_string()))?;
+        let batch =
+            tokio::task::block_in_place(|| tail.read(BATCH)).map_err(|e| late(e.to_string()))?;
         if batch.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
@@ -137,6 +189,8 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         }
         last_sent = batch.last().map(|e| e.0);
         metrics.soc_sent.inc_by(batch.len() as u64);
-        proto::write(&mut send, &Msg::Batch { events: batch }).await.map_err(|e| late(e.to_string()))?;
+        proto::write(&mut send, &Msg::Batch { events: batch })
+            .await
+            .map_err(|e| late(e.to_string()))?;
     }
 }

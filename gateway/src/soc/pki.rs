@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -26,7 +29,8 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
         std::fs::create_dir_all(d).map_err(|e| PkiError::Io(d.into(), e))?;
     }
     std::fs::write(path, text).map_err(|e| PkiError::Io(path.into(), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| PkiError::Io(path.into(), e))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| PkiError::Io(path.into(), e))
 }
 
 fn read(path: &Path) -> Result<String, PkiError> {
@@ -69,9 +73,14 @@ fn ca_params() -> CertificateParams {
 
 /// Create the SOC's CA and hub certificate for `server_name` (refuses to overwrite).
 pub fn init(dir: &Path, server_name: &str) -> Result<(), PkiError> {
-    let f = SocFiles { dir: dir.to_path_buf() };
+    let f = SocFiles {
+        dir: dir.to_path_buf(),
+    };
     if f.ca_key().exists() {
-        return Err(PkiError::Other(format!("{} already holds a SOC CA; refusing to overwrite it", dir.display())));
+        return Err(PkiError::Other(format!(
+            "{} already holds a SOC CA; refusing to overwrite it",
+            dir.display()
+        )));
     }
     let ca_key = KeyPair::generate()?;
     let ca_cert = ca_params().self_signed(&ca_key)?;
@@ -91,8 +100,11 @@ pub fn init(dir: &Path, server_name: &str) -> Result<(), PkiError> {
 /// Issue the client certificate of `gateway` (its host_id) into `out`: `gateway.pem`,
 /// `gateway.key` and the SOC's `ca.pem`, and add it to the enrolled list.
 pub fn enroll(dir: &Path, gateway: &str, out: &Path) -> Result<(), PkiError> {
-    let f = SocFiles { dir: dir.to_path_buf() };
-    let ca_key = KeyPair::from_pem(&read(&f.ca_key())?).map_err(|e| PkiError::Pem(f.ca_key(), e.to_string()))?;
+    let f = SocFiles {
+        dir: dir.to_path_buf(),
+    };
+    let ca_key = KeyPair::from_pem(&read(&f.ca_key())?)
+        .map_err(|e| PkiError::Pem(f.ca_key(), e.to_string()))?;
     let ca_pem = read(&f.ca_cert())?;
     // The issuer is identified by its name and key: rebuilding the CA from the same parameters and
     // key signs exactly as the original.
@@ -109,19 +121,28 @@ pub fn enroll(dir: &Path, gateway: &str, out: &Path) -> Result<(), PkiError> {
     if !list.iter().any(|g| g == gateway) {
         list.push(gateway.to_string());
     }
-    write(&f.enrolled(), &serde_json::to_string_pretty(&list).unwrap_or_default(), 0o644)?;
+    write(
+        &f.enrolled(),
+        &serde_json::to_string_pretty(&list).unwrap_or_default(),
+        0o644,
+    )?;
     Ok(())
 }
 
 /// Gateways enrolled at this SOC.
 pub fn enrolled(dir: &Path) -> Result<Vec<String>, PkiError> {
-    let path = SocFiles { dir: dir.to_path_buf() }.enrolled();
+    let path = SocFiles {
+        dir: dir.to_path_buf(),
+    }
+    .enrolled();
     let raw = read(&path)?;
     serde_json::from_str(&raw).map_err(|e| PkiError::Pem(path, e.to_string()))
 }
 
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path).map_err(|e| PkiError::Pem(path.into(), e.to_string()))?.collect();
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| PkiError::Pem(path.into(), e.to_string()))?
+        .collect();
     let certs = certs.map_err(|e| PkiError::Pem(path.into(), e.to_string()))?;
     if certs.is_empty() {
         return Err(PkiError::Pem(path.into(), "no certificate".into()));
@@ -136,6 +157,12 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PkiError> {
 /// The common name of a certificate's subject.
 pub fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
-    let cn = parsed.subject().iter_common_name().next()?.as_str().ok()?.to_string();
+    let cn = parsed
+        .subject()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
     Some(cn)
 }

@@ -12,11 +12,23 @@ pub const MAX_FRAME: usize = 16 << 20;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Msg {
-    Hello { host: String, latest_seq: Option<u64>, time_micros: i64 },
-    Welcome { last_seq: Option<u64>, time_micros: i64 },
+    Hello {
+        host: String,
+        latest_seq: Option<u64>,
+        time_micros: i64,
+    },
+    Welcome {
+        last_seq: Option<u64>,
+        time_micros: i64,
+    },
     /// Events as (seq, JSON text), in order.
-    Batch { events: Vec<(u64, String)> },
-    Ack { seq: u64, time_micros: i64 },
+    Batch {
+        events: Vec<(u64, String)>,
+    },
+    Ack {
+        seq: u64,
+        time_micros: i64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +46,10 @@ pub async fn write(stream: &mut quinn::SendStream, msg: &Msg) -> Result<(), Prot
     let mut frame = Vec::with_capacity(4 + body.len());
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(&body);
-    stream.write_all(&frame).await.map_err(|e| ProtoError::Io(std::io::Error::other(e.to_string())))
+    stream
+        .write_all(&frame)
+        .await
+        .map_err(|e| ProtoError::Io(std::io::Error::other(e.to_string())))
 }
 
 async fn read_exact(stream: &mut quinn::RecvStream, buf: &mut [u8]) -> Result<bool, ProtoError> {
@@ -57,7 +72,9 @@ pub async fn read(stream: &mut quinn::RecvStream) -> Result<Option<Msg>, ProtoEr
     }
     let mut body = vec![0u8; n];
     if !read_exact(stream, &mut body).await? {
-        return Err(ProtoError::Io(std::io::Error::other("stream ended inside a frame")));
+        return Err(ProtoError::Io(std::io::Error::other(
+            "stream ended inside a frame",
+        )));
     }
     Ok(Some(serde_json::from_slice(&body)?))
 }

@@ -33,7 +33,9 @@ fn initial_suite() -> Result<rustls::quic::Suite, PkiError> {
 fn roots(ca: &Path) -> Result<rustls::RootCertStore, PkiError> {
     let mut roots = rustls::RootCertStore::empty();
     for c in pki::load_certs(ca)? {
-        roots.add(c).map_err(|e| PkiError::Pem(ca.into(), e.to_string()))?;
+        roots
+            .add(c)
+            .map_err(|e| PkiError::Pem(ca.into(), e.to_string()))?;
     }
     Ok(roots)
 }
@@ -41,7 +43,11 @@ fn roots(ca: &Path) -> Result<rustls::RootCertStore, PkiError> {
 fn transport() -> Arc<quinn::TransportConfig> {
     let mut t = quinn::TransportConfig::default();
     t.keep_alive_interval(Some(Duration::from_secs(5)));
-    t.max_idle_timeout(Some(Duration::from_secs(20).try_into().unwrap_or(quinn::IdleTimeout::from(quinn::VarInt::from_u32(20_000)))));
+    t.max_idle_timeout(Some(
+        Duration::from_secs(20)
+            .try_into()
+            .unwrap_or(quinn::IdleTimeout::from(quinn::VarInt::from_u32(20_000))),
+    ));
     Arc::new(t)
 }
 
@@ -51,34 +57,52 @@ pub fn client_endpoint(soc_dir: &Path) -> Result<(quinn::Endpoint, quinn::Client
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| PkiError::Other(e.to_string()))?
         .with_root_certificates(roots(&soc_dir.join("ca.pem"))?)
-        .with_client_auth_cert(pki::load_certs(&soc_dir.join("gateway.pem"))?, pki::load_key(&soc_dir.join("gateway.key"))?)
+        .with_client_auth_cert(
+            pki::load_certs(&soc_dir.join("gateway.pem"))?,
+            pki::load_key(&soc_dir.join("gateway.key"))?,
+        )
         .map_err(|e| PkiError::Other(e.to_string()))?;
     let mut tls = tls;
     tls.alpn_protocols = vec![ALPN.to_vec()];
-    let quic = QuicClientConfig::with_initial(Arc::new(tls), initial_suite()?).map_err(|e| PkiError::Other(e.to_string()))?;
+    let quic = QuicClientConfig::with_initial(Arc::new(tls), initial_suite()?)
+        .map_err(|e| PkiError::Other(e.to_string()))?;
     let mut cfg = quinn::ClientConfig::new(Arc::new(quic));
     cfg.transport_config(transport());
-    let bind: SocketAddr = "[::]:0".parse().map_err(|_| PkiError::Other("bind".into()))?;
-    let endpoint = quinn::Endpoint::client(bind).or_else(|_| quinn::Endpoint::client("0.0.0.0:0".parse().unwrap_or(bind))).map_err(|e| PkiError::Io("udp socket".into(), e))?;
+    let bind: SocketAddr = "[::]:0"
+        .parse()
+        .map_err(|_| PkiError::Other("bind".into()))?;
+    let endpoint = quinn::Endpoint::client(bind)
+        .or_else(|_| quinn::Endpoint::client("0.0.0.0:0".parse().unwrap_or(bind)))
+        .map_err(|e| PkiError::Io("udp socket".into(), e))?;
     Ok((endpoint, cfg))
 }
 
 /// The hub's endpoint: requires a client certificate issued by the SOC's CA.
 pub fn server_endpoint(soc_dir: &Path, listen: SocketAddr) -> Result<quinn::Endpoint, PkiError> {
-    let files = pki::SocFiles { dir: soc_dir.to_path_buf() };
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots(&files.ca_cert())?), provider())
-        .build()
-        .map_err(|e| PkiError::Other(e.to_string()))?;
+    let files = pki::SocFiles {
+        dir: soc_dir.to_path_buf(),
+    };
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots(&files.ca_cert())?),
+        provider(),
+    )
+    .build()
+    .map_err(|e| PkiError::Other(e.to_string()))?;
     let mut tls = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| PkiError::Other(e.to_string()))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(pki::load_certs(&files.hub_cert())?, pki::load_key(&files.hub_key())?)
+        .with_single_cert(
+            pki::load_certs(&files.hub_cert())?,
+            pki::load_key(&files.hub_key())?,
+        )
         .map_err(|e| PkiError::Other(e.to_string()))?;
     tls.alpn_protocols = vec![ALPN.to_vec()];
     tls.max_early_data_size = 0;
-    let quic = QuicServerConfig::with_initial(Arc::new(tls), initial_suite()?).map_err(|e| PkiError::Other(e.to_string()))?;
+    let quic = QuicServerConfig::with_initial(Arc::new(tls), initial_suite()?)
+        .map_err(|e| PkiError::Other(e.to_string()))?;
     let mut cfg = quinn::ServerConfig::with_crypto(Arc::new(quic));
     cfg.transport_config(transport());
-    quinn::Endpoint::server(cfg, listen).map_err(|e| PkiError::Io(format!("udp {listen}").into(), e))
+    quinn::Endpoint::server(cfg, listen)
+        .map_err(|e| PkiError::Io(format!("udp {listen}").into(), e))
 }

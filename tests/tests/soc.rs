@@ -1,0 +1,243 @@
+//! The SOC link in the lab: every event reaches the hub exactly once and in order across hub
+//! crashes and a link cut; a gateway that is not enrolled (or certified by another CA) is refused.
+
+use std::time::{Duration, Instant};
+
+use edgeward_config::AGENCY_DEFAULT_PROFILE;
+use edgeward_lab::{Lab, netns, read_events, test_lab, test_lab_with, wait_until};
+
+fn short_holds() -> String {
+    let mut t = AGENCY_DEFAULT_PROFILE.to_string();
+    for w in ["weight = 3", "weight = 1", "masquerade = true"] {
+        t = t.replacen(w, &format!("{w}\nhealth = {{ hold_up_seconds = 3 }}"), 1);
+    }
+    t
+}
+
+fn hub_seqs(lab: &Lab) -> Vec<u64> {
+    let path = lab
+        .soc_dir()
+        .join("gateways")
+        .join("lc-agency-gw1")
+        .join("events.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["seq"].as_u64())
+        .collect()
+}
+
+fn kill_hub(lab: &Lab) {
+    for pid in netns::pids(&lab.ns("soc")) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert!(wait_until(Duration::from_secs(3), || netns::pids(
+        &lab.ns("soc")
+    )
+    .is_empty()));
+}
+
+fn cut_tslcd(lab: &Lab, on: bool) {
+    let script = if on {
+        "table inet cut {\n chain drop_all {\n  type filter hook forward priority 0; policy drop;\n }\n}\n"
+    } else {
+        "delete table inet cut\n"
+    };
+    let mut c = netns::command(&lab.ns("tslcd"), "nft")
+        .args(["-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+}
+
+#[test]
+fn every_event_reaches_the_hub_once_and_in_order_across_crashes_and_a_cut() {
+    let n: u64 = std::env::var("EDGEWARD_SOC_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let count = n.to_string();
+    let Some(lab) = test_lab_with("soc", &short_holds(), &["--synthetic-events", &count]) else {
+        return;
+    };
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    kill_hub(&lab);
+    std::thread::sleep(Duration::from_secs(2));
+    lab.start_hub().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    // The link is cut for 15 s (the TSLCD router stops forwarding).
+    cut_tslcd(&lab, true);
+    std::thread::sleep(Duration::from_secs(15));
+    cut_tslcd(&lab, false);
+    std::thread::sleep(Duration::from_secs(3));
+    kill_hub(&lab);
+    std::thread::sleep(Duration::from_secs(1));
+    lab.start_hub().unwrap();
+    // Everything the gateway has journaled must end up at the hub.
+    let done = wait_until(Duration::from_secs(180), || {
+        let gw_last = read_events(&lab)
+            .last()
+            .and_then(|e| e["seq"].as_u64())
+            .unwrap_or(0);
+        let hub = hub_seqs(&lab);
+        gw_last >= n && hub.last().copied() == Some(gw_last)
+    });
+    let hub = hub_seqs(&lab);
+    assert!(
+        done,
+        "hub has {} events up to seq {:?}; log:\n{}",
+        hub.len(),
+        hub.last(),
+        lab.log_tail(10)
+    );
+    eprintln!(
+        "{} events at the hub after {:?}",
+        hub.len(),
+        started.elapsed()
+    );
+    assert_eq!(hub[0], 1, "starts at the first event");
+    assert!(
+        hub.windows(2).all(|w| w[1] == w[0] + 1),
+        "gaps or duplicates at the hub"
+    );
+    assert!(hub.len() as u64 >= n);
+    let out = lab.edgeward(&[
+        "soc",
+        "status",
+        "--dir",
+        &lab.soc_dir().display().to_string(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lc-agency-gw1"));
+}
+
+/// Try to hand the hub an event with the client certificate in `soc_dir`; the error if refused.
+fn try_connect(lab: &Lab, soc_dir: std::path::PathBuf, host: &str) -> Result<(), String> {
+    let host = host.to_string();
+    netns::within(&lab.ns("gov-server"), move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            use edgeward_gateway::soc::proto::{self, Msg};
+            let (endpoint, cfg) =
+                edgeward_gateway::soc::tls::client_endpoint(&soc_dir).map_err(|e| e.to_string())?;
+            let conn = endpoint
+                .connect_with(cfg, "10.251.9.10:7443".parse().unwrap(), "soc.tinh.gov.vn")
+                .map_err(|e| e.to_string())?
+                .await
+                .map_err(|e| e.to_string())?;
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
+            proto::write(
+                &mut send,
+                &Msg::Hello {
+                    host,
+                    latest_seq: None,
+                    time_micros: proto::now_micros(),
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let result =
+                match tokio::time::timeout(Duration::from_secs(5), proto::read(&mut recv)).await {
+                    Ok(Ok(Some(Msg::Welcome { .. }))) => Ok(()),
+                    Ok(Ok(other)) => Err(format!("no welcome: {other:?}")),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("timed out".into()),
+                };
+            // The hub's reason travels in the connection close.
+            result.map_err(|e| format!("{e}; {:?}", conn.close_reason()))
+        })
+    })
+    .unwrap()
+}
+
+#[test]
+fn gateways_that_are_not_enrolled_are_refused() {
+    let Some(lab) = test_lab("enr", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let bin = edgeward_lab::edgeward_binary().display().to_string();
+    let soc = lab.soc_dir().display().to_string();
+    // Issued by the SOC's own CA but then struck from the enrolled list.
+    let rogue = lab.dir.join("rogue");
+    netns::run(
+        &bin,
+        &[
+            "soc",
+            "enroll",
+            "--dir",
+            &soc,
+            "rogue-gw",
+            "--out",
+            rogue.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    assert!(
+        try_connect(&lab, rogue.clone(), "rogue-gw").is_ok(),
+        "an enrolled gateway is accepted"
+    );
+    let list = lab.soc_dir().join("enrolled.json");
+    let kept: Vec<String> =
+        serde_json::from_str::<Vec<String>>(&std::fs::read_to_string(&list).unwrap())
+            .unwrap()
+            .into_iter()
+            .filter(|g| g != "rogue-gw")
+            .collect();
+    std::fs::write(&list, serde_json::to_string(&kept).unwrap()).unwrap();
+    let err = try_connect(&lab, rogue, "rogue-gw").unwrap_err();
+    assert!(
+        err.contains("error_code: 403") && err.contains("not enrolled"),
+        "{err}"
+    );
+    // A certificate from another CA does not even complete the handshake.
+    let other = lab.dir.join("other-soc");
+    let other_client = lab.dir.join("other-client");
+    netns::run(
+        &bin,
+        &[
+            "soc",
+            "init",
+            "--dir",
+            other.to_str().unwrap(),
+            "--server-name",
+            "soc.tinh.gov.vn",
+        ],
+    )
+    .unwrap();
+    netns::run(
+        &bin,
+        &[
+            "soc",
+            "enroll",
+            "--dir",
+            other.to_str().unwrap(),
+            "lc-agency-gw1",
+            "--out",
+            other_client.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    // It trusts the real hub's CA so the failure is the hub refusing the client.
+    std::fs::copy(lab.soc_dir().join("ca.pem"), other_client.join("ca.pem")).unwrap();
+    let err = try_connect(&lab, other_client, "lc-agency-gw1").unwrap_err();
+    assert!(!err.is_empty());
+    // A gateway claiming another's identity is refused too.
+    let err = try_connect(&lab, lab.dir.join("soc-client"), "someone-else").unwrap_err();
+    assert!(
+        err.contains("error_code: 403") && err.contains("does not match"),
+        "{err}"
+    );
+}
