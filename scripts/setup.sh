@@ -2,7 +2,7 @@
 # Install every system package edgeward's build, lab and tests need (Debian 12, as root).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
-PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates)
+PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,6 +14,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
+  # Packages with services (rsyslog) must not start them on this machine: the lab runs its own.
+  guard=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$guard" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.85+) is required" >&2; exit 1; }

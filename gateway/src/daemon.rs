@@ -1002,6 +1002,18 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 cursor_path: opts.state_dir.join("soc-cursor.json"),
             };
             tokio::spawn(crate::soc::link::run(settings, bus.clone(), metrics.clone()));
+            for (i, target) in soc.syslog.iter().enumerate() {
+                let t = crate::syslog::SyslogTarget {
+                    endpoint: target.endpoint.clone(),
+                    server_name: target.server_name.clone(),
+                    ca: opts.soc_dir.join("ca.pem"),
+                    host: host_id.clone(),
+                    store_dir: opts.store_dir.clone(),
+                    key_dir: opts.key_dir.clone(),
+                    cursor_path: opts.state_dir.join(format!("syslog-{i}-cursor.json")),
+                };
+                tokio::spawn(crate::syslog::run(t, bus.clone()));
+            }
         }
         Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward soc enroll` at the SOC)", opts.soc_dir.display())).await,
         None => {}

@@ -11,4 +11,5 @@ pub mod lab_cmd;
 pub mod metrics;
 pub mod soc;
 pub mod store;
+pub mod syslog;
 pub mod uplinks;

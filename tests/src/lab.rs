@@ -79,14 +79,14 @@ fn check_prerequisites() -> anyhow::Result<()> {
     if unsafe { libc::geteuid() } != 0 {
         bail!("the lab needs root (network namespaces, nftables)");
     }
-    for tool in ["ip", "nft", "dnsmasq", "ping"] {
+    for tool in ["ip", "nft", "dnsmasq", "ping", "rsyslogd", "conntrack"] {
         let found = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
             .unwrap_or(false)
             || Path::new("/usr/sbin").join(tool).exists();
         if !found {
             bail!(
-                "`{tool}` is not installed; run scripts/setup.sh (apt-get install nftables iproute2 dnsmasq-base iputils-ping)"
+                "`{tool}` is not installed; run scripts/setup.sh (it installs nftables, iproute2, dnsmasq-base, iputils-ping, rsyslog, rsyslog-gnutls, conntrack …)"
             );
         }
     }
@@ -353,6 +353,40 @@ impl Lab {
             &["soc", "enroll", "--dir", &soc, &host_id, "--out", &client],
         )?;
         self.start_hub()?;
+        self.start_rsyslog()?;
+        Ok(())
+    }
+
+    /// Where the lab's SIEM (rsyslog in the SOC namespace) writes what it receives.
+    pub fn siem_log(&self) -> PathBuf {
+        self.soc_dir().join("siem").join("received.log")
+    }
+
+    /// A real rsyslog with GnuTLS as the SOC's SIEM: RFC 5425 on 10.251.9.10:6514.
+    fn start_rsyslog(&self) -> anyhow::Result<()> {
+        let dir = self.soc_dir().join("siem");
+        std::fs::create_dir_all(&dir)?;
+        let soc = self.soc_dir();
+        let conf = format!(
+            "global(workDirectory=\"{d}\" DefaultNetstreamDriver=\"gtls\" DefaultNetstreamDriverCAFile=\"{s}/ca.pem\" DefaultNetstreamDriverCertFile=\"{s}/hub.pem\" DefaultNetstreamDriverKeyFile=\"{s}/hub.key\")\n\
+             module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")\n\
+             input(type=\"imtcp\" address=\"{soc_ip}\" port=\"6514\")\n\
+             template(name=\"raw\" type=\"string\" string=\"%msg%\\n\")\n\
+             action(type=\"omfile\" file=\"{d}/received.log\" template=\"raw\")\n",
+            d = dir.display(),
+            s = soc.display(),
+            soc_ip = endpoints::SOC
+        );
+        let conf_path = dir.join("rsyslog.conf");
+        std::fs::write(&conf_path, conf)?;
+        let args = vec![
+            "-n".to_string(),
+            "-f".into(),
+            conf_path.display().to_string(),
+            "-i".into(),
+            dir.join("rsyslogd.pid").display().to_string(),
+        ];
+        self.spawn_in("soc", "siem-rsyslog", Path::new("rsyslogd"), &args)?;
         Ok(())
     }
 

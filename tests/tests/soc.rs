@@ -241,3 +241,46 @@ fn gateways_that_are_not_enrolled_are_refused() {
         "{err}"
     );
 }
+
+/// The same events reach a SIEM through a real rsyslog (GnuTLS) as RFC 5424 over TLS.
+#[test]
+fn events_reach_a_real_rsyslog_over_tls() {
+    let Some(lab) = test_lab_with(
+        "rsl",
+        AGENCY_DEFAULT_PROFILE,
+        &["--synthetic-events", "20000"],
+    ) else {
+        return;
+    };
+    let lines = |lab: &Lab| {
+        std::fs::read_to_string(lab.siem_log())
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let done = wait_until(Duration::from_secs(60), || {
+        let journaled = read_events(&lab).len();
+        journaled > 20_000 && lines(&lab) >= journaled
+    });
+    let received = std::fs::read_to_string(lab.siem_log()).unwrap_or_default();
+    assert!(
+        done,
+        "rsyslog received {} lines; log:\n{}",
+        received.lines().count(),
+        lab.log_tail(10)
+    );
+    // Each line is the event's JSON; every sequence number arrived.
+    let mut seqs: Vec<u64> = received
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["seq"].as_u64())
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let journaled = read_events(&lab).len() as u64;
+    assert!(
+        seqs.len() as u64 >= journaled,
+        "{} distinct of {journaled}",
+        seqs.len()
+    );
+    assert!(received.contains("synthetic event 20000 of 20000"));
+}
