@@ -80,6 +80,7 @@ fn main() {
             store_dir: store_dir.clone(),
             key_dir: key_dir.clone(),
             cursor_path: t.path().join("cursor.json"),
+            rules_root: t.path().join("rules"),
         };
         let started = Instant::now();
         let metrics = Arc::new(Metrics::new());

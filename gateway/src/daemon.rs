@@ -1000,6 +1000,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 store_dir: opts.store_dir.clone(),
                 key_dir: opts.key_dir.clone(),
                 cursor_path: opts.state_dir.join("soc-cursor.json"),
+                rules_root: opts.state_dir.join("rules"),
             };
             tokio::spawn(crate::soc::link::run(settings, bus.clone(), metrics.clone()));
             for (i, target) in soc.syslog.iter().enumerate() {

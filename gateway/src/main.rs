@@ -168,6 +168,34 @@ enum SocCmd {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Build a rule bundle from the `*.rules` files of RULES and sign it with the SOC's key.
+    Bundle {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        rules: PathBuf,
+        #[arg(long)]
+        version: u64,
+        #[arg(long, default_value = "ids", value_parser = ["ids", "ips"])]
+        mode: String,
+        /// Allow gateways to go back to this (older) version.
+        #[arg(long)]
+        rollback: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Push a signed bundle to one, several (`gw1,gw2`) or all enrolled gateways.
+    Push {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long, default_value = "all")]
+        to: String,
+        /// Wait this many seconds for every gateway's answer.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -370,6 +398,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Ok(0)
             }
             SocCmd::Status { dir } => edgeward_gateway::soc::hub::print_status(&dir),
+            SocCmd::Bundle {
+                dir,
+                rules,
+                version,
+                mode,
+                rollback,
+                out,
+            } => {
+                let b =
+                    edgeward_gateway::soc::bundle::create(&dir, &rules, version, &mode, rollback)?;
+                std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
+                println!(
+                    "bundle v{version} ({} files) signed and written to {}",
+                    b.files.len(),
+                    out.display()
+                );
+                Ok(0)
+            }
+            SocCmd::Push {
+                dir,
+                bundle,
+                to,
+                wait,
+            } => edgeward_gateway::soc::hub::push(&dir, &bundle, &to, Duration::from_secs(wait)),
         },
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Lab(cmd) => match cmd {

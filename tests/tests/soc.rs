@@ -284,3 +284,159 @@ fn events_reach_a_real_rsyslog_over_tls() {
     );
     assert!(received.contains("synthetic event 20000 of 20000"));
 }
+
+/// Signed rule bundles pushed by the SOC: a valid one is applied and acknowledged with its
+/// version; a tampered, foreign-signed, replayed or unparsable one is rejected with a reason that
+/// reaches the SOC, and the running rules stay.
+#[test]
+fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
+    let Some(lab) = test_lab("bdl", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let soc = lab.soc_dir().display().to_string();
+    let rules = lab.dir.join("rules-src");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("local.rules"), "alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:\"SMB from outside\"; sid:9000001; rev:1;)\n").unwrap();
+    let soc_cli = |args: &[&str]| {
+        let mut all = vec!["soc"];
+        all.extend_from_slice(args);
+        let out = std::process::Command::new(edgeward_lab::edgeward_binary())
+            .args(&all)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let bundle = |version: &str, rollback: bool| {
+        let out = lab.dir.join(format!(
+            "bundle-{version}{}.json",
+            if rollback { "-rb" } else { "" }
+        ));
+        let mut args = vec![
+            "bundle",
+            "--dir",
+            &soc,
+            "--rules",
+            rules.to_str().unwrap(),
+            "--version",
+            version,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if rollback {
+            args.push("--rollback");
+        }
+        let (code, text) = soc_cli(&args);
+        assert_eq!(code, Some(0), "{text}");
+        out
+    };
+    let push = |file: &std::path::Path| {
+        soc_cli(&[
+            "push",
+            "--dir",
+            &soc,
+            "--bundle",
+            file.to_str().unwrap(),
+            "--to",
+            "all",
+            "--wait",
+            "15",
+        ])
+    };
+    let applied = || -> Option<u64> {
+        let raw = std::fs::read(lab.state_dir().join("rules").join("current.json")).ok()?;
+        serde_json::from_slice::<serde_json::Value>(&raw).ok()?["version"].as_u64()
+    };
+    assert!(wait_until(Duration::from_secs(10), || {
+        String::from_utf8_lossy(&lab.edgeward(&["soc", "status", "--dir", &soc]).stdout)
+            .contains("connected")
+    }));
+
+    let v1 = bundle("1", false);
+    let (code, text) = push(&v1);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("lc-agency-gw1: rule bundle v1 applied (1 rules)"),
+        "{text}"
+    );
+    assert_eq!(applied(), Some(1));
+
+    // Replayed: the same bundle again.
+    let (code, text) = push(&v1);
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("not newer than the running version 1"),
+        "{text}"
+    );
+
+    // Tampered after signing.
+    let v2 = bundle("2", false);
+    let mut b: serde_json::Value = serde_json::from_slice(&std::fs::read(&v2).unwrap()).unwrap();
+    b["files"]["local.rules"] = serde_json::Value::String(
+        "pass ip any any -> any any (msg:\"let everything in\"; sid:1;)\n".into(),
+    );
+    std::fs::write(&v2, serde_json::to_vec(&b).unwrap()).unwrap();
+    let (code, text) = push(&v2);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("signature does not verify"), "{text}");
+
+    // Signed by another SOC's key.
+    let other = lab.dir.join("other-soc");
+    let (code, text) = soc_cli(&[
+        "init",
+        "--dir",
+        other.to_str().unwrap(),
+        "--server-name",
+        "x",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let foreign = lab.dir.join("foreign.json");
+    let (code, text) = soc_cli(&[
+        "bundle",
+        "--dir",
+        other.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--version",
+        "3",
+        "--out",
+        foreign.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = push(&foreign);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("signature does not verify"), "{text}");
+
+    // Unparsable rules: the file and line are named.
+    std::fs::write(rules.join("broken.rules"), "alert tcp any any -> any any (msg:\"ok\"; sid:9000002;)\nalert tcp any any any any (msg:\"bad\"; sid:9000003;)\n").unwrap();
+    let v4 = bundle("4", false);
+    let (code, text) = push(&v4);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("broken.rules:2:"), "{text}");
+    assert_eq!(
+        applied(),
+        Some(1),
+        "the running rules stay after every rejection"
+    );
+
+    // A newer valid one applies; a signed rollback may go back.
+    std::fs::remove_file(rules.join("broken.rules")).unwrap();
+    assert_eq!(push(&bundle("5", false)).0, Some(0));
+    assert_eq!(applied(), Some(5));
+    assert_eq!(push(&bundle("4", true)).0, Some(0));
+    assert_eq!(applied(), Some(4));
+    let audits: Vec<_> = read_events(&lab)
+        .into_iter()
+        .filter(|e| e["action"] == "rules.apply")
+        .collect();
+    assert!(
+        audits.iter().any(|e| e["outcome"] == "failure")
+            && audits.iter().any(|e| e["outcome"] == "success")
+    );
+}

@@ -154,10 +154,29 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
         .create(true)
         .append(true)
         .open(&path)?;
+    // One writer owns the send side: acks and pushed bundles share it.
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    let writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if proto::write(&mut send, &m).await.is_err() {
+                break;
+            }
+        }
+    });
+    let outbox = spawn_outbox(dir.to_path_buf(), gw.clone(), out_tx.clone());
     let result = async {
         while let Some(msg) = proto::read(&mut recv).await? {
-            let Msg::Batch { events } = msg else {
-                anyhow::bail!("unexpected message")
+            let events = match msg {
+                Msg::Batch { events } => events,
+                Msg::BundleResult {
+                    version,
+                    applied,
+                    detail,
+                } => {
+                    record_result(dir, &gw, version, applied, &detail)?;
+                    continue;
+                }
+                other => anyhow::bail!("unexpected message {other:?}"),
             };
             let mut buf = Vec::with_capacity(events.len() * 400);
             let mut written = 0;
@@ -176,14 +195,10 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                 file.sync_data()?;
             }
             if let Some(seq) = last {
-                proto::write(
-                    &mut send,
-                    &Msg::Ack {
-                        seq,
-                        time_micros: proto::now_micros(),
-                    },
-                )
-                .await?;
+                let _ = out_tx.send(Msg::Ack {
+                    seq,
+                    time_micros: proto::now_micros(),
+                });
             }
             let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
             let s = b.entry(gw.clone()).or_default();
@@ -194,6 +209,8 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
         Ok(())
     }
     .await;
+    outbox.abort();
+    writer.abort();
     board
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -236,4 +253,153 @@ pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+fn outbox_dir(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("outbox").join(gw)
+}
+
+fn results_path(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("results").join(format!("{gw}.jsonl"))
+}
+
+/// Send every bundle waiting in the gateway's outbox, then move it to `sent/`.
+fn spawn_outbox(
+    dir: PathBuf,
+    gw: String,
+    out: tokio::sync::mpsc::UnboundedSender<Msg>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let outbox = outbox_dir(&dir, &gw);
+        loop {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&outbox)
+                .map(|r| {
+                    r.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            files.sort();
+            for f in files {
+                let Ok(raw) = std::fs::read(&f) else { continue };
+                match serde_json::from_slice::<super::bundle::Bundle>(&raw) {
+                    Ok(bundle) => {
+                        if out
+                            .send(Msg::Bundle {
+                                bundle: Box::new(bundle),
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::warn!(file = %f.display(), "not a bundle: {e}"),
+                }
+                let sent = outbox.join("sent");
+                let _ = std::fs::create_dir_all(&sent);
+                let _ = std::fs::rename(&f, sent.join(f.file_name().unwrap_or_default()));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    })
+}
+
+fn record_result(
+    dir: &Path,
+    gw: &str,
+    version: u64,
+    applied: bool,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let path = results_path(dir, gw);
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail });
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    writeln!(f, "{line}")?;
+    tracing::info!(gateway = gw, version, applied, "{detail}");
+    Ok(())
+}
+
+/// `edgeward soc push`: queue `bundle` for `targets` (`all` = every enrolled gateway); with
+/// `wait`, wait for each gateway's answer. Exit 1 if any rejected it or did not answer.
+pub fn push(
+    dir: &Path,
+    bundle_file: &Path,
+    targets: &str,
+    wait: std::time::Duration,
+) -> anyhow::Result<u8> {
+    let raw = std::fs::read(bundle_file)?;
+    let bundle: super::bundle::Bundle = serde_json::from_slice(&raw)
+        .map_err(|e| anyhow::anyhow!("{}: not a bundle: {e}", bundle_file.display()))?;
+    let version = bundle.meta.version;
+    let enrolled = pki::enrolled(dir)?;
+    let gws: Vec<String> = if targets == "all" {
+        enrolled.clone()
+    } else {
+        targets
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    // Only answers that arrive after this push count (the same version may have been sent before).
+    let seen: std::collections::HashMap<String, usize> = gws
+        .iter()
+        .map(|g| {
+            (
+                g.clone(),
+                std::fs::read_to_string(results_path(dir, g))
+                    .map(|t| t.len())
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
+    for gw in &gws {
+        if !enrolled.contains(gw) {
+            anyhow::bail!("{gw} is not enrolled at this SOC");
+        }
+        let out = outbox_dir(dir, gw);
+        std::fs::create_dir_all(&out)?;
+        edgeward_config::history::write_atomic(
+            &out.join(format!("bundle-v{version:08}.json")),
+            &raw,
+        )?;
+        println!("bundle v{version} queued for {gw}");
+    }
+    if wait.is_zero() {
+        return Ok(0);
+    }
+    let deadline = std::time::Instant::now() + wait;
+    let mut pending: Vec<String> = gws.clone();
+    let mut failed = false;
+    while !pending.is_empty() && std::time::Instant::now() < deadline {
+        pending.retain(|gw| {
+            let text = std::fs::read_to_string(results_path(dir, gw)).unwrap_or_default();
+            let new = text.get(seen.get(gw).copied().unwrap_or(0)..).unwrap_or("");
+            let answer = new
+                .lines()
+                .rev()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|v| v["version"] == version);
+            match answer {
+                Some(v) => {
+                    println!("{gw}: {}", v["detail"].as_str().unwrap_or_default());
+                    failed |= v["applied"] != true;
+                    false
+                }
+                None => true,
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for gw in &pending {
+        println!("{gw}: no answer yet (offline?); the bundle stays queued");
+    }
+    Ok(if failed || !pending.is_empty() { 1 } else { 0 })
 }

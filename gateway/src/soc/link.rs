@@ -35,6 +35,8 @@ pub struct LinkSettings {
     pub store_dir: PathBuf,
     pub key_dir: PathBuf,
     pub cursor_path: PathBuf,
+    /// Where applied rule bundles live.
+    pub rules_root: PathBuf,
 }
 
 fn load_cursor(path: &Path) -> Cursor {
@@ -139,10 +141,47 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     .await;
     let late = |e: String| (true, e);
     let (ack_tx, mut ack_rx) = watch::channel(acked);
+    let (control_tx, mut control_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     let cursor_path = s.cursor_path.clone();
+    let (pubkey, rules_root, bundle_bus) = (
+        s.soc_dir.join("bundle-signing.pub"),
+        s.rules_root.clone(),
+        bus.clone(),
+    );
     let mut acks = tokio::spawn(async move {
         loop {
             match proto::read(&mut recv).await {
+                Ok(Some(Msg::Bundle { bundle })) => {
+                    let version = bundle.meta.version;
+                    let (pk, root) = (pubkey.clone(), rules_root.clone());
+                    let result = tokio::task::spawn_blocking(move || {
+                        super::bundle::apply(&bundle, &pk, &root)
+                    })
+                    .await;
+                    let (applied, detail) = match result {
+                        Ok(Ok(rules)) => (
+                            true,
+                            format!("rule bundle v{version} applied ({rules} rules)"),
+                        ),
+                        Ok(Err(e)) => (false, format!("rule bundle v{version} rejected: {e}")),
+                        Err(e) => (false, format!("rule bundle v{version} not applied: {e}")),
+                    };
+                    bundle_bus
+                        .emit(EventBody::Audit(crate::event::AuditEvent {
+                            actor: "soc".into(),
+                            source: "soc-link".into(),
+                            action: "rules.apply".into(),
+                            outcome: if applied { "success" } else { "failure" }.into(),
+                            detail: detail.clone(),
+                            diff: None,
+                        }))
+                        .await;
+                    let _ = control_tx.send(Msg::BundleResult {
+                        version,
+                        applied,
+                        detail,
+                    });
+                }
                 Ok(Some(Msg::Ack { seq, .. })) => {
                     save_cursor(
                         &cursor_path,
@@ -175,6 +214,11 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                 r = ack_rx.changed() => if r.is_err() { break },
                 r = &mut acks => return Err(late(match r { Ok(Err(e)) => e, _ => "ack reader stopped".into() })),
             }
+        }
+        while let Ok(msg) = control_rx.try_recv() {
+            proto::write(&mut send, &msg)
+                .await
+                .map_err(|e| late(e.to_string()))?;
         }
         let acked_now = (*ack_rx.borrow()).unwrap_or(0);
         metrics.soc_acked_seq.set(acked_now as i64);

@@ -94,6 +94,7 @@ pub fn init(dir: &Path, server_name: &str) -> Result<(), PkiError> {
     write(&f.hub_cert(), &hub_cert.pem(), 0o644)?;
     write(&f.hub_key(), &hub_key.serialize_pem(), 0o600)?;
     write(&f.enrolled(), "[]\n", 0o644)?;
+    super::bundle::make_signing_key(dir).map_err(|e| PkiError::Other(e.to_string()))?;
     Ok(())
 }
 
@@ -117,6 +118,12 @@ pub fn enroll(dir: &Path, gateway: &str, out: &Path) -> Result<(), PkiError> {
     write(&out.join("gateway.pem"), &cert.pem(), 0o644)?;
     write(&out.join("gateway.key"), &key.serialize_pem(), 0o600)?;
     write(&out.join("ca.pem"), &ca_pem, 0o644)?;
+    // The gateway checks pushed rule bundles against the SOC's signing key.
+    write(
+        &out.join("bundle-signing.pub"),
+        &read(&dir.join("bundle-signing.pub"))?,
+        0o644,
+    )?;
     let mut list = enrolled(dir)?;
     if !list.iter().any(|g| g == gateway) {
         list.push(gateway.to_string());

@@ -29,6 +29,16 @@ pub enum Msg {
         seq: u64,
         time_micros: i64,
     },
+    /// hub → gateway: a signed rule bundle to apply.
+    Bundle {
+        bundle: Box<super::bundle::Bundle>,
+    },
+    /// gateway → hub: what became of it.
+    BundleResult {
+        version: u64,
+        applied: bool,
+        detail: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

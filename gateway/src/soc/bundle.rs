@@ -1,0 +1,301 @@
+//! Rule bundles pushed by the SOC: rules files plus metadata (version, created, target mode),
+//! signed with the SOC's Ed25519 key. The gateway verifies the signature and the version (no
+//! downgrade unless the SOC signed a rollback; a replayed version is refused), checks every rule
+//! file, stages it and switches to it atomically; anything wrong leaves the running rules as
+//! they are and the exact reason goes back to the SOC. The IDS engine compiles what is applied
+//! (its compile-and-swap arrives with the IDS issue; until then the bundle is stored and reported).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleMeta {
+    pub version: u64,
+    pub created: DateTime<Utc>,
+    /// `ids` (alert) or `ips` (inline drop).
+    pub mode: String,
+    /// A signed rollback may go to an older version.
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub meta: BundleMeta,
+    /// File name → rules text.
+    pub files: BTreeMap<String, String>,
+    /// Ed25519 signature (hex) over the canonical JSON of `(meta, files)`.
+    pub signature: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{0}")]
+    Io(String),
+    #[error(
+        "signature does not verify with the SOC's signing key (tampered or signed by another key)"
+    )]
+    BadSignature,
+    #[error(
+        "version {got} is not newer than the running version {running} (replayed or downgraded; only a signed rollback may go back)"
+    )]
+    NotNewer { got: u64, running: u64 },
+    #[error("file name `{0}` is not allowed (plain `*.rules` names only)")]
+    BadFileName(String),
+    #[error("rules do not parse: {0}")]
+    Rules(String),
+    #[error("mode `{0}` is not ids or ips")]
+    BadMode(String),
+}
+
+fn canonical(meta: &BundleMeta, files: &BTreeMap<String, String>) -> Vec<u8> {
+    serde_json::to_vec(&(meta, files)).unwrap_or_default()
+}
+
+/// Make a signing key pair in `dir`: `bundle-signing.key` (PKCS#8) and `bundle-signing.pub`.
+pub fn make_signing_key(dir: &Path) -> Result<(), BundleError> {
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| BundleError::Io("cannot generate a key".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| BundleError::Io("bad key".into()))?;
+    write(
+        &dir.join("bundle-signing.key"),
+        &hex::encode(pkcs8.as_ref()),
+        0o600,
+    )?;
+    write(
+        &dir.join("bundle-signing.pub"),
+        &hex::encode(pair.public_key().as_ref()),
+        0o644,
+    )
+}
+
+fn write(path: &Path, text: &str, mode: u32) -> Result<(), BundleError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))
+}
+
+fn read_hex(path: &Path) -> Result<Vec<u8>, BundleError> {
+    let t = std::fs::read_to_string(path)
+        .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))?;
+    hex::decode(t.trim()).map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))
+}
+
+/// Build and sign a bundle of every `*.rules` file in `rules_dir`.
+pub fn create(
+    soc_dir: &Path,
+    rules_dir: &Path,
+    version: u64,
+    mode: &str,
+    rollback: bool,
+) -> Result<Bundle, BundleError> {
+    let mut files = BTreeMap::new();
+    let entries = std::fs::read_dir(rules_dir)
+        .map_err(|e| BundleError::Io(format!("{}: {e}", rules_dir.display())))?;
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "rules") {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| BundleError::Io(format!("{}: {e}", p.display())))?;
+            files.insert(name, text);
+        }
+    }
+    let meta = BundleMeta {
+        version,
+        created: Utc::now(),
+        mode: mode.to_string(),
+        rollback,
+    };
+    let pkcs8 = read_hex(&soc_dir.join("bundle-signing.key"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
+        .map_err(|_| BundleError::Io("the signing key is damaged".into()))?;
+    let signature = hex::encode(pair.sign(&canonical(&meta, &files)).as_ref());
+    Ok(Bundle {
+        meta,
+        files,
+        signature,
+    })
+}
+
+/// What is applied on this gateway.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Applied {
+    pub version: Option<u64>,
+    pub mode: Option<String>,
+    pub applied_at: Option<DateTime<Utc>>,
+    pub rules: usize,
+}
+
+pub fn applied(rules_root: &Path) -> Applied {
+    std::fs::read(rules_root.join("current.json"))
+        .ok()
+        .and_then(|r| serde_json::from_slice(&r).ok())
+        .unwrap_or_default()
+}
+
+/// Verify, check and apply `bundle` under `rules_root` (`v<N>/` directories, `current.json`).
+/// Returns how many rules it holds.
+pub fn apply(bundle: &Bundle, signing_pub: &Path, rules_root: &Path) -> Result<usize, BundleError> {
+    let key = read_hex(signing_pub)?;
+    let sig = hex::decode(&bundle.signature).map_err(|_| BundleError::BadSignature)?;
+    UnparsedPublicKey::new(&ED25519, key)
+        .verify(&canonical(&bundle.meta, &bundle.files), &sig)
+        .map_err(|_| BundleError::BadSignature)?;
+    let current = applied(rules_root);
+    if let Some(running) = current.version {
+        let newer = bundle.meta.version > running;
+        let signed_rollback = bundle.meta.rollback && bundle.meta.version < running;
+        if !newer && !signed_rollback {
+            return Err(BundleError::NotNewer {
+                got: bundle.meta.version,
+                running,
+            });
+        }
+    }
+    if !matches!(bundle.meta.mode.as_str(), "ids" | "ips") {
+        return Err(BundleError::BadMode(bundle.meta.mode.clone()));
+    }
+    let mut rules = 0;
+    for (name, text) in &bundle.files {
+        if !name.ends_with(".rules")
+            || name.contains('/')
+            || name.contains("..")
+            || name.starts_with('.')
+        {
+            return Err(BundleError::BadFileName(name.clone()));
+        }
+        rules += edgeward_ids::syntax::check_file(name, text)
+            .map_err(|e| BundleError::Rules(e.to_string()))?;
+    }
+    // Stage, then switch: a crash midway leaves the running rules in place.
+    let io = |e: std::io::Error| BundleError::Io(e.to_string());
+    std::fs::create_dir_all(rules_root).map_err(io)?;
+    let staging: PathBuf = rules_root.join(format!("staging-{}", bundle.meta.version));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(io)?;
+    for (name, text) in &bundle.files {
+        std::fs::write(staging.join(name), text).map_err(io)?;
+    }
+    let target = rules_root.join(format!("v{}", bundle.meta.version));
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::rename(&staging, &target).map_err(io)?;
+    let now = Applied {
+        version: Some(bundle.meta.version),
+        mode: Some(bundle.meta.mode.clone()),
+        applied_at: Some(Utc::now()),
+        rules,
+    };
+    edgeward_config::history::write_atomic(
+        &rules_root.join("current.json"),
+        &serde_json::to_vec_pretty(&now).unwrap_or_default(),
+    )
+    .map_err(io)?;
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let soc = t.path().join("soc");
+        std::fs::create_dir_all(&soc).unwrap();
+        make_signing_key(&soc).unwrap();
+        let rules = t.path().join("rules-in");
+        std::fs::create_dir_all(&rules).unwrap();
+        std::fs::write(
+            rules.join("local.rules"),
+            "alert tcp any any -> any 445 (msg:\"SMB from outside\"; sid:9000001; rev:1;)\n",
+        )
+        .unwrap();
+        let root = t.path().join("applied");
+        (t, soc, rules, root)
+    }
+
+    #[test]
+    fn signed_bundles_apply_and_everything_else_is_refused() {
+        let (t, soc, rules, root) = setup();
+        let pubkey = soc.join("bundle-signing.pub");
+        let b1 = create(&soc, &rules, 1, "ids", false).unwrap();
+        assert_eq!(apply(&b1, &pubkey, &root).unwrap(), 1);
+        assert_eq!(applied(&root).version, Some(1));
+        assert!(
+            matches!(
+                apply(&b1, &pubkey, &root),
+                Err(BundleError::NotNewer { got: 1, running: 1 })
+            ),
+            "replay"
+        );
+        let mut tampered = create(&soc, &rules, 2, "ids", false).unwrap();
+        tampered.files.insert(
+            "local.rules".into(),
+            "alert tcp any any -> any any (msg:\"evil\"; sid:1;)\n".into(),
+        );
+        assert!(matches!(
+            apply(&tampered, &pubkey, &root),
+            Err(BundleError::BadSignature)
+        ));
+        let other = t.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        make_signing_key(&other).unwrap();
+        assert!(matches!(
+            apply(
+                &create(&other, &rules, 3, "ids", false).unwrap(),
+                &pubkey,
+                &root
+            ),
+            Err(BundleError::BadSignature)
+        ));
+        std::fs::write(rules.join("broken.rules"), "alert tcp any any -> any any (msg:\"x\"; sid:1;)\nalert tcp any any any any (msg:\"y\"; sid:2;)\n").unwrap();
+        let err = apply(
+            &create(&soc, &rules, 4, "ids", false).unwrap(),
+            &pubkey,
+            &root,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("broken.rules:2:"), "{err}");
+        assert_eq!(applied(&root).version, Some(1), "the running rules stay");
+        std::fs::remove_file(rules.join("broken.rules")).unwrap();
+        assert!(
+            apply(
+                &create(&soc, &rules, 5, "ids", false).unwrap(),
+                &pubkey,
+                &root
+            )
+            .is_ok()
+        );
+        assert!(
+            matches!(
+                apply(
+                    &create(&soc, &rules, 2, "ids", false).unwrap(),
+                    &pubkey,
+                    &root
+                ),
+                Err(BundleError::NotNewer { .. })
+            ),
+            "downgrade"
+        );
+        assert!(
+            apply(
+                &create(&soc, &rules, 2, "ids", true).unwrap(),
+                &pubkey,
+                &root
+            )
+            .is_ok(),
+            "signed rollback"
+        );
+        assert_eq!(applied(&root).version, Some(2));
+    }
+}
