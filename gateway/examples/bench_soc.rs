@@ -64,7 +64,7 @@ fn main() {
         .join("events.jsonl");
     let elapsed = rt.block_on(async {
         let listen = "127.0.0.1:17443".parse().unwrap();
-        tokio::spawn(hub::serve(soc_dir.clone(), listen));
+        tokio::spawn(hub::serve(soc_dir.clone(), listen, None));
         tokio::time::sleep(Duration::from_millis(300)).await;
         let (bus, dispatch) = edgeward_gateway::bus::Bus::new("bench-gw", n + 1, 16);
         tokio::spawn(edgeward_gateway::bus::run_dispatcher(

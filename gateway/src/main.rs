@@ -162,6 +162,15 @@ enum SocCmd {
         dir: PathBuf,
         #[arg(long, default_value = "[::]:7443")]
         listen: std::net::SocketAddr,
+        /// Also relay every event to this SIEM (`host:port`, syslog over TLS, RFC 5425).
+        #[arg(long)]
+        relay: Option<String>,
+        /// Name in the SIEM's certificate.
+        #[arg(long, requires = "relay")]
+        relay_server_name: Option<String>,
+        /// CA of the SIEM's certificate (default: the SOC's CA).
+        #[arg(long, requires = "relay")]
+        relay_ca: Option<PathBuf>,
     },
     /// Which gateways are connected, and how far behind each is.
     Status {
@@ -389,12 +398,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 );
                 Ok(0)
             }
-            SocCmd::Serve { dir, listen } => {
+            SocCmd::Serve {
+                dir,
+                listen,
+                relay,
+                relay_server_name,
+                relay_ca,
+            } => {
+                let relay = relay.map(|endpoint| edgeward_gateway::soc::hub::Relay {
+                    server_name: relay_server_name.unwrap_or_else(|| {
+                        endpoint.split(':').next().unwrap_or_default().to_string()
+                    }),
+                    ca: relay_ca.unwrap_or_else(|| dir.join("ca.pem")),
+                    endpoint,
+                });
                 let rt = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
                     .build()?;
-                rt.block_on(edgeward_gateway::soc::hub::serve(dir, listen))?;
+                rt.block_on(edgeward_gateway::soc::hub::serve(dir, listen, relay))?;
                 Ok(0)
             }
             SocCmd::Status { dir } => edgeward_gateway::soc::hub::print_status(&dir),

@@ -75,7 +75,7 @@ pub fn frame(host: &str, seq: u64, event_json: &str) -> Vec<u8> {
     out
 }
 
-fn tls(ca: &std::path::Path) -> Result<TlsConnector, String> {
+pub(crate) fn tls(ca: &std::path::Path) -> Result<TlsConnector, String> {
     let mut roots = rustls::RootCertStore::empty();
     for c in crate::soc::pki::load_certs(ca).map_err(|e| e.to_string())? {
         roots.add(c).map_err(|e| e.to_string())?;

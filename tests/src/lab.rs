@@ -390,6 +390,20 @@ impl Lab {
         Ok(())
     }
 
+    /// Start the SOC hub with extra arguments (e.g. `--relay`).
+    pub fn start_hub_with(&self, extra: &[&str]) -> anyhow::Result<u32> {
+        let mut args = vec![
+            "soc".to_string(),
+            "serve".into(),
+            "--dir".into(),
+            self.soc_dir().display().to_string(),
+            "--listen".into(),
+            format!("{}:7443", endpoints::SOC),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        self.spawn_in("soc", "soc-hub", &self.bin, &args)
+    }
+
     /// Start (or restart) the SOC hub in the SOC namespace.
     pub fn start_hub(&self) -> anyhow::Result<u32> {
         let args = vec![

@@ -28,16 +28,25 @@ fn hub_seqs(lab: &Lab) -> Vec<u64> {
         .collect()
 }
 
+/// The hub's processes in the SOC namespace (rsyslog runs there too and is left alone).
+fn hub_pids(lab: &Lab) -> Vec<i32> {
+    netns::pids(&lab.ns("soc"))
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains("serve"))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
 fn kill_hub(lab: &Lab) {
-    for pid in netns::pids(&lab.ns("soc")) {
+    for pid in hub_pids(lab) {
         let _ = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status();
     }
-    assert!(wait_until(Duration::from_secs(3), || netns::pids(
-        &lab.ns("soc")
-    )
-    .is_empty()));
+    assert!(wait_until(Duration::from_secs(3), || hub_pids(lab).is_empty()));
 }
 
 fn cut_tslcd(lab: &Lab, on: bool) {
@@ -439,4 +448,54 @@ fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
         audits.iter().any(|e| e["outcome"] == "failure")
             && audits.iter().any(|e| e["outcome"] == "success")
     );
+}
+
+/// The hub relays what it receives to a SIEM (the real rsyslog), resuming from its cursors.
+#[test]
+fn the_hub_relays_gateway_events_to_a_siem() {
+    // This gateway does not send syslog itself: everything reaching rsyslog came through the hub.
+    let start = AGENCY_DEFAULT_PROFILE.find("[[soc.syslog]]").unwrap();
+    let block_end = AGENCY_DEFAULT_PROFILE[start..]
+        .find("server_name")
+        .map(|i| start + i)
+        .unwrap();
+    let line_end = AGENCY_DEFAULT_PROFILE[block_end..]
+        .find('\n')
+        .map(|i| block_end + i + 1)
+        .unwrap();
+    let config = format!(
+        "{}{}",
+        &AGENCY_DEFAULT_PROFILE[..start],
+        &AGENCY_DEFAULT_PROFILE[line_end..]
+    );
+    assert!(
+        !config.contains("6514"),
+        "the gateway config still has a syslog target"
+    );
+    let Some(lab) = test_lab_with("rly", &config, &["--synthetic-events", "5000"]) else {
+        return;
+    };
+    kill_hub(&lab);
+    lab.start_hub_with(&[
+        "--relay",
+        "10.251.9.10:6514",
+        "--relay-server-name",
+        "soc.tinh.gov.vn",
+    ])
+    .unwrap();
+    let hub_count = || hub_seqs(&lab).len();
+    let siem_count = || {
+        std::fs::read_to_string(lab.siem_log())
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || hub_count() > 5000
+            && siem_count() >= hub_count()),
+        "hub {} SIEM {}",
+        hub_count(),
+        siem_count()
+    );
+    let received = std::fs::read_to_string(lab.siem_log()).unwrap();
+    assert!(received.contains("synthetic event 5000 of 5000"));
 }

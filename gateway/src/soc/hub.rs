@@ -54,8 +54,11 @@ fn last_seq_on_disk(dir: &Path, gw: &str) -> Option<u64> {
 }
 
 /// Serve until the process is stopped.
-pub async fn serve(dir: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(dir: PathBuf, listen: SocketAddr, relay: Option<Relay>) -> anyhow::Result<()> {
     let endpoint = super::tls::server_endpoint(&dir, listen)?;
+    if let Some(r) = relay {
+        spawn_relay(dir.clone(), r);
+    }
     let board: Board = Arc::new(Mutex::new(BTreeMap::new()));
     // Nobody is connected when the hub starts.
     if let Ok(raw) = std::fs::read(state_path(&dir)) {
@@ -402,4 +405,93 @@ pub fn push(
         println!("{gw}: no answer yet (offline?); the bundle stays queued");
     }
     Ok(if failed || !pending.is_empty() { 1 } else { 0 })
+}
+
+/// Where the hub relays what it receives: a SIEM speaking syslog over TLS (RFC 5425).
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pub endpoint: String,
+    pub server_name: String,
+    /// CA of the SIEM's certificate.
+    pub ca: PathBuf,
+}
+
+/// Relay every gateway's events to the SIEM, from per-gateway byte cursors in
+/// `relay-cursors.json`, so an outage of the SIEM only delays them.
+pub fn spawn_relay(dir: PathBuf, relay: Relay) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = relay_session(&dir, &relay).await {
+                tracing::warn!(endpoint = %relay.endpoint, "SIEM relay: {e}; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    })
+}
+
+async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let connector = crate::syslog::tls(&relay.ca)?;
+    let tcp = tokio::net::TcpStream::connect(&relay.endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = rustls_pki_types::ServerName::try_from(relay.server_name.clone())
+        .map_err(|e| e.to_string())?;
+    let mut stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cursor_path = dir.join("relay-cursors.json");
+    let mut cursors: BTreeMap<String, u64> = std::fs::read(&cursor_path)
+        .ok()
+        .and_then(|r| serde_json::from_slice(&r).ok())
+        .unwrap_or_default();
+    loop {
+        let gws: Vec<String> = std::fs::read_dir(dir.join("gateways"))
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut sent_any = false;
+        for gw in gws {
+            let path = gateway_dir(dir, &gw).join("events.jsonl");
+            let Ok(data) = std::fs::read(&path) else {
+                continue;
+            };
+            let from = cursors.get(&gw).copied().unwrap_or(0) as usize;
+            // Only whole lines; the writer may be mid-line.
+            let Some(end) = data
+                .get(from..)
+                .and_then(|rest| rest.iter().rposition(|b| *b == b'\n'))
+                .map(|p| from + p + 1)
+            else {
+                continue;
+            };
+            if end <= from {
+                continue;
+            }
+            let mut buf = Vec::new();
+            for line in String::from_utf8_lossy(&data[from..end]).lines() {
+                let seq = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v["seq"].as_u64())
+                    .unwrap_or(0);
+                buf.extend_from_slice(&crate::syslog::frame(&gw, seq, line));
+            }
+            stream.write_all(&buf).await.map_err(|e| e.to_string())?;
+            stream.flush().await.map_err(|e| e.to_string())?;
+            cursors.insert(gw, end as u64);
+            sent_any = true;
+        }
+        if sent_any {
+            let _ = edgeward_config::history::write_atomic(
+                &cursor_path,
+                &serde_json::to_vec(&cursors).unwrap_or_default(),
+            );
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
 }
