@@ -12,7 +12,7 @@ fn this_binary() -> anyhow::Result<std::path::PathBuf> {
     std::env::current_exe().context("locating the edgeward binary")
 }
 
-pub fn up(prefix: &str, config: Option<&Path>) -> anyhow::Result<u8> {
+pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyhow::Result<u8> {
     let text = match config {
         Some(p) => {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
@@ -20,7 +20,9 @@ pub fn up(prefix: &str, config: Option<&Path>) -> anyhow::Result<u8> {
         None => edgeward_config::AGENCY_DEFAULT_PROFILE.to_string(),
     };
     let started = Instant::now();
-    let lab = Lab::up(LabSpec::new(prefix, &text, &this_binary()?))?;
+    let mut spec = LabSpec::new(prefix, &text, &this_binary()?);
+    spec.gateway_args = gateway_args.to_vec();
+    let lab = Lab::up(spec)?;
     let took = started.elapsed();
     print_topology(&lab);
     println!();

@@ -264,6 +264,9 @@ enum LabCmd {
         /// Gateway configuration (default: the agency default profile).
         #[arg(long)]
         gateway_config: Option<PathBuf>,
+        /// Extra argument for the gateway daemon (repeatable), e.g. `--gateway-arg=--poll-ms=500`.
+        #[arg(long = "gateway-arg", allow_hyphen_values = true)]
+        gateway_args: Vec<String>,
     },
     /// Stop the gateway and remove everything the lab made.
     Down {
@@ -450,7 +453,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             LabCmd::Up {
                 prefix,
                 gateway_config,
-            } => lab_cmd::up(&prefix, gateway_config.as_deref()),
+                gateway_args,
+            } => lab_cmd::up(&prefix, gateway_config.as_deref(), &gateway_args),
             LabCmd::Down { prefix } => lab_cmd::down(&prefix),
             LabCmd::Status { prefix, json } => lab_cmd::status(&prefix, json),
         },
