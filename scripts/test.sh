@@ -11,7 +11,7 @@ cargo build --workspace --bins --quiet
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace -- --test-threads="${EDGEWARD_TEST_THREADS:-4}" 2>&1 | tee "$log" || status=$?
+cargo test --workspace --no-fail-fast -- --test-threads="${EDGEWARD_TEST_THREADS:-4}" 2>&1 | tee "$log" || status=$?
 # One closing line with the totals of every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"

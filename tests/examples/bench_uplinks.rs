@@ -4,26 +4,15 @@
 //! in a row, the first of which marks the end). Between trials ISP 1 is restored and the gateway
 //! waits for it to come back (hold time). Also measures probe traffic per uplink.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use edgeward_config::AGENCY_DEFAULT_PROFILE;
 use edgeward_lab::topology::endpoints::*;
-use edgeward_lab::{Lab, LabSpec, netns, read_events, wait_until};
+use edgeward_lab::{Lab, LabSpec, read_events, wait_until};
 
 fn nft(lab: &Lab, role: &str, script: &str) {
-    let mut c = netns::command(&lab.ns(role), "nft")
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(c.wait().unwrap().success());
+    lab.nft_script(role, script).expect("nft");
 }
 
 fn new_connection_ok(lab: &Lab) -> bool {

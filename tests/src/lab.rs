@@ -558,6 +558,30 @@ impl Lab {
             .join("\n")
     }
 
+    /// Feed an nft script to `nft -f -` in `role`'s namespace (test routers: cuts, loss, counters).
+    pub fn nft_script(&self, role: &str, script: &str) -> anyhow::Result<()> {
+        use std::io::Write;
+        let mut child = netns::command(&self.ns(role), "nft")
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .context("nft stdin")?
+            .write_all(script.as_bytes())?;
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "nft in {}: {}",
+                self.ns(role),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
     /// One TCP connect attempt from `role`.
     pub fn tcp(&self, role: &str, addr: IpAddr, port: u16, timeout: Duration) -> Reach {
         probe::tcp_connect(&self.ns(role), SocketAddr::new(addr, port), timeout)

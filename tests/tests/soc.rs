@@ -69,18 +69,7 @@ fn cut_tslcd(lab: &Lab, on: bool) {
     } else {
         "delete table inet cut\n"
     };
-    let mut c = netns::command(&lab.ns("tslcd"), "nft")
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(c.wait().unwrap().success());
+    lab.nft_script("tslcd", script).unwrap();
 }
 
 #[test]

@@ -27,24 +27,12 @@ fn profile(hold: u32) -> String {
 
 /// Make a router stop forwarding (its links stay up), or let it forward again.
 fn cut(lab: &Lab, role: &str, on: bool) {
-    let ns = lab.ns(role);
     let script = if on {
         "table inet cut {\n chain drop_all {\n  type filter hook forward priority 0; policy drop;\n }\n}\n"
     } else {
         "delete table inet cut\n"
     };
-    let mut child = netns::command(&ns, "nft")
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "nft in {ns}");
+    lab.nft_script(role, script).unwrap();
 }
 
 /// nft rules in an ISP router that count forwarded packets matching `expr`.
@@ -52,18 +40,7 @@ fn add_counter(lab: &Lab, role: &str, name: &str, expr: &str) {
     let script = format!(
         "table inet watch {{\n chain count {{\n  type filter hook forward priority -10; policy accept;\n }}\n}}\nadd rule inet watch count {expr} counter comment \"{name}\"\n"
     );
-    let mut child = netns::command(&lab.ns(role), "nft")
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    lab.nft_script(role, &script).unwrap();
 }
 
 fn counter(lab: &Lab, role: &str, name: &str) -> u64 {
@@ -257,18 +234,7 @@ fn five_percent_loss_on_an_isp_never_flaps_it() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
     let script = "table inet loss {\n chain lose {\n  type filter hook forward priority 0; policy accept;\n  numgen random mod 100 < 5 drop\n }\n}\n";
-    let mut child = netns::command(&lab.ns("isp-1"), "nft")
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    lab.nft_script("isp-1", script).unwrap();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(Duration::from_secs(5));
@@ -508,13 +474,25 @@ fn with_no_isp_left_nothing_is_flushed_and_routing_keeps_trying() {
         "{routes}"
     );
     cut(&lab, "isp-2", false);
+    // Both ISPs stay in the shares while neither is judged up, so some new connections get
+    // through ISP 2 at once; once it is judged up again (hold time), all of them do.
     assert!(
-        wait_until(Duration::from_secs(5), || new_connection(
+        wait_until(Duration::from_secs(10), || new_connection(
             &lab,
             Duration::from_millis(500)
         )
         .as_deref()
             == Some(GATEWAY_WAN2)),
-        "ISP 2 carries traffic as soon as it forwards again"
+        "ISP 2 carries no traffic after it forwards again"
+    );
+    assert!(wait_until(Duration::from_secs(20), || uplink_events(
+        &lab, "isp2"
+    )
+    .last()
+    .is_some_and(|e| e["state"] == "up")));
+    assert!(
+        (0..10)
+            .all(|_| new_connection(&lab, Duration::from_secs(1)).as_deref() == Some(GATEWAY_WAN2)),
+        "once ISP 2 is up, every new connection uses it"
     );
 }
