@@ -650,26 +650,25 @@ impl Renderer<'_> {
             let Some(mark) = config.uplink_mark(&up.name) else {
                 continue;
             };
-            for zone in &up.pinned_zones {
+            // (address field, set name without family, label) of each pin of this uplink.
+            let pins = up
+                .pinned_zones
+                .iter()
+                .map(|z| ("saddr", format!("zone_{z}"), format!("zone {z}")))
+                .chain(
+                    up.pinned_destination_groups
+                        .iter()
+                        .map(|g| ("daddr", format!("grp_{g}"), g.clone())),
+                );
+            for (field, set, label) in pins {
                 for v6 in [false, true] {
                     let mut m = vec![
                         nfproto(v6),
-                        eq(addr(v6, "saddr"), set_ref(&zone_set(zone, v6))),
+                        eq(addr(v6, field), set_ref(&format!("{set}_{}", fam(v6)))),
                     ];
                     m.extend(set_marks(mark));
                     m.push(Statement::Return(None));
-                    self.rule("lb_new", m, format!("zone {zone} pinned to {}", up.name));
-                }
-            }
-            for group in &up.pinned_destination_groups {
-                for v6 in [false, true] {
-                    let mut m = vec![
-                        nfproto(v6),
-                        eq(addr(v6, "daddr"), set_ref(&group_set(group, v6))),
-                    ];
-                    m.extend(set_marks(mark));
-                    m.push(Statement::Return(None));
-                    self.rule("lb_new", m, format!("{group} pinned to {}", up.name));
+                    self.rule("lb_new", m, format!("{label} pinned to {}", up.name));
                 }
             }
         }
