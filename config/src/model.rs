@@ -720,6 +720,15 @@ impl Config {
     pub fn zone_interfaces<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = &'a Interface> {
         self.interfaces.iter().filter(move |i| i.zone == zone)
     }
+    /// Government prefixes of every TSLCD uplink: routed only there, never through an ISP.
+    pub fn government_prefixes(&self) -> Vec<IpNetwork> {
+        self.uplinks
+            .iter()
+            .filter(|u| u.kind == UplinkKind::Tslcd)
+            .flat_map(|u| u.government_prefixes.iter().copied())
+            .collect()
+    }
+
     /// Prefixes of every internal zone (the default `$HOME_NET`).
     pub fn internal_prefixes(&self) -> Vec<IpNetwork> {
         self.zones

@@ -394,12 +394,7 @@ impl Renderer<'_> {
                 self.add(address_set(&zone_set(&z.name, v6), v6, &z.prefixes));
             }
         }
-        let gov: Vec<IpNetwork> = config
-            .uplinks
-            .iter()
-            .filter(|u| u.kind == UplinkKind::Tslcd)
-            .flat_map(|u| u.government_prefixes.iter().copied())
-            .collect();
+        let gov = config.government_prefixes();
         let internal = config.internal_prefixes();
         for v6 in [false, true] {
             self.add(address_set(&format!("{GOV}_{}", fam(v6)), v6, &gov));
@@ -1091,15 +1086,10 @@ impl Renderer<'_> {
             return Ok(out);
         }
         if to_kind == ZoneKind::Tslcd {
+            let prefixes = config.government_prefixes();
             let gov: Vec<bool> = [false, true]
                 .into_iter()
-                .filter(|v6| {
-                    config
-                        .uplinks
-                        .iter()
-                        .filter(|u| u.kind == UplinkKind::Tslcd)
-                        .any(|u| u.government_prefixes.iter().any(|n| n.is_ipv6() == *v6))
-                })
+                .filter(|v6| prefixes.iter().any(|n| n.is_ipv6() == *v6))
                 .collect();
             return Ok(gov
                 .into_iter()
@@ -1120,12 +1110,7 @@ impl Renderer<'_> {
             .filter(|u| u.kind == UplinkKind::Internet)
             .map(|u| u.interface.clone())
             .collect();
-        let gov: Vec<IpNetwork> = config
-            .uplinks
-            .iter()
-            .filter(|u| u.kind == UplinkKind::Tslcd)
-            .flat_map(|u| u.government_prefixes.iter().copied())
-            .collect();
+        let gov = config.government_prefixes();
         if !isp_ifs.is_empty() {
             for v6 in [false, true] {
                 if gov.iter().any(|g| g.is_ipv6() == v6) {

@@ -47,10 +47,20 @@ fn save(dir: &Path, board: &Board) {
 }
 
 /// Last seq held for `gw`: from its events file's last line (the file is the truth).
+/// Only the file's tail is read: a gateway's file grows to millions of lines.
 fn last_seq_on_disk(dir: &Path, gw: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(gateway_dir(dir, gw).join("events.jsonl")).ok()?;
-    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
-    serde_json::from_str::<serde_json::Value>(last).ok()?["seq"].as_u64()
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(gateway_dir(dir, gw).join("events.jsonl")).ok()?;
+    let len = f.metadata().ok()?.len();
+    // Events are a few hundred bytes; 1 MiB always holds the last complete line.
+    f.seek(SeekFrom::Start(len.saturating_sub(1 << 20))).ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    String::from_utf8_lossy(&tail)
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["seq"].as_u64())
 }
 
 /// Serve until the process is stopped.
