@@ -1,8 +1,13 @@
 //! `edgeward-ids`: Suricata-compatible intrusion detection.
 //!
-//! So far this crate holds the alert output model ([`eve`]), which the gateway's event bus
-//! carries, and the structural rule check ([`syntax`]) pushed rule bundles must pass; the rule
-//! engine and packet path arrive with the IDS issue.
+//! Data flow: rule files → [`loader`] (parse, skip with reasons) → [`ruleset`] (compiled
+//! prefilters and rule groups) → [`engine`] (decode → flow → stream → app-layer → detect) →
+//! alerts in Suricata's EVE shape ([`eve`]). [`reload`] swaps rulesets atomically.
 
+pub mod addr;
 pub mod eve;
+pub mod inspect;
+pub mod loader;
+pub mod rule;
 pub mod syntax;
+pub mod vars;
