@@ -6,6 +6,7 @@ pub mod config_cmd;
 pub mod daemon;
 pub mod event;
 pub mod fwlog;
+pub mod ids_cmd;
 pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;

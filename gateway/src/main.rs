@@ -1,6 +1,6 @@
 //! `edgeward`: the gateway daemon and its command-line interface.
 
-use edgeward_gateway::{config_cmd, daemon, lab_cmd};
+use edgeward_gateway::{config_cmd, daemon, ids_cmd, lab_cmd};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,6 +76,36 @@ enum Command {
     /// The provincial SOC side: keys and certificates, the hub that receives gateways' events.
     #[command(subcommand)]
     Soc(SocCmd),
+    /// The IDS engine offline: run a capture (`--pcap`), check a ruleset (`--check`), or write a
+    /// generated capture (`--generate trigger|bench`).
+    Ids {
+        /// A pcap file to inspect, exactly as live capture would feed the engine.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// The rules directory (every *.rules file and classification.config) or one file.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Write alerts as EVE JSON lines here (default: standard output).
+        #[arg(long)]
+        eve: Option<PathBuf>,
+        /// Write run statistics (rates, load time, memory, counters) as JSON here.
+        #[arg(long)]
+        stats: Option<PathBuf>,
+        /// HOME_NET prefixes (default: Suricata's 10/8, 172.16/12, 192.168/16).
+        #[arg(long, value_delimiter = ',')]
+        home_net: Vec<String>,
+        /// Only load the rules and print the report; exit 1 if any rule is malformed.
+        #[arg(long)]
+        check: bool,
+        /// Write a generated capture to --out: `trigger` or `bench`.
+        #[arg(long)]
+        generate: Option<String>,
+        /// Conversations in a generated bench capture.
+        #[arg(long, default_value_t = 20_000)]
+        flows: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -448,6 +478,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 wait,
             } => edgeward_gateway::soc::hub::push(&dir, &bundle, &to, Duration::from_secs(wait)),
         },
+        Command::Ids {
+            pcap,
+            rules,
+            eve,
+            stats,
+            home_net,
+            check,
+            generate,
+            flows,
+            out,
+        } => {
+            if let Some(kind) = generate {
+                let out = out.ok_or_else(|| anyhow::anyhow!("--generate needs --out FILE"))?;
+                return ids_cmd::generate(&kind, flows, &out);
+            }
+            let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
+            if check {
+                return ids_cmd::check(&rules, &home_net);
+            }
+            let pcap =
+                pcap.ok_or_else(|| anyhow::anyhow!("--pcap FILE is required (or --check)"))?;
+            ids_cmd::run_pcap(&pcap, &rules, eve.as_deref(), stats.as_deref(), &home_net)
+        }
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Lab(cmd) => match cmd {
             LabCmd::Up {

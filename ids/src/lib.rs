@@ -5,9 +5,17 @@
 //! alerts in Suricata's EVE shape ([`eve`]). [`reload`] swaps rulesets atomically.
 
 pub mod addr;
+pub mod app;
+pub mod decode;
+pub mod engine;
 pub mod eve;
+pub mod flow;
 pub mod inspect;
 pub mod loader;
+pub mod offline;
 pub mod rule;
+pub mod ruleset;
+pub mod stream;
 pub mod syntax;
+pub mod traffic;
 pub mod vars;

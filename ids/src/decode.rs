@@ -1,0 +1,154 @@
+//! Packet decoding: Ethernet (with VLAN tags) or raw IP → IPv4/IPv6 → TCP/UDP/ICMP, borrowing the
+//! frame (no copy, no allocation). IP fragments are not reassembled; their transport is unknown.
+
+use std::net::IpAddr;
+
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+/// IANA protocol numbers used by the engine.
+pub const TCP: u8 = 6;
+pub const UDP: u8 = 17;
+pub const ICMP: u8 = 1;
+pub const ICMPV6: u8 = 58;
+
+/// Link types the decoder reads (pcap's LINKTYPE values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Ethernet,
+    RawIp,
+}
+
+/// TCP header fields the engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpInfo {
+    pub seq: u32,
+    pub ack: u32,
+    /// FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80.
+    pub flags: u8,
+}
+
+impl TcpInfo {
+    pub fn syn(&self) -> bool {
+        self.flags & 0x02 != 0
+    }
+    pub fn ack_flag(&self) -> bool {
+        self.flags & 0x10 != 0
+    }
+    pub fn fin(&self) -> bool {
+        self.flags & 0x01 != 0
+    }
+    pub fn rst(&self) -> bool {
+        self.flags & 0x04 != 0
+    }
+}
+
+/// A decoded packet borrowing its frame.
+#[derive(Debug, Clone)]
+pub struct Packet<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// IP protocol number.
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+    pub tcp: Option<TcpInfo>,
+    /// ICMP type and code.
+    pub icmp: Option<(u8, u8)>,
+    pub payload: &'a [u8],
+    /// Length of the frame on the wire.
+    pub wire_len: usize,
+}
+
+/// Why a frame was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("not IP")]
+    NotIp,
+}
+
+/// Decode one frame.
+pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
+    let sliced = match link {
+        Link::Ethernet => LaxSlicedPacket::from_ethernet(frame)
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?,
+        Link::RawIp => {
+            LaxSlicedPacket::from_ip(frame).map_err(|e| DecodeError::Malformed(e.to_string()))?
+        }
+    };
+    let (src, dst, ip_payload, proto, fragmented) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            let p = ip.payload();
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                p.payload,
+                p.ip_number.0,
+                p.fragmented,
+            )
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            let p = ip.payload();
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                p.payload,
+                p.ip_number.0,
+                p.fragmented,
+            )
+        }
+        None => return Err(DecodeError::NotIp),
+    };
+    let mut packet = Packet {
+        src,
+        dst,
+        proto,
+        sport: 0,
+        dport: 0,
+        tcp: None,
+        icmp: None,
+        payload: ip_payload,
+        wire_len: frame.len(),
+    };
+    if fragmented {
+        return Ok(packet);
+    }
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(t)) => {
+            packet.sport = t.source_port();
+            packet.dport = t.destination_port();
+            let flags = (t.fin() as u8)
+                | (t.syn() as u8) << 1
+                | (t.rst() as u8) << 2
+                | (t.psh() as u8) << 3
+                | (t.ack() as u8) << 4
+                | (t.urg() as u8) << 5
+                | (t.ece() as u8) << 6
+                | (t.cwr() as u8) << 7;
+            packet.tcp = Some(TcpInfo {
+                seq: t.sequence_number(),
+                ack: t.acknowledgment_number(),
+                flags,
+            });
+            packet.payload = t.payload();
+        }
+        Some(TransportSlice::Udp(u)) => {
+            packet.sport = u.source_port();
+            packet.dport = u.destination_port();
+            packet.payload = u.payload();
+        }
+        Some(TransportSlice::Icmpv4(i)) => {
+            packet.icmp = Some((i.type_u8(), i.code_u8()));
+            packet.payload = i.payload();
+        }
+        Some(TransportSlice::Icmpv6(i)) => {
+            packet.icmp = Some((i.type_u8(), i.code_u8()));
+            packet.payload = i.payload();
+        }
+        None => {}
+    }
+    Ok(packet)
+}

@@ -1,0 +1,1164 @@
+//! The detection engine: per packet, decode → flow → IP-only rules → packet rules (payload
+//! prefilter, then verification) → reassembly → app-layer parsers → app-layer rules on each
+//! finished request/response/handshake. Alerts and a verdict come out; counters accumulate.
+//! One engine is single-threaded; run one per capture queue.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::app::http::{self, HttpEvent, HttpTx};
+use crate::app::tls::TlsEvent;
+use crate::decode::{self, Link, Packet, TCP, UDP};
+use crate::flow::{AppState, Flow, FlowTable};
+use crate::inspect::inspect;
+use crate::rule::{
+    Action, AppProto, BUFFER_COUNT, Buffer, FlowbitOp, Proto, Rule, ThresholdKind, Track,
+};
+use crate::ruleset::{BufKey, Group, RuleSet, transport_index};
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub max_flows: usize,
+    /// IPS: rules with `drop`/`reject` drop the packet and the rest of its flow.
+    pub inline: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_flows: 262_144,
+            inline: false,
+        }
+    }
+}
+
+/// What to do with a packet (IPS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    Drop,
+}
+
+/// An alert, before it is turned into an EVE record.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// Packet time, seconds since the epoch.
+    pub ts: f64,
+    pub rule: u32,
+    pub sid: u32,
+    pub gid: u32,
+    pub rev: u32,
+    pub flow_id: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    pub proto: u8,
+    pub app: Option<AppProto>,
+    pub blocked: bool,
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub decode_errors: u64,
+    pub flows: u64,
+    pub flow_memcap_drops: u64,
+    pub alerts: u64,
+    pub drops: u64,
+    pub http_tx: u64,
+    pub dns_queries: u64,
+    pub tls_handshakes: u64,
+    pub rule_checks: u64,
+    #[serde(skip)]
+    pub rule_hits: Vec<u64>,
+}
+
+/// Orientation and facts of what is being inspected.
+#[derive(Clone, Copy)]
+struct Ctx<'p> {
+    ts: f64,
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    to_server: bool,
+    established: bool,
+    tcp_flags: Option<u8>,
+    icmp: Option<(u8, u8)>,
+    payload: &'p [u8],
+    /// Which transaction's buffers app rules see; `None` in packet context.
+    app: Option<AppCtx>,
+    /// Key used to remember which (transaction, rule) alerted.
+    tx_key: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AppCtx {
+    Http(u64),
+    Dns,
+    Tls,
+}
+
+/// Reused per-evaluation storage: built buffers, candidate marks.
+struct Scratch {
+    data: Vec<Vec<u8>>,
+    segs: Vec<Vec<(u32, u32)>>,
+    /// 0 = not built yet in this evaluation, 1 = present, 2 = absent.
+    state: Vec<u8>,
+    mark: Vec<u32>,
+    generation: u32,
+    candidates: Vec<u32>,
+    http_events: Vec<HttpEvent>,
+    tls_events: Vec<TlsEvent>,
+    slots: Vec<u32>,
+    tmp: Vec<u8>,
+}
+
+fn key_index(key: BufKey) -> usize {
+    key.0.index() * 2 + usize::from(key.1)
+}
+
+impl Scratch {
+    fn new(rules: usize) -> Self {
+        Scratch {
+            data: (0..BUFFER_COUNT * 2).map(|_| Vec::new()).collect(),
+            segs: (0..BUFFER_COUNT * 2).map(|_| Vec::new()).collect(),
+            state: vec![0; BUFFER_COUNT * 2],
+            mark: vec![0; rules],
+            generation: 0,
+            candidates: Vec::new(),
+            http_events: Vec::new(),
+            tls_events: Vec::new(),
+            slots: Vec::new(),
+            tmp: Vec::new(),
+        }
+    }
+
+    fn begin(&mut self) {
+        self.state.iter_mut().for_each(|s| *s = 0);
+        self.candidates.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+    }
+
+    fn add_candidate(&mut self, r: u32) {
+        let m = &mut self.mark[r as usize];
+        if *m != self.generation {
+            *m = self.generation;
+            self.candidates.push(r);
+        }
+    }
+}
+
+/// Threshold bookkeeping.
+#[derive(Debug, Clone, Copy)]
+struct ThresholdState {
+    window_start: f64,
+    count: u32,
+    alerted: bool,
+}
+
+/// The engine.
+pub struct Engine {
+    rules: Arc<RuleSet>,
+    config: EngineConfig,
+    flows: FlowTable,
+    scratch: Scratch,
+    thresholds:
+        std::collections::HashMap<(u32, IpAddr, IpAddr), ThresholdState, ahash::RandomState>,
+    pub counters: Counters,
+}
+
+fn proto_matches(rule: &Rule, proto: u8, flow_app: Option<AppProto>) -> bool {
+    match rule.proto {
+        Proto::Ip => true,
+        Proto::Tcp => proto == TCP,
+        Proto::Udp => proto == UDP,
+        Proto::Icmp => proto == decode::ICMP || proto == decode::ICMPV6,
+        Proto::Http => proto == TCP && flow_app == Some(AppProto::Http),
+        Proto::Tls => proto == TCP && flow_app == Some(AppProto::Tls),
+        Proto::Dns => flow_app == Some(AppProto::Dns),
+    }
+}
+
+fn header_matches(rule: &Rule, c: &Ctx) -> bool {
+    let fwd = rule.src.contains(c.src)
+        && rule.dst.contains(c.dst)
+        && rule.src_ports.contains(c.sport)
+        && rule.dst_ports.contains(c.dport);
+    fwd || (rule.bidirectional
+        && rule.src.contains(c.dst)
+        && rule.dst.contains(c.src)
+        && rule.src_ports.contains(c.dport)
+        && rule.dst_ports.contains(c.sport))
+}
+
+impl Engine {
+    pub fn new(rules: Arc<RuleSet>, config: EngineConfig) -> Self {
+        let n = rules.rules.len();
+        Engine {
+            flows: FlowTable::new(config.max_flows),
+            scratch: Scratch::new(n),
+            thresholds: Default::default(),
+            counters: Counters {
+                rule_hits: vec![0; n],
+                ..Counters::default()
+            },
+            rules,
+            config,
+        }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Switch to another ruleset; flows stay, their flowbits and the thresholds start afresh
+    /// (flowbit numbers belong to a ruleset).
+    pub fn swap_rules(&mut self, rules: Arc<RuleSet>) {
+        let n = rules.rules.len();
+        self.scratch = Scratch::new(n);
+        self.counters.rule_hits = vec![0; n];
+        self.thresholds.clear();
+        for f in &mut self.flows.slots {
+            f.bits.iter_mut().for_each(|b| *b = 0);
+            f.fired.clear();
+        }
+        self.rules = rules;
+    }
+
+    pub fn flow_count(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Inspect one frame captured at `ts` (seconds since the epoch).
+    pub fn process(
+        &mut self,
+        ts: f64,
+        frame: &[u8],
+        link: Link,
+        alerts: &mut Vec<Alert>,
+    ) -> Verdict {
+        self.counters.packets += 1;
+        self.counters.bytes += frame.len() as u64;
+        let p = match decode::decode(frame, link) {
+            Ok(p) => p,
+            Err(_) => {
+                self.counters.decode_errors += 1;
+                return Verdict::Accept;
+            }
+        };
+        let verdict = self.process_packet(ts, &p, alerts);
+        if verdict == Verdict::Drop {
+            self.counters.drops += 1;
+        }
+        // Expire idle flows now and then (packet time).
+        let mut slots = std::mem::take(&mut self.scratch.slots);
+        slots.clear();
+        self.flows.expired(ts, &mut slots);
+        for &s in &slots {
+            self.finish_flow(s, ts, alerts);
+        }
+        self.scratch.slots = slots;
+        verdict
+    }
+
+    /// End of input: finish every flow (bodies read until close, pending reassembly).
+    pub fn finish(&mut self, ts: f64, alerts: &mut Vec<Alert>) {
+        let mut slots = Vec::new();
+        self.flows.all(&mut slots);
+        for s in slots {
+            self.finish_flow(s, ts, alerts);
+        }
+    }
+
+    fn process_packet(&mut self, ts: f64, p: &Packet, alerts: &mut Vec<Alert>) -> Verdict {
+        let rules = Arc::clone(&self.rules);
+        let Some((slot, to_server, new)) = self.flows.lookup(p, ts) else {
+            self.counters.flow_memcap_drops += 1;
+            // Untracked: still inspect the packet on its own.
+            let ctx = Ctx {
+                ts,
+                src: p.src,
+                dst: p.dst,
+                sport: p.sport,
+                dport: p.dport,
+                proto: p.proto,
+                to_server: true,
+                established: false,
+                tcp_flags: p.tcp.map(|t| t.flags),
+                icmp: p.icmp,
+                payload: p.payload,
+                app: None,
+                tx_key: None,
+            };
+            let mut dummy = Flow::default();
+            let blocked = self.packet_rules(&rules, &mut dummy, &ctx, alerts);
+            return if blocked {
+                Verdict::Drop
+            } else {
+                Verdict::Accept
+            };
+        };
+        if new {
+            self.counters.flows += 1;
+        }
+        let flow = &mut self.flows.slots[slot as usize];
+        if flow.dropped && self.config.inline {
+            return Verdict::Drop;
+        }
+        let d = usize::from(!to_server);
+        flow.last_seen = ts;
+        flow.pkts[d] += 1;
+        flow.bytes[d] += p.wire_len as u64;
+        let mut close = false;
+        if let Some(t) = p.tcp {
+            if t.syn() && !t.ack_flag() && to_server {
+                flow.syn_seen = true;
+                flow.streams[0].syn(t.seq);
+            } else if t.syn() && t.ack_flag() && !to_server {
+                flow.synack_seen = true;
+                flow.streams[1].syn(t.seq);
+            } else if t.ack_flag() && to_server && flow.syn_seen && flow.synack_seen {
+                flow.established = true;
+            }
+            if t.fin() {
+                flow.fin[d] = true;
+            }
+            if t.rst() || (flow.fin[0] && flow.fin[1]) {
+                flow.closed = true;
+                close = true;
+            }
+        } else if flow.pkts[0] > 0 && flow.pkts[1] > 0 {
+            flow.established = true;
+        }
+        let (src, sport, dst, dport) = (p.src, p.sport, p.dst, p.dport);
+        let ctx = Ctx {
+            ts,
+            src,
+            dst,
+            sport,
+            dport,
+            proto: p.proto,
+            to_server,
+            established: flow.established,
+            tcp_flags: p.tcp.map(|t| t.flags),
+            icmp: p.icmp,
+            payload: p.payload,
+            app: None,
+            tx_key: None,
+        };
+        let mut blocked = false;
+        // IP-only rules: once per direction of a flow.
+        if !flow.ip_only_done[d] {
+            flow.ip_only_done[d] = true;
+            if rules.ip_only.rules > 0 {
+                blocked |= self.ip_only(&rules, slot, &ctx, alerts);
+            }
+        }
+        // App-layer: reassemble and parse before packet rules, so `alert http` payload rules see
+        // the detected protocol.
+        if !p.payload.is_empty() {
+            self.feed_app(slot, p, to_server);
+        }
+        let mut flow = std::mem::take(&mut self.flows.slots[slot as usize]);
+        blocked |= self.packet_rules(&rules, &mut flow, &ctx, alerts);
+        self.flows.slots[slot as usize] = flow;
+        blocked |= self.app_events(&rules, slot, &ctx, alerts);
+        if close {
+            self.finish_flow(slot, ts, alerts);
+        } else if blocked {
+            self.flows.slots[slot as usize].dropped = true;
+        }
+        if blocked && self.config.inline {
+            Verdict::Drop
+        } else {
+            Verdict::Accept
+        }
+    }
+
+    fn feed_app(&mut self, slot: u32, p: &Packet, to_server: bool) {
+        let d = usize::from(!to_server);
+        let flow = &mut self.flows.slots[slot as usize];
+        if p.proto == UDP {
+            if (p.sport == 53 || p.dport == 53) && flow.app != AppState::Failed {
+                if flow.dns.parse(p.payload) {
+                    flow.app = AppState::Detected(AppProto::Dns);
+                    if !flow.dns.response {
+                        self.counters.dns_queries += 1;
+                    }
+                }
+            }
+            return;
+        }
+        if p.proto != TCP {
+            return;
+        }
+        let Some(t) = p.tcp else { return };
+        let Flow {
+            streams,
+            http,
+            tls,
+            app,
+            probed,
+            ..
+        } = flow;
+        let events_h = &mut self.scratch.http_events;
+        let events_t = &mut self.scratch.tls_events;
+        streams[d].segment(t.seq, p.payload, |data| {
+            if *app == AppState::Unknown {
+                probed[d] += data.len();
+                *app = if to_server && http::looks_like_request(data) {
+                    AppState::Detected(AppProto::Http)
+                } else if !to_server && http::looks_like_response(data) {
+                    AppState::Detected(AppProto::Http)
+                } else if crate::app::tls::looks_like_tls(data) {
+                    AppState::Detected(AppProto::Tls)
+                } else if probed[0] + probed[1] > 4096 {
+                    AppState::Failed
+                } else {
+                    AppState::Unknown
+                };
+            }
+            match *app {
+                AppState::Detected(AppProto::Http) => http.feed(to_server, data, events_h),
+                AppState::Detected(AppProto::Tls) => tls.feed(to_server, data, events_t),
+                _ => {}
+            }
+        });
+    }
+
+    fn finish_flow(&mut self, slot: u32, ts: f64, alerts: &mut Vec<Alert>) {
+        let rules = Arc::clone(&self.rules);
+        let flow = &mut self.flows.slots[slot as usize];
+        if flow.key.is_none() {
+            return;
+        }
+        // Data behind unfilled gaps, then bodies read until close.
+        let Flow {
+            streams,
+            http,
+            tls,
+            app,
+            ..
+        } = flow;
+        for (d, s) in streams.iter_mut().enumerate() {
+            let to_server = d == 0;
+            let events_h = &mut self.scratch.http_events;
+            let events_t = &mut self.scratch.tls_events;
+            s.flush(|data| match *app {
+                AppState::Detected(AppProto::Http) => http.feed(to_server, data, events_h),
+                AppState::Detected(AppProto::Tls) => tls.feed(to_server, data, events_t),
+                _ => {}
+            });
+        }
+        if flow.app == AppState::Detected(AppProto::Http) {
+            flow.http.close(&mut self.scratch.http_events);
+            // Requests or responses that never completed are inspected with what arrived.
+            let pending: Vec<(u64, bool, bool)> = flow
+                .http
+                .txs
+                .iter()
+                .map(|t| {
+                    (
+                        t.id,
+                        !t.request_inspected && !t.req_head.is_empty(),
+                        !t.response_inspected && !t.resp_head.is_empty(),
+                    )
+                })
+                .collect();
+            for (id, req, resp) in pending {
+                if req
+                    && !self
+                        .scratch
+                        .http_events
+                        .contains(&HttpEvent::RequestDone(id))
+                {
+                    self.scratch.http_events.push(HttpEvent::RequestDone(id));
+                }
+                if resp
+                    && !self
+                        .scratch
+                        .http_events
+                        .contains(&HttpEvent::ResponseDone(id))
+                {
+                    self.scratch.http_events.push(HttpEvent::ResponseDone(id));
+                }
+            }
+        }
+        let flow = &self.flows.slots[slot as usize];
+        let ctx = Ctx {
+            ts,
+            src: flow.client_ip(),
+            dst: flow.server_ip(),
+            sport: flow.client.1,
+            dport: flow.server.1,
+            proto: flow.proto,
+            to_server: true,
+            established: flow.established,
+            tcp_flags: None,
+            icmp: None,
+            payload: &[],
+            app: None,
+            tx_key: None,
+        };
+        self.app_events(&rules, slot, &ctx, alerts);
+        self.flows.remove(slot);
+    }
+
+    /// Inspect app-layer events collected from this packet.
+    fn app_events(
+        &mut self,
+        rules: &RuleSet,
+        slot: u32,
+        pkt: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        let mut blocked = false;
+        if self.scratch.http_events.is_empty()
+            && self.scratch.tls_events.is_empty()
+            && !(pkt.proto == UDP
+                && self.flows.slots[slot as usize].app_proto() == Some(AppProto::Dns)
+                && !pkt.payload.is_empty())
+        {
+            return false;
+        }
+        let flow = &self.flows.slots[slot as usize];
+        let (client, cport, server, sport) = (
+            flow.client_ip(),
+            flow.client.1,
+            flow.server_ip(),
+            flow.server.1,
+        );
+        let oriented = |to_server: bool, app: AppCtx, key: Option<u64>| -> Ctx {
+            let (src, sp, dst, dp) = if to_server {
+                (client, cport, server, sport)
+            } else {
+                (server, sport, client, cport)
+            };
+            Ctx {
+                src,
+                sport: sp,
+                dst,
+                dport: dp,
+                to_server,
+                app: Some(app),
+                tx_key: key,
+                ..*pkt
+            }
+        };
+        // DNS: one message per packet.
+        if pkt.proto == UDP
+            && flow.app_proto() == Some(AppProto::Dns)
+            && !pkt.payload.is_empty()
+            && !self.flows.slots[slot as usize].dns.response
+        {
+            let c = oriented(true, AppCtx::Dns, None);
+            blocked |= self.eval_app(rules, slot, AppProto::Dns, &c, alerts);
+        }
+        let http_events = std::mem::take(&mut self.scratch.http_events);
+        for ev in &http_events {
+            let (id, to_server) = match *ev {
+                HttpEvent::RequestDone(id) => (id, true),
+                HttpEvent::ResponseDone(id) => (id, false),
+            };
+            let flow = &mut self.flows.slots[slot as usize];
+            let Some(tx) = flow.http.txs.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            if to_server {
+                if tx.request_inspected {
+                    continue;
+                }
+                tx.request_inspected = true;
+                self.counters.http_tx += 1;
+            } else {
+                if tx.response_inspected {
+                    continue;
+                }
+                tx.response_inspected = true;
+            }
+            let c = oriented(
+                to_server,
+                AppCtx::Http(id),
+                Some(id << 1 | u64::from(!to_server)),
+            );
+            blocked |= self.eval_app(rules, slot, AppProto::Http, &c, alerts);
+        }
+        let mut http_events = http_events;
+        http_events.clear();
+        self.scratch.http_events = http_events;
+        self.flows.slots[slot as usize].http.prune();
+        let tls_events = std::mem::take(&mut self.scratch.tls_events);
+        for ev in &tls_events {
+            let to_server = *ev == TlsEvent::ClientHello;
+            if to_server {
+                self.counters.tls_handshakes += 1;
+            }
+            let c = oriented(to_server, AppCtx::Tls, Some(u64::from(!to_server)));
+            blocked |= self.eval_app(rules, slot, AppProto::Tls, &c, alerts);
+        }
+        let mut tls_events = tls_events;
+        tls_events.clear();
+        self.scratch.tls_events = tls_events;
+        blocked
+    }
+
+    fn eval_app(
+        &mut self,
+        rules: &RuleSet,
+        slot: u32,
+        app: AppProto,
+        c: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        let group = rules.app_group(app, c.to_server);
+        if group.rules == 0 {
+            return false;
+        }
+        self.scratch.begin();
+        self.collect(rules, group, slot, c);
+        self.verify_candidates(rules, slot, c, alerts)
+    }
+
+    fn packet_rules(
+        &mut self,
+        rules: &RuleSet,
+        flow: &mut Flow,
+        c: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        let group = &rules.packet[transport_index(c.proto)];
+        if group.rules == 0 {
+            return false;
+        }
+        self.scratch.begin();
+        for &r in &group.always {
+            self.scratch.add_candidate(r);
+        }
+        if !c.payload.is_empty() {
+            for (key, pf) in &group.prefilters {
+                if key.0 != Buffer::Payload {
+                    continue;
+                }
+                for m in pf.ac.find_overlapping_iter(c.payload) {
+                    for &r in &pf.rules_of[m.pattern().as_usize()] {
+                        self.scratch.add_candidate(r);
+                    }
+                }
+            }
+        }
+        if self.scratch.candidates.is_empty() {
+            return false;
+        }
+        self.scratch.candidates.sort_unstable();
+        let mut blocked = false;
+        let candidates = std::mem::take(&mut self.scratch.candidates);
+        for &r in &candidates {
+            let rule = &rules.rules[r as usize];
+            self.counters.rule_checks += 1;
+            if !self.rule_matches(rule, flow, c, None) {
+                continue;
+            }
+            blocked |= self.on_match(rules, r, flow, c, alerts);
+        }
+        self.scratch.candidates = candidates;
+        blocked
+    }
+
+    fn ip_only(&mut self, rules: &RuleSet, slot: u32, c: &Ctx, alerts: &mut Vec<Alert>) -> bool {
+        let mut cands = std::mem::take(&mut self.scratch.candidates);
+        cands.clear();
+        rules.ip_only.candidates(c.src, c.dst, &mut cands);
+        let mut blocked = false;
+        let mut flow = std::mem::take(&mut self.flows.slots[slot as usize]);
+        for &r in &cands {
+            let rule = &rules.rules[r as usize];
+            if header_matches(rule, c) {
+                blocked |= self.on_match(rules, r, &mut flow, c, alerts);
+            }
+        }
+        self.flows.slots[slot as usize] = flow;
+        self.scratch.candidates = cands;
+        blocked
+    }
+
+    /// Prefilter an app-layer group: each buffer its rules need, built once.
+    fn collect(&mut self, rules: &RuleSet, group: &Group, slot: u32, c: &Ctx) {
+        for &r in &group.always {
+            self.scratch.add_candidate(r);
+        }
+        for (key, pf) in &group.prefilters {
+            if !self.build(slot, *key, c) {
+                continue;
+            }
+            let k = key_index(*key);
+            let data = std::mem::take(&mut self.scratch.data[k]);
+            let segs = std::mem::take(&mut self.scratch.segs[k]);
+            for &(a, b) in &segs {
+                for m in pf.ac.find_overlapping_iter(&data[a as usize..b as usize]) {
+                    for &r in &pf.rules_of[m.pattern().as_usize()] {
+                        self.scratch.add_candidate(r);
+                    }
+                }
+            }
+            self.scratch.data[k] = data;
+            self.scratch.segs[k] = segs;
+        }
+        let _ = rules;
+    }
+
+    fn verify_candidates(
+        &mut self,
+        rules: &RuleSet,
+        slot: u32,
+        c: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        if self.scratch.candidates.is_empty() {
+            return false;
+        }
+        self.scratch.candidates.sort_unstable();
+        let candidates = std::mem::take(&mut self.scratch.candidates);
+        let mut blocked = false;
+        let mut flow = std::mem::take(&mut self.flows.slots[slot as usize]);
+        for &r in &candidates {
+            let rule = &rules.rules[r as usize];
+            self.counters.rule_checks += 1;
+            if let Some(k) = c.tx_key
+                && flow.fired.contains(&(k, r))
+            {
+                continue;
+            }
+            if !self.rule_matches(rule, &flow, c, Some(slot)) {
+                continue;
+            }
+            if let Some(k) = c.tx_key {
+                flow.fired.push((k, r));
+            }
+            blocked |= self.on_match(rules, r, &mut flow, c, alerts);
+        }
+        self.flows.slots[slot as usize] = flow;
+        self.scratch.candidates = candidates;
+        blocked
+    }
+
+    /// Full verification of one rule. `slot` is given in app context (buffers come from the
+    /// flow, which the caller has moved into `flow`).
+    fn rule_matches(&mut self, rule: &Rule, flow: &Flow, c: &Ctx, slot: Option<u32>) -> bool {
+        if !proto_matches(rule, c.proto, flow.app_proto())
+            && !(c.app.is_some() && rule.proto == Proto::Tcp)
+        {
+            return false;
+        }
+        if !header_matches(rule, c) {
+            return false;
+        }
+        if let Some(d) = rule.flow.to_server
+            && d != c.to_server
+        {
+            return false;
+        }
+        if let Some(e) = rule.flow.established
+            && e != c.established
+        {
+            return false;
+        }
+        if let Some(cmp) = rule.dsize
+            && (c.app.is_some() || !cmp.matches(c.payload.len() as u64))
+        {
+            return false;
+        }
+        if let Some(f) = rule.tcp_flags
+            && !c.tcp_flags.is_some_and(|fl| f.matches(fl))
+        {
+            return false;
+        }
+        if rule.itype.is_some() || rule.icode.is_some() {
+            let Some((t, code)) = c.icmp else {
+                return false;
+            };
+            if rule.itype.is_some_and(|m| !m.matches(t as u64))
+                || rule.icode.is_some_and(|m| !m.matches(code as u64))
+            {
+                return false;
+            }
+        }
+        for list in &rule.lists {
+            let ok = if list.buffer == Buffer::Payload && c.app.is_none() {
+                inspect(&list.items, c.payload)
+            } else {
+                let key = (list.buffer, list.transforms.dotprefix);
+                if slot.is_none() || !self.build_from(flow, key, c) {
+                    return false;
+                }
+                let k = key_index(key);
+                let data = &self.scratch.data[k];
+                self.scratch.segs[k]
+                    .iter()
+                    .any(|&(a, b)| inspect(&list.items, &data[a as usize..b as usize]))
+            };
+            if !ok {
+                return false;
+            }
+        }
+        for fb in &rule.flowbits {
+            let test = |n: &u32| flow.bit(*n);
+            let ok = match fb.op {
+                FlowbitOp::IsSet => {
+                    if fb.any {
+                        fb.names.iter().any(test)
+                    } else {
+                        fb.names.iter().all(test)
+                    }
+                }
+                FlowbitOp::IsNotSet => {
+                    if fb.any {
+                        fb.names.iter().any(|n| !flow.bit(*n))
+                    } else {
+                        fb.names.iter().all(|n| !flow.bit(*n))
+                    }
+                }
+                _ => true,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn on_match(
+        &mut self,
+        rules: &RuleSet,
+        r: u32,
+        flow: &mut Flow,
+        c: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        let rule = &rules.rules[r as usize];
+        for fb in &rule.flowbits {
+            for &n in &fb.names {
+                match fb.op {
+                    FlowbitOp::Set => flow.set_bit(n, true),
+                    FlowbitOp::Unset => flow.set_bit(n, false),
+                    FlowbitOp::Toggle => {
+                        let v = flow.bit(n);
+                        flow.set_bit(n, !v)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.counters.rule_hits[r as usize] += 1;
+        if rule.noalert || rule.action == Action::Pass {
+            return false;
+        }
+        if let Some(t) = rule.threshold
+            && !self.threshold_allows(r, t, c)
+        {
+            return false;
+        }
+        let blocks = matches!(rule.action, Action::Drop | Action::Reject);
+        self.counters.alerts += 1;
+        alerts.push(Alert {
+            ts: c.ts,
+            rule: r,
+            sid: rule.sid,
+            gid: rule.gid,
+            rev: rule.rev,
+            flow_id: flow.id,
+            src: c.src,
+            dst: c.dst,
+            sport: c.sport,
+            dport: c.dport,
+            proto: c.proto,
+            app: flow.app_proto(),
+            blocked: blocks && self.config.inline,
+        });
+        blocks
+    }
+
+    fn threshold_allows(&mut self, r: u32, t: crate::rule::Threshold, c: &Ctx) -> bool {
+        let unspecified = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        let key = match t.track {
+            Track::BySrc => (r, c.src, unspecified),
+            Track::ByDst => (r, c.dst, unspecified),
+            Track::ByRule => (r, unspecified, unspecified),
+            Track::ByBoth => (r, c.src, c.dst),
+        };
+        let now = c.ts;
+        let st = self.thresholds.entry(key).or_insert(ThresholdState {
+            window_start: now,
+            count: 0,
+            alerted: false,
+        });
+        if now - st.window_start >= t.seconds as f64 {
+            *st = ThresholdState {
+                window_start: now,
+                count: 0,
+                alerted: false,
+            };
+        }
+        st.count += 1;
+        match t.kind {
+            ThresholdKind::Limit => st.count <= t.count,
+            ThresholdKind::Threshold => {
+                if st.count >= t.count {
+                    st.count = 0;
+                    true
+                } else {
+                    false
+                }
+            }
+            ThresholdKind::Both => {
+                if st.count >= t.count && !st.alerted {
+                    st.alerted = true;
+                    true
+                } else {
+                    false
+                }
+            }
+            ThresholdKind::DetectionFilter => st.count > t.count,
+        }
+    }
+
+    fn build(&mut self, slot: u32, key: BufKey, c: &Ctx) -> bool {
+        let flow = std::mem::take(&mut self.flows.slots[slot as usize]);
+        let ok = self.build_from(&flow, key, c);
+        self.flows.slots[slot as usize] = flow;
+        ok
+    }
+
+    /// Build buffer `key` for context `c` into the scratch (once per evaluation).
+    fn build_from(&mut self, flow: &Flow, key: BufKey, c: &Ctx) -> bool {
+        let k = key_index(key);
+        match self.scratch.state[k] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let mut data = std::mem::take(&mut self.scratch.data[k]);
+        let mut segs = std::mem::take(&mut self.scratch.segs[k]);
+        data.clear();
+        segs.clear();
+        let push = |data: &mut Vec<u8>, segs: &mut Vec<(u32, u32)>, value: &[u8]| {
+            let a = data.len() as u32;
+            if key.1 {
+                data.push(b'.');
+            }
+            data.extend_from_slice(value);
+            segs.push((a, data.len() as u32));
+        };
+        match (key.0, c.app) {
+            (Buffer::Payload, Some(AppCtx::Http(id))) => {
+                if let Some(tx) = flow.http.tx(id) {
+                    let (h, b) = if c.to_server {
+                        (&tx.req_head, &tx.req_body)
+                    } else {
+                        (&tx.resp_head, &tx.resp_body)
+                    };
+                    let a = data.len() as u32;
+                    data.extend_from_slice(h);
+                    data.extend_from_slice(b);
+                    segs.push((a, data.len() as u32));
+                }
+            }
+            (Buffer::Payload, _) => push(&mut data, &mut segs, c.payload),
+            (b, Some(AppCtx::Http(id))) => {
+                if let Some(tx) = flow.http.tx(id) {
+                    let tmp = &mut self.scratch.tmp;
+                    if http_buffer(tx, b, c.to_server, tmp) {
+                        push(&mut data, &mut segs, tmp);
+                    }
+                }
+            }
+            (Buffer::DnsQuery, Some(AppCtx::Dns)) => {
+                for q in flow.dns.queries() {
+                    push(&mut data, &mut segs, q);
+                }
+            }
+            (b, Some(AppCtx::Tls)) => {
+                let t = &flow.tls;
+                match b {
+                    Buffer::TlsSni if !t.sni.is_empty() => push(&mut data, &mut segs, &t.sni),
+                    Buffer::Ja3Hash if !t.ja3_hash.is_empty() => {
+                        push(&mut data, &mut segs, &t.ja3_hash)
+                    }
+                    Buffer::Ja3String if !t.ja3.is_empty() => push(&mut data, &mut segs, &t.ja3),
+                    Buffer::Ja3sHash if !t.ja3s_hash.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.ja3s_hash)
+                    }
+                    Buffer::TlsCerts if !c.to_server => {
+                        for cert in &t.certs {
+                            push(&mut data, &mut segs, cert);
+                        }
+                    }
+                    Buffer::TlsCertSubject if !t.cert_subject.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.cert_subject)
+                    }
+                    Buffer::TlsCertIssuer if !t.cert_issuer.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.cert_issuer)
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        let present = !segs.is_empty();
+        self.scratch.state[k] = if present { 1 } else { 2 };
+        self.scratch.data[k] = data;
+        self.scratch.segs[k] = segs;
+        present
+    }
+}
+
+/// Fill `out` with an HTTP buffer of `tx` for the side being inspected; `false` when absent.
+pub fn http_buffer(tx: &HttpTx, b: Buffer, to_server: bool, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let req = &tx.req_head[..];
+    let resp = &tx.resp_head[..];
+    let side = if to_server { req } else { resp };
+    let hdr = |head: &[u8], name: &str, out: &mut Vec<u8>| -> bool {
+        match http::header(head, name) {
+            Some(v) => {
+                out.extend_from_slice(v);
+                true
+            }
+            None => false,
+        }
+    };
+    if req.is_empty() && b.side() == crate::rule::Side::Request {
+        return false;
+    }
+    match b {
+        Buffer::HttpUri | Buffer::HttpUriRaw => {
+            let (_, uri, _) = http::line_parts(http::first_line(req));
+            if uri.is_empty() {
+                return false;
+            }
+            if b == Buffer::HttpUri {
+                http::normalize_uri(uri, out);
+            } else {
+                out.extend_from_slice(uri);
+            }
+            true
+        }
+        Buffer::HttpMethod => {
+            out.extend_from_slice(http::line_parts(http::first_line(req)).0);
+            !out.is_empty()
+        }
+        Buffer::HttpProtocol => {
+            let line = http::first_line(side);
+            let parts = http::line_parts(line);
+            out.extend_from_slice(if to_server { parts.2 } else { parts.0 });
+            !out.is_empty()
+        }
+        Buffer::HttpRequestLine => {
+            out.extend_from_slice(http::first_line(req));
+            !out.is_empty()
+        }
+        Buffer::HttpResponseLine => {
+            out.extend_from_slice(http::first_line(resp));
+            !out.is_empty()
+        }
+        Buffer::HttpStatCode | Buffer::HttpStatMsg => {
+            let (_, code, msg) = http::line_parts(http::first_line(resp));
+            out.extend_from_slice(if b == Buffer::HttpStatCode { code } else { msg });
+            !out.is_empty()
+        }
+        Buffer::HttpHost | Buffer::HttpHostRaw => {
+            let Some(v) = http::header(req, "Host") else {
+                return false;
+            };
+            if b == Buffer::HttpHost {
+                let v = match v.iter().rposition(|&c| c == b':') {
+                    Some(p) if !v.contains(&b']') || v[..p].ends_with(b"]") => &v[..p],
+                    _ => v,
+                };
+                out.extend(v.iter().map(|c| c.to_ascii_lowercase()));
+            } else {
+                out.extend_from_slice(v);
+            }
+            true
+        }
+        Buffer::HttpUserAgent => hdr(req, "User-Agent", out),
+        Buffer::HttpReferer => hdr(req, "Referer", out),
+        Buffer::HttpAccept => hdr(req, "Accept", out),
+        Buffer::HttpAcceptEnc => hdr(req, "Accept-Encoding", out),
+        Buffer::HttpAcceptLang => hdr(req, "Accept-Language", out),
+        Buffer::HttpLocation => hdr(resp, "Location", out),
+        Buffer::HttpServer => hdr(resp, "Server", out),
+        Buffer::HttpConnection => hdr(side, "Connection", out),
+        Buffer::HttpContentType => hdr(side, "Content-Type", out),
+        Buffer::HttpContentLen => hdr(side, "Content-Length", out),
+        Buffer::HttpCookie => hdr(side, if to_server { "Cookie" } else { "Set-Cookie" }, out),
+        Buffer::HttpHeader | Buffer::HttpStart => {
+            if side.is_empty() {
+                return false;
+            }
+            if b == Buffer::HttpStart {
+                out.extend_from_slice(http::first_line(side));
+                out.extend_from_slice(b"\r\n");
+            }
+            let skip: &[u8] = if to_server { b"Cookie" } else { b"Set-Cookie" };
+            for (n, v) in http::headers(side) {
+                if b == Buffer::HttpHeader && n.eq_ignore_ascii_case(skip) {
+                    continue;
+                }
+                out.extend_from_slice(n);
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
+            if b == Buffer::HttpStart {
+                out.extend_from_slice(b"\r\n");
+            }
+            !out.is_empty()
+        }
+        Buffer::HttpHeaderRaw => {
+            let start = memchr::memchr(b'\n', side)
+                .map(|p| p + 1)
+                .unwrap_or(side.len());
+            out.extend_from_slice(&side[start..]);
+            !out.is_empty()
+        }
+        Buffer::HttpHeaderNames => {
+            if side.is_empty() {
+                return false;
+            }
+            out.extend_from_slice(b"\r\n");
+            for (n, _) in http::headers(side) {
+                out.extend_from_slice(n);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"\r\n");
+            true
+        }
+        Buffer::HttpRequestBody => {
+            out.extend_from_slice(&tx.req_body);
+            !out.is_empty()
+        }
+        Buffer::HttpResponseBody => {
+            out.extend_from_slice(&tx.resp_body);
+            !out.is_empty()
+        }
+        Buffer::FileData => {
+            out.extend_from_slice(if to_server {
+                &tx.req_body
+            } else {
+                &tx.resp_body
+            });
+            !out.is_empty()
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,569 @@
+//! Traffic generator for tests and benchmarks: complete, valid conversations written as pcap —
+//! TCP with handshake, segmentation, ACKs and FIN close; HTTP/1.1 requests and responses; DNS
+//! queries and answers over UDP; TLS 1.2 handshakes with SNI and a real X.509 certificate followed
+//! by application data. [`trigger_capture`] adds flows crafted to fire chosen ET Open rules;
+//! [`bench_capture`] makes a large realistic mix.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use etherparse::PacketBuilder;
+use pcap_file::DataLink;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+
+const MSS: usize = 1448;
+
+/// Deterministic xorshift random numbers.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+    pub fn word(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| (b'a' + self.below(26) as u8) as char)
+            .collect()
+    }
+}
+
+/// A capture being written in memory.
+pub struct Capture {
+    pub frames: Vec<(f64, Vec<u8>)>,
+    t: f64,
+    rng: Rng,
+}
+
+/// One side of a TCP conversation's message: who sends it and what.
+pub enum Msg {
+    Client(Vec<u8>),
+    Server(Vec<u8>),
+}
+
+impl Capture {
+    pub fn new(seed: u64) -> Self {
+        Capture {
+            frames: Vec::new(),
+            t: 1_713_700_000.0,
+            rng: Rng::new(seed),
+        }
+    }
+
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    fn tick(&mut self) -> f64 {
+        self.t += 0.000_05 + (self.rng.below(50) as f64) * 0.000_001;
+        self.t
+    }
+
+    /// Let `seconds` of capture time pass.
+    pub fn wait(&mut self, seconds: f64) {
+        self.t += seconds;
+    }
+
+    fn push(&mut self, frame: Vec<u8>) {
+        let t = self.tick();
+        self.frames.push((t, frame));
+    }
+
+    fn tcp_frame(
+        src: (Ipv4Addr, u16),
+        dst: (Ipv4Addr, u16),
+        seq: u32,
+        ack: Option<u32>,
+        flags: &str,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src.0.octets(), dst.0.octets(), 64)
+            .tcp(src.1, dst.1, seq, 64240);
+        if let Some(a) = ack {
+            b = b.ack(a);
+        }
+        for f in flags.chars() {
+            b = match f {
+                'S' => b.syn(),
+                'F' => b.fin(),
+                'P' => b.psh(),
+                'R' => b.rst(),
+                _ => b,
+            };
+        }
+        let mut out = Vec::with_capacity(b.size(payload.len()));
+        // Writing into a Vec cannot fail for a well-formed builder.
+        let _ = b.write(&mut out, payload);
+        out
+    }
+
+    /// A whole TCP connection: handshake, the messages in order (segmented, acknowledged), close.
+    pub fn tcp(&mut self, client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), msgs: &[Msg]) {
+        let mut cseq = self.rng.next() as u32;
+        let mut sseq = self.rng.next() as u32;
+        self.push(Self::tcp_frame(client, server, cseq, None, "S", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "S", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+        for m in msgs {
+            let (from_client, data) = match m {
+                Msg::Client(d) => (true, d),
+                Msg::Server(d) => (false, d),
+            };
+            let chunks: Vec<&[u8]> = data.chunks(MSS).collect();
+            for (i, chunk) in chunks.iter().enumerate() {
+                let last = i + 1 == chunks.len();
+                let flags = if last { "P" } else { "" };
+                if from_client {
+                    self.push(Self::tcp_frame(
+                        client,
+                        server,
+                        cseq,
+                        Some(sseq),
+                        flags,
+                        chunk,
+                    ));
+                    cseq = cseq.wrapping_add(chunk.len() as u32);
+                } else {
+                    self.push(Self::tcp_frame(
+                        server,
+                        client,
+                        sseq,
+                        Some(cseq),
+                        flags,
+                        chunk,
+                    ));
+                    sseq = sseq.wrapping_add(chunk.len() as u32);
+                }
+                if i % 2 == 1 || last {
+                    if from_client {
+                        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "", &[]));
+                    } else {
+                        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+                    }
+                }
+            }
+        }
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "F", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "F", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+    }
+
+    /// One UDP datagram.
+    pub fn udp(&mut self, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), payload: &[u8]) {
+        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src.0.octets(), dst.0.octets(), 64)
+            .udp(src.1, dst.1);
+        let mut out = Vec::with_capacity(b.size(payload.len()));
+        let _ = b.write(&mut out, payload);
+        self.push(out);
+    }
+
+    /// A DNS query for `name` and its answer.
+    pub fn dns(&mut self, client: Ipv4Addr, resolver: Ipv4Addr, name: &str) {
+        let id = self.rng.below(65535) as u16;
+        let sport = 1024 + self.rng.below(60000) as u16;
+        let q = dns_message(id, name, false);
+        self.udp((client, sport), (resolver, 53), &q);
+        let r = dns_message(id, name, true);
+        self.udp((resolver, 53), (client, sport), &r);
+    }
+
+    /// An HTTP/1.1 exchange on one connection.
+    pub fn http(
+        &mut self,
+        client: (Ipv4Addr, u16),
+        server: (Ipv4Addr, u16),
+        request: Vec<u8>,
+        response: Vec<u8>,
+    ) {
+        self.tcp(
+            client,
+            server,
+            &[Msg::Client(request), Msg::Server(response)],
+        );
+    }
+
+    /// A TLS 1.2 handshake for `sni` with a certificate for `subject`, then `app_bytes` of
+    /// application data each way.
+    pub fn tls(
+        &mut self,
+        client: (Ipv4Addr, u16),
+        server: (Ipv4Addr, u16),
+        sni: &str,
+        cert_der: &[u8],
+        app_bytes: usize,
+    ) {
+        let ch = client_hello(sni, &mut self.rng);
+        let mut flight = server_hello(&mut self.rng);
+        flight.extend(record(22, &handshake(11, &cert_list(cert_der))));
+        flight.extend(record(22, &handshake(14, &[])));
+        let mut fin = record(20, &[1]);
+        fin.extend(record(22, &self.rng.bytes(40)));
+        let mut sfin = record(20, &[1]);
+        sfin.extend(record(22, &self.rng.bytes(40)));
+        let mut msgs = vec![
+            Msg::Client(ch),
+            Msg::Server(flight),
+            Msg::Client(fin),
+            Msg::Server(sfin),
+        ];
+        let mut left = app_bytes;
+        while left > 0 {
+            let n = left.min(16_000);
+            let req = record(23, &self.rng.bytes(200.min(n)));
+            msgs.push(Msg::Client(req));
+            msgs.push(Msg::Server(record(23, &self.rng.bytes(n))));
+            left -= n;
+        }
+        self.tcp(client, server, &msgs);
+    }
+
+    /// Write a pcap file (Ethernet link type).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let header = PcapHeader {
+            datalink: DataLink::ETHERNET,
+            snaplen: 65535,
+            ..Default::default()
+        };
+        let mut w = PcapWriter::with_header(file, header).map_err(std::io::Error::other)?;
+        for (t, f) in &self.frames {
+            let ts = std::time::Duration::from_secs_f64(*t);
+            w.write_packet(&PcapPacket::new(ts, f.len() as u32, f))
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+}
+
+fn dns_message(id: u16, name: &str, response: bool) -> Vec<u8> {
+    let mut m = Vec::with_capacity(64);
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(if response {
+        &[0x81, 0x80]
+    } else {
+        &[0x01, 0x00]
+    });
+    m.extend_from_slice(&[0, 1, 0, u8::from(response), 0, 0, 0, 0]);
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    if response {
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 203, 0, 113, 7]);
+    }
+    m
+}
+
+fn record(ctype: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![ctype, 3, 3];
+    r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+fn handshake(mtype: u8, body: &[u8]) -> Vec<u8> {
+    let mut h = vec![mtype];
+    h.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    h.extend_from_slice(body);
+    h
+}
+
+fn cert_list(der: &[u8]) -> Vec<u8> {
+    let mut one = (der.len() as u32).to_be_bytes()[1..].to_vec();
+    one.extend_from_slice(der);
+    let mut list = (one.len() as u32).to_be_bytes()[1..].to_vec();
+    list.extend_from_slice(&one);
+    list
+}
+
+fn ext(t: u16, data: &[u8]) -> Vec<u8> {
+    let mut e = t.to_be_bytes().to_vec();
+    e.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    e.extend_from_slice(data);
+    e
+}
+
+/// A TLS 1.2 ClientHello record with SNI.
+pub fn client_hello(sni: &str, rng: &mut Rng) -> Vec<u8> {
+    let mut b = vec![3, 3];
+    b.extend(rng.bytes(32));
+    b.push(0);
+    let ciphers: [u16; 6] = [0xc02b, 0xc02f, 0xc02c, 0xc030, 0x009e, 0x009f];
+    b.extend_from_slice(&((ciphers.len() * 2) as u16).to_be_bytes());
+    for c in ciphers {
+        b.extend_from_slice(&c.to_be_bytes());
+    }
+    b.extend_from_slice(&[1, 0]);
+    let mut exts = Vec::new();
+    let mut sn = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
+    sn.push(0);
+    sn.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    sn.extend_from_slice(sni.as_bytes());
+    exts.extend(ext(0, &sn));
+    exts.extend(ext(10, &[0, 4, 0, 0x1d, 0, 0x17]));
+    exts.extend(ext(11, &[1, 0]));
+    exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
+    b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.extend(exts);
+    record(22, &handshake(1, &b))
+}
+
+fn server_hello(rng: &mut Rng) -> Vec<u8> {
+    let mut b = vec![3, 3];
+    b.extend(rng.bytes(32));
+    b.push(0);
+    b.extend_from_slice(&0xc02fu16.to_be_bytes());
+    b.push(0);
+    let exts = ext(0xff01, &[0]);
+    b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.extend(exts);
+    record(22, &handshake(2, &b))
+}
+
+/// A self-signed certificate's DER with the given subject parts (`CN`, optional `O`).
+pub fn certificate(cn: &str, org: Option<&str>) -> Vec<u8> {
+    let mut params = rcgen::CertificateParams::new(vec![cn.to_string()]).unwrap_or_default();
+    let mut dn = rcgen::DistinguishedName::new();
+    if let Some(o) = org {
+        dn.push(rcgen::DnType::OrganizationName, o);
+    }
+    dn.push(rcgen::DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    let Ok(key) = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256) else {
+        return Vec::new();
+    };
+    match params.self_signed(&key) {
+        Ok(c) => c.der().to_vec(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn get(path: &str, host: &str, ua: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {ua}\r\nAccept: */*\r\n{extra}Connection: keep-alive\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn ok(body: &[u8], ctype: &str) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+const BROWSER_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+
+fn lan(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 10, 0, n)
+}
+
+fn internet(rng: &mut Rng) -> Ipv4Addr {
+    Ipv4Addr::new(198, 51, 100, 1 + rng.below(200) as u8)
+}
+
+/// Benign flows: browsing, TLS, lookups.
+pub fn noise(cap: &mut Capture, flows: usize) {
+    let cert = certificate("www.example.org", Some("Example Org"));
+    for i in 0..flows {
+        let client = lan(20 + (i % 50) as u8);
+        let cport = 20000 + (i % 40000) as u16;
+        let server = internet(cap.rng());
+        match i % 7 {
+            0..=3 => {
+                let path = format!("/static/{}/{}.css", cap.rng().word(6), cap.rng().word(8));
+                let size = 500 + cap.rng().below(20_000) as usize;
+                let body: Vec<u8> = (0..size).map(|j| b"abcdefghij klmnop\n"[j % 18]).collect();
+                let req = get(
+                    &path,
+                    "www.example.org",
+                    BROWSER_UA,
+                    "Accept-Language: vi-VN,vi;q=0.9\r\n",
+                );
+                cap.http((client, cport), (server, 80), req, ok(&body, "text/css"));
+            }
+            4 | 5 => {
+                let bytes = 2000 + cap.rng().below(20_000) as usize;
+                cap.tls(
+                    (client, cport),
+                    (server, 443),
+                    "www.example.org",
+                    &cert,
+                    bytes,
+                );
+            }
+            _ => {
+                let name = format!("{}.example.vn", cap.rng().word(7));
+                cap.dns(client, Ipv4Addr::new(10, 10, 0, 2), &name);
+            }
+        }
+    }
+}
+
+/// Flows crafted to fire chosen ET Open rules (listed in the comments with their sids), mixed
+/// with noise. Every one is a complete, valid conversation.
+pub fn trigger_capture(seed: u64) -> Capture {
+    let mut cap = Capture::new(seed);
+    noise(&mut cap, 30);
+    let resolver = Ipv4Addr::new(10, 10, 0, 2);
+    let ext = |n: u8| Ipv4Addr::new(203, 0, 113, n);
+    // DNS lookups: 2025531, 2034831, 2014169 (.su), 2043093 (bsize), 2036289 (coin miner).
+    for (i, name) in [
+        "suggedin.info",
+        "log4j.leakix.net",
+        "update.evil.su",
+        "omnatuor.com",
+        "pool.hashvault.pro",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cap.dns(lan(100 + i as u8), resolver, name);
+    }
+    // 2xxxx .top with `threshold: type limit, count 1, seconds 30, track by_src`: three lookups
+    // from one host alert once; a fourth after 31 s alerts again.
+    for n in ["a.top", "b.top", "c.top"] {
+        cap.dns(lan(110), resolver, n);
+    }
+    cap.wait(31.0);
+    cap.dns(lan(110), resolver, "d.top");
+    // TLS SNI: 2033900 honeygain, 2031615 fiberswatch, 2033967 telegram, 2034098 autodesk.
+    let cert = certificate("www.example.org", None);
+    for (i, sni) in [
+        "api.honeygain.com",
+        "fiberswatch.com",
+        "api.telegram.org",
+        "developer.api.autodesk.com",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cap.tls(
+            (lan(120 + i as u8), 40000 + i as u16),
+            (ext(10 + i as u8), 443),
+            sni,
+            &cert,
+            3000,
+        );
+    }
+    // Certificate subjects: 2030666 CN=ifconfig.me, 2011540 O=Internet Widgits Pty Ltd.
+    let c1 = certificate("ifconfig.me", None);
+    cap.tls((lan(130), 41000), (ext(20), 443), "ifconfig.me", &c1, 1000);
+    let c2 = certificate("localhost", Some("Internet Widgits Pty Ltd"));
+    cap.tls(
+        (lan(131), 41001),
+        (ext(21), 443),
+        "portal.example.net",
+        &c2,
+        1000,
+    );
+    // HTTP user agents: 2028834, 2029569, 2029748.
+    for (i, ua) in ["IExplorer 34", "easyhttp client", "xPCAP"]
+        .iter()
+        .enumerate()
+    {
+        let req = get("/index.html", "www.example.net", ua, "");
+        cap.http(
+            (lan(140 + i as u8), 42000 + i as u16),
+            (ext(30 + i as u8), 80),
+            req,
+            ok(b"hello", "text/html"),
+        );
+    }
+    // HTTP hosts: 2034899 ip.dnsexit.com; 2039621 OpenSea API with a URI prefix.
+    cap.http(
+        (lan(150), 43000),
+        (ext(40), 80),
+        get("/", "ip.dnsexit.com", BROWSER_UA, ""),
+        ok(b"1.2.3.4", "text/plain"),
+    );
+    cap.http(
+        (lan(151), 43001),
+        (ext(41), 80),
+        get(
+            "/api/v1/collections?asset_owner=0xabc&offset=0",
+            "api.opensea.io",
+            BROWSER_UA,
+            "",
+        ),
+        ok(b"[]", "application/json"),
+    );
+    // URI pcre: 2017814 (/flash.php?id=).
+    cap.http(
+        (lan(152), 43002),
+        (ext(42), 80),
+        get("/flash.php?id=1f2e3d", "cdn.example.net", BROWSER_UA, ""),
+        ok(b"x", "text/html"),
+    );
+    // Flowbits chain: a Java client (2013035 sets ET.http.javaclient, no alert) downloads a JAR
+    // (2017748 checks it, sets et.JavaArchiveOrClass, no alert) that references the security
+    // manager (2017760 checks that bit and alerts).
+    let mut jar = b"PK\x03\x04".to_vec();
+    jar.extend_from_slice(b"....java/lang/System.getSecurityManager....");
+    cap.http(
+        (lan(153), 43003),
+        (ext(43), 80),
+        get(
+            "/lib/app.jar",
+            "dl.example.net",
+            "Mozilla/4.0 (Windows 10) Java/1.8.0_301",
+            "",
+        ),
+        ok(&jar, "application/java-archive"),
+    );
+    // The same JAR to a browser: no Java client bit, so nothing may fire.
+    cap.http(
+        (lan(154), 43004),
+        (ext(43), 80),
+        get("/lib/app.jar", "dl.example.net", BROWSER_UA, ""),
+        ok(&jar, "application/java-archive"),
+    );
+    // Raw TCP content: 2100498 "id check returned root" in a shell session.
+    cap.tcp(
+        (lan(160), 44000),
+        (ext(50), 4444),
+        &[
+            Msg::Client(b"id\n".to_vec()),
+            Msg::Server(b"uid=0(root) gid=0(root) groups=0(root)\n".to_vec()),
+        ],
+    );
+    // IP-only: a connection from an address on the CI Army list to a LAN host.
+    cap.tcp(
+        (Ipv4Addr::new(1, 117, 204, 147), 51000),
+        (lan(170), 22),
+        &[Msg::Client(b"SSH-2.0-Go\r\n".to_vec())],
+    );
+    noise(&mut cap, 30);
+    cap
+}
+
+/// A large realistic mix for throughput: `flows` conversations.
+pub fn bench_capture(seed: u64, flows: usize) -> Capture {
+    let mut cap = Capture::new(seed);
+    noise(&mut cap, flows);
+    cap
+}
