@@ -46,7 +46,6 @@ pub fn run_pcap(
     home_net: &[String],
 ) -> anyhow::Result<u8> {
     let (set, load_secs) = load(rules, home_net)?;
-    let capture = offline::read_pcap(pcap)?;
     let mut engine = Engine::new(Arc::clone(&set), EngineConfig::default());
     let mut out: Box<dyn Write> = match eve {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -55,13 +54,13 @@ pub fn run_pcap(
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut write_error = None;
-    let run = offline::run(&mut engine, &capture, |a| {
+    let run = offline::run_file(&mut engine, pcap, |a| {
         if write_error.is_none()
             && let Err(e) = offline::write_eve(&mut out, &set, a)
         {
             write_error = Some(e);
         }
-    });
+    })?;
     out.flush()?;
     if let Some(e) = write_error {
         return Err(e).context("writing EVE output");

@@ -682,7 +682,7 @@ impl Engine {
         let mut flow = std::mem::take(&mut self.flows.slots[slot as usize]);
         for &r in &cands {
             let rule = &rules.rules[r as usize];
-            if header_matches(rule, c) {
+            if proto_matches(rule, c.proto, None) && header_matches(rule, c) {
                 blocked |= self.on_match(rules, r, &mut flow, c, alerts);
             }
         }

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod inspect;
 pub mod loader;
 pub mod offline;
+pub mod reload;
 pub mod rule;
 pub mod ruleset;
 pub mod stream;

@@ -106,6 +106,50 @@ pub fn run(engine: &mut Engine, capture: &Capture, mut on_alert: impl FnMut(&Ale
     }
 }
 
+/// Run a pcap file through the engine while reading it (as Suricata's `-r` does): memory stays
+/// that of the engine, and the time includes reading the file.
+pub fn run_file(
+    engine: &mut Engine,
+    path: &Path,
+    mut on_alert: impl FnMut(&Alert),
+) -> Result<RunStats, OfflineError> {
+    let err = |m: String| OfflineError::Read { path: path.display().to_string(), message: m };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let mut reader = PcapReader::new(std::io::BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| err(e.to_string()))?;
+    let link = match reader.header().datalink {
+        DataLink::ETHERNET => Link::Ethernet,
+        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => Link::RawIp,
+        other => {
+            return Err(OfflineError::Link {
+                path: path.display().to_string(),
+                link: format!("{other:?}"),
+            });
+        }
+    };
+    let started = Instant::now();
+    let mut alerts = Vec::with_capacity(64);
+    let (mut packets, mut bytes, mut total, mut last_ts) = (0u64, 0u64, 0usize, 0.0);
+    while let Some(pkt) = reader.next_packet() {
+        let pkt = pkt.map_err(|e| err(e.to_string()))?;
+        let ts = pkt.timestamp.as_secs_f64();
+        packets += 1;
+        bytes += pkt.data.len() as u64;
+        engine.process(ts, &pkt.data, link, &mut alerts);
+        last_ts = ts;
+        for a in alerts.drain(..) {
+            total += 1;
+            on_alert(&a);
+        }
+    }
+    engine.finish(last_ts, &mut alerts);
+    for a in alerts.drain(..) {
+        total += 1;
+        on_alert(&a);
+    }
+    Ok(RunStats { packets, bytes, alerts: total, elapsed: started.elapsed() })
+}
+
 /// Suricata's name for an IP protocol.
 pub fn proto_name(p: u8) -> String {
     match p {

@@ -386,16 +386,21 @@ impl Rule {
             .or_else(|| self.lists.iter().find_map(|l| l.buffer.app()))
     }
 
-    /// Whether the rule inspects anything beyond addresses and ports (Suricata's "IP-only").
+    /// Whether the rule looks at nothing but protocol, addresses and ports (Suricata's
+    /// "IP-only"); it may set flowbits. Such rules are matched once per flow direction through
+    /// an address table instead of per packet.
     pub fn is_ip_only(&self) -> bool {
-        matches!(self.proto, Proto::Ip)
+        matches!(self.proto, Proto::Ip | Proto::Tcp | Proto::Udp | Proto::Icmp)
             && self.lists.is_empty()
             && self.flow == FlowMatch::default()
             && self.dsize.is_none()
             && self.itype.is_none()
             && self.icode.is_none()
             && self.tcp_flags.is_none()
-            && self.flowbits.is_empty()
+            && !self
+                .flowbits
+                .iter()
+                .any(|f| matches!(f.op, FlowbitOp::IsSet | FlowbitOp::IsNotSet))
     }
 
     /// The side of the transaction the rule is inspected on: its `flow` direction, else the side
