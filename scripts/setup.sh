@@ -20,4 +20,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ "$guard" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
+# Suricata 7 (the IDS edgeward's engine is compared against) comes from bookworm-backports.
+if ! command -v suricata >/dev/null || ! suricata -V 2>/dev/null | grep -q 'version 7'; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install suricata 7" >&2
+    exit 1
+  fi
+  . /etc/os-release
+  if ! grep -rqs "${VERSION_CODENAME}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "deb http://deb.debian.org/debian ${VERSION_CODENAME}-backports main" > /etc/apt/sources.list.d/backports.list
+  fi
+  echo "setup: installing suricata from ${VERSION_CODENAME}-backports"
+  apt-get update -qq
+  guard=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t "${VERSION_CODENAME}-backports" suricata >/dev/null
+  if [ "$guard" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  # The package's service must not run on the developer's machine or CI.
+  systemctl disable --now suricata >/dev/null 2>&1 || true
+fi
 command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.85+) is required" >&2; exit 1; }

@@ -67,7 +67,7 @@ fn intersect<T: Copy + Ord + num_step::Step>(a: &[(T, T)], b: &[(T, T)]) -> Vec<
 }
 
 fn contains<T: Copy + Ord>(r: &[(T, T)], x: T) -> bool {
-    match r.binary_search_by(|&(a, b)| {
+    r.binary_search_by(|&(a, b)| {
         if b < x {
             std::cmp::Ordering::Less
         } else if a > x {
@@ -75,10 +75,8 @@ fn contains<T: Copy + Ord>(r: &[(T, T)], x: T) -> bool {
         } else {
             std::cmp::Ordering::Equal
         }
-    }) {
-        Ok(_) => true,
-        Err(_) => false,
-    }
+    })
+    .is_ok()
 }
 
 mod num_step {

@@ -389,12 +389,13 @@ impl Engine {
         let d = usize::from(!to_server);
         let flow = &mut self.flows.slots[slot as usize];
         if p.proto == UDP {
-            if (p.sport == 53 || p.dport == 53) && flow.app != AppState::Failed {
-                if flow.dns.parse(p.payload) {
-                    flow.app = AppState::Detected(AppProto::Dns);
-                    if !flow.dns.response {
-                        self.counters.dns_queries += 1;
-                    }
+            if (p.sport == 53 || p.dport == 53)
+                && flow.app != AppState::Failed
+                && flow.dns.parse(p.payload)
+            {
+                flow.app = AppState::Detected(AppProto::Dns);
+                if !flow.dns.response {
+                    self.counters.dns_queries += 1;
                 }
             }
             return;
@@ -416,9 +417,12 @@ impl Engine {
         streams[d].segment(t.seq, p.payload, |data| {
             if *app == AppState::Unknown {
                 probed[d] += data.len();
-                *app = if to_server && http::looks_like_request(data) {
-                    AppState::Detected(AppProto::Http)
-                } else if !to_server && http::looks_like_response(data) {
+                let http = if to_server {
+                    http::looks_like_request(data)
+                } else {
+                    http::looks_like_response(data)
+                };
+                *app = if http {
                     AppState::Detected(AppProto::Http)
                 } else if crate::app::tls::looks_like_tls(data) {
                     AppState::Detected(AppProto::Tls)
@@ -463,19 +467,12 @@ impl Engine {
         if flow.app == AppState::Detected(AppProto::Http) {
             flow.http.close(&mut self.scratch.http_events);
             // Requests or responses that never completed are inspected with what arrived.
-            let pending: Vec<(u64, bool, bool)> = flow
-                .http
-                .txs
-                .iter()
-                .map(|t| {
-                    (
-                        t.id,
-                        !t.request_inspected && !t.req_head.is_empty(),
-                        !t.response_inspected && !t.resp_head.is_empty(),
-                    )
-                })
-                .collect();
-            for (id, req, resp) in pending {
+            for t in &flow.http.txs {
+                let (id, req, resp) = (
+                    t.id,
+                    !t.request_inspected && !t.req_head.is_empty(),
+                    !t.response_inspected && !t.resp_head.is_empty(),
+                );
                 if req
                     && !self
                         .scratch
@@ -754,9 +751,9 @@ impl Engine {
     /// Full verification of one rule. `slot` is given in app context (buffers come from the
     /// flow, which the caller has moved into `flow`).
     fn rule_matches(&mut self, rule: &Rule, flow: &Flow, c: &Ctx, slot: Option<u32>) -> bool {
-        if !proto_matches(rule, c.proto, flow.app_proto())
-            && !(c.app.is_some() && rule.proto == Proto::Tcp)
-        {
+        // A `tcp` rule with app-layer buffers is inspected on that protocol's transactions.
+        let tcp_rule_on_app = c.app.is_some() && rule.proto == Proto::Tcp;
+        if !(proto_matches(rule, c.proto, flow.app_proto()) || tcp_rule_on_app) {
             return false;
         }
         if !header_matches(rule, c) {
@@ -998,7 +995,7 @@ impl Engine {
                         push(&mut data, &mut segs, &t.ja3s_hash)
                     }
                     Buffer::TlsCerts if !c.to_server => {
-                        for cert in &t.certs {
+                        for cert in t.certs() {
                             push(&mut data, &mut segs, cert);
                         }
                     }

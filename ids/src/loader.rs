@@ -155,8 +155,7 @@ impl LoadedRules {
         };
         let mut out = LoadedRules::default();
         let mut files = Vec::new();
-        let class_path;
-        if path.is_dir() {
+        let class_path = if path.is_dir() {
             for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
                 let p = entry.map_err(|e| io(path, e))?.path();
                 if p.extension().is_some_and(|e| e == "rules") {
@@ -164,11 +163,11 @@ impl LoadedRules {
                 }
             }
             files.sort();
-            class_path = path.join("classification.config");
+            path.join("classification.config")
         } else {
             files.push(path.to_path_buf());
-            class_path = path.with_file_name("classification.config");
-        }
+            path.with_file_name("classification.config")
+        };
         if files.is_empty() {
             return Err(LoadError::Empty {
                 path: path.display().to_string(),

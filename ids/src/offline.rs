@@ -113,7 +113,10 @@ pub fn run_file(
     path: &Path,
     mut on_alert: impl FnMut(&Alert),
 ) -> Result<RunStats, OfflineError> {
-    let err = |m: String| OfflineError::Read { path: path.display().to_string(), message: m };
+    let err = |m: String| OfflineError::Read {
+        path: path.display().to_string(),
+        message: m,
+    };
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let mut reader = PcapReader::new(std::io::BufReader::with_capacity(1 << 20, file))
         .map_err(|e| err(e.to_string()))?;
@@ -147,7 +150,12 @@ pub fn run_file(
         total += 1;
         on_alert(&a);
     }
-    Ok(RunStats { packets, bytes, alerts: total, elapsed: started.elapsed() })
+    Ok(RunStats {
+        packets,
+        bytes,
+        alerts: total,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Suricata's name for an IP protocol.

@@ -18,7 +18,11 @@ pub enum ReloadError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("{count} malformed rule(s), first: {first}")]
-    Malformed { count: usize, first: String, report: Box<LoadReport> },
+    Malformed {
+        count: usize,
+        first: String,
+        report: Box<LoadReport>,
+    },
     #[error("the reload thread panicked")]
     Panicked,
 }
@@ -30,7 +34,9 @@ pub struct SharedRules {
 
 impl SharedRules {
     pub fn new(initial: RuleSet) -> Self {
-        SharedRules { current: ArcSwap::from_pointee(initial) }
+        SharedRules {
+            current: ArcSwap::from_pointee(initial),
+        }
     }
 
     /// The ruleset in force.
@@ -54,7 +60,10 @@ impl SharedRules {
     /// Start compiling `path` in the background; [`Reload::finish`] swaps it in if it compiled.
     pub fn reload(self: &Arc<Self>, path: PathBuf, vars: Vars) -> Reload {
         let handle = std::thread::spawn(move || Self::compile(&path, &vars));
-        Reload { shared: Arc::clone(self), handle }
+        Reload {
+            shared: Arc::clone(self),
+            handle,
+        }
     }
 
     /// Swap in an already compiled ruleset.

@@ -170,9 +170,12 @@ fn fast_pattern(rule: &Rule) -> Option<(BufKey, Vec<u8>)> {
     best.map(|(_, _, key, pat)| (key, pat.to_ascii_lowercase()))
 }
 
+/// Patterns of one buffer: the list, their ids, and the rules behind each.
+type PatternTable = (Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>);
+
 #[derive(Default)]
 struct GroupBuilder {
-    patterns: HashMap<BufKey, (Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>)>,
+    patterns: HashMap<BufKey, PatternTable>,
     always: Vec<u32>,
     rules: usize,
 }

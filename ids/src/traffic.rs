@@ -21,7 +21,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -30,10 +30,10 @@ impl Rng {
         x
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.next_u64() as u8).collect()
     }
     pub fn word(&mut self, n: usize) -> String {
         (0..n)
@@ -114,8 +114,8 @@ impl Capture {
 
     /// A whole TCP connection: handshake, the messages in order (segmented, acknowledged), close.
     pub fn tcp(&mut self, client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), msgs: &[Msg]) {
-        let mut cseq = self.rng.next() as u32;
-        let mut sseq = self.rng.next() as u32;
+        let mut cseq = self.rng.next_u64() as u32;
+        let mut sseq = self.rng.next_u64() as u32;
         self.push(Self::tcp_frame(client, server, cseq, None, "S", &[]));
         cseq = cseq.wrapping_add(1);
         self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "S", &[]));

@@ -38,7 +38,10 @@ fn et_open_loads_and_the_trigger_capture_raises_exactly_the_expected_sids() {
     // Java client's flow only.
     let java: Vec<_> = alerts.iter().filter(|a| a.sid == 2017760).collect();
     assert_eq!(java.len(), 1);
-    assert_eq!(java[0].dst, "10.10.0.153".parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(
+        java[0].dst,
+        "10.10.0.153".parse::<std::net::IpAddr>().unwrap()
+    );
 }
 
 #[test]
@@ -50,18 +53,23 @@ alert http any any -> any any (msg:"body"; flow:established,to_client; file.data
     let mut cap = Capture::new(1);
     let mut body = vec![b'x'; 5000];
     body.extend_from_slice(b"needle");
-    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     resp.extend(body);
     cap.tcp(
         (LAN, 40000),
         (WEB, 80),
         &[
-            Msg::Client(b"GET /very/long/path HTTP/1.1\r\nHost: a\r\nUser-Agent: Tester\r\n\r\n".to_vec()),
+            Msg::Client(
+                b"GET /very/long/path HTTP/1.1\r\nHost: a\r\nUser-Agent: Tester\r\n\r\n".to_vec(),
+            ),
             Msg::Server(resp),
         ],
     );
     // Swap two data segments of the response (out-of-order delivery).
-    let data_idx: Vec<usize> = (0..cap.frames.len()).filter(|&i| cap.frames[i].1.len() > 1000).collect();
+    let data_idx: Vec<usize> = (0..cap.frames.len())
+        .filter(|&i| cap.frames[i].1.len() > 1000)
+        .collect();
     assert!(data_idx.len() >= 3);
     cap.frames.swap(data_idx[0], data_idx[1]);
     assert_eq!(sids(&run(&rules, &cap)), vec![1, 2]);
@@ -77,7 +85,11 @@ alert tcp any any -> any any (msg:"negated"; content:"ping"; content:!"pong"; si
 alert tcp any any -> any any (msg:"dsize"; dsize:4; content:"ping"; sid:14;)"#,
     );
     let mut cap = Capture::new(2);
-    cap.tcp((LAN, 40001), (WEB, 80), &[Msg::Client(b"ping".to_vec()), Msg::Server(b"pong".to_vec())]);
+    cap.tcp(
+        (LAN, 40001),
+        (WEB, 80),
+        &[Msg::Client(b"ping".to_vec()), Msg::Server(b"pong".to_vec())],
+    );
     assert_eq!(sids(&run(&rules, &cap)), vec![10, 13, 14]);
 }
 
@@ -85,8 +97,14 @@ alert tcp any any -> any any (msg:"dsize"; dsize:4; content:"ping"; sid:14;)"#,
 fn reload_swaps_atomically_and_a_broken_ruleset_keeps_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("local.rules");
-    std::fs::write(&rules, "alert tls any any -> any any (msg:\"a\"; tls.sni; content:\"one.example\"; sid:1;)\n").unwrap();
-    let shared = Arc::new(SharedRules::new(SharedRules::compile(&rules, &Vars::default()).unwrap()));
+    std::fs::write(
+        &rules,
+        "alert tls any any -> any any (msg:\"a\"; tls.sni; content:\"one.example\"; sid:1;)\n",
+    )
+    .unwrap();
+    let shared = Arc::new(SharedRules::new(
+        SharedRules::compile(&rules, &Vars::default()).unwrap(),
+    ));
     let mut engine = Engine::new(shared.current(), EngineConfig::default());
     let cert = edgeward_ids::traffic::certificate("x", None);
     let mut cap = Capture::new(3);
@@ -102,14 +120,32 @@ fn reload_swaps_atomically_and_a_broken_ruleset_keeps_the_old_one() {
     };
     assert_eq!(replay(&mut engine), vec![1]);
     // A malformed rule: refused, with the place named; the running ruleset stays.
-    std::fs::write(&rules, "alert tls any any -> any any (msg:\"b\"; tls.sni; content:\"|zz|\"; sid:2;)\n").unwrap();
-    let err = shared.reload(rules.clone(), Vars::default()).finish().unwrap_err().to_string();
-    assert!(err.contains("local.rules:1") && err.contains("content"), "{err}");
+    std::fs::write(
+        &rules,
+        "alert tls any any -> any any (msg:\"b\"; tls.sni; content:\"|zz|\"; sid:2;)\n",
+    )
+    .unwrap();
+    let err = shared
+        .reload(rules.clone(), Vars::default())
+        .finish()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("local.rules:1") && err.contains("content"),
+        "{err}"
+    );
     assert!(!engine.refresh(&shared));
     assert_eq!(replay(&mut engine), vec![1]);
     // A good one: compiled in the background, picked up between batches.
-    std::fs::write(&rules, "alert tls any any -> any any (msg:\"c\"; tls.sni; content:\"two.example\"; sid:3;)\n").unwrap();
-    let report = shared.reload(rules.clone(), Vars::default()).finish().unwrap();
+    std::fs::write(
+        &rules,
+        "alert tls any any -> any any (msg:\"c\"; tls.sni; content:\"two.example\"; sid:3;)\n",
+    )
+    .unwrap();
+    let report = shared
+        .reload(rules.clone(), Vars::default())
+        .finish()
+        .unwrap();
     assert_eq!(report.loaded, 1);
     assert!(engine.refresh(&shared));
     assert_eq!(replay(&mut engine), vec![3]);
@@ -120,18 +156,43 @@ fn inline_mode_drops_the_matching_packet_and_the_rest_of_its_flow() {
     let rules = ruleset_from_text(
         r#"drop tcp any any -> any any (msg:"block"; flow:established,to_server; content:"EVIL"; sid:20;)"#,
     );
-    let mut engine = Engine::new(rules, EngineConfig { inline: true, ..EngineConfig::default() });
+    let mut engine = Engine::new(
+        rules,
+        EngineConfig {
+            inline: true,
+            ..EngineConfig::default()
+        },
+    );
     let mut cap = Capture::new(4);
-    cap.tcp((LAN, 40004), (WEB, 8080), &[Msg::Client(b"hello".to_vec()), Msg::Client(b"EVIL".to_vec()), Msg::Server(b"ok".to_vec())]);
+    cap.tcp(
+        (LAN, 40004),
+        (WEB, 8080),
+        &[
+            Msg::Client(b"hello".to_vec()),
+            Msg::Client(b"EVIL".to_vec()),
+            Msg::Server(b"ok".to_vec()),
+        ],
+    );
     let mut alerts = Vec::new();
     let verdicts: Vec<_> = cap
         .frames
         .iter()
         .map(|(t, f)| engine.process(*t, f, edgeward_ids::decode::Link::Ethernet, &mut alerts))
         .collect();
-    let first_drop = verdicts.iter().position(|v| *v == edgeward_ids::engine::Verdict::Drop).unwrap();
-    assert!(verdicts[first_drop..].iter().all(|v| *v == edgeward_ids::engine::Verdict::Drop));
-    assert!(verdicts[..first_drop].iter().all(|v| *v == edgeward_ids::engine::Verdict::Accept));
+    let first_drop = verdicts
+        .iter()
+        .position(|v| *v == edgeward_ids::engine::Verdict::Drop)
+        .unwrap();
+    assert!(
+        verdicts[first_drop..]
+            .iter()
+            .all(|v| *v == edgeward_ids::engine::Verdict::Drop)
+    );
+    assert!(
+        verdicts[..first_drop]
+            .iter()
+            .all(|v| *v == edgeward_ids::engine::Verdict::Accept)
+    );
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].blocked);
 }

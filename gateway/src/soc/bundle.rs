@@ -178,6 +178,16 @@ pub fn apply(bundle: &Bundle, signing_pub: &Path, rules_root: &Path) -> Result<u
         rules += edgeward_ids::syntax::check_file(name, text)
             .map_err(|e| BundleError::Rules(e.to_string()))?;
     }
+    // Then the engine's own parser: a bundle the IDS could not compile is refused, naming the
+    // file, line, sid and option.
+    let mut loaded = edgeward_ids::loader::LoadedRules::default();
+    let mut seen = std::collections::HashSet::new();
+    for (name, text) in &bundle.files {
+        loaded.add_text(name, text, &edgeward_ids::vars::Vars::default(), &mut seen);
+    }
+    if let Some(e) = loaded.report.errors.first() {
+        return Err(BundleError::Rules(e.to_string()));
+    }
     // Stage, then switch: a crash midway leaves the running rules in place.
     let io = |e: std::io::Error| BundleError::Io(e.to_string());
     std::fs::create_dir_all(rules_root).map_err(io)?;

@@ -33,7 +33,9 @@ pub struct TlsState {
     pub ja3: Vec<u8>,
     pub ja3_hash: Vec<u8>,
     pub ja3s_hash: Vec<u8>,
-    pub certs: Vec<Vec<u8>>,
+    certs: Vec<Vec<u8>>,
+    cert_count: usize,
+    ext_types: Vec<u16>,
     pub cert_subject: Vec<u8>,
     pub cert_issuer: Vec<u8>,
     pub client_hello_seen: bool,
@@ -49,6 +51,20 @@ fn grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
+fn push_decimal(out: &mut Vec<u8>, mut v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 fn join_u16(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
     let mut first = true;
     for v in values.filter(|v| !grease(*v)) {
@@ -56,15 +72,16 @@ fn join_u16(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
             out.push(b'-');
         }
         first = false;
-        out.extend_from_slice(v.to_string().as_bytes());
+        push_decimal(out, v as u32);
     }
 }
 
 fn md5_hex(data: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.clear();
-    let digest = Md5::digest(data);
-    for b in digest {
-        out.extend_from_slice(format!("{b:02x}").as_bytes());
+    for b in Md5::digest(data) {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
     }
 }
 
@@ -97,12 +114,32 @@ impl<'a> Reader<'a> {
 }
 
 impl TlsState {
+    /// Forget the flow, keeping buffer capacity for the next one.
     pub fn reset(&mut self) {
-        *self = TlsState {
-            certs: std::mem::take(&mut self.certs),
-            ..TlsState::default()
-        };
-        self.certs.clear();
+        for d in [&mut self.client, &mut self.server] {
+            d.record.clear();
+            d.handshake.clear();
+            d.done = false;
+            d.failed = false;
+        }
+        for v in [
+            &mut self.sni,
+            &mut self.ja3,
+            &mut self.ja3_hash,
+            &mut self.ja3s_hash,
+            &mut self.cert_subject,
+            &mut self.cert_issuer,
+        ] {
+            v.clear();
+        }
+        self.cert_count = 0;
+        self.client_hello_seen = false;
+        self.server_done = false;
+    }
+
+    /// The certificates of the server's Certificate message.
+    pub fn certs(&self) -> &[Vec<u8>] {
+        &self.certs[..self.cert_count]
     }
 
     /// Consume in-order stream bytes of one direction.
@@ -200,11 +237,9 @@ impl TlsState {
                         events.push(TlsEvent::ServerDone);
                     }
                 }
-                (false, 14) => {
-                    if !self.server_done {
-                        self.server_done = true;
-                        events.push(TlsEvent::ServerDone);
-                    }
+                (false, 14) if !self.server_done => {
+                    self.server_done = true;
+                    events.push(TlsEvent::ServerDone);
                 }
                 _ => {}
             }
@@ -223,7 +258,8 @@ impl TlsState {
         let ciphers = r.take(cs_len)?;
         let comp_len = r.u8()? as usize;
         r.take(comp_len)?;
-        let mut ext_types = Vec::new();
+        let mut ext_types = std::mem::take(&mut self.ext_types);
+        ext_types.clear();
         let mut curves: &[u8] = &[];
         let mut formats: &[u8] = &[];
         if r.p < body.len() {
@@ -252,8 +288,9 @@ impl TlsState {
                 }
             }
         }
-        let mut ja3 = Vec::with_capacity(128);
-        ja3.extend_from_slice(version.to_string().as_bytes());
+        let mut ja3 = std::mem::take(&mut self.ja3);
+        ja3.clear();
+        push_decimal(&mut ja3, version as u32);
         ja3.push(b',');
         join_u16(
             &mut ja3,
@@ -274,6 +311,7 @@ impl TlsState {
         join_u16(&mut ja3, formats.iter().map(|&f| f as u16));
         md5_hex(&ja3, &mut self.ja3_hash);
         self.ja3 = ja3;
+        self.ext_types = ext_types;
         Some(())
     }
 
@@ -285,22 +323,34 @@ impl TlsState {
         r.take(sid_len)?;
         let cipher = r.u16()?;
         r.u8()?;
-        let mut ext_types = Vec::new();
+        let mut s = std::mem::take(&mut self.ja3);
+        let client_ja3_len = s.len();
+        push_decimal(&mut s, version as u32);
+        s.push(b',');
+        push_decimal(&mut s, cipher as u32);
+        s.push(b',');
         if r.p < body.len() {
             let ext_len = r.u16()? as usize;
             let exts = r.take(ext_len)?;
             let mut e = Reader { d: exts, p: 0 };
+            let mut first = true;
             while e.p + 4 <= exts.len() {
                 let t = e.u16()?;
                 let l = e.u16()? as usize;
                 e.take(l)?;
-                ext_types.push(t);
+                if grease(t) {
+                    continue;
+                }
+                if !first {
+                    s.push(b'-');
+                }
+                first = false;
+                push_decimal(&mut s, t as u32);
             }
         }
-        let mut s = Vec::with_capacity(64);
-        s.extend_from_slice(format!("{version},{cipher},").as_bytes());
-        join_u16(&mut s, ext_types.into_iter());
-        md5_hex(&s, &mut self.ja3s_hash);
+        md5_hex(&s[client_ja3_len..], &mut self.ja3s_hash);
+        s.truncate(client_ja3_len);
+        self.ja3 = s;
         Some(())
     }
 
@@ -309,12 +359,20 @@ impl TlsState {
         let total = r.u24()?;
         let list = r.take(total)?;
         let mut c = Reader { d: list, p: 0 };
-        self.certs.clear();
+        self.cert_count = 0;
         while c.p + 3 <= list.len() {
             let n = c.u24()?;
-            self.certs.push(c.take(n)?.to_vec());
+            let der = c.take(n)?;
+            if self.certs.len() <= self.cert_count {
+                self.certs.push(Vec::new());
+            }
+            let slot = &mut self.certs[self.cert_count];
+            slot.clear();
+            slot.extend_from_slice(der);
+            self.cert_count += 1;
         }
-        if let Some(first) = self.certs.first()
+        if self.cert_count > 0
+            && let Some(first) = self.certs.first()
             && let Ok((_, cert)) = x509_parser::parse_x509_certificate(first)
         {
             self.cert_subject = cert.subject().to_string().into_bytes();

@@ -390,8 +390,10 @@ impl Rule {
     /// "IP-only"); it may set flowbits. Such rules are matched once per flow direction through
     /// an address table instead of per packet.
     pub fn is_ip_only(&self) -> bool {
-        matches!(self.proto, Proto::Ip | Proto::Tcp | Proto::Udp | Proto::Icmp)
-            && self.lists.is_empty()
+        matches!(
+            self.proto,
+            Proto::Ip | Proto::Tcp | Proto::Udp | Proto::Icmp
+        ) && self.lists.is_empty()
             && self.flow == FlowMatch::default()
             && self.dsize.is_none()
             && self.itype.is_none()

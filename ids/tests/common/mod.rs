@@ -29,8 +29,17 @@ pub fn et_open() -> PathBuf {
 
 pub fn ruleset_from_text(text: &str) -> Arc<RuleSet> {
     let mut loaded = LoadedRules::default();
-    loaded.add_text("test.rules", text, &Vars::default(), &mut Default::default());
-    assert!(loaded.report.errors.is_empty(), "{:?}", loaded.report.errors);
+    loaded.add_text(
+        "test.rules",
+        text,
+        &Vars::default(),
+        &mut Default::default(),
+    );
+    assert!(
+        loaded.report.errors.is_empty(),
+        "{:?}",
+        loaded.report.errors
+    );
     Arc::new(RuleSet::compile(loaded))
 }
 
