@@ -21,6 +21,18 @@ pub enum OfflineError {
     Link { path: String, link: String },
 }
 
+/// The decoder's link type for a pcap link type.
+fn link_of(path: &Path, datalink: DataLink) -> Result<Link, OfflineError> {
+    match datalink {
+        DataLink::ETHERNET => Ok(Link::Ethernet),
+        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => Ok(Link::RawIp),
+        other => Err(OfflineError::Link {
+            path: path.display().to_string(),
+            link: format!("{other:?}"),
+        }),
+    }
+}
+
 /// Frames of a capture held in memory, so throughput excludes disk reads.
 pub struct Capture {
     pub link: Link,
@@ -37,16 +49,7 @@ pub fn read_pcap(path: &Path) -> Result<Capture, OfflineError> {
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let mut reader =
         PcapReader::new(std::io::BufReader::new(file)).map_err(|e| err(e.to_string()))?;
-    let link = match reader.header().datalink {
-        DataLink::ETHERNET => Link::Ethernet,
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => Link::RawIp,
-        other => {
-            return Err(OfflineError::Link {
-                path: path.display().to_string(),
-                link: format!("{other:?}"),
-            });
-        }
-    };
+    let link = link_of(path, reader.header().datalink)?;
     let mut frames = Vec::new();
     let mut bytes = 0;
     while let Some(pkt) = reader.next_packet() {
@@ -82,28 +85,11 @@ impl RunStats {
 /// Run every frame through the engine; `on_alert` sees each alert.
 pub fn run(engine: &mut Engine, capture: &Capture, mut on_alert: impl FnMut(&Alert)) -> RunStats {
     let started = Instant::now();
-    let mut alerts = Vec::with_capacity(64);
-    let mut total = 0;
-    let mut last_ts = 0.0;
+    let mut runner = Runner::default();
     for (ts, frame) in &capture.frames {
-        engine.process(*ts, frame, capture.link, &mut alerts);
-        last_ts = *ts;
-        for a in alerts.drain(..) {
-            total += 1;
-            on_alert(&a);
-        }
+        runner.frame(engine, *ts, frame, capture.link, &mut on_alert);
     }
-    engine.finish(last_ts, &mut alerts);
-    for a in alerts.drain(..) {
-        total += 1;
-        on_alert(&a);
-    }
-    RunStats {
-        packets: capture.frames.len() as u64,
-        bytes: capture.bytes,
-        alerts: total,
-        elapsed: started.elapsed(),
-    }
+    runner.finish(engine, started, &mut on_alert)
 }
 
 /// Run a pcap file through the engine while reading it (as Suricata's `-r` does): memory stays
@@ -120,42 +106,70 @@ pub fn run_file(
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let mut reader = PcapReader::new(std::io::BufReader::with_capacity(1 << 20, file))
         .map_err(|e| err(e.to_string()))?;
-    let link = match reader.header().datalink {
-        DataLink::ETHERNET => Link::Ethernet,
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => Link::RawIp,
-        other => {
-            return Err(OfflineError::Link {
-                path: path.display().to_string(),
-                link: format!("{other:?}"),
-            });
-        }
-    };
+    let link = link_of(path, reader.header().datalink)?;
     let started = Instant::now();
-    let mut alerts = Vec::with_capacity(64);
-    let (mut packets, mut bytes, mut total, mut last_ts) = (0u64, 0u64, 0usize, 0.0);
+    let mut runner = Runner::default();
     while let Some(pkt) = reader.next_packet() {
         let pkt = pkt.map_err(|e| err(e.to_string()))?;
-        let ts = pkt.timestamp.as_secs_f64();
-        packets += 1;
-        bytes += pkt.data.len() as u64;
-        engine.process(ts, &pkt.data, link, &mut alerts);
-        last_ts = ts;
-        for a in alerts.drain(..) {
-            total += 1;
+        runner.frame(
+            engine,
+            pkt.timestamp.as_secs_f64(),
+            &pkt.data,
+            link,
+            &mut on_alert,
+        );
+    }
+    Ok(runner.finish(engine, started, &mut on_alert))
+}
+
+/// The loop both run modes share: frames in, alerts out, totals kept.
+#[derive(Default)]
+struct Runner {
+    alerts: Vec<Alert>,
+    packets: u64,
+    bytes: u64,
+    total: usize,
+    last_ts: f64,
+}
+
+impl Runner {
+    fn frame(
+        &mut self,
+        engine: &mut Engine,
+        ts: f64,
+        frame: &[u8],
+        link: Link,
+        on_alert: &mut impl FnMut(&Alert),
+    ) {
+        self.packets += 1;
+        self.bytes += frame.len() as u64;
+        self.last_ts = ts;
+        engine.process(ts, frame, link, &mut self.alerts);
+        self.drain(on_alert);
+    }
+
+    fn drain(&mut self, on_alert: &mut impl FnMut(&Alert)) {
+        for a in self.alerts.drain(..) {
+            self.total += 1;
             on_alert(&a);
         }
     }
-    engine.finish(last_ts, &mut alerts);
-    for a in alerts.drain(..) {
-        total += 1;
-        on_alert(&a);
+
+    fn finish(
+        mut self,
+        engine: &mut Engine,
+        started: Instant,
+        on_alert: &mut impl FnMut(&Alert),
+    ) -> RunStats {
+        engine.finish(self.last_ts, &mut self.alerts);
+        self.drain(on_alert);
+        RunStats {
+            packets: self.packets,
+            bytes: self.bytes,
+            alerts: self.total,
+            elapsed: started.elapsed(),
+        }
     }
-    Ok(RunStats {
-        packets,
-        bytes,
-        alerts: total,
-        elapsed: started.elapsed(),
-    })
 }
 
 /// Suricata's name for an IP protocol.
