@@ -62,10 +62,30 @@ pub fn run_pcap(
         }
     })?;
     out.flush()?;
+    if let Some(why) = &run.truncated {
+        eprintln!(
+            "warning: {}: the capture is cut short ({why}); the {} packets before it were inspected",
+            pcap.display(),
+            run.packets
+        );
+    }
     if let Some(e) = write_error {
         return Err(e).context("writing EVE output");
     }
     let c = &engine.counters;
+    // Per-rule hits (matches, including rules that only set flowbits), by sid.
+    let mut hits: Vec<(u32, u64)> = c
+        .rule_hits
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| (set.rules[i].sid, *n))
+        .collect();
+    hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rule_hits: serde_json::Map<String, serde_json::Value> = hits
+        .into_iter()
+        .map(|(sid, n)| (sid.to_string(), n.into()))
+        .collect();
     let summary = serde_json::json!({
         "rules_total": set.report.total,
         "rules_loaded": set.report.loaded,
@@ -75,11 +95,13 @@ pub fn run_pcap(
         "packets": run.packets,
         "bytes": run.bytes,
         "alerts": run.alerts,
+        "truncated": run.truncated,
         "seconds": run.elapsed.as_secs_f64(),
         "pps": run.pps(),
         "gbps": run.gbps(),
         "peak_rss_kib": peak_rss_kib(),
         "counters": c,
+        "rule_hits": rule_hits,
     });
     eprintln!(
         "{} packets in {:.3} s: {:.0} packets/s, {:.2} Gbit/s; {} alerts; load {:.2} s; peak RSS {} MiB",

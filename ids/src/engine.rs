@@ -156,6 +156,88 @@ impl Scratch {
             self.candidates.push(r);
         }
     }
+
+    /// Build buffer `key` for context `c` into the scratch (once per evaluation).
+    fn build(&mut self, flow: &Flow, key: BufKey, c: &Ctx) -> bool {
+        let k = key_index(key);
+        match self.state[k] {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        let mut data = std::mem::take(&mut self.data[k]);
+        let mut segs = std::mem::take(&mut self.segs[k]);
+        data.clear();
+        segs.clear();
+        let push = |data: &mut Vec<u8>, segs: &mut Vec<(u32, u32)>, value: &[u8]| {
+            let a = data.len() as u32;
+            if key.1 {
+                data.push(b'.');
+            }
+            data.extend_from_slice(value);
+            segs.push((a, data.len() as u32));
+        };
+        match (key.0, c.app) {
+            (Buffer::Payload, Some(AppCtx::Http(id))) => {
+                if let Some(tx) = flow.http.tx(id) {
+                    let (h, b) = if c.to_server {
+                        (&tx.req_head, &tx.req_body)
+                    } else {
+                        (&tx.resp_head, &tx.resp_body)
+                    };
+                    let a = data.len() as u32;
+                    data.extend_from_slice(h);
+                    data.extend_from_slice(b);
+                    segs.push((a, data.len() as u32));
+                }
+            }
+            (Buffer::Payload, _) => push(&mut data, &mut segs, c.payload),
+            (b, Some(AppCtx::Http(id))) => {
+                if let Some(tx) = flow.http.tx(id) {
+                    let tmp = &mut self.tmp;
+                    if http_buffer(tx, b, c.to_server, tmp) {
+                        push(&mut data, &mut segs, tmp);
+                    }
+                }
+            }
+            (Buffer::DnsQuery, Some(AppCtx::Dns)) => {
+                for q in flow.dns.queries() {
+                    push(&mut data, &mut segs, q);
+                }
+            }
+            (b, Some(AppCtx::Tls)) => {
+                let t = &flow.tls;
+                match b {
+                    Buffer::TlsSni if !t.sni.is_empty() => push(&mut data, &mut segs, &t.sni),
+                    Buffer::Ja3Hash if !t.ja3_hash.is_empty() => {
+                        push(&mut data, &mut segs, &t.ja3_hash)
+                    }
+                    Buffer::Ja3String if !t.ja3.is_empty() => push(&mut data, &mut segs, &t.ja3),
+                    Buffer::Ja3sHash if !t.ja3s_hash.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.ja3s_hash)
+                    }
+                    Buffer::TlsCerts if !c.to_server => {
+                        for cert in t.certs() {
+                            push(&mut data, &mut segs, cert);
+                        }
+                    }
+                    Buffer::TlsCertSubject if !t.cert_subject.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.cert_subject)
+                    }
+                    Buffer::TlsCertIssuer if !t.cert_issuer.is_empty() && !c.to_server => {
+                        push(&mut data, &mut segs, &t.cert_issuer)
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        let present = !segs.is_empty();
+        self.state[k] = if present { 1 } else { 2 };
+        self.data[k] = data;
+        self.segs[k] = segs;
+        present
+    }
 }
 
 /// Threshold bookkeeping.
@@ -622,7 +704,7 @@ impl Engine {
             return false;
         }
         self.scratch.begin();
-        self.collect(rules, group, slot, c);
+        self.collect(group, slot, c);
         self.verify_candidates(rules, slot, c, alerts)
     }
 
@@ -662,7 +744,7 @@ impl Engine {
         for &r in &candidates {
             let rule = &rules.rules[r as usize];
             self.counters.rule_checks += 1;
-            if !self.rule_matches(rule, flow, c, None) {
+            if !rule_matches(&mut self.scratch, rule, flow, c) {
                 continue;
             }
             blocked |= self.on_match(rules, r, flow, c, alerts);
@@ -689,12 +771,15 @@ impl Engine {
     }
 
     /// Prefilter an app-layer group: each buffer its rules need, built once.
-    fn collect(&mut self, rules: &RuleSet, group: &Group, slot: u32, c: &Ctx) {
+    fn collect(&mut self, group: &Group, slot: u32, c: &Ctx) {
         for &r in &group.always {
             self.scratch.add_candidate(r);
         }
         for (key, pf) in &group.prefilters {
-            if !self.build(slot, *key, c) {
+            if !self
+                .scratch
+                .build(&self.flows.slots[slot as usize], *key, c)
+            {
                 continue;
             }
             let k = key_index(*key);
@@ -710,7 +795,6 @@ impl Engine {
             self.scratch.data[k] = data;
             self.scratch.segs[k] = segs;
         }
-        let _ = rules;
     }
 
     fn verify_candidates(
@@ -735,7 +819,7 @@ impl Engine {
             {
                 continue;
             }
-            if !self.rule_matches(rule, &flow, c, Some(slot)) {
+            if !rule_matches(&mut self.scratch, rule, &flow, c) {
                 continue;
             }
             if let Some(k) = c.tx_key {
@@ -746,91 +830,6 @@ impl Engine {
         self.flows.slots[slot as usize] = flow;
         self.scratch.candidates = candidates;
         blocked
-    }
-
-    /// Full verification of one rule. `slot` is given in app context (buffers come from the
-    /// flow, which the caller has moved into `flow`).
-    fn rule_matches(&mut self, rule: &Rule, flow: &Flow, c: &Ctx, slot: Option<u32>) -> bool {
-        // A `tcp` rule with app-layer buffers is inspected on that protocol's transactions.
-        let tcp_rule_on_app = c.app.is_some() && rule.proto == Proto::Tcp;
-        if !(proto_matches(rule, c.proto, flow.app_proto()) || tcp_rule_on_app) {
-            return false;
-        }
-        if !header_matches(rule, c) {
-            return false;
-        }
-        if let Some(d) = rule.flow.to_server
-            && d != c.to_server
-        {
-            return false;
-        }
-        if let Some(e) = rule.flow.established
-            && e != c.established
-        {
-            return false;
-        }
-        if let Some(cmp) = rule.dsize
-            && (c.app.is_some() || !cmp.matches(c.payload.len() as u64))
-        {
-            return false;
-        }
-        if let Some(f) = rule.tcp_flags
-            && !c.tcp_flags.is_some_and(|fl| f.matches(fl))
-        {
-            return false;
-        }
-        if rule.itype.is_some() || rule.icode.is_some() {
-            let Some((t, code)) = c.icmp else {
-                return false;
-            };
-            if rule.itype.is_some_and(|m| !m.matches(t as u64))
-                || rule.icode.is_some_and(|m| !m.matches(code as u64))
-            {
-                return false;
-            }
-        }
-        for list in &rule.lists {
-            let ok = if list.buffer == Buffer::Payload && c.app.is_none() {
-                inspect(&list.items, c.payload)
-            } else {
-                let key = (list.buffer, list.transforms.dotprefix);
-                if slot.is_none() || !self.build_from(flow, key, c) {
-                    return false;
-                }
-                let k = key_index(key);
-                let data = &self.scratch.data[k];
-                self.scratch.segs[k]
-                    .iter()
-                    .any(|&(a, b)| inspect(&list.items, &data[a as usize..b as usize]))
-            };
-            if !ok {
-                return false;
-            }
-        }
-        for fb in &rule.flowbits {
-            let test = |n: &u32| flow.bit(*n);
-            let ok = match fb.op {
-                FlowbitOp::IsSet => {
-                    if fb.any {
-                        fb.names.iter().any(test)
-                    } else {
-                        fb.names.iter().all(test)
-                    }
-                }
-                FlowbitOp::IsNotSet => {
-                    if fb.any {
-                        fb.names.iter().any(|n| !flow.bit(*n))
-                    } else {
-                        fb.names.iter().all(|n| !flow.bit(*n))
-                    }
-                }
-                _ => true,
-            };
-            if !ok {
-                return false;
-            }
-        }
-        true
     }
 
     fn on_match(
@@ -927,95 +926,90 @@ impl Engine {
             ThresholdKind::DetectionFilter => st.count > t.count,
         }
     }
+}
 
-    fn build(&mut self, slot: u32, key: BufKey, c: &Ctx) -> bool {
-        let flow = std::mem::take(&mut self.flows.slots[slot as usize]);
-        let ok = self.build_from(&flow, key, c);
-        self.flows.slots[slot as usize] = flow;
-        ok
+/// Full verification of one rule; in app context buffers are built from `flow` into `scratch`.
+fn rule_matches(scratch: &mut Scratch, rule: &Rule, flow: &Flow, c: &Ctx) -> bool {
+    // A `tcp` rule with app-layer buffers is inspected on that protocol's transactions.
+    let tcp_rule_on_app = c.app.is_some() && rule.proto == Proto::Tcp;
+    if !(proto_matches(rule, c.proto, flow.app_proto()) || tcp_rule_on_app) {
+        return false;
     }
-
-    /// Build buffer `key` for context `c` into the scratch (once per evaluation).
-    fn build_from(&mut self, flow: &Flow, key: BufKey, c: &Ctx) -> bool {
-        let k = key_index(key);
-        match self.scratch.state[k] {
-            1 => return true,
-            2 => return false,
-            _ => {}
-        }
-        let mut data = std::mem::take(&mut self.scratch.data[k]);
-        let mut segs = std::mem::take(&mut self.scratch.segs[k]);
-        data.clear();
-        segs.clear();
-        let push = |data: &mut Vec<u8>, segs: &mut Vec<(u32, u32)>, value: &[u8]| {
-            let a = data.len() as u32;
-            if key.1 {
-                data.push(b'.');
-            }
-            data.extend_from_slice(value);
-            segs.push((a, data.len() as u32));
+    if !header_matches(rule, c) {
+        return false;
+    }
+    if let Some(d) = rule.flow.to_server
+        && d != c.to_server
+    {
+        return false;
+    }
+    if let Some(e) = rule.flow.established
+        && e != c.established
+    {
+        return false;
+    }
+    if let Some(cmp) = rule.dsize
+        && !cmp.matches(c.payload.len() as u64)
+    {
+        return false;
+    }
+    if let Some(f) = rule.tcp_flags
+        && !c.tcp_flags.is_some_and(|fl| f.matches(fl))
+    {
+        return false;
+    }
+    if rule.itype.is_some() || rule.icode.is_some() {
+        let Some((t, code)) = c.icmp else {
+            return false;
         };
-        match (key.0, c.app) {
-            (Buffer::Payload, Some(AppCtx::Http(id))) => {
-                if let Some(tx) = flow.http.tx(id) {
-                    let (h, b) = if c.to_server {
-                        (&tx.req_head, &tx.req_body)
-                    } else {
-                        (&tx.resp_head, &tx.resp_body)
-                    };
-                    let a = data.len() as u32;
-                    data.extend_from_slice(h);
-                    data.extend_from_slice(b);
-                    segs.push((a, data.len() as u32));
-                }
-            }
-            (Buffer::Payload, _) => push(&mut data, &mut segs, c.payload),
-            (b, Some(AppCtx::Http(id))) => {
-                if let Some(tx) = flow.http.tx(id) {
-                    let tmp = &mut self.scratch.tmp;
-                    if http_buffer(tx, b, c.to_server, tmp) {
-                        push(&mut data, &mut segs, tmp);
-                    }
-                }
-            }
-            (Buffer::DnsQuery, Some(AppCtx::Dns)) => {
-                for q in flow.dns.queries() {
-                    push(&mut data, &mut segs, q);
-                }
-            }
-            (b, Some(AppCtx::Tls)) => {
-                let t = &flow.tls;
-                match b {
-                    Buffer::TlsSni if !t.sni.is_empty() => push(&mut data, &mut segs, &t.sni),
-                    Buffer::Ja3Hash if !t.ja3_hash.is_empty() => {
-                        push(&mut data, &mut segs, &t.ja3_hash)
-                    }
-                    Buffer::Ja3String if !t.ja3.is_empty() => push(&mut data, &mut segs, &t.ja3),
-                    Buffer::Ja3sHash if !t.ja3s_hash.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.ja3s_hash)
-                    }
-                    Buffer::TlsCerts if !c.to_server => {
-                        for cert in t.certs() {
-                            push(&mut data, &mut segs, cert);
-                        }
-                    }
-                    Buffer::TlsCertSubject if !t.cert_subject.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.cert_subject)
-                    }
-                    Buffer::TlsCertIssuer if !t.cert_issuer.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.cert_issuer)
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
+        if rule.itype.is_some_and(|m| !m.matches(t as u64))
+            || rule.icode.is_some_and(|m| !m.matches(code as u64))
+        {
+            return false;
         }
-        let present = !segs.is_empty();
-        self.scratch.state[k] = if present { 1 } else { 2 };
-        self.scratch.data[k] = data;
-        self.scratch.segs[k] = segs;
-        present
     }
+    for list in &rule.lists {
+        let ok = if list.buffer == Buffer::Payload && c.app.is_none() {
+            inspect(&list.items, c.payload)
+        } else {
+            let key = (list.buffer, list.transforms.dotprefix);
+            if c.app.is_none() || !scratch.build(flow, key, c) {
+                return false;
+            }
+            let k = key_index(key);
+            let data = &scratch.data[k];
+            scratch.segs[k]
+                .iter()
+                .any(|&(a, b)| inspect(&list.items, &data[a as usize..b as usize]))
+        };
+        if !ok {
+            return false;
+        }
+    }
+    for fb in &rule.flowbits {
+        let test = |n: &u32| flow.bit(*n);
+        let ok = match fb.op {
+            FlowbitOp::IsSet => {
+                if fb.any {
+                    fb.names.iter().any(test)
+                } else {
+                    fb.names.iter().all(test)
+                }
+            }
+            FlowbitOp::IsNotSet => {
+                if fb.any {
+                    fb.names.iter().any(|n| !flow.bit(*n))
+                } else {
+                    fb.names.iter().all(|n| !flow.bit(*n))
+                }
+            }
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
 }
 
 /// Fill `out` with an HTTP buffer of `tx` for the side being inspected; `false` when absent.

@@ -193,8 +193,6 @@ pub struct FlowTable {
     pub max_flows: usize,
     next_id: u64,
     last_sweep: f64,
-    /// Packets whose flow could not be tracked because the table was full.
-    pub memcap_drops: u64,
 }
 
 impl FlowTable {
@@ -206,7 +204,6 @@ impl FlowTable {
             max_flows,
             next_id: 1,
             last_sweep: 0.0,
-            memcap_drops: 0,
         }
     }
 

@@ -53,7 +53,7 @@ pub fn read_pcap(path: &Path) -> Result<Capture, OfflineError> {
     let mut frames = Vec::new();
     let mut bytes = 0;
     while let Some(pkt) = reader.next_packet() {
-        let pkt = pkt.map_err(|e| err(e.to_string()))?;
+        let pkt = pkt.map_err(|e| err(format!("record {}: {e}", frames.len() + 1)))?;
         bytes += pkt.data.len() as u64;
         frames.push((pkt.timestamp.as_secs_f64(), pkt.data.into_owned()));
     }
@@ -71,6 +71,8 @@ pub struct RunStats {
     pub bytes: u64,
     pub alerts: usize,
     pub elapsed: Duration,
+    /// The file ended inside a record (a capture cut short): what was read was inspected.
+    pub truncated: Option<String>,
 }
 
 impl RunStats {
@@ -109,8 +111,15 @@ pub fn run_file(
     let link = link_of(path, reader.header().datalink)?;
     let started = Instant::now();
     let mut runner = Runner::default();
+    let mut truncated = None;
     while let Some(pkt) = reader.next_packet() {
-        let pkt = pkt.map_err(|e| err(e.to_string()))?;
+        let pkt = match pkt {
+            Ok(p) => p,
+            Err(e) => {
+                truncated = Some(format!("record {} unreadable: {e}", runner.packets + 1));
+                break;
+            }
+        };
         runner.frame(
             engine,
             pkt.timestamp.as_secs_f64(),
@@ -119,7 +128,9 @@ pub fn run_file(
             &mut on_alert,
         );
     }
-    Ok(runner.finish(engine, started, &mut on_alert))
+    let mut stats = runner.finish(engine, started, &mut on_alert);
+    stats.truncated = truncated;
+    Ok(stats)
 }
 
 /// The loop both run modes share: frames in, alerts out, totals kept.
@@ -168,6 +179,7 @@ impl Runner {
             bytes: self.bytes,
             alerts: self.total,
             elapsed: started.elapsed(),
+            truncated: None,
         }
     }
 }

@@ -196,3 +196,38 @@ fn inline_mode_drops_the_matching_packet_and_the_rest_of_its_flow() {
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].blocked);
 }
+
+#[test]
+fn a_capture_cut_short_is_inspected_up_to_the_cut_and_says_so() {
+    let rules = ruleset_from_text(
+        r#"alert dns any any -> any any (msg:"su"; dns.query; content:".su"; dotprefix; endswith; sid:30;)"#,
+    );
+    let mut cap = Capture::new(5);
+    cap.dns(LAN, WEB, "a.evil.su");
+    cap.dns(LAN, WEB, "b.evil.su");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.pcap");
+    cap.write(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    let mut engine = Engine::new(rules, EngineConfig::default());
+    let mut alerts = 0;
+    let stats = edgeward_ids::offline::run_file(&mut engine, &path, |_| alerts += 1).unwrap();
+    assert_eq!(stats.packets, 3);
+    assert_eq!(alerts, 2);
+    assert!(
+        stats
+            .truncated
+            .as_deref()
+            .is_some_and(|t| t.contains("record 4")),
+        "{:?}",
+        stats.truncated
+    );
+    // Not a pcap at all: an error naming the file.
+    std::fs::write(&path, b"not a capture").unwrap();
+    let err = edgeward_ids::offline::run_file(&mut engine, &path, |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("cut.pcap"), "{err}");
+}

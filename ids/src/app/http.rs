@@ -290,12 +290,10 @@ impl HttpState {
                             let consumed = end - before;
                             head.truncate(end);
                             data = &data[consumed..];
-                            let head_request = to_server && head.starts_with(b"HEAD ");
-                            if head_request {
-                                tx.head_request = true;
+                            if to_server {
+                                tx.head_request = head.starts_with(b"HEAD ");
                             }
-                            let is_head_req = tx.head_request;
-                            let kind = body_kind(head, to_server, is_head_req);
+                            let kind = body_kind(head, to_server, tx.head_request);
                             // An interim 1xx response is not the answer.
                             if !to_server && first_line(head).get(9) == Some(&b'1') {
                                 head.clear();

@@ -107,8 +107,6 @@ fn sticky_buffer(key: &str) -> Option<Buffer> {
         "http_protocol" => Buffer::HttpProtocol,
         "http_response_body" => Buffer::HttpResponseBody,
         "http_request_body" => Buffer::HttpRequestBody,
-        "ja3.hash" => Buffer::Ja3Hash,
-        "tls.cert_subject" => Buffer::TlsCertSubject,
         _ => return None,
     })
 }
@@ -122,8 +120,6 @@ struct Builder<'a> {
     current: Option<usize>,
     /// (list index, item index) of the last content, for its modifiers.
     last_content: Option<(usize, usize)>,
-    /// (list index, item index) of the last content or pcre, for `fast_pattern` etc.
-    last_item: Option<(usize, usize)>,
 }
 
 impl Builder<'_> {
@@ -529,7 +525,6 @@ pub fn parse_rule(
         lists: Vec::new(),
         current: None,
         last_content: None,
-        last_item: None,
     };
     let text = text.trim();
     let open = text
@@ -669,7 +664,6 @@ pub fn parse_rule(
                 let target = b.list_for(buffer);
                 let pos = b.push(target, item);
                 b.last_content = Some(pos);
-                b.last_item = Some(pos);
             }
             continue;
         }
@@ -704,7 +698,6 @@ pub fn parse_rule(
                     }),
                 );
                 b.last_content = Some(pos);
-                b.last_item = Some(pos);
             }
             "nocase" => b.content_mut(key)?.nocase = true,
             "fast_pattern" => b.content_mut(key)?.fast_pattern = true,
@@ -742,8 +735,7 @@ pub fn parse_rule(
                     Some(buf) => b.list_for(buf),
                     None => b.current_list(),
                 };
-                let pos = b.push(list, Item::Pcre(pcre));
-                b.last_item = Some(pos);
+                b.push(list, Item::Pcre(pcre));
             }
             "isdataat" => {
                 let (negated, v) = match val.trim().strip_prefix('!') {
@@ -799,14 +791,11 @@ pub fn parse_rule(
                     Buffer::HttpUri
                 });
                 b.lists[list].items.insert(0, Item::Size(c));
-                // Positions of earlier items in this list moved by one.
-                for pos in [&mut b.last_content, &mut b.last_item]
-                    .into_iter()
-                    .flatten()
+                // The last content of this list moved by one.
+                if let Some(pos) = b.last_content.as_mut()
+                    && pos.0 == list
                 {
-                    if pos.0 == list {
-                        pos.1 += 1;
-                    }
+                    pos.1 += 1;
                 }
             }
             "dsize" => rule.dsize = Some(parse_cmp(val).map_err(|m| b.err(key, m))?),
@@ -870,19 +859,14 @@ pub fn parse_rule(
             }
         }
     }
-    let _ = b.last_item;
     if rule.msg.is_empty() {
         return Err(b.err("msg", "every rule needs a msg"));
     }
-    // A relative content as the first item of its list is relative to the buffer start.
     rule.lists = b
         .lists
         .into_iter()
         .filter(|l| !l.items.is_empty() || l.transforms.dotprefix)
         .collect();
-    if rule.proto == Proto::Ip && rule.lists.iter().any(|l| l.buffer.app().is_some()) {
-        // `alert ip ... (http.uri; ...)` is still an HTTP rule.
-    }
     if let Some(app) = rule.proto.app()
         && let Some(l) = rule
             .lists
