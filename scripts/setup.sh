@@ -2,7 +2,10 @@
 # Install every system package edgeward's build, lab and tests need (Debian 12, as root).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
-PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls)
+# chromium + chromium-driver + python3-selenium: the browser test of the admin UI (fonts-dejavu-core
+# renders Vietnamese); openssl: TLS version checks against the admin UI.
+PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls
+      chromium chromium-driver python3-selenium fonts-dejavu-core openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

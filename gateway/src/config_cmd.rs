@@ -111,6 +111,30 @@ fn submit(
             "--author and --reason are required: every change is recorded with who and why (000 §8.1.c)"
         );
     }
+    write_change(paths, text, author, reason, restored_from, confirm)?;
+    match signal_daemon(&paths.state_dir) {
+        Ok(pid) if confirm => println!(
+            "submitted to the daemon (pid {pid}); confirm with `edgeward config confirm --author …` once you have checked it still works, or it is rolled back"
+        ),
+        Ok(pid) => println!("submitted to the daemon (pid {pid}); see `edgeward config history`"),
+        Err(why) => println!(
+            "written to {}; the daemon is not running ({why}), it applies at next start",
+            paths.config.display()
+        ),
+    }
+    Ok(0)
+}
+
+/// Leave who/why for the daemon and put the (already validated) text in place. The daemon
+/// applies it on its next reconcile; the CLI and the admin UI both change configuration this way.
+pub fn write_change(
+    paths: &Paths,
+    text: &str,
+    author: &str,
+    reason: &str,
+    restored_from: Option<u64>,
+    confirm: bool,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&paths.state_dir)?;
     let pending = PendingChange {
         sha256: history::digest(text),
@@ -128,17 +152,7 @@ fn submit(
     }
     write_atomic(&paths.config, text.as_bytes())
         .with_context(|| format!("writing {}", paths.config.display()))?;
-    match signal_daemon(&paths.state_dir) {
-        Ok(pid) if confirm => println!(
-            "submitted to the daemon (pid {pid}); confirm with `edgeward config confirm --author …` once you have checked it still works, or it is rolled back"
-        ),
-        Ok(pid) => println!("submitted to the daemon (pid {pid}); see `edgeward config history`"),
-        Err(why) => println!(
-            "written to {}; the daemon is not running ({why}), it applies at next start",
-            paths.config.display()
-        ),
-    }
-    Ok(0)
+    Ok(())
 }
 
 pub fn apply(
@@ -177,6 +191,7 @@ pub fn confirm(paths: &Paths, author: &str) -> anyhow::Result<u8> {
     let c = Confirmation {
         version: awaiting.version,
         author: author.to_string(),
+        source: "cli".into(),
     };
     write_atomic(&confirm_path(&paths.state_dir), &serde_json::to_vec(&c)?)?;
     for _ in 0..100 {

@@ -23,6 +23,7 @@ use edgeward_firewall::{Applied, Ruleset};
 use serde::{Deserialize, Serialize};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::admin::{AdminServer, ApplyOutcome, DaemonRequest, Live, LiveState};
 use crate::bus::{Bus, Sink, run_dispatcher};
 use crate::event::UplinkEvent;
 use crate::event::{AuditEvent, EventBody, Level};
@@ -95,6 +96,13 @@ pub struct Awaiting {
 pub struct Confirmation {
     pub version: u64,
     pub author: String,
+    /// Where the confirmation came from (`cli`, or the admin's address).
+    #[serde(default = "cli_source")]
+    pub source: String,
+}
+
+fn cli_source() -> String {
+    "cli".into()
 }
 
 pub fn pending_path(state_dir: &Path) -> PathBuf {
@@ -155,6 +163,10 @@ struct Daemon {
     link_events: Option<broadcast::Sender<LinkEvent>>,
     uplink_changes: mpsc::Sender<UplinkChange>,
     board: uplinks::StatusBoard,
+    /// The HTTPS admin plane (absent when it could not be set up).
+    admin: Option<AdminServer>,
+    /// What runs, published for the admin plane.
+    live: Live,
 }
 
 #[derive(Debug)]
@@ -294,14 +306,11 @@ impl Daemon {
                 .await;
             }
         }
-        for (addr, why) in self.metrics_server.ensure(metrics_addrs(&config)).await {
-            self.metrics.apply_error("metrics");
-            self.system(
-                Level::Warning,
-                "metrics",
-                format!("cannot listen on {addr}: {why}"),
-            )
-            .await;
+        let failed = self.metrics_server.ensure(metrics_addrs(&config)).await;
+        self.listen_failures("metrics", failed).await;
+        if let Some(admin) = self.admin.as_mut() {
+            let failed = admin.ensure(crate::admin::listen_addrs(&config)).await;
+            self.listen_failures("admin-ui", failed).await;
         }
         if unchanged {
             // A forced re-apply of the running text repairs drift; it is not a new change, so the
@@ -413,12 +422,115 @@ impl Daemon {
             config,
             ruleset,
         });
+        self.publish();
         tracing::info!(
             version,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "configuration applied"
         );
         Ok(true)
+    }
+
+    /// Report addresses a listener (metrics, admin UI) could not bind.
+    async fn listen_failures(&self, component: &str, failed: Vec<(SocketAddr, String)>) {
+        for (addr, why) in failed {
+            self.metrics.apply_error(component);
+            self.system(
+                Level::Warning,
+                component,
+                format!("cannot listen on {addr}: {why}"),
+            )
+            .await;
+        }
+    }
+
+    /// Tell the admin plane what runs now.
+    fn publish(&self) {
+        let state = match &self.running {
+            Some(r) => LiveState {
+                version: r.version,
+                text: r.text.clone(),
+                config: Some(Arc::new(r.config.clone())),
+                awaiting: self.awaiting.clone(),
+            },
+            None => LiveState::default(),
+        };
+        self.live.store(Arc::new(state));
+    }
+
+    /// A request from the admin plane.
+    async fn handle_request(&mut self, req: DaemonRequest) {
+        match req {
+            DaemonRequest::Reconcile { origin, reply } => {
+                let outcome = match self.reconcile_from_file(&origin, false).await {
+                    // The poll may have applied the file first: the change is in place.
+                    ApplyOutcome::Unchanged => match &self.running {
+                        Some(r) => ApplyOutcome::Applied { version: r.version },
+                        None => ApplyOutcome::Unchanged,
+                    },
+                    other => other,
+                };
+                let _ = reply.send(outcome);
+            }
+            DaemonRequest::Confirm {
+                author,
+                source,
+                reply,
+            } => {
+                let r = match self.awaiting.clone() {
+                    Some(a) => {
+                        self.confirm_awaiting(&a, &author, &source).await;
+                        Ok(a.version)
+                    }
+                    None => Err("no change is waiting for confirmation".to_string()),
+                };
+                let _ = reply.send(r);
+            }
+            DaemonRequest::RollBackNow {
+                author,
+                source,
+                reply,
+            } => {
+                let r = match self.awaiting.clone() {
+                    Some(a) => {
+                        self.audit(
+                            &author,
+                            &source,
+                            "config.rollback",
+                            "success",
+                            format!("v{} rejected before its deadline", a.version),
+                            None,
+                        )
+                        .await;
+                        self.roll_back_unconfirmed(&a, &format!("rejected by {author}"))
+                            .await;
+                        Ok(a.rollback_version)
+                    }
+                    None => Err("no change is waiting for confirmation".to_string()),
+                };
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    /// Keep the awaiting change: its ruleset becomes the last good one.
+    async fn confirm_awaiting(&mut self, awaiting: &Awaiting, author: &str, source: &str) {
+        if let Some(r) = &self.running {
+            self.save_last_good(&r.ruleset);
+        }
+        self.awaiting = None;
+        let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
+        self.metrics.awaiting_confirmation.set(0);
+        self.publish();
+        self.audit(
+            author,
+            source,
+            "config.confirm",
+            "success",
+            format!("version {} confirmed", awaiting.version),
+            None,
+        )
+        .await;
     }
 
     fn is_healthy(&self, uplink: &str) -> bool {
@@ -553,7 +665,7 @@ impl Daemon {
     }
 
     /// Re-read the config file and apply it if it changed (or always, when `force`).
-    async fn reconcile_from_file(&mut self, origin: &str, force: bool) {
+    async fn reconcile_from_file(&mut self, origin: &str, force: bool) -> ApplyOutcome {
         let text = match std::fs::read_to_string(&self.opts.config_path) {
             Ok(t) => t,
             Err(e) => {
@@ -568,7 +680,10 @@ impl Daemon {
                     ),
                 )
                 .await;
-                return;
+                return ApplyOutcome::Refused {
+                    stage: "read".into(),
+                    message: e.to_string(),
+                };
             }
         };
         let sha = history::digest(&text);
@@ -584,8 +699,13 @@ impl Daemon {
             let _ = std::fs::remove_file(pending_path(&self.opts.state_dir));
         }
         match self.apply_text(&text, origin, force, meta.clone()).await {
-            Ok(true) => self.metrics.reconcile("ok"),
-            Ok(false) => {}
+            Ok(true) => {
+                self.metrics.reconcile("ok");
+                ApplyOutcome::Applied {
+                    version: self.running.as_ref().map(|r| r.version).unwrap_or(0),
+                }
+            }
+            Ok(false) => ApplyOutcome::Unchanged,
             Err(refusal) => {
                 let stage = refusal.stage();
                 self.metrics.reconcile(if stage == "validate" {
@@ -613,6 +733,10 @@ impl Daemon {
                     None,
                 )
                 .await;
+                ApplyOutcome::Refused {
+                    stage: stage.to_string(),
+                    message: refusal.message().to_string(),
+                }
             }
         }
     }
@@ -638,26 +762,12 @@ impl Daemon {
         if let Some(c) = confirmation {
             let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
             if c.version == awaiting.version {
-                if let Some(r) = &self.running {
-                    self.save_last_good(&r.ruleset);
-                }
-                self.awaiting = None;
-                let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
-                self.metrics.awaiting_confirmation.set(0);
-                self.audit(
-                    &c.author,
-                    "cli",
-                    "config.confirm",
-                    "success",
-                    format!("version {} confirmed", c.version),
-                    None,
-                )
-                .await;
+                self.confirm_awaiting(&awaiting, &c.author, &c.source).await;
                 return;
             }
             self.audit(
                 &c.author,
-                "cli",
+                &c.source,
                 "config.confirm",
                 "failure",
                 format!(
@@ -690,6 +800,7 @@ impl Daemon {
         self.awaiting = None;
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
+        self.publish();
         // The file must say what runs, or the next poll would re-apply the unconfirmed change.
         if let Err(e) = write_atomic(&self.opts.config_path, text.as_bytes()) {
             self.system(
@@ -745,14 +856,7 @@ impl Daemon {
 
 /// `/metrics` listens on the addresses of the admin zones' interfaces.
 fn metrics_addrs(config: &Config) -> Vec<SocketAddr> {
-    config
-        .management
-        .admin_zones
-        .iter()
-        .flat_map(|z| config.zone_interfaces(z))
-        .flat_map(|i| i.addresses.iter())
-        .map(|a| SocketAddr::new(a.ip(), config.management.metrics_port))
-        .collect()
+    crate::admin::admin_zone_addrs(config, config.management.metrics_port)
 }
 
 /// A cheap fingerprint of the config file, to notice edits.
@@ -904,6 +1008,26 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     let log_ctx = Arc::new(RwLock::new(LogContext::default()));
     let (uplink_tx, mut uplink_rx) = mpsc::channel::<UplinkChange>(64);
     let board: uplinks::StatusBoard = Arc::new(RwLock::new(HashMap::new()));
+    let live: Live = Arc::new(arc_swap::ArcSwap::from_pointee(LiveState::default()));
+    let (admin_tx, mut admin_rx) = mpsc::channel::<DaemonRequest>(16);
+    let admin = match crate::admin::setup(crate::admin::Setup {
+        state_dir: opts.state_dir.clone(),
+        config_path: opts.config_path.clone(),
+        store_dir: opts.store_dir.clone(),
+        key_dir: opts.key_dir.clone(),
+        host_id: host_id.clone(),
+        start_config: start_config.as_ref(),
+        bus: bus.clone(),
+        live: live.clone(),
+        board: board.clone(),
+        daemon: admin_tx,
+    }) {
+        Ok(server) => Some(server),
+        Err(e) => {
+            eprintln!("edgeward: the admin UI is not available: {e}");
+            None
+        }
+    };
     let mut daemon = Daemon {
         opts: opts.clone(),
         bus: bus.clone(),
@@ -924,6 +1048,8 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         },
         uplink_changes: uplink_tx,
         board: board.clone(),
+        admin,
+        live,
     };
     let _status_writer = uplinks::spawn_status_writer(board, uplinks::status_path(&opts.state_dir));
     daemon
@@ -1074,6 +1200,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 }
             }
             Some(change) = uplink_rx.recv() => daemon.on_uplink_change(change).await,
+            Some(req) = admin_rx.recv() => daemon.handle_request(req).await,
             _ = term.recv() => break,
             _ = int.recv() => break,
         }

@@ -39,6 +39,16 @@ pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyho
         endpoints::METRICS_PORT
     );
     println!(
+        "  ip netns exec {} curl -sk https://{}/login        # admin web UI (HTTPS, self-signed)",
+        lab.ns("admin-1"),
+        endpoints::GATEWAY_MGMT
+    );
+    println!(
+        "  admin UI in a browser: ssh -L 8443:{}:443 … or run chromium in {}; factory account admin / edgeward (changed at first login)",
+        endpoints::GATEWAY_MGMT,
+        lab.ns("admin-1")
+    );
+    println!(
         "  ip netns exec {} nft list table inet edgeward",
         lab.ns("gateway")
     );
@@ -140,6 +150,20 @@ const CHECKS: &[(&str, &str, &str, u16, bool)] = &[
         endpoints::GATEWAY_MGMT,
         endpoints::METRICS_PORT,
         true,
+    ),
+    (
+        "admin-1 → admin web UI (HTTPS)",
+        "admin-1",
+        endpoints::GATEWAY_MGMT,
+        443,
+        true,
+    ),
+    (
+        "staff-1 → admin web UI",
+        "staff-1",
+        endpoints::GATEWAY_MGMT,
+        443,
+        false,
     ),
     (
         "internet → gateway metrics",

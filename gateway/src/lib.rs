@@ -1,6 +1,7 @@
 //! `edgeward-gateway`: the daemon and CLI. It wires the libraries (config, firewall, wan, ids)
 //! together: the reconcile loop, the event bus and its sinks, metrics, and the lab commands.
 
+pub mod admin;
 pub mod bus;
 pub mod config_cmd;
 pub mod daemon;

@@ -658,6 +658,7 @@ impl Lab {
             roles,
             services: serde_json::json!({
                 "gateway_metrics": { "from_role": "admin-1", "url": format!("http://{}:{}/metrics", endpoints::GATEWAY_MGMT, endpoints::METRICS_PORT) },
+                "admin_ui": { "from_role": "admin-1", "url": format!("https://{}/", endpoints::GATEWAY_MGMT), "factory_account": "admin", "factory_password": "edgeward (must be changed at first login)" },
                 "internet_http": { "url": format!("http://{}/", endpoints::INTERNET_HTTP), "role": "internet" },
                 "internet_dns": { "address": format!("{}:53", endpoints::INTERNET_DNS), "role": "internet" },
                 "update_mirror": { "url": format!("http://{}/", endpoints::UPDATE_MIRROR), "role": "internet" },

@@ -175,8 +175,8 @@ fn admin_services_answer_only_on_the_management_zone() {
     );
     assert_eq!(
         reach(&lab, "admin-1", GATEWAY_MGMT, 443),
-        Reach::Refused,
-        "UI port passes the firewall from mgmt"
+        Reach::Ok,
+        "the admin UI answers from mgmt"
     );
     for (role, addr) in [
         ("staff-1", "10.10.0.1"),
@@ -206,7 +206,18 @@ fn admin_services_answer_only_on_the_management_zone() {
         22,
         T
     ) == Reach::Refused));
+    // ...and the admin UI follows the setting: it now also listens on the staff address.
+    assert!(
+        wait_until(Duration::from_secs(10), || lab.tcp(
+            "staff-1",
+            "10.10.0.1".parse().unwrap(),
+            443,
+            T
+        ) == Reach::Ok),
+        "the admin UI answers on the staff LAN once it is an admin zone"
+    );
     assert_dropped(&lab, "guest-1", "10.20.0.1", 22);
+    assert_dropped(&lab, "guest-1", "10.20.0.1", 443);
 }
 
 /// 004 §8.1.h: inbound from the Internet only to published services (and hairpin from inside).

@@ -1,0 +1,844 @@
+//! The appliance's own accounts: one per person, kept in `STATE/accounts.json` (mode 0600,
+//! written atomically). Login rules of the regulations live here, as pure functions of the
+//! account, the policy and the time: lockout after 5 failures in 30 minutes until another admin
+//! unlocks (003 §16.2), suspension after 30 days unused (003 §16.3), password expiry (003 §15.1.c),
+//! a factory account whose password and missing TOTP must be replaced at first login (003 §21.3.a).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use edgeward_config::AdminPolicy;
+use edgeward_config::history::write_atomic;
+use serde::{Deserialize, Serialize};
+
+use super::password::{self, PasswordIssue};
+use super::roles::Role;
+use super::totp;
+
+/// The factory account, printed on the appliance's label. It must be changed at first login.
+pub const FACTORY_USERNAME: &str = "admin";
+pub const FACTORY_PASSWORD: &str = "edgeward";
+
+/// Names that would be shared by several people; refused for new accounts.
+const SHARED_NAMES: [&str; 8] = [
+    "root", "guest", "user", "test", "shared", "it", "support", "operator",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    /// The person behind the account (họ tên).
+    pub full_name: String,
+    /// E-mail or staff number: one account per person.
+    pub person_id: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub password_changed_at: DateTime<Utc>,
+    /// Set for the factory account and after an admin reset.
+    pub must_change_password: bool,
+    /// Base32 TOTP secret, once enrolled.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// The last TOTP step accepted (no code is accepted twice).
+    #[serde(default)]
+    pub totp_last_step: u64,
+    /// Failed attempts inside the lockout window.
+    #[serde(default)]
+    pub failures: Vec<DateTime<Utc>>,
+    #[serde(default)]
+    pub locked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub suspended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    /// Last successful login, or when an admin last reactivated the account.
+    #[serde(default)]
+    pub last_active: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub factory: bool,
+}
+
+/// Where a session stands after the password was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The password must be replaced before anything else.
+    ChangePassword,
+    /// An admin without TOTP must enrol before anything else.
+    EnrolTotp,
+    /// The second factor is asked.
+    VerifyTotp,
+    /// Logged in.
+    Full,
+}
+
+/// The state shown in the accounts list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Locked,
+    Suspended,
+    Disabled,
+    PasswordExpired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Accepted(Stage),
+    /// Unknown user or wrong password (not told apart).
+    Refused {
+        failures_in_window: u32,
+    },
+    /// This attempt locked the account.
+    NowLocked,
+    Locked,
+    Suspended,
+    Disabled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("accounts file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("no such account: {0}")]
+    NoSuchAccount(String),
+    #[error("account {0} already exists")]
+    Exists(String),
+    #[error("{0} already has an account (one account per person)")]
+    PersonHasAccount(String),
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("the new password does not meet the policy")]
+    WeakPassword(Vec<PasswordIssue>),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Account {
+    pub fn max_age_days(&self, policy: &AdminPolicy) -> u32 {
+        if self.role.is_admin() {
+            policy.admin_max_age_days
+        } else {
+            policy.user_max_age_days
+        }
+    }
+
+    pub fn password_expired(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> bool {
+        let days = self.max_age_days(policy);
+        days > 0 && now - self.password_changed_at >= Duration::days(days.into())
+    }
+
+    /// Whether the account went unused longer than the policy allows.
+    pub fn unused_too_long(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> bool {
+        let since = self.last_active.unwrap_or(self.created_at);
+        policy.suspend_unused_days > 0
+            && now - since >= Duration::days(policy.suspend_unused_days.into())
+    }
+
+    pub fn needs_totp(&self, policy: &AdminPolicy) -> bool {
+        self.role.is_admin() && policy.mfa_for_admins
+    }
+
+    pub fn status(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> Status {
+        if self.disabled {
+            Status::Disabled
+        } else if self.locked_at.is_some() {
+            Status::Locked
+        } else if self.suspended_at.is_some() || self.unused_too_long(policy, now) {
+            Status::Suspended
+        } else if self.password_expired(policy, now) {
+            Status::PasswordExpired
+        } else {
+            Status::Active
+        }
+    }
+
+    /// What comes after an accepted password.
+    fn stage_after_password(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> Stage {
+        if self.must_change_password || self.password_expired(policy, now) {
+            Stage::ChangePassword
+        } else {
+            self.stage_after_change(policy)
+        }
+    }
+
+    /// What comes after the password is in order.
+    pub fn stage_after_change(&self, policy: &AdminPolicy) -> Stage {
+        match (&self.totp_secret, self.needs_totp(policy)) {
+            (Some(_), _) => Stage::VerifyTotp,
+            (None, true) => Stage::EnrolTotp,
+            (None, false) => Stage::Full,
+        }
+    }
+
+    fn record_failure(&mut self, policy: &AdminPolicy, now: DateTime<Utc>) -> LoginOutcome {
+        let window = Duration::minutes(policy.lockout_window_minutes.into());
+        self.failures.retain(|t| now - *t < window);
+        self.failures.push(now);
+        let n = self.failures.len() as u32;
+        if policy.lockout_failures > 0 && n >= policy.lockout_failures {
+            self.locked_at = Some(now);
+            LoginOutcome::NowLocked
+        } else {
+            LoginOutcome::Refused {
+                failures_in_window: n,
+            }
+        }
+    }
+
+    /// The public view (no hashes, no secrets).
+    pub fn summary(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> AccountSummary {
+        AccountSummary {
+            username: self.username.clone(),
+            full_name: self.full_name.clone(),
+            person_id: self.person_id.clone(),
+            role: self.role,
+            status: self.status(policy, now),
+            totp_enrolled: self.totp_secret.is_some(),
+            password_changed_at: self.password_changed_at,
+            password_expires_at: match self.max_age_days(policy) {
+                0 => None,
+                d => Some(self.password_changed_at + Duration::days(d.into())),
+            },
+            last_active: self.last_active,
+            failures_in_window: self.failures.len() as u32,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// An account as the UI and API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountSummary {
+    pub username: String,
+    pub full_name: String,
+    pub person_id: String,
+    pub role: Role,
+    pub status: Status,
+    pub totp_enrolled: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub password_expires_at: Option<DateTime<Utc>>,
+    pub last_active: Option<DateTime<Utc>>,
+    pub failures_in_window: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new account as asked by a system admin.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub full_name: String,
+    pub person_id: String,
+    pub role: Role,
+    /// A first password, to be replaced at first login.
+    pub password: String,
+}
+
+/// Every account, by user name.
+pub struct AccountStore {
+    path: PathBuf,
+    accounts: BTreeMap<String, Account>,
+}
+
+fn valid_username(name: &str) -> bool {
+    (2..=32).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+        })
+        && name.as_bytes()[0].is_ascii_lowercase()
+}
+
+impl AccountStore {
+    /// Open the store, creating it with the factory account if it does not exist.
+    pub fn open(path: &Path, now: DateTime<Utc>) -> Result<AccountStore, AccountError> {
+        let err = |reason: String| AccountError::File {
+            path: path.to_path_buf(),
+            reason,
+        };
+        match std::fs::read(path) {
+            Ok(raw) => {
+                let list: Vec<Account> =
+                    serde_json::from_slice(&raw).map_err(|e| err(format!("damaged: {e}")))?;
+                Ok(AccountStore {
+                    path: path.to_path_buf(),
+                    accounts: list.into_iter().map(|a| (a.username.clone(), a)).collect(),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let factory = Account {
+                    username: FACTORY_USERNAME.into(),
+                    full_name: String::new(),
+                    person_id: String::new(),
+                    role: Role::SystemAdmin,
+                    password_hash: password::hash(FACTORY_PASSWORD).map_err(err)?,
+                    password_changed_at: now,
+                    must_change_password: true,
+                    totp_secret: None,
+                    totp_last_step: 0,
+                    failures: Vec::new(),
+                    locked_at: None,
+                    suspended_at: None,
+                    disabled: false,
+                    created_at: now,
+                    last_active: None,
+                    factory: true,
+                };
+                let mut store = AccountStore {
+                    path: path.to_path_buf(),
+                    accounts: BTreeMap::new(),
+                };
+                store.accounts.insert(factory.username.clone(), factory);
+                store.save()?;
+                Ok(store)
+            }
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
+
+    /// Write the whole store (atomically, owner-only).
+    pub fn save(&self) -> Result<(), AccountError> {
+        let list: Vec<&Account> = self.accounts.values().collect();
+        let raw =
+            serde_json::to_vec_pretty(&list).map_err(|e| AccountError::Internal(e.to_string()))?;
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        write_atomic(&self.path, &raw).map_err(|e| AccountError::File {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
+        Ok(())
+    }
+
+    pub fn get(&self, username: &str) -> Option<&Account> {
+        self.accounts.get(username)
+    }
+
+    fn get_mut(&mut self, username: &str) -> Result<&mut Account, AccountError> {
+        self.accounts
+            .get_mut(username)
+            .ok_or_else(|| AccountError::NoSuchAccount(username.to_string()))
+    }
+
+    pub fn list(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// Check user name and password. Records failures and locks; the caller saves.
+    pub fn attempt_login(
+        &mut self,
+        username: &str,
+        candidate: &str,
+        policy: &AdminPolicy,
+        now: DateTime<Utc>,
+    ) -> LoginOutcome {
+        let Some(account) = self.accounts.get_mut(username) else {
+            password::burn_time(candidate);
+            return LoginOutcome::Refused {
+                failures_in_window: 0,
+            };
+        };
+        if account.disabled {
+            return LoginOutcome::Disabled;
+        }
+        if account.locked_at.is_some() {
+            return LoginOutcome::Locked;
+        }
+        if account.suspended_at.is_some() {
+            return LoginOutcome::Suspended;
+        }
+        if account.unused_too_long(policy, now) && !account.factory {
+            account.suspended_at = Some(now);
+            return LoginOutcome::Suspended;
+        }
+        if !password::verify(candidate, &account.password_hash) {
+            return account.record_failure(policy, now);
+        }
+        let stage = account.stage_after_password(policy, now);
+        if stage == Stage::Full {
+            account.failures.clear();
+            account.last_active = Some(now);
+        }
+        LoginOutcome::Accepted(stage)
+    }
+
+    /// Check a TOTP code of an enrolled account; a wrong code counts as a failed login.
+    pub fn verify_totp(
+        &mut self,
+        username: &str,
+        code: &str,
+        policy: &AdminPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<LoginOutcome, AccountError> {
+        let account = self.get_mut(username)?;
+        if account.locked_at.is_some() {
+            return Ok(LoginOutcome::Locked);
+        }
+        let Some(secret) = account.totp_secret.clone() else {
+            return Err(AccountError::Refused("no TOTP enrolled".into()));
+        };
+        match totp::verify(
+            &secret,
+            code,
+            now.timestamp().max(0) as u64,
+            account.totp_last_step,
+        ) {
+            Some(step) => {
+                account.totp_last_step = step;
+                account.failures.clear();
+                account.last_active = Some(now);
+                Ok(LoginOutcome::Accepted(Stage::Full))
+            }
+            None => Ok(account.record_failure(policy, now)),
+        }
+    }
+
+    /// Enrol `secret` after the user proved it with a current code.
+    pub fn enrol_totp(
+        &mut self,
+        username: &str,
+        secret: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let account = self.get_mut(username)?;
+        let step = totp::verify(secret, code, now.timestamp().max(0) as u64, 0)
+            .ok_or_else(|| AccountError::Refused("wrong code".into()))?;
+        account.totp_secret = Some(secret.to_string());
+        account.totp_last_step = step;
+        account.failures.clear();
+        account.last_active = Some(now);
+        Ok(())
+    }
+
+    /// Set a new password chosen by the account's owner.
+    pub fn change_password(
+        &mut self,
+        username: &str,
+        new_password: &str,
+        confirm: &str,
+        full_name: Option<&str>,
+        policy: &AdminPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let account = self.get_mut(username)?;
+        let mut issues = password::check(new_password, username, account.role.is_admin(), policy);
+        if new_password != confirm {
+            issues.push(PasswordIssue::Mismatch);
+        }
+        if password::verify(new_password, &account.password_hash) {
+            issues.push(PasswordIssue::SameAsCurrent);
+        }
+        let mut new_name = None;
+        if account.factory && account.full_name.trim().is_empty() {
+            match full_name.map(str::trim) {
+                Some(n) if !n.is_empty() => new_name = Some(n.to_string()),
+                _ => {
+                    return Err(AccountError::Invalid {
+                        field: "full_name",
+                        reason: "the person who takes over the factory account must be named"
+                            .into(),
+                    });
+                }
+            }
+        }
+        if !issues.is_empty() {
+            return Err(AccountError::WeakPassword(issues));
+        }
+        if let Some(n) = new_name {
+            account.full_name = n;
+        }
+        account.password_hash = password::hash(new_password).map_err(AccountError::Internal)?;
+        account.password_changed_at = now;
+        account.must_change_password = false;
+        Ok(())
+    }
+
+    /// A system admin creates an account for a named person.
+    pub fn create(
+        &mut self,
+        new: &NewAccount,
+        policy: &AdminPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let username = new.username.trim();
+        if !valid_username(username) {
+            return Err(AccountError::Invalid {
+                field: "username",
+                reason: "2–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter".into(),
+            });
+        }
+        if SHARED_NAMES.contains(&username) || username == FACTORY_USERNAME {
+            return Err(AccountError::Invalid {
+                field: "username",
+                reason: format!(
+                    "'{username}' names no one: accounts are personal (one account per person)"
+                ),
+            });
+        }
+        if new.full_name.trim().chars().count() < 3 {
+            return Err(AccountError::Invalid {
+                field: "full_name",
+                reason: "the person's full name is required".into(),
+            });
+        }
+        let person = new.person_id.trim().to_lowercase();
+        if person.len() < 3 {
+            return Err(AccountError::Invalid {
+                field: "person_id",
+                reason: "an e-mail or staff number that identifies the person is required".into(),
+            });
+        }
+        if self.accounts.contains_key(username) {
+            return Err(AccountError::Exists(username.into()));
+        }
+        if self
+            .accounts
+            .values()
+            .any(|a| !a.disabled && a.person_id.to_lowercase() == person)
+        {
+            return Err(AccountError::PersonHasAccount(new.person_id.trim().into()));
+        }
+        let issues = password::check(&new.password, username, new.role.is_admin(), policy);
+        if !issues.is_empty() {
+            return Err(AccountError::WeakPassword(issues));
+        }
+        let account = Account {
+            username: username.into(),
+            full_name: new.full_name.trim().into(),
+            person_id: new.person_id.trim().into(),
+            role: new.role,
+            password_hash: password::hash(&new.password).map_err(AccountError::Internal)?,
+            password_changed_at: now,
+            must_change_password: true,
+            totp_secret: None,
+            totp_last_step: 0,
+            failures: Vec::new(),
+            locked_at: None,
+            suspended_at: None,
+            disabled: false,
+            created_at: now,
+            last_active: Some(now),
+            factory: false,
+        };
+        self.accounts.insert(account.username.clone(), account);
+        Ok(())
+    }
+
+    /// Unlock a locked account (and lift a suspension). Never by the account itself.
+    pub fn unlock(
+        &mut self,
+        actor: &str,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        if actor == username {
+            return Err(AccountError::Refused(
+                "an account cannot unlock itself: another administrator must (003 §16.2)".into(),
+            ));
+        }
+        let a = self.get_mut(username)?;
+        a.locked_at = None;
+        a.suspended_at = None;
+        a.failures.clear();
+        a.last_active = Some(now);
+        Ok(())
+    }
+
+    /// Replace the password with a temporary one and force a change (and new TOTP) at next login.
+    pub fn reset(
+        &mut self,
+        actor: &str,
+        username: &str,
+        temporary: &str,
+        policy: &AdminPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        if actor == username {
+            return Err(AccountError::Refused(
+                "use “change password” for your own account".into(),
+            ));
+        }
+        let a = self.get_mut(username)?;
+        let issues = password::check(temporary, username, a.role.is_admin(), policy);
+        if !issues.is_empty() {
+            return Err(AccountError::WeakPassword(issues));
+        }
+        a.password_hash = password::hash(temporary).map_err(AccountError::Internal)?;
+        a.password_changed_at = now;
+        a.must_change_password = true;
+        a.totp_secret = None;
+        a.totp_last_step = 0;
+        a.locked_at = None;
+        a.failures.clear();
+        Ok(())
+    }
+
+    pub fn set_role(
+        &mut self,
+        actor: &str,
+        username: &str,
+        role: Role,
+    ) -> Result<(), AccountError> {
+        if actor == username {
+            return Err(AccountError::Refused(
+                "you cannot change your own role".into(),
+            ));
+        }
+        self.get_mut(username)?;
+        if role != Role::SystemAdmin {
+            self.ensure_system_admin_left_without(username)?;
+        }
+        self.get_mut(username)?.role = role;
+        Ok(())
+    }
+
+    pub fn set_disabled(
+        &mut self,
+        actor: &str,
+        username: &str,
+        disabled: bool,
+    ) -> Result<(), AccountError> {
+        if actor == username {
+            return Err(AccountError::Refused(
+                "you cannot disable your own account".into(),
+            ));
+        }
+        self.get_mut(username)?;
+        if disabled {
+            self.ensure_system_admin_left_without(username)?;
+        }
+        self.get_mut(username)?.disabled = disabled;
+        Ok(())
+    }
+
+    /// Refuse a change of `username` that would leave nobody able to manage accounts.
+    fn ensure_system_admin_left_without(&self, username: &str) -> Result<(), AccountError> {
+        if self
+            .accounts
+            .values()
+            .any(|a| a.username != username && a.role == Role::SystemAdmin && !a.disabled)
+        {
+            Ok(())
+        } else {
+            Err(AccountError::Refused(
+                "at least one enabled system administrator must remain".into(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn store() -> (tempfile::TempDir, AccountStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = AccountStore::open(&dir.path().join("accounts.json"), t0()).unwrap();
+        (dir, s)
+    }
+
+    fn add(s: &mut AccountStore, name: &str, role: Role, now: DateTime<Utc>) {
+        s.create(
+            &NewAccount {
+                username: name.into(),
+                full_name: format!("Nguyễn Văn {name}"),
+                person_id: format!("{name}@so.gov.vn"),
+                role,
+                password: "Tam-thoi-2026!".into(),
+            },
+            &AdminPolicy::default(),
+            now,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn factory_account_forces_password_then_totp() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        assert_eq!(
+            s.attempt_login("admin", "edgeward", &p, t0()),
+            LoginOutcome::Accepted(Stage::ChangePassword)
+        );
+        // The person taking over must be named, and the factory password cannot stay.
+        assert!(
+            s.change_password("admin", "Moi-Mat-Khau-1", "Moi-Mat-Khau-1", None, &p, t0())
+                .is_err()
+        );
+        match s.change_password("admin", "short", "short", Some("Trần Thị B"), &p, t0()) {
+            Err(AccountError::WeakPassword(i)) => {
+                assert!(i.contains(&PasswordIssue::TooShort { min: 11 }))
+            }
+            other => panic!("{other:?}"),
+        }
+        s.change_password(
+            "admin",
+            "Moi-Mat-Khau-1",
+            "Moi-Mat-Khau-1",
+            Some("Trần Thị B"),
+            &p,
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.get("admin").unwrap().stage_after_change(&p),
+            Stage::EnrolTotp
+        );
+        assert!(matches!(
+            s.attempt_login("admin", "edgeward", &p, t0()),
+            LoginOutcome::Refused { .. }
+        ));
+        assert_eq!(
+            s.attempt_login("admin", "Moi-Mat-Khau-1", &p, t0()),
+            LoginOutcome::Accepted(Stage::EnrolTotp)
+        );
+        let secret = totp::new_secret().unwrap();
+        let now = t0();
+        let code = totp::code_at(&secret, now.timestamp() as u64).unwrap();
+        assert!(s.enrol_totp("admin", &secret, "000000", now).is_err() || code == "000000");
+        s.enrol_totp("admin", &secret, &code, now).unwrap();
+        let later = now + Duration::seconds(60);
+        assert_eq!(
+            s.attempt_login("admin", "Moi-Mat-Khau-1", &p, later),
+            LoginOutcome::Accepted(Stage::VerifyTotp)
+        );
+        let code = totp::code_at(&secret, later.timestamp() as u64).unwrap();
+        assert_eq!(
+            s.verify_totp("admin", &code, &p, later).unwrap(),
+            LoginOutcome::Accepted(Stage::Full)
+        );
+        // The same code again is a replay.
+        assert!(matches!(
+            s.verify_totp("admin", &code, &p, later).unwrap(),
+            LoginOutcome::Refused { .. }
+        ));
+    }
+
+    #[test]
+    fn five_failures_in_thirty_minutes_lock_until_another_admin_unlocks() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        add(&mut s, "lan", Role::Operator, t0());
+        add(&mut s, "minh", Role::SystemAdmin, t0());
+        for i in 1..=4 {
+            assert_eq!(
+                s.attempt_login("lan", "wrong", &p, t0() + Duration::minutes(i)),
+                LoginOutcome::Refused {
+                    failures_in_window: i as u32
+                }
+            );
+        }
+        assert_eq!(
+            s.attempt_login("lan", "wrong", &p, t0() + Duration::minutes(5)),
+            LoginOutcome::NowLocked
+        );
+        // Even the right password is refused now, and time does not unlock it.
+        assert_eq!(
+            s.attempt_login("lan", "Tam-thoi-2026!", &p, t0() + Duration::days(1)),
+            LoginOutcome::Locked
+        );
+        assert!(s.unlock("lan", "lan", t0()).is_err(), "not by itself");
+        s.unlock("minh", "lan", t0() + Duration::days(1)).unwrap();
+        assert!(matches!(
+            s.attempt_login("lan", "Tam-thoi-2026!", &p, t0() + Duration::days(1)),
+            LoginOutcome::Accepted(_)
+        ));
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_count() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        add(&mut s, "lan", Role::Operator, t0());
+        for i in 0..4 {
+            s.attempt_login("lan", "wrong", &p, t0() + Duration::minutes(i * 10));
+        }
+        // 40 minutes after the first: the first two are outside the 30-minute window.
+        assert_eq!(
+            s.attempt_login("lan", "wrong", &p, t0() + Duration::minutes(40)),
+            LoginOutcome::Refused {
+                failures_in_window: 3
+            }
+        );
+    }
+
+    #[test]
+    fn thirty_days_unused_suspends_and_sixty_days_expire_admin_passwords() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        add(&mut s, "lan", Role::Operator, t0());
+        add(&mut s, "minh", Role::SecurityAdmin, t0());
+        assert_eq!(
+            s.attempt_login("lan", "Tam-thoi-2026!", &p, t0() + Duration::days(31)),
+            LoginOutcome::Suspended
+        );
+        assert_eq!(
+            s.get("lan").unwrap().status(&p, t0() + Duration::days(31)),
+            Status::Suspended
+        );
+        // minh logs in regularly, but the password is 61 days old.
+        s.get_mut("minh").unwrap().must_change_password = false;
+        s.get_mut("minh").unwrap().last_active = Some(t0() + Duration::days(60));
+        assert_eq!(
+            s.attempt_login("minh", "Tam-thoi-2026!", &p, t0() + Duration::days(61)),
+            LoginOutcome::Accepted(Stage::ChangePassword)
+        );
+    }
+
+    #[test]
+    fn accounts_are_personal_and_roles_protected() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        add(&mut s, "lan", Role::Operator, t0());
+        let mut dup = NewAccount {
+            username: "lan2".into(),
+            full_name: "Nguyễn Văn lan".into(),
+            person_id: "LAN@so.gov.vn".into(),
+            role: Role::Viewer,
+            password: "Tam-thoi-2026!".into(),
+        };
+        assert!(matches!(
+            s.create(&dup, &p, t0()),
+            Err(AccountError::PersonHasAccount(_))
+        ));
+        dup.person_id = "x@y.vn".into();
+        dup.username = "shared".into();
+        assert!(matches!(
+            s.create(&dup, &p, t0()),
+            Err(AccountError::Invalid {
+                field: "username",
+                ..
+            })
+        ));
+        assert!(s.set_role("admin", "admin", Role::Viewer).is_err());
+        assert!(
+            s.set_disabled("lan", "admin", true).is_err(),
+            "last system admin stays"
+        );
+    }
+
+    #[test]
+    fn store_survives_reopen_and_refuses_damage() {
+        let (d, mut s) = store();
+        add(&mut s, "lan", Role::Viewer, t0());
+        s.save().unwrap();
+        let again = AccountStore::open(&d.path().join("accounts.json"), t0()).unwrap();
+        assert!(again.get("lan").is_some());
+        std::fs::write(d.path().join("accounts.json"), "{").unwrap();
+        assert!(AccountStore::open(&d.path().join("accounts.json"), t0()).is_err());
+    }
+}

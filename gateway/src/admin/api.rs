@@ -1,0 +1,556 @@
+//! The JSON API under `/api/v1`: the same sessions, roles and CSRF rules as the pages (send the
+//! session cookie and `X-CSRF-Token` on state-changing requests). Documented in
+//! `docs/openapi.yaml`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::accounts::{AccountError, NewAccount, Stage};
+use super::guard::{Caller, Visitor, session_cookie};
+use super::pages::{
+    accounts as acc_pages, auth, config as cfg_pages, devices as dev_pages, status, system,
+};
+use super::{AdminContext, ApplyOutcome, changes, lock};
+use crate::event::EventBody;
+
+fn err(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// Log in with password (and TOTP for accounts that have it). First-login steps (new password,
+/// enrolment) are done in the web UI.
+pub async fn login(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(v): Extension<Visitor>,
+    Json(b): Json<LoginBody>,
+) -> Response {
+    let (id, csrf, stage) = match auth::attempt(&ctx, &v, &b.username, &b.password).await {
+        auth::LoginResult::Session { id, csrf, stage } => (id, csrf, stage),
+        auth::LoginResult::Refused(key, status) => {
+            return err(status, super::i18n::Lang::En.t(key));
+        }
+    };
+    let username = b.username.trim().to_string();
+    let stage = if stage == Stage::VerifyTotp {
+        let Some(code) = b.totp.as_deref() else {
+            lock(&ctx.sessions).remove(&id);
+            return err(
+                StatusCode::UNAUTHORIZED,
+                "this account needs a TOTP code: send \"totp\"",
+            );
+        };
+        let policy = ctx.policy();
+        let now = ctx.now();
+        let outcome = {
+            let mut accounts = lock(&ctx.accounts);
+            let o = accounts.verify_totp(&username, code, &policy, now);
+            let _ = accounts.save();
+            o
+        };
+        if !matches!(outcome, Ok(super::accounts::LoginOutcome::Accepted(_))) {
+            lock(&ctx.sessions).remove(&id);
+            ctx.audit(
+                &username,
+                &v.source.to_string(),
+                "auth.login",
+                "failure",
+                "wrong TOTP code (API)",
+                None,
+            )
+            .await;
+            return err(StatusCode::UNAUTHORIZED, "wrong or reused TOTP code");
+        }
+        lock(&ctx.sessions).update(&id, |s| s.stage = Stage::Full);
+        ctx.audit(
+            &username,
+            &v.source.to_string(),
+            "auth.login",
+            "success",
+            "logged in (password + TOTP, API)",
+            None,
+        )
+        .await;
+        Stage::Full
+    } else {
+        stage
+    };
+    let mut resp =
+        Json(json!({ "username": username, "stage": stage, "csrf_token": csrf })).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(Some(&id)));
+    resp
+}
+
+pub async fn logout(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Response {
+    lock(&ctx.sessions).remove(&c.session_id);
+    ctx.audit(
+        &c.username,
+        &c.source_str(),
+        "auth.logout",
+        "success",
+        "logged out (API)",
+        None,
+    )
+    .await;
+    let mut resp = Json(json!({ "logged_out": true })).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(None));
+    resp
+}
+
+pub async fn session(Extension(c): Extension<Caller>) -> Json<serde_json::Value> {
+    Json(json!({
+        "username": c.username,
+        "role": c.role,
+        "stage": c.stage,
+        "permissions": c.role.permissions(),
+        "csrf_token": c.csrf,
+    }))
+}
+
+pub async fn status(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Value> {
+    let live = ctx.live.load();
+    let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
+    let sev = ctx.recent.open_alerts_by_severity();
+    let pending = live
+        .config
+        .as_ref()
+        .map(|c| {
+            c.devices
+                .iter()
+                .filter(|d| d.status == edgeward_config::DeviceStatus::Pending)
+                .count()
+        })
+        .unwrap_or(0);
+    Json(json!({
+        "host_id": ctx.host_id,
+        "config_version": live.version,
+        "awaiting_confirmation": live.awaiting,
+        "uplinks": board,
+        "open_alerts_by_severity": { "high": sev[0], "medium": sev[1], "low": sev[2] },
+        "devices_pending": pending,
+    }))
+}
+
+pub async fn uplinks(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Value> {
+    let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
+    Json(json!(board))
+}
+
+pub async fn config(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Json<serde_json::Value> {
+    ctx.audit(
+        &c.username,
+        &c.source_str(),
+        "config.view",
+        "success",
+        "configuration text (API)",
+        None,
+    )
+    .await;
+    let live = ctx.live.load();
+    Json(
+        json!({ "version": live.version, "text": live.text, "awaiting_confirmation": live.awaiting }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CandidateBody {
+    pub text: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Commit-confirm (default true).
+    #[serde(default)]
+    pub confirm: Option<bool>,
+}
+
+pub async fn config_check(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<CandidateBody>,
+) -> Response {
+    let running = ctx.live.load().text.clone();
+    let report = changes::check(&running, &b.text, c.role, None);
+    let status = if !report.forbidden_sections.is_empty() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(report)).into_response()
+}
+
+pub async fn config_apply(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<CandidateBody>,
+) -> Response {
+    let running = ctx.live.load().text.clone();
+    let report = changes::check(&running, &b.text, c.role, None);
+    if !report.forbidden_sections.is_empty() {
+        ctx.audit(
+            &c.username,
+            &c.source_str(),
+            "config.apply",
+            "failure",
+            format!(
+                "role {} may not change {}",
+                c.role.as_str(),
+                report.forbidden_sections.join(", ")
+            ),
+            None,
+        )
+        .await;
+        return (StatusCode::FORBIDDEN, Json(report)).into_response();
+    }
+    if !report.valid {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response();
+    }
+    if b.reason.trim().is_empty() {
+        return err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "field 'reason' is required: every change is recorded with who and why",
+        );
+    }
+    match changes::submit(
+        &ctx,
+        &c.username,
+        &b.text,
+        b.reason.trim(),
+        None,
+        b.confirm.unwrap_or(true),
+    )
+    .await
+    {
+        Ok(o @ ApplyOutcome::Applied { .. }) | Ok(o @ ApplyOutcome::Unchanged) => {
+            Json(json!({ "outcome": o, "awaiting_confirmation": ctx.live.load().awaiting }))
+                .into_response()
+        }
+        Ok(o) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "outcome": o })),
+        )
+            .into_response(),
+        Err(e) => err(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+pub async fn config_confirm(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Response {
+    match changes::confirm(&ctx, &c.username, &c.source_str()).await {
+        Ok(v) => Json(json!({ "confirmed": v })).into_response(),
+        Err(e) => err(StatusCode::CONFLICT, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RollbackBody {
+    pub version: u64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn config_rollback(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<RollbackBody>,
+) -> Response {
+    match cfg_pages::roll_back_to(&ctx, &c, b.version, &b.reason).await {
+        Ok(o) => Json(json!({ "outcome": o, "awaiting_confirmation": ctx.live.load().awaiting }))
+            .into_response(),
+        Err((s, m)) => err(s, m),
+    }
+}
+
+pub async fn history(State(ctx): State<Arc<AdminContext>>) -> Response {
+    match changes::history_entries(&ctx) {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+pub async fn history_version(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(version): Path<u64>,
+) -> Response {
+    match changes::history_version(&ctx, version) {
+        Ok((entry, text, diff)) => {
+            ctx.audit(
+                &c.username,
+                &c.source_str(),
+                "config.view",
+                "success",
+                format!("history v{version} (API)"),
+                None,
+            )
+            .await;
+            Json(json!({ "entry": entry, "text": text, "diff": diff })).into_response()
+        }
+        Err(e) => err(StatusCode::NOT_FOUND, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Limit {
+    pub limit: Option<usize>,
+}
+
+pub async fn alerts(
+    State(ctx): State<Arc<AdminContext>>,
+    Query(q): Query<Limit>,
+) -> Json<serde_json::Value> {
+    let list: Vec<_> = ctx
+        .recent
+        .alerts(q.limit.unwrap_or(100).min(2000))
+        .into_iter()
+        .map(|ev| {
+            let mut v = serde_json::to_value(&*ev).unwrap_or_default();
+            if let Some(ack) = ctx.recent.ack_of(ev.seq) {
+                v["acknowledged"] = json!(ack);
+            }
+            v
+        })
+        .collect();
+    Json(json!(list))
+}
+
+pub async fn alert_ack(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(seq): Path<u64>,
+) -> Response {
+    match status::acknowledge(&ctx, &c, seq).await {
+        Ok(fresh) => Json(json!({ "acknowledged": seq, "already": !fresh })).into_response(),
+        Err((s, m)) => err(s, m),
+    }
+}
+
+pub async fn devices(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Json<serde_json::Value> {
+    ctx.audit(
+        &c.username,
+        &c.source_str(),
+        "config.view",
+        "success",
+        "device inventory (API)",
+        None,
+    )
+    .await;
+    Json(json!(
+        ctx.live
+            .load()
+            .config
+            .as_ref()
+            .map(|c| c.devices.clone())
+            .unwrap_or_default()
+    ))
+}
+
+/// Add a device, or replace the one with the same MAC.
+pub async fn device_put(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(d): Json<edgeward_config::Device>,
+) -> Response {
+    let mut list = ctx
+        .live
+        .load()
+        .config
+        .as_ref()
+        .map(|c| c.devices.clone())
+        .unwrap_or_default();
+    let reason = match list.iter_mut().find(|x| x.mac.eq_ignore_ascii_case(&d.mac)) {
+        Some(x) => {
+            *x = d.clone();
+            format!("device {} updated (API)", d.mac)
+        }
+        None => {
+            list.push(d.clone());
+            format!("device {} added (API)", d.mac)
+        }
+    };
+    match dev_pages::apply_devices(&ctx, &c, &list, &reason).await {
+        Ok(v) => Json(json!({ "version": v })).into_response(),
+        Err(dev_pages::DevicesError::Invalid(r)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(*r)).into_response()
+        }
+        Err(dev_pages::DevicesError::Failed(m)) => err(StatusCode::UNPROCESSABLE_ENTITY, m),
+    }
+}
+
+pub async fn device_delete(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(mac): Path<String>,
+) -> Response {
+    match dev_pages::remove_device(&ctx, &c, &mac).await {
+        Ok(v) => Json(json!({ "version": v })).into_response(),
+        Err((s, m)) => err(s, m),
+    }
+}
+
+pub async fn accounts(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Value> {
+    let policy = ctx.policy();
+    let now = ctx.now();
+    let list: Vec<_> = lock(&ctx.accounts)
+        .list()
+        .map(|a| a.summary(&policy, now))
+        .collect();
+    Json(json!(list))
+}
+
+fn account_err(e: AccountError) -> Response {
+    let status = match &e {
+        AccountError::NoSuchAccount(_) => StatusCode::NOT_FOUND,
+        AccountError::Refused(_) => StatusCode::FORBIDDEN,
+        AccountError::Exists(_) | AccountError::PersonHasAccount(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut body = json!({ "error": e.to_string() });
+    if let AccountError::WeakPassword(issues) = &e {
+        body["password_issues"] = json!(issues.iter().map(|i| i.key()).collect::<Vec<_>>());
+    }
+    if let AccountError::Invalid { field, .. } = &e {
+        body["field"] = json!(field);
+    }
+    (status, Json(body)).into_response()
+}
+
+pub async fn account_create(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(new): Json<NewAccount>,
+) -> Response {
+    let (policy, now, target) = (ctx.policy(), ctx.now(), new.username.clone());
+    match acc_pages::change(
+        &ctx,
+        &c,
+        "create",
+        &target,
+        move |s| s.create(&new, &policy, now),
+        false,
+    )
+    .await
+    {
+        Ok(()) => (StatusCode::CREATED, Json(json!({ "created": target }))).into_response(),
+        Err(e) => account_err(e),
+    }
+}
+
+pub async fn account_unlock(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(user): Path<String>,
+) -> Response {
+    let (actor, now, u) = (c.username.clone(), ctx.now(), user.clone());
+    match acc_pages::change(
+        &ctx,
+        &c,
+        "unlock",
+        &user,
+        move |s| s.unlock(&actor, &u, now),
+        false,
+    )
+    .await
+    {
+        Ok(()) => Json(json!({ "unlocked": user })).into_response(),
+        Err(e) => account_err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub days: Option<u32>,
+    pub limit: Option<usize>,
+}
+
+pub async fn audit(
+    State(ctx): State<Arc<AdminContext>>,
+    Query(q): Query<AuditQuery>,
+) -> Json<serde_json::Value> {
+    let events = status::audit_events(
+        &ctx,
+        q.days.unwrap_or(7),
+        q.limit.unwrap_or(1000).min(10_000),
+    )
+    .await;
+    Json(json!(
+        events
+            .into_iter()
+            .filter(|e| matches!(e.body, EventBody::Audit(_)))
+            .collect::<Vec<_>>()
+    ))
+}
+
+pub async fn certificate(State(ctx): State<Arc<AdminContext>>) -> Response {
+    match ctx.certs.info() {
+        Ok(i) => Json(i).into_response(),
+        Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CertBody {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub async fn certificate_put(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<CertBody>,
+) -> Response {
+    match system::replace_certificate(&ctx, &c, b.cert_pem.as_bytes(), b.key_pem.as_bytes()).await {
+        Ok(i) => Json(i).into_response(),
+        Err(e) => err(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackupBody {
+    pub passphrase: String,
+}
+
+pub async fn backup(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<BackupBody>,
+) -> Response {
+    match system::export_backup(&ctx, &c, &b.passphrase).await {
+        Ok((name, body)) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err((s, m)) => err(s, m),
+    }
+}

@@ -1,0 +1,299 @@
+//! Configuration changes from the admin plane: which sections a candidate changes and whether
+//! the caller's role may change them, validation with each problem placed on the line of the
+//! section being edited, the diff against what runs, and submission to the daemon.
+
+use std::collections::BTreeSet;
+
+use edgeward_config::history::{self, History};
+use edgeward_config::{Code, Problems};
+use serde::Serialize;
+
+use super::roles::{Role, section_permission};
+use super::{AdminContext, ApplyOutcome, DaemonRequest};
+use crate::config_cmd::{self, Paths};
+use crate::daemon::history_dir;
+
+/// One validation problem as the UI shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownProblem {
+    #[serde(skip)]
+    pub code: Code,
+    pub code_name: String,
+    /// Field path, e.g. `policies[3].to`.
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+    /// Line and column in the whole candidate file.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Line inside the edited section, when the problem lies there.
+    pub edit_line: Option<usize>,
+}
+
+/// What a check of a candidate found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub valid: bool,
+    pub problems: Vec<ShownProblem>,
+    /// Unified diff against the running configuration.
+    pub diff: String,
+    pub changed_sections: Vec<String>,
+    /// Changed sections the caller's role may not change.
+    pub forbidden_sections: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn acceptable(&self) -> bool {
+        self.valid && self.forbidden_sections.is_empty() && !self.changed_sections.is_empty()
+    }
+}
+
+/// Top-level sections whose values differ between two texts (all of the candidate's when
+/// either side is not TOML).
+pub fn changed_sections(old: &str, new: &str) -> Vec<String> {
+    let parse = |t: &str| t.parse::<toml::Table>().ok();
+    let (Some(a), Some(b)) = (parse(old), parse(new)) else {
+        return section_names_lossy(new);
+    };
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| k.to_string())
+        .collect()
+}
+
+/// Section names of a text that may not parse: every `[x]` / `[[x]]` header.
+fn section_names_lossy(s: &str) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for line in s.lines() {
+        let l = line.trim();
+        let header = l.strip_prefix("[[").or_else(|| l.strip_prefix('['));
+        if let Some(n) = header.and_then(|r| r.split([']', '.']).next()) {
+            out.insert(n.trim().trim_matches('"').to_string());
+        }
+    }
+    out.into_iter().collect()
+}
+
+pub fn forbidden_sections(role: Role, changed: &[String]) -> Vec<String> {
+    changed
+        .iter()
+        .filter(|s| !role.can(section_permission(s)))
+        .cloned()
+        .collect()
+}
+
+/// The text of just `sections` of `text`, in the file's own formatting.
+pub fn extract_sections(text: &str, sections: &[&str]) -> String {
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return String::new();
+    };
+    let mut out = toml_edit::DocumentMut::new();
+    for s in sections {
+        if let Some(item) = doc.get(s) {
+            out.insert(s, item.clone());
+        }
+    }
+    out.to_string().trim_start().to_string()
+}
+
+/// `running` with `sections` replaced by `edited`; returns the candidate and the line at which
+/// the edited text starts (1-based), so problems can be placed in the editor.
+pub fn splice(running: &str, sections: &[&str], edited: &str) -> (String, usize) {
+    let mut base = match running.parse::<toml_edit::DocumentMut>() {
+        Ok(mut doc) => {
+            for s in sections {
+                doc.remove(s);
+            }
+            doc.to_string()
+        }
+        Err(_) => running.to_string(),
+    };
+    while base.ends_with("\n\n") {
+        base.pop();
+    }
+    if !base.is_empty() && !base.ends_with('\n') {
+        base.push('\n');
+    }
+    base.push('\n');
+    let start = base.lines().count() + 1;
+    let mut candidate = base;
+    candidate.push_str(edited.replace("\r\n", "\n").trim_end());
+    candidate.push('\n');
+    (candidate, start)
+}
+
+/// Validate `candidate` against what runs, for a caller of `role`. `edit_start` is where an
+/// edited section begins in the candidate (problems after it get an `edit_line`).
+pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usize>) -> CheckReport {
+    let problems =
+        match edgeward_config::parse(candidate, "edgeward.toml", edgeward_config::today()) {
+            Ok(_) => Vec::new(),
+            Err(Problems { problems, .. }) => problems
+                .into_iter()
+                .map(|p| {
+                    let line = p.position.map(|pos| pos.line);
+                    ShownProblem {
+                        code: p.code,
+                        code_name: format!("{:?}", p.code),
+                        path: p.path.to_string(),
+                        message: p.message,
+                        hint: p.hint,
+                        line,
+                        column: p.position.map(|pos| pos.column),
+                        edit_line: match (line, edit_start) {
+                            (Some(l), Some(s)) if l >= s => Some(l - s + 1),
+                            _ => None,
+                        },
+                    }
+                })
+                .collect(),
+        };
+    // A text that is not even TOML changes nothing that could be applied: report the syntax
+    // problem, not a guess at the sections it touches.
+    let changed = if candidate.parse::<toml::Table>().is_ok() {
+        changed_sections(running, candidate)
+    } else {
+        Vec::new()
+    };
+    CheckReport {
+        valid: problems.is_empty(),
+        problems,
+        diff: history::unified_diff(running, candidate, "running", "candidate"),
+        forbidden_sections: forbidden_sections(role, &changed),
+        changed_sections: changed,
+    }
+}
+
+/// Write the change as the CLI does and have the daemon apply it now.
+pub async fn submit(
+    ctx: &AdminContext,
+    author: &str,
+    text: &str,
+    reason: &str,
+    restored_from: Option<u64>,
+    confirm: bool,
+) -> Result<ApplyOutcome, String> {
+    let paths = Paths {
+        config: ctx.config_path.clone(),
+        state_dir: ctx.state_dir.clone(),
+    };
+    config_cmd::write_change(&paths, text, author, reason, restored_from, confirm)
+        .map_err(|e| format!("{e:#}"))?;
+    ctx.ask_daemon(|reply| DaemonRequest::Reconcile {
+        origin: "web".into(),
+        reply,
+    })
+    .await
+}
+
+/// Keep the change awaiting confirmation; returns its version.
+pub async fn confirm(ctx: &AdminContext, author: &str, source: &str) -> Result<u64, String> {
+    let (author, source) = (author.to_string(), source.to_string());
+    ctx.ask_daemon(|reply| DaemonRequest::Confirm {
+        author,
+        source,
+        reply,
+    })
+    .await?
+}
+
+/// Roll the change awaiting confirmation back now; returns the version restored.
+pub async fn reject(ctx: &AdminContext, author: &str, source: &str) -> Result<u64, String> {
+    let (author, source) = (author.to_string(), source.to_string());
+    ctx.ask_daemon(|reply| DaemonRequest::RollBackNow {
+        author,
+        source,
+        reply,
+    })
+    .await?
+}
+
+/// The history, newest first.
+pub fn history_entries(ctx: &AdminContext) -> Result<Vec<history::Entry>, String> {
+    let h = History::open(history_dir(&ctx.state_dir)).map_err(|e| e.to_string())?;
+    let mut list = h.list().map_err(|e| e.to_string())?;
+    list.reverse();
+    Ok(list)
+}
+
+/// A version's text and its diff against the version before it.
+pub fn history_version(
+    ctx: &AdminContext,
+    version: u64,
+) -> Result<(history::Entry, String, String), String> {
+    let h = History::open(history_dir(&ctx.state_dir)).map_err(|e| e.to_string())?;
+    let (entry, text) = h.get(version).map_err(|e| e.to_string())?;
+    let before = if version > 1 {
+        h.get(version - 1).map(|(_, t)| t).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let diff = history::unified_diff(
+        &before,
+        &text,
+        &format!("v{}", version.saturating_sub(1)),
+        &format!("v{version}"),
+    );
+    Ok((entry, text, diff))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUNNING: &str = edgeward_config::AGENCY_DEFAULT_PROFILE;
+
+    #[test]
+    fn sections_changed_and_owned() {
+        let edited = RUNNING.replace(
+            "commit_confirm_seconds = 120",
+            "commit_confirm_seconds = 90",
+        );
+        assert_eq!(
+            changed_sections(RUNNING, &edited),
+            vec!["firewall".to_string()]
+        );
+        assert_eq!(
+            forbidden_sections(Role::Operator, &["firewall".into()]),
+            vec!["firewall"]
+        );
+        assert!(forbidden_sections(Role::SecurityAdmin, &["firewall".into()]).is_empty());
+        assert_eq!(
+            forbidden_sections(Role::SecurityAdmin, &["admin".into()]),
+            vec!["admin"]
+        );
+        // Unparseable text: every section it names counts as changed.
+        assert!(changed_sections(RUNNING, "[firewall\nx=").contains(&"firewall".to_string()));
+    }
+
+    #[test]
+    fn splice_keeps_other_sections_and_places_problems_in_the_editor() {
+        let section = extract_sections(RUNNING, &["uplinks"]);
+        assert!(section.contains("[[uplinks]]"), "{section}");
+        let (same, _) = splice(RUNNING, &["uplinks"], &section);
+        assert!(
+            changed_sections(RUNNING, &same).is_empty(),
+            "round trip changes nothing"
+        );
+        let broken = section.replacen("weight = ", "weight = 0 #", 1);
+        let (candidate, start) = splice(RUNNING, &["uplinks"], &broken);
+        let report = check(RUNNING, &candidate, Role::SecurityAdmin, Some(start));
+        assert!(!report.valid);
+        let p = report
+            .problems
+            .iter()
+            .find(|p| p.code == Code::ZeroWeight)
+            .expect("zero weight reported");
+        let edit_line = p.edit_line.expect("inside the editor");
+        assert!(
+            broken
+                .lines()
+                .nth(edit_line - 1)
+                .unwrap()
+                .contains("weight"),
+            "{p:?}"
+        );
+        assert_eq!(report.changed_sections, vec!["uplinks"]);
+    }
+}

@@ -1,0 +1,707 @@
+//! The UI's words in Vietnamese (default) and English. Every text a page shows comes from here,
+//! so a missing translation is a test failure, not a blank on screen.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use edgeward_config::Code;
+
+/// The UI language, from the `lang` cookie; Vietnamese unless English was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+    /// The text of `key`; the key itself if it has none (a test keeps this from happening).
+    pub fn t(self, key: &'static str) -> &'static str {
+        match TABLE.get(key) {
+            Some((vi, en)) => match self {
+                Lang::Vi => vi,
+                Lang::En => en,
+            },
+            None => key,
+        }
+    }
+}
+
+/// The static key equal to `s`, if `s` names a text (for keys carried in a URL).
+pub fn known_key(s: &str) -> Option<&'static str> {
+    TABLE.get_key_value(s).map(|(k, _)| *k)
+}
+
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| WORDS.iter().map(|(k, vi, en)| (*k, (*vi, *en))).collect());
+
+/// (key, Vietnamese, English)
+pub const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "app.title",
+        "Cổng an ninh edgeward",
+        "edgeward security gateway",
+    ),
+    ("nav.dashboard", "Tổng quan", "Dashboard"),
+    ("nav.zones", "Vùng mạng & chính sách", "Zones & policies"),
+    ("nav.uplinks", "Đường truyền", "Uplinks"),
+    (
+        "nav.ids",
+        "Phát hiện xâm nhập (IDS)",
+        "Intrusion detection (IDS)",
+    ),
+    ("nav.devices", "Thiết bị", "Devices"),
+    (
+        "nav.config",
+        "Cấu hình & lịch sử",
+        "Configuration & history",
+    ),
+    ("nav.accounts", "Tài khoản", "Accounts"),
+    ("nav.audit", "Nhật ký quản trị", "Audit log"),
+    ("nav.system", "Hệ thống", "System"),
+    ("nav.logout", "Đăng xuất", "Log out"),
+    ("nav.password", "Đổi mật khẩu", "Change password"),
+    ("nav.language", "English", "Tiếng Việt"),
+    ("role.viewer", "Người xem", "Viewer"),
+    ("role.operator", "Vận hành viên", "Operator"),
+    (
+        "role.security_admin",
+        "Quản trị an ninh",
+        "Security administrator",
+    ),
+    (
+        "role.system_admin",
+        "Quản trị hệ thống",
+        "System administrator",
+    ),
+    ("login.title", "Đăng nhập", "Log in"),
+    ("login.username", "Tên đăng nhập", "User name"),
+    ("login.password", "Mật khẩu", "Password"),
+    ("login.submit", "Đăng nhập", "Log in"),
+    (
+        "login.refused",
+        "Sai tên đăng nhập hoặc mật khẩu.",
+        "Wrong user name or password.",
+    ),
+    (
+        "login.remaining",
+        "Số lần sai còn lại trước khi khóa tài khoản:",
+        "Wrong attempts left before the account is locked:",
+    ),
+    (
+        "login.locked",
+        "Tài khoản đã bị khóa do đăng nhập sai nhiều lần. Liên hệ một quản trị viên khác để mở khóa.",
+        "The account is locked after too many failed logins. Ask another administrator to unlock it.",
+    ),
+    (
+        "login.suspended",
+        "Tài khoản đã bị tạm ngưng vì không sử dụng quá 30 ngày. Liên hệ quản trị hệ thống.",
+        "The account is suspended after more than 30 days unused. Ask a system administrator.",
+    ),
+    (
+        "login.disabled",
+        "Tài khoản đã bị vô hiệu hóa.",
+        "The account is disabled.",
+    ),
+    (
+        "login.rate",
+        "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau một phút.",
+        "Too many login attempts from this address. Try again in a minute.",
+    ),
+    (
+        "login.expired",
+        "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+        "Your session has expired. Please log in again.",
+    ),
+    (
+        "login.factory_hint",
+        "Lần đầu sử dụng: đăng nhập bằng tài khoản xuất xưởng ghi trên nhãn thiết bị.",
+        "First use: log in with the factory account printed on the appliance's label.",
+    ),
+    (
+        "login.csrf",
+        "Biểu mẫu đã hết hạn, vui lòng thử lại.",
+        "The form expired; please try again.",
+    ),
+    ("pw.title", "Đặt mật khẩu mới", "Set a new password"),
+    (
+        "pw.forced",
+        "Bạn phải đặt mật khẩu mới trước khi tiếp tục.",
+        "You must set a new password before going on.",
+    ),
+    (
+        "pw.factory",
+        "Đây là tài khoản xuất xưởng: hãy nhập họ tên người chịu trách nhiệm và đặt mật khẩu riêng. Mật khẩu mặc định sẽ không còn dùng được.",
+        "This is the factory account: enter the name of the person responsible and set your own password. The default password stops working.",
+    ),
+    ("pw.current", "Mật khẩu hiện tại", "Current password"),
+    ("pw.new", "Mật khẩu mới", "New password"),
+    ("pw.confirm", "Nhập lại mật khẩu mới", "New password again"),
+    (
+        "pw.rules_admin",
+        "Ít nhất 11 ký tự, gồm chữ thường, chữ hoa, chữ số và ký tự đặc biệt.",
+        "At least 11 characters, with lower-case, upper-case, digit and special character.",
+    ),
+    (
+        "pw.rules_user",
+        "Ít nhất 8 ký tự, gồm chữ thường, chữ hoa, chữ số và ký tự đặc biệt.",
+        "At least 8 characters, with lower-case, upper-case, digit and special character.",
+    ),
+    ("pw.submit", "Lưu mật khẩu", "Save password"),
+    ("pw.saved", "Đã đổi mật khẩu.", "Password changed."),
+    (
+        "pw.wrong_current",
+        "Mật khẩu hiện tại không đúng.",
+        "The current password is wrong.",
+    ),
+    (
+        "pw.too_short",
+        "Mật khẩu quá ngắn.",
+        "The password is too short.",
+    ),
+    (
+        "pw.no_lower",
+        "Thiếu chữ thường (a–z).",
+        "A lower-case letter is missing.",
+    ),
+    (
+        "pw.no_upper",
+        "Thiếu chữ hoa (A–Z).",
+        "An upper-case letter is missing.",
+    ),
+    ("pw.no_digit", "Thiếu chữ số (0–9).", "A digit is missing."),
+    (
+        "pw.no_special",
+        "Thiếu ký tự đặc biệt (ví dụ ! @ # -).",
+        "A special character is missing (e.g. ! @ # -).",
+    ),
+    (
+        "pw.contains_username",
+        "Mật khẩu không được chứa tên đăng nhập.",
+        "The password must not contain the user name.",
+    ),
+    (
+        "pw.same_as_current",
+        "Mật khẩu mới phải khác mật khẩu cũ.",
+        "The new password must differ from the old one.",
+    ),
+    (
+        "pw.mismatch",
+        "Hai lần nhập mật khẩu không khớp.",
+        "The two passwords differ.",
+    ),
+    (
+        "pw.full_name",
+        "Họ tên người quản trị",
+        "Administrator's full name",
+    ),
+    ("pw.min_chars", "Số ký tự tối thiểu:", "Minimum characters:"),
+    (
+        "totp.title",
+        "Xác thực hai lớp (TOTP)",
+        "Two-factor authentication (TOTP)",
+    ),
+    (
+        "totp.enrol_intro",
+        "Quản trị viên bắt buộc dùng xác thực hai lớp. Quét mã QR bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator, FreeOTP…), rồi nhập mã 6 số hiện trên ứng dụng.",
+        "Administrators must use two-factor authentication. Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP…), then enter the 6-digit code it shows.",
+    ),
+    (
+        "totp.manual",
+        "Không quét được? Nhập khóa này vào ứng dụng:",
+        "Cannot scan? Type this key into the app:",
+    ),
+    ("totp.code", "Mã xác thực 6 số", "6-digit code"),
+    ("totp.verify", "Xác nhận", "Verify"),
+    (
+        "totp.wrong",
+        "Mã không đúng hoặc đã dùng. Kiểm tra giờ trên điện thoại và thử mã mới.",
+        "Wrong or already used code. Check the phone's clock and try a new code.",
+    ),
+    (
+        "totp.ask",
+        "Nhập mã 6 số từ ứng dụng xác thực.",
+        "Enter the 6-digit code from your authenticator app.",
+    ),
+    ("dash.title", "Tổng quan", "Dashboard"),
+    ("dash.uplinks", "Trạng thái đường truyền", "Uplink states"),
+    (
+        "dash.alerts",
+        "Cảnh báo gần đây theo mức độ",
+        "Recent alerts by severity",
+    ),
+    (
+        "dash.pending_devices",
+        "Thiết bị chờ phê duyệt",
+        "Devices waiting for approval",
+    ),
+    (
+        "dash.config_version",
+        "Phiên bản cấu hình",
+        "Configuration version",
+    ),
+    ("dash.no_alerts", "Chưa có cảnh báo.", "No alerts yet."),
+    ("dash.none", "Không có.", "None."),
+    ("sev.1", "Nghiêm trọng", "High"),
+    ("sev.2", "Trung bình", "Medium"),
+    ("sev.3", "Thấp", "Low"),
+    ("uplink.state.up", "Hoạt động", "Up"),
+    ("uplink.state.down", "Mất kết nối", "Down"),
+    ("uplink.state.unknown", "Chưa rõ", "Unknown"),
+    ("uplink.name", "Đường truyền", "Uplink"),
+    ("uplink.kind", "Loại", "Kind"),
+    ("uplink.state", "Trạng thái", "State"),
+    ("uplink.loss", "Mất gói", "Loss"),
+    ("uplink.latency", "Độ trễ p95", "Latency p95"),
+    ("uplink.weight", "Trọng số chia tải", "Load-sharing weight"),
+    ("uplink.gateway", "Cổng kế tiếp", "Next hop"),
+    ("uplink.interface", "Giao diện", "Interface"),
+    ("zones.zones", "Các vùng mạng", "Zones"),
+    (
+        "zones.policies",
+        "Chính sách giữa các vùng",
+        "Policies between zones",
+    ),
+    (
+        "zones.default_deny",
+        "Mọi lưu lượng không được cho phép dưới đây đều bị chặn (mặc định từ chối).",
+        "All traffic not allowed below is blocked (default deny).",
+    ),
+    ("zones.name", "Tên", "Name"),
+    ("zones.kind", "Loại", "Kind"),
+    ("zones.prefixes", "Dải địa chỉ", "Prefixes"),
+    ("zones.description", "Mô tả", "Description"),
+    ("pol.from", "Từ vùng", "From"),
+    ("pol.to", "Đến vùng", "To"),
+    ("pol.services", "Dịch vụ", "Services"),
+    ("pol.action", "Hành động", "Action"),
+    ("pol.comment", "Ghi chú", "Comment"),
+    ("ids.mode", "Chế độ", "Mode"),
+    ("ids.rulesets", "Bộ luật", "Rulesets"),
+    ("ids.recent", "Cảnh báo gần đây", "Recent alerts"),
+    ("ids.time", "Thời điểm", "Time"),
+    ("ids.signature", "Dấu hiệu", "Signature"),
+    ("ids.severity", "Mức độ", "Severity"),
+    ("ids.source", "Nguồn", "Source"),
+    ("ids.destination", "Đích", "Destination"),
+    ("ids.ack", "Đã xử lý", "Acknowledge"),
+    ("ids.acked", "đã xử lý bởi", "acknowledged by"),
+    (
+        "dev.title",
+        "Danh mục thiết bị (Phụ lục I)",
+        "Device inventory (Annex I)",
+    ),
+    ("dev.user", "Họ tên người sử dụng", "User's full name"),
+    ("dev.type", "Chủng loại", "Type"),
+    ("dev.brand", "Hãng sản xuất", "Brand"),
+    ("dev.serial", "Mã số thiết bị", "Serial number"),
+    ("dev.mac", "Địa chỉ MAC", "MAC address"),
+    ("dev.ip", "Địa chỉ IP", "IP address"),
+    ("dev.zone", "Vùng mạng", "Zone"),
+    ("dev.status", "Trạng thái", "Status"),
+    ("dev.note", "Ghi chú", "Note"),
+    ("dev.add", "Thêm thiết bị", "Add a device"),
+    ("dev.remove", "Xóa", "Remove"),
+    ("dev.approve", "Phê duyệt", "Approve"),
+    ("dev.block", "Chặn", "Block"),
+    ("dev.export", "Xuất CSV", "Export CSV"),
+    ("dev.import", "Nhập từ CSV", "Import CSV"),
+    (
+        "dev.import_hint",
+        "Cột: user,type,brand,serial,mac,ip,zone,status,note. Danh sách nhập sẽ thay thế toàn bộ danh mục hiện tại.",
+        "Columns: user,type,brand,serial,mac,ip,zone,status,note. The imported list replaces the whole inventory.",
+    ),
+    ("dev.status.approved", "Đã phê duyệt", "Approved"),
+    ("dev.status.pending", "Chờ phê duyệt", "Pending"),
+    ("dev.status.blocked", "Bị chặn", "Blocked"),
+    ("cfg.title", "Cấu hình", "Configuration"),
+    ("cfg.edit", "Sửa", "Edit"),
+    ("cfg.section", "Mục cấu hình", "Configuration section"),
+    ("cfg.reason", "Lý do thay đổi", "Reason for the change"),
+    (
+        "cfg.commit_confirm",
+        "Tự động khôi phục nếu không xác nhận trong thời gian quy định (khuyến nghị)",
+        "Roll back automatically unless confirmed in time (recommended)",
+    ),
+    (
+        "cfg.check",
+        "Kiểm tra & xem khác biệt",
+        "Check & show differences",
+    ),
+    ("cfg.apply", "Áp dụng", "Apply"),
+    (
+        "cfg.valid",
+        "Cấu hình hợp lệ. Xem lại các thay đổi dưới đây rồi bấm Áp dụng.",
+        "The configuration is valid. Review the changes below, then press Apply.",
+    ),
+    (
+        "cfg.invalid",
+        "Cấu hình có lỗi, chưa có gì bị thay đổi:",
+        "The configuration has errors; nothing was changed:",
+    ),
+    ("cfg.line", "dòng", "line"),
+    (
+        "cfg.no_change",
+        "Không có thay đổi nào.",
+        "Nothing changed.",
+    ),
+    (
+        "cfg.applied",
+        "Đã áp dụng cấu hình mới.",
+        "The new configuration is applied.",
+    ),
+    (
+        "cfg.refused",
+        "Thiết bị từ chối cấu hình, cấu hình đang chạy được giữ nguyên:",
+        "The appliance refused the configuration; the running one stays:",
+    ),
+    (
+        "cfg.awaiting",
+        "Thay đổi chưa được xác nhận. Tự động khôi phục sau",
+        "The change is not confirmed yet. Automatic rollback in",
+    ),
+    ("cfg.seconds", "giây", "seconds"),
+    (
+        "cfg.confirm",
+        "Xác nhận giữ thay đổi",
+        "Confirm and keep the change",
+    ),
+    ("cfg.rollback_now", "Khôi phục ngay", "Roll back now"),
+    (
+        "cfg.confirmed",
+        "Đã xác nhận thay đổi.",
+        "The change is confirmed.",
+    ),
+    (
+        "cfg.rolled_back",
+        "Đã khôi phục cấu hình trước đó.",
+        "The previous configuration is back.",
+    ),
+    ("cfg.history", "Lịch sử thay đổi", "Change history"),
+    ("cfg.version", "Phiên bản", "Version"),
+    ("cfg.when", "Thời điểm", "When"),
+    ("cfg.author", "Người thay đổi", "Author"),
+    (
+        "cfg.rollback_to",
+        "Khôi phục về phiên bản này",
+        "Roll back to this version",
+    ),
+    ("cfg.diff", "Khác biệt", "Differences"),
+    ("cfg.running", "đang chạy", "running"),
+    (
+        "cfg.forbidden_sections",
+        "Vai trò của bạn không được sửa các mục:",
+        "Your role may not change these sections:",
+    ),
+    (
+        "cfg.view_full",
+        "Xem toàn bộ cấu hình",
+        "View the whole configuration",
+    ),
+    (
+        "cfg.reason_required",
+        "Hãy ghi lý do thay đổi (được lưu vào lịch sử).",
+        "Give a reason for the change (kept in the history).",
+    ),
+    (
+        "cfg.elsewhere",
+        "Lỗi ở mục khác của cấu hình",
+        "Problem elsewhere in the configuration",
+    ),
+    ("acc.title", "Tài khoản quản trị", "Administrator accounts"),
+    ("acc.username", "Tên đăng nhập", "User name"),
+    ("acc.full_name", "Họ tên", "Full name"),
+    (
+        "acc.person_id",
+        "Email hoặc mã cán bộ",
+        "E-mail or staff number",
+    ),
+    ("acc.role", "Vai trò", "Role"),
+    ("acc.status", "Trạng thái", "Status"),
+    ("acc.totp", "Xác thực 2 lớp", "Two-factor"),
+    ("acc.expires", "Mật khẩu hết hạn", "Password expires"),
+    ("acc.last_active", "Hoạt động gần nhất", "Last active"),
+    ("acc.create", "Tạo tài khoản", "Create an account"),
+    (
+        "acc.temp_password",
+        "Mật khẩu tạm (người dùng phải đổi khi đăng nhập lần đầu)",
+        "Temporary password (changed by the user at first login)",
+    ),
+    ("acc.temp_short", "Mật khẩu tạm", "Temporary password"),
+    ("acc.unlock", "Mở khóa", "Unlock"),
+    (
+        "acc.reset",
+        "Đặt lại mật khẩu & TOTP",
+        "Reset password & TOTP",
+    ),
+    ("acc.disable", "Vô hiệu hóa", "Disable"),
+    ("acc.enable", "Kích hoạt lại", "Enable"),
+    ("acc.set_role", "Đổi vai trò", "Change role"),
+    ("acc.status.active", "Hoạt động", "Active"),
+    ("acc.status.locked", "Bị khóa", "Locked"),
+    ("acc.status.suspended", "Tạm ngưng", "Suspended"),
+    ("acc.status.disabled", "Vô hiệu hóa", "Disabled"),
+    (
+        "acc.status.password_expired",
+        "Mật khẩu hết hạn",
+        "Password expired",
+    ),
+    ("acc.done", "Đã cập nhật tài khoản.", "Account updated."),
+    (
+        "acc.one_person",
+        "Mỗi người một tài khoản; không dùng chung tài khoản.",
+        "One account per person; accounts are never shared.",
+    ),
+    ("audit.title", "Nhật ký quản trị", "Audit log"),
+    ("audit.time", "Thời điểm", "Time"),
+    ("audit.actor", "Người thực hiện", "Actor"),
+    ("audit.source", "Từ địa chỉ", "Source"),
+    ("audit.action", "Hành động", "Action"),
+    ("audit.outcome", "Kết quả", "Outcome"),
+    ("audit.detail", "Chi tiết", "Detail"),
+    ("audit.days", "Số ngày gần nhất", "Last days"),
+    ("audit.show", "Xem", "Show"),
+    ("sys.title", "Hệ thống", "System"),
+    ("sys.cert", "Chứng thư số HTTPS", "HTTPS certificate"),
+    (
+        "sys.cert_upload",
+        "Thay chứng thư (PEM)",
+        "Replace the certificate (PEM)",
+    ),
+    (
+        "sys.cert_file",
+        "Chứng thư (kèm chuỗi CA)",
+        "Certificate (with CA chain)",
+    ),
+    ("sys.key_file", "Khóa bí mật", "Private key"),
+    (
+        "sys.cert_replaced",
+        "Đã thay chứng thư; kết nối mới dùng chứng thư mới.",
+        "Certificate replaced; new connections use it.",
+    ),
+    (
+        "sys.self_signed",
+        "Tự ký (tạo khi khởi động lần đầu)",
+        "Self-signed (made at first start)",
+    ),
+    ("sys.time", "Đồng bộ thời gian", "Time synchronisation"),
+    (
+        "sys.time_now",
+        "Giờ của thiết bị (UTC)",
+        "Appliance time (UTC)",
+    ),
+    ("sys.ntp", "Trạng thái NTP", "NTP state"),
+    (
+        "sys.backup",
+        "Sao lưu cấu hình (mã hóa)",
+        "Configuration backup (encrypted)",
+    ),
+    (
+        "sys.backup_pass",
+        "Mật khẩu bảo vệ bản sao lưu (ít nhất 12 ký tự)",
+        "Passphrase protecting the backup (at least 12 characters)",
+    ),
+    (
+        "sys.backup_export",
+        "Tải bản sao lưu",
+        "Download the backup",
+    ),
+    (
+        "sys.backup_import",
+        "Khôi phục từ bản sao lưu",
+        "Restore from a backup",
+    ),
+    ("sys.backup_file", "Tệp sao lưu", "Backup file"),
+    (
+        "sys.backup_bad",
+        "Không mở được bản sao lưu (sai mật khẩu hoặc tệp hỏng).",
+        "The backup cannot be opened (wrong passphrase or damaged file).",
+    ),
+    ("sys.version", "Phiên bản phần mềm", "Software version"),
+    ("sys.host", "Mã thiết bị", "Host id"),
+    ("sys.sessions", "Phiên đăng nhập đang mở", "Open sessions"),
+    (
+        "err.forbidden",
+        "Vai trò của bạn không được phép thực hiện thao tác này.",
+        "Your role is not allowed to do this.",
+    ),
+    ("err.not_found", "Không tìm thấy trang.", "Page not found."),
+    (
+        "err.bad_request",
+        "Yêu cầu không hợp lệ.",
+        "Invalid request.",
+    ),
+    (
+        "err.csrf",
+        "Yêu cầu bị từ chối: thiếu hoặc sai mã chống giả mạo (CSRF). Hãy tải lại trang.",
+        "Request refused: missing or wrong anti-forgery (CSRF) token. Reload the page.",
+    ),
+    ("common.save", "Lưu", "Save"),
+    ("common.yes", "Có", "Yes"),
+    ("common.no", "Không", "No"),
+    ("common.back", "Quay lại", "Back"),
+    ("common.signed_in_as", "Đăng nhập:", "Signed in as"),
+    ("common.never", "Chưa bao giờ", "Never"),
+    ("common.error", "Lỗi", "Error"),
+];
+
+/// A configuration problem in the UI's language: what kind of problem, then the validator's
+/// exact words (field names and values stay as written in the file).
+pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
+    let (vi, en) = match code {
+        Code::Syntax => ("Sai cú pháp TOML", "TOML syntax error"),
+        Code::Schema => ("Trường không hợp lệ hoặc thiếu", "Invalid or missing field"),
+        Code::InvalidName => ("Tên không hợp lệ", "Invalid name"),
+        Code::DuplicateName => ("Tên bị trùng", "Duplicate name"),
+        Code::UnknownZone => ("Vùng mạng không tồn tại", "Unknown zone"),
+        Code::UnknownInterface => ("Giao diện mạng không tồn tại", "Unknown interface"),
+        Code::UnknownUplink => ("Đường truyền không tồn tại", "Unknown uplink"),
+        Code::UnknownService => ("Dịch vụ không tồn tại", "Unknown service"),
+        Code::RoleZoneMismatch => (
+            "Vai trò giao diện không khớp loại vùng",
+            "Interface role does not fit the zone kind",
+        ),
+        Code::OverlappingPrefixes => ("Dải địa chỉ chồng lấn", "Overlapping prefixes"),
+        Code::AddressOutsideZone => ("Địa chỉ nằm ngoài dải của vùng", "Address outside its zone"),
+        Code::UplinkZoneHasPrefixes => (
+            "Vùng đường truyền không được có dải địa chỉ nội bộ",
+            "An uplink zone cannot have internal prefixes",
+        ),
+        Code::InternalZoneWithoutPrefixes => (
+            "Vùng nội bộ cần dải địa chỉ",
+            "An internal zone needs prefixes",
+        ),
+        Code::GuestToInternal => (
+            "Mạng khách không được vào mạng nội bộ",
+            "Guests must not reach internal zones",
+        ),
+        Code::GuestToTslcd => (
+            "Mạng khách không được vào mạng TSLCD",
+            "Guests must not reach the TSLCD",
+        ),
+        Code::UplinkToGateway => (
+            "Không được mở quản trị thiết bị từ đường truyền",
+            "The appliance must not be managed from an uplink",
+        ),
+        Code::AdminOnUplink => (
+            "Vùng quản trị không được là đường truyền",
+            "The admin zone cannot be an uplink",
+        ),
+        Code::ZeroWeight => ("Trọng số phải lớn hơn 0", "Weight must be above 0"),
+        Code::TooFewIsps => (
+            "Cần ít nhất hai đường Internet (000 §8.1.k)",
+            "At least two Internet uplinks are required (000 §8.1.k)",
+        ),
+        Code::TslcdWithoutPrefixes => (
+            "Đường TSLCD cần dải địa chỉ chính phủ",
+            "The TSLCD uplink needs government prefixes",
+        ),
+        Code::TslcdPrefixOverlapsInternal => (
+            "Dải TSLCD chồng lấn mạng nội bộ",
+            "TSLCD prefixes overlap internal ones",
+        ),
+        Code::UplinkWithoutProbes => (
+            "Đường truyền cần mục tiêu kiểm tra",
+            "The uplink needs probe targets",
+        ),
+        Code::UplinkNotWanInterface => (
+            "Đường truyền phải dùng giao diện WAN",
+            "An uplink must use a WAN interface",
+        ),
+        Code::HealthThresholds => (
+            "Ngưỡng kiểm tra sức khỏe không hợp lệ",
+            "Invalid health thresholds",
+        ),
+        Code::InvalidMac => ("Địa chỉ MAC không hợp lệ", "Invalid MAC address"),
+        Code::DuplicateMac => ("Địa chỉ MAC bị trùng", "Duplicate MAC address"),
+        Code::DuplicateAddress => ("Địa chỉ IP bị trùng", "Duplicate IP address"),
+        Code::WeakAccountPolicy => (
+            "Chính sách tài khoản yếu hơn quy định",
+            "Account policy weaker than the regulations",
+        ),
+        Code::WifiInsecure => (
+            "Wi-Fi phải dùng WPA2 hoặc WPA3 có mật khẩu",
+            "Wi-Fi must use WPA2 or WPA3 with a password",
+        ),
+        Code::WifiStalePassphrase => (
+            "Mật khẩu Wi-Fi quá 6 tháng chưa đổi",
+            "Wi-Fi password older than 6 months",
+        ),
+        Code::PortForwardTarget => (
+            "Đích chuyển tiếp cổng không hợp lệ",
+            "Invalid port-forward target",
+        ),
+        Code::UnknownAddressGroup => ("Nhóm địa chỉ không tồn tại", "Unknown address group"),
+        Code::FirewallSettings => (
+            "Thiết lập tường lửa không hợp lệ",
+            "Invalid firewall settings",
+        ),
+        Code::LogRetention => (
+            "Thời gian lưu nhật ký ít hơn 6 tháng",
+            "Logs kept less than 6 months",
+        ),
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_in_the_admin_sources_has_both_languages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/admin");
+        let mut missing = Vec::new();
+        let mut files = vec![];
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() > 10);
+        for path in files {
+            let src = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in src.match_indices(".t(\"") {
+                let rest = &src[i + 4..];
+                let key = &rest[..rest.find('"').unwrap()];
+                if !TABLE.contains_key(key) {
+                    missing.push(format!("{}: {key}", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "untranslated keys: {missing:?}");
+        for (k, vi, en) in WORDS {
+            assert!(!vi.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(TABLE.len(), WORDS.len(), "duplicate keys in WORDS");
+    }
+
+    #[test]
+    fn vietnamese_is_the_default() {
+        assert_eq!(Lang::default(), Lang::Vi);
+        assert_eq!(Lang::Vi.t("nav.logout"), "Đăng xuất");
+        assert_eq!(Lang::En.t("nav.logout"), "Log out");
+    }
+}

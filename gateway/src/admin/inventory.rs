@@ -1,0 +1,221 @@
+//! The device inventory of seed 000 Phụ lục I (user, type, brand, serial, MAC, IP, zone,
+//! status, note) as CSV, and the `devices` section rewritten from a list of devices.
+
+use edgeward_config::{Device, DeviceStatus, DeviceType};
+use serde::{Deserialize, Serialize};
+
+pub const COLUMNS: [&str; 9] = [
+    "user", "type", "brand", "serial", "mac", "ip", "zone", "status", "note",
+];
+
+/// A CSV import problem: the line (1 = header) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsvProblem {
+    pub line: u64,
+    pub message: String,
+}
+
+fn enum_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn enum_value<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+pub fn export(devices: &[Device]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).map_err(|e| e.to_string())?;
+    for d in devices {
+        w.write_record([
+            d.user.clone(),
+            enum_name(&d.device_type),
+            d.brand.clone(),
+            d.serial.clone(),
+            d.mac.clone(),
+            d.ip.map(|i| i.to_string()).unwrap_or_default(),
+            d.zone.clone(),
+            enum_name(&d.status),
+            d.note.clone(),
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Parse an inventory CSV (columns in any order, by header). Per-device fields the CSV has no
+/// column for (Internet override, move-to) are kept from `existing` devices with the same MAC.
+pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<CsvProblem>> {
+    let text = csv_text.trim_start_matches('\u{feff}');
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match r.headers() {
+        Ok(h) => h.iter().map(|c| c.to_lowercase()).collect(),
+        Err(e) => {
+            return Err(vec![CsvProblem {
+                line: 1,
+                message: e.to_string(),
+            }]);
+        }
+    };
+    let mut problems = Vec::new();
+    for c in ["user", "type", "mac", "zone"] {
+        if !header.iter().any(|x| x == c) {
+            problems.push(CsvProblem {
+                line: 1,
+                message: format!("column '{c}' is missing (columns: {})", COLUMNS.join(",")),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(CsvProblem {
+                    line: e.position().map(|p| p.line()).unwrap_or(line),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+        let get = |name: &str| -> String {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| rec.get(i))
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut bad = |column: &str, why: String| {
+            problems.push(CsvProblem {
+                line,
+                message: format!("column {column}: {why}"),
+            })
+        };
+        let type_text = get("type");
+        let Some(device_type) = enum_value::<DeviceType>(&type_text) else {
+            bad(
+                "type",
+                format!(
+                    "'{type_text}' is not a device type ({})",
+                    "pc, laptop, server, printer, scanner, camera, ip-phone, phone, tablet, switch, router, firewall, access-point, storage, other"
+                ),
+            );
+            continue;
+        };
+        let status_text = get("status");
+        let status = if status_text.is_empty() {
+            DeviceStatus::Approved
+        } else if let Some(s) = enum_value::<DeviceStatus>(&status_text) {
+            s
+        } else {
+            bad(
+                "status",
+                format!("'{status_text}' is not approved, pending or blocked"),
+            );
+            continue;
+        };
+        let ip_text = get("ip");
+        let ip = if ip_text.is_empty() {
+            None
+        } else if let Ok(ip) = ip_text.parse() {
+            Some(ip)
+        } else {
+            bad("ip", format!("'{ip_text}' is not an IP address"));
+            continue;
+        };
+        let mac = get("mac");
+        let old = existing.iter().find(|d| d.mac.eq_ignore_ascii_case(&mac));
+        out.push(Device {
+            user: get("user"),
+            device_type,
+            brand: get("brand"),
+            serial: get("serial"),
+            mac,
+            ip,
+            zone: get("zone"),
+            status,
+            internet: old.and_then(|d| d.internet),
+            move_to: old.and_then(|d| d.move_to.clone()),
+            note: get("note"),
+        });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The `devices` section for a list of devices, as TOML.
+pub fn devices_toml(devices: &[Device]) -> Result<String, String> {
+    #[derive(Serialize)]
+    struct Wrapper<'a> {
+        devices: &'a [Device],
+    }
+    if devices.is_empty() {
+        return Ok("devices = []\n".into());
+    }
+    toml::to_string(&Wrapper { devices }).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> edgeward_config::Config {
+        edgeward_config::parse(
+            edgeward_config::AGENCY_DEFAULT_PROFILE,
+            "t",
+            edgeward_config::today(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn export_then_import_is_the_same_inventory() {
+        let c = cfg();
+        assert!(!c.devices.is_empty());
+        let csv = export(&c.devices).unwrap();
+        assert!(csv.starts_with("user,type,brand,serial,mac,ip,zone,status,note"));
+        let back = import(&csv, &c.devices).unwrap();
+        assert_eq!(back, c.devices);
+        // And the section rewrites to a configuration that still validates.
+        let section = devices_toml(&back).unwrap();
+        let (candidate, _) = super::super::changes::splice(
+            edgeward_config::AGENCY_DEFAULT_PROFILE,
+            &["devices"],
+            &section,
+        );
+        let again = edgeward_config::parse(&candidate, "t", edgeward_config::today()).unwrap();
+        assert_eq!(again.devices, c.devices);
+    }
+
+    #[test]
+    fn bad_rows_name_line_and_column() {
+        let csv = "user,type,brand,serial,mac,ip,zone,status,note\n\
+                   Lan,pc,Dell,S1,aa:bb:cc:dd:ee:01,10.10.0.50,staff,approved,\n\
+                   Minh,toaster,X,S2,aa:bb:cc:dd:ee:02,,staff,approved,\n\
+                   Hoa,pc,X,S3,aa:bb:cc:dd:ee:03,not-an-ip,staff,approved,\n";
+        let problems = import(csv, &[]).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].line, 3);
+        assert!(problems[0].message.contains("type"), "{problems:?}");
+        assert_eq!(problems[1].line, 4);
+        assert!(problems[1].message.contains("ip"), "{problems:?}");
+        let missing = import("user,type\nLan,pc\n", &[]).unwrap_err();
+        assert!(missing[0].message.contains("'mac'"));
+    }
+}

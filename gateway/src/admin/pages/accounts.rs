@@ -1,0 +1,334 @@
+//! Accounts (system administrators only): list with status, create for a named person, unlock
+//! (never one's own), reset password and TOTP, change role, disable/enable. Every change is an
+//! audit event and ends the account's open sessions where it changes what they may do.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Msg, done};
+use crate::admin::accounts::{AccountError, NewAccount};
+use crate::admin::guard::Caller;
+use crate::admin::layout::{csrf_field, page, role_key};
+use crate::admin::roles::Role;
+use crate::admin::{AdminContext, lock};
+
+fn status_key(s: crate::admin::accounts::Status) -> &'static str {
+    use crate::admin::accounts::Status::*;
+    match s {
+        Active => "acc.status.active",
+        Locked => "acc.status.locked",
+        Suspended => "acc.status.suspended",
+        Disabled => "acc.status.disabled",
+        PasswordExpired => "acc.status.password_expired",
+    }
+}
+
+fn accounts_page(
+    ctx: &AdminContext,
+    caller: &Caller,
+    msg: Option<&'static str>,
+    error: Option<String>,
+) -> Markup {
+    let lang = caller.lang;
+    let policy = ctx.policy();
+    let now = ctx.now();
+    let list: Vec<_> = lock(&ctx.accounts)
+        .list()
+        .map(|a| a.summary(&policy, now))
+        .collect();
+    let body = html! {
+        p.muted { (lang.t("acc.one_person")) }
+        @if let Some(e) = &error { p.flash.err #account-error { (e) } }
+        table #accounts {
+            tr { th { (lang.t("acc.username")) } th { (lang.t("acc.full_name")) } th { (lang.t("acc.role")) } th { (lang.t("acc.status")) } th { (lang.t("acc.totp")) } th { (lang.t("acc.expires")) } th { (lang.t("acc.last_active")) } th {} }
+            @for a in &list {
+                @let status = format!("{:?}", a.status).to_lowercase();
+                tr id={ "account-" (a.username) } {
+                    td { strong { (a.username) } } td { (a.full_name) br; span.muted { (a.person_id) } }
+                    td { (lang.t(role_key(a.role))) }
+                    td { span class={ "pill " (status) } { (lang.t(status_key(a.status))) } }
+                    td { (if a.totp_enrolled { lang.t("common.yes") } else { lang.t("common.no") }) }
+                    td { @if let Some(e) = a.password_expires_at { (e.format("%Y-%m-%d")) } }
+                    td { @if let Some(l) = a.last_active { (l.format("%Y-%m-%d %H:%M")) } @else { (lang.t("common.never")) } }
+                    td {
+                        @if a.username != caller.username {
+                            @if matches!(a.status, crate::admin::accounts::Status::Locked | crate::admin::accounts::Status::Suspended) {
+                                form.inline method="post" action={ "/accounts/" (a.username) "/unlock" } { (csrf_field(caller)) button.primary type="submit" id={ "unlock-" (a.username) } { (lang.t("acc.unlock")) } }
+                            }
+                            form.inline method="post" action={ "/accounts/" (a.username) "/role" } {
+                                (csrf_field(caller))
+                                select name="role" { @for r in Role::ALL { option value=(r.as_str()) selected[r == a.role] { (lang.t(role_key(r))) } } }
+                                button type="submit" { (lang.t("acc.set_role")) }
+                            }
+                            form.inline method="post" action={ "/accounts/" (a.username) "/reset" } {
+                                (csrf_field(caller))
+                                input type="password" name="password" placeholder=(lang.t("acc.temp_short")) required;
+                                button type="submit" { (lang.t("acc.reset")) }
+                            }
+                            @let disable = a.status != crate::admin::accounts::Status::Disabled;
+                            form.inline method="post" action={ "/accounts/" (a.username) "/" (if disable { "disable" } else { "enable" }) } {
+                                (csrf_field(caller))
+                                button.danger[disable] type="submit" { (lang.t(if disable { "acc.disable" } else { "acc.enable" })) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("acc.create")) }
+        form.stack method="post" action="/accounts" #create-account {
+            (csrf_field(caller))
+            label for="username" { (lang.t("acc.username")) } input type="text" id="username" name="username" required;
+            label for="full_name" { (lang.t("acc.full_name")) } input type="text" id="full_name" name="full_name" required;
+            label for="person_id" { (lang.t("acc.person_id")) } input type="text" id="person_id" name="person_id" required;
+            label for="role" { (lang.t("acc.role")) }
+            select id="role" name="role" { @for r in Role::ALL { option value=(r.as_str()) { (lang.t(role_key(r))) } } }
+            label for="password" { (lang.t("acc.temp_password")) } input type="password" id="password" name="password" required;
+            p { button.primary type="submit" #create-account-submit { (lang.t("acc.create")) } }
+        }
+    };
+    page(ctx, caller, "/accounts", lang.t("acc.title"), msg, body)
+}
+
+pub async fn list(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(m): Query<Msg>,
+) -> Markup {
+    accounts_page(&ctx, &caller, m.key(), None)
+}
+
+/// Describe an account error in the caller's language where there is a text for it.
+pub fn explain(lang: crate::admin::i18n::Lang, e: &AccountError) -> String {
+    match e {
+        AccountError::WeakPassword(issues) => issues
+            .iter()
+            .map(|i| lang.t(i.key()))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// Run an account change as `caller`, save, audit; shared by the page and the API.
+pub async fn change(
+    ctx: &Arc<AdminContext>,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    f: impl FnOnce(&mut crate::admin::accounts::AccountStore) -> Result<(), AccountError>
+    + Send
+    + 'static,
+    end_sessions: bool,
+) -> Result<(), AccountError> {
+    let c = ctx.clone();
+    let r = tokio::task::spawn_blocking(move || {
+        let mut store = lock(&c.accounts);
+        match f(&mut store) {
+            Ok(()) => store.save(),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(AccountError::Internal("interrupted".into())));
+    let outcome = if r.is_ok() { "success" } else { "failure" };
+    let detail = match &r {
+        Ok(()) => format!("{action} {target}"),
+        Err(e) => format!("{action} {target}: {e}"),
+    };
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        &format!("account.{action}"),
+        outcome,
+        detail,
+        None,
+    )
+    .await;
+    if r.is_ok() && end_sessions {
+        lock(&ctx.sessions).end_all_of(target);
+    }
+    r
+}
+
+fn respond(ctx: &AdminContext, caller: &Caller, r: Result<(), AccountError>) -> Response {
+    match r {
+        Ok(()) => done("/accounts", "acc.done"),
+        Err(e) => {
+            let status = match e {
+                AccountError::NoSuchAccount(_) => StatusCode::NOT_FOUND,
+                AccountError::Refused(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            (
+                status,
+                accounts_page(ctx, caller, None, Some(explain(caller.lang, &e))),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateForm {
+    pub username: String,
+    pub full_name: String,
+    pub person_id: String,
+    pub role: String,
+    pub password: String,
+}
+
+pub async fn create(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<CreateForm>,
+) -> Response {
+    let Some(role) = Role::parse(&f.role) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "role: viewer, operator, security_admin or system_admin",
+        )
+            .into_response();
+    };
+    let new = NewAccount {
+        username: f.username.trim().to_string(),
+        full_name: f.full_name,
+        person_id: f.person_id,
+        role,
+        password: f.password,
+    };
+    let (policy, now, target) = (ctx.policy(), ctx.now(), new.username.clone());
+    let r = change(
+        &ctx,
+        &caller,
+        "create",
+        &target,
+        move |s| s.create(&new, &policy, now),
+        false,
+    )
+    .await;
+    respond(&ctx, &caller, r)
+}
+
+pub async fn unlock(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(user): Path<String>,
+) -> Response {
+    let (actor, now, u) = (caller.username.clone(), ctx.now(), user.clone());
+    let r = change(
+        &ctx,
+        &caller,
+        "unlock",
+        &user,
+        move |s| s.unlock(&actor, &u, now),
+        false,
+    )
+    .await;
+    respond(&ctx, &caller, r)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    pub password: String,
+}
+
+pub async fn reset(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(user): Path<String>,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    let (actor, now, u, policy) = (
+        caller.username.clone(),
+        ctx.now(),
+        user.clone(),
+        ctx.policy(),
+    );
+    let r = change(
+        &ctx,
+        &caller,
+        "reset",
+        &user,
+        move |s| s.reset(&actor, &u, &f.password, &policy, now),
+        true,
+    )
+    .await;
+    respond(&ctx, &caller, r)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    pub role: String,
+}
+
+pub async fn set_role(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(user): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> Response {
+    let Some(role) = Role::parse(&f.role) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "role: viewer, operator, security_admin or system_admin",
+        )
+            .into_response();
+    };
+    let (actor, u) = (caller.username.clone(), user.clone());
+    let r = change(
+        &ctx,
+        &caller,
+        "role",
+        &format!("{user} → {}", role.as_str()),
+        move |s| s.set_role(&actor, &u, role),
+        false,
+    )
+    .await;
+    if r.is_ok() {
+        lock(&ctx.sessions).end_all_of(&user);
+    }
+    respond(&ctx, &caller, r)
+}
+
+async fn set_disabled(
+    ctx: Arc<AdminContext>,
+    caller: Caller,
+    user: String,
+    disabled: bool,
+) -> Response {
+    let (actor, u) = (caller.username.clone(), user.clone());
+    let action = if disabled { "disable" } else { "enable" };
+    let r = change(
+        &ctx,
+        &caller,
+        action,
+        &user,
+        move |s| s.set_disabled(&actor, &u, disabled),
+        disabled,
+    )
+    .await;
+    respond(&ctx, &caller, r)
+}
+
+pub async fn disable(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(user): Path<String>,
+) -> Response {
+    set_disabled(ctx, caller, user, true).await
+}
+
+pub async fn enable(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(user): Path<String>,
+) -> Response {
+    set_disabled(ctx, caller, user, false).await
+}

@@ -1,0 +1,743 @@
+//! Login, the first-login steps (new password, TOTP enrolment), the second factor, logout and
+//! the language switch.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::admin::accounts::{AccountError, LoginOutcome, Stage};
+use crate::admin::guard::{Caller, Visitor, cookie, session_cookie};
+use crate::admin::i18n::Lang;
+use crate::admin::layout::{auth_page, csrf_field};
+use crate::admin::session::{PRELOGIN_COOKIE, csrf_matches, random_token};
+use crate::admin::{AdminContext, lock, totp};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LoginQuery {
+    pub expired: Option<String>,
+}
+
+fn login_form(lang: Lang, pre: &str, error: Option<&str>, username: &str) -> Markup {
+    auth_page(
+        lang,
+        lang.t("login.title"),
+        "/login",
+        html! {
+            @if let Some(e) = error { p.flash.err #error { (e) } }
+            form method="post" action="/login" #login-form {
+                input type="hidden" name="_pre" value=(pre);
+                label for="username" { (lang.t("login.username")) }
+                input type="text" id="username" name="username" value=(username) autocomplete="username" autofocus required;
+                label for="password" { (lang.t("login.password")) }
+                input type="password" id="password" name="password" autocomplete="current-password" required;
+                button.primary type="submit" #login-submit { (lang.t("login.submit")) }
+            }
+            p.muted { (lang.t("login.factory_hint")) }
+        },
+    )
+}
+
+fn with_pre_cookie(pre: &str, body: Markup, status: StatusCode) -> Response {
+    let mut resp = (status, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{PRELOGIN_COOKIE}={pre}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+pub async fn login_page(Extension(v): Extension<Visitor>, Query(q): Query<LoginQuery>) -> Response {
+    let pre = random_token();
+    let error = q.expired.is_some().then(|| v.lang.t("login.expired"));
+    with_pre_cookie(&pre, login_form(v.lang, &pre, error, ""), StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    #[serde(rename = "_pre", default)]
+    pub pre: String,
+}
+
+/// What a login attempt came to, shared by the page and the API.
+pub enum LoginResult {
+    Session {
+        id: String,
+        csrf: String,
+        stage: Stage,
+    },
+    Refused(&'static str, StatusCode),
+}
+
+/// Check credentials, record the attempt, open a session on success. Audited.
+pub async fn attempt(
+    ctx: &Arc<AdminContext>,
+    v: &Visitor,
+    username: &str,
+    password: &str,
+) -> LoginResult {
+    let source = v.source.to_string();
+    let now = ctx.now();
+    if !lock(&ctx.limiter).allow(v.source, now) {
+        ctx.audit(
+            username,
+            &source,
+            "auth.login",
+            "failure",
+            "rate limit of the source address",
+            None,
+        )
+        .await;
+        return LoginResult::Refused("login.rate", StatusCode::TOO_MANY_REQUESTS);
+    }
+    let policy = ctx.policy();
+    let (c, user, pw) = (
+        ctx.clone(),
+        username.trim().to_string(),
+        password.to_string(),
+    );
+    let p2 = policy.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut accounts = lock(&c.accounts);
+        let o = accounts.attempt_login(&user, &pw, &p2, now);
+        if let Err(e) = accounts.save() {
+            tracing::error!(error = %e, "cannot save accounts");
+        }
+        o
+    })
+    .await
+    .unwrap_or(LoginOutcome::Refused {
+        failures_in_window: 0,
+    });
+    let user = username.trim();
+    match outcome {
+        LoginOutcome::Accepted(stage) => {
+            let s = lock(&ctx.sessions).create(user, stage, v.source, now);
+            let detail = match stage {
+                Stage::Full => "logged in".to_string(),
+                other => format!("password accepted; next step: {other:?}"),
+            };
+            let action = if stage == Stage::Full {
+                "auth.login"
+            } else {
+                "auth.password"
+            };
+            ctx.audit(user, &source, action, "success", detail, None)
+                .await;
+            LoginResult::Session {
+                id: s.id,
+                csrf: s.csrf,
+                stage,
+            }
+        }
+        LoginOutcome::Refused { failures_in_window } => {
+            ctx.audit(
+                user,
+                &source,
+                "auth.login",
+                "failure",
+                format!("wrong user name or password ({failures_in_window} in window)"),
+                None,
+            )
+            .await;
+            LoginResult::Refused("login.refused", StatusCode::UNAUTHORIZED)
+        }
+        LoginOutcome::NowLocked => {
+            ctx.audit(
+                user,
+                &source,
+                "auth.login",
+                "failure",
+                "wrong password",
+                None,
+            )
+            .await;
+            ctx.audit(
+                user,
+                &source,
+                "auth.lockout",
+                "success",
+                format!(
+                    "account locked after {} failures in {} minutes",
+                    policy.lockout_failures, policy.lockout_window_minutes
+                ),
+                None,
+            )
+            .await;
+            LoginResult::Refused("login.locked", StatusCode::FORBIDDEN)
+        }
+        LoginOutcome::Locked => {
+            ctx.audit(
+                user,
+                &source,
+                "auth.login",
+                "failure",
+                "account is locked",
+                None,
+            )
+            .await;
+            LoginResult::Refused("login.locked", StatusCode::FORBIDDEN)
+        }
+        LoginOutcome::Suspended => {
+            ctx.audit(
+                user,
+                &source,
+                "auth.login",
+                "failure",
+                "account is suspended (unused)",
+                None,
+            )
+            .await;
+            LoginResult::Refused("login.suspended", StatusCode::FORBIDDEN)
+        }
+        LoginOutcome::Disabled => {
+            ctx.audit(
+                user,
+                &source,
+                "auth.login",
+                "failure",
+                "account is disabled",
+                None,
+            )
+            .await;
+            LoginResult::Refused("login.disabled", StatusCode::FORBIDDEN)
+        }
+    }
+}
+
+pub fn stage_path(stage: Stage) -> &'static str {
+    match stage {
+        Stage::ChangePassword => "/password",
+        Stage::EnrolTotp => "/totp/enrol",
+        Stage::VerifyTotp => "/totp/verify",
+        Stage::Full => "/dashboard",
+    }
+}
+
+fn redirect_with_session(path: &str, id: &str) -> Response {
+    let mut resp = Redirect::to(path).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(Some(id)));
+    resp
+}
+
+pub async fn login_submit(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(v): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, PRELOGIN_COOKIE).unwrap_or_default();
+    if !csrf_matches(&expected, Some(&f.pre)) {
+        let pre = random_token();
+        return with_pre_cookie(
+            &pre,
+            login_form(v.lang, &pre, Some(v.lang.t("login.csrf")), &f.username),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    match attempt(&ctx, &v, &f.username, &f.password).await {
+        LoginResult::Session { id, stage, .. } => redirect_with_session(stage_path(stage), &id),
+        LoginResult::Refused(key, status) => {
+            let pre = random_token();
+            with_pre_cookie(
+                &pre,
+                login_form(v.lang, &pre, Some(v.lang.t(key)), &f.username),
+                status,
+            )
+        }
+    }
+}
+
+/// Move the session to `stage` under a new id (no fixation across privilege steps).
+fn advance(ctx: &AdminContext, caller: &Caller, stage: Stage) -> Response {
+    let rotated = {
+        let mut sessions = lock(&ctx.sessions);
+        sessions.update(&caller.session_id, |s| {
+            s.stage = stage;
+            s.pending_totp = None;
+        });
+        sessions.rotate(&caller.session_id)
+    };
+    match rotated {
+        Some(s) => redirect_with_session(stage_path(stage), &s.id),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+fn password_form(ctx: &AdminContext, caller: &Caller, errors: &[String]) -> Markup {
+    let lang = caller.lang;
+    let (is_admin, factory_unnamed) = lock(&ctx.accounts)
+        .get(&caller.username)
+        .map(|a| {
+            (
+                a.role.is_admin(),
+                a.factory && a.full_name.trim().is_empty(),
+            )
+        })
+        .unwrap_or((true, false));
+    let forced = caller.stage == Stage::ChangePassword;
+    let body = html! {
+        @if forced { p.flash.err #forced { (lang.t("pw.forced")) } }
+        @if factory_unnamed { p { (lang.t("pw.factory")) } }
+        @if !errors.is_empty() {
+            ul.problems #password-problems { @for e in errors { li { (e) } } }
+        }
+        form method="post" action="/password" #password-form {
+            (csrf_field(caller))
+            @if factory_unnamed {
+                label for="full_name" { (lang.t("pw.full_name")) }
+                input type="text" id="full_name" name="full_name" required;
+            }
+            @if !forced {
+                label for="current" { (lang.t("pw.current")) }
+                input type="password" id="current" name="current" autocomplete="current-password" required;
+            }
+            label for="new_password" { (lang.t("pw.new")) }
+            input type="password" id="new_password" name="new_password" autocomplete="new-password" required;
+            label for="confirm" { (lang.t("pw.confirm")) }
+            input type="password" id="confirm" name="confirm" autocomplete="new-password" required;
+            p.muted { (lang.t(if is_admin { "pw.rules_admin" } else { "pw.rules_user" })) }
+            button.primary type="submit" #password-submit { (lang.t("pw.submit")) }
+        }
+    };
+    auth_page(lang, lang.t("pw.title"), "/password", body)
+}
+
+pub async fn password_page(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Markup {
+    password_form(&ctx, &caller, &[])
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub current: String,
+    pub new_password: String,
+    pub confirm: String,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+/// Change the caller's own password; on a forced change, go on to the next first-login step.
+pub async fn change_own_password(
+    ctx: &Arc<AdminContext>,
+    caller: &Caller,
+    f: PasswordForm,
+) -> Result<Stage, Vec<String>> {
+    let lang = caller.lang;
+    let policy = ctx.policy();
+    let forced = caller.stage == Stage::ChangePassword;
+    let (c, user, pol) = (ctx.clone(), caller.username.clone(), policy.clone());
+    let now = ctx.now();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut accounts = lock(&c.accounts);
+        if !forced {
+            let ok = accounts
+                .get(&user)
+                .is_some_and(|a| super::super::password::verify(&f.current, &a.password_hash));
+            if !ok {
+                return Err(None);
+            }
+        }
+        let r = accounts.change_password(
+            &user,
+            &f.new_password,
+            &f.confirm,
+            f.full_name.as_deref(),
+            &pol,
+            now,
+        );
+        match r {
+            Ok(()) => {
+                let next = accounts
+                    .get(&user)
+                    .map(|a| a.stage_after_change(&pol))
+                    .unwrap_or(Stage::Full);
+                accounts
+                    .save()
+                    .map_err(|e| Some(AccountError::Internal(e.to_string())))?;
+                Ok(next)
+            }
+            Err(e) => Err(Some(e)),
+        }
+    })
+    .await
+    .unwrap_or(Err(Some(AccountError::Internal("interrupted".into()))));
+    match result {
+        Ok(next) => {
+            ctx.audit(
+                &caller.username,
+                &caller.source_str(),
+                "account.password_change",
+                "success",
+                if forced {
+                    "forced change at login"
+                } else {
+                    "changed by the owner"
+                },
+                None,
+            )
+            .await;
+            Ok(if forced { next } else { caller.stage })
+        }
+        Err(e) => {
+            ctx.audit(
+                &caller.username,
+                &caller.source_str(),
+                "account.password_change",
+                "failure",
+                e.as_ref()
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "wrong current password".into()),
+                None,
+            )
+            .await;
+            Err(match e {
+                None => vec![lang.t("pw.wrong_current").to_string()],
+                Some(AccountError::WeakPassword(issues)) => issues
+                    .iter()
+                    .map(|i| match i {
+                        super::super::password::PasswordIssue::TooShort { min } => format!(
+                            "{} {} {min}.",
+                            lang.t("pw.too_short"),
+                            lang.t("pw.min_chars")
+                        ),
+                        other => lang.t(other.key()).to_string(),
+                    })
+                    .collect(),
+                Some(AccountError::Invalid {
+                    field: "full_name", ..
+                }) => vec![format!(
+                    "{}: {}",
+                    lang.t("pw.full_name"),
+                    lang.t("err.bad_request")
+                )],
+                Some(other) => vec![other.to_string()],
+            })
+        }
+    }
+}
+
+pub async fn password_submit(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    match change_own_password(&ctx, &caller, f).await {
+        Ok(next) if caller.stage == Stage::ChangePassword => advance(&ctx, &caller, next),
+        Ok(_) => super::done("/dashboard", "pw.saved"),
+        Err(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_form(&ctx, &caller, &errors),
+        )
+            .into_response(),
+    }
+}
+
+fn enrol_form(ctx: &AdminContext, caller: &Caller, secret: &str, error: bool) -> Markup {
+    let lang = caller.lang;
+    let issuer = format!("edgeward {}", ctx.host_id);
+    let url = totp::otpauth_url(secret, &issuer, &caller.username).unwrap_or_default();
+    let svg = totp::qr_svg(&url).unwrap_or_default();
+    auth_page(
+        lang,
+        lang.t("totp.title"),
+        "/totp/enrol",
+        html! {
+            p { (lang.t("totp.enrol_intro")) }
+            @if error { p.flash.err #error { (lang.t("totp.wrong")) } }
+            div.qr { (crate::admin::layout::raw(svg)) }
+            p.muted { (lang.t("totp.manual")) }
+            p { code.secret #totp-secret { (secret) } }
+            form method="post" action="/totp/enrol" #totp-form {
+                (csrf_field(caller))
+                label for="code" { (lang.t("totp.code")) }
+                input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required;
+                button.primary type="submit" #totp-submit { (lang.t("totp.verify")) }
+            }
+        },
+    )
+}
+
+pub async fn enrol_page(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    let secret = {
+        let mut sessions = lock(&ctx.sessions);
+        let existing = sessions
+            .active()
+            .find(|s| s.id == caller.session_id)
+            .and_then(|s| s.pending_totp.clone());
+        match existing {
+            Some(s) => s,
+            None => match totp::new_secret() {
+                Ok(s) => {
+                    sessions.update(&caller.session_id, |x| x.pending_totp = Some(s.clone()));
+                    s
+                }
+                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+            },
+        }
+    };
+    enrol_form(&ctx, &caller, &secret, false).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    pub code: String,
+}
+
+pub async fn enrol_submit(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let pending = lock(&ctx.sessions)
+        .active()
+        .find(|s| s.id == caller.session_id)
+        .and_then(|s| s.pending_totp.clone());
+    let Some(secret) = pending else {
+        return Redirect::to("/totp/enrol").into_response();
+    };
+    let now = ctx.now();
+    let r = {
+        let mut accounts = lock(&ctx.accounts);
+        let r = accounts.enrol_totp(&caller.username, &secret, &f.code, now);
+        if r.is_ok() {
+            if let Err(e) = accounts.save() {
+                tracing::error!(error = %e, "cannot save accounts");
+            }
+        }
+        r
+    };
+    match r {
+        Ok(()) => {
+            ctx.audit(
+                &caller.username,
+                &caller.source_str(),
+                "account.totp_enrol",
+                "success",
+                "TOTP enrolled",
+                None,
+            )
+            .await;
+            if caller.stage != Stage::Full {
+                ctx.audit(
+                    &caller.username,
+                    &caller.source_str(),
+                    "auth.login",
+                    "success",
+                    "logged in (first login completed)",
+                    None,
+                )
+                .await;
+            }
+            advance(&ctx, &caller, Stage::Full)
+        }
+        Err(_) => {
+            ctx.audit(
+                &caller.username,
+                &caller.source_str(),
+                "account.totp_enrol",
+                "failure",
+                "wrong code",
+                None,
+            )
+            .await;
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                enrol_form(&ctx, &caller, &secret, true),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn verify_form(caller: &Caller, error: Option<&'static str>) -> Markup {
+    let lang = caller.lang;
+    auth_page(
+        lang,
+        lang.t("totp.title"),
+        "/totp/verify",
+        html! {
+            p { (lang.t("totp.ask")) }
+            @if let Some(e) = error { p.flash.err #error { (lang.t(e)) } }
+            form method="post" action="/totp/verify" #totp-form {
+                (csrf_field(caller))
+                label for="code" { (lang.t("totp.code")) }
+                input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" autofocus required;
+                button.primary type="submit" #totp-submit { (lang.t("totp.verify")) }
+            }
+        },
+    )
+}
+
+pub async fn verify_page(Extension(caller): Extension<Caller>) -> Response {
+    if caller.stage != Stage::VerifyTotp {
+        return Redirect::to(stage_path(caller.stage)).into_response();
+    }
+    verify_form(&caller, None).into_response()
+}
+
+pub async fn verify_submit(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    if caller.stage != Stage::VerifyTotp {
+        return Redirect::to(stage_path(caller.stage)).into_response();
+    }
+    let policy = ctx.policy();
+    let now = ctx.now();
+    let outcome = {
+        let mut accounts = lock(&ctx.accounts);
+        let o = accounts.verify_totp(&caller.username, &f.code, &policy, now);
+        let _ = accounts.save();
+        o
+    };
+    let source = caller.source_str();
+    match outcome {
+        Ok(LoginOutcome::Accepted(_)) => {
+            ctx.audit(
+                &caller.username,
+                &source,
+                "auth.login",
+                "success",
+                "logged in (password + TOTP)",
+                None,
+            )
+            .await;
+            advance(&ctx, &caller, Stage::Full)
+        }
+        Ok(LoginOutcome::NowLocked) | Ok(LoginOutcome::Locked) => {
+            ctx.audit(
+                &caller.username,
+                &source,
+                "auth.login",
+                "failure",
+                "wrong TOTP code",
+                None,
+            )
+            .await;
+            ctx.audit(
+                &caller.username,
+                &source,
+                "auth.lockout",
+                "success",
+                "account locked after repeated failures",
+                None,
+            )
+            .await;
+            lock(&ctx.sessions).remove(&caller.session_id);
+            let pre = random_token();
+            with_pre_cookie(
+                &pre,
+                login_form(
+                    caller.lang,
+                    &pre,
+                    Some(caller.lang.t("login.locked")),
+                    &caller.username,
+                ),
+                StatusCode::FORBIDDEN,
+            )
+        }
+        _ => {
+            ctx.audit(
+                &caller.username,
+                &source,
+                "auth.login",
+                "failure",
+                "wrong TOTP code",
+                None,
+            )
+            .await;
+            (
+                StatusCode::UNAUTHORIZED,
+                verify_form(&caller, Some("totp.wrong")),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub async fn logout(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    lock(&ctx.sessions).remove(&caller.session_id);
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "auth.logout",
+        "success",
+        "logged out",
+        None,
+    )
+    .await;
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(None));
+    resp
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    pub to: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+/// Switch the UI language (a preference cookie) and go back where the user was.
+pub async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::parse(&q.to).unwrap_or_default();
+    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
+        q.back.as_str()
+    } else {
+        "/dashboard"
+    };
+    let mut resp = Redirect::to(back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "ew_lang={}; Path=/; Secure; SameSite=Strict; Max-Age=31536000",
+        lang.code()
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+pub async fn root() -> Redirect {
+    Redirect::to("/dashboard")
+}
+
+pub async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        crate::admin::layout::CSS,
+    )
+        .into_response()
+}
+
+pub async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        crate::admin::layout::JS,
+    )
+        .into_response()
+}

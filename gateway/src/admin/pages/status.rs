@@ -1,0 +1,393 @@
+//! Read-mostly pages: dashboard, zones and policies, uplinks, IDS with alert acknowledgement,
+//! and the audit log.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::Msg;
+use crate::admin::AdminContext;
+use crate::admin::guard::Caller;
+use crate::admin::i18n::Lang;
+use crate::admin::layout::{csrf_field, page};
+use crate::admin::roles::Permission;
+use crate::event::{Event, EventBody};
+use edgeward_config::DeviceStatus;
+
+fn state_key(state: &str) -> &'static str {
+    match state {
+        "up" => "uplink.state.up",
+        "down" => "uplink.state.down",
+        _ => "uplink.state.unknown",
+    }
+}
+
+fn uplink_table(ctx: &AdminContext, lang: Lang) -> Markup {
+    let live = ctx.live.load();
+    let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
+    let uplinks = live
+        .config
+        .as_ref()
+        .map(|c| c.uplinks.clone())
+        .unwrap_or_default();
+    html! {
+        table #uplinks {
+            tr { th { (lang.t("uplink.name")) } th { (lang.t("uplink.kind")) } th { (lang.t("uplink.interface")) } th { (lang.t("uplink.state")) } th { (lang.t("uplink.loss")) } th { (lang.t("uplink.latency")) } th { (lang.t("uplink.weight")) } }
+            @for u in &uplinks {
+                @let st = board.get(&u.name);
+                @let state = st.map(|s| s.state.as_str()).unwrap_or("unknown");
+                @let loss = st.map(|s| s.targets.iter().map(|t| t.loss_percent).fold(0.0, f64::max));
+                @let p95 = st.and_then(|s| s.targets.iter().filter_map(|t| t.p95_ms).reduce(f64::max));
+                tr {
+                    td { strong { (u.name) } }
+                    td { (format!("{:?}", u.kind).to_lowercase()) }
+                    td { (u.interface) }
+                    td { span class={ "pill " (state) } { (lang.t(state_key(state))) } }
+                    td { @if let Some(l) = loss { (format!("{l:.0} %")) } @else { "—" } }
+                    td { @if let Some(p) = p95 { (format!("{p:.1} ms")) } @else { "—" } }
+                    td { (u.weight) }
+                }
+            }
+        }
+    }
+}
+
+fn alerts_table(ctx: &AdminContext, caller: &Caller, events: &[Arc<Event>]) -> Markup {
+    let lang = caller.lang;
+    let can_ack = caller.can(Permission::AckAlerts);
+    html! {
+        @if events.is_empty() { p.muted #no-alerts { (lang.t("dash.no_alerts")) } } @else {
+            table #alerts {
+                tr { th { (lang.t("ids.time")) } th { (lang.t("ids.severity")) } th { (lang.t("ids.signature")) } th { (lang.t("ids.source")) } th { (lang.t("ids.destination")) } th { (lang.t("ids.ack")) } }
+                @for ev in events {
+                    @if let EventBody::Alert(a) = &ev.body {
+                        tr {
+                            td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
+                            td { span class={ "pill sev" (a.alert.severity) } { (lang.t(match a.alert.severity { 1 => "sev.1", 2 => "sev.2", _ => "sev.3" })) } }
+                            td { (a.alert.signature) br; span.muted { "sid " (a.alert.signature_id) " · " (a.alert.category) } }
+                            td { (a.src_ip) @if let Some(p) = a.src_port { ":" (p) } }
+                            td { (a.dest_ip) @if let Some(p) = a.dest_port { ":" (p) } }
+                            td {
+                                @if let Some(ack) = ctx.recent.ack_of(ev.seq) {
+                                    span.muted { "✓ " (lang.t("ids.acked")) " " (ack.by) }
+                                } @else if can_ack {
+                                    form method="post" action={ "/ids/alerts/" (ev.seq) "/ack" } {
+                                        (csrf_field(caller))
+                                        button type="submit" { (lang.t("ids.ack")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn dashboard(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(m): Query<Msg>,
+) -> Markup {
+    let lang = caller.lang;
+    let live = ctx.live.load();
+    let sev = ctx.recent.open_alerts_by_severity();
+    let pending: Vec<_> = live
+        .config
+        .as_ref()
+        .map(|c| {
+            c.devices
+                .iter()
+                .filter(|d| d.status == DeviceStatus::Pending)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = html! {
+        div.grid {
+            div.tile #tile-version { div.muted { (lang.t("dash.config_version")) } div.big { "v" (live.version) } }
+            div.tile #tile-sev1 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.1")) } div.big { (sev[0]) } }
+            div.tile #tile-sev2 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.2")) } div.big { (sev[1]) } }
+            div.tile #tile-sev3 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.3")) } div.big { (sev[2]) } }
+            div.tile #tile-pending { div.muted { (lang.t("dash.pending_devices")) } div.big { (pending.len()) } }
+        }
+        h2 { (lang.t("dash.uplinks")) }
+        (uplink_table(&ctx, lang))
+        h2 { (lang.t("dash.pending_devices")) }
+        @if pending.is_empty() { p.muted { (lang.t("dash.none")) } } @else {
+            table { @for d in &pending { tr { td { (d.mac) } td { (d.user) } td { (d.zone) } td { a href="/devices" { (lang.t("dev.approve")) " →" } } } } }
+        }
+        h2 { (lang.t("dash.alerts")) }
+        (alerts_table(&ctx, &caller, &ctx.recent.alerts(10)))
+    };
+    page(
+        &ctx,
+        &caller,
+        "/dashboard",
+        lang.t("dash.title"),
+        m.key(),
+        body,
+    )
+}
+
+pub async fn uplinks(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Markup {
+    let lang = caller.lang;
+    let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
+    let mut names: Vec<_> = board.keys().cloned().collect();
+    names.sort();
+    let can_edit = caller.can(Permission::ManageNetwork);
+    let body = html! {
+        (uplink_table(&ctx, lang))
+        @for n in &names {
+            @if let Some(s) = board.get(n) {
+                h2 { (s.name) " — " (s.last_reason) }
+                table {
+                    tr { th { "probe" } th { "target" } th { "samples" } th { (lang.t("uplink.loss")) } th { (lang.t("uplink.latency")) } }
+                    @for t in &s.targets {
+                        tr { td { (t.kind) } td { (t.target) } td { (t.samples) } td { (format!("{:.0} %", t.loss_percent)) } td { @if let Some(p) = t.p95_ms { (format!("{p:.1} ms")) } @else { "—" } } }
+                    }
+                }
+            }
+        }
+        @if can_edit { p { a.button href="/config/edit?sections=uplinks" #edit-uplinks { (lang.t("cfg.edit")) " — " (lang.t("nav.uplinks")) } } }
+    };
+    page(&ctx, &caller, "/uplinks", lang.t("nav.uplinks"), None, body)
+}
+
+pub async fn zones(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(m): Query<Msg>,
+) -> Markup {
+    let lang = caller.lang;
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "config.view",
+        "success",
+        "zones and policies",
+        None,
+    )
+    .await;
+    let live = ctx.live.load();
+    let can_edit = caller.can(Permission::ManageNetwork);
+    let body = html! {
+        @if let Some(c) = &live.config {
+            h2 { (lang.t("zones.zones")) }
+            table #zones {
+                tr { th { (lang.t("zones.name")) } th { (lang.t("zones.kind")) } th { (lang.t("zones.prefixes")) } th { (lang.t("zones.description")) } }
+                @for z in &c.zones {
+                    tr { td { strong { (z.name) } } td { (format!("{:?}", z.kind).to_lowercase()) } td { (z.prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } td { (z.description) } }
+                }
+            }
+            h2 { (lang.t("zones.policies")) }
+            p.muted { (lang.t("zones.default_deny")) }
+            table #policies {
+                tr { th { "#" } th { (lang.t("pol.from")) } th { (lang.t("pol.to")) } th { (lang.t("pol.services")) } th { (lang.t("pol.action")) } th { (lang.t("pol.comment")) } }
+                @for (i, p) in c.policies.iter().enumerate() {
+                    tr {
+                        td { (i) } td { (p.from) } td { (p.to) }
+                        td { (if p.services.is_empty() { "*".to_string() } else { p.services.join(", ") }) }
+                        td { (format!("{:?}", p.action).to_lowercase()) }
+                        td { (p.comment) }
+                    }
+                }
+            }
+        }
+        @if can_edit {
+            p { a href="/config/edit?sections=zones,policies,services,address_groups" #edit-policies { (lang.t("cfg.edit")) " — " (lang.t("nav.zones")) } " · "
+                a href="/config/edit?sections=firewall,port_forwards,interfaces" { (lang.t("cfg.edit")) " — firewall, port_forwards, interfaces" } }
+        }
+    };
+    page(&ctx, &caller, "/zones", lang.t("nav.zones"), m.key(), body)
+}
+
+/// Rule files and their enabled rule counts in a directory.
+fn rule_files(dir: &std::path::Path) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "rules") {
+            let n = std::fs::read_to_string(&p)
+                .map(|t| {
+                    t.lines()
+                        .filter(|l| {
+                            let l = l.trim_start();
+                            l.starts_with("alert")
+                                || l.starts_with("drop")
+                                || l.starts_with("pass")
+                                || l.starts_with("reject")
+                        })
+                        .count()
+                })
+                .unwrap_or(0);
+            out.push((p.display().to_string(), n));
+        }
+    }
+    out.sort();
+    out
+}
+
+pub async fn ids(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(m): Query<Msg>,
+) -> Markup {
+    let lang = caller.lang;
+    let live = ctx.live.load();
+    let can_edit = caller.can(Permission::ManageNetwork);
+    let (mode, dir) = live
+        .config
+        .as_ref()
+        .map(|c| {
+            (
+                format!("{:?}", c.ids.mode).to_uppercase()
+                    + if c.ids.enabled { "" } else { " (off)" },
+                c.ids.rules_dir.clone(),
+            )
+        })
+        .unwrap_or_default();
+    let mut files = rule_files(std::path::Path::new(&dir));
+    files.extend(rule_files(&ctx.state_dir.join("rules").join("current")));
+    let body = html! {
+        p { (lang.t("ids.mode")) ": " strong #ids-mode { (mode) } }
+        h2 { (lang.t("ids.rulesets")) }
+        @if files.is_empty() { p.muted { (dir) ": " (lang.t("dash.none")) } } @else {
+            table { @for (f, n) in &files { tr { td { (f) } td { (n) } } } }
+        }
+        @if can_edit { p { a href="/config/edit?sections=ids,soc" #edit-ids { (lang.t("cfg.edit")) " — IDS" } } }
+        h2 { (lang.t("ids.recent")) }
+        (alerts_table(&ctx, &caller, &ctx.recent.alerts(200)))
+    };
+    page(&ctx, &caller, "/ids", lang.t("nav.ids"), m.key(), body)
+}
+
+/// Acknowledge an alert (operators and security admins). Shared by the page and the API.
+pub async fn acknowledge(
+    ctx: &AdminContext,
+    caller: &Caller,
+    seq: u64,
+) -> Result<bool, (StatusCode, String)> {
+    if !ctx.recent.has_alert(seq) {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("no recent alert with sequence number {seq}"),
+        ));
+    }
+    let fresh = ctx
+        .recent
+        .acknowledge(seq, &caller.username, ctx.now())
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    if fresh {
+        ctx.audit(
+            &caller.username,
+            &caller.source_str(),
+            "alert.ack",
+            "success",
+            format!("alert seq {seq} acknowledged"),
+            None,
+        )
+        .await;
+    }
+    Ok(fresh)
+}
+
+pub async fn ack(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(seq): Path<u64>,
+) -> Response {
+    match acknowledge(&ctx, &caller, seq).await {
+        Ok(_) => super::done("/ids", "common.save"),
+        Err((s, m)) => (s, m).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub days: Option<u32>,
+}
+
+/// Audit events of the last `days` days from the encrypted store, newest first (bounded).
+pub async fn audit_events(
+    ctx: &Arc<AdminContext>,
+    days: u32,
+    limit: usize,
+) -> Vec<crate::event::Event> {
+    let store_dir = ctx.store_dir.clone();
+    let key_dir = ctx.key_dir.clone();
+    let since = ctx.now() - chrono::Duration::days(days.clamp(1, 400).into());
+    let from_store = tokio::task::spawn_blocking(move || -> Option<Vec<crate::event::Event>> {
+        let keys = crate::store::Keyring::open(&key_dir).ok()?;
+        let mut out = Vec::new();
+        let q = crate::store::Query {
+            since: Some(since),
+            kind: Some("audit".into()),
+            ..Default::default()
+        };
+        crate::store::query(&store_dir, &keys, &q, &mut out).ok()?;
+        Some(
+            String::from_utf8_lossy(&out)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+        )
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let mut events = from_store;
+    // Events not yet flushed to the store: from the in-memory ring.
+    let last = events.last().map(|e| e.seq).unwrap_or(0);
+    for ev in ctx.recent.audit_events() {
+        if ev.seq > last && ev.timestamp >= since {
+            events.push((*ev).clone());
+        }
+    }
+    events.reverse();
+    events.truncate(limit);
+    events
+}
+
+pub async fn audit(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<AuditQuery>,
+) -> Markup {
+    let lang = caller.lang;
+    let days = q.days.unwrap_or(7);
+    let events = audit_events(&ctx, days, 1000).await;
+    let body = html! {
+        form.row method="get" action="/audit" {
+            label { (lang.t("audit.days")) input type="number" name="days" value=(days) min="1" max="400"; }
+            button type="submit" { (lang.t("audit.show")) }
+        }
+        table #audit {
+            tr { th { (lang.t("audit.time")) } th { (lang.t("audit.actor")) } th { (lang.t("audit.source")) } th { (lang.t("audit.action")) } th { (lang.t("audit.outcome")) } th { (lang.t("audit.detail")) } }
+            @for ev in &events {
+                @if let EventBody::Audit(a) = &ev.body {
+                    tr {
+                        td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
+                        td { (a.actor) } td { (a.source) } td { code { (a.action) } }
+                        td { span class={ "pill " (if a.outcome == "success" { "active" } else { "blocked" }) } { (a.outcome) } }
+                        td { (a.detail) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::admin::layout::diff_view(d)) } } }
+                    }
+                }
+            }
+        }
+    };
+    page(&ctx, &caller, "/audit", lang.t("audit.title"), None, body)
+}

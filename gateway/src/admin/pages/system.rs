@@ -1,0 +1,323 @@
+//! System: the HTTPS certificate (view, replace by upload), time synchronisation, software
+//! version, open sessions, and encrypted configuration backup export and restore.
+
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Msg, done};
+use crate::admin::backup;
+use crate::admin::guard::Caller;
+use crate::admin::layout::{csrf_field, page};
+use crate::admin::roles::Permission;
+use crate::admin::{AdminContext, ApplyOutcome, lock};
+
+/// Whether the system clock is synchronised, as systemd reports it (if present).
+fn ntp_state() -> String {
+    match std::process::Command::new("timedatectl")
+        .args(["show", "-p", "NTPSynchronized", "--value"])
+        .output()
+    {
+        Ok(o) if o.status.success() => match String::from_utf8_lossy(&o.stdout).trim() {
+            "yes" => "synchronised (NTP)".into(),
+            "no" => "not synchronised".into(),
+            other => other.to_string(),
+        },
+        _ => "unknown (timedatectl not available)".into(),
+    }
+}
+
+fn system_page(
+    ctx: &AdminContext,
+    caller: &Caller,
+    msg: Option<&'static str>,
+    error: Option<String>,
+) -> Markup {
+    let lang = caller.lang;
+    let cert = ctx.certs.info().ok();
+    let sessions = lock(&ctx.sessions).active().count();
+    let body = html! {
+        @if let Some(e) = &error { p.flash.err #system-error { (e) } }
+        table {
+            tr { th { (lang.t("sys.version")) } td { "edgeward " (env!("CARGO_PKG_VERSION")) } }
+            tr { th { (lang.t("sys.host")) } td { (ctx.host_id) } }
+            tr { th { (lang.t("sys.time_now")) } td #clock { (ctx.now().format("%Y-%m-%d %H:%M:%S")) } }
+            tr { th { (lang.t("sys.ntp")) } td { (ntp_state()) } }
+            tr { th { (lang.t("sys.sessions")) } td { (sessions) } }
+        }
+        h2 { (lang.t("sys.cert")) }
+        @if let Some(c) = &cert {
+            table #certificate {
+                tr { th { "subject" } td { (c.subject) @if c.self_signed { br; span.muted { (lang.t("sys.self_signed")) } } } }
+                tr { th { "issuer" } td { (c.issuer) } }
+                tr { th { "valid" } td { (c.not_before) " → " (c.not_after) } }
+                tr { th { "names" } td { (c.names.join(", ")) } }
+                tr { th { "SHA-256" } td { code { (c.sha256) } } }
+            }
+        }
+        @if caller.can(Permission::ManageCertificates) {
+            form.stack method="post" action={ "/system/certificate?_csrf=" (caller.csrf) } enctype="multipart/form-data" #cert-form {
+                label { (lang.t("sys.cert_file")) } input type="file" name="cert" required;
+                label { (lang.t("sys.key_file")) } input type="file" name="key" required;
+                p { button.primary type="submit" { (lang.t("sys.cert_upload")) } }
+            }
+        }
+        @if caller.can(Permission::ManageBackups) {
+            h2 { (lang.t("sys.backup")) }
+            form.stack method="post" action="/system/backup/export" #backup-export {
+                (csrf_field(caller))
+                label for="passphrase" { (lang.t("sys.backup_pass")) }
+                input type="password" id="passphrase" name="passphrase" minlength="12" required;
+                p { button.primary type="submit" { (lang.t("sys.backup_export")) } }
+            }
+            form.stack method="post" action={ "/system/backup/import?_csrf=" (caller.csrf) } enctype="multipart/form-data" #backup-import {
+                label { (lang.t("sys.backup_file")) } input type="file" name="file" required;
+                label { (lang.t("sys.backup_pass")) } input type="password" name="passphrase" required;
+                label { (lang.t("cfg.reason")) } input type="text" name="reason" required;
+                p { button type="submit" { (lang.t("sys.backup_import")) } }
+            }
+        }
+    };
+    page(ctx, caller, "/system", lang.t("sys.title"), msg, body)
+}
+
+pub async fn show(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(m): Query<Msg>,
+) -> Markup {
+    system_page(&ctx, &caller, m.key(), None)
+}
+
+/// Collect the named parts of a multipart form (bounded by the router's body limit).
+async fn parts(mut mp: Multipart) -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
+    let mut out = std::collections::HashMap::new();
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let data = field.bytes().await.map_err(|e| e.to_string())?;
+                out.insert(name, data.to_vec());
+            }
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Replace the serving certificate. Shared by the page and the API.
+pub async fn replace_certificate(
+    ctx: &AdminContext,
+    caller: &Caller,
+    cert: &[u8],
+    key: &[u8],
+) -> Result<crate::admin::tls::CertInfo, String> {
+    let r = ctx.certs.replace(cert, key).map_err(|e| e.to_string());
+    let detail = match &r {
+        Ok(i) => format!(
+            "HTTPS certificate replaced: {} (sha256 {})",
+            i.subject, i.sha256
+        ),
+        Err(e) => format!("certificate refused: {e}"),
+    };
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "system.certificate",
+        if r.is_ok() { "success" } else { "failure" },
+        detail,
+        None,
+    )
+    .await;
+    r
+}
+
+pub async fn upload_certificate(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    mp: Multipart,
+) -> Response {
+    let p = match parts(mp).await {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    let (Some(cert), Some(key)) = (p.get("cert"), p.get("key")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "fields 'cert' and 'key' are required",
+        )
+            .into_response();
+    };
+    match replace_certificate(&ctx, &caller, cert, key).await {
+        Ok(_) => done("/system", "sys.cert_replaced"),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            system_page(&ctx, &caller, None, Some(e)),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportForm {
+    pub passphrase: String,
+}
+
+/// The running configuration as an encrypted backup file. Shared by the page and the API.
+pub async fn export_backup(
+    ctx: &AdminContext,
+    caller: &Caller,
+    passphrase: &str,
+) -> Result<(String, String), (StatusCode, String)> {
+    let live = ctx.live.load();
+    let contents = backup::Contents {
+        host_id: ctx.host_id.clone(),
+        version: live.version,
+        created_at: ctx.now(),
+        created_by: caller.username.clone(),
+        config: live.text.clone(),
+    };
+    let pass = passphrase.to_string();
+    let sealed = tokio::task::spawn_blocking(move || backup::seal(&contents, &pass))
+        .await
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "system.backup_export",
+        "success",
+        format!("encrypted backup of v{}", live.version),
+        None,
+    )
+    .await;
+    let name = format!(
+        "edgeward-{}-v{}-{}.ewbackup",
+        ctx.host_id,
+        live.version,
+        ctx.now().format("%Y%m%d")
+    );
+    Ok((name, sealed))
+}
+
+pub async fn backup_export(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<ExportForm>,
+) -> Response {
+    match export_backup(&ctx, &caller, &f.passphrase).await {
+        Ok((name, body)) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err((s, m)) => (s, system_page(&ctx, &caller, None, Some(m))).into_response(),
+    }
+}
+
+pub async fn backup_import(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    mp: Multipart,
+) -> Response {
+    let lang = caller.lang;
+    let p = match parts(mp).await {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    let text = |k: &str| {
+        p.get(k)
+            .map(|v| String::from_utf8_lossy(v).to_string())
+            .unwrap_or_default()
+    };
+    let (file, pass, reason) = (
+        p.get("file").cloned().unwrap_or_default(),
+        text("passphrase"),
+        text("reason"),
+    );
+    let opened = tokio::task::spawn_blocking(move || backup::open(&file, &pass)).await;
+    let contents = match opened {
+        Ok(Ok(c)) => c,
+        _ => {
+            ctx.audit(
+                &caller.username,
+                &caller.source_str(),
+                "system.backup_import",
+                "failure",
+                "backup could not be opened",
+                None,
+            )
+            .await;
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                system_page(&ctx, &caller, None, Some(lang.t("sys.backup_bad").into())),
+            )
+                .into_response();
+        }
+    };
+    if let Err(problems) =
+        edgeward_config::parse(&contents.config, "backup", edgeward_config::today())
+    {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            system_page(&ctx, &caller, None, Some(problems.to_string())),
+        )
+            .into_response();
+    }
+    let reason = if reason.trim().is_empty() {
+        format!(
+            "restore of backup v{} from {}",
+            contents.version, contents.host_id
+        )
+    } else {
+        reason
+    };
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "system.backup_import",
+        "success",
+        format!(
+            "backup v{} of {} made {} by {}",
+            contents.version,
+            contents.host_id,
+            contents.created_at.format("%Y-%m-%d %H:%M"),
+            contents.created_by
+        ),
+        None,
+    )
+    .await;
+    match crate::admin::changes::submit(
+        &ctx,
+        &caller.username,
+        &contents.config,
+        &reason,
+        None,
+        true,
+    )
+    .await
+    {
+        Ok(ApplyOutcome::Applied { .. }) => done("/config", "cfg.applied"),
+        other => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            system_page(
+                &ctx,
+                &caller,
+                None,
+                super::config::outcome_message(lang, &other),
+            ),
+        )
+            .into_response(),
+    }
+}

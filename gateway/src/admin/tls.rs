@@ -1,0 +1,334 @@
+//! HTTPS for the admin plane: a self-signed certificate made at first start (rcgen), replaceable
+//! by an uploaded one without a restart; TLS 1.2 and 1.3 only (ring provider); and a listener
+//! that finishes handshakes off the accept path, each bounded in time.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use chrono::{DateTime, Utc};
+use rustls::crypto::ring as ring_provider;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("{0}")]
+    Pem(String),
+    #[error("the private key does not belong to the certificate")]
+    KeyMismatch,
+    #[error("{path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("cannot generate a certificate: {0}")]
+    Generate(String),
+}
+
+/// What the system page shows about the serving certificate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    pub sha256: String,
+    pub names: Vec<String>,
+}
+
+/// The serving certificate, swappable while connections are served.
+pub struct CertStore {
+    dir: PathBuf,
+    current: ArcSwap<CertifiedKey>,
+}
+
+impl std::fmt::Debug for CertStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertStore").field("dir", &self.dir).finish()
+    }
+}
+
+fn certified(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, CertError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| CertError::Pem(format!("certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(CertError::Pem(
+            "certificate: no CERTIFICATE block found".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| CertError::Pem(format!("private key: {e}")))?;
+    let signing = ring_provider::sign::any_supported_type(&key)
+        .map_err(|e| CertError::Pem(format!("private key: {e}")))?;
+    let ck = CertifiedKey::new(certs, signing);
+    ck.keys_match().map_err(|_| CertError::KeyMismatch)?;
+    Ok(ck)
+}
+
+impl CertStore {
+    /// Load `DIR/cert.pem` + `DIR/key.pem`, generating a self-signed pair for `names` if absent.
+    pub fn open_or_generate(dir: &Path, names: &[String]) -> Result<CertStore, CertError> {
+        let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+        if !cert_path.exists() || !key_path.exists() {
+            let (cert, key) = self_signed(names)?;
+            write_private(dir, &cert_path, cert.as_bytes(), 0o644)?;
+            write_private(dir, &key_path, key.as_bytes(), 0o600)?;
+        }
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|e| CertError::File {
+                path: p.to_path_buf(),
+                reason: e.to_string(),
+            })
+        };
+        let ck = certified(&read(&cert_path)?, &read(&key_path)?)?;
+        Ok(CertStore {
+            dir: dir.to_path_buf(),
+            current: ArcSwap::from_pointee(ck),
+        })
+    }
+
+    /// Check an uploaded pair and, if it is good, serve and keep it. Nothing changes otherwise.
+    pub fn replace(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<CertInfo, CertError> {
+        let ck = certified(cert_pem, key_pem)?;
+        let info = describe(ck.cert.first().map(|c| c.as_ref()).unwrap_or_default())?;
+        write_private(&self.dir, &self.dir.join("cert.pem"), cert_pem, 0o644)?;
+        write_private(&self.dir, &self.dir.join("key.pem"), key_pem, 0o600)?;
+        self.current.store(Arc::new(ck));
+        Ok(info)
+    }
+
+    pub fn info(&self) -> Result<CertInfo, CertError> {
+        let ck = self.current.load();
+        describe(ck.cert.first().map(|c| c.as_ref()).unwrap_or_default())
+    }
+
+    /// The rustls configuration: TLS 1.2+ only, HTTP/1.1.
+    pub fn server_config(self: &Arc<Self>) -> Result<Arc<rustls::ServerConfig>, CertError> {
+        let provider = Arc::new(ring_provider::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| CertError::Generate(e.to_string()))?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Resolver(self.clone())));
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(cfg))
+    }
+}
+
+#[derive(Debug)]
+struct Resolver(Arc<CertStore>);
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.current.load_full())
+    }
+}
+
+fn write_private(dir: &Path, path: &Path, data: &[u8], mode: u32) -> Result<(), CertError> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |e: std::io::Error| CertError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    edgeward_config::history::write_atomic(path, data).map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(err)
+}
+
+/// A self-signed certificate (ECDSA P-256) for the appliance's names and addresses, 2 years.
+pub fn self_signed(names: &[String]) -> Result<(String, String), CertError> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+        .map_err(|e| CertError::Generate(e.to_string()))?;
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(
+        rcgen::DnType::CommonName,
+        names.first().cloned().unwrap_or_else(|| "edgeward".into()),
+    );
+    dn.push(
+        rcgen::DnType::OrganizationName,
+        "edgeward appliance (self-signed)",
+    );
+    params.distinguished_name = dn;
+    for n in names {
+        let san = match n.parse::<IpAddr>() {
+            Ok(ip) => rcgen::SanType::IpAddress(ip),
+            Err(_) => rcgen::SanType::DnsName(
+                n.clone()
+                    .try_into()
+                    .map_err(|e: rcgen::Error| CertError::Generate(e.to_string()))?,
+            ),
+        };
+        params.subject_alt_names.push(san);
+    }
+    use chrono::Datelike;
+    let from = Utc::now().date_naive() - chrono::Duration::days(1);
+    let ymd = |d: chrono::NaiveDate| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
+    params.not_before = ymd(from);
+    params.not_after = ymd(from + chrono::Duration::days(2 * 365));
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+        .map_err(|e| CertError::Generate(e.to_string()))?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| CertError::Generate(e.to_string()))?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+fn describe(der: &[u8]) -> Result<CertInfo, CertError> {
+    use sha2::Digest;
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| CertError::Pem(format!("certificate: {e}")))?;
+    let ts = |t: x509_parser::time::ASN1Time| {
+        DateTime::<Utc>::from_timestamp(t.timestamp(), 0)
+            .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    };
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                x509_parser::extensions::GeneralName::DNSName(d) => names.push(d.to_string()),
+                x509_parser::extensions::GeneralName::IPAddress(raw) => match raw.len() {
+                    4 => names.push(
+                        IpAddr::from(<[u8; 4]>::try_from(*raw).unwrap_or_default()).to_string(),
+                    ),
+                    16 => names.push(
+                        IpAddr::from(<[u8; 16]>::try_from(*raw).unwrap_or_default()).to_string(),
+                    ),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    Ok(CertInfo {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: ts(cert.validity().not_before),
+        not_after: ts(cert.validity().not_after),
+        self_signed: cert.subject() == cert.issuer(),
+        sha256: hex::encode(sha2::Sha256::digest(der)),
+        names,
+    })
+}
+
+/// The client's address, as handlers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+/// A TCP listener whose connections come out TLS-established.
+pub struct TlsListener {
+    local: SocketAddr,
+    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+}
+
+impl TlsListener {
+    /// Accept on `tcp`; handshakes run concurrently, at most 10 s each.
+    /// The returned task owns the socket: abort it to stop listening.
+    pub fn new(
+        tcp: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<(TlsListener, tokio::task::JoinHandle<()>)> {
+        let local = tcp.local_addr()?;
+        let (tx, rx) = mpsc::channel(64);
+        let acceptor = TlsAcceptor::from(config);
+        let task = tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "admin UI accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let (acceptor, conn_tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls)) => {
+                            let _ = conn_tx.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake refused"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+                if tx.is_closed() {
+                    break;
+                }
+            }
+        });
+        Ok((TlsListener { local, rx }, task))
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(x) => x,
+            // The acceptor task ended: nothing more will come.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_certificate_names_the_appliance_and_can_be_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let store =
+            CertStore::open_or_generate(d.path(), &["gw1.local".into(), "10.10.99.1".into()])
+                .unwrap();
+        let info = store.info().unwrap();
+        assert!(info.self_signed);
+        assert!(info.names.contains(&"10.10.99.1".to_string()), "{info:?}");
+        // Reopen: the same certificate, not a new one.
+        let again = CertStore::open_or_generate(d.path(), &[]).unwrap();
+        assert_eq!(again.info().unwrap().sha256, info.sha256);
+        // A mismatched pair is refused and nothing changes.
+        let (cert_a, _) = self_signed(&["a.example".into()]).unwrap();
+        let (_, key_b) = self_signed(&["b.example".into()]).unwrap();
+        assert!(matches!(
+            store.replace(cert_a.as_bytes(), key_b.as_bytes()),
+            Err(CertError::KeyMismatch)
+        ));
+        assert!(store.replace(b"garbage", b"garbage").is_err());
+        assert_eq!(store.info().unwrap().sha256, info.sha256);
+        let (cert_c, key_c) = self_signed(&["c.example".into()]).unwrap();
+        let new = store.replace(cert_c.as_bytes(), key_c.as_bytes()).unwrap();
+        assert_ne!(new.sha256, info.sha256);
+        assert_eq!(store.info().unwrap().sha256, new.sha256);
+        let key_mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(d.path().join("key.pem"))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(key_mode & 0o777, 0o600);
+    }
+}

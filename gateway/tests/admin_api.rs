@@ -1,0 +1,706 @@
+//! The admin plane's router without TLS or a daemon: every endpoint against every role, CSRF,
+//! session expiry, lockout and rate limit through the real login, TOTP replay, security headers,
+//! body limit, and the OpenAPI file against the route table.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use edgeward_gateway::admin::accounts::{NewAccount, Stage};
+use edgeward_gateway::admin::guard::Access;
+use edgeward_gateway::admin::roles::Role;
+use edgeward_gateway::admin::{
+    self, AdminContext, ApplyOutcome, DaemonRequest, LiveState, lock, routes, totp,
+};
+use edgeward_gateway::bus::{Bus, run_dispatcher};
+use edgeward_gateway::event::EventBody;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Mat-Khau-Dai-2026!";
+
+struct Fixture {
+    ctx: Arc<AdminContext>,
+    router: Router,
+    bus: Bus,
+    _dir: tempfile::TempDir,
+}
+
+/// A context over a temp state dir, the agency profile "running", and a stand-in for the
+/// daemon's loop that applies what the admin plane wrote.
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let text = edgeward_config::AGENCY_DEFAULT_PROFILE.to_string();
+    let config = edgeward_config::parse(&text, "t", edgeward_config::today()).unwrap();
+    let live = Arc::new(arc_swap::ArcSwap::from_pointee(LiveState {
+        version: 1,
+        text: text.clone(),
+        config: Some(Arc::new(config.clone())),
+        awaiting: None,
+    }));
+    let (bus, dispatch) = Bus::new("gw-test", 1, 1024);
+    tokio::spawn(run_dispatcher(dispatch, Vec::new(), |_| {}));
+    let (tx, mut rx) = mpsc::channel::<DaemonRequest>(8);
+    let config_path = dir.path().join("edgeward.toml");
+    std::fs::write(&config_path, &text).unwrap();
+    {
+        let (live, path) = (live.clone(), config_path.clone());
+        tokio::spawn(async move {
+            while let Some(req) = rx.recv().await {
+                match req {
+                    DaemonRequest::Reconcile { reply, .. } => {
+                        let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        let out = match edgeward_config::parse(&text, "t", edgeward_config::today())
+                        {
+                            Ok(c) => {
+                                let version = live.load().version + 1;
+                                live.store(Arc::new(LiveState {
+                                    version,
+                                    text,
+                                    config: Some(Arc::new(c)),
+                                    awaiting: None,
+                                }));
+                                ApplyOutcome::Applied { version }
+                            }
+                            Err(p) => ApplyOutcome::Refused {
+                                stage: "validate".into(),
+                                message: p.to_string(),
+                            },
+                        };
+                        let _ = reply.send(out);
+                    }
+                    DaemonRequest::Confirm { reply, .. }
+                    | DaemonRequest::RollBackNow { reply, .. } => {
+                        let _ = reply.send(Err("no change is waiting for confirmation".into()));
+                    }
+                }
+            }
+        });
+    }
+    let server = admin::setup(admin::Setup {
+        state_dir: dir.path().to_path_buf(),
+        config_path,
+        store_dir: dir.path().join("store"),
+        key_dir: dir.path().join("keys"),
+        host_id: "gw-test".into(),
+        start_config: Some(&config),
+        bus: bus.clone(),
+        live,
+        board: Arc::default(),
+        daemon: tx,
+    })
+    .unwrap();
+    let ctx = server.context();
+    let router = routes::router(ctx.clone());
+    Fixture {
+        ctx,
+        router,
+        bus,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    /// An account of `role` named after it, past its first login.
+    fn account(&self, role: Role) -> String {
+        let name = format!("u{}", role.as_str().replace('_', ""));
+        let mut store = lock(&self.ctx.accounts);
+        if store.get(&name).is_none() {
+            store
+                .create(
+                    &NewAccount {
+                        username: name.clone(),
+                        full_name: format!("Người {name}"),
+                        person_id: format!("{name}@so.gov.vn"),
+                        role,
+                        password: PASSWORD.into(),
+                    },
+                    &Default::default(),
+                    Utc::now(),
+                )
+                .unwrap();
+            store.save().unwrap();
+        }
+        name
+    }
+
+    /// A logged-in session (cookie value, CSRF token).
+    fn session(&self, role: Role) -> (String, String) {
+        let name = self.account(role);
+        let s = lock(&self.ctx.sessions).create(
+            &name,
+            Stage::Full,
+            "127.0.0.1".parse().unwrap(),
+            Utc::now(),
+        );
+        (s.id, s.csrf)
+    }
+
+    async fn send(&self, req: Request<Body>) -> axum::response::Response {
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{seq}", "1")
+        .replace("{mac}", "aa:bb:cc:dd:ee:99")
+        .replace("{user}", "nobody")
+        .replace("{version}", "1")
+}
+
+fn request(
+    method: &axum::http::Method,
+    path: &str,
+    session: Option<(&str, &str)>,
+    json: Option<&str>,
+) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .header(header::HOST, "10.10.99.1");
+    if let Some((id, csrf)) = session {
+        b = b
+            .header(header::COOKIE, format!("ew_session={id}"))
+            .header("x-csrf-token", csrf);
+    }
+    match json {
+        Some(j) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(j.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_enforces_its_role() {
+    let f = fixture().await;
+    let specs = routes::specs();
+    assert!(specs.len() > 60, "the route table lists every endpoint");
+    let mut checked = 0;
+    for spec in &specs {
+        if spec.access == Access::Public {
+            continue;
+        }
+        let path = concrete(spec.path);
+        let json = spec.path.starts_with("/api/").then_some("{}");
+        // Without a session: 401 for the API, a redirect to the login page for pages.
+        let resp = f.send(request(&spec.method, &path, None, json)).await;
+        if spec.path.starts_with("/api/") {
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "{} {path} without a session",
+                spec.method
+            );
+        } else {
+            assert_eq!(
+                resp.status(),
+                StatusCode::SEE_OTHER,
+                "{} {path} without a session",
+                spec.method
+            );
+            assert!(
+                resp.headers()[header::LOCATION]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/login")
+            );
+        }
+        for role in Role::ALL {
+            let (id, csrf) = f.session(role);
+            let resp = f
+                .send(request(&spec.method, &path, Some((&id, &csrf)), json))
+                .await;
+            let status = resp.status();
+            if spec.access.allows(role) {
+                assert!(
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                    "{role:?} is allowed {} {path} but got {status}",
+                    spec.method
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} must be refused {} {path}",
+                    spec.method
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked} checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sections_outside_the_role_are_refused_even_on_allowed_endpoints() {
+    let f = fixture().await;
+    let running = f.ctx.live.load().text.clone();
+    let firewall_change = running.replace(
+        "commit_confirm_seconds = 120",
+        "commit_confirm_seconds = 90",
+    );
+    let body = serde_json::json!({ "text": firewall_change, "reason": "test", "confirm": false })
+        .to_string();
+    // An operator may change devices but not the firewall; a system admin neither.
+    for role in [Role::Operator, Role::SystemAdmin] {
+        let (id, csrf) = f.session(role);
+        let resp = f
+            .send(request(
+                &axum::http::Method::POST,
+                "/api/v1/config/apply",
+                Some((&id, &csrf)),
+                Some(&body),
+            ))
+            .await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{role:?}");
+    }
+    let (id, csrf) = f.session(Role::SecurityAdmin);
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            "/api/v1/config/apply",
+            Some((&id, &csrf)),
+            Some(&body),
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(f.ctx.live.load().version, 2, "applied through the daemon");
+    // An invalid candidate is refused with every problem located.
+    let bad = running.replace("weight = 3", "weight = 0");
+    let body = serde_json::json!({ "text": bad, "reason": "test" }).to_string();
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            "/api/v1/config/apply",
+            Some((&id, &csrf)),
+            Some(&body),
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(report["problems"][0]["code_name"], "ZeroWeight");
+    assert!(report["problems"][0]["line"].as_u64().unwrap() > 100);
+    assert_eq!(f.ctx.live.load().version, 2, "nothing applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_changes_need_the_csrf_token_and_same_origin() {
+    let f = fixture().await;
+    let (id, csrf) = f.session(Role::SecurityAdmin);
+    let body = serde_json::json!({ "text": f.ctx.live.load().text.clone() }).to_string();
+    let post = |token: Option<&str>, origin: Option<&str>| {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("/api/v1/config/check")
+            .header(header::HOST, "10.10.99.1")
+            .header(header::COOKIE, format!("ew_session={id}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            b = b.header("x-csrf-token", t);
+        }
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        b.body(Body::from(body.clone())).unwrap()
+    };
+    assert_eq!(
+        f.send(post(None, None)).await.status(),
+        StatusCode::FORBIDDEN,
+        "no token"
+    );
+    assert_eq!(
+        f.send(post(Some("0000"), None)).await.status(),
+        StatusCode::FORBIDDEN,
+        "wrong token"
+    );
+    assert_eq!(
+        f.send(post(Some(&csrf), Some("https://evil.example")))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "foreign origin"
+    );
+    assert_eq!(
+        f.send(post(Some(&csrf), Some("https://10.10.99.1")))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // A page form carries the token as a field.
+    let form = |token: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/config/edit")
+            .header(header::HOST, "10.10.99.1")
+            .header(header::COOKIE, format!("ew_session={id}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "_csrf={token}&sections=uplinks&text=x&action=check"
+            )))
+            .unwrap()
+    };
+    assert_eq!(f.send(form("bad")).await.status(), StatusCode::FORBIDDEN);
+    let ok = f.send(form(&csrf)).await.status();
+    assert_eq!(
+        ok,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "accepted and checked (the text is not TOML)"
+    );
+    // The login form's own token (double submit cookie).
+    let login = Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header(header::HOST, "10.10.99.1")
+        .header(header::COOKIE, "ew_pre=abc")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("_pre=xyz&username=admin&password=edgeward"))
+        .unwrap();
+    assert_eq!(f.send(login).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_absolute_session_limits() {
+    let f = fixture().await;
+    let (id, csrf) = f.session(Role::Viewer);
+    let get = |path: &str| request(&axum::http::Method::GET, path, Some((&id, &csrf)), None);
+    assert_eq!(f.send(get("/api/v1/status")).await.status(), StatusCode::OK);
+    lock(&f.ctx.sessions).update(&id, |s| s.last_seen = Utc::now() - Duration::minutes(16));
+    let resp = f.send(get("/dashboard")).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[header::LOCATION], "/login?expired=1");
+    assert_eq!(
+        f.send(get("/api/v1/status")).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "gone for good"
+    );
+
+    let (id, csrf) = f.session(Role::Viewer);
+    lock(&f.ctx.sessions).update(&id, |s| s.created = Utc::now() - Duration::hours(8));
+    let resp = f
+        .send(request(
+            &axum::http::Method::GET,
+            "/api/v1/status",
+            Some((&id, &csrf)),
+            None,
+        ))
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "absolute lifetime even while active"
+    );
+
+    // Logout ends the session.
+    let (id, csrf) = f.session(Role::Viewer);
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            "/api/v1/logout",
+            Some((&id, &csrf)),
+            None,
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = f
+        .send(request(
+            &axum::http::Method::GET,
+            "/api/v1/status",
+            Some((&id, &csrf)),
+            None,
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn api_login(
+    f: &Fixture,
+    user: &str,
+    password: &str,
+    code: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut body = serde_json::json!({ "username": user, "password": password });
+    if let Some(c) = code {
+        body["totp"] = serde_json::json!(c);
+    }
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            "/api/v1/login",
+            None,
+            Some(&body.to_string()),
+        ))
+        .await;
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_failures_lock_until_another_admin_unlocks_and_are_audited() {
+    let f = fixture().await;
+    let mut audit = f.bus.subscribe();
+    let op = f.account(Role::Operator);
+    for i in 1..=4 {
+        let (s, _) = api_login(&f, &op, "wrong", None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (s, body) = api_login(&f, &op, "wrong", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the fifth locks: {body}");
+    let (s, _) = api_login(&f, &op, PASSWORD, None).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "locked even with the right password"
+    );
+    // The operator's own admin cannot unlock itself; another system admin can.
+    let sys = f.account(Role::SystemAdmin);
+    let (id, csrf) = f.session(Role::SystemAdmin);
+    let own = f
+        .send(request(
+            &axum::http::Method::POST,
+            &format!("/api/v1/accounts/{sys}/unlock"),
+            Some((&id, &csrf)),
+            None,
+        ))
+        .await;
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            &format!("/api/v1/accounts/{op}/unlock"),
+            Some((&id, &csrf)),
+            None,
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (s, body) = api_login(&f, &op, PASSWORD, None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["stage"], "change_password",
+        "a new account changes its first password"
+    );
+
+    let mut actions = Vec::new();
+    // Events reach subscribers through the dispatcher: read until the bus is quiet.
+    while let Ok(Ok(ev)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), audit.recv()).await
+    {
+        if let EventBody::Audit(a) = &ev.body {
+            actions.push(format!("{} {} {}", a.action, a.outcome, a.source));
+        }
+    }
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.starts_with("auth.login failure 127.0.0.1"))
+            .count(),
+        6,
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("auth.lockout success")),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("account.unlock success")),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("account.unlock failure")),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("auth.password success")),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_source_rate_limit() {
+    let f = fixture().await;
+    for i in 0..admin::LOGIN_ATTEMPTS_PER_MINUTE {
+        let (s, _) = api_login(&f, &format!("nobody{i}"), "x", None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _) = api_login(&f, "nobody", "x", None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_is_required_for_enrolled_admins_and_codes_are_not_reused() {
+    let f = fixture().await;
+    let user = f.account(Role::SecurityAdmin);
+    let secret = totp::new_secret().unwrap();
+    {
+        let mut store = lock(&f.ctx.accounts);
+        let now = Utc::now();
+        let code = totp::code_at(&secret, now.timestamp() as u64 - 30).unwrap();
+        store.enrol_totp(&user, &secret, &code, now).unwrap();
+        store
+            .change_password(
+                &user,
+                "Mat-Khau-Moi-2026!",
+                "Mat-Khau-Moi-2026!",
+                None,
+                &Default::default(),
+                now,
+            )
+            .unwrap();
+    }
+    let (s, _) = api_login(&f, &user, "Mat-Khau-Moi-2026!", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "password alone is not enough");
+    let code = totp::code_at(&secret, Utc::now().timestamp() as u64 + 30).unwrap();
+    let (s, body) = api_login(&f, &user, "Mat-Khau-Moi-2026!", Some(&code)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["stage"], "full");
+    let (s, _) = api_login(&f, &user, "Mat-Khau-Moi-2026!", Some(&code)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the same code twice");
+    // An admin who has not enrolled cannot use the API before finishing the first login.
+    let (s, body) = api_login(&f, "admin", "edgeward", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["stage"], "change_password");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_and_body_limit() {
+    let f = fixture().await;
+    let resp = f
+        .send(request(&axum::http::Method::GET, "/login", None, None))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers();
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        h[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+    let cookie = h[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let body = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        !body.contains("<script>") && !body.contains("style="),
+        "no inline script or style"
+    );
+    assert!(body.contains("lang=\"vi\""), "Vietnamese by default");
+
+    let (id, csrf) = f.session(Role::SecurityAdmin);
+    let huge = format!("{{\"text\":\"{}\"}}", "x".repeat(3 << 20));
+    let resp = f
+        .send(request(
+            &axum::http::Method::POST,
+            "/api/v1/config/check",
+            Some((&id, &csrf)),
+            Some(&huge),
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[test]
+fn openapi_documents_every_api_route() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.yaml");
+    let doc = std::fs::read_to_string(&path).expect("docs/openapi.yaml");
+    let mut missing = Vec::new();
+    for spec in routes::specs()
+        .iter()
+        .filter(|s| s.path.starts_with("/api/v1/"))
+    {
+        let key = format!("\n  {}:\n", spec.path);
+        let Some(start) = doc.find(&key) else {
+            missing.push(format!("{} {}", spec.method, spec.path));
+            continue;
+        };
+        let rest = &doc[start + key.len()..];
+        let end = rest.find("\n  /").unwrap_or(rest.len());
+        let method = format!("    {}:", spec.method.as_str().to_lowercase());
+        if !rest[..end].contains(&method) {
+            missing.push(format!("{} {}", spec.method, spec.path));
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/openapi.yaml: {missing:?}");
+}
+
+mod never_panics {
+    use edgeward_gateway::admin::{backup, changes, guard, inventory};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Uploaded inventories: any text gives devices or located problems.
+        #[test]
+        fn csv_import(text in ".{0,400}", rows in proptest::collection::vec("[a-z0-9:, .\"-]{0,60}", 0..8)) {
+            let _ = inventory::import(&text, &[]);
+            let csv = format!("user,type,brand,serial,mac,ip,zone,status,note\n{}", rows.join("\n"));
+            if let Err(problems) = inventory::import(&csv, &[]) {
+                prop_assert!(problems.iter().all(|p| p.line >= 1));
+            }
+        }
+
+        /// Uploaded backups: any bytes are refused cleanly.
+        #[test]
+        fn backup_open(bytes in proptest::collection::vec(any::<u8>(), 0..300), tail in "[A-Za-z0-9+/=\n]{0,200}") {
+            prop_assert!(backup::open(&bytes, "mot-cau-rat-dai-2026").is_err());
+            let file = format!("EDGEWARD-CONFIG-BACKUP v1\n{tail}");
+            prop_assert!(backup::open(file.as_bytes(), "mot-cau-rat-dai-2026").is_err());
+        }
+
+        /// Candidate configurations from the editor or API: any text is checked, never applied blind.
+        #[test]
+        fn candidate_check(text in ".{0,300}") {
+            let running = edgeward_config::AGENCY_DEFAULT_PROFILE;
+            let (candidate, start) = changes::splice(running, &["uplinks"], &text);
+            let report = changes::check(running, &candidate, edgeward_gateway::admin::roles::Role::SecurityAdmin, Some(start));
+            if !report.valid {
+                prop_assert!(!report.acceptable());
+            }
+        }
+
+        /// Cookie headers from the wire.
+        #[test]
+        fn cookie_header(raw in "[ -~]{0,200}") {
+            let mut h = axum::http::HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&raw) {
+                h.insert(axum::http::header::COOKIE, v);
+            }
+            let _ = guard::cookie(&h, "ew_session");
+            let _ = guard::lang_of(&h);
+        }
+    }
+}
