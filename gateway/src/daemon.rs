@@ -800,7 +800,6 @@ impl Daemon {
         self.awaiting = None;
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
-        self.publish();
         // The file must say what runs, or the next poll would re-apply the unconfirmed change.
         if let Err(e) = write_atomic(&self.opts.config_path, text.as_bytes()) {
             self.system(
@@ -851,6 +850,8 @@ impl Daemon {
                 .await
             }
         }
+        // Published after the rollback is in place (or failed): never a state in between.
+        self.publish();
     }
 }
 

@@ -106,6 +106,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Console recovery of the admin UI's accounts (needs root on the appliance itself).
+    #[command(subcommand)]
+    Accounts(AccountsCmd),
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -502,6 +505,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             ids_cmd::run_pcap(&pcap, &rules, eve.as_deref(), stats.as_deref(), &home_net)
         }
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
+        Command::Accounts(cmd) => accounts_cmd(&cli.state_dir, cmd),
         Command::Lab(cmd) => match cmd {
             LabCmd::Up {
                 prefix,
@@ -517,6 +521,50 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 edgeward_lab::whoami::serve(&listen, &name)?;
             }
+            Ok(0)
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AccountsCmd {
+    /// Every account with role and status.
+    List,
+    /// Unlock USER, give it a random temporary password and clear its TOTP (for a locked-out
+    /// last administrator or a lost phone). The running daemon picks the change up and audits it.
+    Recover { user: String },
+}
+
+fn accounts_cmd(state_dir: &std::path::Path, cmd: AccountsCmd) -> anyhow::Result<u8> {
+    use edgeward_gateway::admin::accounts::AccountStore;
+    let path = state_dir.join("accounts.json");
+    let now = chrono::Utc::now();
+    let mut store = AccountStore::open(&path, now)?;
+    match cmd {
+        AccountsCmd::List => {
+            let policy = edgeward_config::AdminPolicy::default();
+            println!(
+                "{:<16} {:<16} {:<18} {:<6} full name",
+                "user", "role", "status", "totp"
+            );
+            for a in store.list() {
+                let s = a.summary(&policy, now);
+                println!(
+                    "{:<16} {:<16} {:<18} {:<6} {}",
+                    s.username,
+                    s.role.as_str(),
+                    format!("{:?}", s.status).to_lowercase(),
+                    if s.totp_enrolled { "yes" } else { "no" },
+                    s.full_name
+                );
+            }
+            Ok(0)
+        }
+        AccountsCmd::Recover { user } => {
+            let temporary = store.recover(&user, now)?;
+            store.save()?;
+            println!("{user}: unlocked; temporary password {temporary}");
+            println!("The next login must set a new password (and enrol TOTP for administrators).");
             Ok(0)
         }
     }

@@ -533,6 +533,37 @@ async fn five_failures_lock_until_another_admin_unlocks_and_are_audited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_recovery_of_a_locked_out_last_system_admin() {
+    let f = fixture().await;
+    let mut audit = f.bus.subscribe();
+    for _ in 0..5 {
+        api_login(&f, "admin", "wrong", None).await;
+    }
+    let (s, _) = api_login(&f, "admin", "edgeward", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the only system admin is locked");
+    // `edgeward accounts recover admin` at the console edits the file...
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let path = f.ctx.state_dir.join("accounts.json");
+    let mut console =
+        edgeward_gateway::admin::accounts::AccountStore::open(&path, Utc::now()).unwrap();
+    let temporary = console.recover("admin", Utc::now()).unwrap();
+    console.save().unwrap();
+    // ...and the running admin plane notices at the next login, and says so.
+    let (s, body) = api_login(&f, "admin", &temporary, None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["stage"], "change_password");
+    let mut seen = false;
+    while let Ok(Ok(ev)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), audit.recv()).await
+    {
+        if let EventBody::Audit(a) = &ev.body {
+            seen |= a.action == "account.console_change" && a.outcome == "success";
+        }
+    }
+    assert!(seen, "the console change is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_source_rate_limit() {
     let f = fixture().await;
     for i in 0..admin::LOGIN_ATTEMPTS_PER_MINUTE {

@@ -311,10 +311,12 @@ def run(h, args):
     h.shot("20-commit-confirm-countdown")
     h.step(f"waiting {args.confirm_seconds} s without confirming")
     deadline = time.time() + args.confirm_seconds + 30
+    def version():
+        return int(h.d.find_element(By.CSS_SELECTOR, "#running-version").text.lstrip("v"))
     while time.time() < deadline:
         time.sleep(2)
         h.go("/config")
-        if not h.has("#awaiting"):
+        if not h.has("#awaiting") and version() != applied:
             break
     h.expect(not h.has("#awaiting"), "the banner is gone after the deadline")
     now = int(h.d.find_element(By.CSS_SELECTOR, "#running-version").text.lstrip("v"))

@@ -243,6 +243,29 @@ pub struct NewAccount {
 pub struct AccountStore {
     path: PathBuf,
     accounts: BTreeMap<String, Account>,
+    /// The file as last read or written (modification time, length), to notice edits made
+    /// outside the daemon (`edgeward accounts recover` at the console).
+    seen: Option<(std::time::SystemTime, u64)>,
+}
+
+fn file_fingerprint(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// A random 16-character password with all four classes.
+fn temporary_password() -> Result<String, String> {
+    use ring::rand::SecureRandom;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut raw = [0u8; 12];
+    ring::rand::SystemRandom::new()
+        .fill(&mut raw)
+        .map_err(|_| "no randomness available".to_string())?;
+    let body: String = raw
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    Ok(format!("Ew-{body}7a"))
 }
 
 fn valid_username(name: &str) -> bool {
@@ -267,6 +290,7 @@ impl AccountStore {
                 Ok(AccountStore {
                     path: path.to_path_buf(),
                     accounts: list.into_iter().map(|a| (a.username.clone(), a)).collect(),
+                    seen: file_fingerprint(path),
                 })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -291,6 +315,7 @@ impl AccountStore {
                 let mut store = AccountStore {
                     path: path.to_path_buf(),
                     accounts: BTreeMap::new(),
+                    seen: None,
                 };
                 store.accounts.insert(factory.username.clone(), factory);
                 store.save()?;
@@ -301,7 +326,7 @@ impl AccountStore {
     }
 
     /// Write the whole store (atomically, owner-only).
-    pub fn save(&self) -> Result<(), AccountError> {
+    pub fn save(&mut self) -> Result<(), AccountError> {
         let list: Vec<&Account> = self.accounts.values().collect();
         let raw =
             serde_json::to_vec_pretty(&list).map_err(|e| AccountError::Internal(e.to_string()))?;
@@ -314,7 +339,39 @@ impl AccountStore {
         })?;
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
+        self.seen = file_fingerprint(&self.path);
         Ok(())
+    }
+
+    /// Re-read the file if something else changed it since; true if it did.
+    pub fn refresh_if_changed(&mut self) -> Result<bool, AccountError> {
+        let now = file_fingerprint(&self.path);
+        if now.is_none() || now == self.seen {
+            return Ok(false);
+        }
+        let fresh = AccountStore::open(&self.path, Utc::now())?;
+        self.accounts = fresh.accounts;
+        self.seen = fresh.seen;
+        Ok(true)
+    }
+
+    /// Console recovery (physical access to the appliance): unlock `username`, give it a fresh
+    /// random temporary password and clear its TOTP, so its next login sets both anew. Returns
+    /// the temporary password.
+    pub fn recover(&mut self, username: &str, now: DateTime<Utc>) -> Result<String, AccountError> {
+        let temporary = temporary_password().map_err(AccountError::Internal)?;
+        let a = self.get_mut(username)?;
+        a.password_hash = password::hash(&temporary).map_err(AccountError::Internal)?;
+        a.password_changed_at = now;
+        a.must_change_password = true;
+        a.totp_secret = None;
+        a.totp_last_step = 0;
+        a.locked_at = None;
+        a.suspended_at = None;
+        a.disabled = false;
+        a.failures.clear();
+        a.last_active = Some(now);
+        Ok(temporary)
     }
 
     pub fn get(&self, username: &str) -> Option<&Account> {
@@ -828,6 +885,34 @@ mod tests {
         assert!(
             s.set_disabled("lan", "admin", true).is_err(),
             "last system admin stays"
+        );
+    }
+
+    #[test]
+    fn console_recovery_reopens_a_locked_admin_and_the_daemon_notices() {
+        let (d, mut daemon_view) = store();
+        let p = AdminPolicy::default();
+        for i in 0..5 {
+            daemon_view.attempt_login("admin", "wrong", &p, t0() + Duration::minutes(i));
+        }
+        daemon_view.save().unwrap();
+        assert!(
+            !daemon_view.refresh_if_changed().unwrap(),
+            "its own save is not news"
+        );
+        // At the console: another process edits the file.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut console = AccountStore::open(&d.path().join("accounts.json"), t0()).unwrap();
+        let temporary = console.recover("admin", t0()).unwrap();
+        assert!(
+            password::check(&temporary, "admin", true, &p).is_empty(),
+            "{temporary}"
+        );
+        console.save().unwrap();
+        assert!(daemon_view.refresh_if_changed().unwrap());
+        assert_eq!(
+            daemon_view.attempt_login("admin", &temporary, &p, t0()),
+            LoginOutcome::Accepted(Stage::ChangePassword)
         );
     }
 

@@ -246,6 +246,7 @@ pub async fn check(
             return login_required(api, lang, true);
         }
     };
+    ctx.refresh_accounts().await;
     let role = {
         let accounts = lock(&ctx.accounts);
         match accounts.get(&session.username) {

@@ -247,6 +247,7 @@ body.auth { display:flex; align-items:center; justify-content:center; min-height
 .qr svg { width: 220px; height: 220px; }
 code.secret { font-size: 15px; letter-spacing: 1px; word-break: break-all; }
 .editor-problems { margin-top: 6px; }
+code.quoted { background:#fbe0de; color:#5a1410; padding: 1px 6px; border-radius: 3px; }
 "#;
 
 pub const JS: &str = r#"

@@ -123,6 +123,37 @@ impl AdminContext {
         Utc::now()
     }
 
+    /// Pick up edits of the accounts file made at the console (`edgeward accounts recover`),
+    /// with an audit event saying so.
+    pub async fn refresh_accounts(&self) {
+        let changed = lock(&self.accounts).refresh_if_changed();
+        match changed {
+            Ok(false) => {}
+            Ok(true) => {
+                self.audit(
+                    "console",
+                    "console",
+                    "account.console_change",
+                    "success",
+                    "the accounts file was changed outside the admin UI and reloaded",
+                    None,
+                )
+                .await
+            }
+            Err(e) => {
+                self.audit(
+                    "console",
+                    "console",
+                    "account.console_change",
+                    "failure",
+                    format!("the accounts file changed but cannot be read; the loaded accounts stay: {e}"),
+                    None,
+                )
+                .await
+            }
+        }
+    }
+
     /// Put an audit event on the bus.
     pub async fn audit(
         &self,

@@ -97,6 +97,7 @@ pub async fn attempt(
         .await;
         return LoginResult::Refused("login.rate", StatusCode::TOO_MANY_REQUESTS);
     }
+    ctx.refresh_accounts().await;
     let policy = ctx.policy();
     let (c, user, pw) = (
         ctx.clone(),
@@ -137,77 +138,45 @@ pub async fn attempt(
                 stage,
             }
         }
-        LoginOutcome::Refused { failures_in_window } => {
-            ctx.audit(
-                user,
-                &source,
-                "auth.login",
-                "failure",
-                format!("wrong user name or password ({failures_in_window} in window)"),
-                None,
-            )
-            .await;
-            LoginResult::Refused("login.refused", StatusCode::UNAUTHORIZED)
-        }
-        LoginOutcome::NowLocked => {
-            ctx.audit(
-                user,
-                &source,
-                "auth.login",
-                "failure",
-                "wrong password",
-                None,
-            )
-            .await;
-            ctx.audit(
-                user,
-                &source,
-                "auth.lockout",
-                "success",
-                format!(
+        refused => {
+            let (detail, key, status) = match refused {
+                LoginOutcome::Refused { failures_in_window } => (
+                    format!("wrong user name or password ({failures_in_window} in window)"),
+                    "login.refused",
+                    StatusCode::UNAUTHORIZED,
+                ),
+                LoginOutcome::NowLocked => (
+                    "wrong password".to_string(),
+                    "login.locked",
+                    StatusCode::FORBIDDEN,
+                ),
+                LoginOutcome::Locked => (
+                    "account is locked".to_string(),
+                    "login.locked",
+                    StatusCode::FORBIDDEN,
+                ),
+                LoginOutcome::Suspended => (
+                    "account is suspended (unused)".to_string(),
+                    "login.suspended",
+                    StatusCode::FORBIDDEN,
+                ),
+                _ => (
+                    "account is disabled".to_string(),
+                    "login.disabled",
+                    StatusCode::FORBIDDEN,
+                ),
+            };
+            ctx.audit(user, &source, "auth.login", "failure", detail, None)
+                .await;
+            if refused == LoginOutcome::NowLocked {
+                let why = format!(
                     "account locked after {} failures in {} minutes",
                     policy.lockout_failures, policy.lockout_window_minutes
-                ),
-                None,
-            )
-            .await;
-            LoginResult::Refused("login.locked", StatusCode::FORBIDDEN)
-        }
-        LoginOutcome::Locked => {
-            ctx.audit(
-                user,
-                &source,
-                "auth.login",
-                "failure",
-                "account is locked",
-                None,
-            )
-            .await;
-            LoginResult::Refused("login.locked", StatusCode::FORBIDDEN)
-        }
-        LoginOutcome::Suspended => {
-            ctx.audit(
-                user,
-                &source,
-                "auth.login",
-                "failure",
-                "account is suspended (unused)",
-                None,
-            )
-            .await;
-            LoginResult::Refused("login.suspended", StatusCode::FORBIDDEN)
-        }
-        LoginOutcome::Disabled => {
-            ctx.audit(
-                user,
-                &source,
-                "auth.login",
-                "failure",
-                "account is disabled",
-                None,
-            )
-            .await;
-            LoginResult::Refused("login.disabled", StatusCode::FORBIDDEN)
+                );
+                ctx.audit(user, &source, "auth.lockout", "success", why, None)
+                    .await;
+            }
+            LoginResult::Refused(key, status)
         }
     }
 }

@@ -103,9 +103,16 @@ struct EditorState {
     error: Option<String>,
 }
 
-fn problem_line(lang: Lang, p: &changes::ShownProblem) -> Markup {
+/// One problem, with the edited line it points at quoted under it.
+fn problem_line(lang: Lang, p: &changes::ShownProblem, edited: &str) -> Markup {
+    let quoted = p
+        .edit_line
+        .and_then(|l| edited.lines().nth(l.saturating_sub(1)))
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
     html! {
         li {
+            @if let Some(q) = quoted { code.quoted { (q) } br; }
             @if let Some(l) = p.edit_line { strong { (lang.t("cfg.line")) " " (l) ": " } }
             @else { strong { (lang.t("cfg.elsewhere")) @if let Some(l) = p.line { " (" (lang.t("cfg.line")) " " (l) ")" } ": " } }
             (problem_kind(lang, p.code)) " — "
@@ -137,7 +144,7 @@ fn editor(ctx: &AdminContext, caller: &Caller, sections: &[&str], st: &EditorSta
                 @if !r.problems.is_empty() {
                     div.editor-problems {
                         p.flash.err #invalid { (lang.t("cfg.invalid")) }
-                        ul.problems #problems { @for p in &r.problems { (problem_line(lang, p)) } }
+                        ul.problems #problems { @for p in &r.problems { (problem_line(lang, p, &st.text)) } }
                     }
                 }
                 @if !r.forbidden_sections.is_empty() {

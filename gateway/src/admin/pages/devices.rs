@@ -278,6 +278,21 @@ fn devices_page(
     page(ctx, caller, "/devices", lang.t("dev.title"), msg, body)
 }
 
+/// The page again, with what was wrong, as an unprocessable request.
+fn refused(
+    ctx: &AdminContext,
+    caller: &Caller,
+    form: &DeviceForm,
+    errors: &FieldErrors,
+    general: Option<String>,
+) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        devices_page(ctx, caller, None, form, errors, general),
+    )
+        .into_response()
+}
+
 pub async fn list(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
@@ -315,18 +330,7 @@ pub async fn add(
     let device = match f.to_device() {
         Ok(d) => d,
         Err((field, msg)) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                devices_page(
-                    &ctx,
-                    &caller,
-                    None,
-                    &f,
-                    &vec![(field.to_string(), msg)],
-                    None,
-                ),
-            )
-                .into_response();
+            return refused(&ctx, &caller, &f, &vec![(field.to_string(), msg)], None);
         }
     };
     let mut devices = current_devices(&ctx);
@@ -340,23 +344,10 @@ pub async fn add(
     devices.push(device);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
         Ok(_) => done("/devices", "common.save"),
-        Err(DevicesError::Invalid(r)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            devices_page(
-                &ctx,
-                &caller,
-                None,
-                &f,
-                &field_errors_from(&r, index, lang),
-                None,
-            ),
-        )
-            .into_response(),
-        Err(DevicesError::Failed(m)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            devices_page(&ctx, &caller, None, &f, &Vec::new(), Some(m)),
-        )
-            .into_response(),
+        Err(DevicesError::Invalid(r)) => {
+            refused(&ctx, &caller, &f, &field_errors_from(&r, index, lang), None)
+        }
+        Err(DevicesError::Failed(m)) => refused(&ctx, &caller, &f, &Vec::new(), Some(m)),
     }
 }
 
@@ -391,24 +382,19 @@ pub async fn set_status(
     let reason = format!("device {mac} set to {}", f.status);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
         Ok(_) => done("/devices", "common.save"),
-        Err(DevicesError::Invalid(r)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            devices_page(
-                &ctx,
-                &caller,
-                None,
-                &DeviceForm::default(),
-                &Vec::new(),
-                Some(
-                    r.problems
-                        .iter()
-                        .map(|p| p.message.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
+        Err(DevicesError::Invalid(r)) => refused(
+            &ctx,
+            &caller,
+            &DeviceForm::default(),
+            &Vec::new(),
+            Some(
+                r.problems
+                    .iter()
+                    .map(|p| p.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ),
-        )
-            .into_response(),
+        ),
         Err(DevicesError::Failed(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
     }
 }
@@ -510,18 +496,13 @@ pub async fn import_csv(
                 .map(|p| format!("{name}:{}: {}", p.line, p.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                devices_page(
-                    &ctx,
-                    &caller,
-                    None,
-                    &DeviceForm::default(),
-                    &Vec::new(),
-                    Some(msg),
-                ),
-            )
-                .into_response();
+            return refused(
+                &ctx,
+                &caller,
+                &DeviceForm::default(),
+                &Vec::new(),
+                Some(msg),
+            );
         }
     };
     match apply_devices(
@@ -540,30 +521,16 @@ pub async fn import_csv(
                 .map(|p| format!("{}: {}", p.path, p.message))
                 .collect::<Vec<_>>()
                 .join("; ");
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                devices_page(
-                    &ctx,
-                    &caller,
-                    None,
-                    &DeviceForm::default(),
-                    &Vec::new(),
-                    Some(msg),
-                ),
-            )
-                .into_response()
-        }
-        Err(DevicesError::Failed(m)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            devices_page(
+            refused(
                 &ctx,
                 &caller,
-                None,
                 &DeviceForm::default(),
                 &Vec::new(),
-                Some(m),
-            ),
-        )
-            .into_response(),
+                Some(msg),
+            )
+        }
+        Err(DevicesError::Failed(m)) => {
+            refused(&ctx, &caller, &DeviceForm::default(), &Vec::new(), Some(m))
+        }
     }
 }
