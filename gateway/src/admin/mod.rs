@@ -296,14 +296,13 @@ impl AdminServer {
                     continue;
                 }
             };
-            let app =
-                routes::router(self.ctx.clone()).into_make_service_with_connect_info::<tls::Peer>();
+            let app = routes::router(self.ctx.clone());
             self.tasks.push(acceptor);
-            self.tasks.push(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::error!(%addr, error = %e, "admin UI listener stopped");
-                }
-            }));
+            self.tasks.push(tokio::spawn(tls::serve(
+                listener,
+                app,
+                tls::Limits::default(),
+            )));
             self.bound.push(addr);
             tracing::info!(%addr, "admin UI listening (HTTPS)");
         }

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use chrono::{DateTime, Utc};
 use rustls::crypto::ring as ring_provider;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -221,6 +219,58 @@ fn describe(der: &[u8]) -> Result<CertInfo, CertError> {
     })
 }
 
+/// Connection limits of the HTTPS server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The request head must arrive within this (slow-header clients are cut off).
+    pub header_read: Duration,
+    /// Open connections at most; further ones wait in the accept queue.
+    pub connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: Duration::from_secs(10),
+            connections: 256,
+        }
+    }
+}
+
+/// Serve `app` on every connection `listener` yields (HTTP/1.1 with keep-alive), each with
+/// the client's address as `ConnectInfo<Peer>`, a header-read timeout and a cap on open
+/// connections. Runs until aborted.
+pub async fn serve(mut listener: TlsListener, app: axum::Router, limits: Limits) {
+    use axum::serve::Listener as _;
+    use tower::ServiceExt as _;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (io, peer) = listener.accept().await;
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(Peer(peer)));
+                    app.clone().oneshot(req.map(axum::body::Body::new))
+                },
+            );
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read)
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "admin UI connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+}
+
 /// The client's address, as handlers see it.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
@@ -289,15 +339,84 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn tls_client(
+        cert_pem: &[u8],
+        addr: SocketAddr,
+    ) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(cert_pem) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            ring_provider::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
+        tokio_rustls::TlsConnector::from(Arc::new(cfg))
+            .connect(name, tcp)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn serves_over_tls_with_the_peer_address_and_cuts_off_slow_headers() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let d = tempfile::tempdir().unwrap();
+        let store = Arc::new(CertStore::open_or_generate(d.path(), &["127.0.0.1".into()]).unwrap());
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let (listener, acceptor) = TlsListener::new(tcp, store.server_config().unwrap()).unwrap();
+        let app = axum::Router::new().route(
+            "/who",
+            axum::routing::get(
+                |axum::extract::ConnectInfo(p): axum::extract::ConnectInfo<Peer>| async move {
+                    p.0.ip().to_string()
+                },
+            ),
+        );
+        let limits = Limits {
+            header_read: Duration::from_secs(1),
+            connections: 4,
+        };
+        let server = tokio::spawn(serve(listener, app, limits));
+        let cert = std::fs::read(d.path().join("cert.pem")).unwrap();
+
+        let mut c = tls_client(&cert, addr).await;
+        c.write_all(b"GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        assert!(out.ends_with("127.0.0.1"), "{out}");
+
+        // A client that never finishes its request head is disconnected.
+        let mut slow = tls_client(&cert, addr).await;
+        slow.write_all(b"GET /who HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut buf)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "cut off after the header timeout"
+        );
+        assert!(
+            !String::from_utf8_lossy(&buf).contains("200"),
+            "no answer to a half request"
+        );
+        server.abort();
+        acceptor.abort();
+    }
 
     #[test]
     fn generated_certificate_names_the_appliance_and_can_be_replaced() {
