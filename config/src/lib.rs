@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod history;
 pub mod locate;
 pub mod model;
+pub mod secrets;
 pub mod services;
 pub mod validate;
 

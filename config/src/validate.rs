@@ -891,6 +891,18 @@ impl Validator<'_> {
                     .hint(self.zone_names_hint()),
                 );
             }
+            if let Some(kind) = self.zone_kind(&w.zone)
+                && !matches!(kind, ZoneKind::Lan | ZoneKind::Guest)
+            {
+                self.push(
+                    Problem::new(
+                        Code::WifiInsecure,
+                        path.clone().key("zone"),
+                        format!("Wi-Fi `{}` is in zone `{}` of kind {kind:?}", w.ssid, w.zone),
+                    )
+                    .hint("Wi-Fi serves a staff LAN or a guest zone; servers, management and uplinks stay wired (000 §5.6)"),
+                );
+            }
             if w.security == WifiSecurity::Open {
                 self.push(
                     Problem::new(
@@ -902,7 +914,32 @@ impl Validator<'_> {
                 );
             }
             let len = w.passphrase.chars().count();
-            if !(8..=63).contains(&len) {
+            if w.passphrase == crate::secrets::HIDDEN {
+                self.push(
+                    Problem::new(
+                        Code::WifiInsecure,
+                        path.clone().key("passphrase"),
+                        format!(
+                            "the passphrase of `{}` is the hidden placeholder, and no running network `{}` has one to keep",
+                            w.ssid, w.ssid
+                        ),
+                    )
+                    .hint("write the passphrase itself (a hidden value is kept only for an SSID that already exists)"),
+                );
+            } else if !w
+                .passphrase
+                .chars()
+                .all(|c| c.is_ascii_graphic() || c == ' ')
+            {
+                self.push(
+                    Problem::new(
+                        Code::WifiInsecure,
+                        path.clone().key("passphrase"),
+                        format!("the passphrase of `{}` has characters other than printable ASCII", w.ssid),
+                    )
+                    .hint("WPA2/WPA3 passphrases are printable ASCII: letters without accents, digits, punctuation, spaces"),
+                );
+            } else if !(8..=63).contains(&len) {
                 self.push(
                     Problem::new(
                         Code::WifiInsecure,

@@ -340,6 +340,31 @@ fn open_wifi_and_stale_passphrase() {
 }
 
 #[test]
+fn wifi_in_a_wired_zone_or_with_a_non_ascii_passphrase() {
+    let text = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[wifi]]\nssid = \"Quan-tri\"\nzone = \"mgmt\"\nsecurity = \"wpa3\"\npassphrase = \"mật-khẩu-quản-trị\"\npassphrase_changed = \"{}\"\n",
+        edgeward_config::today()
+    );
+    refused(&text, Code::WifiInsecure, "zone = \"mgmt\"");
+    let lines: Vec<String> = problems(&text)
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::WifiInsecure)
+        .map(|p| {
+            text.lines()
+                .nth(p.position.unwrap().line - 1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        ["zone = \"mgmt\"", "passphrase = \"mật-khẩu-quản-trị\""],
+        "one problem on each line"
+    );
+}
+
+#[test]
 fn invalid_host_id() {
     refused(
         &edit("host_id = \"lc-agency-gw1\"", "host_id = \"LC Agency\""),

@@ -220,7 +220,8 @@ impl Daemon {
                 action: action.into(),
                 outcome: outcome.into(),
                 detail,
-                diff,
+                // Audit events are stored for months and shipped to the SOC: no secret values.
+                diff: diff.map(|d| edgeward_config::secrets::redact(&d)),
             }))
             .await;
     }

@@ -45,6 +45,11 @@ async fn fixture() -> Fixture {
     let (tx, mut rx) = mpsc::channel::<DaemonRequest>(8);
     let config_path = dir.path().join("edgeward.toml");
     std::fs::write(&config_path, &text).unwrap();
+    // The stand-in records history as the daemon does, starting from version 1.
+    let history = edgeward_config::history::History::open(dir.path().join("history")).unwrap();
+    history
+        .record(&text, "factory", "first start", None, Utc::now())
+        .unwrap();
     {
         let (live, path) = (live.clone(), config_path.clone());
         tokio::spawn(async move {
@@ -55,7 +60,10 @@ async fn fixture() -> Fixture {
                         let out = match edgeward_config::parse(&text, "t", edgeward_config::today())
                         {
                             Ok(c) => {
-                                let version = live.load().version + 1;
+                                let version = history
+                                    .record(&text, "web", "test", None, Utc::now())
+                                    .unwrap()
+                                    .version;
                                 live.store(Arc::new(LiveState {
                                     version,
                                     text,
@@ -148,6 +156,7 @@ fn concrete(path: &str) -> String {
         .replace("{mac}", "aa:bb:cc:dd:ee:99")
         .replace("{user}", "nobody")
         .replace("{version}", "1")
+        .replace("{ssid}", "Khach-SoVD")
 }
 
 fn request(
@@ -288,6 +297,192 @@ async fn sections_outside_the_role_are_refused_even_on_allowed_endpoints() {
     assert_eq!(report["problems"][0]["code_name"], "ZeroWeight");
     assert!(report["problems"][0]["line"].as_u64().unwrap() > 100);
     assert_eq!(f.ctx.live.load().version, 2, "nothing applied");
+}
+
+async fn call(
+    f: &Fixture,
+    method: &str,
+    path: &str,
+    session: &(String, String),
+    json: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value, String) {
+    let body = json.map(|j| j.to_string());
+    let resp = f
+        .send(request(
+            &method.parse().unwrap(),
+            path,
+            Some((&session.0, &session.1)),
+            body.as_deref(),
+        ))
+        .await;
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        text,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wifi_passphrases_are_managed_by_operators_and_hidden_from_everyone_else() {
+    let f = fixture().await;
+    let mut events = f.bus.subscribe();
+    let operator = f.session(Role::Operator);
+    let viewer = f.session(Role::Viewer);
+    let security = f.session(Role::SecurityAdmin);
+
+    // Add the guest network with a generated passphrase.
+    let (s, added, text) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi",
+        &operator,
+        Some(serde_json::json!({ "ssid": "Khach-SoVD", "zone": "guest", "security": "wpa2-wpa3" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{text}");
+    let generated = added["passphrase"].as_str().unwrap().to_string();
+    assert_eq!(generated.len(), 19, "{generated}");
+    // Refusals name the field: a zone Wi-Fi may not serve, a short or SSID-bearing passphrase.
+    for (body, field) in [
+        (
+            serde_json::json!({ "ssid": "Noi-bo", "zone": "mgmt", "security": "wpa3", "passphrase": "Hoa-Sen-Vang-2026" }),
+            "zone",
+        ),
+        (
+            serde_json::json!({ "ssid": "Noi-bo", "zone": "staff", "security": "wpa3", "passphrase": "ngan-qua" }),
+            "passphrase",
+        ),
+        (
+            serde_json::json!({ "ssid": "Noi-bo", "zone": "staff", "security": "open" }),
+            "security",
+        ),
+        (
+            serde_json::json!({ "ssid": "Khach-SoVD", "zone": "guest", "security": "wpa3" }),
+            "ssid",
+        ),
+    ] {
+        let (s, e, text) = call(&f, "POST", "/api/v1/wifi", &operator, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {text}");
+        assert_eq!(e["field"], field, "{body} → {text}");
+    }
+    let (s, e, _) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi/Khach-SoVD/passphrase",
+        &operator,
+        Some(serde_json::json!({ "passphrase": "wifi-Khach-SoVD-2026" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["error"].as_str().unwrap().contains("network name"), "{e}");
+
+    // Change it to a typed one: the rotation date becomes today.
+    let secret = "Hoa-Sen-Vang-2026";
+    let (s, changed, text) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi/Khach-SoVD/passphrase",
+        &operator,
+        Some(serde_json::json!({ "passphrase": secret })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let live = f.ctx.live.load();
+    let net = &live.config.as_ref().unwrap().wifi[0];
+    assert_eq!(net.passphrase, secret);
+    assert_eq!(changed["passphrase_changed"], net.passphrase_changed);
+    drop(live);
+
+    // Viewers and security admins never see a passphrase: not in the list, the configuration
+    // text, a history diff or the page.
+    for who in [&viewer, &security] {
+        let (_, list, _) = call(&f, "GET", "/api/v1/wifi", who, None).await;
+        assert_eq!(list[0]["ssid"], "Khach-SoVD");
+        assert_eq!(list[0]["rotation"]["state"], "ok");
+        assert!(list[0].get("passphrase").is_none(), "{list}");
+        for path in [
+            "/api/v1/config",
+            "/api/v1/config/history/3",
+            "/wifi",
+            "/config",
+        ] {
+            let (s, _, text) = call(&f, "GET", path, who, None).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert!(
+                !text.contains(secret) && !text.contains(&generated),
+                "{path} shows a passphrase"
+            );
+            assert!(text.contains("••••••••"), "{path}");
+        }
+    }
+    let (_, list, _) = call(&f, "GET", "/api/v1/wifi", &operator, None).await;
+    assert_eq!(list[0]["passphrase"], secret);
+    let (_, _, page) = call(&f, "GET", "/wifi", &operator, None).await;
+    assert!(page.contains(secret) && page.contains("change-passphrase"));
+
+    // A security admin edits the redacted text it was given: the hidden passphrase is kept.
+    let (_, cfg, _) = call(&f, "GET", "/api/v1/config", &security, None).await;
+    let edited = cfg["text"].as_str().unwrap().replace(
+        "commit_confirm_seconds = 120",
+        "commit_confirm_seconds = 90",
+    );
+    let (s, _, text) = call(
+        &f,
+        "POST",
+        "/api/v1/config/apply",
+        &security,
+        Some(serde_json::json!({ "text": edited, "reason": "shorter confirm", "confirm": false })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let live = f.ctx.live.load();
+    let cfg = live.config.as_ref().unwrap();
+    assert_eq!(cfg.firewall.commit_confirm_seconds, 90);
+    assert_eq!(cfg.wifi[0].passphrase, secret, "the hidden value was kept");
+    drop(live);
+    // ... but it cannot rename the network and keep a hidden value (nor change Wi-Fi at all).
+    let renamed = edited.replace("ssid = \"Khach-SoVD\"", "ssid = \"Khach-Moi\"");
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        "/api/v1/config/check",
+        &security,
+        Some(serde_json::json!({ "text": renamed })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Viewers cannot change Wi-Fi.
+    let (s, _, _) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi/Khach-SoVD/passphrase",
+        &viewer,
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Removing the network; then no event on the bus ever carried a passphrase.
+    let (s, _, _) = call(&f, "DELETE", "/api/v1/wifi/Khach-SoVD", &operator, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(f.ctx.live.load().config.as_ref().unwrap().wifi.is_empty());
+    let mut seen = 0;
+    while let Ok(Ok(ev)) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), events.recv()).await
+    {
+        let line = serde_json::to_string(ev.as_ref()).unwrap();
+        assert!(
+            !line.contains(secret) && !line.contains(&generated),
+            "{line}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 5, "{seen} events");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -721,6 +916,19 @@ mod never_panics {
             if !report.valid {
                 prop_assert!(!report.acceptable());
             }
+        }
+
+        /// Texts posted to the API with hidden passphrases, and bare keys spliced in.
+        #[test]
+        fn redacted_candidates(text in "(wifi|passphrase|ssid| |=|\"|'|\\[|\\]|\n|•|[a-z0-9-]){0,200}") {
+            let running = edgeward_config::AGENCY_DEFAULT_PROFILE;
+            let cfg = edgeward_config::parse(running, "t", edgeward_config::today()).unwrap();
+            let restored = edgeward_config::secrets::restore(&text, Some(&cfg));
+            let hidden = edgeward_config::secrets::redact(&restored);
+            prop_assert_eq!(edgeward_config::secrets::redact(&hidden), hidden.clone());
+            let (candidate, start) = changes::splice(running, &["wifi"], &text);
+            prop_assert!(start >= 1 && start <= candidate.lines().count() + 1);
+            let _ = changes::check(running, &candidate, edgeward_gateway::admin::roles::Role::Operator, Some(start));
         }
 
         /// Cookie headers from the wire.

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 import sys
 import time
@@ -275,6 +276,29 @@ def run(h, args):
     h.logout()
     h.login("hoa", TEMP)
     h.first_login("hoa", "Van-Hanh-2026!", expect_totp=False)
+
+    # --- Wi-Fi: the operator's everyday task, without the section editor -----------------
+    h.step("operator adds the guest Wi-Fi (passphrase generated) and changes its passphrase")
+    h.go("/wifi")
+    h.expect(h.has("#no-wifi") and h.has("#add-wifi"), "no Wi-Fi yet, and the add form is offered")
+    h.fill("#wifi-ssid", "Khach-SoVD")
+    h.fill("#wifi-passphrase", "ngan-qua")
+    h.click("#add-wifi-submit")
+    h.expect(h.has(".field-error") and "từ 12 đến 63 ký tự" in h.text(), "a short passphrase refused next to its field")
+    h.fill("#wifi-ssid", "Khach-SoVD")
+    h.fill("#wifi-passphrase", "")
+    h.click("#add-wifi-submit")
+    row = "tr[data-ssid='Khach-SoVD']"
+    h.expect(h.path() == "/wifi" and h.has(row), "the network is listed")
+    generated = h.d.find_element(By.CSS_SELECTOR, row + " code.passphrase").get_attribute("textContent")
+    h.expect(re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", generated) is not None,
+             f"a readable random passphrase was generated: {generated!r}")
+    h.expect("Còn hạn" in h.d.find_element(By.CSS_SELECTOR, row).text, "its rotation is current")
+    h.fill(row + " input[name=passphrase]", "Hoa-Sen-Vang-2026")
+    h.click(row + " form.change-passphrase button")
+    shown = h.d.find_element(By.CSS_SELECTOR, row + " code.passphrase").get_attribute("textContent")
+    h.expect(shown == "Hoa-Sen-Vang-2026", f"the new passphrase is shown to the operator: {shown!r}")
+    h.shot("22-wifi-operator")
     h.logout()
 
     # --- commit-confirm -----------------------------------------------------------------
@@ -284,6 +308,13 @@ def run(h, args):
     for page, name in (("/zones", "14-zones"), ("/uplinks", "15-uplinks"), ("/ids", "16-ids"), ("/devices", "17-devices")):
         h.go(page)
         h.shot(name)
+    h.step("the security admin sees the Wi-Fi network but not its passphrase")
+    h.go("/wifi")
+    h.expect(h.has("tr[data-ssid='Khach-SoVD']") and "Hoa-Sen-Vang-2026" not in h.d.page_source
+             and not h.has("#add-wifi"), "passphrase hidden and no Wi-Fi forms for the security admin")
+    h.go("/config")
+    h.expect("Hoa-Sen-Vang-2026" not in h.d.page_source and "••••••••" in h.d.page_source,
+             "the configuration text hides the passphrase")
     h.go("/config")
     before = int(h.d.find_element(By.CSS_SELECTOR, "#running-version").text.lstrip("v"))
     h.step(f"an invalid edit is refused next to its line (running v{before})")

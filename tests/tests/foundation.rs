@@ -86,6 +86,8 @@ fn staff_reach_the_internet_through_nat_and_guests_do_not_reach_staff() {
     );
 }
 
+const WIFI_SECRET: &str = "Hoa-Sen-Vang-2026";
+
 #[test]
 fn sighup_with_a_changed_config_changes_behaviour() {
     let Some(lab) = test_lab("hup", AGENCY_DEFAULT_PROFILE) else {
@@ -99,6 +101,9 @@ fn sighup_with_a_changed_config_changes_behaviour() {
     let changed = AGENCY_DEFAULT_PROFILE.replace(
         before,
         "services = [\"https\", \"dns\", \"ntp\", \"smtp\", \"imap\", \"ping\"]",
+    ) + &format!(
+        "\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"wpa2-wpa3\"\npassphrase = \"{WIFI_SECRET}\"\npassphrase_changed = \"{}\"\n",
+        edgeward_config::today()
     );
     std::fs::write(lab.config_path(), &changed).unwrap();
     lab.reload_gateway().unwrap();
@@ -143,6 +148,13 @@ fn sighup_with_a_changed_config_changes_behaviour() {
     assert_eq!(applied.len(), 2, "{events:#?}");
     let diff = applied[1]["diff"].as_str().unwrap_or_default();
     assert!(diff.contains("-services = [\"http\", \"https\""), "{diff}");
+    // The audit trail (stored for months, shipped to the SOC) shows that a Wi-Fi passphrase was
+    // set, never the passphrase.
+    assert!(diff.contains("+passphrase = \"••••••••\""), "{diff}");
+    assert!(
+        events.iter().all(|e| !e.to_string().contains(WIFI_SECRET)),
+        "a passphrase reached the event stream"
+    );
     // Sequence numbers are gap-free and increasing.
     let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");

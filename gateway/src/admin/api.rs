@@ -15,6 +15,7 @@ use super::accounts::{AccountError, NewAccount, Stage};
 use super::guard::{Caller, Visitor, session_cookie};
 use super::pages::{
     accounts as acc_pages, auth, config as cfg_pages, devices as dev_pages, status, system,
+    wifi as wifi_pages,
 };
 use super::{AdminContext, ApplyOutcome, changes, lock};
 use crate::event::EventBody;
@@ -169,7 +170,7 @@ pub async fn config(
     .await;
     let live = ctx.live.load();
     Json(
-        json!({ "version": live.version, "text": live.text, "awaiting_confirmation": live.awaiting }),
+        json!({ "version": live.version, "text": c.shown(&live.text), "awaiting_confirmation": live.awaiting }),
     )
 }
 
@@ -189,7 +190,8 @@ pub async fn config_check(
     Json(b): Json<CandidateBody>,
 ) -> Response {
     let running = ctx.live.load().text.clone();
-    let report = changes::check(&running, &b.text, c.role, None);
+    let text = changes::with_running_secrets(&ctx, &b.text);
+    let report = changes::check(&running, &text, c.role, None);
     let status = if !report.forbidden_sections.is_empty() {
         StatusCode::FORBIDDEN
     } else {
@@ -204,7 +206,8 @@ pub async fn config_apply(
     Json(b): Json<CandidateBody>,
 ) -> Response {
     let running = ctx.live.load().text.clone();
-    let report = changes::check(&running, &b.text, c.role, None);
+    let text = changes::with_running_secrets(&ctx, &b.text);
+    let report = changes::check(&running, &text, c.role, None);
     if !report.forbidden_sections.is_empty() {
         ctx.audit(
             &c.username,
@@ -233,7 +236,7 @@ pub async fn config_apply(
     match changes::submit(
         &ctx,
         &c.username,
-        &b.text,
+        &text,
         b.reason.trim(),
         None,
         b.confirm.unwrap_or(true),
@@ -305,7 +308,8 @@ pub async fn history_version(
                 None,
             )
             .await;
-            Json(json!({ "entry": entry, "text": text, "diff": diff })).into_response()
+            Json(json!({ "entry": entry, "text": c.shown(&text), "diff": c.shown(&diff) }))
+                .into_response()
         }
         Err(e) => err(StatusCode::NOT_FOUND, e),
     }
@@ -409,6 +413,87 @@ pub async fn device_delete(
     match dev_pages::remove_device(&ctx, &c, &mac).await {
         Ok(v) => Json(json!({ "version": v })).into_response(),
         Err((s, m)) => err(s, m),
+    }
+}
+
+/// A refused Wi-Fi change: the reason in English, and the field when one is at fault.
+fn wifi_refused(e: wifi_pages::WifiChangeError) -> Response {
+    let field = match &e {
+        wifi_pages::WifiChangeError::Field(f, _) => Some(f.to_string()),
+        wifi_pages::WifiChangeError::Refused(p) => p
+            .iter()
+            .find(|(f, _)| !f.is_empty())
+            .map(|(f, _)| f.clone()),
+        _ => None,
+    };
+    (
+        e.status(),
+        Json(json!({ "error": e.message(super::i18n::Lang::En), "field": field })),
+    )
+        .into_response()
+}
+
+pub async fn wifi_list(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Json<serde_json::Value> {
+    ctx.audit(
+        &c.username,
+        &c.source_str(),
+        "config.view",
+        "success",
+        "Wi-Fi networks (API)",
+        None,
+    )
+    .await;
+    Json(json!(wifi_pages::views(&ctx, &c)))
+}
+
+pub async fn wifi_add(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<wifi_pages::NewNetwork>,
+) -> Response {
+    match wifi_pages::add_network(&ctx, &c, &b).await {
+        Ok((version, passphrase)) => (
+            StatusCode::CREATED,
+            Json(json!({ "version": version, "ssid": b.ssid.trim(), "passphrase": passphrase })),
+        )
+            .into_response(),
+        Err(e) => wifi_refused(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PassphraseBody {
+    /// The new passphrase; absent or empty to have one generated.
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+pub async fn wifi_passphrase(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(ssid): Path<String>,
+    Json(b): Json<PassphraseBody>,
+) -> Response {
+    match wifi_pages::set_passphrase(&ctx, &c, &ssid, b.passphrase.as_deref()).await {
+        Ok((version, passphrase)) => Json(
+            json!({ "version": version, "ssid": ssid, "passphrase": passphrase, "passphrase_changed": edgeward_config::today().format("%Y-%m-%d").to_string() }),
+        )
+        .into_response(),
+        Err(e) => wifi_refused(e),
+    }
+}
+
+pub async fn wifi_delete(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(ssid): Path<String>,
+) -> Response {
+    match wifi_pages::remove_network(&ctx, &c, &ssid).await {
+        Ok(version) => Json(json!({ "version": version })).into_response(),
+        Err(e) => wifi_refused(e),
     }
 }
 

@@ -5,10 +5,12 @@
 use std::collections::BTreeSet;
 
 use edgeward_config::history::{self, History};
+use edgeward_config::secrets;
 use edgeward_config::{Code, Problems};
 use serde::Serialize;
 
-use super::roles::{Role, section_permission};
+use super::guard::Caller;
+use super::roles::{Permission, Role, section_permission};
 use super::{AdminContext, ApplyOutcome, DaemonRequest};
 use crate::config_cmd::{self, Paths};
 use crate::daemon::history_dir;
@@ -115,12 +117,48 @@ pub fn splice(running: &str, sections: &[&str], edited: &str) -> (String, usize)
     if !base.is_empty() && !base.ends_with('\n') {
         base.push('\n');
     }
+    let edited = edited.replace("\r\n", "\n");
+    let edited = edited.trim_end();
+    // Keys outside any table (`devices = []`) belong before the first table header, or TOML
+    // would read them as part of the last table; tables go at the end as usual.
+    if starts_with_bare_key(edited)
+        && let Some(at) = first_table_line(&base)
+    {
+        let start = base[..at].lines().count() + 1;
+        let candidate = format!("{}{edited}\n\n{}", &base[..at], &base[at..]);
+        return (candidate, start);
+    }
     base.push('\n');
     let start = base.lines().count() + 1;
     let mut candidate = base;
-    candidate.push_str(edited.replace("\r\n", "\n").trim_end());
+    candidate.push_str(edited);
     candidate.push('\n');
     (candidate, start)
+}
+
+/// Whether the first statement of a TOML text is a key/value pair rather than a table header.
+fn starts_with_bare_key(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| !l.starts_with('['))
+}
+
+/// The byte offset of the start of the line holding the first table header of `text`.
+fn first_table_line(text: &str) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let first = doc
+        .as_table()
+        .iter()
+        .filter_map(|(_, item)| match item {
+            toml_edit::Item::Table(t) => t.span().map(|s| s.start),
+            toml_edit::Item::ArrayOfTables(a) => {
+                a.iter().filter_map(|t| t.span()).map(|s| s.start).min()
+            }
+            _ => None,
+        })
+        .min()?;
+    Some(text[..first].rfind('\n').map_or(0, |i| i + 1))
 }
 
 /// Validate `candidate` against what runs, for a caller of `role`. `edit_start` is where an
@@ -159,10 +197,69 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
     CheckReport {
         valid: problems.is_empty(),
         problems,
-        diff: history::unified_diff(running, candidate, "running", "candidate"),
+        diff: {
+            let diff = history::unified_diff(running, candidate, "running", "candidate");
+            if role.can(Permission::ManageWifi) {
+                diff
+            } else {
+                secrets::redact(&diff)
+            }
+        },
         forbidden_sections: forbidden_sections(role, &changed),
         changed_sections: changed,
     }
+}
+
+/// Why a change made through a form (devices, Wi-Fi) did not happen.
+#[derive(Debug)]
+pub enum FormChangeError {
+    /// The candidate does not validate, or touches a section the role does not own.
+    Invalid(Box<CheckReport>),
+    /// It could not be written or the daemon refused to apply it.
+    Failed(String),
+}
+
+/// The TOML text of one list section (`devices`, `wifi`) holding `items`.
+pub fn list_section_toml<T: Serialize>(key: &str, items: &[T]) -> Result<String, String> {
+    if items.is_empty() {
+        return Ok(format!("{key} = []\n"));
+    }
+    let mut wrapper = std::collections::BTreeMap::new();
+    wrapper.insert(key, items);
+    toml::to_string(&wrapper).map_err(|e| e.to_string())
+}
+
+/// Replace the list section `key` with `items`, validate the whole configuration for the
+/// caller's role and apply it (without commit-confirm: a list edit cannot cut the admin off).
+/// Shared by the pages and the API; returns the applied version.
+pub async fn apply_list<T: Serialize>(
+    ctx: &AdminContext,
+    caller: &Caller,
+    key: &'static str,
+    items: &[T],
+    reason: &str,
+) -> Result<u64, FormChangeError> {
+    let running = ctx.live.load().text.clone();
+    let section = list_section_toml(key, items).map_err(FormChangeError::Failed)?;
+    let (candidate, start) = splice(&running, &[key], &section);
+    let report = check(&running, &candidate, caller.role, Some(start));
+    if !report.valid || !report.forbidden_sections.is_empty() {
+        return Err(FormChangeError::Invalid(Box::new(report)));
+    }
+    match submit(ctx, &caller.username, &candidate, reason, None, false).await {
+        Ok(ApplyOutcome::Applied { version }) => Ok(version),
+        Ok(ApplyOutcome::Unchanged) => Ok(ctx.live.load().version),
+        Ok(ApplyOutcome::Refused { stage, message }) => {
+            Err(FormChangeError::Failed(format!("[{stage}] {message}")))
+        }
+        Err(e) => Err(FormChangeError::Failed(e)),
+    }
+}
+
+/// A candidate read from a redacted view, with each hidden Wi-Fi passphrase put back from the
+/// running configuration (see [`secrets::restore`]).
+pub fn with_running_secrets(ctx: &AdminContext, candidate: &str) -> String {
+    secrets::restore(candidate, ctx.live.load().config.as_deref())
 }
 
 /// Write the change as the CLI does and have the daemon apply it now.
@@ -243,6 +340,22 @@ mod tests {
     use super::*;
 
     const RUNNING: &str = edgeward_config::AGENCY_DEFAULT_PROFILE;
+
+    #[test]
+    fn splice_places_bare_keys_before_the_first_table() {
+        let with_devices = format!(
+            "{RUNNING}\n[[devices]]\nuser = \"A\"\ntype = \"pc\"\nmac = \"aa:bb:cc:dd:ee:01\"\nzone = \"staff\"\n"
+        );
+        let (candidate, start) = splice(&with_devices, &["devices"], "devices = []\n");
+        let cfg = edgeward_config::parse(&candidate, "t", edgeward_config::today()).unwrap();
+        assert!(cfg.devices.is_empty());
+        assert_eq!(candidate.lines().nth(start - 1), Some("devices = []"));
+        // A bare key with a mistake is reported on its own line.
+        let (candidate, start) = splice(RUNNING, &["wifi"], "wifi = 5\n");
+        let report = check(RUNNING, &candidate, Role::Operator, Some(start));
+        assert!(!report.valid);
+        assert_eq!(candidate.lines().nth(start - 1), Some("wifi = 5"));
+    }
 
     #[test]
     fn sections_changed_and_owned() {

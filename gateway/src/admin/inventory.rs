@@ -159,18 +159,6 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
     }
 }
 
-/// The `devices` section for a list of devices, as TOML.
-pub fn devices_toml(devices: &[Device]) -> Result<String, String> {
-    #[derive(Serialize)]
-    struct Wrapper<'a> {
-        devices: &'a [Device],
-    }
-    if devices.is_empty() {
-        return Ok("devices = []\n".into());
-    }
-    toml::to_string(&Wrapper { devices }).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +181,7 @@ mod tests {
         let back = import(&csv, &c.devices).unwrap();
         assert_eq!(back, c.devices);
         // And the section rewrites to a configuration that still validates.
-        let section = devices_toml(&back).unwrap();
+        let section = crate::admin::changes::list_section_toml("devices", &back).unwrap();
         let (candidate, _) = super::super::changes::splice(
             edgeward_config::AGENCY_DEFAULT_PROFILE,
             &["devices"],

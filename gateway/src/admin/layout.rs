@@ -11,12 +11,13 @@ use super::i18n::Lang;
 use super::roles::Permission;
 
 /// Navigation entries: path, i18n key, permission to see it.
-const NAV: [(&str, &str, Permission); 9] = [
+const NAV: [(&str, &str, Permission); 10] = [
     ("/dashboard", "nav.dashboard", Permission::ViewStatus),
     ("/zones", "nav.zones", Permission::ViewConfig),
     ("/uplinks", "nav.uplinks", Permission::ViewStatus),
     ("/ids", "nav.ids", Permission::ViewStatus),
     ("/devices", "nav.devices", Permission::ViewConfig),
+    ("/wifi", "nav.wifi", Permission::ViewConfig),
     ("/config", "nav.config", Permission::ViewConfig),
     ("/accounts", "nav.accounts", Permission::ManageAccounts),
     ("/audit", "nav.audit", Permission::ViewAudit),
@@ -213,6 +214,9 @@ th { background:#eef2f6; font-size: 13px; color: var(--muted); }
 .grid { display:grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 14px; }
 .tile { background:var(--card); border:1px solid var(--line); border-radius:6px; padding: 12px 14px; }
 .tile .big { font-size: 28px; font-weight: bold; }
+a.tile { display:block; color:inherit; text-decoration:none; }
+a.tile:hover { border-color: var(--accent); }
+code.passphrase { white-space: nowrap; font-size: 15px; }
 .pill { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 13px; background:#e9edf2; }
 .pill.up, .pill.approved, .pill.active { background:#dcf3e3; color:var(--ok); }
 .pill.down, .pill.blocked, .pill.locked, .pill.disabled, .pill.sev1 { background:#fbe0de; color:var(--err); }

@@ -171,7 +171,8 @@ impl AdminContext {
                 action: action.to_string(),
                 outcome: outcome.to_string(),
                 detail: detail.into(),
-                diff,
+                // Audit events are stored for months and shipped to the SOC: no secret values.
+                diff: diff.map(|d| edgeward_config::secrets::redact(&d)),
             }))
             .await;
     }

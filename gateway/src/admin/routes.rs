@@ -13,7 +13,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use super::AdminContext;
 use super::api;
 use super::guard::{self, Access};
-use super::pages::{accounts, auth, config, devices, status, system};
+use super::pages::{accounts, auth, config, devices, status, system, wifi};
 use super::roles::Permission::*;
 
 /// Largest request body (certificate and backup uploads, CSV imports, configuration texts).
@@ -142,6 +142,18 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/devices/{mac}/delete",
             Perm(ManageDevices),
             on(MethodFilter::POST, devices::remove),
+        ),
+        get("/wifi", Perm(ViewConfig), on(MethodFilter::GET, wifi::list)),
+        post("/wifi", Perm(ManageWifi), on(MethodFilter::POST, wifi::add)),
+        post(
+            "/wifi/{ssid}/passphrase",
+            Perm(ManageWifi),
+            on(MethodFilter::POST, wifi::change_passphrase),
+        ),
+        post(
+            "/wifi/{ssid}/delete",
+            Perm(ManageWifi),
+            on(MethodFilter::POST, wifi::remove),
         ),
         get(
             "/config",
@@ -316,6 +328,27 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/devices/{mac}",
             Perm(ManageDevices),
             on(MethodFilter::DELETE, api::device_delete),
+        ),
+        get(
+            "/api/v1/wifi",
+            Perm(ViewConfig),
+            on(MethodFilter::GET, api::wifi_list),
+        ),
+        post(
+            "/api/v1/wifi",
+            Perm(ManageWifi),
+            on(MethodFilter::POST, api::wifi_add),
+        ),
+        post(
+            "/api/v1/wifi/{ssid}/passphrase",
+            Perm(ManageWifi),
+            on(MethodFilter::POST, api::wifi_passphrase),
+        ),
+        spec(
+            Method::DELETE,
+            "/api/v1/wifi/{ssid}",
+            Perm(ManageWifi),
+            on(MethodFilter::DELETE, api::wifi_delete),
         ),
         get(
             "/api/v1/accounts",

@@ -45,7 +45,7 @@ pub async fn overview(
                 }
             }
         }
-        details { summary { (lang.t("cfg.view_full")) } pre.code #config-text { (live.text) } }
+        details { summary { (lang.t("cfg.view_full")) } pre.code #config-text { (caller.shown(&live.text)) } }
         h2 { (lang.t("cfg.history")) }
         table #history {
             tr { th { (lang.t("cfg.version")) } th { (lang.t("cfg.when")) } th { (lang.t("cfg.author")) } th { (lang.t("cfg.reason")) } th {} }
@@ -374,7 +374,7 @@ pub async fn version_page(
     let body = html! {
         p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (entry.reason) }
         h2 { (lang.t("cfg.diff")) }
-        (diff_view(&diff))
+        (diff_view(&caller.shown(&diff)))
         @if can_change && entry.version != ctx.live.load().version {
             form.stack method="post" action={ "/config/history/" (version) "/rollback" } #rollback-form {
                 (csrf_field(&caller))
@@ -383,7 +383,7 @@ pub async fn version_page(
                 button.primary type="submit" #rollback { (lang.t("cfg.rollback_to")) " v" (version) }
             }
         }
-        details { summary { (lang.t("cfg.view_full")) } pre.code { (text) } }
+        details { summary { (lang.t("cfg.view_full")) } pre.code { (caller.shown(&text)) } }
     };
     page(
         &ctx,

@@ -13,13 +13,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
+use crate::admin::AdminContext;
 use crate::admin::changes::{self, CheckReport};
 use crate::admin::guard::Caller;
 use crate::admin::i18n::problem_kind;
 use crate::admin::inventory;
 use crate::admin::layout::{csrf_field, page, urlencode};
 use crate::admin::roles::Permission;
-use crate::admin::{AdminContext, ApplyOutcome};
 
 pub const TYPES: [&str; 15] = [
     "pc",
@@ -54,12 +54,7 @@ fn type_name(t: DeviceType) -> String {
         .unwrap_or_default()
 }
 
-/// Why a devices change did not happen.
-#[derive(Debug)]
-pub enum DevicesError {
-    Invalid(Box<CheckReport>),
-    Failed(String),
-}
+pub use crate::admin::changes::FormChangeError as DevicesError;
 
 /// Validate and apply a new inventory. Shared by the page and the API.
 pub async fn apply_devices(
@@ -68,21 +63,7 @@ pub async fn apply_devices(
     devices: &[Device],
     reason: &str,
 ) -> Result<u64, DevicesError> {
-    let running = ctx.live.load().text.clone();
-    let section = inventory::devices_toml(devices).map_err(DevicesError::Failed)?;
-    let (candidate, start) = changes::splice(&running, &["devices"], &section);
-    let report = changes::check(&running, &candidate, caller.role, Some(start));
-    if !report.valid || !report.forbidden_sections.is_empty() {
-        return Err(DevicesError::Invalid(Box::new(report)));
-    }
-    match changes::submit(ctx, &caller.username, &candidate, reason, None, false).await {
-        Ok(ApplyOutcome::Applied { version }) => Ok(version),
-        Ok(ApplyOutcome::Unchanged) => Ok(ctx.live.load().version),
-        Ok(ApplyOutcome::Refused { stage, message }) => {
-            Err(DevicesError::Failed(format!("[{stage}] {message}")))
-        }
-        Err(e) => Err(DevicesError::Failed(e)),
-    }
+    changes::apply_list(ctx, caller, "devices", devices, reason).await
 }
 
 fn current_devices(ctx: &AdminContext) -> Vec<Device> {
@@ -226,7 +207,7 @@ fn devices_page(
     let body = html! {
         p {
             a href="/devices/export.csv" #export-csv { (lang.t("dev.export")) }
-            @if caller.can(Permission::ManageWifi) { " · " a href="/config/edit?sections=wifi" { "Wi-Fi" } }
+            " · " a href="/wifi" { "Wi-Fi" }
         }
         table #devices {
             tr { th { (lang.t("dev.user")) } th { (lang.t("dev.type")) } th { (lang.t("dev.brand")) } th { (lang.t("dev.serial")) } th { (lang.t("dev.mac")) } th { (lang.t("dev.ip")) } th { (lang.t("dev.zone")) } th { (lang.t("dev.status")) } th { (lang.t("dev.note")) } @if can_edit { th {} } }

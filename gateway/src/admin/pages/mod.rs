@@ -6,6 +6,7 @@ pub mod config;
 pub mod devices;
 pub mod status;
 pub mod system;
+pub mod wifi;
 
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

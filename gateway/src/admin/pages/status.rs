@@ -109,6 +109,11 @@ pub async fn dashboard(
                 .collect()
         })
         .unwrap_or_default();
+    let wifi_due = live
+        .config
+        .as_ref()
+        .map(|c| super::wifi::due_count(&c.wifi, edgeward_config::today()))
+        .unwrap_or(0);
     let body = html! {
         div.grid {
             div.tile #tile-version { div.muted { (lang.t("dash.config_version")) } div.big { "v" (live.version) } }
@@ -116,6 +121,7 @@ pub async fn dashboard(
             div.tile #tile-sev2 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.2")) } div.big { (sev[1]) } }
             div.tile #tile-sev3 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.3")) } div.big { (sev[2]) } }
             div.tile #tile-pending { div.muted { (lang.t("dash.pending_devices")) } div.big { (pending.len()) } }
+            a.tile #tile-wifi href="/wifi" { div.muted { (lang.t("dash.wifi_due")) } div.big { (wifi_due) } }
         }
         h2 { (lang.t("dash.uplinks")) }
         (uplink_table(&ctx, lang))

@@ -1,0 +1,713 @@
+//! Wi-Fi networks: the operator's everyday tasks without the section editor — see when each
+//! passphrase must change (004 §7.2: every 6 months), change it (typed or generated), add a
+//! guest or staff network, remove one. Each change rewrites the `wifi` section through the same
+//! validation, history and audit as any configuration change; passphrases are shown only to
+//! roles that manage Wi-Fi and never enter audit events.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::NaiveDate;
+use edgeward_config::{WifiNetwork, WifiSecurity, ZoneKind};
+use maud::{Markup, html};
+use ring::rand::SecureRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::AdminContext;
+use crate::admin::changes::{self, FormChangeError};
+use crate::admin::guard::Caller;
+use crate::admin::i18n::{Lang, known_key, problem_kind};
+use crate::admin::layout::{csrf_field, page, urlencode};
+use crate::admin::roles::Permission;
+
+/// A passphrase due within this many days is flagged on the page and the dashboard.
+pub const DUE_SOON_DAYS: i64 = 14;
+/// New passphrases set through the UI or API are at least this long (the model allows 8).
+pub const MIN_NEW_PASSPHRASE: usize = 12;
+/// Generated passphrases: groups of letters and digits that cannot be misread when spoken or
+/// written on a card (no 0/o, 1/l/i).
+const PASSPHRASE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+const GENERATED_GROUPS: usize = 4;
+const GENERATED_GROUP_LEN: usize = 4;
+
+/// A random passphrase such as `k7mp-3xqa-wd9e-hu4t` (16 symbols of 31: about 79 bits).
+pub fn generate_passphrase() -> String {
+    let rng = ring::rand::SystemRandom::new();
+    let mut out = String::new();
+    let limit = 256 - 256 % PASSPHRASE_ALPHABET.len();
+    while out.chars().filter(|c| *c != '-').count() < GENERATED_GROUPS * GENERATED_GROUP_LEN {
+        let mut byte = [0u8; 1];
+        // SystemRandom only fails when the OS has no randomness; then nothing here is safe.
+        if rng.fill(&mut byte).is_err() {
+            panic!("the operating system gives no randomness");
+        }
+        // Rejection sampling keeps every symbol equally likely.
+        if usize::from(byte[0]) >= limit {
+            continue;
+        }
+        let written = out.chars().filter(|c| *c != '-').count();
+        if written > 0 && written % GENERATED_GROUP_LEN == 0 {
+            out.push('-');
+        }
+        out.push(char::from(
+            PASSPHRASE_ALPHABET[usize::from(byte[0]) % PASSPHRASE_ALPHABET.len()],
+        ));
+    }
+    out
+}
+
+/// Why a new passphrase is not accepted, as a text key.
+pub fn check_new_passphrase(ssid: &str, old: Option<&str>, new: &str) -> Result<(), &'static str> {
+    if !new.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err("wifi.err.ascii");
+    }
+    let len = new.chars().count();
+    if !(MIN_NEW_PASSPHRASE..=63).contains(&len) {
+        return Err("wifi.err.length");
+    }
+    if !ssid.is_empty() && new.to_lowercase().contains(&ssid.to_lowercase()) {
+        return Err("wifi.err.ssid");
+    }
+    if old == Some(new) {
+        return Err("wifi.err.same");
+    }
+    Ok(())
+}
+
+/// Where a passphrase stands against its rotation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationState {
+    Ok,
+    DueSoon,
+    Overdue,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rotation {
+    pub due: Option<NaiveDate>,
+    pub days_left: Option<i64>,
+    pub state: RotationState,
+}
+
+/// The rotation of one network's passphrase as of `today` (at most 183 days, 004 §7.2).
+pub fn rotation(w: &WifiNetwork, today: NaiveDate) -> Rotation {
+    let Ok(changed) = NaiveDate::parse_from_str(&w.passphrase_changed, "%Y-%m-%d") else {
+        return Rotation {
+            due: None,
+            days_left: None,
+            state: RotationState::Unknown,
+        };
+    };
+    let due = changed + chrono::Duration::days(i64::from(w.rotate_days.min(183)));
+    let days_left = (due - today).num_days();
+    let state = if days_left < 0 {
+        RotationState::Overdue
+    } else if days_left <= DUE_SOON_DAYS {
+        RotationState::DueSoon
+    } else {
+        RotationState::Ok
+    };
+    Rotation {
+        due: Some(due),
+        days_left: Some(days_left),
+        state,
+    }
+}
+
+/// Networks whose passphrase is due soon or overdue (for the dashboard).
+pub fn due_count(networks: &[WifiNetwork], today: NaiveDate) -> usize {
+    networks
+        .iter()
+        .filter(|w| {
+            matches!(
+                rotation(w, today).state,
+                RotationState::DueSoon | RotationState::Overdue
+            )
+        })
+        .count()
+}
+
+fn security_name(s: WifiSecurity) -> &'static str {
+    match s {
+        WifiSecurity::Open => "open",
+        WifiSecurity::Wpa2 => "wpa2",
+        WifiSecurity::Wpa3 => "wpa3",
+        WifiSecurity::Wpa2Wpa3 => "wpa2-wpa3",
+    }
+}
+
+fn parse_security(s: &str) -> Option<WifiSecurity> {
+    match s {
+        "wpa2" => Some(WifiSecurity::Wpa2),
+        "wpa3" => Some(WifiSecurity::Wpa3),
+        "wpa2-wpa3" => Some(WifiSecurity::Wpa2Wpa3),
+        _ => None,
+    }
+}
+
+fn networks(ctx: &AdminContext) -> Vec<WifiNetwork> {
+    ctx.live
+        .load()
+        .config
+        .as_ref()
+        .map(|c| c.wifi.clone())
+        .unwrap_or_default()
+}
+
+/// Zones a Wi-Fi network may serve (the validator refuses others).
+fn wifi_zones(ctx: &AdminContext) -> Vec<String> {
+    ctx.live
+        .load()
+        .config
+        .as_ref()
+        .map(|c| {
+            c.zones
+                .iter()
+                .filter(|z| matches!(z.kind, ZoneKind::Guest | ZoneKind::Lan))
+                .map(|z| z.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Why a Wi-Fi change did not happen.
+#[derive(Debug)]
+pub enum WifiChangeError {
+    /// A field of the request is wrong: (field, text key of the reason).
+    Field(&'static str, &'static str),
+    /// The configuration refused it: (field or "", message).
+    Refused(Vec<(String, String)>),
+    NotFound(String),
+    Failed(String),
+}
+
+impl WifiChangeError {
+    fn from_form(e: FormChangeError, index: usize, lang: Lang) -> WifiChangeError {
+        match e {
+            FormChangeError::Failed(m) => WifiChangeError::Failed(m),
+            FormChangeError::Invalid(report) => {
+                let prefix = format!("wifi[{index}]");
+                let mut problems: Vec<(String, String)> = report
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        let field = p
+                            .path
+                            .strip_prefix(&prefix)
+                            .and_then(|r| r.strip_prefix('.'))
+                            .unwrap_or("")
+                            .to_string();
+                        (
+                            field,
+                            format!("{} — {}", problem_kind(lang, p.code), p.message),
+                        )
+                    })
+                    .collect();
+                if !report.forbidden_sections.is_empty() {
+                    problems.push((
+                        String::new(),
+                        format!(
+                            "{} {}",
+                            lang.t("cfg.forbidden_sections"),
+                            report.forbidden_sections.join(", ")
+                        ),
+                    ));
+                }
+                WifiChangeError::Refused(problems)
+            }
+        }
+    }
+
+    /// One line for the API or a flash.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            WifiChangeError::Field(field, key) => format!("{field}: {}", lang.t(key)),
+            WifiChangeError::Refused(p) => p
+                .iter()
+                .map(|(f, m)| {
+                    if f.is_empty() {
+                        m.clone()
+                    } else {
+                        format!("{f}: {m}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            WifiChangeError::NotFound(ssid) => format!("{}: {ssid}", lang.t("wifi.err.unknown")),
+            WifiChangeError::Failed(m) => m.clone(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WifiChangeError::NotFound(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// The passphrase to use: the one given (checked), or a generated one when left empty.
+fn chosen_passphrase(
+    ssid: &str,
+    old: Option<&str>,
+    given: Option<&str>,
+) -> Result<String, WifiChangeError> {
+    match given.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(generate_passphrase()),
+        Some(p) => {
+            check_new_passphrase(ssid, old, p)
+                .map_err(|key| WifiChangeError::Field("passphrase", key))?;
+            Ok(p.to_string())
+        }
+    }
+}
+
+/// Set a new passphrase for `ssid` (generated when `given` is empty); returns the applied
+/// version and the passphrase. Shared by the page and the API.
+pub async fn set_passphrase(
+    ctx: &AdminContext,
+    caller: &Caller,
+    ssid: &str,
+    given: Option<&str>,
+) -> Result<(u64, String), WifiChangeError> {
+    let mut list = networks(ctx);
+    let Some(index) = list.iter().position(|w| w.ssid == ssid) else {
+        return Err(WifiChangeError::NotFound(ssid.to_string()));
+    };
+    let passphrase = chosen_passphrase(ssid, Some(&list[index].passphrase), given)?;
+    list[index].passphrase = passphrase.clone();
+    list[index].passphrase_changed = edgeward_config::today().format("%Y-%m-%d").to_string();
+    let how = if given.is_some_and(|g| !g.trim().is_empty()) {
+        "typed"
+    } else {
+        "generated"
+    };
+    let reason = format!("Wi-Fi `{ssid}`: passphrase changed ({how})");
+    changes::apply_list(ctx, caller, "wifi", &list, &reason)
+        .await
+        .map(|v| (v, passphrase))
+        .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
+}
+
+/// A network to add, as the form and the API send it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewNetwork {
+    #[serde(default)]
+    pub ssid: String,
+    #[serde(default)]
+    pub zone: String,
+    #[serde(default)]
+    pub security: String,
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+/// Add a network (passphrase generated when none is given); returns the version and the
+/// passphrase. Shared by the page and the API.
+pub async fn add_network(
+    ctx: &AdminContext,
+    caller: &Caller,
+    new: &NewNetwork,
+) -> Result<(u64, String), WifiChangeError> {
+    let ssid = new.ssid.trim();
+    if ssid.is_empty() {
+        return Err(WifiChangeError::Field("ssid", "wifi.err.ssid_empty"));
+    }
+    let Some(security) = parse_security(new.security.trim()) else {
+        return Err(WifiChangeError::Field("security", "wifi.err.security"));
+    };
+    let passphrase = chosen_passphrase(ssid, None, new.passphrase.as_deref())?;
+    let mut list = networks(ctx);
+    let index = list.len();
+    list.push(WifiNetwork {
+        ssid: ssid.to_string(),
+        zone: new.zone.trim().to_string(),
+        security,
+        passphrase: passphrase.clone(),
+        passphrase_changed: edgeward_config::today().format("%Y-%m-%d").to_string(),
+        rotate_days: 182,
+    });
+    let reason = format!(
+        "Wi-Fi `{ssid}` added in zone {} ({})",
+        new.zone.trim(),
+        security_name(security)
+    );
+    changes::apply_list(ctx, caller, "wifi", &list, &reason)
+        .await
+        .map(|v| (v, passphrase))
+        .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
+}
+
+/// Remove the network `ssid`. Shared by the page and the API.
+pub async fn remove_network(
+    ctx: &AdminContext,
+    caller: &Caller,
+    ssid: &str,
+) -> Result<u64, WifiChangeError> {
+    let mut list = networks(ctx);
+    let before = list.len();
+    list.retain(|w| w.ssid != ssid);
+    if list.len() == before {
+        return Err(WifiChangeError::NotFound(ssid.to_string()));
+    }
+    changes::apply_list(
+        ctx,
+        caller,
+        "wifi",
+        &list,
+        &format!("Wi-Fi `{ssid}` removed"),
+    )
+    .await
+    .map_err(|e| WifiChangeError::from_form(e, usize::MAX, caller.lang))
+}
+
+/// One network as the API shows it; the passphrase only to roles that manage Wi-Fi.
+#[derive(Debug, Serialize)]
+pub struct NetworkView {
+    pub ssid: String,
+    pub zone: String,
+    pub security: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase: Option<String>,
+    pub passphrase_changed: String,
+    pub rotate_days: u32,
+    pub rotation: Rotation,
+}
+
+pub fn views(ctx: &AdminContext, caller: &Caller) -> Vec<NetworkView> {
+    let today = edgeward_config::today();
+    let show = caller.can(Permission::ManageWifi);
+    networks(ctx)
+        .into_iter()
+        .map(|w| NetworkView {
+            rotation: rotation(&w, today),
+            security: security_name(w.security),
+            passphrase: show.then(|| w.passphrase.clone()),
+            ssid: w.ssid,
+            zone: w.zone,
+            passphrase_changed: w.passphrase_changed,
+            rotate_days: w.rotate_days,
+        })
+        .collect()
+}
+
+fn rotation_pill(lang: Lang, r: &Rotation) -> Markup {
+    let (class, key) = match r.state {
+        RotationState::Ok => ("approved", "wifi.state.ok"),
+        RotationState::DueSoon => ("pending", "wifi.state.soon"),
+        RotationState::Overdue => ("blocked", "wifi.state.overdue"),
+        RotationState::Unknown => ("pending", "wifi.state.unknown"),
+    };
+    html! {
+        span class={ "pill " (class) } { (lang.t(key)) }
+        @if let Some(d) = r.days_left { " " span.muted { "(" (d) " " (lang.t("wifi.days")) ")" } }
+    }
+}
+
+/// What the page shows after a refused form: the form's values and the problems per field.
+#[derive(Default)]
+struct Refusal {
+    /// The network the problem belongs to ("" for the add form).
+    ssid: Option<String>,
+    form: NewNetwork,
+    problems: Vec<(String, String)>,
+}
+
+fn wifi_page(
+    ctx: &AdminContext,
+    caller: &Caller,
+    msg: Option<&'static str>,
+    opened: Option<&str>,
+    refusal: &Refusal,
+) -> Markup {
+    let lang = caller.lang;
+    let list = views(ctx, caller);
+    let can_edit = caller.can(Permission::ManageWifi);
+    let errors_for = |ssid: Option<&str>, field: &str| -> Vec<String> {
+        if refusal.ssid.as_deref() != ssid {
+            return Vec::new();
+        }
+        refusal
+            .problems
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .collect()
+    };
+    let general: Vec<String> = refusal
+        .problems
+        .iter()
+        .filter(|(f, _)| !["ssid", "zone", "security", "passphrase"].contains(&f.as_str()))
+        .map(|(_, m)| m.clone())
+        .collect();
+    let zones = wifi_zones(ctx);
+    let body = html! {
+        p.muted { (lang.t("wifi.intro")) }
+        @if !general.is_empty() { p.flash.err #wifi-error { (general.join("; ")) } }
+        @if list.is_empty() { p #no-wifi { (lang.t("wifi.none")) } }
+        @else {
+            table #wifi {
+                tr { th { "SSID" } th { (lang.t("dev.zone")) } th { (lang.t("wifi.security")) } th { (lang.t("wifi.passphrase")) } th { (lang.t("wifi.changed")) } th { (lang.t("wifi.due")) } th { (lang.t("wifi.rotation")) } @if can_edit { th {} } }
+                @for n in &list {
+                    tr data-ssid=(n.ssid) {
+                        td { strong { (n.ssid) } }
+                        td { (n.zone) }
+                        td { (n.security) }
+                        td {
+                            @if let Some(p) = &n.passphrase {
+                                details open[opened == Some(n.ssid.as_str())] {
+                                    summary { (lang.t("wifi.show")) }
+                                    code.secret.passphrase { (p) }
+                                }
+                            } @else { span.muted { "••••••••" } }
+                        }
+                        td { (n.passphrase_changed) }
+                        td { @if let Some(d) = n.rotation.due { (d.format("%Y-%m-%d")) } @else { "—" } }
+                        td.rotation { (rotation_pill(lang, &n.rotation)) }
+                        @if can_edit {
+                            td {
+                                form.inline.change-passphrase method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/passphrase" } {
+                                    (csrf_field(caller))
+                                    input type="text" name="passphrase" autocomplete="off" placeholder=(lang.t("wifi.new_placeholder")) size="22";
+                                    button.primary type="submit" { (lang.t("wifi.change")) }
+                                    @for e in errors_for(Some(&n.ssid), "passphrase") { span.field-error { (e) } }
+                                }
+                                form.inline method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/delete" } data-confirm={ (lang.t("wifi.remove")) " " (n.ssid) "?" } {
+                                    (csrf_field(caller))
+                                    button.danger type="submit" { (lang.t("wifi.remove")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if can_edit {
+            h2 { (lang.t("wifi.add")) }
+            form.row method="post" action="/wifi" #add-wifi {
+                (csrf_field(caller))
+                label { "SSID" input type="text" name="ssid" id="wifi-ssid" maxlength="32" value=(refusal.form.ssid);
+                    @for e in errors_for(None, "ssid") { span.field-error { (e) } } }
+                label { (lang.t("dev.zone")) select name="zone" id="wifi-zone" {
+                    @for z in &zones { option value=(z) selected[refusal.form.zone == *z || (refusal.form.zone.is_empty() && z == "guest")] { (z) } } }
+                    @for e in errors_for(None, "zone") { span.field-error { (e) } } }
+                label { (lang.t("wifi.security")) select name="security" id="wifi-security" {
+                    @for s in ["wpa2-wpa3", "wpa3", "wpa2"] { option value=(s) selected[refusal.form.security == s] { (s) } } }
+                    @for e in errors_for(None, "security") { span.field-error { (e) } } }
+                label { (lang.t("wifi.passphrase")) input type="text" name="passphrase" id="wifi-passphrase" autocomplete="off" placeholder=(lang.t("wifi.new_placeholder"));
+                    @for e in errors_for(None, "passphrase") { span.field-error { (e) } } }
+                button.primary type="submit" #add-wifi-submit { (lang.t("wifi.add")) }
+            }
+            p.muted { (lang.t("wifi.rules")) }
+        }
+    };
+    page(ctx, caller, "/wifi", lang.t("nav.wifi"), msg, body)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WifiQuery {
+    pub msg: Option<String>,
+    /// The network whose new passphrase to show opened.
+    pub changed: Option<String>,
+}
+
+pub async fn list(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<WifiQuery>,
+) -> Markup {
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        "config.view",
+        "success",
+        "Wi-Fi networks",
+        None,
+    )
+    .await;
+    let msg = q.msg.as_deref().and_then(known_key);
+    wifi_page(
+        &ctx,
+        &caller,
+        msg,
+        q.changed.as_deref(),
+        &Refusal::default(),
+    )
+}
+
+fn refused(
+    ctx: &AdminContext,
+    caller: &Caller,
+    ssid: Option<String>,
+    form: NewNetwork,
+    e: WifiChangeError,
+) -> Response {
+    let status = e.status();
+    let problems = match e {
+        WifiChangeError::Field(field, key) => {
+            vec![(field.to_string(), caller.lang.t(key).to_string())]
+        }
+        WifiChangeError::Refused(p) => p,
+        other => vec![(String::new(), other.message(caller.lang))],
+    };
+    let refusal = Refusal {
+        ssid,
+        form,
+        problems,
+    };
+    (status, wifi_page(ctx, caller, None, None, &refusal)).into_response()
+}
+
+fn shown_after(ssid: &str, msg: &str) -> Response {
+    Redirect::to(&format!("/wifi?msg={msg}&changed={}", urlencode(ssid))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PassphraseForm {
+    #[serde(default)]
+    pub passphrase: String,
+}
+
+pub async fn change_passphrase(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(ssid): Path<String>,
+    Form(f): Form<PassphraseForm>,
+) -> Response {
+    match set_passphrase(&ctx, &caller, &ssid, Some(&f.passphrase)).await {
+        Ok(_) => shown_after(&ssid, "wifi.changed_ok"),
+        Err(e) => refused(&ctx, &caller, Some(ssid), NewNetwork::default(), e),
+    }
+}
+
+pub async fn add(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Form(f): Form<NewNetwork>,
+) -> Response {
+    match add_network(&ctx, &caller, &f).await {
+        Ok(_) => shown_after(f.ssid.trim(), "wifi.added_ok"),
+        Err(e) => refused(&ctx, &caller, None, f, e),
+    }
+}
+
+pub async fn remove(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(ssid): Path<String>,
+) -> Response {
+    match remove_network(&ctx, &caller, &ssid).await {
+        Ok(_) => Redirect::to("/wifi?msg=common.save").into_response(),
+        Err(e) => refused(&ctx, &caller, Some(ssid), NewNetwork::default(), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(changed: &str, rotate_days: u32) -> WifiNetwork {
+        WifiNetwork {
+            ssid: "Khach".into(),
+            zone: "guest".into(),
+            security: WifiSecurity::Wpa2Wpa3,
+            passphrase: "mot-hai-ba-bon".into(),
+            passphrase_changed: changed.into(),
+            rotate_days,
+        }
+    }
+
+    #[test]
+    fn every_message_key_has_a_text() {
+        for key in [
+            "wifi.err.length",
+            "wifi.err.ascii",
+            "wifi.err.ssid",
+            "wifi.err.same",
+            "wifi.err.ssid_empty",
+            "wifi.err.security",
+            "wifi.changed_ok",
+            "wifi.added_ok",
+            "wifi.state.ok",
+            "wifi.state.soon",
+            "wifi.state.overdue",
+            "wifi.state.unknown",
+        ] {
+            assert!(known_key(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn generated_passphrases_are_long_readable_and_different() {
+        let a = generate_passphrase();
+        let b = generate_passphrase();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 19, "{a}");
+        assert_eq!(a.matches('-').count(), 3, "{a}");
+        assert!(
+            a.chars()
+                .all(|c| c == '-' || PASSPHRASE_ALPHABET.contains(&(c as u8)))
+        );
+        assert!(check_new_passphrase("Khach", None, &a).is_ok());
+    }
+
+    #[test]
+    fn new_passphrases_are_checked() {
+        assert_eq!(
+            check_new_passphrase("Khach", None, "short-one"),
+            Err("wifi.err.length")
+        );
+        assert_eq!(
+            check_new_passphrase("Khach", None, "mật-khẩu-dài-lắm"),
+            Err("wifi.err.ascii")
+        );
+        assert_eq!(
+            check_new_passphrase("Khach", None, "wifi-khach-2026"),
+            Err("wifi.err.ssid")
+        );
+        assert_eq!(
+            check_new_passphrase("Khach", Some("Mot-Hai-Ba-2026"), "Mot-Hai-Ba-2026"),
+            Err("wifi.err.same")
+        );
+        assert_eq!(
+            check_new_passphrase("Khach", None, &"x".repeat(64)),
+            Err("wifi.err.length")
+        );
+        assert!(check_new_passphrase("Khach", Some("old-one-12345"), "Mot Hai Ba 2026").is_ok());
+    }
+
+    #[test]
+    fn rotation_states_follow_the_period() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let r = rotation(&net("2026-11-01", 182), today);
+        assert_eq!(r.state, RotationState::Ok);
+        assert_eq!(r.due, NaiveDate::from_ymd_opt(2027, 5, 2));
+        assert_eq!(r.days_left, Some(161));
+        assert_eq!(
+            rotation(&net("2026-06-01", 182), today).state,
+            RotationState::DueSoon
+        );
+        assert_eq!(
+            rotation(&net("2026-01-01", 182), today).state,
+            RotationState::Overdue
+        );
+        // A longer period than 6 months is capped (004 §7.2).
+        assert_eq!(
+            rotation(&net("2026-05-10", 400), today).due,
+            NaiveDate::from_ymd_opt(2026, 11, 9)
+        );
+        assert_eq!(
+            rotation(&net("not a date", 182), today).state,
+            RotationState::Unknown
+        );
+        assert_eq!(
+            due_count(&[net("2026-01-01", 182), net("2026-11-01", 182)], today),
+            1
+        );
+    }
+}
