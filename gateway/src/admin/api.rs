@@ -159,15 +159,7 @@ pub async fn config(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit(
-        &c.username,
-        &c.source_str(),
-        "config.view",
-        "success",
-        "configuration text (API)",
-        None,
-    )
-    .await;
+    ctx.audit_view(&c, "configuration text (API)").await;
     let live = ctx.live.load();
     Json(
         json!({ "version": live.version, "text": c.shown(&live.text), "awaiting_confirmation": live.awaiting }),
@@ -299,15 +291,8 @@ pub async fn history_version(
 ) -> Response {
     match changes::history_version(&ctx, version) {
         Ok((entry, text, diff)) => {
-            ctx.audit(
-                &c.username,
-                &c.source_str(),
-                "config.view",
-                "success",
-                format!("history v{version} (API)"),
-                None,
-            )
-            .await;
+            ctx.audit_view(&c, format!("history v{version} (API)"))
+                .await;
             Json(json!({ "entry": entry, "text": c.shown(&text), "diff": c.shown(&diff) }))
                 .into_response()
         }
@@ -354,15 +339,7 @@ pub async fn devices(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit(
-        &c.username,
-        &c.source_str(),
-        "config.view",
-        "success",
-        "device inventory (API)",
-        None,
-    )
-    .await;
+    ctx.audit_view(&c, "device inventory (API)").await;
     Json(json!(
         ctx.live
             .load()
@@ -437,15 +414,7 @@ pub async fn wifi_list(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit(
-        &c.username,
-        &c.source_str(),
-        "config.view",
-        "success",
-        "Wi-Fi networks (API)",
-        None,
-    )
-    .await;
+    ctx.audit_view(&c, "Wi-Fi networks (API)").await;
     Json(json!(wifi_pages::views(&ctx, &c)))
 }
 

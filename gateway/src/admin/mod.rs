@@ -177,6 +177,19 @@ impl AdminContext {
             .await;
     }
 
+    /// Audit a view of the configuration (001 §6.2: viewing configuration is logged).
+    pub async fn audit_view(&self, caller: &guard::Caller, what: impl Into<String>) {
+        self.audit(
+            &caller.username,
+            &caller.source_str(),
+            "config.view",
+            "success",
+            what,
+            None,
+        )
+        .await;
+    }
+
     /// Ask the daemon and wait for its answer (bounded).
     pub async fn ask_daemon<T>(
         &self,

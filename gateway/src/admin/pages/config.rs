@@ -24,15 +24,7 @@ pub async fn overview(
     Query(m): Query<Msg>,
 ) -> Markup {
     let lang = caller.lang;
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        "configuration and history",
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, "configuration and history").await;
     let live = ctx.live.load();
     let history = changes::history_entries(&ctx).unwrap_or_default();
     let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
@@ -200,15 +192,8 @@ pub async fn edit_page(
             "err.forbidden",
         );
     }
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        format!("editor: {}", sections.join(",")),
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, format!("editor: {}", sections.join(",")))
+        .await;
     let text = changes::extract_sections(&ctx.live.load().text, &sections);
     editor(
         &ctx,
@@ -361,15 +346,7 @@ pub async fn version_page(
         Ok(x) => x,
         Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
     };
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        format!("history v{version}"),
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, format!("history v{version}")).await;
     let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
         p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (entry.reason) }

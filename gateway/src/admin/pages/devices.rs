@@ -14,9 +14,8 @@ use serde::Deserialize;
 
 use super::{Msg, done};
 use crate::admin::AdminContext;
-use crate::admin::changes::{self, CheckReport};
+use crate::admin::changes;
 use crate::admin::guard::Caller;
-use crate::admin::i18n::problem_kind;
 use crate::admin::inventory;
 use crate::admin::layout::{csrf_field, page, urlencode};
 use crate::admin::roles::Permission;
@@ -141,30 +140,6 @@ impl DeviceForm {
 /// Field errors of the add form: (field, message).
 type FieldErrors = Vec<(String, String)>;
 
-fn field_errors_from(
-    report: &CheckReport,
-    index: usize,
-    lang: crate::admin::i18n::Lang,
-) -> FieldErrors {
-    let prefix = format!("devices[{index}]");
-    report
-        .problems
-        .iter()
-        .map(|p| {
-            let field = p
-                .path
-                .strip_prefix(&prefix)
-                .and_then(|r| r.strip_prefix('.'))
-                .unwrap_or("")
-                .to_string();
-            (
-                field,
-                format!("{} — {}", problem_kind(lang, p.code), p.message),
-            )
-        })
-        .collect()
-}
-
 fn devices_page(
     ctx: &AdminContext,
     caller: &Caller,
@@ -279,15 +254,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Query(m): Query<Msg>,
 ) -> Markup {
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        "device inventory",
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, "device inventory").await;
     devices_page(
         &ctx,
         &caller,
@@ -325,9 +292,13 @@ pub async fn add(
     devices.push(device);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
         Ok(_) => done("/devices", "common.save"),
-        Err(DevicesError::Invalid(r)) => {
-            refused(&ctx, &caller, &f, &field_errors_from(&r, index, lang), None)
-        }
+        Err(DevicesError::Invalid(r)) => refused(
+            &ctx,
+            &caller,
+            &f,
+            &super::field_problems(&r, "devices", index, lang),
+            None,
+        ),
         Err(DevicesError::Failed(m)) => refused(&ctx, &caller, &f, &Vec::new(), Some(m)),
     }
 }
@@ -422,15 +393,8 @@ pub async fn export_csv(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        "device inventory exported as CSV",
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, "device inventory exported as CSV")
+        .await;
     match inventory::export(&current_devices(&ctx)) {
         Ok(csv) => (
             [

@@ -11,7 +11,8 @@ pub mod wifi;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::i18n::known_key;
+use super::changes::CheckReport;
+use super::i18n::{Lang, known_key, problem_kind};
 
 /// `?msg=key` after a redirect: a known text key, nothing else.
 #[derive(Debug, Default, Deserialize)]
@@ -29,4 +30,31 @@ impl Msg {
 pub fn done(path: &str, msg: &'static str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}msg={msg}")).into_response()
+}
+
+/// The problems of a refused form change as (field, message): the field of item `index` of the
+/// list `section` a problem concerns, or "" when it concerns something else.
+pub fn field_problems(
+    report: &CheckReport,
+    section: &str,
+    index: usize,
+    lang: Lang,
+) -> Vec<(String, String)> {
+    let prefix = format!("{section}[{index}]");
+    report
+        .problems
+        .iter()
+        .map(|p| {
+            let field = p
+                .path
+                .strip_prefix(&prefix)
+                .and_then(|r| r.strip_prefix('.'))
+                .unwrap_or("")
+                .to_string();
+            (
+                field,
+                format!("{} — {}", problem_kind(lang, p.code), p.message),
+            )
+        })
+        .collect()
 }

@@ -175,15 +175,7 @@ pub async fn zones(
     Query(m): Query<Msg>,
 ) -> Markup {
     let lang = caller.lang;
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        "zones and policies",
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, "zones and policies").await;
     let live = ctx.live.load();
     let can_edit = caller.can(Permission::ManageNetwork);
     let body = html! {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin::AdminContext;
 use crate::admin::changes::{self, FormChangeError};
 use crate::admin::guard::Caller;
-use crate::admin::i18n::{Lang, known_key, problem_kind};
+use crate::admin::i18n::{Lang, known_key};
 use crate::admin::layout::{csrf_field, page, urlencode};
 use crate::admin::roles::Permission;
 
@@ -191,23 +191,7 @@ impl WifiChangeError {
         match e {
             FormChangeError::Failed(m) => WifiChangeError::Failed(m),
             FormChangeError::Invalid(report) => {
-                let prefix = format!("wifi[{index}]");
-                let mut problems: Vec<(String, String)> = report
-                    .problems
-                    .iter()
-                    .map(|p| {
-                        let field = p
-                            .path
-                            .strip_prefix(&prefix)
-                            .and_then(|r| r.strip_prefix('.'))
-                            .unwrap_or("")
-                            .to_string();
-                        (
-                            field,
-                            format!("{} — {}", problem_kind(lang, p.code), p.message),
-                        )
-                    })
-                    .collect();
+                let mut problems = super::field_problems(&report, "wifi", index, lang);
                 if !report.forbidden_sections.is_empty() {
                     problems.push((
                         String::new(),
@@ -521,15 +505,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Query(q): Query<WifiQuery>,
 ) -> Markup {
-    ctx.audit(
-        &caller.username,
-        &caller.source_str(),
-        "config.view",
-        "success",
-        "Wi-Fi networks",
-        None,
-    )
-    .await;
+    ctx.audit_view(&caller, "Wi-Fi networks").await;
     let msg = q.msg.as_deref().and_then(known_key);
     wifi_page(
         &ctx,
