@@ -664,8 +664,25 @@ pub struct WifiNetwork {
     pub rotate_days: u32,
 }
 
+impl WifiNetwork {
+    /// The rotation period a new network gets.
+    pub const DEFAULT_ROTATE_DAYS: u32 = 182;
+    /// The longest rotation period allowed: 6 months (004 §7.2).
+    pub const MAX_ROTATE_DAYS: u32 = 183;
+
+    /// The rotation period in force: `rotate_days`, capped at 6 months.
+    pub fn rotation_period_days(&self) -> u32 {
+        self.rotate_days.min(Self::MAX_ROTATE_DAYS)
+    }
+
+    /// The day of the last passphrase change, if `passphrase_changed` is a date.
+    pub fn changed_on(&self) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(&self.passphrase_changed, "%Y-%m-%d").ok()
+    }
+}
+
 fn default_rotate_days() -> u32 {
-    182
+    WifiNetwork::DEFAULT_ROTATE_DAYS
 }
 
 impl Device {

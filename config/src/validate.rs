@@ -951,8 +951,8 @@ impl Validator<'_> {
                     ),
                 );
             }
-            match NaiveDate::parse_from_str(&w.passphrase_changed, "%Y-%m-%d") {
-                Err(_) => self.push(
+            match w.changed_on() {
+                None => self.push(
                     Problem::new(
                         Code::Schema,
                         path.key("passphrase_changed"),
@@ -960,8 +960,8 @@ impl Validator<'_> {
                     )
                     .hint("write YYYY-MM-DD"),
                 ),
-                Ok(changed) => {
-                    let max = w.rotate_days.min(183);
+                Some(changed) => {
+                    let max = w.rotation_period_days();
                     let age = (today - changed).num_days();
                     if age > i64::from(max) {
                         self.push(

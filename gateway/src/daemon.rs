@@ -214,15 +214,14 @@ impl Daemon {
         diff: Option<String>,
     ) {
         self.bus
-            .emit(EventBody::Audit(AuditEvent {
-                actor: actor.into(),
-                source: source.into(),
-                action: action.into(),
-                outcome: outcome.into(),
+            .emit(EventBody::Audit(AuditEvent::new(
+                actor,
+                source,
+                action,
+                outcome,
                 detail,
-                // Audit events are stored for months and shipped to the SOC: no secret values.
-                diff: diff.map(|d| edgeward_config::secrets::redact(&d)),
-            }))
+                diff.as_deref(),
+            )))
             .await;
     }
 

@@ -118,6 +118,28 @@ pub struct AuditEvent {
     pub diff: Option<String>,
 }
 
+impl AuditEvent {
+    /// An audit event. Audit events are stored for months and shipped to the SOC, so a
+    /// configuration diff keeps no secret value (`edgeward_config::secrets::redact`).
+    pub fn new(
+        actor: &str,
+        source: &str,
+        action: &str,
+        outcome: &str,
+        detail: impl Into<String>,
+        diff: Option<&str>,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: actor.to_string(),
+            source: source.to_string(),
+            action: action.to_string(),
+            outcome: outcome.to_string(),
+            detail: detail.into(),
+            diff: diff.map(edgeward_config::secrets::redact),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {

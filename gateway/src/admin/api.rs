@@ -424,11 +424,7 @@ pub async fn wifi_add(
     Json(b): Json<wifi_pages::NewNetwork>,
 ) -> Response {
     match wifi_pages::add_network(&ctx, &c, &b).await {
-        Ok((version, passphrase)) => (
-            StatusCode::CREATED,
-            Json(json!({ "version": version, "ssid": b.ssid.trim(), "passphrase": passphrase })),
-        )
-            .into_response(),
+        Ok(applied) => (StatusCode::CREATED, Json(applied)).into_response(),
         Err(e) => wifi_refused(e),
     }
 }
@@ -447,10 +443,7 @@ pub async fn wifi_passphrase(
     Json(b): Json<PassphraseBody>,
 ) -> Response {
     match wifi_pages::set_passphrase(&ctx, &c, &ssid, b.passphrase.as_deref()).await {
-        Ok((version, passphrase)) => Json(
-            json!({ "version": version, "ssid": ssid, "passphrase": passphrase, "passphrase_changed": edgeward_config::today().format("%Y-%m-%d").to_string() }),
-        )
-        .into_response(),
+        Ok(applied) => Json(applied).into_response(),
         Err(e) => wifi_refused(e),
     }
 }

@@ -197,16 +197,22 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
     CheckReport {
         valid: problems.is_empty(),
         problems,
-        diff: {
-            let diff = history::unified_diff(running, candidate, "running", "candidate");
-            if role.can(Permission::ManageWifi) {
-                diff
-            } else {
-                secrets::redact(&diff)
-            }
-        },
+        diff: shown_to(
+            role,
+            &history::unified_diff(running, candidate, "running", "candidate"),
+        ),
         forbidden_sections: forbidden_sections(role, &changed),
         changed_sections: changed,
+    }
+}
+
+/// A configuration text or diff as `role` may see it: secret values (Wi-Fi passphrases) only
+/// for roles that manage them.
+pub fn shown_to(role: Role, text: &str) -> String {
+    if role.can(Permission::ManageWifi) {
+        text.to_string()
+    } else {
+        secrets::redact(text)
     }
 }
 

@@ -77,14 +77,9 @@ impl Caller {
     pub fn source_str(&self) -> String {
         self.source.to_string()
     }
-    /// A configuration text or diff as this caller may see it: secret values (Wi-Fi
-    /// passphrases) only for roles that manage them.
+    /// A configuration text or diff as this caller may see it ([`changes::shown_to`]).
     pub fn shown(&self, text: &str) -> String {
-        if self.can(Permission::ManageWifi) {
-            text.to_string()
-        } else {
-            edgeward_config::secrets::redact(text)
-        }
+        super::changes::shown_to(self.role, text)
     }
 }
 

@@ -15,14 +15,16 @@ pub struct CsvProblem {
     pub message: String,
 }
 
-fn enum_name<T: Serialize>(v: &T) -> String {
+/// The serde name of a unit enum value (`wpa2-wpa3`, `ip-phone`).
+pub fn enum_name<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
-fn enum_value<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
+/// The unit enum value with this serde name.
+pub fn enum_value<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 

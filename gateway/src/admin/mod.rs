@@ -165,15 +165,14 @@ impl AdminContext {
         diff: Option<String>,
     ) {
         self.bus
-            .emit(EventBody::Audit(AuditEvent {
-                actor: actor.to_string(),
-                source: source.to_string(),
-                action: action.to_string(),
-                outcome: outcome.to_string(),
-                detail: detail.into(),
-                // Audit events are stored for months and shipped to the SOC: no secret values.
-                diff: diff.map(|d| edgeward_config::secrets::redact(&d)),
-            }))
+            .emit(EventBody::Audit(AuditEvent::new(
+                actor,
+                source,
+                action,
+                outcome,
+                detail,
+                diff.as_deref(),
+            )))
             .await;
     }
 

@@ -16,7 +16,7 @@ use super::{Msg, done};
 use crate::admin::AdminContext;
 use crate::admin::changes;
 use crate::admin::guard::Caller;
-use crate::admin::inventory;
+use crate::admin::inventory::{self, enum_name, enum_value};
 use crate::admin::layout::{csrf_field, page, urlencode};
 use crate::admin::roles::Permission;
 
@@ -44,13 +44,6 @@ fn status_key(s: DeviceStatus) -> &'static str {
         DeviceStatus::Pending => "dev.status.pending",
         DeviceStatus::Blocked => "dev.status.blocked",
     }
-}
-
-fn type_name(t: DeviceType) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 pub use crate::admin::changes::FormChangeError as DevicesError;
@@ -99,10 +92,7 @@ pub struct DeviceForm {
 impl DeviceForm {
     /// The device, or the field that cannot be read.
     pub fn to_device(&self) -> Result<Device, (&'static str, String)> {
-        let device_type: DeviceType = serde_json::from_value(serde_json::Value::String(
-            self.device_type.clone(),
-        ))
-        .map_err(|_| {
+        let device_type: DeviceType = enum_value(&self.device_type).ok_or_else(|| {
             (
                 "type",
                 format!("'{}' is not a device type", self.device_type),
@@ -111,8 +101,8 @@ impl DeviceForm {
         let status: DeviceStatus = if self.status.is_empty() {
             DeviceStatus::Approved
         } else {
-            serde_json::from_value(serde_json::Value::String(self.status.clone()))
-                .map_err(|_| ("status", format!("'{}' is not a status", self.status)))?
+            enum_value(&self.status)
+                .ok_or_else(|| ("status", format!("'{}' is not a status", self.status)))?
         };
         let ip = match self.ip.trim() {
             "" => None,
@@ -188,7 +178,7 @@ fn devices_page(
             tr { th { (lang.t("dev.user")) } th { (lang.t("dev.type")) } th { (lang.t("dev.brand")) } th { (lang.t("dev.serial")) } th { (lang.t("dev.mac")) } th { (lang.t("dev.ip")) } th { (lang.t("dev.zone")) } th { (lang.t("dev.status")) } th { (lang.t("dev.note")) } @if can_edit { th {} } }
             @for d in &devices {
                 tr {
-                    td { (d.user) } td { (type_name(d.device_type)) } td { (d.brand) } td { (d.serial) } td { code { (d.mac) } }
+                    td { (d.user) } td { (enum_name(&d.device_type)) } td { (d.brand) } td { (d.serial) } td { code { (d.mac) } }
                     td { @if let Some(ip) = d.ip { (ip) } } td { (d.zone) }
                     td { span class={ "pill " (format!("{:?}", d.status).to_lowercase()) } { (lang.t(status_key(d.status))) } }
                     td { (d.note) }
@@ -286,7 +276,7 @@ pub async fn add(
     let reason = format!(
         "device {} ({}) added for {}",
         device.mac,
-        type_name(device.device_type),
+        enum_name(&device.device_type),
         device.user
     );
     devices.push(device);
@@ -314,9 +304,7 @@ pub async fn set_status(
     Path(mac): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
-    let Ok(status) =
-        serde_json::from_value::<DeviceStatus>(serde_json::Value::String(f.status.clone()))
-    else {
+    let Some(status) = enum_value::<DeviceStatus>(&f.status) else {
         return (
             StatusCode::BAD_REQUEST,
             "status: approved, pending or blocked",

@@ -20,6 +20,7 @@ use crate::admin::AdminContext;
 use crate::admin::changes::{self, FormChangeError};
 use crate::admin::guard::Caller;
 use crate::admin::i18n::{Lang, known_key};
+use crate::admin::inventory::{enum_name, enum_value};
 use crate::admin::layout::{csrf_field, page, urlencode};
 use crate::admin::roles::Permission;
 
@@ -33,30 +34,34 @@ const PASSPHRASE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 const GENERATED_GROUPS: usize = 4;
 const GENERATED_GROUP_LEN: usize = 4;
 
-/// A random passphrase such as `k7mp-3xqa-wd9e-hu4t` (16 symbols of 31: about 79 bits).
-pub fn generate_passphrase() -> String {
-    let rng = ring::rand::SystemRandom::new();
-    let mut out = String::new();
+/// One symbol of the alphabet, uniformly: bytes past the largest multiple of its size are
+/// drawn again (rejection sampling).
+fn random_symbol(rng: &ring::rand::SystemRandom) -> char {
     let limit = 256 - 256 % PASSPHRASE_ALPHABET.len();
-    while out.chars().filter(|c| *c != '-').count() < GENERATED_GROUPS * GENERATED_GROUP_LEN {
+    loop {
         let mut byte = [0u8; 1];
         // SystemRandom only fails when the OS has no randomness; then nothing here is safe.
         if rng.fill(&mut byte).is_err() {
             panic!("the operating system gives no randomness");
         }
-        // Rejection sampling keeps every symbol equally likely.
-        if usize::from(byte[0]) >= limit {
-            continue;
+        let b = usize::from(byte[0]);
+        if b < limit {
+            return char::from(PASSPHRASE_ALPHABET[b % PASSPHRASE_ALPHABET.len()]);
         }
-        let written = out.chars().filter(|c| *c != '-').count();
-        if written > 0 && written % GENERATED_GROUP_LEN == 0 {
-            out.push('-');
-        }
-        out.push(char::from(
-            PASSPHRASE_ALPHABET[usize::from(byte[0]) % PASSPHRASE_ALPHABET.len()],
-        ));
     }
-    out
+}
+
+/// A random passphrase such as `k7mp-3xqa-wd9e-hu4t` (16 symbols of 31: about 79 bits).
+pub fn generate_passphrase() -> String {
+    let rng = ring::rand::SystemRandom::new();
+    (0..GENERATED_GROUPS)
+        .map(|_| {
+            (0..GENERATED_GROUP_LEN)
+                .map(|_| random_symbol(&rng))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Why a new passphrase is not accepted, as a text key.
@@ -96,14 +101,14 @@ pub struct Rotation {
 
 /// The rotation of one network's passphrase as of `today` (at most 183 days, 004 §7.2).
 pub fn rotation(w: &WifiNetwork, today: NaiveDate) -> Rotation {
-    let Ok(changed) = NaiveDate::parse_from_str(&w.passphrase_changed, "%Y-%m-%d") else {
+    let Some(changed) = w.changed_on() else {
         return Rotation {
             due: None,
             days_left: None,
             state: RotationState::Unknown,
         };
     };
-    let due = changed + chrono::Duration::days(i64::from(w.rotate_days.min(183)));
+    let due = changed + chrono::Duration::days(i64::from(w.rotation_period_days()));
     let days_left = (due - today).num_days();
     let state = if days_left < 0 {
         RotationState::Overdue
@@ -130,24 +135,6 @@ pub fn due_count(networks: &[WifiNetwork], today: NaiveDate) -> usize {
             )
         })
         .count()
-}
-
-fn security_name(s: WifiSecurity) -> &'static str {
-    match s {
-        WifiSecurity::Open => "open",
-        WifiSecurity::Wpa2 => "wpa2",
-        WifiSecurity::Wpa3 => "wpa3",
-        WifiSecurity::Wpa2Wpa3 => "wpa2-wpa3",
-    }
-}
-
-fn parse_security(s: &str) -> Option<WifiSecurity> {
-    match s {
-        "wpa2" => Some(WifiSecurity::Wpa2),
-        "wpa3" => Some(WifiSecurity::Wpa3),
-        "wpa2-wpa3" => Some(WifiSecurity::Wpa2Wpa3),
-        _ => None,
-    }
 }
 
 fn networks(ctx: &AdminContext) -> Vec<WifiNetwork> {
@@ -235,46 +222,73 @@ impl WifiChangeError {
     }
 }
 
+/// A passphrase set through the UI or API, and whether it was generated.
+struct Chosen {
+    passphrase: String,
+    generated: bool,
+}
+
 /// The passphrase to use: the one given (checked), or a generated one when left empty.
 fn chosen_passphrase(
     ssid: &str,
     old: Option<&str>,
     given: Option<&str>,
-) -> Result<String, WifiChangeError> {
+) -> Result<Chosen, WifiChangeError> {
     match given.map(str::trim).filter(|p| !p.is_empty()) {
-        None => Ok(generate_passphrase()),
+        None => Ok(Chosen {
+            passphrase: generate_passphrase(),
+            generated: true,
+        }),
         Some(p) => {
             check_new_passphrase(ssid, old, p)
                 .map_err(|key| WifiChangeError::Field("passphrase", key))?;
-            Ok(p.to_string())
+            Ok(Chosen {
+                passphrase: p.to_string(),
+                generated: false,
+            })
         }
     }
 }
 
-/// Set a new passphrase for `ssid` (generated when `given` is empty); returns the applied
-/// version and the passphrase. Shared by the page and the API.
+/// What a passphrase change or a new network applied.
+#[derive(Debug, Serialize)]
+pub struct PassphraseApplied {
+    pub version: u64,
+    pub ssid: String,
+    pub passphrase: String,
+    pub passphrase_changed: String,
+}
+
+/// Set a new passphrase for `ssid` (generated when `given` is empty). Shared by the page and
+/// the API.
 pub async fn set_passphrase(
     ctx: &AdminContext,
     caller: &Caller,
     ssid: &str,
     given: Option<&str>,
-) -> Result<(u64, String), WifiChangeError> {
+) -> Result<PassphraseApplied, WifiChangeError> {
     let mut list = networks(ctx);
     let Some(index) = list.iter().position(|w| w.ssid == ssid) else {
         return Err(WifiChangeError::NotFound(ssid.to_string()));
     };
-    let passphrase = chosen_passphrase(ssid, Some(&list[index].passphrase), given)?;
-    list[index].passphrase = passphrase.clone();
-    list[index].passphrase_changed = edgeward_config::today().format("%Y-%m-%d").to_string();
-    let how = if given.is_some_and(|g| !g.trim().is_empty()) {
-        "typed"
-    } else {
+    let chosen = chosen_passphrase(ssid, Some(&list[index].passphrase), given)?;
+    let changed = edgeward_config::today().format("%Y-%m-%d").to_string();
+    list[index].passphrase = chosen.passphrase.clone();
+    list[index].passphrase_changed = changed.clone();
+    let how = if chosen.generated {
         "generated"
+    } else {
+        "typed"
     };
     let reason = format!("Wi-Fi `{ssid}`: passphrase changed ({how})");
     changes::apply_list(ctx, caller, "wifi", &list, &reason)
         .await
-        .map(|v| (v, passphrase))
+        .map(|version| PassphraseApplied {
+            version,
+            ssid: ssid.to_string(),
+            passphrase: chosen.passphrase,
+            passphrase_changed: changed,
+        })
         .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
 }
 
@@ -291,21 +305,21 @@ pub struct NewNetwork {
     pub passphrase: Option<String>,
 }
 
-/// Add a network (passphrase generated when none is given); returns the version and the
-/// passphrase. Shared by the page and the API.
+/// Add a network (passphrase generated when none is given). Shared by the page and the API.
 pub async fn add_network(
     ctx: &AdminContext,
     caller: &Caller,
     new: &NewNetwork,
-) -> Result<(u64, String), WifiChangeError> {
+) -> Result<PassphraseApplied, WifiChangeError> {
     let ssid = new.ssid.trim();
     if ssid.is_empty() {
         return Err(WifiChangeError::Field("ssid", "wifi.err.ssid_empty"));
     }
-    let Some(security) = parse_security(new.security.trim()) else {
+    let Some(security) = enum_value::<WifiSecurity>(new.security.trim()) else {
         return Err(WifiChangeError::Field("security", "wifi.err.security"));
     };
-    let passphrase = chosen_passphrase(ssid, None, new.passphrase.as_deref())?;
+    let passphrase = chosen_passphrase(ssid, None, new.passphrase.as_deref())?.passphrase;
+    let changed = edgeward_config::today().format("%Y-%m-%d").to_string();
     let mut list = networks(ctx);
     let index = list.len();
     list.push(WifiNetwork {
@@ -313,17 +327,22 @@ pub async fn add_network(
         zone: new.zone.trim().to_string(),
         security,
         passphrase: passphrase.clone(),
-        passphrase_changed: edgeward_config::today().format("%Y-%m-%d").to_string(),
-        rotate_days: 182,
+        passphrase_changed: changed.clone(),
+        rotate_days: WifiNetwork::DEFAULT_ROTATE_DAYS,
     });
     let reason = format!(
         "Wi-Fi `{ssid}` added in zone {} ({})",
         new.zone.trim(),
-        security_name(security)
+        enum_name(&security)
     );
     changes::apply_list(ctx, caller, "wifi", &list, &reason)
         .await
-        .map(|v| (v, passphrase))
+        .map(|version| PassphraseApplied {
+            version,
+            ssid: ssid.to_string(),
+            passphrase,
+            passphrase_changed: changed,
+        })
         .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
 }
 
@@ -355,7 +374,7 @@ pub async fn remove_network(
 pub struct NetworkView {
     pub ssid: String,
     pub zone: String,
-    pub security: &'static str,
+    pub security: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passphrase: Option<String>,
     pub passphrase_changed: String,
@@ -370,7 +389,7 @@ pub fn views(ctx: &AdminContext, caller: &Caller) -> Vec<NetworkView> {
         .into_iter()
         .map(|w| NetworkView {
             rotation: rotation(&w, today),
-            security: security_name(w.security),
+            security: enum_name(&w.security),
             passphrase: show.then(|| w.passphrase.clone()),
             ssid: w.ssid,
             zone: w.zone,
