@@ -170,13 +170,30 @@ impl History {
 }
 
 /// Write a file so that readers see either the old or the new content, never a torn one.
+/// Write `path` atomically (temporary file, fsync, rename, fsync of the directory), owner-only
+/// (0600) from the moment it exists: configurations hold Wi-Fi passphrases, and every other
+/// file the daemon keeps (accounts, keys, cursors) is nobody else's business either.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, bytes, 0o600)
+}
+
+/// As [`write_atomic`], created with `mode` (0644 only for public material: certificates,
+/// public keys).
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
     {
-        let mut f = fs::File::create(&tmp)?;
+        let _ = fs::remove_file(&tmp);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        // The umask may have taken bits away; never added any.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
@@ -192,6 +209,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Configuration texts hold Wi-Fi passphrases: no other local user may read them, not
+    /// even between creation and a later chmod.
+    #[test]
+    fn files_are_owner_only_from_creation() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(dir.path()).unwrap();
+        h.record("a = 1\n", "alice", "first", None, Utc::now())
+            .unwrap();
+        let p = dir.path().join("plain.toml");
+        write_atomic(&p, b"x").unwrap();
+        for entry in fs::read_dir(dir.path()).unwrap() {
+            let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+        write_atomic_mode(&p, b"y", 0o644).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
 
     #[test]
     fn records_lists_and_dedups() {

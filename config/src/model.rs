@@ -541,7 +541,10 @@ pub struct AdminPolicy {
     pub lockout_failures: u32,
     pub lockout_window_minutes: u32,
     pub suspend_unused_days: u32,
+    /// TOTP for every account that can change anything (administrators and operators); only
+    /// viewers log in with a password alone (000 §8.1.h).
     pub mfa_for_admins: bool,
+    /// An idle session locks after this many minutes: at most 10 (004 §8.1.c, §13.1.c).
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
 }
@@ -558,7 +561,7 @@ impl Default for AdminPolicy {
             lockout_window_minutes: 30,
             suspend_unused_days: 30,
             mfa_for_admins: true,
-            session_idle_minutes: 15,
+            session_idle_minutes: 10,
             session_max_hours: 8,
         }
     }
@@ -692,6 +695,11 @@ impl Device {
     }
 
     /// Whether this device may reach the Internet under the firewall settings.
+    /// Whether the security policy alone (no per-device override) lets this device out.
+    pub fn internet_allowed_by_policy(&self, fw: &FirewallSettings) -> bool {
+        !(fw.non_computers_no_internet && self.device_type.is_non_computer())
+    }
+
     pub fn internet_allowed(&self, fw: &FirewallSettings) -> bool {
         self.internet
             .unwrap_or(!(fw.non_computers_no_internet && self.device_type.is_non_computer()))

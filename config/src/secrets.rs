@@ -1,8 +1,11 @@
 //! Secret values in configuration texts (Wi-Fi passphrases): hiding them from views, diffs and
 //! audit events, and putting the running value back when a hidden text comes back for applying.
 //!
-//! Redaction works on text, so it applies equally to a whole configuration, a section or a
-//! unified diff (whose `-`/`+` lines keep showing *that* a secret changed, never its value).
+//! A text that parses as TOML is redacted on its parsed document, so every spelling of a key
+//! (`passphrase`, `"passphrase"`, `'passphrase'`, escapes) is found; a fragment that does not
+//! parse (a unified diff) falls back to matching the key's usual spellings in the text. Diffs of
+//! two configurations are made from the redacted texts ([`redacted_diff`]), where a secret that
+//! changed reads differently from one that did not, so a diff shows *that* it changed.
 
 use toml_edit::{DocumentMut, Item, Value};
 
@@ -14,6 +17,8 @@ pub const SECRET_KEYS: &[&str] = &["passphrase"];
 /// What a hidden value reads as. Not ASCII, so it can never be a valid WPA passphrase; the
 /// validator names it when it is submitted where no running value can replace it.
 pub const HIDDEN: &str = "••••••••";
+/// What a hidden value that differs from the other side of a diff reads as.
+pub const HIDDEN_CHANGED: &str = "•••••••• (changed)";
 
 fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
@@ -59,9 +64,12 @@ fn secret_value_at(text: &str, at: usize) -> Option<(usize, usize)> {
         return None;
     }
     let rest = &text[at..];
-    let (quote, rest) = match rest.strip_prefix('"') {
-        Some(r) => ("\"", r),
-        None => ("", rest),
+    let (quote, rest) = if let Some(r) = rest.strip_prefix('"') {
+        ("\"", r)
+    } else if let Some(r) = rest.strip_prefix('\'') {
+        ("'", r)
+    } else {
+        ("", rest)
     };
     let key = SECRET_KEYS.iter().find(|k| rest.starts_with(*k))?;
     let mut after = &rest[key.len()..];
@@ -80,13 +88,129 @@ fn secret_value_at(text: &str, at: usize) -> Option<(usize, usize)> {
     Some((start, start + value_len(value)))
 }
 
-/// `text` with the value of every secret key replaced by `"••••••••"`.
+/// `text` with the value of every secret key replaced by `"••••••••"`: on the parsed document
+/// when `text` is TOML, else on the text (see the module documentation).
 pub fn redact(text: &str) -> String {
+    match text.parse::<DocumentMut>() {
+        Ok(mut doc) => {
+            for_each_secret(&mut doc, |_, value| hide(value, HIDDEN));
+            // The document's own spellings are covered; the text pass is a second net.
+            redact_text(&doc.to_string())
+        }
+        Err(_) => redact_text(text),
+    }
+}
+
+/// A unified diff of two configuration texts that shows no secret value: both sides are
+/// redacted first, and a secret whose value differs from the old side's (same place, same
+/// SSID) reads `•••••••• (changed)` on the new side.
+pub fn redacted_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    let (old_shown, new_shown) = match (old.parse::<DocumentMut>(), new.parse::<DocumentMut>()) {
+        (Ok(mut old_doc), Ok(mut new_doc)) => {
+            let mut before = std::collections::HashMap::new();
+            for_each_secret(&mut old_doc, |place, value| {
+                before.insert(place.to_string(), value.as_str().map(str::to_string));
+                hide(value, HIDDEN);
+            });
+            for_each_secret(&mut new_doc, |place, value| {
+                let same = before
+                    .get(place)
+                    .is_some_and(|b| b.as_deref() == value.as_str());
+                hide(value, if same { HIDDEN } else { HIDDEN_CHANGED });
+            });
+            (
+                redact_text(&old_doc.to_string()),
+                redact_text(&new_doc.to_string()),
+            )
+        }
+        _ => (redact(old), redact(new)),
+    };
+    let diff = crate::history::unified_diff(&old_shown, &new_shown, old_name, new_name);
+    redact_text(&diff)
+}
+
+/// Replace a secret value, keeping its surrounding whitespace and comments.
+fn hide(value: &mut Value, shown: &str) {
+    let decor = value.decor().clone();
+    *value = Value::from(shown);
+    *value.decor_mut() = decor;
+}
+
+/// Call `f` with every secret value of the document and a name for its place: the path of
+/// keys, with an array element named by its `ssid` when it has one (else by its index).
+fn for_each_secret(doc: &mut DocumentMut, mut f: impl FnMut(&str, &mut Value)) {
+    fn element_name(ssid: Option<&str>, index: usize) -> String {
+        match ssid {
+            Some(s) => format!("[ssid={s}]"),
+            None => format!("[{index}]"),
+        }
+    }
+    fn table(t: &mut toml_edit::Table, place: &str, f: &mut dyn FnMut(&str, &mut Value)) {
+        for (key, item) in t.iter_mut() {
+            let here = format!("{place}.{}", key.get());
+            if SECRET_KEYS.contains(&key.get()) {
+                if let Some(v) = item.as_value_mut() {
+                    f(&here, v);
+                    continue;
+                }
+            }
+            match item {
+                Item::Table(t) => table(t, &here, f),
+                Item::ArrayOfTables(a) => {
+                    for (i, t) in a.iter_mut().enumerate() {
+                        let ssid = t.get("ssid").and_then(Item::as_str).map(str::to_string);
+                        table(t, &format!("{here}{}", element_name(ssid.as_deref(), i)), f);
+                    }
+                }
+                Item::Value(v) => value(v, &here, f),
+                Item::None => {}
+            }
+        }
+    }
+    fn value(v: &mut Value, place: &str, f: &mut dyn FnMut(&str, &mut Value)) {
+        match v {
+            Value::InlineTable(t) => {
+                for (key, v) in t.iter_mut() {
+                    let here = format!("{place}.{}", key.get());
+                    if SECRET_KEYS.contains(&key.get()) {
+                        f(&here, v);
+                    } else {
+                        value(v, &here, f);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter_mut().enumerate() {
+                    let ssid = v
+                        .as_inline_table()
+                        .and_then(|t| t.get("ssid"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    value(
+                        v,
+                        &format!("{place}{}", element_name(ssid.as_deref(), i)),
+                        f,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    table(doc.as_table_mut(), "", &mut f);
+}
+
+/// The text pass: the value after each usual spelling of a secret key (bare, `"…"` or `'…'`
+/// quoted) replaced by `"••••••••"`. Works on fragments and diffs.
+pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut i = 0;
     while i < text.len() {
         if let Some((start, end)) = secret_value_at(text, i) {
+            if text[start..end] == format!("\"{HIDDEN_CHANGED}\"") {
+                i = end;
+                continue;
+            }
             out.push_str(&text[copied..start]);
             out.push('"');
             out.push_str(HIDDEN);
@@ -184,6 +308,40 @@ mod tests {
             r,
             "@@ -1,2 +1,2 @@\n-passphrase = \"••••••••\"\n+passphrase = \"••••••••\"\n"
         );
+    }
+
+    /// A role that may not see passphrases cannot read one by spelling the key differently in
+    /// a candidate it sends back (the running value is restored into that spelling).
+    #[test]
+    fn every_key_spelling_is_hidden_in_texts_and_diffs() {
+        let base = crate::AGENCY_DEFAULT_PROFILE.to_string()
+            + "\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"wpa2-wpa3\"\npassphrase = \"mot-hai-ba-bon\"\npassphrase_changed = \"2026-11-01\"\n";
+        let running = crate::parse(&base, "t", crate::today()).unwrap();
+        for spelling in [
+            "'passphrase'",
+            "\"passphrase\"",
+            "\"pass\\u0070hrase\"",
+            "\"pass\\u0070hrase\"   ",
+        ] {
+            let sent = redact(&base).replace("passphrase = ", &format!("{spelling} = "));
+            let restored = restore(&sent, Some(&running));
+            assert!(restored.contains("mot-hai-ba-bon"), "{spelling}: restored");
+            let shown = redact(&restored);
+            assert!(!shown.contains("mot-hai-ba-bon"), "{spelling}: {shown}");
+            let diff = redacted_diff(&base, &restored, "running", "candidate");
+            assert!(!diff.contains("mot-hai-ba-bon"), "{spelling}: {diff}");
+        }
+        let changed = base.replace("mot-hai-ba-bon", "nam-sau-bay-tam");
+        let diff = redacted_diff(&base, &changed, "a", "b");
+        assert!(
+            !diff.contains("nam-sau") && !diff.contains("mot-hai"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains(HIDDEN_CHANGED),
+            "a change still shows: {diff}"
+        );
+        assert!(!redacted_diff(&base, &base, "a", "b").contains(HIDDEN_CHANGED));
     }
 
     #[test]

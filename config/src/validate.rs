@@ -735,7 +735,7 @@ impl Validator<'_> {
                 None => self.push(
                     Problem::new(Code::UnknownZone, path, format!("admin zone `{z}` does not exist")).hint(self.zone_names_hint()),
                 ),
-                Some(k) if k.is_uplink() || k == ZoneKind::Guest || k == ZoneKind::Quarantine => self.push(
+                Some(k) if !matches!(k, ZoneKind::Mgmt | ZoneKind::Lan) => self.push(
                     Problem::new(Code::AdminOnUplink, path, format!("the admin UI may not answer on zone `{z}` ({k:?})"))
                         .hint("admin access only from the management zone, optionally the staff LAN (003 §20.2.b)"),
                 ),
@@ -862,6 +862,15 @@ impl Validator<'_> {
                 "session_idle_minutes",
                 "sessions must time out".into(),
                 "set session_idle_minutes and session_max_hours above 0",
+            );
+        } else if a.session_idle_minutes > 10 {
+            weak(
+                "session_idle_minutes",
+                format!(
+                    "idle sessions lock after {} minutes",
+                    a.session_idle_minutes
+                ),
+                "at most 10 minutes (004 §8.1.c, §13.1.c)",
             );
         }
     }

@@ -558,6 +558,27 @@ impl Renderer<'_> {
             }
         }
         let uplink_ifs: Vec<String> = config.uplinks.iter().map(|u| u.interface.clone()).collect();
+        // Anti-spoofing on the uplinks: nothing from outside carries an address of the inside
+        // (a zone's prefixes, so also every inventoried device).
+        if !uplink_ifs.is_empty() {
+            for v6 in [false, true] {
+                self.logged_drop(
+                    "rpf",
+                    vec![
+                        ifname_match(MetaKey::Iifname, uplink_ifs.clone()),
+                        nfproto(v6),
+                        eq(
+                            addr(v6, "saddr"),
+                            set_ref(&format!("{INTERNAL}_{}", fam(v6))),
+                        ),
+                    ],
+                    "ew:spoof:uplink".into(),
+                    "internal source address on an uplink (spoofed)".into(),
+                    None,
+                    format!("uplink anti-spoof {}", if v6 { "IPv6" } else { "IPv4" }),
+                );
+            }
+        }
         if config.firewall.mss_clamp && !uplink_ifs.is_empty() {
             for key in [MetaKey::Oifname, MetaKey::Iifname] {
                 self.rule(
@@ -805,12 +826,24 @@ impl Renderer<'_> {
 
     fn dispatch(&mut self, chain: &str, prefix_name: &str) {
         let config = self.config;
-        // Devices moved to another zone are handled by that zone's chain.
+        // Devices moved to another zone are handled by that zone's chain — only when their
+        // packets come in on an internal interface (where the reverse-path check vouches for
+        // the source), never from an uplink with a forged source address.
+        let internal_ifs: Vec<String> = config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect();
         for zone in self.internal_zones() {
+            if internal_ifs.is_empty() {
+                break;
+            }
             for v6 in [false, true] {
                 self.rule(
                     chain,
                     vec![
+                        ifname_match(MetaKey::Iifname, internal_ifs.clone()),
                         nfproto(v6),
                         eq(addr(v6, "saddr"), set_ref(&devzone_set(&zone, v6))),
                         jump(&format!("{prefix_name}_{zone}")),

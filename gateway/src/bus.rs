@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{Mutex, broadcast, mpsc};
 
-use crate::event::{Event, EventBody};
+use crate::event::{Event, EventBody, MAX_EVENT_BYTES};
 
 /// Where events go to be kept: the JSON-lines journal now; the encrypted store and SOC spool later.
 pub trait Sink: Send {
@@ -56,6 +56,7 @@ impl Bus {
     /// Emit an event; returns its sequence number. Waits if the dispatcher is behind.
     pub async fn emit(&self, body: EventBody) -> u64 {
         // The lock spans numbering and enqueueing, so the queue is always in sequence order.
+        let body = checked_size(body.bounded());
         let mut next = self.inner.next_seq.lock().await;
         let seq = *next;
         let event = Event {
@@ -74,6 +75,20 @@ impl Bus {
     /// Live events, for the UI and other readers that may skip when they fall behind.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.live.subscribe()
+    }
+}
+
+/// `body`, or the marker that replaces it when its JSON would be over [`MAX_EVENT_BYTES`]: no
+/// event can wedge a sink or the SOC link.
+fn checked_size(body: EventBody) -> EventBody {
+    match serde_json::to_string(&body) {
+        Ok(line) if line.len() <= MAX_EVENT_BYTES => body,
+        Ok(line) => EventBody::oversize_marker(body.kind(), line.len(), &line),
+        Err(e) => EventBody::system(
+            crate::event::Level::Error,
+            "events",
+            format!("an event of kind {} could not be written: {e}", body.kind()),
+        ),
     }
 }
 

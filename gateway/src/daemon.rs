@@ -354,10 +354,9 @@ impl Daemon {
             .set(started.elapsed().as_secs_f64());
         let previous_text = self.running.as_ref().map(|r| r.text.clone());
         let previous_version = self.running.as_ref().map(|r| r.version);
-        let diff = previous_text
-            .as_deref()
-            .filter(|p| *p != text)
-            .map(|p| history::unified_diff(p, text, "running", &format!("v{version}")));
+        let diff = previous_text.as_deref().filter(|p| *p != text).map(|p| {
+            edgeward_config::secrets::redacted_diff(p, text, "running", &format!("v{version}"))
+        });
         let how = match applied {
             Applied::Full => "firewall replaced".to_string(),
             Applied::SetsOnly(n) => format!("{n} firewall set(s) updated, rules untouched"),
@@ -406,13 +405,28 @@ impl Daemon {
                 self.system(Level::Warning, "config", format!("version {version} is running but not confirmed: confirm within {confirm_window} s (`edgeward config confirm`) or it is rolled back to v{rollback_version}")).await;
                 self.awaiting = Some(awaiting);
             }
-            _ => {
-                self.save_last_good(&ruleset);
-                if self.awaiting.take().is_some() {
-                    let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
-                    self.metrics.awaiting_confirmation.set(0);
+            _ => match self.awaiting.as_mut() {
+                // A change applied while another awaits confirmation never confirms it: it
+                // joins it (confirming keeps both; the deadline rolls both back).
+                Some(a) => {
+                    let joined = a.version;
+                    a.version = version;
+                    let a = a.clone();
+                    if let Err(e) = write_atomic(
+                        &awaiting_path(&self.opts.state_dir),
+                        &serde_json::to_vec(&a).unwrap_or_default(),
+                    ) {
+                        self.system(
+                            Level::Error,
+                            "config",
+                            format!("cannot persist the confirmation deadline: {e}"),
+                        )
+                        .await;
+                    }
+                    self.system(Level::Warning, "config", format!("version {version} was applied while v{joined} awaits confirmation: it joins it; confirm both or both are rolled back to v{}", a.rollback_version)).await;
                 }
-            }
+                None => self.save_last_good(&ruleset),
+            },
         }
         self.ensure_monitor(&config);
         self.running = Some(Running {

@@ -140,6 +140,106 @@ impl AuditEvent {
     }
 }
 
+/// Longest label (actor, source, action, outcome, names, rule ids), in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+/// Longest free text (detail, message, reason, signature), in bytes.
+pub const MAX_TEXT_BYTES: usize = 8 << 10;
+/// Longest configuration diff carried by an audit event, in bytes.
+pub const MAX_DIFF_BYTES: usize = 256 << 10;
+/// Longest event as one JSON line. With the field caps above no event reaches it even when
+/// every character needs a six-byte JSON escape; an event that would is replaced by a marker.
+pub const MAX_EVENT_BYTES: usize = 2 << 20;
+
+/// `text` cut to at most `max` bytes (at a character boundary) with a marker saying how much
+/// was cut; unchanged when it fits.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let marker_room = 32.min(max);
+    let mut end = max - marker_room;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[{} bytes cut]", &text[..end], text.len() - end)
+}
+
+fn clip_in_place(text: &mut String, max: usize) {
+    if text.len() > max {
+        *text = clip(text, max);
+    }
+}
+
+fn clip_opt(text: &mut Option<String>, max: usize) {
+    if let Some(t) = text {
+        clip_in_place(t, max);
+    }
+}
+
+impl EventBody {
+    /// The same event with every text field within its cap: no producer, and nothing an
+    /// unauthenticated client sends (a user name at login), can make an event that the store,
+    /// the SOC link or the SIEM cannot carry.
+    pub fn bounded(mut self) -> EventBody {
+        const L: usize = MAX_LABEL_BYTES;
+        const T: usize = MAX_TEXT_BYTES;
+        match &mut self {
+            EventBody::Alert(a) => {
+                clip_opt(&mut a.in_iface, L);
+                clip_in_place(&mut a.proto, L);
+                clip_opt(&mut a.app_proto, L);
+                clip_in_place(&mut a.alert.action, L);
+                clip_in_place(&mut a.alert.signature, T);
+                clip_in_place(&mut a.alert.category, L);
+            }
+            EventBody::Firewall(f) => {
+                for label in [&mut f.action, &mut f.rule, &mut f.rule_id, &mut f.proto] {
+                    clip_in_place(label, L);
+                }
+                for label in [&mut f.in_zone, &mut f.out_zone, &mut f.in_iface] {
+                    clip_opt(label, L);
+                }
+            }
+            EventBody::Uplink(u) => {
+                for label in [&mut u.uplink, &mut u.state, &mut u.previous] {
+                    clip_in_place(label, L);
+                }
+                clip_in_place(&mut u.reason, T);
+            }
+            EventBody::Nac(n) => {
+                clip_in_place(&mut n.action, L);
+                clip_in_place(&mut n.mac, L);
+                clip_opt(&mut n.zone, L);
+                clip_in_place(&mut n.detail, T);
+            }
+            EventBody::Audit(a) => {
+                for label in [&mut a.actor, &mut a.source, &mut a.action, &mut a.outcome] {
+                    clip_in_place(label, L);
+                }
+                clip_in_place(&mut a.detail, T);
+                clip_opt(&mut a.diff, MAX_DIFF_BYTES);
+            }
+            EventBody::System(s) => {
+                clip_in_place(&mut s.component, L);
+                clip_in_place(&mut s.message, T);
+            }
+        }
+        self
+    }
+
+    /// The marker that stands in for an event that cannot be carried whole.
+    pub fn oversize_marker(kind: &str, bytes: usize, head: &str) -> EventBody {
+        EventBody::system(
+            Level::Warning,
+            "events",
+            format!(
+                "an event of kind {kind} was {bytes} bytes as JSON, over the {MAX_EVENT_BYTES}-byte limit; it was replaced by this marker. Its start: {}",
+                clip(head, 1024)
+            ),
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -213,6 +313,41 @@ mod tests {
         assert_eq!(v["alert"]["severity"], 2);
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, ev);
+    }
+
+    /// Whatever a producer puts in an event, its JSON line stays under the limit (every field
+    /// filled with characters that need the longest escape).
+    #[test]
+    fn bounded_events_always_fit_one_frame() {
+        let huge = "\u{1}".repeat(3 << 20);
+        let bodies = vec![
+            EventBody::Audit(AuditEvent {
+                actor: huge.clone(),
+                source: huge.clone(),
+                action: huge.clone(),
+                outcome: huge.clone(),
+                detail: huge.clone(),
+                diff: Some(huge.clone()),
+            }),
+            EventBody::system(Level::Info, &huge, huge.clone()),
+            EventBody::Nac(NacEvent {
+                action: huge.clone(),
+                mac: huge.clone(),
+                ip: None,
+                zone: Some(huge.clone()),
+                detail: huge.clone(),
+            }),
+        ];
+        for b in bodies {
+            let ev = at(b.bounded());
+            let line = serde_json::to_string(&ev).unwrap();
+            assert!(line.len() < MAX_EVENT_BYTES, "{}", line.len());
+            assert!(line.contains("bytes cut]"));
+        }
+        assert_eq!(clip("kurz", 10), "kurz");
+        let cut = clip(&"ắ".repeat(100), 64);
+        assert!(cut.len() <= 64 + 40, "{cut}");
+        assert!(cut.ends_with("bytes cut]"));
     }
 
     #[test]

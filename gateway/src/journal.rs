@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::bus::Sink;
@@ -22,6 +23,7 @@ impl JsonlJournal {
         }
         let mut file = OpenOptions::new()
             .create(true)
+            .mode(0o600)
             .read(true)
             .append(true)
             .open(path)?;

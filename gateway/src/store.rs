@@ -12,6 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -120,7 +121,6 @@ impl Keyring {
         let bytes = serde_json::to_vec_pretty(&entries)
             .map_err(|e| StoreError::Keys(self.path.clone(), e.to_string()))?;
         edgeward_config::history::write_atomic(&self.path, &bytes).map_err(io(&self.path))?;
-        set_mode(&self.path, 0o600);
         Ok(self)
     }
 
@@ -492,6 +492,7 @@ impl EventStore {
         let path = self.dir.join(segment_name(index));
         let mut f = OpenOptions::new()
             .create_new(true)
+            .mode(0o600)
             .write(true)
             .open(&path)
             .map_err(io(&path))?;
@@ -734,7 +735,18 @@ impl Tail {
 
     /// Up to `max` records with seq ≥ the next wanted one: (seq, event JSON).
     pub fn read(&mut self, max: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        self.read_bounded(max, usize::MAX)
+    }
+
+    /// As [`Tail::read`], stopping once the records read reach `max_bytes` of JSON (at least one
+    /// record is read, so a batch is at most `max_bytes` plus one event).
+    pub fn read_bounded(
+        &mut self,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         if self.at.is_none() && !self.locate()? {
             return Ok(out);
         }
@@ -751,7 +763,11 @@ impl Tail {
                     Step::Record(rec) => {
                         if rec.seq >= self.next_seq {
                             self.next_seq = rec.seq + 1;
+                            bytes += rec.json.len();
                             out.push((rec.seq, String::from_utf8_lossy(&rec.json).into_owned()));
+                            if bytes >= max_bytes {
+                                break;
+                            }
                         }
                     }
                     Step::Undecryptable { offset, len, .. } => {
@@ -773,7 +789,7 @@ impl Tail {
                 }
             }
             self.at = Some((n, path, r.position()));
-            if !ended {
+            if !ended || bytes >= max_bytes {
                 break;
             }
             // At the end of this segment: move on if a newer one exists, else wait for more.

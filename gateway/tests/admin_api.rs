@@ -2,154 +2,17 @@
 //! session expiry, lockout and rate limit through the real login, TOTP replay, security headers,
 //! body limit, and the OpenAPI file against the route table.
 
-use std::sync::Arc;
+mod common;
 
-use axum::Router;
+use common::*;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
-use edgeward_gateway::admin::accounts::{NewAccount, Stage};
 use edgeward_gateway::admin::guard::Access;
 use edgeward_gateway::admin::roles::Role;
-use edgeward_gateway::admin::{
-    self, AdminContext, ApplyOutcome, DaemonRequest, LiveState, lock, routes, totp,
-};
-use edgeward_gateway::bus::{Bus, run_dispatcher};
+use edgeward_gateway::admin::{self, lock, routes, totp};
 use edgeward_gateway::event::EventBody;
-use tokio::sync::mpsc;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "Mat-Khau-Dai-2026!";
-
-struct Fixture {
-    ctx: Arc<AdminContext>,
-    router: Router,
-    bus: Bus,
-    _dir: tempfile::TempDir,
-}
-
-/// A context over a temp state dir, the agency profile "running", and a stand-in for the
-/// daemon's loop that applies what the admin plane wrote.
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let text = edgeward_config::AGENCY_DEFAULT_PROFILE.to_string();
-    let config = edgeward_config::parse(&text, "t", edgeward_config::today()).unwrap();
-    let live = Arc::new(arc_swap::ArcSwap::from_pointee(LiveState {
-        version: 1,
-        text: text.clone(),
-        config: Some(Arc::new(config.clone())),
-        awaiting: None,
-    }));
-    let (bus, dispatch) = Bus::new("gw-test", 1, 1024);
-    tokio::spawn(run_dispatcher(dispatch, Vec::new(), |_| {}));
-    let (tx, mut rx) = mpsc::channel::<DaemonRequest>(8);
-    let config_path = dir.path().join("edgeward.toml");
-    std::fs::write(&config_path, &text).unwrap();
-    // The stand-in records history as the daemon does, starting from version 1.
-    let history = edgeward_config::history::History::open(dir.path().join("history")).unwrap();
-    history
-        .record(&text, "factory", "first start", None, Utc::now())
-        .unwrap();
-    {
-        let (live, path) = (live.clone(), config_path.clone());
-        tokio::spawn(async move {
-            while let Some(req) = rx.recv().await {
-                match req {
-                    DaemonRequest::Reconcile { reply, .. } => {
-                        let text = std::fs::read_to_string(&path).unwrap_or_default();
-                        let out = match edgeward_config::parse(&text, "t", edgeward_config::today())
-                        {
-                            Ok(c) => {
-                                let version = history
-                                    .record(&text, "web", "test", None, Utc::now())
-                                    .unwrap()
-                                    .version;
-                                live.store(Arc::new(LiveState {
-                                    version,
-                                    text,
-                                    config: Some(Arc::new(c)),
-                                    awaiting: None,
-                                }));
-                                ApplyOutcome::Applied { version }
-                            }
-                            Err(p) => ApplyOutcome::Refused {
-                                stage: "validate".into(),
-                                message: p.to_string(),
-                            },
-                        };
-                        let _ = reply.send(out);
-                    }
-                    DaemonRequest::Confirm { reply, .. }
-                    | DaemonRequest::RollBackNow { reply, .. } => {
-                        let _ = reply.send(Err("no change is waiting for confirmation".into()));
-                    }
-                }
-            }
-        });
-    }
-    let server = admin::setup(admin::Setup {
-        state_dir: dir.path().to_path_buf(),
-        config_path,
-        store_dir: dir.path().join("store"),
-        key_dir: dir.path().join("keys"),
-        host_id: "gw-test".into(),
-        start_config: Some(&config),
-        bus: bus.clone(),
-        live,
-        board: Arc::default(),
-        daemon: tx,
-    })
-    .unwrap();
-    let ctx = server.context();
-    let router = routes::router(ctx.clone());
-    Fixture {
-        ctx,
-        router,
-        bus,
-        _dir: dir,
-    }
-}
-
-impl Fixture {
-    /// An account of `role` named after it, past its first login.
-    fn account(&self, role: Role) -> String {
-        let name = format!("u{}", role.as_str().replace('_', ""));
-        let mut store = lock(&self.ctx.accounts);
-        if store.get(&name).is_none() {
-            store
-                .create(
-                    &NewAccount {
-                        username: name.clone(),
-                        full_name: format!("Người {name}"),
-                        person_id: format!("{name}@so.gov.vn"),
-                        role,
-                        password: PASSWORD.into(),
-                    },
-                    &Default::default(),
-                    Utc::now(),
-                )
-                .unwrap();
-            store.save().unwrap();
-        }
-        name
-    }
-
-    /// A logged-in session (cookie value, CSRF token).
-    fn session(&self, role: Role) -> (String, String) {
-        let name = self.account(role);
-        let s = lock(&self.ctx.sessions).create(
-            &name,
-            Stage::Full,
-            "127.0.0.1".parse().unwrap(),
-            Utc::now(),
-        );
-        (s.id, s.csrf)
-    }
-
-    async fn send(&self, req: Request<Body>) -> axum::response::Response {
-        self.router.clone().oneshot(req).await.unwrap()
-    }
-}
 
 fn concrete(path: &str) -> String {
     path.replace("{seq}", "1")
@@ -157,30 +20,6 @@ fn concrete(path: &str) -> String {
         .replace("{user}", "nobody")
         .replace("{version}", "1")
         .replace("{ssid}", "Khach-SoVD")
-}
-
-fn request(
-    method: &axum::http::Method,
-    path: &str,
-    session: Option<(&str, &str)>,
-    json: Option<&str>,
-) -> Request<Body> {
-    let mut b = Request::builder()
-        .method(method.clone())
-        .uri(path)
-        .header(header::HOST, "10.10.99.1");
-    if let Some((id, csrf)) = session {
-        b = b
-            .header(header::COOKIE, format!("ew_session={id}"))
-            .header("x-csrf-token", csrf);
-    }
-    match json {
-        Some(j) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(j.to_string()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -297,34 +136,6 @@ async fn sections_outside_the_role_are_refused_even_on_allowed_endpoints() {
     assert_eq!(report["problems"][0]["code_name"], "ZeroWeight");
     assert!(report["problems"][0]["line"].as_u64().unwrap() > 100);
     assert_eq!(f.ctx.live.load().version, 2, "nothing applied");
-}
-
-async fn call(
-    f: &Fixture,
-    method: &str,
-    path: &str,
-    session: &(String, String),
-    json: Option<serde_json::Value>,
-) -> (StatusCode, serde_json::Value, String) {
-    let body = json.map(|j| j.to_string());
-    let resp = f
-        .send(request(
-            &method.parse().unwrap(),
-            path,
-            Some((&session.0, &session.1)),
-            body.as_deref(),
-        ))
-        .await;
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 4 << 20)
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-        text,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -614,31 +425,6 @@ async fn idle_and_absolute_session_limits() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
-async fn api_login(
-    f: &Fixture,
-    user: &str,
-    password: &str,
-    code: Option<&str>,
-) -> (StatusCode, serde_json::Value) {
-    let mut body = serde_json::json!({ "username": user, "password": password });
-    if let Some(c) = code {
-        body["totp"] = serde_json::json!(c);
-    }
-    let resp = f
-        .send(request(
-            &axum::http::Method::POST,
-            "/api/v1/login",
-            None,
-            Some(&body.to_string()),
-        ))
-        .await;
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or_default())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_failures_lock_until_another_admin_unlocks_and_are_audited() {
     let f = fixture().await;
@@ -649,13 +435,17 @@ async fn five_failures_lock_until_another_admin_unlocks_and_are_audited() {
         assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let (s, body) = api_login(&f, &op, "wrong", None).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "the fifth locks: {body}");
-    let (s, _) = api_login(&f, &op, PASSWORD, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the fifth locks: {body}");
+    assert!(lock(&f.ctx.accounts).get(&op).unwrap().locked_at.is_some());
+    let (s, locked_body) = api_login(&f, &op, PASSWORD, None).await;
     assert_eq!(
         s,
-        StatusCode::FORBIDDEN,
+        StatusCode::UNAUTHORIZED,
         "locked even with the right password"
     );
+    // The refusal does not tell a locked account from a wrong password (no enumeration).
+    let (_, wrong_body) = api_login(&f, &op, "also-wrong", None).await;
+    assert_eq!(locked_body, wrong_body);
     // The operator's own admin cannot unlock itself; another system admin can.
     let sys = f.account(Role::SystemAdmin);
     let (id, csrf) = f.session(Role::SystemAdmin);
@@ -698,7 +488,7 @@ async fn five_failures_lock_until_another_admin_unlocks_and_are_audited() {
             .iter()
             .filter(|a| a.starts_with("auth.login failure 127.0.0.1"))
             .count(),
-        6,
+        7,
         "{actions:?}"
     );
     assert!(
@@ -735,7 +525,11 @@ async fn console_recovery_of_a_locked_out_last_system_admin() {
         api_login(&f, "admin", "wrong", None).await;
     }
     let (s, _) = api_login(&f, "admin", "edgeward", None).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "the only system admin is locked");
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the only system admin is locked"
+    );
     // `edgeward accounts recover admin` at the console edits the file...
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let path = f.ctx.state_dir.join("accounts.json");
@@ -778,7 +572,9 @@ async fn totp_is_required_for_enrolled_admins_and_codes_are_not_reused() {
         let mut store = lock(&f.ctx.accounts);
         let now = Utc::now();
         let code = totp::code_at(&secret, now.timestamp() as u64 - 30).unwrap();
-        store.enrol_totp(&user, &secret, &code, now).unwrap();
+        store
+            .enrol_totp(&user, &secret, &code, None, &Default::default(), now)
+            .unwrap();
         store
             .change_password(
                 &user,

@@ -104,7 +104,7 @@ class Harness:
         self.d.delete_all_cookies()
 
     def first_login(self, user, new_password, full_name=None, expect_totp=True):
-        """Forced password change (and TOTP enrolment for admins); ends on the dashboard."""
+        """Forced password change (and TOTP enrolment for every role that can change anything); ends on the dashboard."""
         self.expect(self.path() == "/password", f"{user}: first login must force a password change")
         self.expect(self.has("#forced"), "the forced-change notice is shown")
         if full_name is not None:
@@ -177,12 +177,14 @@ def run(h, args):
     h.expect(h.path() == "/password", "factory login must land on the password change")
     h.shot("02-first-login-password")
     h.fill("#full_name", "Trần Văn Quản")
+    h.fill("#person_id", "quan@sotttt.gov.vn")
     h.fill("#new_password", "short")
     h.fill("#confirm", "short")
     h.click("#password-submit")
     h.expect(h.has("#password-problems") and "quá ngắn" in h.text(), "weak password refused with Vietnamese reasons")
     h.shot("03-password-policy-errors")
     h.fill("#full_name", "Trần Văn Quản")
+    h.fill("#person_id", "quan@sotttt.gov.vn")
     h.fill("#new_password", "Quan-Tri-2026!")
     h.fill("#confirm", "Quan-Tri-2026!")
     h.click("#password-submit")
@@ -220,6 +222,11 @@ def run(h, args):
         h.fill("#username", user)
         h.fill("#full_name", name)
         h.fill("#person_id", f"{user}@sotttt.gov.vn")
+        h.fill("#citizen_id", "001090012345")
+        h.fill("#phone", "0912 345 678")
+        h.fill("#department", "Phòng Công nghệ thông tin")
+        h.fill("#purpose", "vận hành hệ thống")
+        h.fill("#scope", "cổng an toàn thông tin")
         h.d.find_element(By.CSS_SELECTOR, f"#role option[value={role}]").click()
         h.fill("#password", TEMP)
         h.click("#create-account-submit")
@@ -275,7 +282,7 @@ def run(h, args):
     h.shot("13-audit")
     h.logout()
     h.login("hoa", TEMP)
-    h.first_login("hoa", "Van-Hanh-2026!", expect_totp=False)
+    h.first_login("hoa", "Van-Hanh-2026!")  # operators change secrets: TOTP too
 
     # --- Wi-Fi: the operator's everyday task, without the section editor -----------------
     h.step("operator adds the guest Wi-Fi (passphrase generated) and changes its passphrase")

@@ -137,6 +137,17 @@ fn every_event_reaches_the_hub_once_and_in_order_across_crashes_and_a_cut() {
 
 /// Try to hand the hub an event with the client certificate in `soc_dir`; the error if refused.
 fn try_connect(lab: &Lab, soc_dir: std::path::PathBuf, host: &str) -> Result<(), String> {
+    connect_and_send(lab, soc_dir, host, Vec::new()).map(|_| ())
+}
+
+/// Connect as `host` with the certificate in `soc_dir`, send `events` as one batch (if any)
+/// and return the seq the hub acknowledged.
+fn connect_and_send(
+    lab: &Lab,
+    soc_dir: std::path::PathBuf,
+    host: &str,
+    events: Vec<(u64, String)>,
+) -> Result<Option<u64>, String> {
     let host = host.to_string();
     netns::within(&lab.ns("gov-server"), move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -163,13 +174,26 @@ fn try_connect(lab: &Lab, soc_dir: std::path::PathBuf, host: &str) -> Result<(),
             )
             .await
             .map_err(|e| e.to_string())?;
-            let result =
+            let mut result =
                 match tokio::time::timeout(Duration::from_secs(5), proto::read(&mut recv)).await {
-                    Ok(Ok(Some(Msg::Welcome { .. }))) => Ok(()),
+                    Ok(Ok(Some(Msg::Welcome { .. }))) => Ok(None),
                     Ok(Ok(other)) => Err(format!("no welcome: {other:?}")),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("timed out".into()),
                 };
+            if result.is_ok() && !events.is_empty() {
+                proto::write(&mut send, &Msg::Batch { events })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                result = match tokio::time::timeout(Duration::from_secs(5), proto::read(&mut recv))
+                    .await
+                {
+                    Ok(Ok(Some(Msg::Ack { seq, .. }))) => Ok(Some(seq)),
+                    Ok(Ok(other)) => Err(format!("no ack: {other:?}")),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("timed out".into()),
+                };
+            }
             // The hub's reason travels in the connection close.
             result.map_err(|e| format!("{e}; {:?}", conn.close_reason()))
         })
@@ -256,6 +280,99 @@ fn gateways_that_are_not_enrolled_are_refused() {
         err.contains("error_code: 403") && err.contains("does not match"),
         "{err}"
     );
+}
+
+/// A compromised but enrolled gateway cannot file events under another gateway, split an event
+/// into several lines, or put a forged timestamp into what the SIEM receives: the hub files a
+/// marker under the sender's own name instead.
+#[test]
+fn a_compromised_gateway_cannot_file_events_as_another() {
+    let Some(lab) = test_lab("cmp", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let bin = edgeward_lab::edgeward_binary().display().to_string();
+    let soc = lab.soc_dir().display().to_string();
+    let rogue = lab.dir.join("rogue");
+    netns::run(
+        &bin,
+        &[
+            "soc",
+            "enroll",
+            "--dir",
+            &soc,
+            "rogue-gw",
+            "--out",
+            rogue.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    let ev = |host: &str, seq: u64, ts: &str, msg: &str| {
+        serde_json::json!({"timestamp": ts, "host": host, "seq": seq, "event_type": "system",
+            "level": "error", "component": "auth", "message": msg})
+        .to_string()
+    };
+    let forged = vec![
+        (
+            1,
+            ev(
+                "lc-agency-gw1",
+                1,
+                "2026-11-30T10:00:00Z",
+                "FORGED-AS-OTHER",
+            ),
+        ),
+        (
+            2,
+            ev("rogue-gw", 2, "2026-11-30T10:00:00Z", "x")
+                + "\n"
+                + &ev(
+                    "lc-agency-gw1",
+                    3,
+                    "2026-11-30T10:00:00Z",
+                    "FORGED-SECOND-LINE",
+                ),
+        ),
+        (
+            3,
+            ev(
+                "rogue-gw",
+                3,
+                "Nov 30 10:00:00 lc-agency-gw1 FORGED-HEADER",
+                "y",
+            ),
+        ),
+        (
+            4,
+            ev("rogue-gw", 4, "2026-11-30T10:00:01Z", "an honest event"),
+        ),
+    ];
+    let acked = connect_and_send(&lab, rogue, "rogue-gw", forged).unwrap();
+    assert_eq!(acked, Some(4));
+    let read = |gw: &str| {
+        std::fs::read_to_string(lab.soc_dir().join("gateways").join(gw).join("events.jsonl"))
+            .unwrap_or_default()
+    };
+    let rogue_file = read("rogue-gw");
+    let lines: Vec<serde_json::Value> = rogue_file
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is one JSON object"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{rogue_file}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["host"], "rogue-gw", "{l}");
+        assert_eq!(l["seq"], (i + 1) as u64);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(l["timestamp"].as_str().unwrap()).is_ok(),
+            "{l}"
+        );
+    }
+    assert!(
+        !rogue_file.contains("FORGED"),
+        "refused events are not filed: {rogue_file}"
+    );
+    assert!(rogue_file.contains("refused by the hub"));
+    assert_eq!(lines[3]["message"], "an honest event");
+    assert!(!read("lc-agency-gw1").contains("FORGED"));
 }
 
 /// The same events reach a SIEM through a real rsyslog (GnuTLS) as RFC 5424 over TLS.

@@ -58,6 +58,35 @@ pub struct Account {
     pub last_active: Option<DateTime<Utc>>,
     #[serde(default)]
     pub factory: bool,
+    /// Who asked for the account, why and with what scope, and who approved it (000 §9.1.g).
+    #[serde(default)]
+    pub request: AccountRequest,
+    /// A time-boxed account (a vendor's) stops working after this (000 §14.6.c).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The request behind an account: the person's identity and contact, the purpose and scope of
+/// the access, and the administrator who approved it (000 §9.1.g). Required for administrator
+/// accounts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountRequest {
+    /// Số CCCD (12 digits) or the 9-digit CMND.
+    #[serde(default)]
+    pub citizen_id: String,
+    #[serde(default)]
+    pub phone: String,
+    /// Đơn vị công tác.
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub purpose: String,
+    /// What the account may be used for (systems, period).
+    #[serde(default)]
+    pub scope: String,
+    /// The administrator who approved and created it (set by the appliance, not the form).
+    #[serde(default)]
+    pub approved_by: String,
 }
 
 /// Where a session stands after the password was accepted.
@@ -140,12 +169,27 @@ impl Account {
             && now - since >= Duration::days(policy.suspend_unused_days.into())
     }
 
+    /// Every role that can change anything needs a second factor: administrators and
+    /// operators (who change Wi-Fi secrets and devices). Viewers change nothing.
     pub fn needs_totp(&self, policy: &AdminPolicy) -> bool {
-        self.role.is_admin() && policy.mfa_for_admins
+        self.role != Role::Viewer && policy.mfa_for_admins
+    }
+
+    /// A time-boxed account past its end.
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|e| now > e)
+    }
+
+    /// Whether the account may be used now (not disabled, locked, suspended or expired).
+    pub fn usable(&self, now: DateTime<Utc>) -> bool {
+        !self.disabled
+            && self.locked_at.is_none()
+            && self.suspended_at.is_none()
+            && !self.expired(now)
     }
 
     pub fn status(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> Status {
-        if self.disabled {
+        if self.disabled || self.expired(now) {
             Status::Disabled
         } else if self.locked_at.is_some() {
             Status::Locked
@@ -208,8 +252,25 @@ impl Account {
             last_active: self.last_active,
             failures_in_window: self.failures.len() as u32,
             created_at: self.created_at,
+            department: self.request.department.clone(),
+            approved_by: self.request.approved_by.clone(),
+            expires_at: self.expires_at,
         }
     }
+}
+
+/// Who takes over the factory account at its first login.
+#[derive(Debug, Clone, Copy)]
+pub struct Takeover<'a> {
+    pub full_name: &'a str,
+    pub person_id: &'a str,
+}
+
+/// Proof of both current factors, to replace an enrolled second factor.
+#[derive(Debug, Clone, Copy)]
+pub struct Reauth<'a> {
+    pub password: &'a str,
+    pub code: &'a str,
 }
 
 /// An account as the UI and API show it.
@@ -226,6 +287,10 @@ pub struct AccountSummary {
     pub last_active: Option<DateTime<Utc>>,
     pub failures_in_window: u32,
     pub created_at: DateTime<Utc>,
+    pub department: String,
+    pub approved_by: String,
+    /// End of a time-boxed account.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A new account as asked by a system admin.
@@ -237,6 +302,71 @@ pub struct NewAccount {
     pub role: Role,
     /// A first password, to be replaced at first login.
     pub password: String,
+    /// Required for administrator roles (000 §9.1.g); `approved_by` is ignored (the creator).
+    #[serde(default, flatten)]
+    pub request: AccountRequest,
+    /// Last day a time-boxed (vendor) account works.
+    #[serde(default)]
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+/// The request of a new account, trimmed, checked and stamped with its approver. Every field
+/// is required for an administrator account (000 §9.1.g).
+fn checked_request(
+    r: &AccountRequest,
+    role: Role,
+    approver: &str,
+) -> Result<AccountRequest, AccountError> {
+    let t = |s: &str| s.trim().chars().take(200).collect::<String>();
+    let out = AccountRequest {
+        citizen_id: t(&r.citizen_id),
+        phone: t(&r.phone),
+        department: t(&r.department),
+        purpose: t(&r.purpose),
+        scope: t(&r.scope),
+        approved_by: approver.to_string(),
+    };
+    let invalid = |field: &'static str, reason: &str| {
+        Err(AccountError::Invalid {
+            field,
+            reason: reason.into(),
+        })
+    };
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).count();
+    let citizen_id_ok = out.citizen_id.chars().all(|c| c.is_ascii_digit())
+        && matches!(out.citizen_id.len(), 9 | 12);
+    if !out.citizen_id.is_empty() && !citizen_id_ok {
+        return invalid(
+            "citizen_id",
+            "a citizen ID has 12 digits (CCCD) or 9 (CMND)",
+        );
+    }
+    if !out.phone.is_empty()
+        && (digits(&out.phone) < 9
+            || !out
+                .phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +.-()".contains(c)))
+    {
+        return invalid("phone", "a phone number has at least 9 digits");
+    }
+    if role.is_admin() {
+        for (field, value) in [
+            ("citizen_id", &out.citizen_id),
+            ("phone", &out.phone),
+            ("department", &out.department),
+            ("purpose", &out.purpose),
+            ("scope", &out.scope),
+        ] {
+            if value.is_empty() {
+                return invalid(
+                    field,
+                    "an administrator account records who asked for it, why and for what (000 §9.1.g)",
+                );
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every account, by user name.
@@ -311,6 +441,8 @@ impl AccountStore {
                     created_at: now,
                     last_active: None,
                     factory: true,
+                    request: AccountRequest::default(),
+                    expires_at: None,
                 };
                 let mut store = AccountStore {
                     path: path.to_path_buf(),
@@ -337,8 +469,6 @@ impl AccountStore {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
         self.seen = file_fingerprint(&self.path);
         Ok(())
     }
@@ -402,7 +532,9 @@ impl AccountStore {
                 failures_in_window: 0,
             };
         };
-        if account.disabled {
+        // Every refusal costs one verification, so timing tells no account state apart.
+        let password_ok = password::verify(candidate, &account.password_hash);
+        if account.disabled || account.expired(now) {
             return LoginOutcome::Disabled;
         }
         if account.locked_at.is_some() {
@@ -415,7 +547,7 @@ impl AccountStore {
             account.suspended_at = Some(now);
             return LoginOutcome::Suspended;
         }
-        if !password::verify(candidate, &account.password_hash) {
+        if !password_ok {
             return account.record_failure(policy, now);
         }
         let stage = account.stage_after_password(policy, now);
@@ -457,16 +589,40 @@ impl AccountStore {
         }
     }
 
-    /// Enrol `secret` after the user proved it with a current code.
+    /// Enrol `secret` after the user proved it with a current code. An account that already has
+    /// a second factor must also prove both of its current factors (`reauth`: password and a
+    /// code of the enrolled secret); a wrong proof counts as a failed login. Nothing else ever
+    /// replaces an enrolled secret (only an administrator's reset or console recovery clear it).
     pub fn enrol_totp(
         &mut self,
         username: &str,
         secret: &str,
         code: &str,
+        reauth: Option<Reauth<'_>>,
+        policy: &AdminPolicy,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
         let account = self.get_mut(username)?;
-        let step = totp::verify(secret, code, now.timestamp().max(0) as u64, 0)
+        let at = now.timestamp().max(0) as u64;
+        if let Some(enrolled) = account.totp_secret.clone() {
+            let Some(proof) = reauth else {
+                return Err(AccountError::Refused(
+                    "a second factor is enrolled: replacing it needs the current password and a current code".into(),
+                ));
+            };
+            let password_ok = password::verify(proof.password, &account.password_hash);
+            let code_step = totp::verify(&enrolled, proof.code, at, account.totp_last_step);
+            match (password_ok, code_step) {
+                (true, Some(step)) => account.totp_last_step = step,
+                _ => {
+                    account.record_failure(policy, now);
+                    return Err(AccountError::Refused(
+                        "wrong current password or code".into(),
+                    ));
+                }
+            }
+        }
+        let step = totp::verify(secret, code, at, 0)
             .ok_or_else(|| AccountError::Refused("wrong code".into()))?;
         account.totp_secret = Some(secret.to_string());
         account.totp_last_step = step;
@@ -475,16 +631,55 @@ impl AccountStore {
         Ok(())
     }
 
-    /// Set a new password chosen by the account's owner.
+    /// Set a new password chosen by the account's owner. The factory account is taken over by a
+    /// named person at its first password change (`takeover`): it gets that person's name and id
+    /// and stops being the factory account (from then on it is suspended when unused, like any
+    /// other), and a person who already holds an enabled account cannot take it (000 §6.3.b).
     pub fn change_password(
         &mut self,
         username: &str,
         new_password: &str,
         confirm: &str,
-        full_name: Option<&str>,
+        takeover: Option<Takeover<'_>>,
         policy: &AdminPolicy,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
+        let person_taken = |accounts: &BTreeMap<String, Account>, id: &str| {
+            let id = id.trim().to_lowercase();
+            accounts
+                .values()
+                .any(|a| a.username != username && !a.disabled && a.person_id.to_lowercase() == id)
+        };
+        let is_factory = self.get_mut(username)?.factory;
+        let mut identity = None;
+        if is_factory {
+            let Some(t) = takeover else {
+                return Err(AccountError::Invalid {
+                    field: "full_name",
+                    reason: "the person who takes over the factory account must be named".into(),
+                });
+            };
+            if t.full_name.trim().chars().count() < 3 {
+                return Err(AccountError::Invalid {
+                    field: "full_name",
+                    reason: "the person who takes over the factory account must be named".into(),
+                });
+            }
+            if t.person_id.trim().chars().count() < 3 {
+                return Err(AccountError::Invalid {
+                    field: "person_id",
+                    reason: "an e-mail or staff number that identifies the person is required"
+                        .into(),
+                });
+            }
+            if person_taken(&self.accounts, t.person_id) {
+                return Err(AccountError::PersonHasAccount(t.person_id.trim().into()));
+            }
+            identity = Some((
+                t.full_name.trim().to_string(),
+                t.person_id.trim().to_string(),
+            ));
+        }
         let account = self.get_mut(username)?;
         let mut issues = password::check(new_password, username, account.role.is_admin(), policy);
         if new_password != confirm {
@@ -493,24 +688,14 @@ impl AccountStore {
         if password::verify(new_password, &account.password_hash) {
             issues.push(PasswordIssue::SameAsCurrent);
         }
-        let mut new_name = None;
-        if account.factory && account.full_name.trim().is_empty() {
-            match full_name.map(str::trim) {
-                Some(n) if !n.is_empty() => new_name = Some(n.to_string()),
-                _ => {
-                    return Err(AccountError::Invalid {
-                        field: "full_name",
-                        reason: "the person who takes over the factory account must be named"
-                            .into(),
-                    });
-                }
-            }
-        }
         if !issues.is_empty() {
             return Err(AccountError::WeakPassword(issues));
         }
-        if let Some(n) = new_name {
-            account.full_name = n;
+        if let Some((name, person)) = identity {
+            account.full_name = name;
+            account.person_id = person;
+            account.factory = false;
+            account.last_active = Some(now);
         }
         account.password_hash = password::hash(new_password).map_err(AccountError::Internal)?;
         account.password_changed_at = now;
@@ -522,10 +707,18 @@ impl AccountStore {
     pub fn create(
         &mut self,
         new: &NewAccount,
+        approver: &str,
         policy: &AdminPolicy,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
         let username = new.username.trim();
+        let request = checked_request(&new.request, new.role, approver)?;
+        if new.expires_on.is_some_and(|d| d < now.date_naive()) {
+            return Err(AccountError::Invalid {
+                field: "expires_on",
+                reason: "the account would be over before it starts".into(),
+            });
+        }
         if !valid_username(username) {
             return Err(AccountError::Invalid {
                 field: "username",
@@ -584,6 +777,11 @@ impl AccountStore {
             created_at: now,
             last_active: Some(now),
             factory: false,
+            request,
+            expires_at: new
+                .expires_on
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .map(|t| t.and_utc()),
         };
         self.accounts.insert(account.username.clone(), account);
         Ok(())
@@ -708,6 +906,17 @@ mod tests {
         (dir, s)
     }
 
+    fn sample_request() -> AccountRequest {
+        AccountRequest {
+            citizen_id: "001090012345".into(),
+            phone: "0912 345 678".into(),
+            department: "Phòng CNTT".into(),
+            purpose: "quản trị cổng".into(),
+            scope: "toàn bộ".into(),
+            approved_by: String::new(),
+        }
+    }
+
     fn add(s: &mut AccountStore, name: &str, role: Role, now: DateTime<Utc>) {
         s.create(
             &NewAccount {
@@ -716,7 +925,10 @@ mod tests {
                 person_id: format!("{name}@so.gov.vn"),
                 role,
                 password: "Tam-thoi-2026!".into(),
+                request: sample_request(),
+                expires_on: None,
             },
+            "admin",
             &AdminPolicy::default(),
             now,
         )
@@ -736,7 +948,11 @@ mod tests {
             s.change_password("admin", "Moi-Mat-Khau-1", "Moi-Mat-Khau-1", None, &p, t0())
                 .is_err()
         );
-        match s.change_password("admin", "short", "short", Some("Trần Thị B"), &p, t0()) {
+        let who = Takeover {
+            full_name: "Trần Thị B",
+            person_id: "b@so.gov.vn",
+        };
+        match s.change_password("admin", "short", "short", Some(who), &p, t0()) {
             Err(AccountError::WeakPassword(i)) => {
                 assert!(i.contains(&PasswordIssue::TooShort { min: 11 }))
             }
@@ -746,7 +962,7 @@ mod tests {
             "admin",
             "Moi-Mat-Khau-1",
             "Moi-Mat-Khau-1",
-            Some("Trần Thị B"),
+            Some(who),
             &p,
             t0(),
         )
@@ -766,8 +982,13 @@ mod tests {
         let secret = totp::new_secret().unwrap();
         let now = t0();
         let code = totp::code_at(&secret, now.timestamp() as u64).unwrap();
-        assert!(s.enrol_totp("admin", &secret, "000000", now).is_err() || code == "000000");
-        s.enrol_totp("admin", &secret, &code, now).unwrap();
+        assert!(
+            s.enrol_totp("admin", &secret, "000000", None, &p, now)
+                .is_err()
+                || code == "000000"
+        );
+        s.enrol_totp("admin", &secret, &code, None, &p, now)
+            .unwrap();
         let later = now + Duration::seconds(60);
         assert_eq!(
             s.attempt_login("admin", "Moi-Mat-Khau-1", &p, later),
@@ -867,15 +1088,17 @@ mod tests {
             person_id: "LAN@so.gov.vn".into(),
             role: Role::Viewer,
             password: "Tam-thoi-2026!".into(),
+            request: AccountRequest::default(),
+            expires_on: None,
         };
         assert!(matches!(
-            s.create(&dup, &p, t0()),
+            s.create(&dup, "admin", &p, t0()),
             Err(AccountError::PersonHasAccount(_))
         ));
         dup.person_id = "x@y.vn".into();
         dup.username = "shared".into();
         assert!(matches!(
-            s.create(&dup, &p, t0()),
+            s.create(&dup, "admin", &p, t0()),
             Err(AccountError::Invalid {
                 field: "username",
                 ..

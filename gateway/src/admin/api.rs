@@ -252,7 +252,7 @@ pub async fn config_confirm(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Response {
-    match changes::confirm(&ctx, &c.username, &c.source_str()).await {
+    match changes::confirm(&ctx, &c).await {
         Ok(v) => Json(json!({ "confirmed": v })).into_response(),
         Err(e) => err(StatusCode::CONFLICT, e),
     }
@@ -290,11 +290,17 @@ pub async fn history_version(
     Path(version): Path<u64>,
 ) -> Response {
     match changes::history_version(&ctx, version) {
-        Ok((entry, text, diff)) => {
+        Ok((entry, before, text)) => {
+            let diff = changes::shown_diff(
+                c.role,
+                &before,
+                &text,
+                &format!("v{}", version.saturating_sub(1)),
+                &format!("v{version}"),
+            );
             ctx.audit_view(&c, format!("history v{version} (API)"))
                 .await;
-            Json(json!({ "entry": entry, "text": c.shown(&text), "diff": c.shown(&diff) }))
-                .into_response()
+            Json(json!({ "entry": entry, "text": c.shown(&text), "diff": diff })).into_response()
         }
         Err(e) => err(StatusCode::NOT_FOUND, e),
     }
@@ -497,7 +503,10 @@ pub async fn account_create(
         &c,
         "create",
         &target,
-        move |s| s.create(&new, &policy, now),
+        {
+            let approver = c.username.clone();
+            move |s| s.create(&new, &approver, &policy, now)
+        },
         false,
     )
     .await

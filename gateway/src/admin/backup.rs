@@ -19,6 +19,14 @@ pub struct Contents {
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub config: String,
+    /// False when the exporter's role may not see secrets: the Wi-Fi passphrases read
+    /// `••••••••` and a restore keeps the running ones (by SSID).
+    #[serde(default = "yes")]
+    pub secrets_included: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -111,6 +119,7 @@ mod tests {
             created_at: Utc::now(),
             created_by: "minh".into(),
             config: edgeward_config::AGENCY_DEFAULT_PROFILE.into(),
+            secrets_included: true,
         }
     }
 

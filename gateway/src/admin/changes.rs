@@ -58,11 +58,39 @@ pub fn changed_sections(old: &str, new: &str) -> Vec<String> {
         return section_names_lossy(new);
     };
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| k.to_string())
-        .collect()
+    let mut changed = Vec::new();
+    for k in keys.into_iter().filter(|k| a.get(*k) != b.get(*k)) {
+        // Where the admin UI answers is a network decision (it opens the firewall): that key
+        // of `management` has its own owner.
+        if k == "management" {
+            let field = |t: &toml::Table, f: &str| {
+                t.get(k)
+                    .and_then(|m| m.as_table())
+                    .and_then(|m| m.get(f))
+                    .cloned()
+            };
+            let strip = |t: &toml::Table| {
+                let mut m = t.get(k).and_then(|m| m.as_table()).cloned();
+                if let Some(m) = m.as_mut() {
+                    m.remove("admin_zones");
+                }
+                m
+            };
+            if field(&a, "admin_zones") != field(&b, "admin_zones") {
+                changed.push(ADMIN_ZONES.to_string());
+            }
+            if strip(&a) != strip(&b) {
+                changed.push(k.to_string());
+            }
+            continue;
+        }
+        changed.push(k.to_string());
+    }
+    changed
 }
+
+/// The pseudo-section for `management.admin_zones` (owned by the network role).
+pub const ADMIN_ZONES: &str = "management.admin_zones";
 
 /// Section names of a text that may not parse: every `[x]` / `[[x]]` header.
 fn section_names_lossy(s: &str) -> Vec<String> {
@@ -194,16 +222,73 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
     } else {
         Vec::new()
     };
+    let mut forbidden = forbidden_sections(role, &changed);
+    if changed.iter().any(|c| c == "devices") {
+        forbidden.extend(device_limits(role, running, candidate));
+    }
     CheckReport {
         valid: problems.is_empty(),
         problems,
-        diff: shown_to(
-            role,
-            &history::unified_diff(running, candidate, "running", "candidate"),
-        ),
-        forbidden_sections: forbidden_sections(role, &changed),
+        diff: shown_diff(role, running, candidate, "running", "candidate"),
+        forbidden_sections: forbidden,
         changed_sections: changed,
     }
+}
+
+/// What a role that manages devices but not the network may not do to a device: move it into
+/// any zone but a quarantine zone, or let it out to the Internet against the security
+/// policy. Each entry names the device and the field (as a forbidden "section").
+pub fn device_limits(role: Role, running: &str, candidate: &str) -> Vec<String> {
+    if role.can(Permission::ManageNetwork) {
+        return Vec::new();
+    }
+    let today = edgeward_config::today();
+    let (Ok(run), Ok(cand)) = (
+        edgeward_config::parse(running, "running", today),
+        edgeward_config::parse(candidate, "candidate", today),
+    ) else {
+        return Vec::new();
+    };
+    let quarantine = |zone: &str| {
+        cand.zone(zone)
+            .is_some_and(|z| z.kind == edgeward_config::ZoneKind::Quarantine)
+    };
+    let mut out = Vec::new();
+    for d in &cand.devices {
+        let before = run
+            .devices
+            .iter()
+            .find(|r| r.mac.eq_ignore_ascii_case(&d.mac));
+        let label = format!("devices[{}]", d.mac);
+        if let Some(to) = &d.move_to {
+            let unchanged = before.is_some_and(|b| b.move_to.as_deref() == Some(to));
+            if !unchanged && !quarantine(to) {
+                out.push(format!("{label}.move_to = {to} (only quarantine)"));
+            }
+        }
+        if d.internet == Some(true) {
+            let unchanged = before.is_some_and(|b| b.internet == Some(true));
+            if !unchanged && !d.internet_allowed_by_policy(&cand.firewall) {
+                out.push(format!(
+                    "{label}.internet = true (against the security policy)"
+                ));
+            }
+        }
+        let zone_changed = before.is_none_or(|b| b.zone != d.zone);
+        let privileged = cand.zone(&d.zone).is_some_and(|z| {
+            matches!(
+                z.kind,
+                edgeward_config::ZoneKind::Mgmt | edgeward_config::ZoneKind::Servers
+            )
+        });
+        if zone_changed && privileged {
+            out.push(format!(
+                "{label}.zone = {} (management and server zones belong to the network role)",
+                d.zone
+            ));
+        }
+    }
+    out
 }
 
 /// A configuration text or diff as `role` may see it: secret values (Wi-Fi passphrases) only
@@ -213,6 +298,16 @@ pub fn shown_to(role: Role, text: &str) -> String {
         text.to_string()
     } else {
         secrets::redact(text)
+    }
+}
+
+/// The diff of two configuration texts as `role` may see it: a role that may not see secret
+/// values gets the diff of the redacted texts ([`secrets::redacted_diff`]).
+pub fn shown_diff(role: Role, old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    if role.can(Permission::ManageWifi) {
+        history::unified_diff(old, new, old_name, new_name)
+    } else {
+        secrets::redacted_diff(old, new, old_name, new_name)
     }
 }
 
@@ -290,9 +385,57 @@ pub async fn submit(
     .await
 }
 
+/// The sections of the change awaiting confirmation (from the version it rolls back to, up to
+/// the awaiting version) that `role` may not change; confirming or rejecting that change needs
+/// the permissions of every section it changes.
+pub fn pending_forbidden(ctx: &AdminContext, role: Role) -> Result<Vec<String>, String> {
+    let Some(awaiting) = ctx.live.load().awaiting.clone() else {
+        return Err("no change is waiting for confirmation".into());
+    };
+    let h = History::open(history_dir(&ctx.state_dir)).map_err(|e| e.to_string())?;
+    let (_, pending) = h.get(awaiting.version).map_err(|e| e.to_string())?;
+    let (_, before) = h
+        .get(awaiting.rollback_version)
+        .map_err(|e| e.to_string())?;
+    let changed = changed_sections(&before, &pending);
+    let mut forbidden = forbidden_sections(role, &changed);
+    if changed.iter().any(|c| c == "devices") {
+        forbidden.extend(device_limits(role, &before, &pending));
+    }
+    Ok(forbidden)
+}
+
+/// Refuse a confirmation or rejection by a caller whose role does not own the pending change.
+async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result<(), String> {
+    let forbidden = pending_forbidden(ctx, caller.role)?;
+    if forbidden.is_empty() {
+        return Ok(());
+    }
+    let why = format!(
+        "role {} may not {action} the pending change: it changes {}",
+        caller.role.as_str(),
+        forbidden.join(", ")
+    );
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        if action == "confirm" {
+            "config.confirm"
+        } else {
+            "config.rollback"
+        },
+        "failure",
+        why.clone(),
+        None,
+    )
+    .await;
+    Err(why)
+}
+
 /// Keep the change awaiting confirmation; returns its version.
-pub async fn confirm(ctx: &AdminContext, author: &str, source: &str) -> Result<u64, String> {
-    let (author, source) = (author.to_string(), source.to_string());
+pub async fn confirm(ctx: &AdminContext, caller: &Caller) -> Result<u64, String> {
+    may_decide(ctx, caller, "confirm").await?;
+    let (author, source) = (caller.username.clone(), caller.source_str());
     ctx.ask_daemon(|reply| DaemonRequest::Confirm {
         author,
         source,
@@ -302,8 +445,9 @@ pub async fn confirm(ctx: &AdminContext, author: &str, source: &str) -> Result<u
 }
 
 /// Roll the change awaiting confirmation back now; returns the version restored.
-pub async fn reject(ctx: &AdminContext, author: &str, source: &str) -> Result<u64, String> {
-    let (author, source) = (author.to_string(), source.to_string());
+pub async fn reject(ctx: &AdminContext, caller: &Caller) -> Result<u64, String> {
+    may_decide(ctx, caller, "reject").await?;
+    let (author, source) = (caller.username.clone(), caller.source_str());
     ctx.ask_daemon(|reply| DaemonRequest::RollBackNow {
         author,
         source,
@@ -320,7 +464,7 @@ pub fn history_entries(ctx: &AdminContext) -> Result<Vec<history::Entry>, String
     Ok(list)
 }
 
-/// A version's text and its diff against the version before it.
+/// A version's entry, the text of the version before it (empty for the first) and its text.
 pub fn history_version(
     ctx: &AdminContext,
     version: u64,
@@ -332,13 +476,7 @@ pub fn history_version(
     } else {
         String::new()
     };
-    let diff = history::unified_diff(
-        &before,
-        &text,
-        &format!("v{}", version.saturating_sub(1)),
-        &format!("v{version}"),
-    );
-    Ok((entry, text, diff))
+    Ok((entry, before, text))
 }
 
 #[cfg(test)]

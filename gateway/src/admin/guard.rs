@@ -24,8 +24,10 @@ use super::{AdminContext, lock};
 pub enum Access {
     /// Anyone (login page, static files).
     Public,
-    /// A session at any stage of the first login (password change, TOTP).
+    /// A session at any stage of the first login (logout, session info).
     Session,
+    /// A session at one of these stages only (each first-login step at its own stage).
+    Stages(&'static [Stage]),
     /// A completed login whose role has the permission.
     Perm(Permission),
     /// A completed login allowed to change at least one configuration section; the handler
@@ -43,7 +45,7 @@ pub const CHANGE_PERMISSIONS: [Permission; 4] = [
 impl Access {
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Access::Public | Access::Session => true,
+            Access::Public | Access::Session | Access::Stages(_) => true,
             Access::Perm(p) => role.can(p),
             Access::AnyChange => CHANGE_PERMISSIONS.iter().any(|p| role.can(*p)),
         }
@@ -254,7 +256,7 @@ pub async fn check(
     let role = {
         let accounts = lock(&ctx.accounts);
         match accounts.get(&session.username) {
-            Some(a) if !a.disabled && a.locked_at.is_none() && a.suspended_at.is_none() => a.role,
+            Some(a) if a.usable(now) => a.role,
             _ => {
                 drop(accounts);
                 lock(&ctx.sessions).remove(&id);
@@ -271,7 +273,12 @@ pub async fn check(
         lang,
         source,
     };
-    if !matches!(access, Access::Session) && session.stage != Stage::Full {
+    let stage_allowed = match access {
+        Access::Session => true,
+        Access::Stages(stages) => stages.contains(&session.stage),
+        _ => session.stage == Stage::Full,
+    };
+    if !stage_allowed {
         return if api {
             (
                 StatusCode::FORBIDDEN,

@@ -93,8 +93,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("login.submit", "Đăng nhập", "Log in"),
     (
         "login.refused",
-        "Sai tên đăng nhập hoặc mật khẩu.",
-        "Wrong user name or password.",
+        "Không đăng nhập được: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa, tạm ngưng hay vô hiệu hóa. Nếu chắc chắn mật khẩu đúng, hãy liên hệ một quản trị viên khác.",
+        "Login refused: wrong user name or password, or the account is locked, suspended or disabled. If you are sure of the password, ask another administrator.",
     ),
     (
         "login.remaining",
@@ -208,7 +208,45 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Họ tên người quản trị",
         "Administrator's full name",
     ),
+    ("acc.request", "Đề nghị cấp tài khoản", "Account request"),
+    (
+        "acc.request_hint",
+        "Bắt buộc với tài khoản quản trị: ai đề nghị, để làm gì, phạm vi nào; người duyệt là quản trị viên tạo tài khoản (000 §9.1.g). Tài khoản của nhà cung cấp nên có ngày hết hạn (000 §14.6.c).",
+        "Required for administrator accounts: who asks, for what and with what scope; the approver is the administrator who creates it (000 §9.1.g). A vendor's account should have an end date (000 §14.6.c).",
+    ),
+    ("acc.approved_by", "duyệt bởi", "approved by"),
+    ("acc.ends", "Hết hạn:", "Ends:"),
+    ("acc.citizen_id", "Số CCCD/CMND", "Citizen ID number"),
+    ("acc.phone", "Số điện thoại", "Phone"),
+    ("acc.department", "Đơn vị công tác", "Department"),
+    ("acc.purpose", "Mục đích sử dụng", "Purpose"),
+    ("acc.scope", "Phạm vi truy cập", "Scope of access"),
+    (
+        "acc.expires_on",
+        "Hết hạn sau ngày (để trống nếu không giới hạn)",
+        "Works until (empty: no end)",
+    ),
+    (
+        "pw.person_id",
+        "Thư điện tử công vụ hoặc mã số cán bộ",
+        "Official e-mail or staff number",
+    ),
+    (
+        "pw.person_taken",
+        "Người này đã có tài khoản quản trị: mỗi người chỉ một tài khoản.",
+        "This person already has an account: one account per person.",
+    ),
     ("pw.min_chars", "Số ký tự tối thiểu:", "Minimum characters:"),
+    (
+        "totp.reenrol",
+        "Tài khoản đã có xác thực hai lớp. Để thay bằng mã mới, nhập mật khẩu hiện tại và mã 6 số từ ứng dụng đang dùng.",
+        "This account already has two-factor authentication. To replace it, enter your current password and a 6-digit code from the app you use now.",
+    ),
+    (
+        "totp.current_code",
+        "Mã 6 số hiện tại",
+        "Current 6-digit code",
+    ),
     (
         "totp.title",
         "Xác thực hai lớp (TOTP)",

@@ -28,21 +28,42 @@ pub fn enum_value<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
+/// A cell as a spreadsheet may safely open it: text that would start a formula (`= + - @`,
+/// tab, carriage return) gets a leading `'` (CSV injection); [`unneutralise`] takes it off.
+pub fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The cell as written before [`neutralise`].
+pub fn unneutralise(cell: String) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => cell,
+    }
+}
+
 pub fn export(devices: &[Device]) -> Result<String, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).map_err(|e| e.to_string())?;
     for d in devices {
-        w.write_record([
-            d.user.clone(),
-            enum_name(&d.device_type),
-            d.brand.clone(),
-            d.serial.clone(),
-            d.mac.clone(),
-            d.ip.map(|i| i.to_string()).unwrap_or_default(),
-            d.zone.clone(),
-            enum_name(&d.status),
-            d.note.clone(),
-        ])
+        w.write_record(
+            [
+                d.user.clone(),
+                enum_name(&d.device_type),
+                d.brand.clone(),
+                d.serial.clone(),
+                d.mac.clone(),
+                d.ip.map(|i| i.to_string()).unwrap_or_default(),
+                d.zone.clone(),
+                enum_name(&d.status),
+                d.note.clone(),
+            ]
+            .map(neutralise),
+        )
         .map_err(|e| e.to_string())?;
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
@@ -93,12 +114,14 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(line);
         let get = |name: &str| -> String {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| rec.get(i))
-                .unwrap_or("")
-                .to_string()
+            unneutralise(
+                header
+                    .iter()
+                    .position(|h| h == name)
+                    .and_then(|i| rec.get(i))
+                    .unwrap_or("")
+                    .to_string(),
+            )
         };
         let mut bad = |column: &str, why: String| {
             problems.push(CsvProblem {
@@ -172,6 +195,27 @@ mod tests {
             edgeward_config::today(),
         )
         .unwrap()
+    }
+
+    /// A user name that a spreadsheet would run as a formula is exported as text, and comes
+    /// back unchanged on import.
+    #[test]
+    fn formulas_are_neutralised_in_the_export() {
+        let mut d = cfg().devices[0].clone();
+        d.user = "=HYPERLINK(\"http://evil.example\",\"x\")".into();
+        d.note = "@SUM(1+1)".into();
+        d.brand = "-2+3".into();
+        let csv = export(std::slice::from_ref(&d)).unwrap();
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {csv}");
+            }
+        }
+        let back = import(&csv, &[]).unwrap();
+        assert_eq!(back[0].user, d.user);
+        assert_eq!(back[0].note, d.note);
+        assert_eq!(back[0].brand, d.brand);
     }
 
     #[test]

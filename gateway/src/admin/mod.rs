@@ -302,17 +302,10 @@ impl AdminServer {
                     continue;
                 }
             };
-            let (listener, acceptor) = match tls::TlsListener::new(tcp, tls.clone()) {
-                Ok(x) => x,
-                Err(e) => {
-                    failed.push((addr, e.to_string()));
-                    continue;
-                }
-            };
             let app = routes::router(self.ctx.clone());
-            self.tasks.push(acceptor);
             self.tasks.push(tokio::spawn(tls::serve(
-                listener,
+                tcp,
+                tls.clone(),
                 app,
                 tls::Limits::default(),
             )));

@@ -117,6 +117,8 @@ pub fn section_permission(section: &str) -> Permission {
         "devices" => Permission::ManageDevices,
         "wifi" => Permission::ManageWifi,
         "gateway" | "management" | "admin" | "logs" => Permission::ManageSystem,
+        // Where the admin UI answers opens the firewall: a network decision.
+        "management.admin_zones" => Permission::ManageNetwork,
         // interfaces, zones, services, address_groups, policies, firewall, uplinks,
         // port_forwards, ids, soc — and anything unknown: the strictest owner.
         _ => Permission::ManageNetwork,

@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::AdminContext;
+use super::accounts::Stage;
 use super::api;
 use super::guard::{self, Access};
 use super::pages::{accounts, auth, config, devices, status, system, wifi};
@@ -48,7 +49,12 @@ fn post(path: &'static str, access: Access, h: Handler) -> (RouteSpec, Handler) 
 
 /// The table. `Access::Perm` names the permission; `AnyChange` handlers also check sections.
 pub fn table() -> Vec<(RouteSpec, Handler)> {
-    use Access::{AnyChange, Perm, Public, Session};
+    use Access::{AnyChange, Perm, Public, Session, Stages};
+    // Each first-login step answers only at its own stage; a full session may change its own
+    // password and re-enrol TOTP (with proof of both factors).
+    const OWN_PASSWORD: Access = Stages(&[Stage::ChangePassword, Stage::Full]);
+    const ENROL: Access = Stages(&[Stage::EnrolTotp, Stage::Full]);
+    const VERIFY: Access = Stages(&[Stage::VerifyTotp]);
     vec![
         get("/", Public, on(MethodFilter::GET, auth::root)),
         get("/static/app.css", Public, on(MethodFilter::GET, auth::css)),
@@ -59,32 +65,32 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
         post("/logout", Session, on(MethodFilter::POST, auth::logout)),
         get(
             "/password",
-            Session,
+            OWN_PASSWORD,
             on(MethodFilter::GET, auth::password_page),
         ),
         post(
             "/password",
-            Session,
+            OWN_PASSWORD,
             on(MethodFilter::POST, auth::password_submit),
         ),
         get(
             "/totp/enrol",
-            Session,
+            ENROL,
             on(MethodFilter::GET, auth::enrol_page),
         ),
         post(
             "/totp/enrol",
-            Session,
+            ENROL,
             on(MethodFilter::POST, auth::enrol_submit),
         ),
         get(
             "/totp/verify",
-            Session,
+            VERIFY,
             on(MethodFilter::GET, auth::verify_page),
         ),
         post(
             "/totp/verify",
-            Session,
+            VERIFY,
             on(MethodFilter::POST, auth::verify_submit),
         ),
         get(

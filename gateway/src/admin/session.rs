@@ -124,6 +124,14 @@ impl SessionTable {
         before - self.sessions.len()
     }
 
+    /// End every other session of `username` (its password or second factor changed).
+    pub fn end_others_of(&mut self, username: &str, keep: &str) -> usize {
+        let before = self.sessions.len();
+        self.sessions
+            .retain(|id, s| s.username != username || id == keep);
+        before - self.sessions.len()
+    }
+
     pub fn active(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
     }

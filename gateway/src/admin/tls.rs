@@ -14,10 +14,8 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
@@ -133,14 +131,12 @@ impl ResolvesServerCert for Resolver {
 }
 
 fn write_private(dir: &Path, path: &Path, data: &[u8], mode: u32) -> Result<(), CertError> {
-    use std::os::unix::fs::PermissionsExt;
     let err = |e: std::io::Error| CertError::File {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     std::fs::create_dir_all(dir).map_err(err)?;
-    edgeward_config::history::write_atomic(path, data).map_err(err)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(err)
+    edgeward_config::history::write_atomic_mode(path, data, mode).map_err(err)
 }
 
 /// A self-signed certificate (ECDSA P-256) for the appliance's names and addresses, 2 years.
@@ -224,33 +220,112 @@ fn describe(der: &[u8]) -> Result<CertInfo, CertError> {
 pub struct Limits {
     /// The request head must arrive within this (slow-header clients are cut off).
     pub header_read: Duration,
-    /// Open connections at most; further ones wait in the accept queue.
+    /// The TLS handshake must finish within this.
+    pub handshake: Duration,
+    /// No connection stays open longer than this, busy or idle.
+    pub lifetime: Duration,
+    /// Open connections at most, handshakes included; past it new connections are closed at once.
     pub connections: usize,
+    /// Open connections at most from one source address.
+    pub per_source: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_read: Duration::from_secs(10),
+            handshake: Duration::from_secs(10),
+            lifetime: Duration::from_secs(600),
             connections: 256,
+            per_source: 32,
         }
     }
 }
 
-/// Serve `app` on every connection `listener` yields (HTTP/1.1 with keep-alive), each with
-/// the client's address as `ConnectInfo<Peer>`, a header-read timeout and a cap on open
-/// connections. Runs until aborted.
-pub async fn serve(mut listener: TlsListener, app: axum::Router, limits: Limits) {
-    use axum::serve::Listener as _;
+/// Open connections per source address; a [`SourceSlot`] gives its place back when dropped.
+#[derive(Default)]
+struct PerSource(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+struct SourceSlot {
+    table: Arc<PerSource>,
+    source: IpAddr,
+}
+
+impl PerSource {
+    fn take(table: &Arc<PerSource>, source: IpAddr, max: usize) -> Option<SourceSlot> {
+        let mut open = table.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(source).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot {
+            table: table.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.source);
+            }
+        }
+    }
+}
+
+/// Accept on `tcp` and serve `app` over TLS (HTTP/1.1 with keep-alive) until aborted. A
+/// connection takes its slot (of all connections and of its source address) before the
+/// handshake, and a connection that finds no slot is closed at once: a flood of half-open
+/// connections can hold at most `limits.connections` sockets, never the daemon's file
+/// descriptors. Handlers see the client's address as `ConnectInfo<Peer>`.
+pub async fn serve(
+    tcp: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: axum::Router,
+    limits: Limits,
+) {
     use tower::ServiceExt as _;
+    let acceptor = TlsAcceptor::from(config);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
+    let per_source = Arc::new(PerSource::default());
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
+        let (stream, peer) = match tcp.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of descriptors or similar: back off instead of spinning.
+                tracing::warn!(error = %e, "admin UI accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
-        let (io, peer) = listener.accept().await;
-        let app = app.clone();
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "admin UI connection refused: all slots in use");
+            continue;
+        };
+        let Some(source_slot) = PerSource::take(&per_source, peer.ip(), limits.per_source.max(1))
+        else {
+            tracing::debug!(%peer, "admin UI connection refused: too many from this source");
+            continue;
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
+            let _held = (permit, source_slot);
+            let tls = match tokio::time::timeout(limits.handshake, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
             let service = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut()
@@ -262,11 +337,14 @@ pub async fn serve(mut listener: TlsListener, app: axum::Router, limits: Limits)
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(limits.header_read)
                 .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(io), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "admin UI connection ended with an error");
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+            match tokio::time::timeout(limits.lifetime, conn).await {
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "admin UI connection ended with an error")
+                }
+                Err(_) => tracing::debug!(%peer, "admin UI connection closed at its lifetime"),
+                Ok(Ok(())) => {}
             }
-            drop(permit);
         });
     }
 }
@@ -275,73 +353,10 @@ pub async fn serve(mut listener: TlsListener, app: axum::Router, limits: Limits)
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
-/// A TCP listener whose connections come out TLS-established.
-pub struct TlsListener {
-    local: SocketAddr,
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    /// Accept on `tcp`; handshakes run concurrently, at most 10 s each.
-    /// The returned task owns the socket: abort it to stop listening.
-    pub fn new(
-        tcp: TcpListener,
-        config: Arc<rustls::ServerConfig>,
-    ) -> std::io::Result<(TlsListener, tokio::task::JoinHandle<()>)> {
-        let local = tcp.local_addr()?;
-        let (tx, rx) = mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(config);
-        let task = tokio::spawn(async move {
-            loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "admin UI accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let (acceptor, conn_tx) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(tls)) => {
-                            let _ = conn_tx.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake refused"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-                if tx.is_closed() {
-                    break;
-                }
-            }
-        });
-        Ok((TlsListener { local, rx }, task))
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            // The acceptor task ended: nothing more will come.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::TcpStream;
 
     async fn tls_client(
         cert_pem: &[u8],
@@ -373,7 +388,7 @@ mod tests {
         let store = Arc::new(CertStore::open_or_generate(d.path(), &["127.0.0.1".into()]).unwrap());
         let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = tcp.local_addr().unwrap();
-        let (listener, acceptor) = TlsListener::new(tcp, store.server_config().unwrap()).unwrap();
+        let config = store.server_config().unwrap();
         let app = axum::Router::new().route(
             "/who",
             axum::routing::get(
@@ -385,8 +400,9 @@ mod tests {
         let limits = Limits {
             header_read: Duration::from_secs(1),
             connections: 4,
+            ..Limits::default()
         };
-        let server = tokio::spawn(serve(listener, app, limits));
+        let server = tokio::spawn(serve(tcp, config, app, limits));
         let cert = std::fs::read(d.path().join("cert.pem")).unwrap();
 
         let mut c = tls_client(&cert, addr).await;
@@ -415,7 +431,77 @@ mod tests {
             "no answer to a half request"
         );
         server.abort();
-        acceptor.abort();
+    }
+
+    /// A flood of connections that never finish their handshake, from one source, neither
+    /// exhausts the server's descriptors nor keeps another source out; the flooder's extra
+    /// connections are closed at once.
+    #[tokio::test]
+    async fn a_handshake_flood_is_capped_per_source_and_others_still_get_in() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let d = tempfile::tempdir().unwrap();
+        let store = Arc::new(CertStore::open_or_generate(d.path(), &["127.0.0.1".into()]).unwrap());
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let limits = Limits {
+            connections: 64,
+            per_source: 8,
+            handshake: Duration::from_secs(30),
+            ..Limits::default()
+        };
+        let server = tokio::spawn(serve(tcp, store.server_config().unwrap(), app, limits));
+        // 300 idle TCP connections from 127.0.0.1 (no ClientHello ever).
+        let mut flood = Vec::new();
+        for _ in 0..300 {
+            flood.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // All but the first 8 were closed by the server.
+        let mut closed = 0;
+        for s in flood.iter_mut() {
+            let mut b = [0u8; 1];
+            if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(20), s.read(&mut b)).await
+            {
+                closed += 1;
+            }
+        }
+        assert!(
+            closed >= 290,
+            "only {closed} of 300 flood connections closed"
+        );
+        // Another source is served at once.
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let tcp = sock.connect(addr).await.unwrap();
+        let cert = std::fs::read(d.path().join("cert.pem")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(&cert) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            ring_provider::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
+        let mut c = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp),
+        )
+        .await
+        .expect("handshake in time")
+        .unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        drop(flood);
+        server.abort();
     }
 
     #[test]

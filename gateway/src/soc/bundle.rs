@@ -76,9 +76,7 @@ pub fn make_signing_key(dir: &Path) -> Result<(), BundleError> {
 }
 
 fn write(path: &Path, text: &str, mode: u32) -> Result<(), BundleError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    edgeward_config::history::write_atomic_mode(path, text.as_bytes(), mode)
         .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))
 }
 

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -165,6 +166,7 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
     let path = gdir.join("events.jsonl");
     let mut file = std::fs::OpenOptions::new()
         .create(true)
+        .mode(0o600)
         .append(true)
         .open(&path)?;
     // One writer owns the send side: acks and pushed bundles share it.
@@ -198,7 +200,14 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                 if last.is_some_and(|l| seq <= l) {
                     continue;
                 }
-                buf.extend_from_slice(json.as_bytes());
+                let line = match checked_event(&gw, seq, &json) {
+                    Ok(line) => line,
+                    Err(why) => {
+                        tracing::warn!(gateway = %gw, seq, %why, "event refused");
+                        refused_marker(&gw, seq, &why)
+                    }
+                };
+                buf.extend_from_slice(line.as_bytes());
                 buf.push(b'\n');
                 last = Some(seq);
                 written += 1;
@@ -332,6 +341,7 @@ fn record_result(
     let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail });
     let mut f = std::fs::OpenOptions::new()
         .create(true)
+        .mode(0o600)
         .append(true)
         .open(&path)?;
     writeln!(f, "{line}")?;
@@ -503,5 +513,84 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
         } else {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
+    }
+}
+
+/// An event as a gateway sent it, made safe to file: one JSON object on one line, whose `host`
+/// is the gateway its certificate names, whose `seq` is the one it was sent under and whose
+/// `timestamp` is RFC 3339 — so a compromised gateway cannot file events under another one,
+/// split one into several lines, or forge the SIEM's syslog header.
+pub fn checked_event(gateway: &str, seq: u64, json: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+    let object = value.as_object().ok_or("not a JSON object")?;
+    match object.get("host").and_then(|h| h.as_str()) {
+        Some(h) if h == gateway => {}
+        Some(h) => {
+            return Err(format!(
+                "host {:?} is not the certificate's gateway",
+                crate::event::clip(h, 64)
+            ));
+        }
+        None => return Err("no host".into()),
+    }
+    if object.get("seq").and_then(|s| s.as_u64()) != Some(seq) {
+        return Err("seq differs from the one it was sent under".into());
+    }
+    let ts = object
+        .get("timestamp")
+        .and_then(|t| t.as_str())
+        .ok_or("no timestamp")?;
+    chrono::DateTime::parse_from_rfc3339(ts).map_err(|e| format!("timestamp: {e}"))?;
+    if !object.get("event_type").is_some_and(|t| t.is_string()) {
+        return Err("no event_type".into());
+    }
+    // Re-serialised: JSON never has a raw newline inside, so this is exactly one line.
+    serde_json::to_string(&value).map_err(|e| e.to_string())
+}
+
+/// What the hub files instead of a refused event: a marker under the same seq (no gap).
+fn refused_marker(gateway: &str, seq: u64, why: &str) -> String {
+    let marker = crate::event::Event {
+        timestamp: Utc::now(),
+        host: gateway.to_string(),
+        seq,
+        body: crate::event::EventBody::system(
+            crate::event::Level::Error,
+            "soc-hub",
+            format!("event {seq} from {gateway} refused by the hub: {why}"),
+        ),
+    };
+    serde_json::to_string(&marker).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod checked_tests {
+    use super::*;
+
+    /// A compromised gateway's events cannot pose as another gateway's, break lines or carry
+    /// a forged timestamp into the SIEM.
+    #[test]
+    fn events_are_filed_only_as_the_sending_gateway() {
+        let good = r#"{"timestamp":"2026-11-30T10:00:00Z","host":"gw1","seq":5,"event_type":"system","level":"info","component":"x","message":"a\nb"}"#;
+        let line = checked_event("gw1", 5, good).unwrap();
+        assert!(!line.contains('\n'));
+        for (bad, why) in [
+            (good.replace("\"host\":\"gw1\"", "\"host\":\"gw2\""), "host"),
+            (good.replace("\"seq\":5", "\"seq\":6"), "seq"),
+            (
+                good.replace("2026-11-30T10:00:00Z", "Nov 30 10:00:00 gw2 sshd"),
+                "timestamp",
+            ),
+            (format!("{good}\n{good}"), "JSON"),
+            ("[1,2]".to_string(), "object"),
+            (good.replace("\"event_type\":\"system\",", ""), "event_type"),
+        ] {
+            let e = checked_event("gw1", 5, &bad).unwrap_err();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+        let marker: crate::event::Event =
+            serde_json::from_str(&refused_marker("gw1", 5, "host")).unwrap();
+        assert_eq!((marker.host.as_str(), marker.seq), ("gw1", 5));
     }
 }

@@ -15,11 +15,15 @@ use tokio::sync::watch;
 
 use super::proto::{self, Msg};
 use crate::bus::Bus;
-use crate::event::{EventBody, Level};
+use crate::event::{Event, EventBody, Level, MAX_EVENT_BYTES};
 use crate::metrics::Metrics;
 use crate::store::{Keyring, Tail};
 
 const BATCH: usize = 512;
+/// A batch stops growing at this many bytes of JSON: with one more event of at most
+/// [`MAX_EVENT_BYTES`] it stays well under the hub's frame limit ([`proto::MAX_FRAME`]).
+const BATCH_BYTES: usize = 4 << 20;
+const _: () = assert!(BATCH_BYTES + 2 * MAX_EVENT_BYTES < proto::MAX_FRAME);
 const WINDOW: u64 = 8192;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -222,8 +226,13 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         }
         let acked_now = (*ack_rx.borrow()).unwrap_or(0);
         metrics.soc_acked_seq.set(acked_now as i64);
-        let batch =
-            tokio::task::block_in_place(|| tail.read(BATCH)).map_err(|e| late(e.to_string()))?;
+        let mut batch = tokio::task::block_in_place(|| tail.read_bounded(BATCH, BATCH_BYTES))
+            .map_err(|e| late(e.to_string()))?;
+        for (seq, json) in batch.iter_mut() {
+            if json.len() > MAX_EVENT_BYTES {
+                *json = oversize_stand_in(*seq, json, &s.host_id);
+            }
+        }
         if batch.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
@@ -236,5 +245,51 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         proto::write(&mut send, &Msg::Batch { events: batch })
             .await
             .map_err(|e| late(e.to_string()))?;
+    }
+}
+
+/// The JSON of a marker that stands in for stored event `seq` when it is too large to send (an
+/// event stored before the bus capped events): same seq, time and host, so the stream has no gap.
+fn oversize_stand_in(seq: u64, json: &str, host: &str) -> String {
+    #[derive(Deserialize)]
+    struct Envelope {
+        timestamp: Option<String>,
+        event_type: Option<String>,
+    }
+    let envelope: Option<Envelope> = serde_json::from_str(json).ok();
+    let timestamp = envelope
+        .as_ref()
+        .and_then(|e| e.timestamp.as_deref())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(chrono::Utc::now);
+    let kind = envelope
+        .and_then(|e| e.event_type)
+        .unwrap_or_else(|| "unknown".into());
+    let marker = Event {
+        timestamp,
+        host: host.to_string(),
+        seq,
+        body: EventBody::oversize_marker(&kind, json.len(), json),
+    };
+    serde_json::to_string(&marker).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversize_stored_event_is_sent_as_a_marker_with_its_seq() {
+        let big = format!(
+            r#"{{"timestamp":"2026-11-30T10:00:00Z","host":"gw1","seq":7,"event_type":"audit","actor":"{}"}}"#,
+            "x".repeat(MAX_EVENT_BYTES)
+        );
+        let out = oversize_stand_in(7, &big, "gw1");
+        assert!(out.len() < 4096, "{}", out.len());
+        let ev: Event = serde_json::from_str(&out).unwrap();
+        assert_eq!(ev.seq, 7);
+        assert_eq!(ev.host, "gw1");
+        assert!(matches!(ev.body, EventBody::System(ref s) if s.message.contains("kind audit")));
     }
 }

@@ -24,12 +24,10 @@ pub enum PkiError {
 }
 
 fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
-    use std::os::unix::fs::PermissionsExt;
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).map_err(|e| PkiError::Io(d.into(), e))?;
     }
-    std::fs::write(path, text).map_err(|e| PkiError::Io(path.into(), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    edgeward_config::history::write_atomic_mode(path, text.as_bytes(), mode)
         .map_err(|e| PkiError::Io(path.into(), e))
 }
 

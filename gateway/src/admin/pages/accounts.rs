@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
-use crate::admin::accounts::{AccountError, NewAccount};
+use crate::admin::accounts::{AccountError, AccountRequest, NewAccount};
 use crate::admin::guard::Caller;
 use crate::admin::layout::{csrf_field, page, role_key};
 use crate::admin::roles::Role;
@@ -50,7 +50,7 @@ fn accounts_page(
             @for a in &list {
                 @let status = format!("{:?}", a.status).to_lowercase();
                 tr id={ "account-" (a.username) } {
-                    td { strong { (a.username) } } td { (a.full_name) br; span.muted { (a.person_id) } }
+                    td { strong { (a.username) } } td { (a.full_name) br; span.muted { (a.person_id) } @if !a.department.is_empty() { br; span.muted.request { (a.department) " · " (lang.t("acc.approved_by")) " " (a.approved_by) } } @if let Some(e) = a.expires_at { br; span.muted.expires { (lang.t("acc.ends")) " " (e.format("%Y-%m-%d")) } } }
                     td { (lang.t(role_key(a.role))) }
                     td { span class={ "pill " (status) } { (lang.t(status_key(a.status))) } }
                     td { (if a.totp_enrolled { lang.t("common.yes") } else { lang.t("common.no") }) }
@@ -90,6 +90,16 @@ fn accounts_page(
             label for="role" { (lang.t("acc.role")) }
             select id="role" name="role" { @for r in Role::ALL { option value=(r.as_str()) { (lang.t(role_key(r))) } } }
             label for="password" { (lang.t("acc.temp_password")) } input type="password" id="password" name="password" required;
+            fieldset #account-request {
+                legend { (lang.t("acc.request")) }
+                p.muted { (lang.t("acc.request_hint")) }
+                label for="citizen_id" { (lang.t("acc.citizen_id")) } input type="text" id="citizen_id" name="citizen_id" inputmode="numeric" maxlength="12";
+                label for="phone" { (lang.t("acc.phone")) } input type="tel" id="phone" name="phone" maxlength="20";
+                label for="department" { (lang.t("acc.department")) } input type="text" id="department" name="department" maxlength="200";
+                label for="purpose" { (lang.t("acc.purpose")) } input type="text" id="purpose" name="purpose" maxlength="200";
+                label for="scope" { (lang.t("acc.scope")) } input type="text" id="scope" name="scope" maxlength="200";
+                label for="expires_on" { (lang.t("acc.expires_on")) } input type="date" id="expires_on" name="expires_on";
+            }
             p { button.primary type="submit" #create-account-submit { (lang.t("acc.create")) } }
         }
     };
@@ -182,6 +192,19 @@ pub struct CreateForm {
     pub person_id: String,
     pub role: String,
     pub password: String,
+    #[serde(default)]
+    pub citizen_id: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub scope: String,
+    /// `YYYY-MM-DD`, empty for an account without an end.
+    #[serde(default)]
+    pub expires_on: String,
 }
 
 pub async fn create(
@@ -196,20 +219,46 @@ pub async fn create(
         )
             .into_response();
     };
+    let expires_on = match f.expires_on.trim() {
+        "" => None,
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return respond(
+                    &ctx,
+                    &caller,
+                    Err(AccountError::Invalid {
+                        field: "expires_on",
+                        reason: "a date as YYYY-MM-DD".into(),
+                    }),
+                );
+            }
+        },
+    };
     let new = NewAccount {
         username: f.username.trim().to_string(),
         full_name: f.full_name,
         person_id: f.person_id,
         role,
         password: f.password,
+        request: AccountRequest {
+            citizen_id: f.citizen_id,
+            phone: f.phone,
+            department: f.department,
+            purpose: f.purpose,
+            scope: f.scope,
+            approved_by: String::new(),
+        },
+        expires_on,
     };
+    let approver = caller.username.clone();
     let (policy, now, target) = (ctx.policy(), ctx.now(), new.username.clone());
     let r = change(
         &ctx,
         &caller,
         "create",
         &target,
-        move |s| s.create(&new, &policy, now),
+        move |s| s.create(&new, &approver, &policy, now),
         false,
     )
     .await;

@@ -10,7 +10,7 @@ use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::admin::accounts::{AccountError, LoginOutcome, Stage};
+use crate::admin::accounts::{AccountError, LoginOutcome, Reauth, Stage, Takeover};
 use crate::admin::guard::{Caller, Visitor, cookie, session_cookie};
 use crate::admin::i18n::Lang;
 use crate::admin::layout::{auth_page, csrf_field};
@@ -76,6 +76,11 @@ pub enum LoginResult {
     Refused(&'static str, StatusCode),
 }
 
+/// Longest user name accepted at login (account names are at most 32).
+pub const MAX_USERNAME_BYTES: usize = 64;
+/// Longest password accepted at login.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Check credentials, record the attempt, open a session on success. Audited.
 pub async fn attempt(
     ctx: &Arc<AdminContext>,
@@ -87,7 +92,7 @@ pub async fn attempt(
     let now = ctx.now();
     if !lock(&ctx.limiter).allow(v.source, now) {
         ctx.audit(
-            username,
+            &crate::event::clip(username, MAX_USERNAME_BYTES),
             &source,
             "auth.login",
             "failure",
@@ -96,6 +101,24 @@ pub async fn attempt(
         )
         .await;
         return LoginResult::Refused("login.rate", StatusCode::TOO_MANY_REQUESTS);
+    }
+    // No account has a longer name, and no password needs more: refuse before hashing or
+    // auditing anything of that size (an event's text is also capped by the bus).
+    if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+        ctx.audit(
+            &crate::event::clip(username, 64),
+            &source,
+            "auth.login",
+            "failure",
+            format!(
+                "over-long credentials refused (user name {} bytes, password {} bytes)",
+                username.len(),
+                password.len()
+            ),
+            None,
+        )
+        .await;
+        return LoginResult::Refused("login.refused", StatusCode::UNAUTHORIZED);
     }
     ctx.refresh_accounts().await;
     let policy = ctx.policy();
@@ -139,33 +162,17 @@ pub async fn attempt(
             }
         }
         refused => {
-            let (detail, key, status) = match refused {
-                LoginOutcome::Refused { failures_in_window } => (
-                    format!("wrong user name or password ({failures_in_window} in window)"),
-                    "login.refused",
-                    StatusCode::UNAUTHORIZED,
-                ),
-                LoginOutcome::NowLocked => (
-                    "wrong password".to_string(),
-                    "login.locked",
-                    StatusCode::FORBIDDEN,
-                ),
-                LoginOutcome::Locked => (
-                    "account is locked".to_string(),
-                    "login.locked",
-                    StatusCode::FORBIDDEN,
-                ),
-                LoginOutcome::Suspended => (
-                    "account is suspended (unused)".to_string(),
-                    "login.suspended",
-                    StatusCode::FORBIDDEN,
-                ),
-                _ => (
-                    "account is disabled".to_string(),
-                    "login.disabled",
-                    StatusCode::FORBIDDEN,
-                ),
+            // One refusal for every reason (no account enumeration); the audit event says which.
+            let detail = match refused {
+                LoginOutcome::Refused { failures_in_window } => {
+                    format!("wrong user name or password ({failures_in_window} in window)")
+                }
+                LoginOutcome::NowLocked => "wrong password".to_string(),
+                LoginOutcome::Locked => "account is locked".to_string(),
+                LoginOutcome::Suspended => "account is suspended (unused)".to_string(),
+                _ => "account is disabled".to_string(),
             };
+            let (key, status) = ("login.refused", StatusCode::UNAUTHORIZED);
             ctx.audit(user, &source, "auth.login", "failure", detail, None)
                 .await;
             if refused == LoginOutcome::NowLocked {
@@ -243,27 +250,24 @@ fn advance(ctx: &AdminContext, caller: &Caller, stage: Stage) -> Response {
 
 fn password_form(ctx: &AdminContext, caller: &Caller, errors: &[String]) -> Markup {
     let lang = caller.lang;
-    let (is_admin, factory_unnamed) = lock(&ctx.accounts)
+    let (is_admin, factory) = lock(&ctx.accounts)
         .get(&caller.username)
-        .map(|a| {
-            (
-                a.role.is_admin(),
-                a.factory && a.full_name.trim().is_empty(),
-            )
-        })
+        .map(|a| (a.role.is_admin(), a.factory))
         .unwrap_or((true, false));
     let forced = caller.stage == Stage::ChangePassword;
     let body = html! {
         @if forced { p.flash.err #forced { (lang.t("pw.forced")) } }
-        @if factory_unnamed { p { (lang.t("pw.factory")) } }
+        @if factory { p { (lang.t("pw.factory")) } }
         @if !errors.is_empty() {
             ul.problems #password-problems { @for e in errors { li { (e) } } }
         }
         form method="post" action="/password" #password-form {
             (csrf_field(caller))
-            @if factory_unnamed {
+            @if factory {
                 label for="full_name" { (lang.t("pw.full_name")) }
-                input type="text" id="full_name" name="full_name" required;
+                input type="text" id="full_name" name="full_name" maxlength="100" required;
+                label for="person_id" { (lang.t("pw.person_id")) }
+                input type="text" id="person_id" name="person_id" maxlength="100" required;
             }
             @if !forced {
                 label for="current" { (lang.t("pw.current")) }
@@ -295,6 +299,8 @@ pub struct PasswordForm {
     pub confirm: String,
     #[serde(default)]
     pub full_name: Option<String>,
+    #[serde(default)]
+    pub person_id: Option<String>,
 }
 
 /// Change the caller's own password; on a forced change, go on to the next first-login step.
@@ -318,14 +324,11 @@ pub async fn change_own_password(
                 return Err(None);
             }
         }
-        let r = accounts.change_password(
-            &user,
-            &f.new_password,
-            &f.confirm,
-            f.full_name.as_deref(),
-            &pol,
-            now,
-        );
+        let takeover = f.full_name.as_deref().map(|full_name| Takeover {
+            full_name,
+            person_id: f.person_id.as_deref().unwrap_or(""),
+        });
+        let r = accounts.change_password(&user, &f.new_password, &f.confirm, takeover, &pol, now);
         match r {
             Ok(()) => {
                 let next = accounts
@@ -344,16 +347,20 @@ pub async fn change_own_password(
     .unwrap_or(Err(Some(AccountError::Internal("interrupted".into()))));
     match result {
         Ok(next) => {
+            let ended = lock(&ctx.sessions).end_others_of(&caller.username, &caller.session_id);
             ctx.audit(
                 &caller.username,
                 &caller.source_str(),
                 "account.password_change",
                 "success",
-                if forced {
-                    "forced change at login"
-                } else {
-                    "changed by the owner"
-                },
+                format!(
+                    "{}; {ended} other session(s) ended",
+                    if forced {
+                        "forced change at login"
+                    } else {
+                        "changed by the owner"
+                    }
+                ),
                 None,
             )
             .await;
@@ -384,13 +391,22 @@ pub async fn change_own_password(
                         other => lang.t(other.key()).to_string(),
                     })
                     .collect(),
-                Some(AccountError::Invalid {
-                    field: "full_name", ..
-                }) => vec![format!(
-                    "{}: {}",
-                    lang.t("pw.full_name"),
-                    lang.t("err.bad_request")
-                )],
+                Some(AccountError::Invalid { field, .. })
+                    if field == "full_name" || field == "person_id" =>
+                {
+                    vec![format!(
+                        "{}: {}",
+                        lang.t(if field == "full_name" {
+                            "pw.full_name"
+                        } else {
+                            "pw.person_id"
+                        }),
+                        lang.t("err.bad_request")
+                    )]
+                }
+                Some(AccountError::PersonHasAccount(_)) => {
+                    vec![lang.t("pw.person_taken").to_string()]
+                }
                 Some(other) => vec![other.to_string()],
             })
         }
@@ -415,6 +431,9 @@ pub async fn password_submit(
 
 fn enrol_form(ctx: &AdminContext, caller: &Caller, secret: &str, error: bool) -> Markup {
     let lang = caller.lang;
+    let reenrol = lock(&ctx.accounts)
+        .get(&caller.username)
+        .is_some_and(|a| a.totp_secret.is_some());
     let issuer = format!("edgeward {}", ctx.host_id);
     let url = totp::otpauth_url(secret, &issuer, &caller.username).unwrap_or_default();
     let svg = totp::qr_svg(&url).unwrap_or_default();
@@ -430,6 +449,13 @@ fn enrol_form(ctx: &AdminContext, caller: &Caller, secret: &str, error: bool) ->
             p { code.secret #totp-secret { (secret) } }
             form method="post" action="/totp/enrol" #totp-form {
                 (csrf_field(caller))
+                @if reenrol {
+                    p.flash #reenrol { (lang.t("totp.reenrol")) }
+                    label for="current" { (lang.t("pw.current")) }
+                    input type="password" id="current" name="current" autocomplete="current-password" required;
+                    label for="current_code" { (lang.t("totp.current_code")) }
+                    input type="text" id="current_code" name="current_code" inputmode="numeric" autocomplete="off" pattern="[0-9]{6}" required;
+                }
                 label for="code" { (lang.t("totp.code")) }
                 input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required;
                 button.primary type="submit" #totp-submit { (lang.t("totp.verify")) }
@@ -467,10 +493,21 @@ pub struct CodeForm {
     pub code: String,
 }
 
+/// The enrolment form: the new secret's code, and proof of both current factors when the
+/// account already has a second factor.
+#[derive(Debug, Deserialize)]
+pub struct EnrolForm {
+    pub code: String,
+    #[serde(default)]
+    pub current: Option<String>,
+    #[serde(default)]
+    pub current_code: Option<String>,
+}
+
 pub async fn enrol_submit(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
-    Form(f): Form<CodeForm>,
+    Form(f): Form<EnrolForm>,
 ) -> Response {
     let pending = lock(&ctx.sessions)
         .active()
@@ -480,18 +517,23 @@ pub async fn enrol_submit(
         return Redirect::to("/totp/enrol").into_response();
     };
     let now = ctx.now();
+    let policy = ctx.policy();
+    let reauth = match (&f.current, &f.current_code) {
+        (Some(password), Some(code)) => Some(Reauth { password, code }),
+        _ => None,
+    };
     let r = {
         let mut accounts = lock(&ctx.accounts);
-        let r = accounts.enrol_totp(&caller.username, &secret, &f.code, now);
-        if r.is_ok() {
-            if let Err(e) = accounts.save() {
-                tracing::error!(error = %e, "cannot save accounts");
-            }
+        let r = accounts.enrol_totp(&caller.username, &secret, &f.code, reauth, &policy, now);
+        // A refused re-enrolment may have counted a failure: keep it.
+        if let Err(e) = accounts.save() {
+            tracing::error!(error = %e, "cannot save accounts");
         }
         r
     };
     match r {
         Ok(()) => {
+            lock(&ctx.sessions).end_others_of(&caller.username, &caller.session_id);
             ctx.audit(
                 &caller.username,
                 &caller.source_str(),
@@ -514,13 +556,13 @@ pub async fn enrol_submit(
             }
             advance(&ctx, &caller, Stage::Full)
         }
-        Err(_) => {
+        Err(e) => {
             ctx.audit(
                 &caller.username,
                 &caller.source_str(),
                 "account.totp_enrol",
                 "failure",
-                "wrong code",
+                e.to_string(),
                 None,
             )
             .await;
@@ -667,10 +709,38 @@ pub struct LangQuery {
     pub back: String,
 }
 
+/// Whether `back` is a path of this UI to return to: one of the UI's own pages (not the API),
+/// spelled only with characters no browser reinterprets (no `%`, `\\`, whitespace or `//`), so
+/// it can never turn into another host.
+pub fn safe_return_path(back: &str) -> bool {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let plain =
+        |c: char, extra: &str| c.is_ascii_alphanumeric() || "/-_.".contains(c) || extra.contains(c);
+    if !path.starts_with('/')
+        || path.contains("//")
+        || path.starts_with("/api/")
+        || !path.chars().all(|c| plain(c, ":"))
+        || !query.chars().all(|c| plain(c, "=&"))
+    {
+        return false;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    super::super::routes::specs().iter().any(|r| {
+        r.method == axum::http::Method::GET && {
+            let pattern: Vec<&str> = r.path.split('/').collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty() && *s != ".."))
+        }
+    })
+}
+
 /// Switch the UI language (a preference cookie) and go back where the user was.
 pub async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
     let lang = Lang::parse(&q.to).unwrap_or_default();
-    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
+    let back = if safe_return_path(&q.back) {
         q.back.as_str()
     } else {
         "/dashboard"

@@ -324,7 +324,7 @@ pub async fn confirm(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    let r = changes::confirm(&ctx, &caller.username, &caller.source_str()).await;
+    let r = changes::confirm(&ctx, &caller).await;
     daemon_answer(&caller, r, "cfg.confirmed")
 }
 
@@ -332,7 +332,7 @@ pub async fn rollback_now(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    let r = changes::reject(&ctx, &caller.username, &caller.source_str()).await;
+    let r = changes::reject(&ctx, &caller).await;
     daemon_answer(&caller, r, "cfg.rolled_back")
 }
 
@@ -342,16 +342,23 @@ pub async fn version_page(
     Path(version): Path<u64>,
 ) -> Response {
     let lang = caller.lang;
-    let (entry, text, diff) = match changes::history_version(&ctx, version) {
+    let (entry, before, text) = match changes::history_version(&ctx, version) {
         Ok(x) => x,
         Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
     };
+    let diff = changes::shown_diff(
+        caller.role,
+        &before,
+        &text,
+        &format!("v{}", version.saturating_sub(1)),
+        &format!("v{version}"),
+    );
     ctx.audit_view(&caller, format!("history v{version}")).await;
     let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
         p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (entry.reason) }
         h2 { (lang.t("cfg.diff")) }
-        (diff_view(&caller.shown(&diff)))
+        (diff_view(&diff))
         @if can_change && entry.version != ctx.live.load().version {
             form.stack method="post" action={ "/config/history/" (version) "/rollback" } #rollback-form {
                 (csrf_field(&caller))

@@ -175,12 +175,16 @@ pub async fn export_backup(
     passphrase: &str,
 ) -> Result<(String, String), (StatusCode, String)> {
     let live = ctx.live.load();
+    // A backup carries secrets only for a role that may see them (the passphrase of the
+    // backup is the exporter's, so it would be a way around the redaction otherwise).
+    let secrets_included = caller.can(Permission::ManageWifi);
     let contents = backup::Contents {
         host_id: ctx.host_id.clone(),
         version: live.version,
         created_at: ctx.now(),
         created_by: caller.username.clone(),
-        config: live.text.clone(),
+        config: caller.shown(&live.text),
+        secrets_included,
     };
     let pass = passphrase.to_string();
     let sealed = tokio::task::spawn_blocking(move || backup::seal(&contents, &pass))
@@ -192,7 +196,15 @@ pub async fn export_backup(
         &caller.source_str(),
         "system.backup_export",
         "success",
-        format!("encrypted backup of v{}", live.version),
+        format!(
+            "encrypted backup of v{}{}",
+            live.version,
+            if secrets_included {
+                ""
+            } else {
+                " (Wi-Fi passphrases left out: the role may not see them)"
+            }
+        ),
         None,
     )
     .await;
@@ -266,9 +278,41 @@ pub async fn backup_import(
                 .into_response();
         }
     };
-    if let Err(problems) =
-        edgeward_config::parse(&contents.config, "backup", edgeward_config::today())
-    {
+    // The restored text is a change like any other: secrets left out come back from what runs,
+    // and the caller's role must own every section it changes.
+    let candidate = crate::admin::changes::with_running_secrets(&ctx, &contents.config);
+    let running = ctx.live.load().text.clone();
+    let report = crate::admin::changes::check(&running, &candidate, caller.role, None);
+    if !report.forbidden_sections.is_empty() {
+        ctx.audit(
+            &caller.username,
+            &caller.source_str(),
+            "system.backup_import",
+            "failure",
+            format!(
+                "role {} may not change {}",
+                caller.role.as_str(),
+                report.forbidden_sections.join(", ")
+            ),
+            None,
+        )
+        .await;
+        return (
+            StatusCode::FORBIDDEN,
+            system_page(
+                &ctx,
+                &caller,
+                None,
+                Some(format!(
+                    "{} {}",
+                    lang.t("cfg.forbidden_sections"),
+                    report.forbidden_sections.join(", ")
+                )),
+            ),
+        )
+            .into_response();
+    }
+    if let Err(problems) = edgeward_config::parse(&candidate, "backup", edgeward_config::today()) {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             system_page(&ctx, &caller, None, Some(problems.to_string())),
@@ -298,15 +342,8 @@ pub async fn backup_import(
         None,
     )
     .await;
-    match crate::admin::changes::submit(
-        &ctx,
-        &caller.username,
-        &contents.config,
-        &reason,
-        None,
-        true,
-    )
-    .await
+    match crate::admin::changes::submit(&ctx, &caller.username, &candidate, &reason, None, true)
+        .await
     {
         Ok(ApplyOutcome::Applied { .. }) => done("/config", "cfg.applied"),
         other => (
