@@ -220,6 +220,53 @@ fn admin_services_answer_only_on_the_management_zone() {
     assert_dropped(&lab, "guest-1", "10.20.0.1", 443);
 }
 
+/// Segmentation holds against forged sources (003 §20.2.b): a packet that arrives on an uplink
+/// with an inside address — here that of a PC a security admin moved into the management zone —
+/// is dropped and logged before any zone rule sees it, while the PC itself, on its own LAN
+/// port, gets the management zone's access.
+#[test]
+fn spoofed_inside_sources_from_an_uplink_are_dropped() {
+    let moved = profile_with(
+        "mac = \"02:ed:00:00:00:11\"\nip = \"10.10.0.11\"\nzone = \"staff\"\n",
+        "mac = \"02:ed:00:00:00:11\"\nip = \"10.10.0.11\"\nzone = \"staff\"\nmove_to = \"mgmt\"\n",
+    );
+    let Some(lab) = test_lab("spf", &moved) else {
+        return;
+    };
+    assert_eq!(
+        reach(&lab, "staff-1", GATEWAY_MGMT, 443),
+        Reach::Ok,
+        "control: the moved PC reaches the admin UI from its LAN port"
+    );
+    // An Internet router forges the PC's address towards the gateway's uplink.
+    for cmd in [
+        "ip addr add 10.10.0.11/32 dev eth-gw",
+        "ip route add 10.10.99.1/32 via 203.0.113.2 src 10.10.0.11",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        let out = lab.exec("isp-1", args[0], &args[1..]).unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_dropped(&lab, "isp-1", GATEWAY_MGMT, 443);
+    assert!(
+        wait_until(Duration::from_secs(5), || firewall_events(&lab).iter().any(
+            |e| e["rule_id"] == "ew:spoof:uplink"
+                && e["src_ip"] == "10.10.0.11"
+                && e["in_iface"] == "wan1"
+        )),
+        "the forged packet is logged as spoofed; events: {:?}",
+        firewall_events(&lab)
+    );
+    let counters =
+        String::from_utf8_lossy(&lab.edgeward(&["firewall", "counters", "--nonzero"]).stdout)
+            .into_owned();
+    assert!(counters.contains("uplink anti-spoof"), "{counters}");
+}
+
 /// 004 §8.1.h: inbound from the Internet only to published services (and hairpin from inside).
 #[test]
 fn inbound_only_to_published_services() {
@@ -486,6 +533,33 @@ fn an_unconfirmed_change_that_locks_the_admin_out_is_rolled_back() {
             T
         ) == Reach::TimedOut),
         "the change did not lock the admin out"
+    );
+    // A device edit applied meanwhile without commit-confirm does not confirm the pending
+    // change as a side effect: it joins it, and both are rolled back.
+    let device_edit = lab.dir.join("device-edit.toml");
+    std::fs::write(
+        &device_edit,
+        std::fs::read_to_string(&lockout).unwrap().replacen(
+            "note = \"Máy in tầng 2\"",
+            "note = \"Máy in tầng 3\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = lab.edgeward(&[
+        "config",
+        "apply",
+        device_edit.to_str().unwrap(),
+        "--author",
+        "operator",
+        "--reason",
+        "printer moved",
+        "--no-confirm",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     // Nobody confirms. Within the window plus a poll, access is back.
     assert!(

@@ -282,6 +282,87 @@ fn gateways_that_are_not_enrolled_are_refused() {
     );
 }
 
+/// 003 §30.6: the SOC keeps receiving the gateway's events even under an unauthenticated
+/// flood of logins with user names of ~1.9 MB (which once wedged the link for good): the names
+/// are refused before auditing, events are capped, and an ordinary event sent right after the
+/// flood reaches the hub within seconds.
+#[test]
+fn a_login_flood_with_huge_names_does_not_stop_delivery_to_the_soc() {
+    let Some(lab) = test_lab("fld", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let body = lab.dir.join("huge-login.json");
+    std::fs::write(
+        &body,
+        serde_json::json!({ "username": "A".repeat(1_900_000), "password": "x" }).to_string(),
+    )
+    .unwrap();
+    let login = |data: &str| {
+        let out = lab
+            .exec(
+                "admin-1",
+                "curl",
+                &[
+                    "-sk",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "--max-time",
+                    "10",
+                    "-H",
+                    "content-type: application/json",
+                    "--data-binary",
+                    data,
+                    "https://10.10.99.1/api/v1/login",
+                ],
+            )
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || login("{}") != "000"),
+        "the admin UI answers"
+    );
+    let at = format!("@{}", body.display());
+    for _ in 0..20 {
+        let code = login(&at);
+        assert!(code == "401" || code == "429", "flood answered {code}");
+    }
+    let marker = format!("probe-{}", std::process::id());
+    let probe = serde_json::json!({ "username": marker, "password": "x" }).to_string();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        login(&probe),
+        "429",
+        "the source is over its login rate by now"
+    );
+    let hub_file = lab
+        .soc_dir()
+        .join("gateways")
+        .join("lc-agency-gw1")
+        .join("events.jsonl");
+    assert!(
+        wait_until(Duration::from_secs(15), || std::fs::read_to_string(
+            &hub_file
+        )
+        .unwrap_or_default()
+        .contains(&marker)),
+        "the event after the flood never reached the hub; log:\n{}",
+        lab.log_tail(20)
+    );
+    eprintln!(
+        "ordinary event at the hub {:?} after the flood",
+        started.elapsed()
+    );
+    let hub = std::fs::read_to_string(&hub_file).unwrap();
+    let longest = hub.lines().map(str::len).max().unwrap_or(0);
+    assert!(
+        longest < 64 << 10,
+        "an event of {longest} bytes reached the hub"
+    );
+}
+
 /// A compromised but enrolled gateway cannot file events under another gateway, split an event
 /// into several lines, or put a forged timestamp into what the SIEM receives: the hub files a
 /// marker under the sender's own name instead.

@@ -254,7 +254,7 @@ pub async fn config_confirm(
 ) -> Response {
     match changes::confirm(&ctx, &c).await {
         Ok(v) => Json(json!({ "confirmed": v })).into_response(),
-        Err(e) => err(StatusCode::CONFLICT, e),
+        Err(e) => err(e.status(), e.to_string()),
     }
 }
 
@@ -382,7 +382,12 @@ pub async fn device_put(
     match dev_pages::apply_devices(&ctx, &c, &list, &reason).await {
         Ok(v) => Json(json!({ "version": v })).into_response(),
         Err(dev_pages::DevicesError::Invalid(r)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(*r)).into_response()
+            let status = if r.forbidden_sections.is_empty() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            (status, Json(*r)).into_response()
         }
         Err(dev_pages::DevicesError::Failed(m)) => err(StatusCode::UNPROCESSABLE_ENTITY, m),
     }

@@ -405,9 +405,29 @@ pub fn pending_forbidden(ctx: &AdminContext, role: Role) -> Result<Vec<String>, 
     Ok(forbidden)
 }
 
+/// Why a pending change was not confirmed or rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    /// The caller's role does not own every section the pending change touches.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing is pending, or the daemon did not do it.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl DecideError {
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            DecideError::Forbidden(_) => axum::http::StatusCode::FORBIDDEN,
+            DecideError::Failed(_) => axum::http::StatusCode::CONFLICT,
+        }
+    }
+}
+
 /// Refuse a confirmation or rejection by a caller whose role does not own the pending change.
-async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result<(), String> {
-    let forbidden = pending_forbidden(ctx, caller.role)?;
+async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result<(), DecideError> {
+    let forbidden = pending_forbidden(ctx, caller.role).map_err(DecideError::Failed)?;
     if forbidden.is_empty() {
         return Ok(());
     }
@@ -429,11 +449,11 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
         None,
     )
     .await;
-    Err(why)
+    Err(DecideError::Forbidden(why))
 }
 
 /// Keep the change awaiting confirmation; returns its version.
-pub async fn confirm(ctx: &AdminContext, caller: &Caller) -> Result<u64, String> {
+pub async fn confirm(ctx: &AdminContext, caller: &Caller) -> Result<u64, DecideError> {
     may_decide(ctx, caller, "confirm").await?;
     let (author, source) = (caller.username.clone(), caller.source_str());
     ctx.ask_daemon(|reply| DaemonRequest::Confirm {
@@ -441,11 +461,13 @@ pub async fn confirm(ctx: &AdminContext, caller: &Caller) -> Result<u64, String>
         source,
         reply,
     })
-    .await?
+    .await
+    .map_err(DecideError::Failed)?
+    .map_err(DecideError::Failed)
 }
 
 /// Roll the change awaiting confirmation back now; returns the version restored.
-pub async fn reject(ctx: &AdminContext, caller: &Caller) -> Result<u64, String> {
+pub async fn reject(ctx: &AdminContext, caller: &Caller) -> Result<u64, DecideError> {
     may_decide(ctx, caller, "reject").await?;
     let (author, source) = (caller.username.clone(), caller.source_str());
     ctx.ask_daemon(|reply| DaemonRequest::RollBackNow {
@@ -453,7 +475,9 @@ pub async fn reject(ctx: &AdminContext, caller: &Caller) -> Result<u64, String> 
         source,
         reply,
     })
-    .await?
+    .await
+    .map_err(DecideError::Failed)?
+    .map_err(DecideError::Failed)
 }
 
 /// The history, newest first.

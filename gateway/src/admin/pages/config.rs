@@ -309,12 +309,20 @@ pub async fn edit_submit(
     (status, editor(&ctx, &caller, &sections, &st)).into_response()
 }
 
-fn daemon_answer(caller: &Caller, r: Result<u64, String>, msg: &'static str) -> Response {
+fn daemon_answer(
+    caller: &Caller,
+    r: Result<u64, changes::DecideError>,
+    msg: &'static str,
+) -> Response {
     match r {
         Ok(_) => done("/config", msg),
         Err(e) => (
-            StatusCode::CONFLICT,
-            crate::admin::layout::bare_page(caller.lang, caller.lang.t("common.error"), &e),
+            e.status(),
+            crate::admin::layout::bare_page(
+                caller.lang,
+                caller.lang.t("common.error"),
+                &e.to_string(),
+            ),
         )
             .into_response(),
     }
