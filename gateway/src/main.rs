@@ -223,6 +223,9 @@ enum SocCmd {
         /// Allow gateways to go back to this (older) version.
         #[arg(long)]
         rollback: bool,
+        /// The gateways this bundle is for (`gw1,gw2`), or `all`; signed into the bundle.
+        #[arg(long, default_value = "all")]
+        targets: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -462,10 +465,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 version,
                 mode,
                 rollback,
+                targets,
                 out,
             } => {
-                let b =
-                    edgeward_gateway::soc::bundle::create(&dir, &rules, version, &mode, rollback)?;
+                let targets: Vec<String> = targets
+                    .split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                let b = edgeward_gateway::soc::bundle::create(
+                    &dir, &rules, version, &mode, rollback, &targets,
+                )?;
                 std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
                 println!(
                     "bundle v{version} ({} files) signed and written to {}",

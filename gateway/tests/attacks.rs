@@ -746,3 +746,65 @@ async fn the_language_switch_is_no_open_redirect() {
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
 }
+
+/// Two admins working at once never silently revert each other: a change made from an older
+/// version (an editor opened earlier, a device list read before another edit) is refused with
+/// 409 and nothing is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_from_an_older_version_is_refused() {
+    let f = fixture().await;
+    let security = f.session(Role::SecurityAdmin);
+    let (_, cfg, _) = call(&f, "GET", "/api/v1/config", &security, None).await;
+    let opened = cfg["version"].as_u64().unwrap();
+    let text = cfg["text"].as_str().unwrap().to_string();
+    // Meanwhile an operator edits a device.
+    let operator = f.session(Role::Operator);
+    let (_, devices, _) = call(&f, "GET", "/api/v1/devices", &operator, None).await;
+    let mut d = devices[0].clone();
+    d["note"] = serde_json::json!("đã chuyển phòng");
+    let (s, _, text_op) = call(&f, "PUT", "/api/v1/devices", &operator, Some(d)).await;
+    assert_eq!(s, StatusCode::OK, "{text_op}");
+    let after_operator = f.ctx.live.load().version;
+    // The security admin applies what he read before: refused, the device edit stays.
+    let change = text.replace(
+        "commit_confirm_seconds = 120",
+        "commit_confirm_seconds = 90",
+    );
+    let (s, e, _) = call(
+        &f,
+        "POST",
+        "/api/v1/config/apply",
+        &security,
+        Some(serde_json::json!({ "text": change, "reason": "r", "confirm": false, "base_version": opened })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(f.ctx.live.load().version, after_operator);
+    assert!(f.ctx.live.load().text.contains("đã chuyển phòng"));
+    // A form edit prepared on an older version is refused the same way.
+    let mut stale = edgeward_gateway::admin::guard::Caller {
+        session_id: String::new(),
+        username: "uoperator".into(),
+        role: Role::Operator,
+        stage: Stage::Full,
+        csrf: String::new(),
+        lang: edgeward_gateway::admin::i18n::Lang::En,
+        source: "127.0.0.1".parse().unwrap(),
+        seen_version: opened,
+    };
+    let live = f.ctx.live.load_full();
+    let list = live.config.as_ref().unwrap().devices.clone();
+    let r =
+        edgeward_gateway::admin::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r")
+            .await;
+    assert!(
+        matches!(&r, Err(edgeward_gateway::admin::changes::FormChangeError::Failed(m)) if m.contains("changed")),
+        "{r:?}"
+    );
+    assert_eq!(f.ctx.live.load().version, after_operator);
+    stale.seen_version = after_operator;
+    let r =
+        edgeward_gateway::admin::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r")
+            .await;
+    assert!(r.is_ok(), "{r:?}");
+}

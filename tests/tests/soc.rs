@@ -584,10 +584,7 @@ fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
     // Replayed: the same bundle again.
     let (code, text) = push(&v1);
     assert_eq!(code, Some(1));
-    assert!(
-        text.contains("not newer than the running version 1"),
-        "{text}"
-    );
+    assert!(text.contains("a replayed bundle"), "{text}");
 
     // Tampered after signing.
     let v2 = bundle("2", false);
@@ -641,9 +638,35 @@ fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
 
     // A newer valid one applies; a signed rollback may go back.
     std::fs::remove_file(rules.join("broken.rules")).unwrap();
-    assert_eq!(push(&bundle("5", false)).0, Some(0));
+    let v5 = bundle("5", false);
+    assert_eq!(push(&v5).0, Some(0));
     assert_eq!(applied(), Some(5));
     assert_eq!(push(&bundle("4", true)).0, Some(0));
+    assert_eq!(applied(), Some(4));
+    // The bundle signed before the rollback cannot be replayed after it.
+    let (code, text) = push(&v5);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("a replayed bundle"), "{text}");
+    assert_eq!(applied(), Some(4));
+    // A bundle signed for another gateway is refused here even when pushed here.
+    let elsewhere = lab.dir.join("bundle-6-elsewhere.json");
+    let (code, text) = soc_cli(&[
+        "bundle",
+        "--dir",
+        &soc,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--version",
+        "6",
+        "--targets",
+        "other-gw",
+        "--out",
+        elsewhere.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = push(&elsewhere);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("not for this gateway"), "{text}");
     assert_eq!(applied(), Some(4));
     let audits: Vec<_> = read_events(&lab)
         .into_iter()

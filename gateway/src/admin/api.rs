@@ -174,6 +174,10 @@ pub struct CandidateBody {
     /// Commit-confirm (default true).
     #[serde(default)]
     pub confirm: Option<bool>,
+    /// The version the text was made from; the change is refused (409) if another was applied
+    /// since. Without it, the version running when the request came in.
+    #[serde(default)]
+    pub base_version: Option<u64>,
 }
 
 pub async fn config_check(
@@ -181,6 +185,12 @@ pub async fn config_check(
     Extension(c): Extension<Caller>,
     Json(b): Json<CandidateBody>,
 ) -> Response {
+    // The report carries a diff against what runs: a view of the configuration (001 §6.2).
+    ctx.audit_view(
+        &c,
+        "candidate checked against the running configuration (API)",
+    )
+    .await;
     let running = ctx.live.load().text.clone();
     let text = changes::with_running_secrets(&ctx, &b.text);
     let report = changes::check(&running, &text, c.role, None);
@@ -197,7 +207,11 @@ pub async fn config_apply(
     Extension(c): Extension<Caller>,
     Json(b): Json<CandidateBody>,
 ) -> Response {
-    let running = ctx.live.load().text.clone();
+    let live = ctx.live.load_full();
+    let (running, base) = (live.text.clone(), live.version);
+    if let Some(given) = b.base_version.filter(|v| *v != base) {
+        return err(StatusCode::CONFLICT, changes::conflict(given, base));
+    }
     let text = changes::with_running_secrets(&ctx, &b.text);
     let report = changes::check(&running, &text, c.role, None);
     if !report.forbidden_sections.is_empty() {
@@ -232,6 +246,7 @@ pub async fn config_apply(
         b.reason.trim(),
         None,
         b.confirm.unwrap_or(true),
+        b.base_version.unwrap_or(base),
     )
     .await
     {
@@ -244,6 +259,7 @@ pub async fn config_apply(
             Json(json!({ "outcome": o })),
         )
             .into_response(),
+        Err(e) if e.starts_with("the configuration changed") => err(StatusCode::CONFLICT, e),
         Err(e) => err(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
@@ -277,7 +293,11 @@ pub async fn config_rollback(
     }
 }
 
-pub async fn history(State(ctx): State<Arc<AdminContext>>) -> Response {
+pub async fn history(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+) -> Response {
+    ctx.audit_view(&c, "configuration history (API)").await;
     match changes::history_entries(&ctx) {
         Ok(list) => Json(list).into_response(),
         Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e),

@@ -340,14 +340,31 @@ pub async fn apply_list<T: Serialize>(
     items: &[T],
     reason: &str,
 ) -> Result<u64, FormChangeError> {
-    let running = ctx.live.load().text.clone();
+    let live = ctx.live.load_full();
+    if live.version != caller.seen_version {
+        return Err(FormChangeError::Failed(conflict(
+            caller.seen_version,
+            live.version,
+        )));
+    }
+    let running = live.text.clone();
     let section = list_section_toml(key, items).map_err(FormChangeError::Failed)?;
     let (candidate, start) = splice(&running, &[key], &section);
     let report = check(&running, &candidate, caller.role, Some(start));
     if !report.valid || !report.forbidden_sections.is_empty() {
         return Err(FormChangeError::Invalid(Box::new(report)));
     }
-    match submit(ctx, &caller.username, &candidate, reason, None, false).await {
+    match submit(
+        ctx,
+        &caller.username,
+        &candidate,
+        reason,
+        None,
+        false,
+        caller.seen_version,
+    )
+    .await
+    {
         Ok(ApplyOutcome::Applied { version }) => Ok(version),
         Ok(ApplyOutcome::Unchanged) => Ok(ctx.live.load().version),
         Ok(ApplyOutcome::Refused { stage, message }) => {
@@ -363,7 +380,16 @@ pub fn with_running_secrets(ctx: &AdminContext, candidate: &str) -> String {
     secrets::restore(candidate, ctx.live.load().config.as_deref())
 }
 
-/// Write the change as the CLI does and have the daemon apply it now.
+/// Why a change made from version `base` is not applied on top of `now`.
+pub fn conflict(base: u64, now: u64) -> String {
+    format!(
+        "the configuration changed (v{base} → v{now}) while this change was being made; nothing was applied: reload and try again"
+    )
+}
+
+/// Write the change as the CLI does and have the daemon apply it now — only if what runs is
+/// still `base_version`, the version the change was made from and checked against (another
+/// admin's change applied in between would otherwise be silently reverted).
 pub async fn submit(
     ctx: &AdminContext,
     author: &str,
@@ -371,7 +397,13 @@ pub async fn submit(
     reason: &str,
     restored_from: Option<u64>,
     confirm: bool,
+    base_version: u64,
 ) -> Result<ApplyOutcome, String> {
+    let _one_at_a_time = ctx.change_lock.lock().await;
+    let now = ctx.live.load().version;
+    if now != base_version {
+        return Err(conflict(base_version, now));
+    }
     let paths = Paths {
         config: ctx.config_path.clone(),
         state_dir: ctx.state_dir.clone(),

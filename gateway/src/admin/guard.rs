@@ -70,6 +70,9 @@ pub struct Caller {
     pub csrf: String,
     pub lang: Lang,
     pub source: IpAddr,
+    /// The running configuration version when the request came in: a form change (devices,
+    /// Wi-Fi) made from it is applied only if nothing else was applied since.
+    pub seen_version: u64,
 }
 
 impl Caller {
@@ -272,6 +275,7 @@ pub async fn check(
         csrf: session.csrf.clone(),
         lang,
         source,
+        seen_version: ctx.live.load().version,
     };
     let stage_allowed = match access {
         Access::Session => true,

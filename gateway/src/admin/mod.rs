@@ -101,6 +101,9 @@ pub struct AdminContext {
     pub board: StatusBoard,
     pub recent: recent::Recent,
     pub daemon: mpsc::Sender<DaemonRequest>,
+    /// Held from the version check to the daemon's answer of every change the admin plane
+    /// submits: no change is applied on top of a version other than the one it was made from.
+    pub change_lock: tokio::sync::Mutex<()>,
 }
 
 /// Lock a mutex even if a panicking holder poisoned it (the data are plain records).
@@ -251,6 +254,7 @@ pub fn setup(s: Setup<'_>) -> anyhow::Result<AdminServer> {
         board: s.board,
         recent,
         daemon: s.daemon,
+        change_lock: tokio::sync::Mutex::new(()),
     };
     Ok(AdminServer::new(Arc::new(ctx)))
 }

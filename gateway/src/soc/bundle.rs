@@ -1,6 +1,8 @@
-//! Rule bundles pushed by the SOC: rules files plus metadata (version, created, target mode),
-//! signed with the SOC's Ed25519 key. The gateway verifies the signature and the version (no
-//! downgrade unless the SOC signed a rollback; a replayed version is refused), checks every rule
+//! Rule bundles pushed by the SOC: rules files plus metadata (version, created, target mode, the
+//! gateways it is for, a signing serial), signed with the SOC's Ed25519 key. The gateway
+//! verifies the signature, that the bundle names it (or all gateways), that its serial is above
+//! every serial it has accepted (no bundle is accepted twice, so no replay even after a signed
+//! rollback) and the version (no downgrade unless the SOC signed a rollback), checks every rule
 //! file, stages it and switches to it atomically; anything wrong leaves the running rules as
 //! they are and the exact reason goes back to the SOC. The IDS engine compiles what is applied
 //! (its compile-and-swap arrives with the IDS issue; until then the bundle is stored and reported).
@@ -21,6 +23,20 @@ pub struct BundleMeta {
     /// A signed rollback may go to an older version.
     #[serde(default)]
     pub rollback: bool,
+    /// The gateways (host ids) this bundle is for, or `["all"]`.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Strictly increasing per SOC signing key: a gateway accepts each serial at most once,
+    /// in increasing order.
+    #[serde(default)]
+    pub serial: u64,
+}
+
+impl BundleMeta {
+    /// Whether the bundle is meant for gateway `host`.
+    pub fn targets_host(&self, host: &str) -> bool {
+        self.targets.iter().any(|t| t == "all" || t == host)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +66,12 @@ pub enum BundleError {
     Rules(String),
     #[error("mode `{0}` is not ids or ips")]
     BadMode(String),
+    #[error("the bundle is for {0:?}, not for this gateway ({1})")]
+    NotForThisGateway(Vec<String>, String),
+    #[error(
+        "serial {got} is not above {highest}, the highest this gateway accepted (a replayed bundle)"
+    )]
+    Replayed { got: u64, highest: u64 },
 }
 
 fn canonical(meta: &BundleMeta, files: &BTreeMap<String, String>) -> Vec<u8> {
@@ -93,7 +115,11 @@ pub fn create(
     version: u64,
     mode: &str,
     rollback: bool,
+    targets: &[String],
 ) -> Result<Bundle, BundleError> {
+    if targets.is_empty() {
+        return Err(BundleError::Io("name the target gateways, or all".into()));
+    }
     let mut files = BTreeMap::new();
     let entries = std::fs::read_dir(rules_dir)
         .map_err(|e| BundleError::Io(format!("{}: {e}", rules_dir.display())))?;
@@ -114,6 +140,8 @@ pub fn create(
         created: Utc::now(),
         mode: mode.to_string(),
         rollback,
+        targets: targets.to_vec(),
+        serial: next_serial(soc_dir)?,
     };
     let pkcs8 = read_hex(&soc_dir.join("bundle-signing.key"))?;
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
@@ -126,6 +154,20 @@ pub fn create(
     })
 }
 
+/// The next signing serial: above the last one issued (kept in `bundle-serial`) and above the
+/// clock in microseconds, so a SOC directory restored from a backup still moves forward.
+fn next_serial(soc_dir: &Path) -> Result<u64, BundleError> {
+    let path = soc_dir.join("bundle-serial");
+    let last: u64 = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let serial = (last + 1).max(Utc::now().timestamp_micros().max(0) as u64);
+    edgeward_config::history::write_atomic(&path, serial.to_string().as_bytes())
+        .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))?;
+    Ok(serial)
+}
+
 /// What is applied on this gateway.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Applied {
@@ -133,6 +175,9 @@ pub struct Applied {
     pub mode: Option<String>,
     pub applied_at: Option<DateTime<Utc>>,
     pub rules: usize,
+    /// The highest bundle serial ever accepted here (kept across rollbacks).
+    #[serde(default)]
+    pub highest_serial: u64,
 }
 
 pub fn applied(rules_root: &Path) -> Applied {
@@ -144,13 +189,30 @@ pub fn applied(rules_root: &Path) -> Applied {
 
 /// Verify, check and apply `bundle` under `rules_root` (`v<N>/` directories, `current.json`).
 /// Returns how many rules it holds.
-pub fn apply(bundle: &Bundle, signing_pub: &Path, rules_root: &Path) -> Result<usize, BundleError> {
+pub fn apply(
+    bundle: &Bundle,
+    signing_pub: &Path,
+    rules_root: &Path,
+    host: &str,
+) -> Result<usize, BundleError> {
     let key = read_hex(signing_pub)?;
     let sig = hex::decode(&bundle.signature).map_err(|_| BundleError::BadSignature)?;
     UnparsedPublicKey::new(&ED25519, key)
         .verify(&canonical(&bundle.meta, &bundle.files), &sig)
         .map_err(|_| BundleError::BadSignature)?;
+    if !bundle.meta.targets_host(host) {
+        return Err(BundleError::NotForThisGateway(
+            bundle.meta.targets.clone(),
+            host.to_string(),
+        ));
+    }
     let current = applied(rules_root);
+    if bundle.meta.serial <= current.highest_serial {
+        return Err(BundleError::Replayed {
+            got: bundle.meta.serial,
+            highest: current.highest_serial,
+        });
+    }
     if let Some(running) = current.version {
         let newer = bundle.meta.version > running;
         let signed_rollback = bundle.meta.rollback && bundle.meta.version < running;
@@ -203,6 +265,7 @@ pub fn apply(bundle: &Bundle, signing_pub: &Path, rules_root: &Path) -> Result<u
         mode: Some(bundle.meta.mode.clone()),
         applied_at: Some(Utc::now()),
         rules,
+        highest_serial: bundle.meta.serial,
     };
     edgeward_config::history::write_atomic(
         &rules_root.join("current.json"),
@@ -215,6 +278,10 @@ pub fn apply(bundle: &Bundle, signing_pub: &Path, rules_root: &Path) -> Result<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn all() -> Vec<String> {
+        vec!["all".to_string()]
+    }
 
     fn setup() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
         let t = tempfile::tempdir().unwrap();
@@ -236,23 +303,23 @@ mod tests {
     fn signed_bundles_apply_and_everything_else_is_refused() {
         let (t, soc, rules, root) = setup();
         let pubkey = soc.join("bundle-signing.pub");
-        let b1 = create(&soc, &rules, 1, "ids", false).unwrap();
-        assert_eq!(apply(&b1, &pubkey, &root).unwrap(), 1);
+        let b1 = create(&soc, &rules, 1, "ids", false, &all()).unwrap();
+        assert_eq!(apply(&b1, &pubkey, &root, "gw1").unwrap(), 1);
         assert_eq!(applied(&root).version, Some(1));
         assert!(
             matches!(
-                apply(&b1, &pubkey, &root),
-                Err(BundleError::NotNewer { got: 1, running: 1 })
+                apply(&b1, &pubkey, &root, "gw1"),
+                Err(BundleError::Replayed { .. })
             ),
             "replay"
         );
-        let mut tampered = create(&soc, &rules, 2, "ids", false).unwrap();
+        let mut tampered = create(&soc, &rules, 2, "ids", false, &all()).unwrap();
         tampered.files.insert(
             "local.rules".into(),
             "alert tcp any any -> any any (msg:\"evil\"; sid:1;)\n".into(),
         );
         assert!(matches!(
-            apply(&tampered, &pubkey, &root),
+            apply(&tampered, &pubkey, &root, "gw1"),
             Err(BundleError::BadSignature)
         ));
         let other = t.path().join("other");
@@ -260,17 +327,19 @@ mod tests {
         make_signing_key(&other).unwrap();
         assert!(matches!(
             apply(
-                &create(&other, &rules, 3, "ids", false).unwrap(),
+                &create(&other, &rules, 3, "ids", false, &all()).unwrap(),
                 &pubkey,
-                &root
+                &root,
+                "gw1"
             ),
             Err(BundleError::BadSignature)
         ));
         std::fs::write(rules.join("broken.rules"), "alert tcp any any -> any any (msg:\"x\"; sid:1;)\nalert tcp any any any any (msg:\"y\"; sid:2;)\n").unwrap();
         let err = apply(
-            &create(&soc, &rules, 4, "ids", false).unwrap(),
+            &create(&soc, &rules, 4, "ids", false, &all()).unwrap(),
             &pubkey,
             &root,
+            "gw1",
         )
         .unwrap_err();
         assert!(err.to_string().contains("broken.rules:2:"), "{err}");
@@ -278,18 +347,20 @@ mod tests {
         std::fs::remove_file(rules.join("broken.rules")).unwrap();
         assert!(
             apply(
-                &create(&soc, &rules, 5, "ids", false).unwrap(),
+                &create(&soc, &rules, 5, "ids", false, &all()).unwrap(),
                 &pubkey,
-                &root
+                &root,
+                "gw1"
             )
             .is_ok()
         );
         assert!(
             matches!(
                 apply(
-                    &create(&soc, &rules, 2, "ids", false).unwrap(),
+                    &create(&soc, &rules, 2, "ids", false, &all()).unwrap(),
                     &pubkey,
-                    &root
+                    &root,
+                    "gw1"
                 ),
                 Err(BundleError::NotNewer { .. })
             ),
@@ -297,13 +368,56 @@ mod tests {
         );
         assert!(
             apply(
-                &create(&soc, &rules, 2, "ids", true).unwrap(),
+                &create(&soc, &rules, 2, "ids", true, &all()).unwrap(),
                 &pubkey,
-                &root
+                &root,
+                "gw1"
             )
             .is_ok(),
             "signed rollback"
         );
         assert_eq!(applied(&root).version, Some(2));
+    }
+
+    /// A bundle signed before a rollback cannot be replayed after it, nor a rollback bundle
+    /// twice; a bundle signed for another gateway is refused.
+    #[test]
+    fn no_bundle_is_accepted_twice_or_by_a_gateway_it_does_not_name() {
+        let (_t, soc, rules, root) = setup();
+        let pubkey = soc.join("bundle-signing.pub");
+        let v1 = create(&soc, &rules, 1, "ids", false, &all()).unwrap();
+        let v2 = create(&soc, &rules, 2, "ids", false, &all()).unwrap();
+        let back_to_1 = create(&soc, &rules, 1, "ids", true, &all()).unwrap();
+        apply(&v1, &pubkey, &root, "gw1").unwrap();
+        apply(&v2, &pubkey, &root, "gw1").unwrap();
+        apply(&back_to_1, &pubkey, &root, "gw1").unwrap();
+        assert_eq!(applied(&root).version, Some(1));
+        for (b, what) in [
+            (&v2, "v2 after the rollback"),
+            (&back_to_1, "the rollback again"),
+        ] {
+            assert!(
+                matches!(
+                    apply(b, &pubkey, &root, "gw1"),
+                    Err(BundleError::Replayed { .. })
+                ),
+                "{what}"
+            );
+        }
+        assert_eq!(applied(&root).version, Some(1));
+        let for_gw2 = create(&soc, &rules, 3, "ids", false, &["gw2".to_string()]).unwrap();
+        assert!(matches!(
+            apply(&for_gw2, &pubkey, &root, "gw1"),
+            Err(BundleError::NotForThisGateway(..))
+        ));
+        // The list of targets is signed: editing it breaks the signature.
+        let mut widened = for_gw2.clone();
+        widened.meta.targets.push("gw1".into());
+        assert!(matches!(
+            apply(&widened, &pubkey, &root, "gw1"),
+            Err(BundleError::BadSignature)
+        ));
+        let v3 = create(&soc, &rules, 3, "ids", false, &["gw1".to_string()]).unwrap();
+        apply(&v3, &pubkey, &root, "gw1").unwrap();
     }
 }

@@ -147,19 +147,20 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     let (ack_tx, mut ack_rx) = watch::channel(acked);
     let (control_tx, mut control_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     let cursor_path = s.cursor_path.clone();
-    let (pubkey, rules_root, bundle_bus) = (
+    let (pubkey, rules_root, bundle_bus, host) = (
         s.soc_dir.join("bundle-signing.pub"),
         s.rules_root.clone(),
         bus.clone(),
+        s.host_id.clone(),
     );
     let mut acks = tokio::spawn(async move {
         loop {
             match proto::read(&mut recv).await {
                 Ok(Some(Msg::Bundle { bundle })) => {
                     let version = bundle.meta.version;
-                    let (pk, root) = (pubkey.clone(), rules_root.clone());
+                    let (pk, root, host) = (pubkey.clone(), rules_root.clone(), host.clone());
                     let result = tokio::task::spawn_blocking(move || {
-                        super::bundle::apply(&bundle, &pk, &root)
+                        super::bundle::apply(&bundle, &pk, &root, &host)
                     })
                     .await;
                     let (applied, detail) = match result {

@@ -131,6 +131,7 @@ fn editor(ctx: &AdminContext, caller: &Caller, sections: &[&str], st: &EditorSta
         form.stack method="post" action="/config/edit" #editor {
             (csrf_field(caller))
             input type="hidden" name="sections" value=(joined);
+            input type="hidden" name="base_version" value=(ctx.live.load().version);
             textarea name="text" id="config-editor" spellcheck="false" { (st.text) }
             @if let Some(r) = &st.report {
                 @if !r.problems.is_empty() {
@@ -218,6 +219,9 @@ pub struct EditForm {
     pub confirm: Option<String>,
     #[serde(default)]
     pub action: String,
+    /// The version the editor was opened on.
+    #[serde(default)]
+    pub base_version: Option<u64>,
 }
 
 /// The result of an apply, as the editor and the API say it.
@@ -242,7 +246,9 @@ pub async fn edit_submit(
         Ok(s) => s,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let running = ctx.live.load().text.clone();
+    let live = ctx.live.load_full();
+    let running = live.text.clone();
+    let base = f.base_version.unwrap_or(live.version);
     let (candidate, start) = changes::splice(&running, &sections, &f.text);
     let report = changes::check(&running, &candidate, caller.role, Some(start));
     let mut st = EditorState {
@@ -270,6 +276,7 @@ pub async fn edit_submit(
             f.reason.trim(),
             None,
             st.confirm,
+            base,
         )
         .await;
         if let Ok(ApplyOutcome::Applied { .. }) = outcome {
@@ -295,6 +302,13 @@ pub async fn edit_submit(
                 report.forbidden_sections.join(", ")
             ),
             None,
+        )
+        .await;
+    }
+    if !forbidden {
+        ctx.audit_view(
+            &caller,
+            format!("editor check of {} (diff shown)", sections.join(",")),
         )
         .await;
     }
@@ -435,9 +449,17 @@ pub async fn roll_back_to(
     } else {
         reason.trim().to_string()
     };
-    changes::submit(ctx, &caller.username, &text, &reason, Some(version), true)
-        .await
-        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))
+    changes::submit(
+        ctx,
+        &caller.username,
+        &text,
+        &reason,
+        Some(version),
+        true,
+        caller.seen_version,
+    )
+    .await
+    .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))
 }
 
 pub async fn rollback_to(

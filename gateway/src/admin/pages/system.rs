@@ -281,7 +281,8 @@ pub async fn backup_import(
     // The restored text is a change like any other: secrets left out come back from what runs,
     // and the caller's role must own every section it changes.
     let candidate = crate::admin::changes::with_running_secrets(&ctx, &contents.config);
-    let running = ctx.live.load().text.clone();
+    let live = ctx.live.load_full();
+    let (running, base) = (live.text.clone(), live.version);
     let report = crate::admin::changes::check(&running, &candidate, caller.role, None);
     if !report.forbidden_sections.is_empty() {
         ctx.audit(
@@ -342,8 +343,16 @@ pub async fn backup_import(
         None,
     )
     .await;
-    match crate::admin::changes::submit(&ctx, &caller.username, &candidate, &reason, None, true)
-        .await
+    match crate::admin::changes::submit(
+        &ctx,
+        &caller.username,
+        &candidate,
+        &reason,
+        None,
+        true,
+        base,
+    )
+    .await
     {
         Ok(ApplyOutcome::Applied { .. }) => done("/config", "cfg.applied"),
         other => (
