@@ -202,19 +202,37 @@ impl Account {
         }
     }
 
-    /// What comes after an accepted password.
+    /// Whether the password must be replaced before anything else.
+    fn password_change_due(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> bool {
+        self.must_change_password || self.password_expired(policy, now)
+    }
+
+    /// What comes after an accepted password. An enrolled second factor is asked first, so a
+    /// stolen (expired) password alone cannot even replace the owner's password.
     fn stage_after_password(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> Stage {
-        if self.must_change_password || self.password_expired(policy, now) {
+        if self.totp_secret.is_some() {
+            Stage::VerifyTotp
+        } else if self.password_change_due(policy, now) {
             Stage::ChangePassword
         } else {
             self.stage_after_change(policy)
         }
     }
 
-    /// What comes after the password is in order.
+    /// What comes after an accepted second factor.
+    fn stage_after_totp(&self, policy: &AdminPolicy, now: DateTime<Utc>) -> Stage {
+        if self.password_change_due(policy, now) {
+            Stage::ChangePassword
+        } else {
+            Stage::Full
+        }
+    }
+
+    /// What comes after the password is in order (the second factor, if enrolled, was proved
+    /// before the change).
     pub fn stage_after_change(&self, policy: &AdminPolicy) -> Stage {
         match (&self.totp_secret, self.needs_totp(policy)) {
-            (Some(_), _) => Stage::VerifyTotp,
+            (Some(_), _) => Stage::Full,
             (None, true) => Stage::EnrolTotp,
             (None, false) => Stage::Full,
         }
@@ -583,7 +601,7 @@ impl AccountStore {
                 account.totp_last_step = step;
                 account.failures.clear();
                 account.last_active = Some(now);
-                Ok(LoginOutcome::Accepted(Stage::Full))
+                Ok(LoginOutcome::Accepted(account.stage_after_totp(policy, now)))
             }
             None => Ok(account.record_failure(policy, now)),
         }
@@ -1004,6 +1022,19 @@ mod tests {
             s.verify_totp("admin", &code, &p, later).unwrap(),
             LoginOutcome::Refused { .. }
         ));
+        // Once the password has expired, the second factor still comes first: the password
+        // alone cannot replace the password.
+        s.get_mut("admin").unwrap().password_changed_at -= Duration::days(61);
+        let expired = later + Duration::seconds(60);
+        assert_eq!(
+            s.attempt_login("admin", "Moi-Mat-Khau-1", &p, expired),
+            LoginOutcome::Accepted(Stage::VerifyTotp)
+        );
+        let code = totp::code_at(&secret, expired.timestamp() as u64).unwrap();
+        assert_eq!(
+            s.verify_totp("admin", &code, &p, expired).unwrap(),
+            LoginOutcome::Accepted(Stage::ChangePassword)
+        );
     }
 
     #[test]

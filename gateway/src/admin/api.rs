@@ -62,7 +62,7 @@ pub async fn login(
             let _ = accounts.save();
             o
         };
-        if !matches!(outcome, Ok(super::accounts::LoginOutcome::Accepted(_))) {
+        let Ok(super::accounts::LoginOutcome::Accepted(next)) = outcome else {
             lock(&ctx.sessions).remove(&id);
             ctx.audit(
                 &username,
@@ -74,18 +74,22 @@ pub async fn login(
             )
             .await;
             return err(StatusCode::UNAUTHORIZED, "wrong or reused TOTP code");
-        }
-        lock(&ctx.sessions).update(&id, |s| s.stage = Stage::Full);
+        };
+        lock(&ctx.sessions).update(&id, |s| s.stage = next);
         ctx.audit(
             &username,
             &v.source.to_string(),
             "auth.login",
             "success",
-            "logged in (password + TOTP, API)",
+            if next == Stage::Full {
+                "logged in (password + TOTP, API)"
+            } else {
+                "password + TOTP accepted (API); the password must be changed in the web UI"
+            },
             None,
         )
         .await;
-        Stage::Full
+        next
     } else {
         stage
     };

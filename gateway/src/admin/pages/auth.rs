@@ -619,17 +619,14 @@ pub async fn verify_submit(
     };
     let source = caller.source_str();
     match outcome {
-        Ok(LoginOutcome::Accepted(_)) => {
-            ctx.audit(
-                &caller.username,
-                &source,
-                "auth.login",
-                "success",
-                "logged in (password + TOTP)",
-                None,
-            )
-            .await;
-            advance(&ctx, &caller, Stage::Full)
+        Ok(LoginOutcome::Accepted(next)) => {
+            let detail = match next {
+                Stage::Full => "logged in (password + TOTP)",
+                _ => "password + TOTP accepted; the password must be changed next",
+            };
+            ctx.audit(&caller.username, &source, "auth.login", "success", detail, None)
+                .await;
+            advance(&ctx, &caller, next)
         }
         Ok(LoginOutcome::NowLocked) | Ok(LoginOutcome::Locked) => {
             ctx.audit(
