@@ -172,6 +172,42 @@ fn admin_ui_on_uplink_zone() {
     );
 }
 
+/// 003 §20.2.b: the admin UI answers only on the management zone, optionally the staff LAN —
+/// never on a server, guest or quarantine zone.
+#[test]
+fn admin_ui_only_on_management_or_lan_zones() {
+    for zone in ["servers", "guest", "quarantine"] {
+        refused(
+            &edit(
+                "admin_zones = [\"mgmt\"]",
+                &format!("admin_zones = [\"mgmt\", \"{zone}\"]"),
+            ),
+            Code::AdminOnUplink,
+            "admin_zones",
+        );
+    }
+    parse(
+        &edit(
+            "admin_zones = [\"mgmt\"]",
+            "admin_zones = [\"mgmt\", \"staff\"]",
+        ),
+        "t",
+        today(),
+    )
+    .unwrap();
+}
+
+/// 004 §8.1.c, §13.1.c: an idle session locks after at most 10 minutes.
+#[test]
+fn idle_sessions_lock_after_ten_minutes_at_most() {
+    let p = refused(
+        &edit("session_idle_minutes = 10", "session_idle_minutes = 15"),
+        Code::WeakAccountPolicy,
+        "session_idle_minutes = 15",
+    );
+    assert!(p.to_string().contains("004 §8.1.c"), "{p}");
+}
+
 #[test]
 fn duplicate_mac() {
     refused(

@@ -354,7 +354,7 @@ async fn the_factory_account_is_bound_to_one_person() {
     assert_eq!(a.full_name, "Trần Văn Quản");
 }
 
-/// Seed 004 §7.2 secrets: an operator adds a Wi-Fi network; the passphrase.
+/// An operator adds a guest Wi-Fi network (004 §7.2); returns its passphrase.
 async fn add_guest_wifi(f: &Fixture) -> String {
     let operator = f.session(Role::Operator);
     let secret = "Hoa-Sen-Vang-2026";
@@ -370,7 +370,7 @@ async fn add_guest_wifi(f: &Fixture) -> String {
     secret.to_string()
 }
 
-/// Roles without `manage_wifi` never read a passphrase: not by respelling the key in a
+/// 004 §7.2, 000 §6.3.b: roles without `manage_wifi` never read a passphrase: not by respelling the key in a
 /// candidate (`'passphrase'`, `"pass\u0070hrase"`), not in the history, the audit trail or
 /// a backup they export.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

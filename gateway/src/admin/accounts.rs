@@ -601,7 +601,9 @@ impl AccountStore {
                 account.totp_last_step = step;
                 account.failures.clear();
                 account.last_active = Some(now);
-                Ok(LoginOutcome::Accepted(account.stage_after_totp(policy, now)))
+                Ok(LoginOutcome::Accepted(
+                    account.stage_after_totp(policy, now),
+                ))
             }
             None => Ok(account.record_failure(policy, now)),
         }
@@ -951,6 +953,70 @@ mod tests {
             now,
         )
         .unwrap();
+    }
+
+    /// 000 §9.1.g: an administrator account records who asked for it, why and for what, and
+    /// who approved it; 000 §14.6.c: a vendor's account ends on its date.
+    #[test]
+    fn admin_accounts_record_their_request_and_vendor_accounts_end() {
+        let (_d, mut s) = store();
+        let p = AdminPolicy::default();
+        let mut new = NewAccount {
+            username: "vendor".into(),
+            full_name: "Kỹ sư Nhà cung cấp".into(),
+            person_id: "ks@vendor.vn".into(),
+            role: Role::SecurityAdmin,
+            password: "Tam-thoi-2026!".into(),
+            request: AccountRequest::default(),
+            expires_on: None,
+        };
+        assert!(matches!(
+            s.create(&new, "minh", &p, t0()),
+            Err(AccountError::Invalid {
+                field: "citizen_id",
+                ..
+            })
+        ));
+        new.request = sample_request();
+        new.request.citizen_id = "12345".into();
+        assert!(matches!(
+            s.create(&new, "minh", &p, t0()),
+            Err(AccountError::Invalid {
+                field: "citizen_id",
+                ..
+            })
+        ));
+        new.request = sample_request();
+        new.request.approved_by = "someone-else".into();
+        new.expires_on = Some((t0() + Duration::days(7)).date_naive());
+        s.create(&new, "minh", &p, t0()).unwrap();
+        let a = s.get("vendor").unwrap();
+        assert_eq!(
+            a.request.approved_by, "minh",
+            "the creator approves, not the form"
+        );
+        assert_eq!(a.request.department, "Phòng CNTT");
+        assert!(a.usable(t0() + Duration::days(7)));
+        assert!(
+            !a.usable(t0() + Duration::days(8)),
+            "over after its last day"
+        );
+        assert_eq!(a.status(&p, t0() + Duration::days(8)), Status::Disabled);
+        assert_eq!(
+            s.attempt_login("vendor", "Tam-thoi-2026!", &p, t0() + Duration::days(8)),
+            LoginOutcome::Disabled
+        );
+        // A viewer needs no request.
+        let viewer = NewAccount {
+            username: "xem".into(),
+            full_name: "Người Xem".into(),
+            person_id: "xem@so.gov.vn".into(),
+            role: Role::Viewer,
+            password: "Tam-thoi-2026!".into(),
+            request: AccountRequest::default(),
+            expires_on: None,
+        };
+        s.create(&viewer, "minh", &p, t0()).unwrap();
     }
 
     #[test]

@@ -624,8 +624,15 @@ pub async fn verify_submit(
                 Stage::Full => "logged in (password + TOTP)",
                 _ => "password + TOTP accepted; the password must be changed next",
             };
-            ctx.audit(&caller.username, &source, "auth.login", "success", detail, None)
-                .await;
+            ctx.audit(
+                &caller.username,
+                &source,
+                "auth.login",
+                "success",
+                detail,
+                None,
+            )
+            .await;
             advance(&ctx, &caller, next)
         }
         Ok(LoginOutcome::NowLocked) | Ok(LoginOutcome::Locked) => {
