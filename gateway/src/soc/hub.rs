@@ -338,6 +338,8 @@ fn record_result(
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }
+    // The detail comes from the gateway: one bounded line, whatever it sent.
+    let detail = crate::event::clip(detail, crate::event::MAX_TEXT_BYTES);
     let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail });
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -345,7 +347,7 @@ fn record_result(
         .append(true)
         .open(&path)?;
     writeln!(f, "{line}")?;
-    tracing::info!(gateway = gw, version, applied, "{detail}");
+    tracing::info!(gateway = gw, version, applied, "{}", detail.escape_debug());
     Ok(())
 }
 
