@@ -103,7 +103,7 @@ pub fn redact(text: &str) -> String {
 
 /// A unified diff of two configuration texts that shows no secret value: both sides are
 /// redacted first, and a secret whose value differs from the old side's (same place, same
-/// SSID) reads `•••••••• (changed)` on the new side.
+/// SSID) reads `•••••••• (changed)` on the new side; a new one reads `••••••••`.
 pub fn redacted_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
     let (old_shown, new_shown) = match (old.parse::<DocumentMut>(), new.parse::<DocumentMut>()) {
         (Ok(mut old_doc), Ok(mut new_doc)) => {
@@ -113,10 +113,12 @@ pub fn redacted_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> St
                 hide(value, HIDDEN);
             });
             for_each_secret(&mut new_doc, |place, value| {
-                let same = before
+                // A secret new in this place shows as set (its `+` line); one that replaced
+                // another value says so.
+                let changed = before
                     .get(place)
-                    .is_some_and(|b| b.as_deref() == value.as_str());
-                hide(value, if same { HIDDEN } else { HIDDEN_CHANGED });
+                    .is_some_and(|b| b.as_deref() != value.as_str());
+                hide(value, if changed { HIDDEN_CHANGED } else { HIDDEN });
             });
             (
                 redact_text(&old_doc.to_string()),

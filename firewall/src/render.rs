@@ -827,29 +827,35 @@ impl Renderer<'_> {
     fn dispatch(&mut self, chain: &str, prefix_name: &str) {
         let config = self.config;
         // Devices moved to another zone are handled by that zone's chain — only when their
-        // packets come in on an internal interface (where the reverse-path check vouches for
-        // the source), never from an uplink with a forged source address.
-        let internal_ifs: Vec<String> = config
-            .interfaces
-            .iter()
-            .filter(|i| !i.role.is_uplink())
-            .map(|i| i.name.clone())
+        // packets come in on an interface of the zone their address belongs to (their home
+        // zone), never from an uplink or another zone with a forged source address. The rules
+        // depend on the zones alone, so moving a device changes set elements only.
+        let homes: Vec<(String, Vec<String>)> = self
+            .internal_zones()
+            .into_iter()
+            .map(|z| {
+                let ifs = config.zone_interfaces(&z).map(|i| i.name.clone()).collect();
+                (z, ifs)
+            })
+            .filter(|(z, ifs): &(String, Vec<String>)| {
+                !ifs.is_empty() && config.zone(z).is_some_and(|z| !z.prefixes.is_empty())
+            })
             .collect();
         for zone in self.internal_zones() {
-            if internal_ifs.is_empty() {
-                break;
-            }
-            for v6 in [false, true] {
-                self.rule(
-                    chain,
-                    vec![
-                        ifname_match(MetaKey::Iifname, internal_ifs.clone()),
-                        nfproto(v6),
-                        eq(addr(v6, "saddr"), set_ref(&devzone_set(&zone, v6))),
-                        jump(&format!("{prefix_name}_{zone}")),
-                    ],
-                    format!("devices moved to {zone}"),
-                );
+            for (home, ifs) in homes.iter().filter(|(h, _)| *h != zone) {
+                for v6 in [false, true] {
+                    self.rule(
+                        chain,
+                        vec![
+                            ifname_match(MetaKey::Iifname, ifs.clone()),
+                            nfproto(v6),
+                            eq(addr(v6, "saddr"), set_ref(&zone_set(home, v6))),
+                            eq(addr(v6, "saddr"), set_ref(&devzone_set(&zone, v6))),
+                            jump(&format!("{prefix_name}_{zone}")),
+                        ],
+                        format!("devices of {home} moved to {zone}"),
+                    );
+                }
             }
         }
         for itf in &config.interfaces {

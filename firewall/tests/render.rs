@@ -312,6 +312,35 @@ fn devices_are_set_members_not_rules() {
     );
 }
 
+/// A moved device is handled by its new zone's chain only when its packet arrives on an
+/// interface of its home zone from an address of that zone; an uplink carrying an inside
+/// address is dropped before any of that (003 §20.2.b).
+#[test]
+fn moved_devices_match_only_on_their_home_zone_interfaces_and_uplinks_drop_inside_sources() {
+    let rs = render(&config("")).unwrap();
+    let all = rules(&rs);
+    let moved = with_comment(&all, "devices of staff moved to mgmt");
+    assert_eq!(moved.len(), 4, "v4 and v6, input and forward: {moved:?}");
+    for (_, _, expr) in moved {
+        assert!(expr.contains("\"lan0\""), "home interface: {expr}");
+        assert!(
+            expr.contains("zone_staff_v") && expr.contains("devzone_mgmt_v"),
+            "{expr}"
+        );
+        assert!(!expr.contains("wan1"), "{expr}");
+    }
+    let spoof = with_comment(&all, "uplink anti-spoof");
+    assert_eq!(spoof.len(), 2, "{spoof:?}");
+    for (chain, _, expr) in spoof {
+        assert_eq!(chain, "rpf");
+        assert!(
+            expr.contains("wan1") && expr.contains("tslcd0") && expr.contains("internal_v"),
+            "{expr}"
+        );
+        assert!(expr.contains("drop"), "{expr}");
+    }
+}
+
 #[test]
 fn address_group_members_change_without_structure_change() {
     let a = render(&config("")).unwrap();
