@@ -20,6 +20,9 @@ use super::totp;
 pub const FACTORY_USERNAME: &str = "admin";
 pub const FACTORY_PASSWORD: &str = "edgeward";
 
+/// Longest full name or person id (characters).
+const MAX_NAME_CHARS: usize = 100;
+
 /// Names that would be shared by several people; refused for new accounts.
 const SHARED_NAMES: [&str; 8] = [
     "root", "guest", "user", "test", "shared", "it", "support", "operator",
@@ -679,16 +682,16 @@ impl AccountStore {
                     reason: "the person who takes over the factory account must be named".into(),
                 });
             };
-            if t.full_name.trim().chars().count() < 3 {
+            if !(3..=MAX_NAME_CHARS).contains(&t.full_name.trim().chars().count()) {
                 return Err(AccountError::Invalid {
                     field: "full_name",
-                    reason: "the person who takes over the factory account must be named".into(),
+                    reason: "the person who takes over the factory account must be named (3–100 characters)".into(),
                 });
             }
-            if t.person_id.trim().chars().count() < 3 {
+            if !(3..=MAX_NAME_CHARS).contains(&t.person_id.trim().chars().count()) {
                 return Err(AccountError::Invalid {
                     field: "person_id",
-                    reason: "an e-mail or staff number that identifies the person is required"
+                    reason: "an e-mail or staff number that identifies the person is required (3–100 characters)"
                         .into(),
                 });
             }
@@ -753,17 +756,17 @@ impl AccountStore {
                 ),
             });
         }
-        if new.full_name.trim().chars().count() < 3 {
+        if !(3..=MAX_NAME_CHARS).contains(&new.full_name.trim().chars().count()) {
             return Err(AccountError::Invalid {
                 field: "full_name",
-                reason: "the person's full name is required".into(),
+                reason: "the person's full name is required (3–100 characters)".into(),
             });
         }
         let person = new.person_id.trim().to_lowercase();
-        if person.len() < 3 {
+        if !(3..=MAX_NAME_CHARS).contains(&person.chars().count()) {
             return Err(AccountError::Invalid {
                 field: "person_id",
-                reason: "an e-mail or staff number that identifies the person is required".into(),
+                reason: "an e-mail or staff number that identifies the person is required (3–100 characters)".into(),
             });
         }
         if self.accounts.contains_key(username) {
