@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     let content_type = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let cookies = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let body = parts.next().unwrap_or_default().to_vec();
-    let path = if path.starts_with('/') { path } else { format!("/{path}") };
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    };
     let (session, may_see) = harness::pick_session(h, selector);
     let mut cookie = cookies;
     let mut b = Request::builder()

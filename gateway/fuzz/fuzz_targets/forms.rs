@@ -36,11 +36,18 @@ fuzz_target!(|data: &[u8]| {
     let (session, may_see) = harness::pick_session(h, data[1]);
     let body = data[2..].to_vec();
     let mut b = Request::builder()
-        .method(if path == "/lang" { Method::GET } else { Method::POST })
+        .method(if path == "/lang" {
+            Method::GET
+        } else {
+            Method::POST
+        })
         .header(header::HOST, "10.10.99.1")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     let uri = if path == "/lang" {
-        format!("/lang?{}", String::from_utf8_lossy(&body).replace(['#', ' '], ""))
+        format!(
+            "/lang?{}",
+            String::from_utf8_lossy(&body).replace(['#', ' '], "")
+        )
     } else {
         path.to_string()
     };

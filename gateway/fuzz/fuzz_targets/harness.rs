@@ -147,7 +147,10 @@ pub fn next_source() -> SocketAddr {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(1);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (n & 0x00ff_ffff))), 40000)
+    SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (n & 0x00ff_ffff))),
+        40000,
+    )
 }
 
 /// Send `req` and check the invariants. `viewer_like`: the caller may not see secrets.

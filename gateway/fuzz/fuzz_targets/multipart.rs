@@ -9,7 +9,11 @@ use axum::body::Body;
 use axum::http::{Method, Request, header};
 use libfuzzer_sys::fuzz_target;
 
-const PATHS: [&str; 3] = ["/system/backup/import", "/system/certificate", "/devices/import"];
+const PATHS: [&str; 3] = [
+    "/system/backup/import",
+    "/system/certificate",
+    "/devices/import",
+];
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
