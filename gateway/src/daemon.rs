@@ -390,17 +390,7 @@ impl Daemon {
                     rollback_version,
                     author: meta.author.clone(),
                 };
-                if let Err(e) = write_atomic(
-                    &awaiting_path(&self.opts.state_dir),
-                    &serde_json::to_vec(&awaiting).unwrap_or_default(),
-                ) {
-                    self.system(
-                        Level::Error,
-                        "config",
-                        format!("cannot persist the confirmation deadline: {e}"),
-                    )
-                    .await;
-                }
+                self.persist_awaiting(&awaiting).await;
                 self.metrics.awaiting_confirmation.set(1);
                 self.system(Level::Warning, "config", format!("version {version} is running but not confirmed: confirm within {confirm_window} s (`edgeward config confirm`) or it is rolled back to v{rollback_version}")).await;
                 self.awaiting = Some(awaiting);
@@ -412,17 +402,7 @@ impl Daemon {
                     let joined = a.version;
                     a.version = version;
                     let a = a.clone();
-                    if let Err(e) = write_atomic(
-                        &awaiting_path(&self.opts.state_dir),
-                        &serde_json::to_vec(&a).unwrap_or_default(),
-                    ) {
-                        self.system(
-                            Level::Error,
-                            "config",
-                            format!("cannot persist the confirmation deadline: {e}"),
-                        )
-                        .await;
-                    }
+                    self.persist_awaiting(&a).await;
                     self.system(Level::Warning, "config", format!("version {version} was applied while v{joined} awaits confirmation: it joins it; confirm both or both are rolled back to v{}", a.rollback_version)).await;
                 }
                 None => self.save_last_good(&ruleset),
@@ -524,6 +504,21 @@ impl Daemon {
                 };
                 let _ = reply.send(r);
             }
+        }
+    }
+
+    /// Write the pending change's confirmation deadline where a restart finds it.
+    async fn persist_awaiting(&self, awaiting: &Awaiting) {
+        if let Err(e) = write_atomic(
+            &awaiting_path(&self.opts.state_dir),
+            &serde_json::to_vec(awaiting).unwrap_or_default(),
+        ) {
+            self.system(
+                Level::Error,
+                "config",
+                format!("cannot persist the confirmation deadline: {e}"),
+            )
+            .await;
         }
     }
 

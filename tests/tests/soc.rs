@@ -201,28 +201,33 @@ fn connect_and_send(
     .unwrap()
 }
 
+/// Enrol gateway `name` at the lab's SOC; returns the directory with its certificate.
+fn enroll(lab: &Lab, name: &str) -> std::path::PathBuf {
+    let out = lab.dir.join(name);
+    netns::run(
+        &edgeward_lab::edgeward_binary().display().to_string(),
+        &[
+            "soc",
+            "enroll",
+            "--dir",
+            &lab.soc_dir().display().to_string(),
+            name,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    out
+}
+
 #[test]
 fn gateways_that_are_not_enrolled_are_refused() {
     let Some(lab) = test_lab("enr", AGENCY_DEFAULT_PROFILE) else {
         return;
     };
     let bin = edgeward_lab::edgeward_binary().display().to_string();
-    let soc = lab.soc_dir().display().to_string();
     // Issued by the SOC's own CA but then struck from the enrolled list.
-    let rogue = lab.dir.join("rogue");
-    netns::run(
-        &bin,
-        &[
-            "soc",
-            "enroll",
-            "--dir",
-            &soc,
-            "rogue-gw",
-            "--out",
-            rogue.to_str().unwrap(),
-        ],
-    )
-    .unwrap();
+    let rogue = enroll(&lab, "rogue-gw");
     assert!(
         try_connect(&lab, rogue.clone(), "rogue-gw").is_ok(),
         "an enrolled gateway is accepted"
@@ -371,22 +376,7 @@ fn a_compromised_gateway_cannot_file_events_as_another() {
     let Some(lab) = test_lab("cmp", AGENCY_DEFAULT_PROFILE) else {
         return;
     };
-    let bin = edgeward_lab::edgeward_binary().display().to_string();
-    let soc = lab.soc_dir().display().to_string();
-    let rogue = lab.dir.join("rogue");
-    netns::run(
-        &bin,
-        &[
-            "soc",
-            "enroll",
-            "--dir",
-            &soc,
-            "rogue-gw",
-            "--out",
-            rogue.to_str().unwrap(),
-        ],
-    )
-    .unwrap();
+    let rogue = enroll(&lab, "rogue-gw");
     let ev = |host: &str, seq: u64, ts: &str, msg: &str| {
         serde_json::json!({"timestamp": ts, "host": host, "seq": seq, "event_type": "system",
             "level": "error", "component": "auth", "message": msg})

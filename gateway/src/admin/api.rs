@@ -219,17 +219,11 @@ pub async fn config_apply(
     let text = changes::with_running_secrets(&ctx, &b.text);
     let report = changes::check(&running, &text, c.role, None);
     if !report.forbidden_sections.is_empty() {
-        ctx.audit(
-            &c.username,
-            &c.source_str(),
+        crate::admin::changes::audit_forbidden(
+            &ctx,
+            &c,
             "config.apply",
-            "failure",
-            format!(
-                "role {} may not change {}",
-                c.role.as_str(),
-                report.forbidden_sections.join(", ")
-            ),
-            None,
+            &report.forbidden_sections,
         )
         .await;
         return (StatusCode::FORBIDDEN, Json(report)).into_response();
@@ -315,13 +309,7 @@ pub async fn history_version(
 ) -> Response {
     match changes::history_version(&ctx, version) {
         Ok((entry, before, text)) => {
-            let diff = changes::shown_diff(
-                c.role,
-                &before,
-                &text,
-                &format!("v{}", version.saturating_sub(1)),
-                &format!("v{version}"),
-            );
+            let diff = changes::version_diff(c.role, &before, &text, version);
             ctx.audit_view(&c, format!("history v{version} (API)"))
                 .await;
             Json(json!({ "entry": entry, "text": c.shown(&text), "diff": diff })).into_response()

@@ -311,6 +311,39 @@ pub fn shown_diff(role: Role, old: &str, new: &str, old_name: &str, new_name: &s
     }
 }
 
+/// Audit a change refused because the caller's role does not own everything it changes.
+pub async fn audit_forbidden(
+    ctx: &AdminContext,
+    caller: &Caller,
+    action: &str,
+    forbidden: &[String],
+) {
+    ctx.audit(
+        &caller.username,
+        &caller.source_str(),
+        action,
+        "failure",
+        format!(
+            "role {} may not change {}",
+            caller.role.as_str(),
+            forbidden.join(", ")
+        ),
+        None,
+    )
+    .await;
+}
+
+/// The diff of history version `version` against the one before it, as `role` may see it.
+pub fn version_diff(role: Role, before: &str, text: &str, version: u64) -> String {
+    shown_diff(
+        role,
+        before,
+        text,
+        &format!("v{}", version.saturating_sub(1)),
+        &format!("v{version}"),
+    )
+}
+
 /// Why a change made through a form (devices, Wi-Fi) did not happen.
 #[derive(Debug)]
 pub enum FormChangeError {

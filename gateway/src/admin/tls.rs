@@ -362,6 +362,14 @@ mod tests {
         cert_pem: &[u8],
         addr: SocketAddr,
     ) -> tokio_rustls::client::TlsStream<TcpStream> {
+        tls_client_over(cert_pem, addr, TcpStream::connect(addr).await.unwrap()).await
+    }
+
+    async fn tls_client_over(
+        cert_pem: &[u8],
+        addr: SocketAddr,
+        tcp: TcpStream,
+    ) -> tokio_rustls::client::TlsStream<TcpStream> {
         let mut roots = rustls::RootCertStore::empty();
         for c in CertificateDer::pem_slice_iter(cert_pem) {
             roots.add(c.unwrap()).unwrap();
@@ -373,7 +381,6 @@ mod tests {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-        let tcp = TcpStream::connect(addr).await.unwrap();
         let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
         tokio_rustls::TlsConnector::from(Arc::new(cfg))
             .connect(name, tcp)
@@ -475,25 +482,9 @@ mod tests {
         sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
         let tcp = sock.connect(addr).await.unwrap();
         let cert = std::fs::read(d.path().join("cert.pem")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(&cert) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-            ring_provider::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
-        let mut c = tokio::time::timeout(
-            Duration::from_secs(5),
-            tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp),
-        )
-        .await
-        .expect("handshake in time")
-        .unwrap();
+        let mut c = tokio::time::timeout(Duration::from_secs(5), tls_client_over(&cert, addr, tcp))
+            .await
+            .expect("handshake in time");
         c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .await
             .unwrap();

@@ -192,16 +192,9 @@ pub struct CreateForm {
     pub person_id: String,
     pub role: String,
     pub password: String,
-    #[serde(default)]
-    pub citizen_id: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub department: String,
-    #[serde(default)]
-    pub purpose: String,
-    #[serde(default)]
-    pub scope: String,
+    /// Who asked for the account and why (`approved_by` is set from the caller, not the form).
+    #[serde(flatten)]
+    pub request: AccountRequest,
     /// `YYYY-MM-DD`, empty for an account without an end.
     #[serde(default)]
     pub expires_on: String,
@@ -241,14 +234,7 @@ pub async fn create(
         person_id: f.person_id,
         role,
         password: f.password,
-        request: AccountRequest {
-            citizen_id: f.citizen_id,
-            phone: f.phone,
-            department: f.department,
-            purpose: f.purpose,
-            scope: f.scope,
-            approved_by: String::new(),
-        },
+        request: f.request,
         expires_on,
     };
     let approver = caller.username.clone();
@@ -380,4 +366,21 @@ pub async fn enable(
     Path(user): Path<String>,
 ) -> Response {
     set_disabled(ctx, caller, user, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_create_form_carries_the_request() {
+        let f: CreateForm = serde_urlencoded::from_str(
+            "username=minh&full_name=L%C3%AA+Minh&person_id=m%40so.gov.vn&role=security_admin&password=x\
+             &citizen_id=001090012345&phone=0912345678&department=CNTT&purpose=p&scope=s&expires_on=",
+        )
+        .unwrap();
+        assert_eq!(f.request.citizen_id, "001090012345");
+        assert_eq!(f.request.scope, "s");
+        assert_eq!(f.full_name, "Lê Minh");
+    }
 }

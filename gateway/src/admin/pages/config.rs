@@ -291,17 +291,11 @@ pub async fn edit_submit(
             .into_response();
     }
     if forbidden {
-        ctx.audit(
-            &caller.username,
-            &caller.source_str(),
+        crate::admin::changes::audit_forbidden(
+            &ctx,
+            &caller,
             "config.apply",
-            "failure",
-            format!(
-                "role {} may not change {}",
-                caller.role.as_str(),
-                report.forbidden_sections.join(", ")
-            ),
-            None,
+            &report.forbidden_sections,
         )
         .await;
     }
@@ -368,13 +362,7 @@ pub async fn version_page(
         Ok(x) => x,
         Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
     };
-    let diff = changes::shown_diff(
-        caller.role,
-        &before,
-        &text,
-        &format!("v{}", version.saturating_sub(1)),
-        &format!("v{version}"),
-    );
+    let diff = changes::version_diff(caller.role, &before, &text, version);
     ctx.audit_view(&caller, format!("history v{version}")).await;
     let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
@@ -419,22 +407,11 @@ pub async fn roll_back_to(
     let (_, text, _) =
         changes::history_version(ctx, version).map_err(|e| (StatusCode::NOT_FOUND, e))?;
     let running = ctx.live.load().text.clone();
-    let changed = changes::changed_sections(&running, &text);
-    let forbidden = changes::forbidden_sections(caller.role, &changed);
+    // The same ownership rules as any change (sections, and what an operator may do to a
+    // device).
+    let forbidden = changes::check(&running, &text, caller.role, None).forbidden_sections;
     if !forbidden.is_empty() {
-        ctx.audit(
-            &caller.username,
-            &caller.source_str(),
-            "config.rollback",
-            "failure",
-            format!(
-                "role {} may not change {}",
-                caller.role.as_str(),
-                forbidden.join(", ")
-            ),
-            None,
-        )
-        .await;
+        crate::admin::changes::audit_forbidden(ctx, caller, "config.rollback", &forbidden).await;
         return Err((
             StatusCode::FORBIDDEN,
             format!(

@@ -285,17 +285,11 @@ pub async fn backup_import(
     let (running, base) = (live.text.clone(), live.version);
     let report = crate::admin::changes::check(&running, &candidate, caller.role, None);
     if !report.forbidden_sections.is_empty() {
-        ctx.audit(
-            &caller.username,
-            &caller.source_str(),
+        crate::admin::changes::audit_forbidden(
+            &ctx,
+            &caller,
             "system.backup_import",
-            "failure",
-            format!(
-                "role {} may not change {}",
-                caller.role.as_str(),
-                report.forbidden_sections.join(", ")
-            ),
-            None,
+            &report.forbidden_sections,
         )
         .await;
         return (
