@@ -1155,12 +1155,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward soc enroll` at the SOC)", opts.soc_dir.display())).await,
         None => {}
     }
-    if let Err(e) = fwlog::spawn(
-        bus.clone(),
-        log_ctx,
-        metrics.clone(),
-        tokio::runtime::Handle::current(),
-    ) {
+    if let Err(e) = fwlog::spawn(bus.clone(), log_ctx, metrics.clone()) {
         daemon
             .system(
                 Level::Error,

@@ -39,12 +39,7 @@ impl LogContext {
 
 /// Start the reader thread. Errors opening the socket are returned; later errors end the thread
 /// with a system event.
-pub fn spawn(
-    bus: Bus,
-    ctx: Arc<RwLock<LogContext>>,
-    metrics: Arc<Metrics>,
-    rt: tokio::runtime::Handle,
-) -> std::io::Result<()> {
+pub fn spawn(bus: Bus, ctx: Arc<RwLock<LogContext>>, metrics: Arc<Metrics>) -> std::io::Result<()> {
     let mut sock = NflogSocket::bind(&[LOG_GROUP_DENY as u16, LOG_GROUP_RATE as u16], 128)?;
     std::thread::Builder::new().name("nflog".into()).spawn(move || {
         let mut agg = Aggregator::new(MAX_FLOWS_PER_SECOND);
@@ -59,7 +54,7 @@ pub fn spawn(
                     metrics.firewall_logged.inc_by(packets.len() as u64);
                 }
                 Err(e) => {
-                    rt.block_on(bus.emit(EventBody::system(Level::Error, "firewall", format!("firewall log reader stopped: {e}"))));
+                    bus.emit_blocking(EventBody::system(Level::Error, "firewall", format!("firewall log reader stopped: {e}")));
                     return;
                 }
             }
@@ -95,14 +90,14 @@ pub fn spawn(
                 }
             }
             for ev in events {
-                rt.block_on(bus.emit(EventBody::Firewall(ev)));
+                bus.emit_blocking(EventBody::Firewall(ev));
             }
             if overflow > 0 {
-                rt.block_on(bus.emit(EventBody::system(
+                bus.emit_blocking(EventBody::system(
                     Level::Warning,
                     "firewall",
                     format!("{overflow} more logged packets in the last second were counted but not itemised (more than {MAX_FLOWS_PER_SECOND} flows)"),
-                )));
+                ));
             }
         }
     })?;

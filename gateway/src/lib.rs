@@ -2,10 +2,8 @@
 //! together: the reconcile loop, the event bus and its sinks, metrics, and the lab commands.
 
 pub mod admin;
-pub mod bus;
 pub mod config_cmd;
 pub mod daemon;
-pub mod event;
 pub mod fwlog;
 pub mod ids_cmd;
 pub mod journal;
@@ -15,3 +13,8 @@ pub mod soc;
 pub mod store;
 pub mod syslog;
 pub mod uplinks;
+
+// The event model and bus live in their own crate (`gateway/event`) that every producer depends
+// on; these names keep the daemon's modules and the tests reading as before.
+pub use edgeward_event::bus;
+pub use edgeward_event::model as event;

@@ -8,7 +8,6 @@ pub mod addr;
 pub mod app;
 pub mod decode;
 pub mod engine;
-pub mod eve;
 pub mod flow;
 pub mod inspect;
 pub mod loader;

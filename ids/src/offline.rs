@@ -10,8 +10,8 @@ use pcap_file::pcap::PcapReader;
 
 use crate::decode::Link;
 use crate::engine::{Alert, Engine};
-use crate::eve::{AlertInfo, EveAlert};
 use crate::ruleset::RuleSet;
+use edgeward_event::eve::{AlertInfo, EveAlert};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
@@ -225,20 +225,15 @@ pub fn eve_alert(rules: &RuleSet, a: &Alert) -> EveAlert {
     }
 }
 
-/// Format a packet time the way EVE does: `2024-04-21T10:00:00.123456+0000`.
-pub fn eve_timestamp(ts: f64) -> String {
-    let secs = ts.floor() as i64;
-    let micros = ((ts - secs as f64) * 1e6).round() as u32;
-    let dt = chrono::DateTime::from_timestamp(secs, micros.min(999_999) * 1000).unwrap_or_default();
-    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
-}
-
 /// Write one EVE alert line.
 pub fn write_eve(out: &mut impl Write, rules: &RuleSet, a: &Alert) -> std::io::Result<()> {
     let body = eve_alert(rules, a);
     let mut v = serde_json::to_value(&body).map_err(std::io::Error::other)?;
     if let Some(o) = v.as_object_mut() {
-        o.insert("timestamp".into(), eve_timestamp(a.ts).into());
+        o.insert(
+            "timestamp".into(),
+            edgeward_event::eve::packet_timestamp(a.ts).into(),
+        );
         o.insert("event_type".into(), "alert".into());
     }
     serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::other)?;

@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use edgeward_ids::eve::EveAlert;
+use crate::eve::EveAlert;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One event, as stored, shipped to the SOC and shown in the UI.
@@ -22,7 +22,7 @@ pub struct Event {
 }
 
 fn ser_ts<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_opts(SecondsFormat::Micros, true))
+    s.serialize_str(&crate::eve::timestamp(ts))
 }
 
 fn de_ts<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -270,7 +270,7 @@ impl EventBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgeward_ids::eve::AlertInfo;
+    use crate::eve::AlertInfo;
 
     fn at(body: EventBody) -> Event {
         Event {

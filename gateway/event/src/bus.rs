@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{Mutex, broadcast, mpsc};
 
-use crate::event::{Event, EventBody, MAX_EVENT_BYTES};
+use crate::model::{Event, EventBody, MAX_EVENT_BYTES};
 
 /// Where events go to be kept: the JSON-lines journal now; the encrypted store and SOC spool later.
 pub trait Sink: Send {
@@ -30,6 +30,29 @@ struct Inner {
 pub struct Bus {
     inner: Arc<Inner>,
 }
+
+/// Why [`Bus::try_emit`] did not take an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitError {
+    /// The dispatcher is behind: the queue is full.
+    Full,
+    /// Another producer holds the sequence counter this instant.
+    Busy,
+    /// The dispatcher has stopped.
+    Stopped,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EmitError::Full => "the event queue is full",
+            EmitError::Busy => "the event counter is busy",
+            EmitError::Stopped => "the event dispatcher has stopped",
+        })
+    }
+}
+
+impl std::error::Error for EmitError {}
 
 /// The receiving side, handed to [`run_dispatcher`].
 pub struct Dispatch {
@@ -59,17 +82,54 @@ impl Bus {
         let body = checked_size(body.bounded());
         let mut next = self.inner.next_seq.lock().await;
         let seq = *next;
-        let event = Event {
-            timestamp: Utc::now(),
-            host: self.inner.host.clone(),
-            seq,
-            body,
-        };
+        let event = self.stamp(seq, body);
         if self.inner.tx.send(event).await.is_err() {
             tracing::error!(seq, "event bus dispatcher has stopped; event lost");
         }
         *next += 1;
         seq
+    }
+
+    /// Emit from a dedicated thread outside the async runtime (netlink readers): waits like
+    /// [`Bus::emit`] without needing a runtime handle. Never call it from an async task.
+    pub fn emit_blocking(&self, body: EventBody) -> u64 {
+        let body = checked_size(body.bounded());
+        let mut next = self.inner.next_seq.blocking_lock();
+        let seq = *next;
+        let event = self.stamp(seq, body);
+        if self.inner.tx.blocking_send(event).is_err() {
+            tracing::error!(seq, "event bus dispatcher has stopped; event lost");
+        }
+        *next += 1;
+        seq
+    }
+
+    /// Emit without waiting, for packet paths that must never stall: the event is refused
+    /// (and the caller counts it) when the queue is full or another producer is numbering one
+    /// at this instant. A refused event takes no sequence number, so the stream has no gap.
+    pub fn try_emit(&self, body: EventBody) -> Result<u64, EmitError> {
+        let mut next = self
+            .inner
+            .next_seq
+            .try_lock()
+            .map_err(|_| EmitError::Busy)?;
+        let permit = self.inner.tx.try_reserve().map_err(|e| match e {
+            mpsc::error::TrySendError::Full(()) => EmitError::Full,
+            mpsc::error::TrySendError::Closed(()) => EmitError::Stopped,
+        })?;
+        let seq = *next;
+        permit.send(self.stamp(seq, checked_size(body.bounded())));
+        *next += 1;
+        Ok(seq)
+    }
+
+    fn stamp(&self, seq: u64, body: EventBody) -> Event {
+        Event {
+            timestamp: Utc::now(),
+            host: self.inner.host.clone(),
+            seq,
+            body,
+        }
     }
 
     /// Live events, for the UI and other readers that may skip when they fall behind.
@@ -85,7 +145,7 @@ fn checked_size(body: EventBody) -> EventBody {
         Ok(line) if line.len() <= MAX_EVENT_BYTES => body,
         Ok(line) => EventBody::oversize_marker(body.kind(), line.len(), &line),
         Err(e) => EventBody::system(
-            crate::event::Level::Error,
+            crate::model::Level::Error,
             "events",
             format!("an event of kind {} could not be written: {e}", body.kind()),
         ),
@@ -126,7 +186,7 @@ pub async fn run_dispatcher(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Level;
+    use crate::model::Level;
     use std::sync::Mutex as StdMutex;
 
     struct Collect(Arc<StdMutex<Vec<u64>>>);
@@ -141,6 +201,46 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// A packet path never waits: with the queue full, `try_emit` refuses at once and takes no
+    /// sequence number; a blocking thread and async producers share one gap-free sequence.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn try_emit_never_waits_and_leaves_no_gap() {
+        let (bus, dispatch) = Bus::new("gw", 1, 2);
+        assert_eq!(
+            bus.try_emit(EventBody::system(Level::Info, "t", "a")),
+            Ok(1)
+        );
+        assert_eq!(
+            bus.try_emit(EventBody::system(Level::Info, "t", "b")),
+            Ok(2)
+        );
+        assert_eq!(
+            bus.try_emit(EventBody::system(Level::Info, "t", "c")),
+            Err(EmitError::Full)
+        );
+        let seen = Arc::new(StdMutex::new(Vec::new()));
+        let task = tokio::spawn(run_dispatcher(
+            dispatch,
+            vec![Box::new(Collect(seen.clone()))],
+            |_| {},
+        ));
+        let b = bus.clone();
+        let thread = std::thread::spawn(move || {
+            for i in 0..50 {
+                b.emit_blocking(EventBody::system(Level::Info, "thread", format!("{i}")));
+            }
+        });
+        for i in 0..50 {
+            bus.emit(EventBody::system(Level::Info, "task", format!("{i}")))
+                .await;
+        }
+        thread.join().unwrap();
+        drop(bus);
+        task.await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen, (1..=102).collect::<Vec<u64>>());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
