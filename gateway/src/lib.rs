@@ -6,11 +6,9 @@ pub mod config_cmd;
 pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;
-pub mod journal;
 pub mod lab_cmd;
 pub mod metrics;
 pub mod soc;
-pub mod store;
 pub mod syslog;
 pub mod uplinks;
 
@@ -18,3 +16,4 @@ pub mod uplinks;
 // on; these names keep the daemon's modules and the tests reading as before.
 pub use edgeward_event::bus;
 pub use edgeward_event::model as event;
+pub use edgeward_store::{journal, store};

@@ -7,8 +7,8 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::bus::Sink;
-use crate::event::Event;
+use edgeward_event::Event;
+use edgeward_event::Sink;
 
 pub struct JsonlJournal {
     path: PathBuf,
@@ -103,8 +103,8 @@ impl Drop for JsonlJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EventBody, Level};
     use chrono::Utc;
+    use edgeward_event::{EventBody, Level};
 
     fn ev(seq: u64) -> Event {
         Event {

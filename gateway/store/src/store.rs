@@ -21,8 +21,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::bus::Sink;
-use crate::event::Event;
+use edgeward_event::Event;
+use edgeward_event::Sink;
 
 const MAGIC: &[u8; 8] = b"EWSEG001";
 const HEADER_LEN: usize = 64;
@@ -980,7 +980,7 @@ pub fn query(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EventBody, Level};
+    use edgeward_event::{EventBody, Level};
 
     fn ev(seq: u64) -> Event {
         Event {
