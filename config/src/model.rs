@@ -667,7 +667,37 @@ pub struct WifiNetwork {
     pub rotate_days: u32,
 }
 
+/// Why a Wi-Fi passphrase is not strong enough (004 §7.2: a strong password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassphraseProblem {
+    /// WPA2/WPA3 passphrases are printable ASCII.
+    NotAscii,
+    /// Fewer than [`WifiNetwork::MIN_PASSPHRASE`] or more than 63 characters.
+    Length(usize),
+    /// It contains the network's own name.
+    ContainsSsid,
+}
+
 impl WifiNetwork {
+    /// The shortest passphrase edgeward accepts (WPA allows 8; a strong one has 12).
+    pub const MIN_PASSPHRASE: usize = 12;
+    /// The longest WPA passphrase.
+    pub const MAX_PASSPHRASE: usize = 63;
+
+    /// The one passphrase rule, for the validator, the Wi-Fi page and the API.
+    pub fn passphrase_problem(ssid: &str, passphrase: &str) -> Option<PassphraseProblem> {
+        let len = passphrase.chars().count();
+        if !passphrase.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+            Some(PassphraseProblem::NotAscii)
+        } else if !(Self::MIN_PASSPHRASE..=Self::MAX_PASSPHRASE).contains(&len) {
+            Some(PassphraseProblem::Length(len))
+        } else if !ssid.is_empty() && passphrase.to_lowercase().contains(&ssid.to_lowercase()) {
+            Some(PassphraseProblem::ContainsSsid)
+        } else {
+            None
+        }
+    }
+
     /// The rotation period a new network gets.
     pub const DEFAULT_ROTATE_DAYS: u32 = 182;
     /// The longest rotation period allowed: 6 months (004 §7.2).

@@ -922,7 +922,6 @@ impl Validator<'_> {
                     .hint("Wi-Fi needs a password with WPA2 or WPA3 (004 §7.2, 001 §5.1.d)"),
                 );
             }
-            let len = w.passphrase.chars().count();
             if w.passphrase == crate::secrets::HIDDEN {
                 self.push(
                     Problem::new(
@@ -935,30 +934,34 @@ impl Validator<'_> {
                     )
                     .hint("write the passphrase itself (a hidden value is kept only for an SSID that already exists)"),
                 );
-            } else if !w
-                .passphrase
-                .chars()
-                .all(|c| c.is_ascii_graphic() || c == ' ')
-            {
-                self.push(
-                    Problem::new(
-                        Code::WifiInsecure,
-                        path.clone().key("passphrase"),
-                        format!("the passphrase of `{}` has characters other than printable ASCII", w.ssid),
-                    )
-                    .hint("WPA2/WPA3 passphrases are printable ASCII: letters without accents, digits, punctuation, spaces"),
-                );
-            } else if !(8..=63).contains(&len) {
-                self.push(
-                    Problem::new(
-                        Code::WifiInsecure,
-                        path.clone().key("passphrase"),
-                        format!("the passphrase of `{}` has {len} characters", w.ssid),
-                    )
-                    .hint(
-                        "WPA2/WPA3 passphrases have 8–63 characters; use at least 12 in practice",
+            } else {
+                match WifiNetwork::passphrase_problem(&w.ssid, &w.passphrase) {
+                    None => {}
+                    Some(PassphraseProblem::NotAscii) => self.push(
+                        Problem::new(
+                            Code::WifiInsecure,
+                            path.clone().key("passphrase"),
+                            format!("the passphrase of `{}` has characters other than printable ASCII", w.ssid),
+                        )
+                        .hint("WPA2/WPA3 passphrases are printable ASCII: letters without accents, digits, punctuation, spaces"),
                     ),
-                );
+                    Some(PassphraseProblem::Length(len)) => self.push(
+                        Problem::new(
+                            Code::WifiInsecure,
+                            path.clone().key("passphrase"),
+                            format!("the passphrase of `{}` has {len} characters", w.ssid),
+                        )
+                        .hint("a strong Wi-Fi passphrase has 12–63 characters (004 §7.2)"),
+                    ),
+                    Some(PassphraseProblem::ContainsSsid) => self.push(
+                        Problem::new(
+                            Code::WifiInsecure,
+                            path.clone().key("passphrase"),
+                            format!("the passphrase of `{}` contains the network's name", w.ssid),
+                        )
+                        .hint("a passphrase that contains the SSID is guessed first (004 §7.2)"),
+                    ),
+                }
             }
             match w.changed_on() {
                 None => self.push(

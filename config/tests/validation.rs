@@ -400,6 +400,23 @@ fn wifi_in_a_wired_zone_or_with_a_non_ascii_passphrase() {
     );
 }
 
+/// 004 §7.2: a strong Wi-Fi passphrase — the same rule in the model as on the Wi-Fi page: 12–63
+/// printable ASCII characters, not containing the network's name.
+#[test]
+fn weak_wifi_passphrases() {
+    for (passphrase, why) in [
+        ("Ngan-2026", "9 characters"),
+        ("Khach-Moi-2026", "contains the network's name"),
+    ] {
+        let text = format!(
+            "{AGENCY_DEFAULT_PROFILE}\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"wpa3\"\npassphrase = \"{passphrase}\"\npassphrase_changed = \"{}\"\n",
+            edgeward_config::today()
+        );
+        let p = refused(&text, Code::WifiInsecure, "passphrase = ");
+        assert!(p.to_string().contains(why), "{p}");
+    }
+}
+
 #[test]
 fn invalid_host_id() {
     refused(

@@ -9,6 +9,7 @@ pub mod ids_cmd;
 pub mod lab_cmd;
 pub mod metrics;
 pub mod soc;
+pub mod sysinfo;
 pub mod syslog;
 pub mod uplinks;
 

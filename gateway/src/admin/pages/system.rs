@@ -17,21 +17,6 @@ use crate::admin::layout::{csrf_field, page};
 use crate::admin::roles::Permission;
 use crate::admin::{AdminContext, ApplyOutcome, lock};
 
-/// Whether the system clock is synchronised, as systemd reports it (if present).
-fn ntp_state() -> String {
-    match std::process::Command::new("timedatectl")
-        .args(["show", "-p", "NTPSynchronized", "--value"])
-        .output()
-    {
-        Ok(o) if o.status.success() => match String::from_utf8_lossy(&o.stdout).trim() {
-            "yes" => "synchronised (NTP)".into(),
-            "no" => "not synchronised".into(),
-            other => other.to_string(),
-        },
-        _ => "unknown (timedatectl not available)".into(),
-    }
-}
-
 fn system_page(
     ctx: &AdminContext,
     caller: &Caller,
@@ -47,7 +32,7 @@ fn system_page(
             tr { th { (lang.t("sys.version")) } td { "edgeward " (env!("CARGO_PKG_VERSION")) } }
             tr { th { (lang.t("sys.host")) } td { (ctx.host_id) } }
             tr { th { (lang.t("sys.time_now")) } td #clock { (ctx.now().format("%Y-%m-%d %H:%M:%S")) } }
-            tr { th { (lang.t("sys.ntp")) } td { (ntp_state()) } }
+            tr { th { (lang.t("sys.ntp")) } td { (crate::sysinfo::ntp_state()) } }
             tr { th { (lang.t("sys.sessions")) } td { (sessions) } }
         }
         h2 { (lang.t("sys.cert")) }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::NaiveDate;
-use edgeward_config::{WifiNetwork, WifiSecurity, ZoneKind};
+use edgeward_config::{PassphraseProblem, WifiNetwork, WifiSecurity, ZoneKind};
 use maud::{Markup, html};
 use ring::rand::SecureRandom;
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,6 @@ use crate::admin::roles::Permission;
 
 /// A passphrase due within this many days is flagged on the page and the dashboard.
 pub const DUE_SOON_DAYS: i64 = 14;
-/// New passphrases set through the UI or API are at least this long (the model allows 8).
-pub const MIN_NEW_PASSPHRASE: usize = 12;
 /// Generated passphrases: groups of letters and digits that cannot be misread when spoken or
 /// written on a card (no 0/o, 1/l/i).
 const PASSPHRASE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -64,22 +62,16 @@ pub fn generate_passphrase() -> String {
         .join("-")
 }
 
-/// Why a new passphrase is not accepted, as a text key.
+/// Why a new passphrase is not accepted, as a text key: the model's rule
+/// ([`WifiNetwork::passphrase_problem`]), and a change must change it.
 pub fn check_new_passphrase(ssid: &str, old: Option<&str>, new: &str) -> Result<(), &'static str> {
-    if !new.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
-        return Err("wifi.err.ascii");
+    match WifiNetwork::passphrase_problem(ssid, new) {
+        Some(PassphraseProblem::NotAscii) => Err("wifi.err.ascii"),
+        Some(PassphraseProblem::Length(_)) => Err("wifi.err.length"),
+        Some(PassphraseProblem::ContainsSsid) => Err("wifi.err.ssid"),
+        None if old == Some(new) => Err("wifi.err.same"),
+        None => Ok(()),
     }
-    let len = new.chars().count();
-    if !(MIN_NEW_PASSPHRASE..=63).contains(&len) {
-        return Err("wifi.err.length");
-    }
-    if !ssid.is_empty() && new.to_lowercase().contains(&ssid.to_lowercase()) {
-        return Err("wifi.err.ssid");
-    }
-    if old == Some(new) {
-        return Err("wifi.err.same");
-    }
-    Ok(())
 }
 
 /// Where a passphrase stands against its rotation period.
