@@ -126,10 +126,8 @@ async fn session(t: &SyslogTarget) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let keys = Keyring::open(&t.key_dir).map_err(|e| e.to_string())?;
-    let cursor: Cursor = std::fs::read(&t.cursor_path)
-        .ok()
-        .and_then(|r| serde_json::from_slice(&r).ok())
-        .unwrap_or_default();
+    let cursor_file = edgeward_store::cursor::CursorFile::new(&t.cursor_path);
+    let cursor: Cursor = cursor_file.load();
     let mut tail = Tail::new(
         &t.store_dir,
         keys,
@@ -148,9 +146,7 @@ async fn session(t: &SyslogTarget) -> Result<(), String> {
         stream.write_all(&buf).await.map_err(|e| e.to_string())?;
         stream.flush().await.map_err(|e| e.to_string())?;
         let last = batch.last().map(|b| b.0);
-        if let Ok(bytes) = serde_json::to_vec(&Cursor { sent_seq: last }) {
-            let _ = edgeward_config::history::write_atomic(&t.cursor_path, &bytes);
-        }
+        cursor_file.save(&Cursor { sent_seq: last });
     }
 }
 

@@ -463,11 +463,8 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
         .connect(name, tcp)
         .await
         .map_err(|e| e.to_string())?;
-    let cursor_path = dir.join("relay-cursors.json");
-    let mut cursors: BTreeMap<String, u64> = std::fs::read(&cursor_path)
-        .ok()
-        .and_then(|r| serde_json::from_slice(&r).ok())
-        .unwrap_or_default();
+    let cursor_file = edgeward_store::cursor::CursorFile::new(dir.join("relay-cursors.json"));
+    let mut cursors: BTreeMap<String, u64> = cursor_file.load();
     loop {
         let gws: Vec<String> = std::fs::read_dir(dir.join("gateways"))
             .map(|r| {
@@ -508,10 +505,7 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
             sent_any = true;
         }
         if sent_any {
-            let _ = edgeward_config::history::write_atomic(
-                &cursor_path,
-                &serde_json::to_vec(&cursors).unwrap_or_default(),
-            );
+            cursor_file.save(&cursors);
         } else {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }

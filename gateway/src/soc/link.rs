@@ -6,7 +6,7 @@
 //! (back-pressure instead of memory).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,19 +41,6 @@ pub struct LinkSettings {
     pub cursor_path: PathBuf,
     /// Where applied rule bundles live.
     pub rules_root: PathBuf,
-}
-
-fn load_cursor(path: &Path) -> Cursor {
-    std::fs::read(path)
-        .ok()
-        .and_then(|r| serde_json::from_slice(&r).ok())
-        .unwrap_or_default()
-}
-
-fn save_cursor(path: &Path, c: &Cursor) {
-    if let Ok(bytes) = serde_json::to_vec(c) {
-        let _ = edgeward_config::history::write_atomic(path, &bytes);
-    }
 }
 
 /// Run the link until the task is aborted: connect, stream, reconnect with backoff.
@@ -98,7 +85,8 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         .map_err(|e| early(e.to_string()))?;
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| early(e.to_string()))?;
     let keys = Keyring::open(&s.key_dir).map_err(|e| early(e.to_string()))?;
-    let mut cursor = load_cursor(&s.cursor_path);
+    let cursor_file = edgeward_store::cursor::CursorFile::new(&s.cursor_path);
+    let mut cursor: Cursor = cursor_file.load();
     proto::write(
         &mut send,
         &Msg::Hello {
@@ -129,7 +117,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         (a, b) => a.or(b),
     };
     cursor.acked_seq = acked;
-    save_cursor(&s.cursor_path, &cursor);
+    cursor_file.save(&cursor);
     metrics.soc_connected.set(1);
     bus.emit(EventBody::system(
         Level::Info,
@@ -146,7 +134,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     let late = |e: String| (true, e);
     let (ack_tx, mut ack_rx) = watch::channel(acked);
     let (control_tx, mut control_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
-    let cursor_path = s.cursor_path.clone();
+    let ack_cursor = cursor_file.clone();
     let (pubkey, rules_root, bundle_bus, host) = (
         s.soc_dir.join("bundle-signing.pub"),
         s.rules_root.clone(),
@@ -188,12 +176,9 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                     });
                 }
                 Ok(Some(Msg::Ack { seq, .. })) => {
-                    save_cursor(
-                        &cursor_path,
-                        &Cursor {
-                            acked_seq: Some(seq),
-                        },
-                    );
+                    ack_cursor.save(&Cursor {
+                        acked_seq: Some(seq),
+                    });
                     if ack_tx.send(Some(seq)).is_err() {
                         return Ok(());
                     }
