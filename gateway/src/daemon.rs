@@ -10,6 +10,7 @@
 //!   configuration if it is not confirmed in time — also across a restart.
 //! - When only devices or address-group members changed, only set membership is updated.
 
+use edgeward_event::Outcome;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -209,7 +210,7 @@ impl Daemon {
         actor: &str,
         source: &str,
         action: &str,
-        outcome: &str,
+        outcome: Outcome,
         detail: String,
         diff: Option<String>,
     ) {
@@ -366,7 +367,7 @@ impl Daemon {
             &meta.author,
             origin,
             "config.apply",
-            "success",
+            Outcome::Success,
             format!(
                 "configuration version {version} applied ({how}): {}",
                 meta.reason
@@ -491,7 +492,7 @@ impl Daemon {
                             &author,
                             &source,
                             "config.rollback",
-                            "success",
+                            Outcome::Success,
                             format!("v{} rejected before its deadline", a.version),
                             None,
                         )
@@ -535,7 +536,7 @@ impl Daemon {
             author,
             source,
             "config.confirm",
-            "success",
+            Outcome::Success,
             format!("version {} confirmed", awaiting.version),
             None,
         )
@@ -737,7 +738,7 @@ impl Daemon {
                     &actor,
                     origin,
                     "config.apply",
-                    "failure",
+                    Outcome::Failure,
                     format!("refused at {stage}"),
                     None,
                 )
@@ -760,7 +761,7 @@ impl Daemon {
                     &c.author,
                     "cli",
                     "config.confirm",
-                    "failure",
+                    Outcome::Failure,
                     format!("nothing awaits confirmation (asked for v{})", c.version),
                     None,
                 )
@@ -778,7 +779,7 @@ impl Daemon {
                 &c.author,
                 &c.source,
                 "config.confirm",
-                "failure",
+                Outcome::Failure,
                 format!(
                     "version {} is not the one awaiting confirmation (v{})",
                     c.version, awaiting.version

@@ -546,7 +546,8 @@ async fn console_recovery_of_a_locked_out_last_system_admin() {
         tokio::time::timeout(std::time::Duration::from_millis(500), audit.recv()).await
     {
         if let EventBody::Audit(a) = &ev.body {
-            seen |= a.action == "account.console_change" && a.outcome == "success";
+            seen |= a.action == "account.console_change"
+                && a.outcome == edgeward_gateway::event::Outcome::Success;
         }
     }
     assert!(seen, "the console change is audited");

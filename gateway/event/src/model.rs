@@ -102,6 +102,37 @@ pub struct NacEvent {
     pub detail: String,
 }
 
+/// Whether what an audit event records succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Outcome {
+    pub fn of(ok: bool) -> Outcome {
+        if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
 /// Who did what to the appliance: logins, configuration views and changes, account changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -110,8 +141,7 @@ pub struct AuditEvent {
     pub source: String,
     /// Dotted action name, e.g. `config.apply`, `auth.login`.
     pub action: String,
-    /// `success` or `failure`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: String,
     /// For configuration changes: the unified diff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,7 +155,7 @@ impl AuditEvent {
         actor: &str,
         source: &str,
         action: &str,
-        outcome: &str,
+        outcome: Outcome,
         detail: impl Into<String>,
         diff: Option<&str>,
     ) -> AuditEvent {
@@ -133,7 +163,7 @@ impl AuditEvent {
             actor: actor.to_string(),
             source: source.to_string(),
             action: action.to_string(),
-            outcome: outcome.to_string(),
+            outcome,
             detail: detail.into(),
             diff: diff.map(edgeward_config::secrets::redact),
         }
@@ -213,7 +243,7 @@ impl EventBody {
                 clip_in_place(&mut n.detail, T);
             }
             EventBody::Audit(a) => {
-                for label in [&mut a.actor, &mut a.source, &mut a.action, &mut a.outcome] {
+                for label in [&mut a.actor, &mut a.source, &mut a.action] {
                     clip_in_place(label, L);
                 }
                 clip_in_place(&mut a.detail, T);
@@ -325,7 +355,7 @@ mod tests {
                 actor: huge.clone(),
                 source: huge.clone(),
                 action: huge.clone(),
-                outcome: huge.clone(),
+                outcome: Outcome::Failure,
                 detail: huge.clone(),
                 diff: Some(huge.clone()),
             }),
@@ -358,7 +388,7 @@ mod tests {
                 actor: "admin".into(),
                 source: "cli".into(),
                 action: "config.apply".into(),
-                outcome: "success".into(),
+                outcome: Outcome::Success,
                 detail: "v2".into(),
                 diff: Some("-a\n+b\n".into()),
             }),

@@ -2,6 +2,7 @@
 //! session cookie and `X-CSRF-Token` on state-changing requests). Documented in
 //! `docs/openapi.yaml`.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -68,7 +69,7 @@ pub async fn login(
                 &username,
                 &v.source.to_string(),
                 "auth.login",
-                "failure",
+                Outcome::Failure,
                 "wrong TOTP code (API)",
                 None,
             )
@@ -80,7 +81,7 @@ pub async fn login(
             &username,
             &v.source.to_string(),
             "auth.login",
-            "success",
+            Outcome::Success,
             if next == Stage::Full {
                 "logged in (password + TOTP, API)"
             } else {
@@ -109,7 +110,7 @@ pub async fn logout(
         &c.username,
         &c.source_str(),
         "auth.logout",
-        "success",
+        Outcome::Success,
         "logged out (API)",
         None,
     )

@@ -2,6 +2,7 @@
 //! the caller's role may change them, validation with each problem placed on the line of the
 //! section being edited, the diff against what runs, and submission to the daemon.
 
+use edgeward_event::Outcome;
 use std::collections::BTreeSet;
 
 use edgeward_config::history::{self, History};
@@ -322,7 +323,7 @@ pub async fn audit_forbidden(
         &caller.username,
         &caller.source_str(),
         action,
-        "failure",
+        Outcome::Failure,
         format!(
             "role {} may not change {}",
             caller.role.as_str(),
@@ -509,7 +510,7 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
         } else {
             "config.rollback"
         },
-        "failure",
+        Outcome::Failure,
         why.clone(),
         None,
     )

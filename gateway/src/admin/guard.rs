@@ -2,6 +2,7 @@
 //! stage, role permission, CSRF token and Origin on state-changing requests; and the response
 //! headers every page gets (HSTS, CSP without inline scripts, frame-ancestors none).
 
+use edgeward_event::Outcome;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -246,7 +247,7 @@ pub async fn check(
                     "-",
                     &source.to_string(),
                     "auth.session_expired",
-                    "success",
+                    Outcome::Success,
                     format!("{why:?}"),
                     None,
                 )
@@ -302,7 +303,7 @@ pub async fn check(
             &caller.username,
             &caller.source_str(),
             "auth.forbidden",
-            "failure",
+            Outcome::Failure,
             format!(
                 "{} {} needs {access:?}; role {}",
                 req.method(),

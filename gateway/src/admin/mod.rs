@@ -26,6 +26,7 @@ pub mod session;
 pub mod tls;
 pub mod totp;
 
+use edgeward_event::Outcome;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -137,7 +138,7 @@ impl AdminContext {
                     "console",
                     "console",
                     "account.console_change",
-                    "success",
+                    Outcome::Success,
                     "the accounts file was changed outside the admin UI and reloaded",
                     None,
                 )
@@ -148,7 +149,7 @@ impl AdminContext {
                     "console",
                     "console",
                     "account.console_change",
-                    "failure",
+                    Outcome::Failure,
                     format!("the accounts file changed but cannot be read; the loaded accounts stay: {e}"),
                     None,
                 )
@@ -163,7 +164,7 @@ impl AdminContext {
         actor: &str,
         source: &str,
         action: &str,
-        outcome: &str,
+        outcome: Outcome,
         detail: impl Into<String>,
         diff: Option<String>,
     ) {
@@ -185,7 +186,7 @@ impl AdminContext {
             &caller.username,
             &caller.source_str(),
             "config.view",
-            "success",
+            Outcome::Success,
             what,
             None,
         )

@@ -5,6 +5,7 @@
 //! spool: an outage of hours only means a longer catch-up. At most `WINDOW` events are in flight
 //! (back-pressure instead of memory).
 
+use edgeward_event::Outcome;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -164,7 +165,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                             actor: "soc".into(),
                             source: "soc-link".into(),
                             action: "rules.apply".into(),
-                            outcome: if applied { "success" } else { "failure" }.into(),
+                            outcome: Outcome::of(applied),
                             detail: detail.clone(),
                             diff: None,
                         }))

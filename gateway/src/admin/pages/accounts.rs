@@ -2,6 +2,7 @@
 //! (never one's own), reset password and TOTP, change role, disable/enable. Every change is an
 //! audit event and ends the account's open sessions where it changes what they may do.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -147,7 +148,7 @@ pub async fn change(
     })
     .await
     .unwrap_or_else(|_| Err(AccountError::Internal("interrupted".into())));
-    let outcome = if r.is_ok() { "success" } else { "failure" };
+    let outcome = Outcome::of(r.is_ok());
     let detail = match &r {
         Ok(()) => format!("{action} {target}"),
         Err(e) => format!("{action} {target}: {e}"),

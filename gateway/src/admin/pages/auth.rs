@@ -1,6 +1,7 @@
 //! Login, the first-login steps (new password, TOTP enrolment), the second factor, logout and
 //! the language switch.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -95,7 +96,7 @@ pub async fn attempt(
             &crate::event::clip(username, MAX_USERNAME_BYTES),
             &source,
             "auth.login",
-            "failure",
+            Outcome::Failure,
             "rate limit of the source address",
             None,
         )
@@ -109,7 +110,7 @@ pub async fn attempt(
             &crate::event::clip(username, 64),
             &source,
             "auth.login",
-            "failure",
+            Outcome::Failure,
             format!(
                 "over-long credentials refused (user name {} bytes, password {} bytes)",
                 username.len(),
@@ -153,7 +154,7 @@ pub async fn attempt(
             } else {
                 "auth.password"
             };
-            ctx.audit(user, &source, action, "success", detail, None)
+            ctx.audit(user, &source, action, Outcome::Success, detail, None)
                 .await;
             LoginResult::Session {
                 id: s.id,
@@ -173,14 +174,14 @@ pub async fn attempt(
                 _ => "account is disabled".to_string(),
             };
             let (key, status) = ("login.refused", StatusCode::UNAUTHORIZED);
-            ctx.audit(user, &source, "auth.login", "failure", detail, None)
+            ctx.audit(user, &source, "auth.login", Outcome::Failure, detail, None)
                 .await;
             if refused == LoginOutcome::NowLocked {
                 let why = format!(
                     "account locked after {} failures in {} minutes",
                     policy.lockout_failures, policy.lockout_window_minutes
                 );
-                ctx.audit(user, &source, "auth.lockout", "success", why, None)
+                ctx.audit(user, &source, "auth.lockout", Outcome::Success, why, None)
                     .await;
             }
             LoginResult::Refused(key, status)
@@ -352,7 +353,7 @@ pub async fn change_own_password(
                 &caller.username,
                 &caller.source_str(),
                 "account.password_change",
-                "success",
+                Outcome::Success,
                 format!(
                     "{}; {ended} other session(s) ended",
                     if forced {
@@ -371,7 +372,7 @@ pub async fn change_own_password(
                 &caller.username,
                 &caller.source_str(),
                 "account.password_change",
-                "failure",
+                Outcome::Failure,
                 e.as_ref()
                     .map(|e| e.to_string())
                     .unwrap_or_else(|| "wrong current password".into()),
@@ -538,7 +539,7 @@ pub async fn enrol_submit(
                 &caller.username,
                 &caller.source_str(),
                 "account.totp_enrol",
-                "success",
+                Outcome::Success,
                 "TOTP enrolled",
                 None,
             )
@@ -548,7 +549,7 @@ pub async fn enrol_submit(
                     &caller.username,
                     &caller.source_str(),
                     "auth.login",
-                    "success",
+                    Outcome::Success,
                     "logged in (first login completed)",
                     None,
                 )
@@ -561,7 +562,7 @@ pub async fn enrol_submit(
                 &caller.username,
                 &caller.source_str(),
                 "account.totp_enrol",
-                "failure",
+                Outcome::Failure,
                 e.to_string(),
                 None,
             )
@@ -628,7 +629,7 @@ pub async fn verify_submit(
                 &caller.username,
                 &source,
                 "auth.login",
-                "success",
+                Outcome::Success,
                 detail,
                 None,
             )
@@ -640,7 +641,7 @@ pub async fn verify_submit(
                 &caller.username,
                 &source,
                 "auth.login",
-                "failure",
+                Outcome::Failure,
                 "wrong TOTP code",
                 None,
             )
@@ -649,7 +650,7 @@ pub async fn verify_submit(
                 &caller.username,
                 &source,
                 "auth.lockout",
-                "success",
+                Outcome::Success,
                 "account locked after repeated failures",
                 None,
             )
@@ -672,7 +673,7 @@ pub async fn verify_submit(
                 &caller.username,
                 &source,
                 "auth.login",
-                "failure",
+                Outcome::Failure,
                 "wrong TOTP code",
                 None,
             )
@@ -695,7 +696,7 @@ pub async fn logout(
         &caller.username,
         &caller.source_str(),
         "auth.logout",
-        "success",
+        Outcome::Success,
         "logged out",
         None,
     )

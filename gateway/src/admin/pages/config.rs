@@ -1,6 +1,7 @@
 //! Configuration: the running text and its history, the section editor (edit → check → diff →
 //! apply with commit-confirm), confirmation, rollback now, and rollback to any version.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -181,7 +182,7 @@ pub async fn edit_page(
             &caller.username,
             &caller.source_str(),
             "auth.forbidden",
-            "failure",
+            Outcome::Failure,
             format!("editor of {} needs another role", forbidden.join(", ")),
             None,
         )

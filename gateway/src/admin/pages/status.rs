@@ -1,6 +1,7 @@
 //! Read-mostly pages: dashboard, zones and policies, uplinks, IDS with alert acknowledgement,
 //! and the audit log.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -293,7 +294,7 @@ pub async fn acknowledge(
             &caller.username,
             &caller.source_str(),
             "alert.ack",
-            "success",
+            Outcome::Success,
             format!("alert seq {seq} acknowledged"),
             None,
         )
@@ -380,7 +381,7 @@ pub async fn audit(
                     tr {
                         td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
                         td { (a.actor) } td { (a.source) } td { code { (a.action) } }
-                        td { span class={ "pill " (if a.outcome == "success" { "active" } else { "blocked" }) } { (a.outcome) } }
+                        td { span class={ "pill " (if a.outcome == Outcome::Success { "active" } else { "blocked" }) } { (a.outcome.as_str()) } }
                         td { (a.detail) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::admin::layout::diff_view(d)) } } }
                     }
                 }

@@ -1,6 +1,7 @@
 //! System: the HTTPS certificate (view, replace by upload), time synchronisation, software
 //! version, open sessions, and encrypted configuration backup export and restore.
 
+use edgeward_event::Outcome;
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Query, State};
@@ -114,7 +115,7 @@ pub async fn replace_certificate(
         &caller.username,
         &caller.source_str(),
         "system.certificate",
-        if r.is_ok() { "success" } else { "failure" },
+        Outcome::of(r.is_ok()),
         detail,
         None,
     )
@@ -180,7 +181,7 @@ pub async fn export_backup(
         &caller.username,
         &caller.source_str(),
         "system.backup_export",
-        "success",
+        Outcome::Success,
         format!(
             "encrypted backup of v{}{}",
             live.version,
@@ -251,7 +252,7 @@ pub async fn backup_import(
                 &caller.username,
                 &caller.source_str(),
                 "system.backup_import",
-                "failure",
+                Outcome::Failure,
                 "backup could not be opened",
                 None,
             )
@@ -311,7 +312,7 @@ pub async fn backup_import(
         &caller.username,
         &caller.source_str(),
         "system.backup_import",
-        "success",
+        Outcome::Success,
         format!(
             "backup v{} of {} made {} by {}",
             contents.version,
