@@ -100,7 +100,7 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
                 p.fragmented,
             )
         }
-        None => return Err(DecodeError::NotIp),
+        Some(LaxNetSlice::Arp(_)) | None => return Err(DecodeError::NotIp),
     };
     let mut packet = Packet {
         src,
