@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 cmd="${1:-up}"; shift || true
 if [ "$cmd" = up ]; then
   scripts/setup.sh
-  cargo build --release -p edgeward-gateway --quiet
+  cargo build --release -p edgeward-gateway -p edgeward-hub --quiet
 fi
 bin=target/release/edgeward
 [ -x "$bin" ] || bin=target/debug/edgeward

@@ -1129,7 +1129,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     );
     match start_config.as_ref().and_then(|c| c.soc.clone()) {
         Some(soc) if opts.soc_dir.join("gateway.pem").exists() => {
-            let settings = crate::soc::link::LinkSettings {
+            let settings = edgeward_soc::link::LinkSettings {
                 host_id: host_id.clone(),
                 endpoint: soc.endpoint.clone(),
                 server_name: soc.server_name.clone(),
@@ -1139,9 +1139,13 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 cursor_path: opts.state_dir.join("soc-cursor.json"),
                 rules_root: opts.state_dir.join("rules"),
             };
-            tokio::spawn(crate::soc::link::run(settings, bus.clone(), metrics.clone()));
+            tokio::spawn(edgeward_soc::link::run(
+                settings,
+                bus.clone(),
+                metrics.soc.clone(),
+            ));
             for (i, target) in soc.syslog.iter().enumerate() {
-                let t = crate::syslog::SyslogTarget {
+                let t = edgeward_soc::syslog::SyslogTarget {
                     endpoint: target.endpoint.clone(),
                     server_name: target.server_name.clone(),
                     ca: opts.soc_dir.join("ca.pem"),
@@ -1150,10 +1154,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                     key_dir: opts.key_dir.clone(),
                     cursor_path: opts.state_dir.join(format!("syslog-{i}-cursor.json")),
                 };
-                tokio::spawn(crate::syslog::run(t, bus.clone()));
+                tokio::spawn(edgeward_soc::syslog::run(t, bus.clone()));
             }
         }
-        Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward soc enroll` at the SOC)", opts.soc_dir.display())).await,
+        Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward-hub enroll` at the SOC)", opts.soc_dir.display())).await,
         None => {}
     }
     if let Err(e) = fwlog::spawn(bus.clone(), log_ctx, metrics.clone()) {

@@ -8,13 +8,13 @@ pub mod fwlog;
 pub mod ids_cmd;
 pub mod lab_cmd;
 pub mod metrics;
-pub mod soc;
 pub mod sysinfo;
-pub mod syslog;
 pub mod uplinks;
 
 // The event model and bus live in their own crate (`gateway/event`) that every producer depends
 // on; these names keep the daemon's modules and the tests reading as before.
 pub use edgeward_event::bus;
 pub use edgeward_event::model as event;
+pub use edgeward_soc as soc;
+pub use edgeward_soc::syslog;
 pub use edgeward_store::{journal, store};

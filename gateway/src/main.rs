@@ -49,7 +49,7 @@ enum Command {
         /// Directory of the store's encryption keys (kept apart from the data).
         #[arg(long, default_value = "/etc/edgeward/keys")]
         key_dir: PathBuf,
-        /// The SOC link's client certificate, key and SOC CA (`edgeward soc enroll` output).
+        /// The SOC link's client certificate, key and SOC CA (`edgeward-hub enroll` output).
         #[arg(long, default_value = "/etc/edgeward/soc")]
         soc_dir: PathBuf,
         /// (tests and benchmarks) emit this many synthetic events once ready.
@@ -73,9 +73,6 @@ enum Command {
         #[command(subcommand)]
         cmd: LogsCmd,
     },
-    /// The provincial SOC side: keys and certificates, the hub that receives gateways' events.
-    #[command(subcommand)]
-    Soc(SocCmd),
     /// The IDS engine offline: run a capture (`--pcap`), check a ruleset (`--check`), or write a
     /// generated capture (`--generate trigger|bench`).
     Ids {
@@ -167,79 +164,6 @@ enum ConfigCmd {
     Confirm {
         #[arg(long)]
         author: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum SocCmd {
-    /// Create the SOC's CA and the hub's certificate in DIR.
-    Init {
-        #[arg(long)]
-        dir: PathBuf,
-        /// The name gateways use for the hub (`soc.server_name` in their config).
-        #[arg(long)]
-        server_name: String,
-    },
-    /// Issue GATEWAY's client certificate into OUT (copy it to the gateway's --soc-dir) and
-    /// enroll it.
-    Enroll {
-        #[arg(long)]
-        dir: PathBuf,
-        gateway: String,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Run the hub: accept gateways, store their events, acknowledge them.
-    Serve {
-        #[arg(long)]
-        dir: PathBuf,
-        #[arg(long, default_value = "[::]:7443")]
-        listen: std::net::SocketAddr,
-        /// Also relay every event to this SIEM (`host:port`, syslog over TLS, RFC 5425).
-        #[arg(long)]
-        relay: Option<String>,
-        /// Name in the SIEM's certificate.
-        #[arg(long, requires = "relay")]
-        relay_server_name: Option<String>,
-        /// CA of the SIEM's certificate (default: the SOC's CA).
-        #[arg(long, requires = "relay")]
-        relay_ca: Option<PathBuf>,
-    },
-    /// Which gateways are connected, and how far behind each is.
-    Status {
-        #[arg(long)]
-        dir: PathBuf,
-    },
-    /// Build a rule bundle from the `*.rules` files of RULES and sign it with the SOC's key.
-    Bundle {
-        #[arg(long)]
-        dir: PathBuf,
-        #[arg(long)]
-        rules: PathBuf,
-        #[arg(long)]
-        version: u64,
-        #[arg(long, default_value = "ids", value_parser = ["ids", "ips"])]
-        mode: String,
-        /// Allow gateways to go back to this (older) version.
-        #[arg(long)]
-        rollback: bool,
-        /// The gateways this bundle is for (`gw1,gw2`), or `all`; signed into the bundle.
-        #[arg(long, default_value = "all")]
-        targets: String,
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Push a signed bundle to one, several (`gw1,gw2`) or all enrolled gateways.
-    Push {
-        #[arg(long)]
-        dir: PathBuf,
-        #[arg(long)]
-        bundle: PathBuf,
-        #[arg(long, default_value = "all")]
-        to: String,
-        /// Wait this many seconds for every gateway's answer.
-        #[arg(long, default_value_t = 0)]
-        wait: u64,
     },
 }
 
@@ -420,77 +344,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Logs { key_dir, cmd } => logs_cmd(&cli.state_dir.join("store"), &key_dir, cmd),
-        Command::Soc(cmd) => match cmd {
-            SocCmd::Init { dir, server_name } => {
-                edgeward_gateway::soc::pki::init(&dir, &server_name)?;
-                println!(
-                    "SOC CA and hub certificate for {server_name} created in {}",
-                    dir.display()
-                );
-                Ok(0)
-            }
-            SocCmd::Enroll { dir, gateway, out } => {
-                edgeward_gateway::soc::pki::enroll(&dir, &gateway, &out)?;
-                println!(
-                    "{gateway} enrolled; its certificate, key and the SOC CA are in {}",
-                    out.display()
-                );
-                Ok(0)
-            }
-            SocCmd::Serve {
-                dir,
-                listen,
-                relay,
-                relay_server_name,
-                relay_ca,
-            } => {
-                let relay = relay.map(|endpoint| edgeward_gateway::soc::hub::Relay {
-                    server_name: relay_server_name.unwrap_or_else(|| {
-                        endpoint.split(':').next().unwrap_or_default().to_string()
-                    }),
-                    ca: relay_ca.unwrap_or_else(|| dir.join("ca.pem")),
-                    endpoint,
-                });
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()?;
-                rt.block_on(edgeward_gateway::soc::hub::serve(dir, listen, relay))?;
-                Ok(0)
-            }
-            SocCmd::Status { dir } => edgeward_gateway::soc::hub::print_status(&dir),
-            SocCmd::Bundle {
-                dir,
-                rules,
-                version,
-                mode,
-                rollback,
-                targets,
-                out,
-            } => {
-                let targets: Vec<String> = targets
-                    .split(',')
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty())
-                    .collect();
-                let b = edgeward_gateway::soc::bundle::create(
-                    &dir, &rules, version, &mode, rollback, &targets,
-                )?;
-                std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
-                println!(
-                    "bundle v{version} ({} files) signed and written to {}",
-                    b.files.len(),
-                    out.display()
-                );
-                Ok(0)
-            }
-            SocCmd::Push {
-                dir,
-                bundle,
-                to,
-                wait,
-            } => edgeward_gateway::soc::hub::push(&dir, &bundle, &to, Duration::from_secs(wait)),
-        },
         Command::Ids {
             pcap,
             rules,

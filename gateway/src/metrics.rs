@@ -68,10 +68,8 @@ pub struct Metrics {
     pub uplink_latency_p95_ms: Family<UplinkLabel, Gauge<f64, AtomicU64>>,
     pub probes: Family<UplinkResultLabel, Counter>,
     pub conntrack_flushed: Family<UplinkLabel, Counter>,
-    pub soc_connected: Gauge,
-    pub soc_acked_seq: Gauge,
-    pub soc_sent: Counter,
-    pub soc_clock_skew_ms: Gauge<f64, AtomicU64>,
+    /// The SOC link's own metrics (registered by `edgeward-soc`).
+    pub soc: edgeward_soc::link::LinkMetrics,
 }
 
 impl Metrics {
@@ -179,36 +177,10 @@ impl Metrics {
             "Connections flushed when an uplink failed",
             conntrack_flushed.clone(),
         );
-        let soc_connected = Gauge::default();
-        registry.register(
-            "soc_connected",
-            "1 while the SOC link is up",
-            soc_connected.clone(),
-        );
-        let soc_acked_seq = Gauge::default();
-        registry.register(
-            "soc_acked_seq",
-            "Last event seq the SOC acknowledged as durable",
-            soc_acked_seq.clone(),
-        );
-        let soc_sent = Counter::default();
-        registry.register(
-            "soc_sent_events",
-            "Events sent to the SOC (including resends)",
-            soc_sent.clone(),
-        );
-        let soc_clock_skew_ms = Gauge::<f64, AtomicU64>::default();
-        registry.register(
-            "soc_clock_skew_ms",
-            "SOC hub clock minus gateway clock (003 §30.8)",
-            soc_clock_skew_ms.clone(),
-        );
+        let soc = edgeward_soc::link::LinkMetrics::register(&mut registry);
         Metrics {
             registry,
-            soc_connected,
-            soc_acked_seq,
-            soc_sent,
-            soc_clock_skew_ms,
+            soc,
             uplink_up,
             uplink_transitions,
             uplink_loss_percent,

@@ -322,6 +322,11 @@ impl Lab {
     }
 
     /// The SOC hub's directory (CA, hub certificate, received events).
+    /// The SOC's program (`edgeward-hub`), beside the lab's `edgeward` binary.
+    pub fn hub_bin(&self) -> PathBuf {
+        self.bin.with_file_name("edgeward-hub")
+    }
+
     pub fn soc_dir(&self) -> PathBuf {
         self.dir.join("soc")
     }
@@ -343,15 +348,12 @@ impl Lab {
             .to_string();
         let soc = self.soc_dir().display().to_string();
         let client = self.dir.join("soc-client").display().to_string();
-        let bin = self.bin.display().to_string();
+        let hub = self.hub_bin().display().to_string();
         crate::netns::run(
-            &bin,
-            &["soc", "init", "--dir", &soc, "--server-name", &server_name],
+            &hub,
+            &["init", "--dir", &soc, "--server-name", &server_name],
         )?;
-        crate::netns::run(
-            &bin,
-            &["soc", "enroll", "--dir", &soc, &host_id, "--out", &client],
-        )?;
+        crate::netns::run(&hub, &["enroll", "--dir", &soc, &host_id, "--out", &client])?;
         self.start_hub()?;
         self.start_rsyslog()?;
         Ok(())
@@ -393,28 +395,26 @@ impl Lab {
     /// Start the SOC hub with extra arguments (e.g. `--relay`).
     pub fn start_hub_with(&self, extra: &[&str]) -> anyhow::Result<u32> {
         let mut args = vec![
-            "soc".to_string(),
-            "serve".into(),
+            "serve".to_string(),
             "--dir".into(),
             self.soc_dir().display().to_string(),
             "--listen".into(),
             format!("{}:7443", endpoints::SOC),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        self.spawn_in("soc", "soc-hub", &self.bin, &args)
+        self.spawn_in("soc", "soc-hub", &self.hub_bin(), &args)
     }
 
     /// Start (or restart) the SOC hub in the SOC namespace.
     pub fn start_hub(&self) -> anyhow::Result<u32> {
         let args = vec![
-            "soc".to_string(),
-            "serve".into(),
+            "serve".to_string(),
             "--dir".into(),
             self.soc_dir().display().to_string(),
             "--listen".into(),
             format!("{}:7443", endpoints::SOC),
         ];
-        self.spawn_in("soc", "soc-hub", &self.bin, &args)
+        self.spawn_in("soc", "soc-hub", &self.hub_bin(), &args)
     }
 
     /// Start `edgeward run` in the gateway namespace.

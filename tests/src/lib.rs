@@ -29,6 +29,15 @@ pub fn edgeward_binary() -> PathBuf {
     dir.join("edgeward")
 }
 
+/// The `edgeward-hub` binary (the SOC side: PKI, hub, bundles), beside the `edgeward` binary
+/// unless `EDGEWARD_HUB_BIN` names it.
+pub fn hub_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("EDGEWARD_HUB_BIN") {
+        return PathBuf::from(p);
+    }
+    edgeward_binary().with_file_name("edgeward-hub")
+}
+
 /// A prefix unique to this process and call, short enough for namespace names.
 pub fn unique_prefix(tag: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -126,12 +126,10 @@ fn every_event_reaches_the_hub_once_and_in_order_across_crashes_and_a_cut() {
         "gaps or duplicates at the hub"
     );
     assert!(hub.len() as u64 >= n);
-    let out = lab.edgeward(&[
-        "soc",
-        "status",
-        "--dir",
-        &lab.soc_dir().display().to_string(),
-    ]);
+    let out = std::process::Command::new(lab.hub_bin())
+        .args(["status", "--dir", &lab.soc_dir().display().to_string()])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("lc-agency-gw1"));
 }
 
@@ -205,9 +203,8 @@ fn connect_and_send(
 fn enroll(lab: &Lab, name: &str) -> std::path::PathBuf {
     let out = lab.dir.join(name);
     netns::run(
-        &edgeward_lab::edgeward_binary().display().to_string(),
+        &lab.hub_bin().display().to_string(),
         &[
-            "soc",
             "enroll",
             "--dir",
             &lab.soc_dir().display().to_string(),
@@ -225,7 +222,7 @@ fn gateways_that_are_not_enrolled_are_refused() {
     let Some(lab) = test_lab("enr", AGENCY_DEFAULT_PROFILE) else {
         return;
     };
-    let bin = edgeward_lab::edgeward_binary().display().to_string();
+    let hub = lab.hub_bin().display().to_string();
     // Issued by the SOC's own CA but then struck from the enrolled list.
     let rogue = enroll(&lab, "rogue-gw");
     assert!(
@@ -251,9 +248,8 @@ fn gateways_that_are_not_enrolled_are_refused() {
     let other = lab.dir.join("other-soc");
     let other_client = lab.dir.join("other-client");
     netns::run(
-        &bin,
+        &hub,
         &[
-            "soc",
             "init",
             "--dir",
             other.to_str().unwrap(),
@@ -263,9 +259,8 @@ fn gateways_that_are_not_enrolled_are_refused() {
     )
     .unwrap();
     netns::run(
-        &bin,
+        &hub,
         &[
-            "soc",
             "enroll",
             "--dir",
             other.to_str().unwrap(),
@@ -502,10 +497,8 @@ fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("local.rules"), "alert tcp $EXTERNAL_NET any -> $HOME_NET 445 (msg:\"SMB from outside\"; sid:9000001; rev:1;)\n").unwrap();
     let soc_cli = |args: &[&str]| {
-        let mut all = vec!["soc"];
-        all.extend_from_slice(args);
-        let out = std::process::Command::new(edgeward_lab::edgeward_binary())
-            .args(&all)
+        let out = std::process::Command::new(lab.hub_bin())
+            .args(args)
             .output()
             .unwrap();
         (
@@ -558,8 +551,14 @@ fn signed_rule_bundles_are_applied_or_rejected_with_the_reason_at_the_soc() {
         serde_json::from_slice::<serde_json::Value>(&raw).ok()?["version"].as_u64()
     };
     assert!(wait_until(Duration::from_secs(10), || {
-        String::from_utf8_lossy(&lab.edgeward(&["soc", "status", "--dir", &soc]).stdout)
-            .contains("connected")
+        String::from_utf8_lossy(
+            &std::process::Command::new(lab.hub_bin())
+                .args(["status", "--dir", &soc])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .contains("connected")
     }));
 
     let v1 = bundle("1", false);

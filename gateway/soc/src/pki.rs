@@ -1,5 +1,5 @@
-//! Keys and certificates of a SOC and its gateways: `edgeward soc init` makes the SOC's CA and the
-//! hub's certificate; `edgeward soc enroll GATEWAY` issues a gateway's client certificate and
+//! Keys and certificates of a SOC and its gateways: `edgeward-hub init` makes the SOC's CA and the
+//! hub's certificate; `edgeward-hub enroll GATEWAY` issues a gateway's client certificate and
 //! records the gateway as enrolled. Everything is PEM files in directories.
 
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ pub fn init(dir: &Path, server_name: &str) -> Result<(), PkiError> {
     write(&f.hub_cert(), &hub_cert.pem(), 0o644)?;
     write(&f.hub_key(), &hub_key.serialize_pem(), 0o600)?;
     write(&f.enrolled(), "[]\n", 0o644)?;
-    super::bundle::make_signing_key(dir).map_err(|e| PkiError::Other(e.to_string()))?;
+    crate::bundle::make_signing_key(dir).map_err(|e| PkiError::Other(e.to_string()))?;
     Ok(())
 }
 

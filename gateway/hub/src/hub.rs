@@ -1,7 +1,7 @@
-//! The SOC hub (`edgeward soc serve`): accepts QUIC connections from many gateways,
+//! The SOC hub (`edgeward-hub serve`): accepts QUIC connections from many gateways,
 //! authenticates each by its client certificate (issued by the SOC's CA, and enrolled), writes
 //! each gateway's events to its own JSON-lines file in sequence order — de-duplicated by
-//! (gateway, seq) — and acknowledges what it has made durable. `edgeward soc status` shows who is
+//! (gateway, seq) — and acknowledges what it has made durable. `edgeward-hub status` shows who is
 //! connected and how far behind each gateway is.
 
 use std::collections::BTreeMap;
@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::pki;
-use super::proto::{self, Msg};
+use edgeward_soc::pki;
+use edgeward_soc::proto::{self, Msg};
 
 /// What the hub knows of one gateway.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ fn last_seq_on_disk(dir: &Path, gw: &str) -> Option<u64> {
 
 /// Serve until the process is stopped.
 pub async fn serve(dir: PathBuf, listen: SocketAddr, relay: Option<Relay>) -> anyhow::Result<()> {
-    let endpoint = super::tls::server_endpoint(&dir, listen)?;
+    let endpoint = edgeward_soc::tls::server_endpoint(&dir, listen)?;
     if let Some(r) = relay {
         spawn_relay(dir.clone(), r);
     }
@@ -243,7 +243,7 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
     result
 }
 
-/// `edgeward soc status`: connected gateways and how far behind each is.
+/// `edgeward-hub status`: connected gateways and how far behind each is.
 pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
     let raw = std::fs::read(state_path(dir))
         .map_err(|e| anyhow::anyhow!("{}: {e} (has the hub run?)", state_path(dir).display()))?;
@@ -305,7 +305,7 @@ fn spawn_outbox(
             files.sort();
             for f in files {
                 let Ok(raw) = std::fs::read(&f) else { continue };
-                match serde_json::from_slice::<super::bundle::Bundle>(&raw) {
+                match serde_json::from_slice::<edgeward_soc::bundle::Bundle>(&raw) {
                     Ok(bundle) => {
                         if out
                             .send(Msg::Bundle {
@@ -339,7 +339,7 @@ fn record_result(
         std::fs::create_dir_all(d)?;
     }
     // The detail comes from the gateway: one bounded line, whatever it sent.
-    let detail = crate::event::clip(detail, crate::event::MAX_TEXT_BYTES);
+    let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
     let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail });
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -351,7 +351,7 @@ fn record_result(
     Ok(())
 }
 
-/// `edgeward soc push`: queue `bundle` for `targets` (`all` = every enrolled gateway); with
+/// `edgeward-hub push`: queue `bundle` for `targets` (`all` = every enrolled gateway); with
 /// `wait`, wait for each gateway's answer. Exit 1 if any rejected it or did not answer.
 pub fn push(
     dir: &Path,
@@ -360,7 +360,7 @@ pub fn push(
     wait: std::time::Duration,
 ) -> anyhow::Result<u8> {
     let raw = std::fs::read(bundle_file)?;
-    let bundle: super::bundle::Bundle = serde_json::from_slice(&raw)
+    let bundle: edgeward_soc::bundle::Bundle = serde_json::from_slice(&raw)
         .map_err(|e| anyhow::anyhow!("{}: not a bundle: {e}", bundle_file.display()))?;
     let version = bundle.meta.version;
     let enrolled = pki::enrolled(dir)?;
@@ -453,7 +453,7 @@ pub fn spawn_relay(dir: PathBuf, relay: Relay) -> tokio::task::JoinHandle<()> {
 
 async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
     use tokio::io::AsyncWriteExt;
-    let connector = crate::syslog::tls(&relay.ca)?;
+    let connector = edgeward_soc::syslog::tls(&relay.ca)?;
     let tcp = tokio::net::TcpStream::connect(&relay.endpoint)
         .await
         .map_err(|e| e.to_string())?;
@@ -497,7 +497,7 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
                     .ok()
                     .and_then(|v| v["seq"].as_u64())
                     .unwrap_or(0);
-                buf.extend_from_slice(&crate::syslog::frame(&gw, seq, line));
+                buf.extend_from_slice(&edgeward_soc::syslog::frame(&gw, seq, line));
             }
             stream.write_all(&buf).await.map_err(|e| e.to_string())?;
             stream.flush().await.map_err(|e| e.to_string())?;
@@ -525,7 +525,7 @@ pub fn checked_event(gateway: &str, seq: u64, json: &str) -> Result<String, Stri
         Some(h) => {
             return Err(format!(
                 "host {:?} is not the certificate's gateway",
-                crate::event::clip(h, 64)
+                edgeward_event::clip(h, 64)
             ));
         }
         None => return Err("no host".into()),
@@ -547,12 +547,12 @@ pub fn checked_event(gateway: &str, seq: u64, json: &str) -> Result<String, Stri
 
 /// What the hub files instead of a refused event: a marker under the same seq (no gap).
 fn refused_marker(gateway: &str, seq: u64, why: &str) -> String {
-    let marker = crate::event::Event {
+    let marker = edgeward_event::Event {
         timestamp: Utc::now(),
         host: gateway.to_string(),
         seq,
-        body: crate::event::EventBody::system(
-            crate::event::Level::Error,
+        body: edgeward_event::EventBody::system(
+            edgeward_event::Level::Error,
             "soc-hub",
             format!("event {seq} from {gateway} refused by the hub: {why}"),
         ),
@@ -585,7 +585,7 @@ mod checked_tests {
             let e = checked_event("gw1", 5, &bad).unwrap_err();
             assert!(e.contains(why), "{why}: {e}");
         }
-        let marker: crate::event::Event =
+        let marker: edgeward_event::Event =
             serde_json::from_str(&refused_marker("gw1", 5, "host")).unwrap();
         assert_eq!((marker.host.as_str(), marker.seq), ("gw1", 5));
     }

@@ -13,9 +13,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::bus::Bus;
-use crate::event::{EventBody, Level};
-use crate::store::{Keyring, Tail};
+use edgeward_event::Bus;
+use edgeward_event::{EventBody, Level};
+use edgeward_store::store::{Keyring, Tail};
 
 /// Facility local4 (20): `<PRI> = facility * 8 + severity`.
 const FACILITY: u8 = 20;
@@ -75,9 +75,10 @@ pub fn frame(host: &str, seq: u64, event_json: &str) -> Vec<u8> {
     out
 }
 
-pub(crate) fn tls(ca: &std::path::Path) -> Result<TlsConnector, String> {
+/// A TLS client for a SIEM whose certificate `ca` (PEM) vouches for.
+pub fn tls(ca: &std::path::Path) -> Result<TlsConnector, String> {
     let mut roots = rustls::RootCertStore::empty();
-    for c in crate::soc::pki::load_certs(ca).map_err(|e| e.to_string())? {
+    for c in crate::pki::load_certs(ca).map_err(|e| e.to_string())? {
         roots.add(c).map_err(|e| e.to_string())?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

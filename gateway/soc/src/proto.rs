@@ -31,7 +31,7 @@ pub enum Msg {
     },
     /// hub → gateway: a signed rule bundle to apply.
     Bundle {
-        bundle: Box<super::bundle::Bundle>,
+        bundle: Box<crate::bundle::Bundle>,
     },
     /// gateway → hub: what became of it.
     BundleResult {

@@ -12,7 +12,7 @@ use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::ring as ring_provider;
 
-use super::pki::{self, PkiError};
+use crate::pki::{self, PkiError};
 
 pub const ALPN: &[u8] = b"edgeward-soc/1";
 

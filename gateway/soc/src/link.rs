@@ -8,17 +8,20 @@
 use edgeward_event::Outcome;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicU64;
 use tokio::sync::watch;
 
-use super::proto::{self, Msg};
-use crate::bus::Bus;
-use crate::event::{Event, EventBody, Level, MAX_EVENT_BYTES};
-use crate::metrics::Metrics;
-use crate::store::{Keyring, Tail};
+use crate::proto::{self, Msg};
+use edgeward_event::Bus;
+use edgeward_event::{Event, EventBody, Level, MAX_EVENT_BYTES};
+use edgeward_store::store::{Keyring, Tail};
 
 const BATCH: usize = 512;
 /// A batch stops growing at this many bytes of JSON: with one more event of at most
@@ -30,6 +33,47 @@ const WINDOW: u64 = 8192;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Cursor {
     acked_seq: Option<u64>,
+}
+
+/// The link's metrics, registered under the daemon's registry.
+#[derive(Debug, Clone, Default)]
+pub struct LinkMetrics {
+    /// 1 while the link is up.
+    pub connected: Gauge,
+    /// The last seq the hub acknowledged as durable.
+    pub acked_seq: Gauge,
+    /// Events sent, resends included.
+    pub sent: Counter,
+    /// Hub clock minus gateway clock, in milliseconds (003 §30.8).
+    pub clock_skew_ms: Gauge<f64, AtomicU64>,
+}
+
+impl LinkMetrics {
+    /// The metrics, registered in `registry` under their `soc_` names.
+    pub fn register(registry: &mut Registry) -> LinkMetrics {
+        let m = LinkMetrics::default();
+        registry.register(
+            "soc_connected",
+            "1 while the SOC link is up",
+            m.connected.clone(),
+        );
+        registry.register(
+            "soc_acked_seq",
+            "Last event seq the SOC acknowledged as durable",
+            m.acked_seq.clone(),
+        );
+        registry.register(
+            "soc_sent_events",
+            "Events sent to the SOC (including resends)",
+            m.sent.clone(),
+        );
+        registry.register(
+            "soc_clock_skew_ms",
+            "SOC hub clock minus gateway clock (003 §30.8)",
+            m.clock_skew_ms.clone(),
+        );
+        m
+    }
 }
 
 pub struct LinkSettings {
@@ -45,7 +89,7 @@ pub struct LinkSettings {
 }
 
 /// Run the link until the task is aborted: connect, stream, reconnect with backoff.
-pub async fn run(s: LinkSettings, bus: Bus, metrics: Arc<Metrics>) {
+pub async fn run(s: LinkSettings, bus: Bus, metrics: LinkMetrics) {
     let mut backoff = Duration::from_millis(500);
     let mut reported_down = false;
     loop {
@@ -53,7 +97,7 @@ pub async fn run(s: LinkSettings, bus: Bus, metrics: Arc<Metrics>) {
             Ok(()) => (true, "the hub closed the connection".to_string()),
             Err(e) => e,
         };
-        metrics.soc_connected.set(0);
+        metrics.connected.set(0);
         if streamed {
             backoff = Duration::from_millis(500);
             reported_down = false;
@@ -70,7 +114,7 @@ pub async fn run(s: LinkSettings, bus: Bus, metrics: Arc<Metrics>) {
 /// Why a session ended, and whether it had got as far as streaming.
 type SessionEnd = (bool, String);
 
-async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), SessionEnd> {
+async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(), SessionEnd> {
     let early = |e: String| (false, e);
     let addr: SocketAddr = tokio::net::lookup_host(&s.endpoint)
         .await
@@ -78,7 +122,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
         .next()
         .ok_or_else(|| early("no address".into()))?;
     let (endpoint, cfg) =
-        super::tls::client_endpoint(&s.soc_dir).map_err(|e| early(e.to_string()))?;
+        crate::tls::client_endpoint(&s.soc_dir).map_err(|e| early(e.to_string()))?;
     let conn = endpoint
         .connect_with(cfg, addr, &s.server_name)
         .map_err(|e| early(e.to_string()))?
@@ -111,7 +155,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     // Clock skew (003 §30.8): hub time against ours at the midpoint of the round trip.
     let now = proto::now_micros();
     metrics
-        .soc_clock_skew_ms
+        .clock_skew_ms
         .set((time_micros - (sent_at + now) / 2) as f64 / 1000.0);
     let acked = match (cursor.acked_seq, last_seq) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -119,7 +163,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
     };
     cursor.acked_seq = acked;
     cursor_file.save(&cursor);
-    metrics.soc_connected.set(1);
+    metrics.connected.set(1);
     bus.emit(EventBody::system(
         Level::Info,
         "soc",
@@ -149,7 +193,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                     let version = bundle.meta.version;
                     let (pk, root, host) = (pubkey.clone(), rules_root.clone(), host.clone());
                     let result = tokio::task::spawn_blocking(move || {
-                        super::bundle::apply(&bundle, &pk, &root, &host)
+                        crate::bundle::apply(&bundle, &pk, &root, &host)
                     })
                     .await;
                     let (applied, detail) = match result {
@@ -161,7 +205,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                         Err(e) => (false, format!("rule bundle v{version} not applied: {e}")),
                     };
                     bundle_bus
-                        .emit(EventBody::Audit(crate::event::AuditEvent {
+                        .emit(EventBody::Audit(edgeward_event::AuditEvent {
                             actor: "soc".into(),
                             source: "soc-link".into(),
                             action: "rules.apply".into(),
@@ -212,7 +256,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
                 .map_err(|e| late(e.to_string()))?;
         }
         let acked_now = (*ack_rx.borrow()).unwrap_or(0);
-        metrics.soc_acked_seq.set(acked_now as i64);
+        metrics.acked_seq.set(acked_now as i64);
         let mut batch = tokio::task::block_in_place(|| tail.read_bounded(BATCH, BATCH_BYTES))
             .map_err(|e| late(e.to_string()))?;
         for (seq, json) in batch.iter_mut() {
@@ -228,7 +272,7 @@ async fn session(s: &LinkSettings, metrics: &Metrics, bus: &Bus) -> Result<(), S
             continue;
         }
         last_sent = batch.last().map(|e| e.0);
-        metrics.soc_sent.inc_by(batch.len() as u64);
+        metrics.sent.inc_by(batch.len() as u64);
         proto::write(&mut send, &Msg::Batch { events: batch })
             .await
             .map_err(|e| late(e.to_string()))?;

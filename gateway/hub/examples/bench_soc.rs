@@ -1,16 +1,14 @@
 //! SOC link benchmark on loopback: a store holding N events (default 360,000 = one hour of an
 //! outage at 100 events/s) is streamed over QUIC (mutual TLS, AES-256-GCM) to a hub that writes
 //! and fsyncs each batch before acknowledging. Prints events/s and the catch-up time.
-//! `cargo run --release -p edgeward-gateway --example bench_soc [EVENTS]`
+//! `cargo run --release -p edgeward-hub --example bench_soc [EVENTS]`
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgeward_gateway::bus::Sink;
-use edgeward_gateway::event::{Event, EventBody, FirewallEvent};
-use edgeward_gateway::metrics::Metrics;
-use edgeward_gateway::soc::{hub, link, pki};
-use edgeward_gateway::store::EventStore;
+use edgeward_event::{Event, EventBody, FirewallEvent, Sink};
+use edgeward_hub::hub;
+use edgeward_soc::{link, pki};
+use edgeward_store::store::EventStore;
 
 fn main() {
     let n: u64 = std::env::args()
@@ -66,8 +64,8 @@ fn main() {
         let listen = "127.0.0.1:17443".parse().unwrap();
         tokio::spawn(hub::serve(soc_dir.clone(), listen, None));
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (bus, dispatch) = edgeward_gateway::bus::Bus::new("bench-gw", n + 1, 16);
-        tokio::spawn(edgeward_gateway::bus::run_dispatcher(
+        let (bus, dispatch) = edgeward_event::bus::Bus::new("bench-gw", n + 1, 16);
+        tokio::spawn(edgeward_event::bus::run_dispatcher(
             dispatch,
             Vec::new(),
             |_| {},
@@ -83,12 +81,10 @@ fn main() {
             rules_root: t.path().join("rules"),
         };
         let started = Instant::now();
-        let metrics = Arc::new(Metrics::new());
+        let metrics = link::LinkMetrics::default();
         tokio::spawn(link::run(settings, bus, metrics.clone()));
         // Done when the hub has acknowledged the last event.
-        while (metrics.soc_acked_seq.get() as u64) < n
-            && started.elapsed() < Duration::from_secs(600)
-        {
+        while (metrics.acked_seq.get() as u64) < n && started.elapsed() < Duration::from_secs(600) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         started.elapsed()

@@ -1,0 +1,182 @@
+//! `edgeward-hub`: the provincial SOC's side — the CA and gateway enrolment, the hub that receives
+//! every gateway's events over QUIC and relays them to the SIEM, and signing and pushing rule
+//! bundles. Runs at the SOC; not part of the appliance.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use edgeward_hub::hub;
+
+#[derive(Parser)]
+#[command(
+    name = "edgeward-hub",
+    version,
+    about = "The provincial SOC's hub for edgeward gateways: PKI, event intake, SIEM relay, rule bundles"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the SOC's CA and the hub's certificate in DIR.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The name gateways use for the hub (`soc.server_name` in their config).
+        #[arg(long)]
+        server_name: String,
+    },
+    /// Issue GATEWAY's client certificate into OUT (copy it to the gateway's --soc-dir) and
+    /// enroll it.
+    Enroll {
+        #[arg(long)]
+        dir: PathBuf,
+        gateway: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the hub: accept gateways, store their events, acknowledge them.
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "[::]:7443")]
+        listen: std::net::SocketAddr,
+        /// Also relay every event to this SIEM (`host:port`, syslog over TLS, RFC 5425).
+        #[arg(long)]
+        relay: Option<String>,
+        /// Name in the SIEM's certificate.
+        #[arg(long, requires = "relay")]
+        relay_server_name: Option<String>,
+        /// CA of the SIEM's certificate (default: the SOC's CA).
+        #[arg(long, requires = "relay")]
+        relay_ca: Option<PathBuf>,
+    },
+    /// Which gateways are connected, and how far behind each is.
+    Status {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Build a rule bundle from the `*.rules` files of RULES and sign it with the SOC's key.
+    Bundle {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        rules: PathBuf,
+        #[arg(long)]
+        version: u64,
+        #[arg(long, default_value = "ids", value_parser = ["ids", "ips"])]
+        mode: String,
+        /// Allow gateways to go back to this (older) version.
+        #[arg(long)]
+        rollback: bool,
+        /// The gateways this bundle is for (`gw1,gw2`), or `all`; signed into the bundle.
+        #[arg(long, default_value = "all")]
+        targets: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Push a signed bundle to one, several (`gw1,gw2`) or all enrolled gateways.
+    Push {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long, default_value = "all")]
+        to: String,
+        /// Wait this many seconds for every gateway's answer.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse().command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("edgeward-hub: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cmd: Cmd) -> anyhow::Result<u8> {
+    match cmd {
+        Cmd::Init { dir, server_name } => {
+            edgeward_soc::pki::init(&dir, &server_name)?;
+            println!(
+                "SOC CA and hub certificate for {server_name} created in {}",
+                dir.display()
+            );
+            Ok(0)
+        }
+        Cmd::Enroll { dir, gateway, out } => {
+            edgeward_soc::pki::enroll(&dir, &gateway, &out)?;
+            println!(
+                "{gateway} enrolled; its certificate, key and the SOC CA are in {}",
+                out.display()
+            );
+            Ok(0)
+        }
+        Cmd::Serve {
+            dir,
+            listen,
+            relay,
+            relay_server_name,
+            relay_ca,
+        } => {
+            let relay = relay.map(|endpoint| hub::Relay {
+                server_name: relay_server_name
+                    .unwrap_or_else(|| endpoint.split(':').next().unwrap_or_default().to_string()),
+                ca: relay_ca.unwrap_or_else(|| dir.join("ca.pem")),
+                endpoint,
+            });
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(hub::serve(dir, listen, relay))?;
+            Ok(0)
+        }
+        Cmd::Status { dir } => hub::print_status(&dir),
+        Cmd::Bundle {
+            dir,
+            rules,
+            version,
+            mode,
+            rollback,
+            targets,
+            out,
+        } => {
+            let targets: Vec<String> = targets
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
+            let b = edgeward_soc::bundle::create(&dir, &rules, version, &mode, rollback, &targets)?;
+            std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
+            println!(
+                "bundle v{version} ({} files) signed and written to {}",
+                b.files.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+        Cmd::Push {
+            dir,
+            bundle,
+            to,
+            wait,
+        } => hub::push(&dir, &bundle, &to, Duration::from_secs(wait)),
+    }
+}

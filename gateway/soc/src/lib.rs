@@ -1,0 +1,19 @@
+//! `edgeward-soc`: the gateway's side of the provincial SOC, and the trust material both sides
+//! share.
+//!
+//! - [`link`]: one outbound QUIC connection streaming events from the store, with acks and
+//!   resume; [`proto`] is its message framing;
+//! - [`syslog`]: RFC 5424 over TLS (RFC 5425) to the SOC's SIEM from the store;
+//! - [`bundle`]: signed rule bundles — signing (at the SOC), verification and staged switch (on
+//!   the gateway): the one signed-manifest format, reused for firmware updates;
+//! - [`pki`] and [`tls`]: the SOC CA, enrolment and the mutual-TLS configurations.
+//!
+//! The hub that receives all this is a separate program (`gateway/hub`, `edgeward-hub`), not
+//! part of the appliance.
+
+pub mod bundle;
+pub mod link;
+pub mod pki;
+pub mod proto;
+pub mod syslog;
+pub mod tls;
