@@ -11,8 +11,9 @@ FLOWS=${1:-20000}
 RULES=$(realpath "${EDGEWARD_ET_RULES:-../shared/rules/et-open-2024-04-21}")
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/edgeward-ids-bench.XXXX)}
 mkdir -p "$DIR"
-cargo build --release -q -p edgeward-gateway
+cargo build --release -q -p edgeward-gateway -p edgeward-traffic
 EW=target/release/edgeward
+GEN=target/release/edgeward-traffic
 cat "$RULES"/*.rules > "$DIR/all.rules"
 
 suricata_run() { # capture outdir
@@ -28,9 +29,9 @@ edgeward_run() { # capture outdir
 }
 
 echo "== captures"
-"$EW" ids --generate trigger --out "$DIR/trigger.pcap"
-"$EW" ids --generate bench --flows "$FLOWS" --out "$DIR/bench.pcap"
-"$EW" ids --generate bench --flows 1 --out "$DIR/empty.pcap"
+"$GEN" trigger --out "$DIR/trigger.pcap"
+"$GEN" bench --flows "$FLOWS" --out "$DIR/bench.pcap"
+"$GEN" bench --flows 1 --out "$DIR/empty.pcap"
 
 echo "== trigger capture: alert agreement per flow"
 suricata_run "$DIR/trigger.pcap" "$DIR/suri-trigger"

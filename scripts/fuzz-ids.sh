@@ -10,14 +10,14 @@ cd "$(dirname "$0")/.."
 SECS=${1:-600}
 RULES=${EDGEWARD_ET_RULES:-../shared/rules/et-open-2024-04-21}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-cargo build --release -q -p edgeward-gateway
+cargo build --release -q -p edgeward-traffic
 mkdir -p ids/fuzz/corpus/rule_parser ids/fuzz/corpus/packet_decoder
 if [ -z "$(ls -A ids/fuzz/corpus/rule_parser)" ]; then
   grep -h -v '^#' "$RULES"/emerging-{dns,user_agents,exploit,ja3,policy}.rules | grep alert | head -300 \
     | split -l 1 - ids/fuzz/corpus/rule_parser/seed_
 fi
 if [ -z "$(ls -A ids/fuzz/corpus/packet_decoder)" ]; then
-  target/release/edgeward ids --generate trigger --out /tmp/edgeward-fuzz-trigger.pcap
+  target/release/edgeward-traffic trigger --out /tmp/edgeward-fuzz-trigger.pcap
   python3 - /tmp/edgeward-fuzz-trigger.pcap ids/fuzz/corpus/packet_decoder <<'PY'
 import struct, sys
 data = open(sys.argv[1], 'rb').read()

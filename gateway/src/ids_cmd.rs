@@ -129,16 +129,3 @@ pub fn check(rules: &Path, home_net: &[String]) -> anyhow::Result<u8> {
     }
     Ok(u8::from(!set.report.errors.is_empty()))
 }
-
-/// Write a generated capture.
-pub fn generate(kind: &str, flows: usize, out: &Path) -> anyhow::Result<u8> {
-    let cap = match kind {
-        "trigger" => edgeward_ids::traffic::trigger_capture(7),
-        "bench" => edgeward_ids::traffic::bench_capture(11, flows),
-        other => anyhow::bail!("--generate takes `trigger` or `bench`, not `{other}`"),
-    };
-    cap.write(out)
-        .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("{}: {} packets", out.display(), cap.frames.len());
-    Ok(0)
-}

@@ -73,8 +73,8 @@ enum Command {
         #[command(subcommand)]
         cmd: LogsCmd,
     },
-    /// The IDS engine offline: run a capture (`--pcap`), check a ruleset (`--check`), or write a
-    /// generated capture (`--generate trigger|bench`).
+    /// The IDS engine offline: run a capture (`--pcap`) or check a ruleset (`--check`).
+    /// (Generated test captures: `edgeward-traffic`, not part of the appliance.)
     Ids {
         /// A pcap file to inspect, exactly as live capture would feed the engine.
         #[arg(long)]
@@ -94,14 +94,6 @@ enum Command {
         /// Only load the rules and print the report; exit 1 if any rule is malformed.
         #[arg(long)]
         check: bool,
-        /// Write a generated capture to --out: `trigger` or `bench`.
-        #[arg(long)]
-        generate: Option<String>,
-        /// Conversations in a generated bench capture.
-        #[arg(long, default_value_t = 20_000)]
-        flows: usize,
-        #[arg(long)]
-        out: Option<PathBuf>,
     },
     /// Console recovery of the admin UI's accounts (needs root on the appliance itself).
     #[command(subcommand)]
@@ -351,14 +343,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             stats,
             home_net,
             check,
-            generate,
-            flows,
-            out,
         } => {
-            if let Some(kind) = generate {
-                let out = out.ok_or_else(|| anyhow::anyhow!("--generate needs --out FILE"))?;
-                return ids_cmd::generate(&kind, flows, &out);
-            }
             let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
             if check {
                 return ids_cmd::check(&rules, &home_net);

@@ -37,7 +37,7 @@ fn main() {
     )
     .expect("load");
     let set = Arc::new(edgeward_ids::ruleset::RuleSet::compile(loaded));
-    let cap = edgeward_ids::traffic::bench_capture(5, flows);
+    let cap = edgeward_traffic::bench_capture(5, flows);
     let mut engine = edgeward_ids::engine::Engine::new(set, Default::default());
     let mut alerts = Vec::with_capacity(1024);
     let link = edgeward_ids::decode::Link::Ethernet;

@@ -17,5 +17,4 @@ pub mod rule;
 pub mod ruleset;
 pub mod stream;
 pub mod syntax;
-pub mod traffic;
 pub mod vars;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use common::*;
 use edgeward_ids::engine::{Engine, EngineConfig};
 use edgeward_ids::reload::SharedRules;
-use edgeward_ids::traffic::{Capture, Msg, trigger_capture};
 use edgeward_ids::vars::Vars;
+use edgeward_traffic::{Capture, Msg, trigger_capture};
 
 const LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
 const WEB: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 9);
@@ -106,7 +106,7 @@ fn reload_swaps_atomically_and_a_broken_ruleset_keeps_the_old_one() {
         SharedRules::compile(&rules, &Vars::default()).unwrap(),
     ));
     let mut engine = Engine::new(shared.current(), EngineConfig::default());
-    let cert = edgeward_ids::traffic::certificate("x", None);
+    let cert = edgeward_traffic::certificate("x", None);
     let mut cap = Capture::new(3);
     cap.tls((LAN, 40002), (WEB, 443), "one.example", &cert, 100);
     cap.tls((LAN, 40003), (WEB, 443), "two.example", &cert, 100);

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use common::*;
 use edgeward_ids::loader::LoadedRules;
 use edgeward_ids::ruleset::RuleSet;
-use edgeward_ids::traffic::trigger_capture;
 use edgeward_ids::vars::Vars;
+use edgeward_traffic::trigger_capture;
 
 type FlowKey = (String, (IpAddr, u16), (IpAddr, u16));
 

@@ -8,8 +8,8 @@ use edgeward_ids::engine::{Alert, Engine, EngineConfig};
 use edgeward_ids::loader::LoadedRules;
 use edgeward_ids::offline;
 use edgeward_ids::ruleset::RuleSet;
-use edgeward_ids::traffic::Capture;
 use edgeward_ids::vars::Vars;
+use edgeward_traffic::Capture;
 
 /// The ET Open ruleset the product must load: `EDGEWARD_ET_RULES`, else `../shared/rules/…`
 /// next to the repository.
