@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 cmd="${1:-up}"; shift || true
 if [ "$cmd" = up ]; then
   scripts/setup.sh
-  cargo build --release -p edgeward-gateway -p edgeward-hub --quiet
+  cargo build --release -p edgeward-gateway -p edgeward-hub -p edgeward-lab --quiet
 fi
-bin=target/release/edgeward
-[ -x "$bin" ] || bin=target/debug/edgeward
-exec "$bin" lab "$cmd" "$@"
+bin=target/release/edgeward-lab
+[ -x "$bin" ] || bin=target/debug/edgeward-lab
+exec "$bin" "$cmd" "$@"

@@ -6,7 +6,6 @@ pub mod config_cmd;
 pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;
-pub mod lab_cmd;
 pub mod metrics;
 pub mod sysinfo;
 pub mod uplinks;

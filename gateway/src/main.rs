@@ -1,6 +1,6 @@
 //! `edgeward`: the gateway daemon and its command-line interface.
 
-use edgeward_gateway::{config_cmd, daemon, ids_cmd, lab_cmd};
+use edgeward_gateway::{config_cmd, daemon, ids_cmd};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -103,20 +103,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The namespace lab: a simulated agency with the gateway running.
-    #[command(subcommand)]
-    Lab(LabCmd),
-    /// (lab helper) HTTP server that echoes who connected.
-    #[command(hide = true)]
-    LabServe {
-        #[arg(long)]
-        name: String,
-        #[arg(long, required = true)]
-        listen: Vec<std::net::SocketAddr>,
-        /// Echo bytes back instead of answering HTTP.
-        #[arg(long)]
-        echo: bool,
-    },
 }
 
 #[derive(Subcommand)]
@@ -204,33 +190,6 @@ enum FirewallCmd {
         /// Only rules that matched at least one packet.
         #[arg(long)]
         nonzero: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum LabCmd {
-    /// Build the lab and start the gateway in it; returns once it is ready.
-    Up {
-        #[arg(long, default_value = "ew")]
-        prefix: String,
-        /// Gateway configuration (default: the agency default profile).
-        #[arg(long)]
-        gateway_config: Option<PathBuf>,
-        /// Extra argument for the gateway daemon (repeatable), e.g. `--gateway-arg=--poll-ms=500`.
-        #[arg(long = "gateway-arg", allow_hyphen_values = true)]
-        gateway_args: Vec<String>,
-    },
-    /// Stop the gateway and remove everything the lab made.
-    Down {
-        #[arg(long, default_value = "ew")]
-        prefix: String,
-    },
-    /// Print the topology and what is reachable.
-    Status {
-        #[arg(long, default_value = "ew")]
-        prefix: String,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -354,23 +313,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
         Command::Accounts(cmd) => accounts_cmd(&cli.state_dir, cmd),
-        Command::Lab(cmd) => match cmd {
-            LabCmd::Up {
-                prefix,
-                gateway_config,
-                gateway_args,
-            } => lab_cmd::up(&prefix, gateway_config.as_deref(), &gateway_args),
-            LabCmd::Down { prefix } => lab_cmd::down(&prefix),
-            LabCmd::Status { prefix, json } => lab_cmd::status(&prefix, json),
-        },
-        Command::LabServe { name, listen, echo } => {
-            if echo {
-                edgeward_lab::whoami::serve_echo(&listen)?;
-            } else {
-                edgeward_lab::whoami::serve(&listen, &name)?;
-            }
-            Ok(0)
-        }
     }
 }
 

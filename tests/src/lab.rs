@@ -1,5 +1,5 @@
 //! Build, inspect and tear down a lab. A [`Lab`] value owns its namespaces: dropping it tears
-//! everything down (also when a test panics) unless it was [`Lab::detach`]ed by `edgeward lab up`.
+//! everything down (also when a test panics) unless it was [`Lab::detach`]ed by `edgeward-lab up`.
 
 use std::fs::OpenOptions;
 use std::net::{IpAddr, SocketAddr};
@@ -137,7 +137,7 @@ impl Lab {
             .find(|r| netns::exists(&Self::ns_name(&spec.prefix, r)))
         {
             bail!(
-                "a lab with prefix `{}` is already up (namespace {} exists); run `edgeward lab down --prefix {}` first",
+                "a lab with prefix `{}` is already up (namespace {} exists); run `scripts/lab.sh down --prefix {}` first",
                 spec.prefix,
                 Self::ns_name(&spec.prefix, role),
                 spec.prefix
@@ -272,20 +272,16 @@ impl Lab {
         let name = format!("{}-{}", svc.role, svc.name);
         match &svc.kind {
             ServiceKind::Whoami(listen) => {
-                let mut args = vec![
-                    "lab-serve".to_string(),
-                    "--name".into(),
-                    svc.name.to_string(),
-                ];
+                let mut args = vec!["serve".to_string(), "--name".into(), svc.name.to_string()];
                 for l in listen {
                     args.push("--listen".into());
                     args.push(l.to_string());
                 }
-                self.spawn_in(svc.role, &name, &self.bin, &args)?;
+                self.spawn_in(svc.role, &name, &self.lab_bin(), &args)?;
             }
             ServiceKind::Echo(listen) => {
                 let mut args = vec![
-                    "lab-serve".to_string(),
+                    "serve".to_string(),
                     "--name".into(),
                     svc.name.to_string(),
                     "--echo".into(),
@@ -294,7 +290,7 @@ impl Lab {
                     args.push("--listen".into());
                     args.push(l.to_string());
                 }
-                self.spawn_in(svc.role, &name, &self.bin, &args)?;
+                self.spawn_in(svc.role, &name, &self.lab_bin(), &args)?;
             }
             ServiceKind::Dns(addrs) => {
                 let mut args: Vec<String> = [
@@ -322,6 +318,11 @@ impl Lab {
     }
 
     /// The SOC hub's directory (CA, hub certificate, received events).
+    /// The lab's own program (`edgeward-lab`: helper servers), beside the `edgeward` binary.
+    pub fn lab_bin(&self) -> PathBuf {
+        self.bin.with_file_name("edgeward-lab")
+    }
+
     /// The SOC's program (`edgeward-hub`), beside the lab's `edgeward` binary.
     pub fn hub_bin(&self) -> PathBuf {
         self.bin.with_file_name("edgeward-hub")
@@ -677,7 +678,7 @@ impl Lab {
         }
     }
 
-    /// Keep the lab running after this value is dropped (`edgeward lab up`).
+    /// Keep the lab running after this value is dropped (`edgeward-lab up`).
     pub fn detach(mut self) {
         self.detached = true;
     }

@@ -1,7 +1,8 @@
 //! `edgeward-lab`: a simulated agency in Linux network namespaces — gateway, staff, admin,
 //! servers, printer, guests, two ISPs, the TSLCD with a government server, the Internet and the
-//! SOC — as a reusable harness for end-to-end tests and for `edgeward lab up|down|status`.
+//! SOC — as a reusable harness for end-to-end tests and for `edgeward-lab up|down|status`.
 
+pub mod cli;
 pub mod lab;
 pub mod netns;
 pub mod probe;

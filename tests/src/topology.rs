@@ -247,11 +247,11 @@ pub struct Service {
 }
 
 pub enum ServiceKind {
-    /// `edgeward lab-serve --name N --listen A...`: HTTP that echoes the client address.
+    /// `edgeward-lab serve --name N --listen A...`: HTTP that echoes the client address.
     Whoami(Vec<&'static str>),
     /// dnsmasq answering for the lab's names on these addresses.
     Dns(Vec<&'static str>),
-    /// `edgeward lab-serve --echo`: a TCP echo server, for long-lived connections.
+    /// `edgeward-lab serve --echo`: a TCP echo server, for long-lived connections.
     Echo(Vec<&'static str>),
 }
 

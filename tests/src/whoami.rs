@@ -1,5 +1,5 @@
 //! A tiny HTTP responder for lab hosts: answers every request with who it is and who asked,
-//! so a test can see the source address after NAT. Run as `edgeward lab-serve`.
+//! so a test can see the source address after NAT. Run as `edgeward-lab serve`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

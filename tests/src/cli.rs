@@ -1,15 +1,20 @@
-//! `edgeward lab up|down|status`: the lab as a command, for people and scripts.
+//! `edgeward-lab up|down|status`: the lab as a command, for people and scripts (`scripts/lab.sh`).
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::topology::endpoints;
+use crate::{Lab, LabSpec};
 use anyhow::Context;
-use edgeward_lab::topology::endpoints;
-use edgeward_lab::{Lab, LabSpec};
 
+/// The `edgeward` binary the lab runs: beside this program unless `EDGEWARD_BIN` names it.
 fn this_binary() -> anyhow::Result<std::path::PathBuf> {
-    std::env::current_exe().context("locating the edgeward binary")
+    if let Some(p) = std::env::var_os("EDGEWARD_BIN") {
+        return Ok(p.into());
+    }
+    let me = std::env::current_exe().context("locating the edgeward-lab binary")?;
+    Ok(me.with_file_name("edgeward"))
 }
 
 pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyhow::Result<u8> {
@@ -62,7 +67,7 @@ pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyho
         lab.config_path().display()
     );
     println!(
-        "Status: edgeward lab status --prefix {prefix} [--json]    Stop: edgeward lab down --prefix {prefix}"
+        "Status: scripts/lab.sh status --prefix {prefix} [--json]    Stop: scripts/lab.sh down --prefix {prefix}"
     );
     lab.detach();
     Ok(0)
