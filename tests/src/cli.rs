@@ -17,7 +17,12 @@ fn this_binary() -> anyhow::Result<std::path::PathBuf> {
     Ok(me.with_file_name("edgeward"))
 }
 
-pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyhow::Result<u8> {
+pub fn up(
+    prefix: &str,
+    config: Option<&Path>,
+    gateway_args: &[String],
+    ui_port: u16,
+) -> anyhow::Result<u8> {
     let text = match config {
         Some(p) => {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
@@ -48,11 +53,16 @@ pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyho
         lab.ns("admin-1"),
         endpoints::GATEWAY_MGMT
     );
-    println!(
-        "  admin UI in a browser: ssh -L 8443:{}:443 … or run chromium in {}; factory account admin / edgeward (changed at first login)",
-        endpoints::GATEWAY_MGMT,
-        lab.ns("admin-1")
-    );
+    match publish_ui(&lab, ui_port) {
+        Ok(Some(url)) => println!(
+            "  admin UI in your browser: {url}   (self-signed certificate; factory account admin / edgeward, changed at first login)"
+        ),
+        Ok(None) => println!(
+            "  admin UI in a browser: run chromium in {}; factory account admin / edgeward (changed at first login)",
+            lab.ns("admin-1")
+        ),
+        Err(e) => println!("  (the admin UI could not be published on localhost:{ui_port}: {e:#})"),
+    }
     println!(
         "  ip netns exec {} nft list table inet edgeward",
         lab.ns("gateway")
@@ -71,6 +81,42 @@ pub fn up(prefix: &str, config: Option<&Path>, gateway_args: &[String]) -> anyho
     );
     lab.detach();
     Ok(0)
+}
+
+/// Where the host-side forwarder's pid is kept (teardown stops it).
+pub const FORWARD_PID: &str = "ui-forward.pid";
+
+/// Publish the admin UI on the host at `https://localhost:PORT`: a forwarder in the host's
+/// namespace whose connections leave from the admin workstation's namespace, so the firewall
+/// treats them like the admin workstation's own. `None` when `port` is 0.
+fn publish_ui(lab: &Lab, port: u16) -> anyhow::Result<Option<String>> {
+    if port == 0 {
+        return Ok(None);
+    }
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    // Fail here, with the reason, if the port is taken.
+    drop(std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?);
+    let me = std::env::current_exe().context("locating the edgeward-lab binary")?;
+    let log = std::fs::File::create(lab.dir.join("ui-forward.log"))?;
+    use std::os::unix::process::CommandExt;
+    let child = std::process::Command::new(me)
+        .args([
+            "forward",
+            "--listen",
+            &listen.to_string(),
+            "--ns",
+            &lab.ns("admin-1"),
+            "--to",
+            &format!("{}:443", endpoints::GATEWAY_MGMT),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .context("starting the UI forwarder")?;
+    std::fs::write(lab.dir.join(FORWARD_PID), child.id().to_string())?;
+    Ok(Some(format!("https://localhost:{port}/")))
 }
 
 pub fn down(prefix: &str) -> anyhow::Result<u8> {

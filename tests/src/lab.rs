@@ -699,6 +699,20 @@ impl Lab {
 
     /// Stop every process of the lab and remove its namespaces and files — and nothing else.
     pub fn teardown(&self) -> anyhow::Result<()> {
+        // A host-side forwarder (`edgeward-lab up` publishing the admin UI) lives outside the
+        // lab's namespaces: stop it by its pid file.
+        if let Some(pid) = std::fs::read_to_string(self.dir.join(crate::cli::FORWARD_PID))
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+            .filter(|pid| {
+                // Still our forwarder (not a recycled pid)?
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("forward"))
+            })
+        {
+            // SAFETY: kill(2) on the pid this lab recorded for its own forwarder, checked above.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
         // The gateway first, so it stops cleanly before its links vanish.
         let mut errors = Vec::new();
         for role in topology::ROLES {

@@ -3,6 +3,7 @@
 //! SOC — as a reusable harness for end-to-end tests and for `edgeward-lab up|down|status`.
 
 pub mod cli;
+pub mod forward;
 pub mod lab;
 pub mod netns;
 pub mod probe;

@@ -31,6 +31,9 @@ enum Cmd {
         /// Extra argument for the gateway daemon (repeatable), e.g. `--gateway-arg=--poll-ms=500`.
         #[arg(long = "gateway-arg", allow_hyphen_values = true)]
         gateway_args: Vec<String>,
+        /// Publish the admin UI on the host at https://localhost:PORT (0: do not).
+        #[arg(long, default_value_t = 8443)]
+        ui_port: u16,
     },
     /// Stop the gateway and remove everything the lab made.
     Down {
@@ -43,6 +46,16 @@ enum Cmd {
         prefix: String,
         #[arg(long)]
         json: bool,
+    },
+    /// (lab helper) Relay TCP from the host into a namespace (the admin UI on localhost).
+    #[command(hide = true)]
+    Forward {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        ns: String,
+        #[arg(long)]
+        to: std::net::SocketAddr,
     },
     /// (lab helper) HTTP server that echoes who connected, or a TCP echo server.
     #[command(hide = true)]
@@ -63,7 +76,11 @@ fn main() -> ExitCode {
             prefix,
             gateway_config,
             gateway_args,
-        } => cli::up(&prefix, gateway_config.as_deref(), &gateway_args),
+            ui_port,
+        } => cli::up(&prefix, gateway_config.as_deref(), &gateway_args, ui_port),
+        Cmd::Forward { listen, ns, to } => edgeward_lab::forward::serve(listen, &ns, to)
+            .map(|()| 0)
+            .map_err(anyhow::Error::from),
         Cmd::Down { prefix } => cli::down(&prefix),
         Cmd::Status { prefix, json } => cli::status(&prefix, json),
         Cmd::Serve { name, listen, echo } => {
