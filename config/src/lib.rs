@@ -4,6 +4,7 @@
 //! field path and a hint. Also the versioned history of applied configurations. No I/O beyond
 //! reading and writing its own files.
 
+pub mod change;
 pub mod diagnostic;
 pub mod history;
 pub mod locate;

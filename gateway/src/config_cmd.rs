@@ -2,20 +2,14 @@
 //! changes. Changes go through the daemon: the CLI validates, leaves who/why for it, puts the text
 //! in place and signals it; the daemon applies and records the history entry.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use edgeward_config::history::{self, History, write_atomic};
 
-use crate::daemon::{
-    Awaiting, Confirmation, PendingChange, awaiting_path, confirm_path, history_dir, pending_path,
-    pid_path,
-};
+use crate::daemon::{Awaiting, Confirmation, awaiting_path, confirm_path, history_dir, pid_path};
 
-pub struct Paths {
-    pub config: PathBuf,
-    pub state_dir: PathBuf,
-}
+pub use edgeward_config::change::{Paths, write_change};
 
 /// Exit status for `config check`: 0 valid, 1 invalid.
 pub fn check(file: &Path) -> anyhow::Result<u8> {
@@ -123,36 +117,6 @@ fn submit(
         ),
     }
     Ok(0)
-}
-
-/// Leave who/why for the daemon and put the (already validated) text in place. The daemon
-/// applies it on its next reconcile; the CLI and the admin UI both change configuration this way.
-pub fn write_change(
-    paths: &Paths,
-    text: &str,
-    author: &str,
-    reason: &str,
-    restored_from: Option<u64>,
-    confirm: bool,
-) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&paths.state_dir)?;
-    let pending = PendingChange {
-        sha256: history::digest(text),
-        author: author.to_string(),
-        reason: reason.to_string(),
-        restored_from,
-        confirm,
-    };
-    write_atomic(
-        &pending_path(&paths.state_dir),
-        &serde_json::to_vec_pretty(&pending)?,
-    )?;
-    if let Some(dir) = paths.config.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    write_atomic(&paths.config, text.as_bytes())
-        .with_context(|| format!("writing {}", paths.config.display()))?;
-    Ok(())
 }
 
 pub fn apply(

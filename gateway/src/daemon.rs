@@ -17,11 +17,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use edgeward_config::history::{self, History, write_atomic};
 use edgeward_config::{Config, LoadError};
 use edgeward_firewall::{Applied, Ruleset};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::admin::{AdminServer, ApplyOutcome, DaemonRequest, Live, LiveState};
@@ -69,58 +69,11 @@ pub struct RunOptions {
     pub poll_interval: Duration,
 }
 
-/// Who asked for the next configuration change, written by `edgeward config apply|rollback`
-/// and read by the daemon when it applies the matching text.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingChange {
-    pub sha256: String,
-    pub author: String,
-    pub reason: String,
-    #[serde(default)]
-    pub restored_from: Option<u64>,
-    /// Roll back unless confirmed within the config's `firewall.commit_confirm_seconds`.
-    #[serde(default)]
-    pub confirm: bool,
-}
+pub use edgeward_config::change::{
+    Awaiting, Confirmation, PendingChange, awaiting_path, confirm_path, history_dir, pending_path,
+    pid_path,
+};
 
-/// A change that is running but not yet confirmed (kept on disk so it survives a restart).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Awaiting {
-    pub version: u64,
-    pub deadline: DateTime<Utc>,
-    pub rollback_version: u64,
-    pub author: String,
-}
-
-/// Written by `edgeward config confirm`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Confirmation {
-    pub version: u64,
-    pub author: String,
-    /// Where the confirmation came from (`cli`, or the admin's address).
-    #[serde(default = "cli_source")]
-    pub source: String,
-}
-
-fn cli_source() -> String {
-    "cli".into()
-}
-
-pub fn pending_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("pending-change.json")
-}
-pub fn awaiting_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("awaiting-confirm.json")
-}
-pub fn confirm_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("confirm.json")
-}
-pub fn pid_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("edgeward.pid")
-}
-pub fn history_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("history")
-}
 pub fn last_good_path(state_dir: &Path) -> PathBuf {
     state_dir.join("firewall-last-good.json")
 }
