@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use edgeward_config::{Config, Uplink};
 use edgeward_wan::health::{LinkJudge, LinkState, Transition};
 use edgeward_wan::link::{LinkEvent, LinkMonitor};
 use edgeward_wan::probe::{self, Via};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -26,31 +26,7 @@ pub struct UplinkChange {
     pub transition: Transition,
 }
 
-/// Live state of one target.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TargetStatus {
-    pub kind: String,
-    pub target: String,
-    pub samples: usize,
-    pub loss_percent: f64,
-    pub p95_ms: Option<f64>,
-}
-
-/// Live state of one uplink, as `edgeward uplinks` shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UplinkStatus {
-    pub name: String,
-    pub kind: String,
-    pub interface: String,
-    pub state: String,
-    pub since: DateTime<Utc>,
-    pub carrier: bool,
-    pub last_reason: String,
-    pub probes_per_second: f64,
-    pub targets: Vec<TargetStatus>,
-}
-
-pub type StatusBoard = Arc<RwLock<HashMap<String, UplinkStatus>>>;
+pub use edgeward_wan::status::{StatusBoard, TargetStatus, UplinkStatus};
 
 pub fn status_path(state_dir: &std::path::Path) -> PathBuf {
     state_dir.join("uplinks.json")

@@ -11,6 +11,7 @@ pub mod health;
 pub mod link;
 pub mod plan;
 pub mod probe;
+pub mod status;
 
 pub use apply::{ApplyReport, NetError, apply};
 pub use plan::{NetPlan, RouteKind, RouteSpec, plan, uplink_mark, uplink_table};
