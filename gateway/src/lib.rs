@@ -1,13 +1,11 @@
 //! `edgeward-gateway`: the daemon and CLI. It wires the libraries (config, firewall, wan, ids)
 //! together: the reconcile loop, the event bus and its sinks, metrics, and the lab commands.
 
-pub mod admin;
 pub mod config_cmd;
 pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;
 pub mod metrics;
-pub mod sysinfo;
 pub mod uplinks;
 
 // The event model and bus live in their own crate (`gateway/event`) that every producer depends
@@ -17,3 +15,4 @@ pub use edgeward_event::model as event;
 pub use edgeward_soc as soc;
 pub use edgeward_soc::syslog;
 pub use edgeward_store::{journal, store};
+pub use edgeward_web as admin;

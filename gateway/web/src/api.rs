@@ -19,7 +19,7 @@ use super::pages::{
     wifi as wifi_pages,
 };
 use super::{AdminContext, ApplyOutcome, changes, lock};
-use crate::event::EventBody;
+use edgeward_event::EventBody;
 
 fn err(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
@@ -220,13 +220,7 @@ pub async fn config_apply(
     let text = changes::with_running_secrets(&ctx, &b.text);
     let report = changes::check(&running, &text, c.role, None);
     if !report.forbidden_sections.is_empty() {
-        crate::admin::changes::audit_forbidden(
-            &ctx,
-            &c,
-            "config.apply",
-            &report.forbidden_sections,
-        )
-        .await;
+        crate::changes::audit_forbidden(&ctx, &c, "config.apply", &report.forbidden_sections).await;
         return (StatusCode::FORBIDDEN, Json(report)).into_response();
     }
     if !report.valid {

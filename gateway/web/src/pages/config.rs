@@ -12,12 +12,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
-use crate::admin::changes::{self, CheckReport};
-use crate::admin::guard::Caller;
-use crate::admin::i18n::{Lang, problem_kind};
-use crate::admin::layout::{csrf_field, diff_view, page};
-use crate::admin::roles::SECTIONS;
-use crate::admin::{AdminContext, ApplyOutcome};
+use crate::changes::{self, CheckReport};
+use crate::guard::Caller;
+use crate::i18n::{Lang, problem_kind};
+use crate::layout::{csrf_field, diff_view, page};
+use crate::roles::SECTIONS;
+use crate::{AdminContext, ApplyOutcome};
 
 pub async fn overview(
     State(ctx): State<Arc<AdminContext>>,
@@ -28,12 +28,12 @@ pub async fn overview(
     ctx.audit_view(&caller, "configuration and history").await;
     let live = ctx.live.load();
     let history = changes::history_entries(&ctx).unwrap_or_default();
-    let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
+    let can_change = crate::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
         p { (lang.t("dash.config_version")) ": " strong #running-version { "v" (live.version) } }
         @if can_change {
             p { (lang.t("cfg.edit")) ": "
-                @for group in EDIT_GROUPS.iter().filter(|g| g.iter().all(|s| caller.can(crate::admin::roles::section_permission(s)))) {
+                @for group in EDIT_GROUPS.iter().filter(|g| g.iter().all(|s| caller.can(crate::roles::section_permission(s)))) {
                     a href={ "/config/edit?sections=" (group.join(",")) } { (group.join(", ")) } " · "
                 }
             }
@@ -187,12 +187,7 @@ pub async fn edit_page(
             None,
         )
         .await;
-        return crate::admin::guard::deny(
-            false,
-            caller.lang,
-            StatusCode::FORBIDDEN,
-            "err.forbidden",
-        );
+        return crate::guard::deny(false, caller.lang, StatusCode::FORBIDDEN, "err.forbidden");
     }
     ctx.audit_view(&caller, format!("editor: {}", sections.join(",")))
         .await;
@@ -292,13 +287,8 @@ pub async fn edit_submit(
             .into_response();
     }
     if forbidden {
-        crate::admin::changes::audit_forbidden(
-            &ctx,
-            &caller,
-            "config.apply",
-            &report.forbidden_sections,
-        )
-        .await;
+        crate::changes::audit_forbidden(&ctx, &caller, "config.apply", &report.forbidden_sections)
+            .await;
     }
     if !forbidden {
         ctx.audit_view(
@@ -327,11 +317,7 @@ fn daemon_answer(
         Ok(_) => done("/config", msg),
         Err(e) => (
             e.status(),
-            crate::admin::layout::bare_page(
-                caller.lang,
-                caller.lang.t("common.error"),
-                &e.to_string(),
-            ),
+            crate::layout::bare_page(caller.lang, caller.lang.t("common.error"), &e.to_string()),
         )
             .into_response(),
     }
@@ -365,7 +351,7 @@ pub async fn version_page(
     };
     let diff = changes::version_diff(caller.role, &before, &text, version);
     ctx.audit_view(&caller, format!("history v{version}")).await;
-    let can_change = crate::admin::guard::Access::AnyChange.allows(caller.role);
+    let can_change = crate::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
         p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (entry.reason) }
         h2 { (lang.t("cfg.diff")) }
@@ -412,7 +398,7 @@ pub async fn roll_back_to(
     // device).
     let forbidden = changes::check(&running, &text, caller.role, None).forbidden_sections;
     if !forbidden.is_empty() {
-        crate::admin::changes::audit_forbidden(ctx, caller, "config.rollback", &forbidden).await;
+        crate::changes::audit_forbidden(ctx, caller, "config.rollback", &forbidden).await;
         return Err((
             StatusCode::FORBIDDEN,
             format!(
@@ -450,7 +436,7 @@ pub async fn rollback_to(
         Ok(ApplyOutcome::Applied { .. }) => done("/config", "cfg.applied"),
         Ok(other) => (
             StatusCode::CONFLICT,
-            crate::admin::layout::bare_page(
+            crate::layout::bare_page(
                 caller.lang,
                 caller.lang.t("common.error"),
                 &outcome_message(caller.lang, &Ok(other)).unwrap_or_default(),
@@ -459,7 +445,7 @@ pub async fn rollback_to(
             .into_response(),
         Err((s, m)) => (
             s,
-            crate::admin::layout::bare_page(caller.lang, caller.lang.t("common.error"), &m),
+            crate::layout::bare_page(caller.lang, caller.lang.t("common.error"), &m),
         )
             .into_response(),
     }

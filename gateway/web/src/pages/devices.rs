@@ -13,12 +13,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
-use crate::admin::AdminContext;
-use crate::admin::changes;
-use crate::admin::guard::Caller;
-use crate::admin::inventory::{self, enum_name, enum_value};
-use crate::admin::layout::{csrf_field, page, urlencode};
-use crate::admin::roles::Permission;
+use crate::AdminContext;
+use crate::changes;
+use crate::guard::Caller;
+use crate::inventory::{self, enum_name, enum_value};
+use crate::layout::{csrf_field, page, urlencode};
+use crate::roles::Permission;
 
 pub const TYPES: [&str; 15] = [
     "pc",
@@ -46,7 +46,7 @@ fn status_key(s: DeviceStatus) -> &'static str {
     }
 }
 
-pub use crate::admin::changes::FormChangeError as DevicesError;
+pub use crate::changes::FormChangeError as DevicesError;
 
 /// Validate and apply a new inventory. Shared by the page and the API.
 pub async fn apply_devices(

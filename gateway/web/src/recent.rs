@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::bus::Bus;
-use crate::event::{Event, EventBody};
+use edgeward_event::Bus;
+use edgeward_event::{Event, EventBody};
 
 const KEEP_ALERTS: usize = 2000;
 const KEEP_OTHER: usize = 2000;

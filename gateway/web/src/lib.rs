@@ -23,6 +23,7 @@ pub mod recent;
 pub mod roles;
 pub mod routes;
 pub mod session;
+pub mod sysinfo;
 pub mod tls;
 pub mod totp;
 
@@ -38,10 +39,10 @@ use edgeward_config::{AdminPolicy, Config};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::bus::Bus;
-use crate::daemon::Awaiting;
-use crate::event::{AuditEvent, EventBody};
-use crate::uplinks::StatusBoard;
+use edgeward_config::change::Awaiting;
+use edgeward_event::Bus;
+use edgeward_event::{AuditEvent, EventBody};
+use edgeward_wan::status::StatusBoard;
 
 /// What runs now, as the daemon last published it.
 #[derive(Debug, Clone, Default)]

@@ -12,13 +12,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Msg;
-use crate::admin::AdminContext;
-use crate::admin::guard::Caller;
-use crate::admin::i18n::Lang;
-use crate::admin::layout::{csrf_field, page};
-use crate::admin::roles::Permission;
-use crate::event::{Event, EventBody};
+use crate::AdminContext;
+use crate::guard::Caller;
+use crate::i18n::Lang;
+use crate::layout::{csrf_field, page};
+use crate::roles::Permission;
 use edgeward_config::DeviceStatus;
+use edgeward_event::{Event, EventBody};
 
 fn state_key(state: &str) -> &'static str {
     match state {
@@ -324,19 +324,19 @@ pub async fn audit_events(
     ctx: &Arc<AdminContext>,
     days: u32,
     limit: usize,
-) -> Vec<crate::event::Event> {
+) -> Vec<edgeward_event::Event> {
     let store_dir = ctx.store_dir.clone();
     let key_dir = ctx.key_dir.clone();
     let since = ctx.now() - chrono::Duration::days(days.clamp(1, 400).into());
-    let from_store = tokio::task::spawn_blocking(move || -> Option<Vec<crate::event::Event>> {
-        let keys = crate::store::Keyring::open(&key_dir).ok()?;
+    let from_store = tokio::task::spawn_blocking(move || -> Option<Vec<edgeward_event::Event>> {
+        let keys = edgeward_store::store::Keyring::open(&key_dir).ok()?;
         let mut out = Vec::new();
-        let q = crate::store::Query {
+        let q = edgeward_store::store::Query {
             since: Some(since),
             kind: Some("audit".into()),
             ..Default::default()
         };
-        crate::store::query(&store_dir, &keys, &q, &mut out).ok()?;
+        edgeward_store::store::query(&store_dir, &keys, &q, &mut out).ok()?;
         Some(
             String::from_utf8_lossy(&out)
                 .lines()
@@ -382,7 +382,7 @@ pub async fn audit(
                         td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
                         td { (a.actor) } td { (a.source) } td { code { (a.action) } }
                         td { span class={ "pill " (if a.outcome == Outcome::Success { "active" } else { "blocked" }) } { (a.outcome.as_str()) } }
-                        td { (a.detail) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::admin::layout::diff_view(d)) } } }
+                        td { (a.detail) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::layout::diff_view(d)) } } }
                     }
                 }
             }

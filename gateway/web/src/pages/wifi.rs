@@ -16,13 +16,13 @@ use maud::{Markup, html};
 use ring::rand::SecureRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::AdminContext;
-use crate::admin::changes::{self, FormChangeError};
-use crate::admin::guard::Caller;
-use crate::admin::i18n::{Lang, known_key};
-use crate::admin::inventory::{enum_name, enum_value};
-use crate::admin::layout::{csrf_field, page, urlencode};
-use crate::admin::roles::Permission;
+use crate::AdminContext;
+use crate::changes::{self, FormChangeError};
+use crate::guard::Caller;
+use crate::i18n::{Lang, known_key};
+use crate::inventory::{enum_name, enum_value};
+use crate::layout::{csrf_field, page, urlencode};
+use crate::roles::Permission;
 
 /// A passphrase due within this many days is flagged on the page and the dashboard.
 pub const DUE_SOON_DAYS: i64 = 14;

@@ -10,12 +10,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use edgeward_gateway::admin::accounts::{AccountRequest, NewAccount, Stage};
-use edgeward_gateway::admin::roles::Role;
-use edgeward_gateway::admin::{
-    self, AdminContext, ApplyOutcome, DaemonRequest, LiveState, lock, routes,
-};
-use edgeward_gateway::bus::{Bus, run_dispatcher};
+use edgeward_event::bus::{Bus, run_dispatcher};
+use edgeward_web::accounts::{AccountRequest, NewAccount, Stage};
+use edgeward_web::roles::Role;
+use edgeward_web::{AdminContext, ApplyOutcome, DaemonRequest, LiveState, lock, routes};
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 
@@ -87,7 +85,7 @@ pub async fn fixture() -> Fixture {
             }
         });
     }
-    let server = admin::setup(admin::Setup {
+    let server = edgeward_web::setup(edgeward_web::Setup {
         state_dir: dir.path().to_path_buf(),
         config_path,
         store_dir: dir.path().join("store"),

@@ -8,10 +8,10 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::Utc;
 use common::*;
-use edgeward_gateway::admin::accounts::Stage;
-use edgeward_gateway::admin::roles::Role;
-use edgeward_gateway::admin::{LiveState, backup, lock, totp};
-use edgeward_gateway::event::EventBody;
+use edgeward_event::EventBody;
+use edgeward_web::accounts::Stage;
+use edgeward_web::roles::Role;
+use edgeward_web::{LiveState, backup, lock, totp};
 
 /// The value of `name` in the response's `Set-Cookie` headers.
 fn set_cookie(resp: &axum::response::Response, name: &str) -> Option<String> {
@@ -651,7 +651,7 @@ async fn only_the_owner_of_a_pending_change_confirms_or_rejects_it() {
         version: v2,
         text: firewall_change,
         config: Some(std::sync::Arc::new(config)),
-        awaiting: Some(edgeward_gateway::daemon::Awaiting {
+        awaiting: Some(edgeward_config::change::Awaiting {
             version: v2,
             deadline: Utc::now() + chrono::Duration::seconds(100),
             rollback_version: 1,
@@ -771,29 +771,25 @@ async fn a_change_made_from_an_older_version_is_refused() {
     assert_eq!(f.ctx.live.load().version, after_operator);
     assert!(f.ctx.live.load().text.contains("đã chuyển phòng"));
     // A form edit prepared on an older version is refused the same way.
-    let mut stale = edgeward_gateway::admin::guard::Caller {
+    let mut stale = edgeward_web::guard::Caller {
         session_id: String::new(),
         username: "uoperator".into(),
         role: Role::Operator,
         stage: Stage::Full,
         csrf: String::new(),
-        lang: edgeward_gateway::admin::i18n::Lang::En,
+        lang: edgeward_web::i18n::Lang::En,
         source: "127.0.0.1".parse().unwrap(),
         seen_version: opened,
     };
     let live = f.ctx.live.load_full();
     let list = live.config.as_ref().unwrap().devices.clone();
-    let r =
-        edgeward_gateway::admin::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r")
-            .await;
+    let r = edgeward_web::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r").await;
     assert!(
-        matches!(&r, Err(edgeward_gateway::admin::changes::FormChangeError::Failed(m)) if m.contains("changed")),
+        matches!(&r, Err(edgeward_web::changes::FormChangeError::Failed(m)) if m.contains("changed")),
         "{r:?}"
     );
     assert_eq!(f.ctx.live.load().version, after_operator);
     stale.seen_version = after_operator;
-    let r =
-        edgeward_gateway::admin::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r")
-            .await;
+    let r = edgeward_web::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r").await;
     assert!(r.is_ok(), "{r:?}");
 }

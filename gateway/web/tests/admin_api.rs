@@ -9,10 +9,10 @@ use common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
-use edgeward_gateway::admin::guard::Access;
-use edgeward_gateway::admin::roles::Role;
-use edgeward_gateway::admin::{self, lock, routes, totp};
-use edgeward_gateway::event::EventBody;
+use edgeward_event::EventBody;
+use edgeward_web::guard::Access;
+use edgeward_web::roles::Role;
+use edgeward_web::{lock, routes, totp};
 
 fn concrete(path: &str) -> String {
     path.replace("{seq}", "1")
@@ -533,8 +533,7 @@ async fn console_recovery_of_a_locked_out_last_system_admin() {
     // `edgeward accounts recover admin` at the console edits the file...
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let path = f.ctx.state_dir.join("accounts.json");
-    let mut console =
-        edgeward_gateway::admin::accounts::AccountStore::open(&path, Utc::now()).unwrap();
+    let mut console = edgeward_web::accounts::AccountStore::open(&path, Utc::now()).unwrap();
     let temporary = console.recover("admin", Utc::now()).unwrap();
     console.save().unwrap();
     // ...and the running admin plane notices at the next login, and says so.
@@ -547,7 +546,7 @@ async fn console_recovery_of_a_locked_out_last_system_admin() {
     {
         if let EventBody::Audit(a) = &ev.body {
             seen |= a.action == "account.console_change"
-                && a.outcome == edgeward_gateway::event::Outcome::Success;
+                && a.outcome == edgeward_event::Outcome::Success;
         }
     }
     assert!(seen, "the console change is audited");
@@ -556,7 +555,7 @@ async fn console_recovery_of_a_locked_out_last_system_admin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_source_rate_limit() {
     let f = fixture().await;
-    for i in 0..admin::LOGIN_ATTEMPTS_PER_MINUTE {
+    for i in 0..edgeward_web::LOGIN_ATTEMPTS_PER_MINUTE {
         let (s, _) = api_login(&f, &format!("nobody{i}"), "x", None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
@@ -657,7 +656,7 @@ async fn security_headers_and_body_limit() {
 
 #[test]
 fn openapi_documents_every_api_route() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.yaml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.yaml");
     let doc = std::fs::read_to_string(&path).expect("docs/openapi.yaml");
     let mut missing = Vec::new();
     for spec in routes::specs()
@@ -680,7 +679,7 @@ fn openapi_documents_every_api_route() {
 }
 
 mod never_panics {
-    use edgeward_gateway::admin::{backup, changes, guard, inventory};
+    use edgeward_web::{backup, changes, guard, inventory};
     use proptest::prelude::*;
 
     proptest! {
@@ -709,7 +708,7 @@ mod never_panics {
         fn candidate_check(text in ".{0,300}") {
             let running = edgeward_config::AGENCY_DEFAULT_PROFILE;
             let (candidate, start) = changes::splice(running, &["uplinks"], &text);
-            let report = changes::check(running, &candidate, edgeward_gateway::admin::roles::Role::SecurityAdmin, Some(start));
+            let report = changes::check(running, &candidate, edgeward_web::roles::Role::SecurityAdmin, Some(start));
             if !report.valid {
                 prop_assert!(!report.acceptable());
             }
@@ -725,7 +724,7 @@ mod never_panics {
             prop_assert_eq!(edgeward_config::secrets::redact(&hidden), hidden.clone());
             let (candidate, start) = changes::splice(running, &["wifi"], &text);
             prop_assert!(start >= 1 && start <= candidate.lines().count() + 1);
-            let _ = changes::check(running, &candidate, edgeward_gateway::admin::roles::Role::Operator, Some(start));
+            let _ = changes::check(running, &candidate, edgeward_web::roles::Role::Operator, Some(start));
         }
 
         /// Cookie headers from the wire.

@@ -11,12 +11,12 @@ use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::admin::accounts::{AccountError, LoginOutcome, Reauth, Stage, Takeover};
-use crate::admin::guard::{Caller, Visitor, cookie, session_cookie};
-use crate::admin::i18n::Lang;
-use crate::admin::layout::{auth_page, csrf_field};
-use crate::admin::session::{PRELOGIN_COOKIE, csrf_matches, random_token};
-use crate::admin::{AdminContext, lock, totp};
+use crate::accounts::{AccountError, LoginOutcome, Reauth, Stage, Takeover};
+use crate::guard::{Caller, Visitor, cookie, session_cookie};
+use crate::i18n::Lang;
+use crate::layout::{auth_page, csrf_field};
+use crate::session::{PRELOGIN_COOKIE, csrf_matches, random_token};
+use crate::{AdminContext, lock, totp};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct LoginQuery {
@@ -93,7 +93,7 @@ pub async fn attempt(
     let now = ctx.now();
     if !lock(&ctx.limiter).allow(v.source, now) {
         ctx.audit(
-            &crate::event::clip(username, MAX_USERNAME_BYTES),
+            &edgeward_event::clip(username, MAX_USERNAME_BYTES),
             &source,
             "auth.login",
             Outcome::Failure,
@@ -107,7 +107,7 @@ pub async fn attempt(
     // auditing anything of that size (an event's text is also capped by the bus).
     if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
         ctx.audit(
-            &crate::event::clip(username, 64),
+            &edgeward_event::clip(username, 64),
             &source,
             "auth.login",
             Outcome::Failure,
@@ -445,7 +445,7 @@ fn enrol_form(ctx: &AdminContext, caller: &Caller, secret: &str, error: bool) ->
         html! {
             p { (lang.t("totp.enrol_intro")) }
             @if error { p.flash.err #error { (lang.t("totp.wrong")) } }
-            div.qr { (crate::admin::layout::raw(svg)) }
+            div.qr { (crate::layout::raw(svg)) }
             p.muted { (lang.t("totp.manual")) }
             p { code.secret #totp-secret { (secret) } }
             form method="post" action="/totp/enrol" #totp-form {
@@ -770,7 +770,7 @@ pub async fn css() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
-        crate::admin::layout::CSS,
+        crate::layout::CSS,
     )
         .into_response()
 }
@@ -781,7 +781,7 @@ pub async fn js() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
-        crate::admin::layout::JS,
+        crate::layout::JS,
     )
         .into_response()
 }

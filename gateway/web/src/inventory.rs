@@ -227,7 +227,7 @@ mod tests {
         let back = import(&csv, &c.devices).unwrap();
         assert_eq!(back, c.devices);
         // And the section rewrites to a configuration that still validates.
-        let section = crate::admin::changes::list_section_toml("devices", &back).unwrap();
+        let section = crate::changes::list_section_toml("devices", &back).unwrap();
         let (candidate, _) = super::super::changes::splice(
             edgeward_config::AGENCY_DEFAULT_PROFILE,
             &["devices"],

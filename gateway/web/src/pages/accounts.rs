@@ -13,14 +13,14 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
-use crate::admin::accounts::{AccountError, AccountRequest, NewAccount};
-use crate::admin::guard::Caller;
-use crate::admin::layout::{csrf_field, page, role_key};
-use crate::admin::roles::Role;
-use crate::admin::{AdminContext, lock};
+use crate::accounts::{AccountError, AccountRequest, NewAccount};
+use crate::guard::Caller;
+use crate::layout::{csrf_field, page, role_key};
+use crate::roles::Role;
+use crate::{AdminContext, lock};
 
-fn status_key(s: crate::admin::accounts::Status) -> &'static str {
-    use crate::admin::accounts::Status::*;
+fn status_key(s: crate::accounts::Status) -> &'static str {
+    use crate::accounts::Status::*;
     match s {
         Active => "acc.status.active",
         Locked => "acc.status.locked",
@@ -59,7 +59,7 @@ fn accounts_page(
                     td { @if let Some(l) = a.last_active { (l.format("%Y-%m-%d %H:%M")) } @else { (lang.t("common.never")) } }
                     td {
                         @if a.username != caller.username {
-                            @if matches!(a.status, crate::admin::accounts::Status::Locked | crate::admin::accounts::Status::Suspended) {
+                            @if matches!(a.status, crate::accounts::Status::Locked | crate::accounts::Status::Suspended) {
                                 form.inline method="post" action={ "/accounts/" (a.username) "/unlock" } { (csrf_field(caller)) button.primary type="submit" id={ "unlock-" (a.username) } { (lang.t("acc.unlock")) } }
                             }
                             form.inline method="post" action={ "/accounts/" (a.username) "/role" } {
@@ -72,7 +72,7 @@ fn accounts_page(
                                 input type="password" name="password" placeholder=(lang.t("acc.temp_short")) required;
                                 button type="submit" { (lang.t("acc.reset")) }
                             }
-                            @let disable = a.status != crate::admin::accounts::Status::Disabled;
+                            @let disable = a.status != crate::accounts::Status::Disabled;
                             form.inline method="post" action={ "/accounts/" (a.username) "/" (if disable { "disable" } else { "enable" }) } {
                                 (csrf_field(caller))
                                 button.danger[disable] type="submit" { (lang.t(if disable { "acc.disable" } else { "acc.enable" })) }
@@ -116,7 +116,7 @@ pub async fn list(
 }
 
 /// Describe an account error in the caller's language where there is a text for it.
-pub fn explain(lang: crate::admin::i18n::Lang, e: &AccountError) -> String {
+pub fn explain(lang: crate::i18n::Lang, e: &AccountError) -> String {
     match e {
         AccountError::WeakPassword(issues) => issues
             .iter()
@@ -133,9 +133,7 @@ pub async fn change(
     caller: &Caller,
     action: &str,
     target: &str,
-    f: impl FnOnce(&mut crate::admin::accounts::AccountStore) -> Result<(), AccountError>
-    + Send
-    + 'static,
+    f: impl FnOnce(&mut crate::accounts::AccountStore) -> Result<(), AccountError> + Send + 'static,
     end_sessions: bool,
 ) -> Result<(), AccountError> {
     let c = ctx.clone();

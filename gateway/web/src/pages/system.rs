@@ -12,11 +12,11 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Msg, done};
-use crate::admin::backup;
-use crate::admin::guard::Caller;
-use crate::admin::layout::{csrf_field, page};
-use crate::admin::roles::Permission;
-use crate::admin::{AdminContext, ApplyOutcome, lock};
+use crate::backup;
+use crate::guard::Caller;
+use crate::layout::{csrf_field, page};
+use crate::roles::Permission;
+use crate::{AdminContext, ApplyOutcome, lock};
 
 fn system_page(
     ctx: &AdminContext,
@@ -102,7 +102,7 @@ pub async fn replace_certificate(
     caller: &Caller,
     cert: &[u8],
     key: &[u8],
-) -> Result<crate::admin::tls::CertInfo, String> {
+) -> Result<crate::tls::CertInfo, String> {
     let r = ctx.certs.replace(cert, key).map_err(|e| e.to_string());
     let detail = match &r {
         Ok(i) => format!(
@@ -266,12 +266,12 @@ pub async fn backup_import(
     };
     // The restored text is a change like any other: secrets left out come back from what runs,
     // and the caller's role must own every section it changes.
-    let candidate = crate::admin::changes::with_running_secrets(&ctx, &contents.config);
+    let candidate = crate::changes::with_running_secrets(&ctx, &contents.config);
     let live = ctx.live.load_full();
     let (running, base) = (live.text.clone(), live.version);
-    let report = crate::admin::changes::check(&running, &candidate, caller.role, None);
+    let report = crate::changes::check(&running, &candidate, caller.role, None);
     if !report.forbidden_sections.is_empty() {
-        crate::admin::changes::audit_forbidden(
+        crate::changes::audit_forbidden(
             &ctx,
             &caller,
             "system.backup_import",
@@ -323,7 +323,7 @@ pub async fn backup_import(
         None,
     )
     .await;
-    match crate::admin::changes::submit(
+    match crate::changes::submit(
         &ctx,
         &caller.username,
         &candidate,

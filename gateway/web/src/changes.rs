@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::guard::Caller;
 use super::roles::{Permission, Role, section_permission};
 use super::{AdminContext, ApplyOutcome, DaemonRequest};
-use crate::config_cmd::{self, Paths};
-use crate::daemon::history_dir;
+use edgeward_config::change::history_dir;
+use edgeward_config::change::{self as config_cmd, Paths};
 
 /// One validation problem as the UI shows it.
 #[derive(Debug, Clone, Serialize)]
