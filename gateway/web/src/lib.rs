@@ -9,23 +9,20 @@
 //! writes them (pending-change metadata + the config file) and then handed to the daemon's loop
 //! through [`DaemonRequest`], which answers with the outcome.
 
-pub mod accounts;
+// The administration rules live in `edgeward-admin`; these names keep the plane reading as one.
+pub use edgeward_admin::{accounts, backup, password, roles, session, totp};
+
 pub mod api;
-pub mod backup;
 pub mod changes;
 pub mod guard;
 pub mod i18n;
 pub mod inventory;
 pub mod layout;
 pub mod pages;
-pub mod password;
 pub mod recent;
-pub mod roles;
 pub mod routes;
-pub mod session;
 pub mod sysinfo;
 pub mod tls;
-pub mod totp;
 
 use edgeward_event::Outcome;
 use std::collections::HashMap;
