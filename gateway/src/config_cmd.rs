@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use edgeward_config::history::{self, History, write_atomic};
 
-use crate::daemon::{Awaiting, Confirmation, awaiting_path, confirm_path, history_dir, pid_path};
+use edgeward_config::change::{
+    Awaiting, Confirmation, awaiting_path, confirm_path, history_dir, pid_path,
+};
 
 pub use edgeward_config::change::{Paths, write_change};
 

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod backup;
+pub mod ct;
 pub mod password;
 pub mod roles;
 pub mod session;

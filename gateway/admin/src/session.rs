@@ -178,10 +178,7 @@ impl SourceLimiter {
     }
 }
 
-/// Equality whose time does not depend on where the inputs differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::ct::constant_time_eq;
 
 /// Constant-time comparison of a presented CSRF token with the session's.
 pub fn csrf_matches(expected: &str, presented: Option<&str>) -> bool {

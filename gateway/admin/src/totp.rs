@@ -68,7 +68,7 @@ pub fn verify(secret_b32: &str, code: &str, unix: u64, last_step: u64) -> Option
         .filter(|s| *s > last_step)
         .find(|s| {
             let expected = t.generate(s * STEP);
-            super::session::constant_time_eq(expected.as_bytes(), code.as_bytes())
+            crate::ct::constant_time_eq(expected.as_bytes(), code.as_bytes())
         })
 }
 

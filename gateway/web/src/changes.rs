@@ -10,7 +10,7 @@ use edgeward_config::secrets;
 use edgeward_config::{Code, Problems};
 use serde::Serialize;
 
-use super::guard::Caller;
+use super::caller::Caller;
 use super::roles::{Permission, Role, section_permission};
 use super::{AdminContext, ApplyOutcome, DaemonRequest};
 use edgeward_config::change::history_dir;
@@ -290,6 +290,13 @@ pub fn device_limits(role: Role, running: &str, candidate: &str) -> Vec<String> 
         }
     }
     out
+}
+
+impl Caller {
+    /// A configuration text or diff as this caller may see it ([`shown_to`]).
+    pub fn shown(&self, text: &str) -> String {
+        shown_to(self.role, text)
+    }
 }
 
 /// A configuration text or diff as `role` may see it: secret values (Wi-Fi passphrases) only

@@ -6,7 +6,7 @@ use chrono::Utc;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::AdminContext;
-use super::guard::Caller;
+use super::caller::{Access, Caller};
 use super::i18n::Lang;
 use super::roles::Permission;
 
@@ -68,7 +68,7 @@ pub fn page(
 ) -> Markup {
     let lang = caller.lang;
     let live = ctx.live.load();
-    let can_change = super::guard::Access::AnyChange.allows(caller.role);
+    let can_change = Access::AnyChange.allows(caller.role);
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {

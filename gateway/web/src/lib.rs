@@ -13,6 +13,7 @@
 pub use edgeward_admin::{accounts, backup, password, roles, session, totp};
 
 pub mod api;
+pub mod caller;
 pub mod changes;
 pub mod guard;
 pub mod i18n;

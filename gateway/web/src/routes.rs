@@ -17,8 +17,7 @@ use super::guard::{self, Access};
 use super::pages::{accounts, auth, config, devices, status, system, wifi};
 use super::roles::Permission::*;
 
-/// Largest request body (certificate and backup uploads, CSV imports, configuration texts).
-pub const BODY_LIMIT: usize = 2 << 20;
+pub use super::guard::BODY_LIMIT;
 
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
