@@ -723,11 +723,14 @@ impl Daemon {
             return;
         };
         if let Some(c) = confirmation {
-            let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
+            // The request file goes only once it is handled: the CLI reads "gone, and nothing
+            // awaits any more" as accepted, so the awaiting file must be gone first.
             if c.version == awaiting.version {
                 self.confirm_awaiting(&awaiting, &c.author, &c.source).await;
+                let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
                 return;
             }
+            let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
             self.audit(
                 &c.author,
                 &c.source,
