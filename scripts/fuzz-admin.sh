@@ -16,7 +16,7 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(api_request login_json forms multipart cookies)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-cd gateway/fuzz
+cd gateway/web/fuzz
 seed() { mkdir -p "corpus/$1"; [ -n "$(ls -A "corpus/$1")" ] || printf '%b' "$2" > "corpus/$1/seed"; }
 seed api_request '\x01\x01\x01/api/v1/config/check\0application/json\0ew_lang=en\0{"text":"[gateway]\\nhostname = \\"x\\"","reason":"r"}'
 seed login_json '{"username":"admin","password":"edgeward","totp":"123456"}'

@@ -11,11 +11,11 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::Request;
-use edgeward_gateway::admin::accounts::Stage;
-use edgeward_gateway::admin::roles::Role;
-use edgeward_gateway::admin::tls::Peer;
-use edgeward_gateway::admin::{self, ApplyOutcome, DaemonRequest, LiveState, lock, routes};
-use edgeward_gateway::bus::{Bus, run_dispatcher};
+use edgeward_event::bus::{Bus, run_dispatcher};
+use edgeward_web::accounts::Stage;
+use edgeward_web::roles::Role;
+use edgeward_web::tls::Peer;
+use edgeward_web::{self as admin, ApplyOutcome, DaemonRequest, LiveState, lock, routes};
 use tower::ServiceExt;
 
 pub const SECRET: &str = "Fuzz-Secret-Wifi-2026";
@@ -203,7 +203,7 @@ pub fn pick_session(h: &Harness, selector: u8) -> (Option<(String, String)>, boo
             }
             (
                 Some(sessions[i - 1].clone()),
-                role.can(edgeward_gateway::admin::roles::Permission::ManageWifi),
+                role.can(edgeward_web::roles::Permission::ManageWifi),
             )
         }
     }
