@@ -1009,6 +1009,10 @@ mod tests {
             s.attempt_login("vendor", "Tam-thoi-2026!", &p, t0() + Duration::days(8)),
             LoginOutcome::Disabled
         );
+        // Everyone who can change anything enrols a second factor, operators too; a viewer
+        // changes nothing and needs none.
+        add(&mut s, "hoa", Role::Operator, t0());
+        assert!(s.get("hoa").unwrap().needs_totp(&p));
         // A viewer needs no request.
         let viewer = NewAccount {
             username: "xem".into(),
@@ -1020,6 +1024,7 @@ mod tests {
             expires_on: None,
         };
         s.create(&viewer, "minh", &p, t0()).unwrap();
+        assert!(!s.get("xem").unwrap().needs_totp(&p));
     }
 
     #[test]

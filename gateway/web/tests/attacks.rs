@@ -793,3 +793,66 @@ async fn a_change_made_from_an_older_version_is_refused() {
     let r = edgeward_web::changes::apply_list(&f.ctx, &stale, "devices", &list[1..], "r").await;
     assert!(r.is_ok(), "{r:?}");
 }
+
+/// 003 §20.2.b, 000 §6.3.b: where the admin UI answers opens the firewall, so it is the network
+/// role's decision — a system admin (who owns the rest of `management`) cannot move it; and
+/// checking a candidate or reading the history are configuration views, audited (001 §6.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_zones_belong_to_the_network_role_and_views_are_audited() {
+    let f = fixture().await;
+    let mut events = f.bus.subscribe();
+    let running = f.ctx.live.load().text.clone();
+    let staff_too = running.replace(
+        "admin_zones = [\"mgmt\"]",
+        "admin_zones = [\"mgmt\", \"staff\"]",
+    );
+    let system = f.session(Role::SystemAdmin);
+    let (s, report, _) = call(
+        &f,
+        "POST",
+        "/api/v1/config/check",
+        &system,
+        Some(serde_json::json!({ "text": staff_too })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{report}");
+    assert_eq!(
+        report["forbidden_sections"],
+        serde_json::json!(["management.admin_zones"])
+    );
+    let security = f.session(Role::SecurityAdmin);
+    let (s, report, _) = call(
+        &f,
+        "POST",
+        "/api/v1/config/check",
+        &security,
+        Some(serde_json::json!({ "text": staff_too })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    let viewer = f.session(Role::Viewer);
+    let (s, _, _) = call(&f, "GET", "/api/v1/config/history", &viewer, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut views = Vec::new();
+    while let Ok(Ok(ev)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), events.recv()).await
+    {
+        if let EventBody::Audit(a) = &ev.body {
+            if a.action == "config.view" {
+                views.push((a.actor.clone(), a.detail.clone()));
+            }
+        }
+    }
+    assert!(
+        views
+            .iter()
+            .any(|(who, what)| who == "usecurityadmin" && what.contains("checked")),
+        "{views:?}"
+    );
+    assert!(
+        views
+            .iter()
+            .any(|(who, what)| who == "uviewer" && what.contains("history")),
+        "{views:?}"
+    );
+}
