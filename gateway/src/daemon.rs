@@ -69,6 +69,7 @@ pub struct RunOptions {
     pub poll_interval: Duration,
 }
 
+use edgeward_config::change::{AfterApply, CommitConfirm, ConfirmRefusal};
 pub use edgeward_config::change::{
     Awaiting, Confirmation, PendingChange, awaiting_path, confirm_path, history_dir, pending_path,
     pid_path,
@@ -110,7 +111,8 @@ struct Daemon {
     history: History,
     log_ctx: Arc<RwLock<LogContext>>,
     running: Option<Running>,
-    awaiting: Option<Awaiting>,
+    /// Commit-confirm: the change awaiting confirmation, if any (`config::change::CommitConfirm`).
+    commit: CommitConfirm,
     /// Judged state of each uplink (absent = up: a new gateway routes at once).
     health: HashMap<String, LinkState>,
     monitor: Option<uplinks::Monitor>,
@@ -331,36 +333,24 @@ impl Daemon {
 
         // Commit-confirm: keep the way back to the last confirmed version.
         let confirm_window = config.firewall.commit_confirm_seconds;
-        match (meta.confirm, previous_version) {
-            (true, Some(prev)) => {
-                let rollback_version = self
-                    .awaiting
-                    .as_ref()
-                    .map(|a| a.rollback_version)
-                    .unwrap_or(prev);
-                let awaiting = Awaiting {
-                    version,
-                    deadline: Utc::now() + chrono::Duration::seconds(confirm_window.into()),
-                    rollback_version,
-                    author: meta.author.clone(),
-                };
+        match self.commit.applied(
+            version,
+            previous_version,
+            meta.confirm,
+            &meta.author,
+            chrono::Duration::seconds(confirm_window.into()),
+            Utc::now(),
+        ) {
+            AfterApply::Awaiting(awaiting) => {
                 self.persist_awaiting(&awaiting).await;
                 self.metrics.awaiting_confirmation.set(1);
-                self.system(Level::Warning, "config", format!("version {version} is running but not confirmed: confirm within {confirm_window} s (`edgeward config confirm`) or it is rolled back to v{rollback_version}")).await;
-                self.awaiting = Some(awaiting);
+                self.system(Level::Warning, "config", format!("version {version} is running but not confirmed: confirm within {confirm_window} s (`edgeward config confirm`) or it is rolled back to v{}", awaiting.rollback_version)).await;
             }
-            _ => match self.awaiting.as_mut() {
-                // A change applied while another awaits confirmation never confirms it: it
-                // joins it (confirming keeps both; the deadline rolls both back).
-                Some(a) => {
-                    let joined = a.version;
-                    a.version = version;
-                    let a = a.clone();
-                    self.persist_awaiting(&a).await;
-                    self.system(Level::Warning, "config", format!("version {version} was applied while v{joined} awaits confirmation: it joins it; confirm both or both are rolled back to v{}", a.rollback_version)).await;
-                }
-                None => self.save_last_good(&ruleset),
-            },
+            AfterApply::Joined { joined, awaiting } => {
+                self.persist_awaiting(&awaiting).await;
+                self.system(Level::Warning, "config", format!("version {version} was applied while v{joined} awaits confirmation: it joins it; confirm both or both are rolled back to v{}", awaiting.rollback_version)).await;
+            }
+            AfterApply::Confirmed => self.save_last_good(&ruleset),
         }
         self.ensure_monitor(&config);
         self.running = Some(Running {
@@ -399,7 +389,7 @@ impl Daemon {
                 version: r.version,
                 text: r.text.clone(),
                 config: Some(Arc::new(r.config.clone())),
-                awaiting: self.awaiting.clone(),
+                awaiting: self.commit.awaiting().cloned(),
             },
             None => LiveState::default(),
         };
@@ -425,12 +415,12 @@ impl Daemon {
                 source,
                 reply,
             } => {
-                let r = match self.awaiting.clone() {
-                    Some(a) => {
+                let r = match self.commit.confirm(None) {
+                    Ok(a) => {
                         self.confirm_awaiting(&a, &author, &source).await;
                         Ok(a.version)
                     }
-                    None => Err("no change is waiting for confirmation".to_string()),
+                    Err(e) => Err(e.to_string()),
                 };
                 let _ = reply.send(r);
             }
@@ -439,7 +429,7 @@ impl Daemon {
                 source,
                 reply,
             } => {
-                let r = match self.awaiting.clone() {
+                let r = match self.commit.awaiting().cloned() {
                     Some(a) => {
                         self.audit(
                             &author,
@@ -454,7 +444,7 @@ impl Daemon {
                             .await;
                         Ok(a.rollback_version)
                     }
-                    None => Err("no change is waiting for confirmation".to_string()),
+                    None => Err(ConfirmRefusal::NothingAwaits.to_string()),
                 };
                 let _ = reply.send(r);
             }
@@ -476,12 +466,12 @@ impl Daemon {
         }
     }
 
-    /// Keep the awaiting change: its ruleset becomes the last good one.
+    /// The awaiting change was confirmed (the state machine has let it go): its ruleset becomes
+    /// the last good one.
     async fn confirm_awaiting(&mut self, awaiting: &Awaiting, author: &str, source: &str) {
         if let Some(r) = &self.running {
             self.save_last_good(&r.ruleset);
         }
-        self.awaiting = None;
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
         self.publish();
@@ -706,47 +696,30 @@ impl Daemon {
 
     /// Confirm the awaiting change if asked; roll it back if its time is up.
     async fn check_confirmation(&mut self) {
-        let confirmation = read_json::<Confirmation>(&confirm_path(&self.opts.state_dir));
-        let Some(awaiting) = self.awaiting.clone() else {
-            if let Some(c) = confirmation {
-                let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
-                self.audit(
-                    &c.author,
-                    "cli",
-                    "config.confirm",
-                    Outcome::Failure,
-                    format!("nothing awaits confirmation (asked for v{})", c.version),
-                    None,
-                )
-                .await;
+        if let Some(c) = read_json::<Confirmation>(&confirm_path(&self.opts.state_dir)) {
+            match self.commit.confirm(Some(c.version)) {
+                Ok(awaiting) => self.confirm_awaiting(&awaiting, &c.author, &c.source).await,
+                Err(refusal) => {
+                    self.audit(
+                        &c.author,
+                        &c.source,
+                        "config.confirm",
+                        Outcome::Failure,
+                        format!("{refusal} (asked for v{})", c.version),
+                        None,
+                    )
+                    .await
+                }
             }
-            return;
-        };
-        if let Some(c) = confirmation {
             // The request file goes only once it is handled: the CLI reads "gone, and nothing
             // awaits any more" as accepted, so the awaiting file must be gone first.
-            if c.version == awaiting.version {
-                self.confirm_awaiting(&awaiting, &c.author, &c.source).await;
-                let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
-                return;
-            }
             let _ = std::fs::remove_file(confirm_path(&self.opts.state_dir));
-            self.audit(
-                &c.author,
-                &c.source,
-                "config.confirm",
-                Outcome::Failure,
-                format!(
-                    "version {} is not the one awaiting confirmation (v{})",
-                    c.version, awaiting.version
-                ),
-                None,
-            )
-            .await;
         }
-        if Utc::now() >= awaiting.deadline {
-            self.roll_back_unconfirmed(&awaiting, "not confirmed in time")
-                .await;
+        if self.commit.due(Utc::now()) {
+            if let Some(awaiting) = self.commit.awaiting().cloned() {
+                self.roll_back_unconfirmed(&awaiting, "not confirmed in time")
+                    .await;
+            }
         }
     }
 
@@ -763,7 +736,7 @@ impl Daemon {
                 return;
             }
         };
-        self.awaiting = None;
+        self.commit.rolled_back();
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
         // The file must say what runs, or the next poll would re-apply the unconfirmed change.
@@ -1003,7 +976,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         history,
         log_ctx: log_ctx.clone(),
         running: None,
-        awaiting: None,
+        commit: CommitConfirm::default(),
         health: HashMap::new(),
         monitor: None,
         link_events: match uplinks::spawn_link_monitor() {
