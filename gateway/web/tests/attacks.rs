@@ -856,3 +856,65 @@ async fn admin_zones_belong_to_the_network_role_and_views_are_audited() {
         "{views:?}"
     );
 }
+
+/// Commit-confirm end to end in-process (the daemon's own state machine): a security admin's
+/// change awaits confirmation; an operator's device edit meanwhile joins it instead of
+/// confirming it and cannot confirm it; the security admin's rejection rolls both back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_edit_never_confirms_a_pending_change_and_only_its_owner_decides() {
+    let f = fixture().await;
+    let security = f.session(Role::SecurityAdmin);
+    let operator = f.session(Role::Operator);
+    let running = f.ctx.live.load().text.clone();
+    let change = running.replace(
+        "commit_confirm_seconds = 120",
+        "commit_confirm_seconds = 100",
+    );
+    let (s, _, text) = call(
+        &f,
+        "POST",
+        "/api/v1/config/apply",
+        &security,
+        Some(serde_json::json!({ "text": change, "reason": "firewall", "confirm": true })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let pending = f
+        .ctx
+        .live
+        .load()
+        .awaiting
+        .clone()
+        .expect("awaits confirmation");
+    assert_eq!((pending.version, pending.rollback_version), (2, 1));
+    // The operator edits a device: it joins the pending change.
+    let (_, devices, _) = call(&f, "GET", "/api/v1/devices", &operator, None).await;
+    let mut d = devices[0].clone();
+    d["note"] = serde_json::json!("chuyển phòng");
+    let (s, _, text) = call(&f, "PUT", "/api/v1/devices", &operator, Some(d)).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let joined = f.ctx.live.load().awaiting.clone().expect("still awaits");
+    assert_eq!((joined.version, joined.rollback_version), (3, 1));
+    // The operator may not confirm it (it changes the firewall).
+    let (s, _, _) = call(&f, "POST", "/api/v1/config/confirm", &operator, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(f.ctx.live.load().awaiting.is_some());
+    // The owner rejects it: both changes are gone.
+    let (id, csrf) = security.clone();
+    let resp = f
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/config/rollback-now")
+                .header(header::HOST, "10.10.99.1")
+                .header(header::COOKIE, format!("ew_session={id}"))
+                .header("x-csrf-token", csrf)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let now = f.ctx.live.load();
+    assert!(now.awaiting.is_none());
+    assert_eq!(now.text, running, "rolled back to v1, device edit included");
+}

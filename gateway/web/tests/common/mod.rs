@@ -27,7 +27,8 @@ pub struct Fixture {
 }
 
 /// A context over a temp state dir, the agency profile "running", and a stand-in for the
-/// daemon's loop that applies what the admin plane wrote.
+/// daemon's loop that applies what the admin plane wrote, with commit-confirm through the same
+/// state machine as the daemon (`config::change::CommitConfirm`).
 pub async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let text = edgeward_config::AGENCY_DEFAULT_PROFILE.to_string();
@@ -49,25 +50,47 @@ pub async fn fixture() -> Fixture {
         .record(&text, "factory", "first start", None, Utc::now())
         .unwrap();
     {
-        let (live, path) = (live.clone(), config_path.clone());
+        let (live, path, state_dir) = (live.clone(), config_path.clone(), dir.path().to_path_buf());
         tokio::spawn(async move {
+            // Commit-confirm through the same state machine the daemon uses.
+            let mut commit = edgeward_config::change::CommitConfirm::default();
+            let publish = |version: u64, text: String, awaiting| {
+                let config = edgeward_config::parse(&text, "t", edgeward_config::today()).ok();
+                live.store(Arc::new(LiveState {
+                    version,
+                    text,
+                    config: config.map(Arc::new),
+                    awaiting,
+                }));
+            };
             while let Some(req) = rx.recv().await {
                 match req {
                     DaemonRequest::Reconcile { reply, .. } => {
                         let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        let pending: Option<edgeward_config::change::PendingChange> =
+                            std::fs::read(edgeward_config::change::pending_path(&state_dir))
+                                .ok()
+                                .and_then(|raw| serde_json::from_slice(&raw).ok());
                         let out = match edgeward_config::parse(&text, "t", edgeward_config::today())
                         {
-                            Ok(c) => {
+                            Ok(_) => {
+                                let previous = live.load().version;
                                 let version = history
                                     .record(&text, "web", "test", None, Utc::now())
                                     .unwrap()
                                     .version;
-                                live.store(Arc::new(LiveState {
+                                let (confirm, author) = pending
+                                    .map(|p| (p.confirm, p.author))
+                                    .unwrap_or((false, "web".into()));
+                                commit.applied(
                                     version,
-                                    text,
-                                    config: Some(Arc::new(c)),
-                                    awaiting: None,
-                                }));
+                                    Some(previous),
+                                    confirm,
+                                    &author,
+                                    chrono::Duration::seconds(120),
+                                    Utc::now(),
+                                );
+                                publish(version, text, commit.awaiting().cloned());
                                 ApplyOutcome::Applied { version }
                             }
                             Err(p) => ApplyOutcome::Refused {
@@ -77,9 +100,36 @@ pub async fn fixture() -> Fixture {
                         };
                         let _ = reply.send(out);
                     }
-                    DaemonRequest::Confirm { reply, .. }
-                    | DaemonRequest::RollBackNow { reply, .. } => {
-                        let _ = reply.send(Err("no change is waiting for confirmation".into()));
+                    DaemonRequest::Confirm { reply, .. } => {
+                        let r = commit
+                            .confirm(None)
+                            .map(|a| a.version)
+                            .map_err(|e| e.to_string());
+                        let now = live.load();
+                        publish(now.version, now.text.clone(), None);
+                        let _ = reply.send(r);
+                    }
+                    DaemonRequest::RollBackNow { reply, .. } => {
+                        let r = match commit.rolled_back() {
+                            Some(a) => {
+                                let (_, text) = history.get(a.rollback_version).unwrap();
+                                let version = history
+                                    .record(
+                                        &text,
+                                        "edgeward",
+                                        "rolled back",
+                                        Some(a.rollback_version),
+                                        Utc::now(),
+                                    )
+                                    .unwrap()
+                                    .version;
+                                std::fs::write(&path, &text).unwrap();
+                                publish(version, text, None);
+                                Ok(a.rollback_version)
+                            }
+                            None => Err("no change is waiting for confirmation".into()),
+                        };
+                        let _ = reply.send(r);
                     }
                 }
             }
