@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Licences (nothing copyleft in the programs) and bans, by deny.toml.
+command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
+cargo deny --log-level error check licenses bans
 # The lab tests run the edgeward binary; build it first.
 cargo build --workspace --bins --quiet
 log=$(mktemp)
