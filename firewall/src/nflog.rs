@@ -20,8 +20,7 @@ const NFULA_IFINDEX_INDEV: u16 = 4;
 const NFULA_IFINDEX_OUTDEV: u16 = 5;
 const NFULA_PAYLOAD: u16 = 9;
 const NFULA_PREFIX: u16 = 10;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_HDRLEN: usize = 16;
+use edgeward_netlink::{self as netlink, NLMSG_ERROR, NLMSG_HDRLEN};
 
 /// One packet the firewall logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,56 +37,24 @@ pub struct LoggedPacket {
     pub dst_port: Option<u16>,
 }
 
-fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
-
 /// Parse a buffer of netlink messages into logged packets; anything malformed is skipped.
 pub fn parse_messages(buf: &[u8]) -> Vec<LoggedPacket> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off + NLMSG_HDRLEN <= buf.len() {
-        let len = u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
-        let kind = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
-        if len < NLMSG_HDRLEN || off + len > buf.len() {
-            break;
-        }
-        let body = &buf[off + NLMSG_HDRLEN..off + len];
-        if kind == (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET && body.len() >= 4 {
-            let group = u16::from_be_bytes([body[2], body[3]]);
-            if let Some(p) = parse_packet(group, &body[4..]) {
-                out.push(p);
-            }
-        }
-        off += align4(len);
-    }
-    out
+    netlink::messages(buf)
+        .filter(|m| m.kind == (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET && m.body.len() >= 4)
+        .filter_map(|m| parse_packet(u16::from_be_bytes([m.body[2], m.body[3]]), &m.body[4..]))
+        .collect()
 }
 
-fn parse_packet(group: u16, mut attrs: &[u8]) -> Option<LoggedPacket> {
+fn parse_packet(group: u16, attrs: &[u8]) -> Option<LoggedPacket> {
     let (mut prefix, mut payload, mut indev, mut outdev) = (String::new(), None, None, None);
-    while attrs.len() >= 4 {
-        let alen = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
-        let atype = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x7fff;
-        if alen < 4 || alen > attrs.len() {
-            break;
-        }
-        let data = &attrs[4..alen];
-        match atype {
-            NFULA_PREFIX => {
-                let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
-                prefix = String::from_utf8_lossy(&data[..end]).into_owned();
-            }
-            NFULA_PAYLOAD => payload = Some(data),
-            NFULA_IFINDEX_INDEV if data.len() >= 4 => {
-                indev = Some(u32::from_be_bytes([data[0], data[1], data[2], data[3]]))
-            }
-            NFULA_IFINDEX_OUTDEV if data.len() >= 4 => {
-                outdev = Some(u32::from_be_bytes([data[0], data[1], data[2], data[3]]))
-            }
+    for a in netlink::attributes(attrs) {
+        match a.kind {
+            NFULA_PREFIX => prefix = a.string(),
+            NFULA_PAYLOAD => payload = Some(a.data),
+            NFULA_IFINDEX_INDEV => indev = a.u32_be().or(indev),
+            NFULA_IFINDEX_OUTDEV => outdev = a.u32_be().or(outdev),
             _ => {}
         }
-        attrs = &attrs[align4(alen).min(attrs.len())..];
     }
     let (src, dst, proto, sport, dport) = parse_ip(payload?)?;
     Some(LoggedPacket {
@@ -160,24 +127,14 @@ pub struct NflogSocket {
     buf: Vec<u8>,
 }
 
+/// An nfnetlink message for `group` with `attrs`.
 fn nlmsg(kind: u16, flags: u16, seq: u32, group: u16, attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
     let mut body = vec![libc::AF_UNSPEC as u8, 0 /* NFNETLINK_V0 */];
     body.extend_from_slice(&group.to_be_bytes());
     for (t, data) in attrs {
-        let len = 4 + data.len();
-        body.extend_from_slice(&(len as u16).to_ne_bytes());
-        body.extend_from_slice(&t.to_ne_bytes());
-        body.extend_from_slice(data);
-        body.resize(align4(body.len()), 0);
+        netlink::push_attribute(&mut body, *t, data);
     }
-    let mut msg = Vec::with_capacity(NLMSG_HDRLEN + body.len());
-    msg.extend_from_slice(&((NLMSG_HDRLEN + body.len()) as u32).to_ne_bytes());
-    msg.extend_from_slice(&kind.to_ne_bytes());
-    msg.extend_from_slice(&flags.to_ne_bytes());
-    msg.extend_from_slice(&seq.to_ne_bytes());
-    msg.extend_from_slice(&0u32.to_ne_bytes());
-    msg.extend_from_slice(&body);
-    msg
+    netlink::message(kind, flags, seq, &body)
 }
 
 impl NflogSocket {

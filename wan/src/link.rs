@@ -10,7 +10,7 @@ const RTM_DELLINK: u16 = 17;
 const IFLA_IFNAME: u16 = 3;
 const IFF_UP: u32 = 0x1;
 const IFF_LOWER_UP: u32 = 0x10000;
-const NLMSG_HDRLEN: usize = 16;
+use edgeward_netlink as netlink;
 const IFINFOMSG_LEN: usize = 16;
 
 /// A link's name and whether it can carry traffic (administratively up with carrier).
@@ -20,47 +20,23 @@ pub struct LinkEvent {
     pub carrier: bool,
 }
 
-fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
-
 /// Parse a buffer of rtnetlink messages into link events; malformed parts are skipped.
 pub fn parse_link_messages(buf: &[u8]) -> Vec<LinkEvent> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off + NLMSG_HDRLEN <= buf.len() {
-        let len = u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
-        let kind = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
-        if len < NLMSG_HDRLEN || off + len > buf.len() {
-            break;
-        }
-        let body = &buf[off + NLMSG_HDRLEN..off + len];
-        if (kind == RTM_NEWLINK || kind == RTM_DELLINK) && body.len() >= IFINFOMSG_LEN {
-            let flags = u32::from_ne_bytes([body[8], body[9], body[10], body[11]]);
-            let mut attrs = &body[IFINFOMSG_LEN..];
-            let mut name = None;
-            while attrs.len() >= 4 {
-                let alen = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
-                let atype = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x3fff;
-                if alen < 4 || alen > attrs.len() {
-                    break;
-                }
-                if atype == IFLA_IFNAME {
-                    let data = &attrs[4..alen];
-                    let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
-                    name = Some(String::from_utf8_lossy(&data[..end]).into_owned());
-                }
-                attrs = &attrs[align4(alen).min(attrs.len())..];
-            }
-            if let Some(ifname) = name {
-                let carrier =
-                    kind == RTM_NEWLINK && flags & IFF_UP != 0 && flags & IFF_LOWER_UP != 0;
-                out.push(LinkEvent { ifname, carrier });
-            }
-        }
-        off += align4(len);
-    }
-    out
+    netlink::messages(buf)
+        .filter(|m| {
+            (m.kind == RTM_NEWLINK || m.kind == RTM_DELLINK) && m.body.len() >= IFINFOMSG_LEN
+        })
+        .filter_map(|m| {
+            let b = m.body;
+            let flags = u32::from_ne_bytes([b[8], b[9], b[10], b[11]]);
+            let ifname = netlink::attributes(&b[IFINFOMSG_LEN..])
+                .filter(|a| a.kind == IFLA_IFNAME)
+                .map(|a| a.string())
+                .last()?;
+            let carrier = m.kind == RTM_NEWLINK && flags & IFF_UP != 0 && flags & IFF_LOWER_UP != 0;
+            Some(LinkEvent { ifname, carrier })
+        })
+        .collect()
 }
 
 /// A socket receiving link events of the current network namespace.
@@ -149,16 +125,8 @@ mod tests {
         body[8..12].copy_from_slice(&flags.to_ne_bytes());
         let mut n = name.as_bytes().to_vec();
         n.push(0);
-        let alen = 4 + n.len();
-        body.extend_from_slice(&(alen as u16).to_ne_bytes());
-        body.extend_from_slice(&IFLA_IFNAME.to_ne_bytes());
-        body.extend_from_slice(&n);
-        body.resize(align4(body.len()), 0);
-        let mut msg = ((NLMSG_HDRLEN + body.len()) as u32).to_ne_bytes().to_vec();
-        msg.extend_from_slice(&RTM_NEWLINK.to_ne_bytes());
-        msg.extend_from_slice(&[0; 10]);
-        msg.extend_from_slice(&body);
-        msg
+        netlink::push_attribute(&mut body, IFLA_IFNAME, &n);
+        netlink::message(RTM_NEWLINK, 0, 0, &body)
     }
 
     #[test]
