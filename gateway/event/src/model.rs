@@ -257,6 +257,39 @@ impl EventBody {
         self
     }
 
+    /// The bytes of text this event carries (every string field), for a cheap upper bound of
+    /// its JSON size: each byte takes at most six as a JSON escape.
+    pub fn text_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        match self {
+            EventBody::Alert(a) => {
+                opt(&a.in_iface)
+                    + a.proto.len()
+                    + opt(&a.app_proto)
+                    + a.alert.action.len()
+                    + a.alert.signature.len()
+                    + a.alert.category.len()
+            }
+            EventBody::Firewall(f) => {
+                f.action.len()
+                    + f.rule.len()
+                    + f.rule_id.len()
+                    + f.proto.len()
+                    + opt(&f.in_zone)
+                    + opt(&f.out_zone)
+                    + opt(&f.in_iface)
+            }
+            EventBody::Uplink(u) => {
+                u.uplink.len() + u.state.len() + u.previous.len() + u.reason.len()
+            }
+            EventBody::Nac(n) => n.action.len() + n.mac.len() + opt(&n.zone) + n.detail.len(),
+            EventBody::Audit(a) => {
+                a.actor.len() + a.source.len() + a.action.len() + a.detail.len() + opt(&a.diff)
+            }
+            EventBody::System(s) => s.component.len() + s.message.len(),
+        }
+    }
+
     /// The marker that stands in for an event that cannot be carried whole.
     pub fn oversize_marker(kind: &str, bytes: usize, head: &str) -> EventBody {
         EventBody::system(

@@ -1,12 +1,12 @@
 //! Event store benchmark: events per second from the bus to the encrypted store on disk (fsync
 //! per batch, as the daemon does), and bytes on disk per event.
-//! `cargo run --release -p edgeward-gateway --example bench_store [EVENTS]`
+//! `cargo run --release -p edgeward-store --example bench_store [EVENTS]`
 
 use std::time::Instant;
 
-use edgeward_gateway::bus::{Bus, Sink, run_dispatcher};
-use edgeward_gateway::event::{EventBody, FirewallEvent};
-use edgeward_gateway::store::{EventStore, Keyring, SharedStore, verify};
+use edgeward_event::bus::{Bus, Sink, run_dispatcher};
+use edgeward_event::{EventBody, FirewallEvent};
+use edgeward_store::store::{EventStore, Keyring, SharedStore, verify};
 
 fn firewall_event(i: u64) -> EventBody {
     EventBody::Firewall(FirewallEvent {
@@ -54,7 +54,7 @@ fn main() {
         .unwrap()
         .map(|e| e.unwrap().metadata().unwrap().len())
         .sum();
-    let sample = edgeward_gateway::event::Event {
+    let sample = edgeward_event::Event {
         timestamp: chrono::Utc::now(),
         host: "bench-gw".into(),
         seq: n,
