@@ -4,11 +4,11 @@
 #   capture throughput (packets/s, Gbit/s, load time excluded), load time and peak memory as
 #   edgeward/Suricata ratios.
 # usage: scripts/bench-ids.sh [FLOWS]   (default 20000 conversations ≈ 400k packets)
-# env: EDGEWARD_ET_RULES (default ../shared/rules/et-open-2024-04-21), BENCH_DIR (default a temp dir)
+# env: EDGEWARD_ET_RULES (default: the copy shipped in ids/rules/, see scripts/et-open.sh), BENCH_DIR (default a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOWS=${1:-20000}
-RULES=$(realpath "${EDGEWARD_ET_RULES:-../shared/rules/et-open-2024-04-21}")
+RULES=$(scripts/et-open.sh)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/edgeward-ids-bench.XXXX)}
 mkdir -p "$DIR"
 cargo build --release -q -p edgeward-gateway -p edgeward-traffic

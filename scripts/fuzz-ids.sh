@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-600}
-RULES=${EDGEWARD_ET_RULES:-../shared/rules/et-open-2024-04-21}
+RULES=$(scripts/et-open.sh)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 cargo build --release -q -p edgeward-traffic
 mkdir -p ids/fuzz/corpus/rule_parser ids/fuzz/corpus/packet_decoder

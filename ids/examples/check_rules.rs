@@ -1,8 +1,10 @@
-//! Structural check of every `.rules` file in a directory: `cargo run -p edgeward-ids --example check_rules -- DIR`
+//! Structural check of every `.rules` file in a directory:
+//! `cargo run -p edgeward-ids --example check_rules -- "$(scripts/et-open.sh)"`
 fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "../shared/rules/et-open-2024-04-21".into());
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: check_rules DIR   (the shipped ET Open: \"$(scripts/et-open.sh)\")");
+        std::process::exit(2);
+    };
     let mut total = 0;
     let mut bad = 0;
     let mut entries: Vec<_> = std::fs::read_dir(&dir)

@@ -11,20 +11,45 @@ use edgeward_ids::ruleset::RuleSet;
 use edgeward_ids::vars::Vars;
 use edgeward_traffic::Capture;
 
-/// The ET Open ruleset the product must load: `EDGEWARD_ET_RULES`, else `../shared/rules/…`
-/// next to the repository.
+/// The ET Open ruleset the product must load: `EDGEWARD_ET_RULES`, else the copy shipped in
+/// `ids/rules/` (extracted once into the test's scratch directory).
 pub fn et_open() -> PathBuf {
     if let Ok(p) = std::env::var("EDGEWARD_ET_RULES") {
         return PathBuf::from(p);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let p = root.join("../../shared/rules/et-open-2024-04-21");
-    assert!(
-        p.is_dir(),
-        "the ET Open ruleset is not at {} (set EDGEWARD_ET_RULES)",
-        p.display()
-    );
-    p
+    static EXTRACTED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    EXTRACTED
+        .get_or_init(|| {
+            let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            let dir = scratch.join("et-open-2024-04-21");
+            if !dir.join("classification.config").is_file() {
+                let archive = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("rules/et-open-2024-04-21.tar.xz");
+                // Extract beside, then rename: another test binary never sees half a ruleset.
+                let tmp = scratch.join(format!("et-open.{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&tmp);
+                std::fs::create_dir_all(&tmp).unwrap();
+                let status = std::process::Command::new("tar")
+                    .arg("-xJf")
+                    .arg(&archive)
+                    .arg("-C")
+                    .arg(&tmp)
+                    .status()
+                    .expect("running tar");
+                assert!(status.success(), "extracting {}", archive.display());
+                let _ = std::fs::remove_dir_all(&dir);
+                if std::fs::rename(tmp.join("et-open-2024-04-21"), &dir).is_err() {
+                    assert!(
+                        dir.join("classification.config").is_file(),
+                        "no ruleset at {}",
+                        dir.display()
+                    );
+                }
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+            dir
+        })
+        .clone()
 }
 
 pub fn ruleset_from_text(text: &str) -> Arc<RuleSet> {
