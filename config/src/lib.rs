@@ -11,6 +11,7 @@ pub mod locate;
 pub mod model;
 pub mod secrets;
 pub mod services;
+pub mod tomldoc;
 pub mod validate;
 
 use std::path::Path;
@@ -42,7 +43,7 @@ pub fn parse(text: &str, file: &str, today: NaiveDate) -> Result<Config, Problem
         Ok(c) => c,
         Err(e) => {
             let position = e.span().map(|s| Position::of_offset(text, s.start));
-            let syntax = toml_edit::Document::parse(text).is_err();
+            let syntax = tomldoc::document(text).is_none();
             let mut message = e.message().trim().to_string();
             if message.is_empty() {
                 message = e.to_string();

@@ -14,7 +14,7 @@ impl<'a> Locator<'a> {
     pub fn new(text: &'a str) -> Self {
         Locator {
             text,
-            doc: Document::parse(text).ok(),
+            doc: crate::tomldoc::document(text),
         }
     }
 

@@ -91,13 +91,13 @@ fn secret_value_at(text: &str, at: usize) -> Option<(usize, usize)> {
 /// `text` with the value of every secret key replaced by `"••••••••"`: on the parsed document
 /// when `text` is TOML, else on the text (see the module documentation).
 pub fn redact(text: &str) -> String {
-    match text.parse::<DocumentMut>() {
-        Ok(mut doc) => {
+    match crate::tomldoc::document_mut(text) {
+        Some(mut doc) => {
             for_each_secret(&mut doc, |_, value| hide(value, HIDDEN));
             // The document's own spellings are covered; the text pass is a second net.
             redact_text(&doc.to_string())
         }
-        Err(_) => redact_text(text),
+        None => redact_text(text),
     }
 }
 
@@ -105,8 +105,11 @@ pub fn redact(text: &str) -> String {
 /// redacted first, and a secret whose value differs from the old side's (same place, same
 /// SSID) reads `•••••••• (changed)` on the new side; a new one reads `••••••••`.
 pub fn redacted_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
-    let (old_shown, new_shown) = match (old.parse::<DocumentMut>(), new.parse::<DocumentMut>()) {
-        (Ok(mut old_doc), Ok(mut new_doc)) => {
+    let (old_shown, new_shown) = match (
+        crate::tomldoc::document_mut(old),
+        crate::tomldoc::document_mut(new),
+    ) {
+        (Some(mut old_doc), Some(mut new_doc)) => {
             let mut before = std::collections::HashMap::new();
             for_each_secret(&mut old_doc, |place, value| {
                 before.insert(place.to_string(), value.as_str().map(str::to_string));
@@ -235,7 +238,7 @@ pub fn restore(candidate: &str, running: Option<&Config>) -> String {
     if !candidate.contains(HIDDEN) {
         return candidate.to_string();
     }
-    let (Some(running), Ok(mut doc)) = (running, candidate.parse::<DocumentMut>()) else {
+    let (Some(running), Some(mut doc)) = (running, crate::tomldoc::document_mut(candidate)) else {
         return candidate.to_string();
     };
     let running_passphrase = |ssid: Option<&str>| {

@@ -338,7 +338,21 @@ fn checked_request(
     role: Role,
     approver: &str,
 ) -> Result<AccountRequest, AccountError> {
-    let t = |s: &str| s.trim().chars().take(200).collect::<String>();
+    for (field, value) in [
+        ("citizen_id", &r.citizen_id),
+        ("phone", &r.phone),
+        ("department", &r.department),
+        ("purpose", &r.purpose),
+        ("scope", &r.scope),
+    ] {
+        if value.trim().chars().count() > 200 {
+            return Err(AccountError::Invalid {
+                field,
+                reason: "at most 200 characters".into(),
+            });
+        }
+    }
+    let t = |s: &str| s.trim().to_string();
     let out = AccountRequest {
         citizen_id: t(&r.citizen_id),
         phone: t(&r.phone),

@@ -116,7 +116,7 @@ pub fn forbidden_sections(role: Role, changed: &[String]) -> Vec<String> {
 
 /// The text of just `sections` of `text`, in the file's own formatting.
 pub fn extract_sections(text: &str, sections: &[&str]) -> String {
-    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+    let Some(doc) = edgeward_config::tomldoc::document_mut(text) else {
         return String::new();
     };
     let mut out = toml_edit::DocumentMut::new();
@@ -131,14 +131,14 @@ pub fn extract_sections(text: &str, sections: &[&str]) -> String {
 /// `running` with `sections` replaced by `edited`; returns the candidate and the line at which
 /// the edited text starts (1-based), so problems can be placed in the editor.
 pub fn splice(running: &str, sections: &[&str], edited: &str) -> (String, usize) {
-    let mut base = match running.parse::<toml_edit::DocumentMut>() {
-        Ok(mut doc) => {
+    let mut base = match edgeward_config::tomldoc::document_mut(running) {
+        Some(mut doc) => {
             for s in sections {
                 doc.remove(s);
             }
             doc.to_string()
         }
-        Err(_) => running.to_string(),
+        None => running.to_string(),
     };
     while base.ends_with("\n\n") {
         base.pop();
@@ -175,7 +175,7 @@ fn starts_with_bare_key(text: &str) -> bool {
 
 /// The byte offset of the start of the line holding the first table header of `text`.
 fn first_table_line(text: &str) -> Option<usize> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+    let doc = edgeward_config::tomldoc::document(text)?;
     let first = doc
         .as_table()
         .iter()
@@ -223,10 +223,7 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
     } else {
         Vec::new()
     };
-    let mut forbidden = forbidden_sections(role, &changed);
-    if changed.iter().any(|c| c == "devices") {
-        forbidden.extend(device_limits(role, running, candidate));
-    }
+    let forbidden = not_owned(role, &changed, running, candidate);
     CheckReport {
         valid: problems.is_empty(),
         problems,
@@ -234,6 +231,17 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
         forbidden_sections: forbidden,
         changed_sections: changed,
     }
+}
+
+/// What of a change from `before` to `after` (whose sections `changed`) `role` does not own:
+/// whole sections, and what it may not do to a device. The one ownership rule for edits,
+/// imports, rollbacks and confirmations.
+fn not_owned(role: Role, changed: &[String], before: &str, after: &str) -> Vec<String> {
+    let mut forbidden = forbidden_sections(role, changed);
+    if changed.iter().any(|c| c == "devices") {
+        forbidden.extend(device_limits(role, before, after));
+    }
+    forbidden
 }
 
 /// What a role that manages devices but not the network may not do to a device: move it into
@@ -471,11 +479,7 @@ pub fn pending_forbidden(ctx: &AdminContext, role: Role) -> Result<Vec<String>, 
         .get(awaiting.rollback_version)
         .map_err(|e| e.to_string())?;
     let changed = changed_sections(&before, &pending);
-    let mut forbidden = forbidden_sections(role, &changed);
-    if changed.iter().any(|c| c == "devices") {
-        forbidden.extend(device_limits(role, &before, &pending));
-    }
-    Ok(forbidden)
+    Ok(not_owned(role, &changed, &before, &pending))
 }
 
 /// Why a pending change was not confirmed or rejected.
@@ -527,30 +531,45 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
 
 /// Keep the change awaiting confirmation; returns its version.
 pub async fn confirm(ctx: &AdminContext, caller: &Caller) -> Result<u64, DecideError> {
-    may_decide(ctx, caller, "confirm").await?;
-    let (author, source) = (caller.username.clone(), caller.source_str());
-    ctx.ask_daemon(|reply| DaemonRequest::Confirm {
-        author,
-        source,
-        reply,
+    decide(ctx, caller, "confirm", |author, source, reply| {
+        DaemonRequest::Confirm {
+            author,
+            source,
+            reply,
+        }
     })
     .await
-    .map_err(DecideError::Failed)?
-    .map_err(DecideError::Failed)
 }
 
 /// Roll the change awaiting confirmation back now; returns the version restored.
 pub async fn reject(ctx: &AdminContext, caller: &Caller) -> Result<u64, DecideError> {
-    may_decide(ctx, caller, "reject").await?;
-    let (author, source) = (caller.username.clone(), caller.source_str());
-    ctx.ask_daemon(|reply| DaemonRequest::RollBackNow {
-        author,
-        source,
-        reply,
+    decide(ctx, caller, "reject", |author, source, reply| {
+        DaemonRequest::RollBackNow {
+            author,
+            source,
+            reply,
+        }
     })
     .await
-    .map_err(DecideError::Failed)?
-    .map_err(DecideError::Failed)
+}
+
+/// Check the caller may decide on the pending change, then ask the daemon to.
+async fn decide(
+    ctx: &AdminContext,
+    caller: &Caller,
+    action: &str,
+    request: impl FnOnce(
+        String,
+        String,
+        tokio::sync::oneshot::Sender<Result<u64, String>>,
+    ) -> DaemonRequest,
+) -> Result<u64, DecideError> {
+    may_decide(ctx, caller, action).await?;
+    let (author, source) = (caller.username.clone(), caller.source_str());
+    ctx.ask_daemon(|reply| request(author, source, reply))
+        .await
+        .map_err(DecideError::Failed)?
+        .map_err(DecideError::Failed)
 }
 
 /// The history, newest first.

@@ -729,16 +729,22 @@ pub fn safe_return_path(back: &str) -> bool {
     {
         return false;
     }
+    // The UI's GET paths, taken from the route table once.
+    static PAGES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        super::super::routes::specs()
+            .into_iter()
+            .filter(|r| r.method == axum::http::Method::GET)
+            .map(|r| r.path)
+            .collect()
+    });
     let segments: Vec<&str> = path.split('/').collect();
-    super::super::routes::specs().iter().any(|r| {
-        r.method == axum::http::Method::GET && {
-            let pattern: Vec<&str> = r.path.split('/').collect();
-            pattern.len() == segments.len()
-                && pattern
-                    .iter()
-                    .zip(&segments)
-                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty() && *s != ".."))
-        }
+    PAGES.iter().any(|page| {
+        let pattern: Vec<&str> = page.split('/').collect();
+        pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty() && *s != ".."))
     })
 }
 
