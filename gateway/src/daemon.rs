@@ -11,7 +11,6 @@
 //! - When only devices or address-group members changed, only set membership is updated.
 
 use edgeward_event::Outcome;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -20,24 +19,24 @@ use anyhow::Context;
 use chrono::Utc;
 use edgeward_config::history::{self, History, write_atomic};
 use edgeward_config::{Config, LoadError};
-use edgeward_firewall::{Applied, Ruleset};
 use serde::Deserialize;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::admin::{AdminServer, ApplyOutcome, DaemonRequest, Live, LiveState};
+use crate::admin::{ApplyOutcome, DaemonRequest, Live, LiveState};
 use crate::bus::{Bus, Sink, run_dispatcher};
 use crate::event::UplinkEvent;
 use crate::event::{AuditEvent, EventBody, Level};
 use crate::fwlog::{self, LogContext};
 use crate::journal::JsonlJournal;
 use crate::metrics::{Metrics, MetricsServer};
+use crate::reconcile::{Desired, Refusal, Subsystem};
 use crate::store::{EventStore, SharedStore};
+use crate::subsystems;
 use crate::uplinks::{self, UplinkChange};
 use edgeward_config::UplinkKind;
 use edgeward_wan::health::LinkState;
-use edgeward_wan::link::LinkEvent;
 use std::collections::HashMap;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 /// Exit codes (sysexits.h), so a supervisor can tell why the daemon stopped.
 pub mod exit {
@@ -100,51 +99,22 @@ struct Running {
     sha: String,
     version: u64,
     config: Config,
-    ruleset: Ruleset,
 }
 
 struct Daemon {
     opts: RunOptions,
     bus: Bus,
     metrics: Arc<Metrics>,
-    metrics_server: MetricsServer,
     history: History,
-    log_ctx: Arc<RwLock<LogContext>>,
     running: Option<Running>,
     /// Commit-confirm: the change awaiting confirmation, if any (`config::change::CommitConfirm`).
     commit: CommitConfirm,
     /// Judged state of each uplink (absent = up: a new gateway routes at once).
     health: HashMap<String, LinkState>,
-    monitor: Option<uplinks::Monitor>,
-    link_events: Option<broadcast::Sender<LinkEvent>>,
-    uplink_changes: mpsc::Sender<UplinkChange>,
-    board: uplinks::StatusBoard,
-    /// The HTTPS admin plane (absent when it could not be set up).
-    admin: Option<AdminServer>,
+    /// Everything that follows the configuration, in the order it is applied (firewall first).
+    subsystems: Vec<Box<dyn Subsystem>>,
     /// What runs, published for the admin plane.
     live: Live,
-}
-
-#[derive(Debug)]
-enum Refusal {
-    Invalid(String),
-    Render(String),
-    Firewall(String),
-}
-
-impl Refusal {
-    fn stage(&self) -> &'static str {
-        match self {
-            Refusal::Invalid(_) => "validate",
-            Refusal::Render(_) => "render",
-            Refusal::Firewall(_) => "firewall",
-        }
-    }
-    fn message(&self) -> &str {
-        match self {
-            Refusal::Invalid(m) | Refusal::Render(m) | Refusal::Firewall(m) => m,
-        }
-    }
 }
 
 impl Daemon {
@@ -181,16 +151,8 @@ impl Daemon {
             .await;
     }
 
-    fn save_last_good(&self, ruleset: &Ruleset) {
-        if let Err(e) = write_atomic(
-            &last_good_path(&self.opts.state_dir),
-            ruleset.to_json().as_bytes(),
-        ) {
-            tracing::error!(error = %e, "cannot save the last good ruleset");
-        }
-    }
-
-    /// Validate, render and apply `text`. On any refusal nothing running is changed.
+    /// Validate the text, then plan and apply it through every subsystem. On any refusal nothing
+    /// running is changed.
     async fn apply_text(
         &mut self,
         text: &str,
@@ -204,76 +166,18 @@ impl Daemon {
         if unchanged && !force {
             return Ok(false);
         }
-        let span = tracing::info_span!("reconcile", origin);
         let file = self.opts.config_path.display().to_string();
-        let (config, ruleset) = {
-            let _g = span.enter();
-            let config = edgeward_config::parse(text, &file, edgeward_config::today())
-                .map_err(|p| Refusal::Invalid(p.to_string()))?;
-            let ruleset = edgeward_firewall::render_for(&config, &|u: &str| self.is_healthy(u))
-                .map_err(|e| Refusal::Render(e.to_string()))?;
-            (config, ruleset)
+        let config = {
+            let _span = tracing::info_span!("validate", origin).entered();
+            edgeward_config::parse(text, &file, edgeward_config::today())
+                .map_err(|p| Refusal::Invalid(p.to_string()))?
         };
-        // A forced re-apply of the same text repairs drift: replace the whole table.
-        let previous = if unchanged {
-            None
-        } else {
-            self.running.as_ref().map(|r| &r.ruleset)
-        };
-        let applied =
-            tokio::task::block_in_place(|| edgeward_firewall::apply_change(previous, &ruleset))
-                .map_err(|e| Refusal::Firewall(e.to_string()))?;
-        self.metrics
-            .firewall_applies
-            .get_or_create(&crate::metrics::ResultLabel {
-                result: match applied {
-                    Applied::Full => "full",
-                    Applied::SetsOnly(_) => "sets_only",
-                    Applied::Unchanged => "unchanged",
-                }
-                .into(),
-            })
-            .inc();
-        *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
-            LogContext::new(&config, &ruleset);
-
-        let plan = edgeward_wan::plan(&config, &|u: &str| self.is_healthy(u));
-        match tokio::task::block_in_place(|| edgeward_wan::apply(&plan)) {
-            Ok(report) if !report.missing_interfaces.is_empty() => {
-                self.metrics.apply_error("network");
-                self.system(
-                    Level::Warning,
-                    "network",
-                    format!(
-                        "interfaces missing, left unconfigured: {}",
-                        report.missing_interfaces.join(", ")
-                    ),
-                )
-                .await;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                self.metrics.apply_error("network");
-                self.system(
-                    Level::Error,
-                    "network",
-                    format!("network layer partly applied: {e}"),
-                )
-                .await;
-            }
-        }
-        let failed = self.metrics_server.ensure(metrics_addrs(&config)).await;
-        self.listen_failures("metrics", failed).await;
-        if let Some(admin) = self.admin.as_mut() {
-            let failed = admin.ensure(crate::admin::listen_addrs(&config)).await;
-            self.listen_failures("admin-ui", failed).await;
-        }
+        // A forced re-apply of the same text repairs drift: the firewall replaces its whole table.
+        let summaries = self.reconcile(&config, unchanged, origin).await?;
+        self.health.retain(|name, _| config.uplink(name).is_some());
         if unchanged {
             // A forced re-apply of the running text repairs drift; it is not a new change, so the
             // history and any pending confirmation stay as they are.
-            if let Some(r) = self.running.as_mut() {
-                r.ruleset = ruleset;
-            }
             self.system(Level::Info, "config", "running configuration re-applied")
                 .await;
             return Ok(true);
@@ -308,15 +212,19 @@ impl Daemon {
         self.metrics
             .last_reconcile_seconds
             .set(started.elapsed().as_secs_f64());
-        let previous_text = self.running.as_ref().map(|r| r.text.clone());
         let previous_version = self.running.as_ref().map(|r| r.version);
-        let diff = previous_text.as_deref().filter(|p| *p != text).map(|p| {
-            edgeward_config::secrets::redacted_diff(p, text, "running", &format!("v{version}"))
-        });
-        let how = match applied {
-            Applied::Full => "firewall replaced".to_string(),
-            Applied::SetsOnly(n) => format!("{n} firewall set(s) updated, rules untouched"),
-            Applied::Unchanged => "firewall unchanged".to_string(),
+        let diff = self
+            .running
+            .as_ref()
+            .map(|r| r.text.as_str())
+            .filter(|p| *p != text)
+            .map(|p| {
+                edgeward_config::secrets::redacted_diff(p, text, "running", &format!("v{version}"))
+            });
+        let how = if summaries.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            summaries.join("; ")
         };
         self.audit(
             &meta.author,
@@ -333,14 +241,16 @@ impl Daemon {
 
         // Commit-confirm: keep the way back to the last confirmed version.
         let confirm_window = config.firewall.commit_confirm_seconds;
-        match self.commit.applied(
+        let after = self.commit.applied(
             version,
             previous_version,
             meta.confirm,
             &meta.author,
             chrono::Duration::seconds(confirm_window.into()),
             Utc::now(),
-        ) {
+        );
+        let confirmed = matches!(after, AfterApply::Confirmed);
+        match after {
             AfterApply::Awaiting(awaiting) => {
                 self.persist_awaiting(&awaiting).await;
                 self.metrics.awaiting_confirmation.set(1);
@@ -350,16 +260,19 @@ impl Daemon {
                 self.persist_awaiting(&awaiting).await;
                 self.system(Level::Warning, "config", format!("version {version} was applied while v{joined} awaits confirmation: it joins it; confirm both or both are rolled back to v{}", awaiting.rollback_version)).await;
             }
-            AfterApply::Confirmed => self.save_last_good(&ruleset),
+            AfterApply::Confirmed => {}
         }
-        self.ensure_monitor(&config);
         self.running = Some(Running {
             text: text.to_string(),
             sha,
             version,
             config,
-            ruleset,
         });
+        if confirmed {
+            for s in &mut self.subsystems {
+                s.confirmed();
+            }
+        }
         self.publish();
         tracing::info!(
             version,
@@ -369,17 +282,48 @@ impl Daemon {
         Ok(true)
     }
 
-    /// Report addresses a listener (metrics, admin UI) could not bind.
-    async fn listen_failures(&self, component: &str, failed: Vec<(SocketAddr, String)>) {
-        for (addr, why) in failed {
-            self.metrics.apply_error(component);
-            self.system(
-                Level::Warning,
-                component,
-                format!("cannot listen on {addr}: {why}"),
-            )
-            .await;
+    /// Run every subsystem for `config` (the reconcile loop's one step). Notes and non-essential
+    /// failures become events and metrics; returns the subsystems' summaries for the audit record.
+    async fn reconcile(
+        &mut self,
+        config: &Config,
+        repair: bool,
+        origin: &str,
+    ) -> Result<Vec<String>, Refusal> {
+        let desired = Desired {
+            config,
+            health: &self.health,
+            repair,
+        };
+        let span = tracing::info_span!("reconcile", origin);
+        let outcomes = tracing::Instrument::instrument(
+            crate::reconcile::run(&mut self.subsystems, &desired),
+            span,
+        )
+        .await?;
+        let mut summaries = Vec::new();
+        for outcome in outcomes {
+            let name = outcome.subsystem;
+            let ok = match outcome.result {
+                Ok(report) => {
+                    summaries.extend(report.summary.clone());
+                    for note in &report.notes {
+                        if note.level != Level::Info {
+                            self.metrics.apply_error(name);
+                        }
+                        self.system(note.level, name, note.message.clone()).await;
+                    }
+                    !report.troubled()
+                }
+                Err(message) => {
+                    self.metrics.apply_error(name);
+                    self.system(Level::Error, name, message).await;
+                    false
+                }
+            };
+            self.metrics.subsystem_ok(name, ok);
         }
+        Ok(summaries)
     }
 
     /// Tell the admin plane what runs now.
@@ -469,8 +413,8 @@ impl Daemon {
     /// The awaiting change was confirmed (the state machine has let it go): its ruleset becomes
     /// the last good one.
     async fn confirm_awaiting(&mut self, awaiting: &Awaiting, author: &str, source: &str) {
-        if let Some(r) = &self.running {
-            self.save_last_good(&r.ruleset);
+        for s in &mut self.subsystems {
+            s.confirmed();
         }
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
@@ -486,51 +430,14 @@ impl Daemon {
         .await;
     }
 
-    fn is_healthy(&self, uplink: &str) -> bool {
-        self.health.get(uplink).is_none_or(|s| *s == LinkState::Up)
-    }
-
-    /// (Re)start uplink monitoring when the uplinks section changed; states carry over.
-    fn ensure_monitor(&mut self, config: &Config) {
-        if self
-            .monitor
-            .as_ref()
-            .is_some_and(|m| m.fingerprint == uplinks::fingerprint(config))
-        {
-            return;
-        }
-        let Some(links) = &self.link_events else {
-            // Without netlink link events, probes alone judge the uplinks.
-            let (tx, _) = broadcast::channel(1);
-            self.link_events = Some(tx);
-            return self.ensure_monitor(config);
-        };
-        self.health.retain(|name, _| config.uplink(name).is_some());
-        self.monitor = None;
-        self.board
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.monitor = Some(uplinks::start(
-            config,
-            &self.health,
-            self.uplink_changes.clone(),
-            links,
-            self.board.clone(),
-            self.metrics.clone(),
-        ));
-    }
-
-    /// An uplink changed state: re-balance and re-route first, then flush the dead uplink's
-    /// connections (only if another ISP is up), then report.
+    /// An uplink changed state: re-balance and re-route first (the same reconcile step as a
+    /// configuration change, with the new health), then flush the dead uplink's connections
+    /// (only if another ISP is up), then report.
     async fn on_uplink_change(&mut self, change: UplinkChange) {
         let t = &change.transition;
-        let span =
-            tracing::info_span!("uplink_change", uplink = %change.uplink, to = t.to.as_str());
-        let Some(running) = self.running.as_ref() else {
+        let Some(config) = self.running.as_ref().map(|r| r.config.clone()) else {
             return;
         };
-        let config = running.config.clone();
         let Some(uplink) = config.uplink(&change.uplink).cloned() else {
             return;
         };
@@ -542,33 +449,15 @@ impl Daemon {
                 result: t.to.as_str().into(),
             })
             .inc();
-        let healthy = |u: &str| self.health.get(u).is_none_or(|s| *s == LinkState::Up);
         let mut notes = Vec::new();
-        {
-            let _g = span.enter();
-            match edgeward_firewall::render_for(&config, &healthy) {
-                Ok(ruleset) => {
-                    let previous = self.running.as_ref().map(|r| &r.ruleset);
-                    match tokio::task::block_in_place(|| {
-                        edgeward_firewall::apply_change(previous, &ruleset)
-                    }) {
-                        Ok(_) => {
-                            *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
-                                LogContext::new(&config, &ruleset);
-                            if let Some(r) = self.running.as_mut() {
-                                r.ruleset = ruleset;
-                            }
-                        }
-                        Err(e) => notes.push(format!("firewall not updated: {e}")),
-                    }
-                }
-                Err(e) => notes.push(format!("firewall not rendered: {e}")),
-            }
-            let plan = edgeward_wan::plan(&config, &healthy);
-            if let Err(e) = tokio::task::block_in_place(|| edgeward_wan::apply(&plan)) {
-                notes.push(format!("routes not updated: {e}"));
-            }
+        if let Err(refusal) = self.reconcile(&config, false, "uplink-change").await {
+            notes.push(format!(
+                "{} not updated: {}",
+                refusal.stage(),
+                refusal.message()
+            ));
         }
+        let healthy = |u: &str| self.health.get(u).is_none_or(|s| *s == LinkState::Up);
         // Flush after the routing change, and only when there is somewhere else to go.
         if t.to == LinkState::Down {
             let another_isp_up = config.uplinks.iter().any(|u| {
@@ -794,11 +683,6 @@ impl Daemon {
     }
 }
 
-/// `/metrics` listens on the addresses of the admin zones' interfaces.
-fn metrics_addrs(config: &Config) -> Vec<SocketAddr> {
-    crate::admin::admin_zone_addrs(config, config.management.metrics_port)
-}
-
 /// A cheap fingerprint of the config file, to notice edits.
 fn fingerprint(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     let m = std::fs::metadata(path).ok()?;
@@ -901,11 +785,13 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             return Ok(code);
         }
     };
-    let host_id = edgeward_config::parse(&text, "start", edgeward_config::today())
-        .map(|c| c.gateway.host_id)
-        .unwrap_or_else(|_| "edgeward".into());
-
+    // Parsed once here for what only the start decides (host name, store segment size, the
+    // admin plane's certificate); everything else follows each applied configuration.
     let start_config = edgeward_config::parse(&text, "start", edgeward_config::today()).ok();
+    let host_id = start_config
+        .as_ref()
+        .map(|c| c.gateway.host_id.clone())
+        .unwrap_or_else(|| "edgeward".into());
     let segment_bytes = start_config
         .as_ref()
         .map(|c| c.logs.segment_mb)
@@ -968,27 +854,57 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             None
         }
     };
+    let link_events = match uplinks::spawn_link_monitor() {
+        Ok(tx) => Some(tx),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch link state (netlink); carrier loss will be seen by probes only");
+            None
+        }
+    };
+    let mut subsystems: Vec<Box<dyn Subsystem>> = vec![
+        Box::new(subsystems::firewall::Firewall::new(
+            last_good_path(&opts.state_dir),
+            log_ctx.clone(),
+            metrics.clone(),
+        )),
+        Box::new(subsystems::network::Network::default()),
+        Box::new(subsystems::listeners::Metrics(MetricsServer::new(
+            metrics.clone(),
+        ))),
+    ];
+    if let Some(admin) = admin {
+        subsystems.push(Box::new(subsystems::listeners::AdminUi(admin)));
+    }
+    subsystems.push(Box::new(subsystems::uplink_monitor::UplinkMonitor::new(
+        link_events,
+        uplink_tx,
+        board.clone(),
+        metrics.clone(),
+    )));
+    subsystems.push(Box::new(subsystems::soc::SocLink::new(
+        host_id.clone(),
+        subsystems::soc::SocPaths {
+            soc_dir: opts.soc_dir.clone(),
+            store_dir: opts.store_dir.clone(),
+            key_dir: opts.key_dir.clone(),
+            state_dir: opts.state_dir.clone(),
+        },
+        bus.clone(),
+        metrics.soc.clone(),
+    )));
+    subsystems.push(Box::new(subsystems::retention::Retention::new(
+        store,
+        bus.clone(),
+    )));
     let mut daemon = Daemon {
         opts: opts.clone(),
         bus: bus.clone(),
         metrics: metrics.clone(),
-        metrics_server: MetricsServer::new(metrics.clone()),
         history,
-        log_ctx: log_ctx.clone(),
         running: None,
         commit: CommitConfirm::default(),
         health: HashMap::new(),
-        monitor: None,
-        link_events: match uplinks::spawn_link_monitor() {
-            Ok(tx) => Some(tx),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot watch link state (netlink); carrier loss will be seen by probes only");
-                None
-            }
-        },
-        uplink_changes: uplink_tx,
-        board: board.clone(),
-        admin,
+        subsystems,
         live,
     };
     let _status_writer = uplinks::spawn_status_writer(board, uplinks::status_path(&opts.state_dir));
@@ -1047,47 +963,6 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     daemon.metrics.reconcile("ok");
     for note in store_notices {
         daemon.system(Level::Warning, "store", note).await;
-    }
-    spawn_retention(
-        store,
-        bus.clone(),
-        start_config
-            .as_ref()
-            .map(|c| c.logs.clone())
-            .unwrap_or_default(),
-    );
-    match start_config.as_ref().and_then(|c| c.soc.clone()) {
-        Some(soc) if opts.soc_dir.join("gateway.pem").exists() => {
-            let settings = edgeward_soc::link::LinkSettings {
-                host_id: host_id.clone(),
-                endpoint: soc.endpoint.clone(),
-                server_name: soc.server_name.clone(),
-                soc_dir: opts.soc_dir.clone(),
-                store_dir: opts.store_dir.clone(),
-                key_dir: opts.key_dir.clone(),
-                cursor_path: opts.state_dir.join("soc-cursor.json"),
-                rules_root: opts.state_dir.join("rules"),
-            };
-            tokio::spawn(edgeward_soc::link::run(
-                settings,
-                bus.clone(),
-                metrics.soc.clone(),
-            ));
-            for (i, target) in soc.syslog.iter().enumerate() {
-                let t = edgeward_soc::syslog::SyslogTarget {
-                    endpoint: target.endpoint.clone(),
-                    server_name: target.server_name.clone(),
-                    ca: opts.soc_dir.join("ca.pem"),
-                    host: host_id.clone(),
-                    store_dir: opts.store_dir.clone(),
-                    key_dir: opts.key_dir.clone(),
-                    cursor_path: opts.state_dir.join(format!("syslog-{i}-cursor.json")),
-                };
-                tokio::spawn(edgeward_soc::syslog::run(t, bus.clone()));
-            }
-        }
-        Some(_) => daemon.system(Level::Warning, "soc", format!("no SOC client certificate in {}: events are kept in the store but not sent (run `edgeward-hub enroll` at the SOC)", opts.soc_dir.display())).await,
-        None => {}
     }
     if let Err(e) = fwlog::spawn(bus.clone(), log_ctx, metrics.clone()) {
         daemon
@@ -1156,43 +1031,4 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     drop(bus);
     let _ = dispatcher.await;
     Ok(exit::OK)
-}
-
-/// Apply the retention policy at start and every hour, with an event per removed segment.
-fn spawn_retention(store: SharedStore, bus: Bus, settings: edgeward_config::LogSettings) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let store = store.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                store.enforce_retention(settings.retention_days, settings.max_disk_mb << 20)
-            })
-            .await;
-            match result {
-                Ok(Ok(removed)) => {
-                    for r in removed {
-                        bus.emit(EventBody::system(
-                            Level::Warning,
-                            "store",
-                            format!(
-                                "log segment {} ({} bytes) removed: {}",
-                                r.segment, r.bytes, r.why
-                            ),
-                        ))
-                        .await;
-                    }
-                }
-                Ok(Err(e)) => {
-                    bus.emit(EventBody::system(
-                        Level::Error,
-                        "store",
-                        format!("retention failed: {e}"),
-                    ))
-                    .await;
-                }
-                Err(_) => {}
-            }
-        }
-    });
 }

@@ -6,6 +6,8 @@ pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;
 pub mod metrics;
+pub mod reconcile;
+pub mod subsystems;
 pub mod uplinks;
 
 // The event model and bus live in their own crate (`gateway/event`) that every producer depends

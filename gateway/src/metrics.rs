@@ -44,6 +44,11 @@ pub struct UplinkResultLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SubsystemLabel {
+    pub subsystem: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
     pub kind: String,
 }
@@ -53,6 +58,7 @@ pub struct Metrics {
     registry: Registry,
     pub reconciles: Family<ResultLabel, Counter>,
     pub apply_errors: Family<StageLabel, Counter>,
+    pub subsystems_ok: Family<SubsystemLabel, Gauge>,
     pub events: Family<KindLabel, Counter>,
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
@@ -86,6 +92,12 @@ impl Metrics {
             "apply_errors",
             "Errors while applying a configuration, by stage",
             apply_errors.clone(),
+        );
+        let subsystems_ok = Family::<SubsystemLabel, Gauge>::default();
+        registry.register(
+            "subsystem_ok",
+            "1 if the subsystem's last reconcile step went through without warnings, else 0",
+            subsystems_ok.clone(),
         );
         let events = Family::<KindLabel, Counter>::default();
         registry.register(
@@ -194,6 +206,7 @@ impl Metrics {
             awaiting_confirmation,
             reconciles,
             apply_errors,
+            subsystems_ok,
             events,
             config_version,
             last_reconcile_seconds,
@@ -215,6 +228,15 @@ impl Metrics {
                 stage: stage.into(),
             })
             .inc();
+    }
+
+    /// Record how a subsystem's last reconcile step went.
+    pub fn subsystem_ok(&self, subsystem: &str, ok: bool) {
+        self.subsystems_ok
+            .get_or_create(&SubsystemLabel {
+                subsystem: subsystem.into(),
+            })
+            .set(i64::from(ok));
     }
 
     pub fn event(&self, kind: &str) {

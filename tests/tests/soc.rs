@@ -716,3 +716,35 @@ fn the_hub_relays_gateway_events_to_a_siem() {
     let received = std::fs::read_to_string(lab.siem_log()).unwrap();
     assert!(received.contains("synthetic event 5000 of 5000"));
 }
+
+/// 003 §30.6: the SOC section follows the running configuration, not only the one the daemon
+/// started with: a SIEM target added by a configuration change starts receiving at once (from
+/// the beginning of the store, by its cursor), and the daemon is not restarted.
+#[test]
+fn a_siem_target_added_at_runtime_receives_without_a_restart() {
+    let without_siem = AGENCY_DEFAULT_PROFILE.replace(
+        "[[soc.syslog]]                     # the SOC's SIEM: RFC 5424 over TLS (RFC 5425) (003 §26)\nendpoint = \"10.251.9.10:6514\"\nserver_name = \"soc.tinh.gov.vn\"\n",
+        "",
+    );
+    assert_ne!(without_siem, AGENCY_DEFAULT_PROFILE, "the profile's SIEM target moved");
+    let Some(lab) = test_lab_with("rsa", &without_siem, &["--synthetic-events", "50"]) else {
+        return;
+    };
+    let pid = lab.gateway_pid();
+    assert!(wait_until(Duration::from_secs(20), || read_events(&lab).len() > 50));
+    std::thread::sleep(Duration::from_secs(2));
+    let received = || std::fs::read_to_string(lab.siem_log()).unwrap_or_default();
+    assert!(
+        !received().contains("synthetic event"),
+        "no SIEM target is configured yet"
+    );
+    std::fs::write(lab.config_path(), AGENCY_DEFAULT_PROFILE).unwrap();
+    lab.reload_gateway().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || received()
+            .contains("synthetic event 50 of 50")),
+        "the SIEM got nothing after the change; log:\n{}",
+        lab.log_tail(20)
+    );
+    assert_eq!(lab.gateway_pid(), pid, "the daemon was restarted");
+}

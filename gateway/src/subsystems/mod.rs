@@ -1,0 +1,9 @@
+//! The daemon's subsystems, each following the configuration through the
+//! [`Subsystem`](crate::reconcile::Subsystem) trait, in the order the daemon runs them.
+
+pub mod firewall;
+pub mod listeners;
+pub mod network;
+pub mod retention;
+pub mod soc;
+pub mod uplink_monitor;
