@@ -155,7 +155,7 @@ impl CommitConfirm {
         match (confirm, previous, self.awaiting.as_mut()) {
             (true, Some(previous), pending) => {
                 // The way back is to the last confirmed version, not to an unconfirmed one.
-                let rollback_version = pending.map(|a| a.rollback_version).unwrap_or(previous);
+                let rollback_version = pending.map_or(previous, |a| a.rollback_version);
                 let awaiting = Awaiting {
                     version,
                     deadline: now + window,

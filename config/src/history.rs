@@ -150,7 +150,7 @@ impl History {
                 return Ok(l.clone());
             }
         }
-        let version = latest.map(|l| l.version + 1).unwrap_or(1);
+        let version = latest.map_or(1, |l| l.version + 1);
         let entry = Entry {
             version,
             applied_at: now,

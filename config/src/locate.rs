@@ -38,27 +38,31 @@ fn locate_in_table(table: &Table, path: &[Segment]) -> Option<usize> {
     for seg in path {
         let next = match (&node, seg) {
             (Node::Table(t), Segment::Key(k)) => {
-                if let Some(key_span) = t.key(k).and_then(|k| k.span()) {
+                if let Some(key_span) = t.key(k).and_then(toml_edit::Key::span) {
                     best = Some(key_span.start);
                 }
                 t.get(k).map(Node::Item)
             }
             (Node::Item(Item::Table(t)), Segment::Key(k)) => {
-                if let Some(key_span) = t.key(k).and_then(|k| k.span()) {
+                if let Some(key_span) = t.key(k).and_then(toml_edit::Key::span) {
                     best = Some(key_span.start);
                 }
                 t.get(k).map(Node::Item)
             }
-            (Node::Item(Item::Value(Value::InlineTable(t))), Segment::Key(k))
-            | (Node::Value(Value::InlineTable(t)), Segment::Key(k)) => {
-                if let Some(key_span) = t.key(k).and_then(|k| k.span()) {
+            (
+                Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)),
+                Segment::Key(k),
+            ) => {
+                if let Some(key_span) = t.key(k).and_then(toml_edit::Key::span) {
                     best = Some(key_span.start);
                 }
                 t.get(k).map(Node::Value)
             }
             (Node::Item(Item::ArrayOfTables(a)), Segment::Index(i)) => a.get(*i).map(Node::Table),
-            (Node::Item(Item::Value(Value::Array(a))), Segment::Index(i))
-            | (Node::Value(Value::Array(a)), Segment::Index(i)) => a.get(*i).map(Node::Value),
+            (
+                Node::Item(Item::Value(Value::Array(a))) | Node::Value(Value::Array(a)),
+                Segment::Index(i),
+            ) => a.get(*i).map(Node::Value),
             _ => None,
         };
         let Some(next) = next else { break };

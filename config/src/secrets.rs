@@ -30,10 +30,7 @@ fn value_len(rest: &str) -> usize {
     let line_end = rest.find('\n').unwrap_or(rest.len());
     for delim in ["\"\"\"", "'''"] {
         if let Some(body) = rest.strip_prefix(delim) {
-            return body
-                .find(delim)
-                .map(|i| i + 2 * delim.len())
-                .unwrap_or(rest.len());
+            return body.find(delim).map_or(rest.len(), |i| i + 2 * delim.len());
         }
     }
     let mut chars = rest[..line_end].char_indices();
@@ -51,8 +48,7 @@ fn value_len(rest: &str) -> usize {
         }
         Some((_, '\'')) => chars
             .find(|&(_, c)| c == '\'')
-            .map(|(i, _)| i + 1)
-            .unwrap_or(line_end),
+            .map_or(line_end, |(i, _)| i + 1),
         _ => line_end,
     }
 }

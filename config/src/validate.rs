@@ -8,7 +8,10 @@ use chrono::NaiveDate;
 use ipnetwork::IpNetwork;
 
 use crate::diagnostic::{Code, FieldPath, Problem};
-use crate::model::*;
+use crate::model::{
+    Action, Config, GATEWAY_ZONE, PassphraseProblem, Role, UplinkKind, WifiNetwork, WifiSecurity,
+    Zone, ZoneKind,
+};
 use crate::services;
 
 /// Check a configuration as of `today` (Wi-Fi passphrase age depends on the date).
@@ -544,7 +547,10 @@ impl Validator<'_> {
                 );
             }
             for (zi, z) in up.pinned_zones.iter().enumerate() {
-                if !self.zone_kind(z).is_some_and(|k| k.is_internal()) {
+                if !self
+                    .zone_kind(z)
+                    .is_some_and(super::model::ZoneKind::is_internal)
+                {
                     self.push(
                         Problem::new(
                             Code::UnknownZone,
@@ -1002,7 +1008,7 @@ fn list(prefixes: &[IpNetwork]) -> String {
     }
     prefixes
         .iter()
-        .map(|p| p.to_string())
+        .map(std::string::ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -390,8 +390,14 @@ pub fn parse_counters(json: &[u8]) -> Result<Vec<RuleCounter>, ApplyError> {
             out.push(RuleCounter {
                 chain: chain.to_string(),
                 comment: comment.to_string(),
-                packets: c.get("packets").and_then(|v| v.as_u64()).unwrap_or(0),
-                bytes: c.get("bytes").and_then(|v| v.as_u64()).unwrap_or(0),
+                packets: c
+                    .get("packets")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
+                bytes: c
+                    .get("bytes")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
             });
         }
     }

@@ -160,7 +160,7 @@ impl NflogSocket {
         let rc = unsafe {
             libc::bind(
                 fd.as_raw_fd(),
-                &addr as *const _ as *const libc::sockaddr,
+                (&raw const addr).cast::<libc::sockaddr>(),
                 std::mem::size_of::<libc::sockaddr_nl>() as u32,
             )
         };
@@ -174,7 +174,7 @@ impl NflogSocket {
                 fd.as_raw_fd(),
                 libc::SOL_SOCKET,
                 libc::SO_RCVBUF,
-                &big as *const _ as *const libc::c_void,
+                (&raw const big).cast::<libc::c_void>(),
                 4,
             )
         };
@@ -189,7 +189,7 @@ impl NflogSocket {
                 fd.as_raw_fd(),
                 libc::SOL_SOCKET,
                 libc::SO_RCVTIMEO,
-                &tv as *const _ as *const libc::c_void,
+                (&raw const tv).cast::<libc::c_void>(),
                 std::mem::size_of::<libc::timeval>() as u32,
             )
         };
@@ -226,10 +226,10 @@ impl NflogSocket {
         let rc = unsafe {
             libc::sendto(
                 self.fd.as_raw_fd(),
-                msg.as_ptr() as *const libc::c_void,
+                msg.as_ptr().cast::<libc::c_void>(),
                 msg.len(),
                 0,
-                &kernel as *const _ as *const libc::sockaddr,
+                (&raw const kernel).cast::<libc::sockaddr>(),
                 std::mem::size_of::<libc::sockaddr_nl>() as u32,
             )
         };
@@ -257,7 +257,7 @@ impl NflogSocket {
         let n = unsafe {
             libc::recv(
                 self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr() as *mut libc::c_void,
+                self.buf.as_mut_ptr().cast::<libc::c_void>(),
                 self.buf.len(),
                 0,
             )
@@ -277,7 +277,7 @@ impl NflogSocket {
             Err(e)
                 if matches!(
                     e.raw_os_error(),
-                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
+                    Some(libc::ENOBUFS | libc::EAGAIN | libc::EINTR)
                 ) =>
             {
                 Ok(Vec::new())

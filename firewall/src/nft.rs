@@ -211,7 +211,7 @@ pub fn minimal_cover(members: &[IpNetwork], v6: bool) -> Vec<IpNetwork> {
             out.push(n);
         }
     }
-    out.sort_by_key(|n| n.network());
+    out.sort_by_key(ipnetwork::IpNetwork::network);
     out
 }
 

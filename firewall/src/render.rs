@@ -28,7 +28,12 @@ use nftables::schema::{NfCmd, NfListObject, NfObject, Nftables};
 use nftables::stmt::{NAT, NATFamily, Statement};
 use nftables::types::{NfChainPolicy, NfChainType, NfHook};
 
-use crate::nft::*;
+use crate::nft::{
+    Expr, Stmt, accept, addr, address_set, anon_set, base_chain, clamp_mss, counter, ct, drop, eq,
+    fib_reverse_path_missing, host_set, is_in, jump, limit, mac_set, mangle, masquerade, meta,
+    meter_over, ne, nflog, nfproto, num, payload, prefix, range, raw_prefix, rule, s, set_ref,
+    table_obj, tcp_syn,
+};
 
 /// NFLOG group for denied packets.
 pub const LOG_GROUP_DENY: u32 = 1;
@@ -1176,7 +1181,7 @@ impl Renderer<'_> {
             self.anti_spoof(&chain, &zone);
             let kind = config.zone(&zone).map(|z| z.kind);
             // Non-computer devices: no Internet except the update groups (003 §21.3.c).
-            if kind.is_some_and(|k| k.is_internal()) && !isp_ifs.is_empty() {
+            if kind.is_some_and(edgeward_config::ZoneKind::is_internal) && !isp_ifs.is_empty() {
                 for v6 in [false, true] {
                     let m = vec![
                         ifname_match(MetaKey::Oifname, isp_ifs.clone()),
@@ -1271,7 +1276,7 @@ impl Renderer<'_> {
                     }
                 }
             }
-            let direction = if kind.is_some_and(|k| k.is_uplink()) {
+            let direction = if kind.is_some_and(edgeward_config::ZoneKind::is_uplink) {
                 "inbound"
             } else {
                 "forwarded"

@@ -468,7 +468,7 @@ impl Daemon {
                 let mark = config.uplink_mark(&uplink.name).unwrap_or(0);
                 let addrs: Vec<std::net::IpAddr> = config
                     .interface(&uplink.interface)
-                    .map(|i| i.addresses.iter().map(|a| a.ip()).collect())
+                    .map(|i| i.addresses.iter().map(ipnetwork::IpNetwork::ip).collect())
                     .unwrap_or_default();
                 match tokio::task::block_in_place(|| {
                     edgeward_wan::conntrack::flush_uplink(mark, &addrs)
@@ -597,7 +597,7 @@ impl Daemon {
                         format!("{refusal} (asked for v{})", c.version),
                         None,
                     )
-                    .await
+                    .await;
                 }
             }
             // The request file goes only once it is handled: the CLI reads "gone, and nothing
@@ -662,7 +662,7 @@ impl Daemon {
                         awaiting.version, awaiting.rollback_version
                     ),
                 )
-                .await
+                .await;
             }
             Err(r) => {
                 self.system(
@@ -675,7 +675,7 @@ impl Daemon {
                         r.message()
                     ),
                 )
-                .await
+                .await;
             }
         }
         // Published after the rollback is in place (or failed): never a state in between.
@@ -828,7 +828,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     let (bus, dispatch) = Bus::new(&host_id, last_seq.map(|s| s + 1).unwrap_or(1), 4096);
     let observer = metrics.clone();
     let dispatcher = tokio::spawn(run_dispatcher(dispatch, sinks, move |ev| {
-        observer.event(ev.body.kind())
+        observer.event(ev.body.kind());
     }));
 
     let log_ctx = Arc::new(RwLock::new(LogContext::default()));
@@ -927,7 +927,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                     "firewall",
                     "last confirmed ruleset loaded before start-up",
                 )
-                .await
+                .await;
         }
         Ok(false) => {}
         Err(e) => {
@@ -937,7 +937,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                     "firewall",
                     format!("the last confirmed ruleset could not be loaded: {e}"),
                 )
-                .await
+                .await;
         }
     }
     for note in notes {

@@ -67,7 +67,7 @@ pub fn spawn(bus: Bus, ctx: Arc<RwLock<LogContext>>, metrics: Arc<Metrics>) -> s
             let _g = span.enter();
             let mut events = Vec::with_capacity(folded.len());
             {
-                let ctx = ctx.read().unwrap_or_else(|e| e.into_inner());
+                let ctx = ctx.read().unwrap_or_else(std::sync::PoisonError::into_inner);
                 for f in folded {
                     let mut name_of = |idx: Option<u32>| idx.and_then(|i| names.entry(i).or_insert_with(|| ifname(i)).clone());
                     let in_iface = name_of(f.key.in_ifindex);

@@ -398,7 +398,7 @@ fn logs_cmd(
                     format!("{} problem(s)", v.findings.len())
                 }
             );
-            Ok(if v.findings.is_empty() { 0 } else { 1 })
+            Ok(u8::from(!v.findings.is_empty()))
         }
         LogsCmd::Query {
             since,

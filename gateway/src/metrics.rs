@@ -192,18 +192,6 @@ impl Metrics {
         let soc = edgeward_soc::link::LinkMetrics::register(&mut registry);
         Metrics {
             registry,
-            soc,
-            uplink_up,
-            uplink_transitions,
-            uplink_loss_percent,
-            uplink_latency_p95_ms,
-            probes,
-            conntrack_flushed,
-            firewall_logged,
-            firewall_rule_packets,
-            firewall_rule_bytes,
-            firewall_applies,
-            awaiting_confirmation,
             reconciles,
             apply_errors,
             subsystems_ok,
@@ -211,6 +199,18 @@ impl Metrics {
             config_version,
             last_reconcile_seconds,
             start_time_seconds,
+            firewall_logged,
+            firewall_rule_packets,
+            firewall_rule_bytes,
+            firewall_applies,
+            awaiting_confirmation,
+            uplink_up,
+            uplink_transitions,
+            uplink_loss_percent,
+            uplink_latency_p95_ms,
+            probes,
+            conntrack_flushed,
+            soc,
         }
     }
 

@@ -171,7 +171,7 @@ pub async fn run(
         let result = tracing::Instrument::instrument(s.apply(desired), span).await;
         match result {
             Err(message) if essential => {
-                for s in subsystems[i..].iter_mut() {
+                for s in &mut subsystems[i..] {
                     s.discard();
                 }
                 return Err(Refusal::Apply {

@@ -218,7 +218,7 @@ async fn run_uplink(
         };
         board
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(up.name.clone(), status);
     }
 }
@@ -230,7 +230,9 @@ pub fn spawn_status_writer(board: StatusBoard, path: PathBuf) -> JoinHandle<()> 
         loop {
             tick.tick().await;
             let snapshot: Vec<UplinkStatus> = {
-                let b = board.read().unwrap_or_else(|e| e.into_inner());
+                let b = board
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let mut v: Vec<UplinkStatus> = b.values().cloned().collect();
                 v.sort_by(|a, b| a.name.cmp(&b.name));
                 v

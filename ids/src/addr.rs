@@ -365,7 +365,7 @@ fn parse_ip_item(text: &str, vars: &Vars, depth: usize) -> Result<IpSet, String>
         }
         ipnetwork::IpNetwork::V6(n) => {
             let lo = u128::from(n.network());
-            let bits = 128 - n.prefix() as u32;
+            let bits = 128 - u32::from(n.prefix());
             let hi = if bits == 128 {
                 u128::MAX
             } else {

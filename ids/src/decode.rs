@@ -120,14 +120,14 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
         Some(TransportSlice::Tcp(t)) => {
             packet.sport = t.source_port();
             packet.dport = t.destination_port();
-            let flags = (t.fin() as u8)
-                | (t.syn() as u8) << 1
-                | (t.rst() as u8) << 2
-                | (t.psh() as u8) << 3
-                | (t.ack() as u8) << 4
-                | (t.urg() as u8) << 5
-                | (t.ece() as u8) << 6
-                | (t.cwr() as u8) << 7;
+            let flags = u8::from(t.fin())
+                | u8::from(t.syn()) << 1
+                | u8::from(t.rst()) << 2
+                | u8::from(t.psh()) << 3
+                | u8::from(t.ack()) << 4
+                | u8::from(t.urg()) << 5
+                | u8::from(t.ece()) << 6
+                | u8::from(t.cwr()) << 7;
             packet.tcp = Some(TcpInfo {
                 seq: t.sequence_number(),
                 ack: t.acknowledgment_number(),

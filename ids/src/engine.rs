@@ -210,11 +210,11 @@ impl Scratch {
                 match b {
                     Buffer::TlsSni if !t.sni.is_empty() => push(&mut data, &mut segs, &t.sni),
                     Buffer::Ja3Hash if !t.ja3_hash.is_empty() => {
-                        push(&mut data, &mut segs, &t.ja3_hash)
+                        push(&mut data, &mut segs, &t.ja3_hash);
                     }
                     Buffer::Ja3String if !t.ja3.is_empty() => push(&mut data, &mut segs, &t.ja3),
                     Buffer::Ja3sHash if !t.ja3s_hash.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.ja3s_hash)
+                        push(&mut data, &mut segs, &t.ja3s_hash);
                     }
                     Buffer::TlsCerts if !c.to_server => {
                         for cert in t.certs() {
@@ -222,10 +222,10 @@ impl Scratch {
                         }
                     }
                     Buffer::TlsCertSubject if !t.cert_subject.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.cert_subject)
+                        push(&mut data, &mut segs, &t.cert_subject);
                     }
                     Buffer::TlsCertIssuer if !t.cert_issuer.is_empty() && !c.to_server => {
-                        push(&mut data, &mut segs, &t.cert_issuer)
+                        push(&mut data, &mut segs, &t.cert_issuer);
                     }
                     _ => {}
                 }
@@ -331,12 +331,9 @@ impl Engine {
     ) -> Verdict {
         self.counters.packets += 1;
         self.counters.bytes += frame.len() as u64;
-        let p = match decode::decode(frame, link) {
-            Ok(p) => p,
-            Err(_) => {
-                self.counters.decode_errors += 1;
-                return Verdict::Accept;
-            }
+        let Ok(p) = decode::decode(frame, link) else {
+            self.counters.decode_errors += 1;
+            return Verdict::Accept;
         };
         let verdict = self.process_packet(ts, &p, alerts);
         if verdict == Verdict::Drop {
@@ -848,7 +845,7 @@ impl Engine {
                     FlowbitOp::Unset => flow.set_bit(n, false),
                     FlowbitOp::Toggle => {
                         let v = flow.bit(n);
-                        flow.set_bit(n, !v)
+                        flow.set_bit(n, !v);
                     }
                     _ => {}
                 }
@@ -897,7 +894,7 @@ impl Engine {
             count: 0,
             alerted: false,
         });
-        if now - st.window_start >= t.seconds as f64 {
+        if now - st.window_start >= f64::from(t.seconds) {
             *st = ThresholdState {
                 window_start: now,
                 count: 0,
@@ -962,8 +959,8 @@ fn rule_matches(scratch: &mut Scratch, rule: &Rule, flow: &Flow, c: &Ctx) -> boo
         let Some((t, code)) = c.icmp else {
             return false;
         };
-        if rule.itype.is_some_and(|m| !m.matches(t as u64))
-            || rule.icode.is_some_and(|m| !m.matches(code as u64))
+        if rule.itype.is_some_and(|m| !m.matches(u64::from(t)))
+            || rule.icode.is_some_and(|m| !m.matches(u64::from(code)))
         {
             return false;
         }
@@ -1075,7 +1072,7 @@ pub fn http_buffer(tx: &HttpTx, b: Buffer, to_server: bool, out: &mut Vec<u8>) -
                     Some(p) if !v.contains(&b']') || v[..p].ends_with(b"]") => &v[..p],
                     _ => v,
                 };
-                out.extend(v.iter().map(|c| c.to_ascii_lowercase()));
+                out.extend(v.iter().map(u8::to_ascii_lowercase));
             } else {
                 out.extend_from_slice(v);
             }
@@ -1116,9 +1113,7 @@ pub fn http_buffer(tx: &HttpTx, b: Buffer, to_server: bool, out: &mut Vec<u8>) -
             !out.is_empty()
         }
         Buffer::HttpHeaderRaw => {
-            let start = memchr::memchr(b'\n', side)
-                .map(|p| p + 1)
-                .unwrap_or(side.len());
+            let start = memchr::memchr(b'\n', side).map_or(side.len(), |p| p + 1);
             out.extend_from_slice(&side[start..]);
             !out.is_empty()
         }

@@ -226,12 +226,11 @@ impl FlowTable {
         if self.index.len() >= self.max_flows {
             return None;
         }
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slots.push(Flow::default());
-                (self.slots.len() - 1) as u32
-            }
+        let slot = if let Some(s) = self.free.pop() {
+            s
+        } else {
+            self.slots.push(Flow::default());
+            (self.slots.len() - 1) as u32
         };
         let f = &mut self.slots[slot as usize];
         f.reset();

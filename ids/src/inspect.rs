@@ -27,10 +27,10 @@ fn next_relative(items: &[Item], idx: usize) -> bool {
 /// The search window `[start, end)` of a content given the end of the previous match.
 fn window(c: &Content, len: usize, prev_end: usize) -> Option<(usize, usize)> {
     let (start, mut end) = if c.is_relative() {
-        let d = c.distance.unwrap_or(0) as i64;
+        let d = i64::from(c.distance.unwrap_or(0));
         let start = (prev_end as i64 + d).max(0) as usize;
         let end = match c.within {
-            Some(w) => (prev_end as i64 + d + w as i64).max(0) as usize,
+            Some(w) => (prev_end as i64 + d + i64::from(w)).max(0) as usize,
             None => len,
         };
         (start, end)
@@ -171,8 +171,12 @@ fn read_number(buf: &[u8], pos: usize, bytes: u8, enc: NumEncoding) -> Option<u6
         buf.get(pos..pos.checked_add(bytes as usize)?)?
     };
     match enc {
-        NumEncoding::Big => Some(data.iter().fold(0u64, |a, &b| (a << 8) | b as u64)),
-        NumEncoding::Little => Some(data.iter().rev().fold(0u64, |a, &b| (a << 8) | b as u64)),
+        NumEncoding::Big => Some(data.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))),
+        NumEncoding::Little => Some(
+            data.iter()
+                .rev()
+                .fold(0u64, |a, &b| (a << 8) | u64::from(b)),
+        ),
         NumEncoding::String(base) => {
             let s = std::str::from_utf8(data).ok()?;
             let s = s.trim_start();
@@ -195,7 +199,7 @@ fn apply_mask(v: u64, mask: Option<u64>) -> u64 {
 
 fn byte_test(t: &ByteTest, buf: &[u8], prev_end: usize) -> bool {
     let base = if t.relative { prev_end as i64 } else { 0 };
-    let pos = base + t.offset as i64;
+    let pos = base + i64::from(t.offset);
     if pos < 0 {
         return false;
     }
@@ -217,7 +221,7 @@ fn byte_test(t: &ByteTest, buf: &[u8], prev_end: usize) -> bool {
 
 fn byte_jump(j: &ByteJump, buf: &[u8], prev_end: usize) -> Option<usize> {
     let base = if j.relative { prev_end as i64 } else { 0 };
-    let pos = base + j.offset as i64;
+    let pos = base + i64::from(j.offset);
     if pos < 0 {
         return None;
     }
@@ -234,7 +238,7 @@ fn byte_jump(j: &ByteJump, buf: &[u8], prev_end: usize) -> Option<usize> {
     } else if j.from_end {
         buf.len() as i64
     } else {
-        pos + j.bytes as i64
+        pos + i64::from(j.bytes)
     };
     let target = origin + jump + j.post_offset;
     if target < 0 || target as usize > buf.len() {
@@ -315,10 +319,7 @@ mod tests {
         ));
         assert!(inspect(&items("byte_test:2,>,256,0;"), &[0x01, 0x02]));
         assert!(inspect(&items("byte_test:1,&,0x80,0;"), &[0x81]));
-        assert!(inspect(
-            &items(r#"byte_test:3,=,123,0,string,dec;"#),
-            b"123"
-        ));
+        assert!(inspect(&items(r"byte_test:3,=,123,0,string,dec;"), b"123"));
         // Jump over a 2-byte length, then look for the next content right there.
         let it = items(r#"byte_jump:1,0; content:"Z"; within:1;"#);
         assert!(inspect(&it, b"\x02abZ"));

@@ -32,7 +32,7 @@ pub struct LoadReport {
 }
 
 fn errors_as_text<S: serde::Serializer>(e: &[RuleError], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(e.iter().map(|e| e.to_string()))
+    s.collect_seq(e.iter().map(std::string::ToString::to_string))
 }
 
 impl LoadReport {

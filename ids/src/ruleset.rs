@@ -118,7 +118,7 @@ impl IpOnly {
     pub fn candidates(&self, a: IpAddr, b: IpAddr, out: &mut Vec<u32>) {
         for ip in [a, b] {
             let (tables, x) = match ip {
-                IpAddr::V4(v) => (&self.v4, u32::from(v) as u128),
+                IpAddr::V4(v) => (&self.v4, u128::from(u32::from(v))),
                 IpAddr::V6(v) => (&self.v6, u128::from(v)),
             };
             for t in tables {
@@ -181,7 +181,7 @@ struct GroupBuilder {
 }
 
 impl GroupBuilder {
-    fn add(&mut self, idx: u32, fp: &Option<(BufKey, Vec<u8>)>) {
+    fn add(&mut self, idx: u32, fp: Option<&(BufKey, Vec<u8>)>) {
         self.rules += 1;
         match fp {
             None => self.always.push(idx),
@@ -263,13 +263,13 @@ impl RuleSet {
                 let size = |s: &crate::addr::IpSet| -> u128 {
                     s.v4_ranges()
                         .iter()
-                        .map(|(a, b)| (*b - *a) as u128 + 1)
+                        .map(|(a, b)| u128::from(*b - *a) + 1)
                         .sum::<u128>()
                 };
                 let side = usize::from(size(&r.dst) < size(&r.src));
                 let set = if side == 0 { &r.src } else { &r.dst };
                 for (a, b) in set.v4_ranges() {
-                    ip_ranges[0][side].push((*a as u128, *b as u128, idx));
+                    ip_ranges[0][side].push((u128::from(*a), u128::from(*b), idx));
                 }
                 for (a, b) in set.v6_ranges() {
                     ip_ranges[1][side].push((*a, *b, idx));
@@ -282,7 +282,7 @@ impl RuleSet {
             {
                 for to_server in [true, false] {
                     if r.side().is_none_or(|s| s == to_server) {
-                        app[app_index(a, to_server)].add(idx, &fp);
+                        app[app_index(a, to_server)].add(idx, fp.as_ref());
                     }
                 }
                 continue;
@@ -295,7 +295,7 @@ impl RuleSet {
                 Proto::Ip => &[0, 1, 2, 3],
             };
             for t in transports {
-                packet[*t].add(idx, &fp);
+                packet[*t].add(idx, fp.as_ref());
             }
         }
         let [[v4s, v4d], [v6s, v6d]] = ip_ranges;

@@ -30,15 +30,14 @@ pub fn enabled_rules(text: &str) -> Vec<(usize, String)> {
     let mut current: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end();
-        match current.as_mut() {
-            Some((_, acc)) => acc.push_str(line.trim_start()),
-            None => {
-                let t = line.trim_start();
-                if t.is_empty() || t.starts_with('#') {
-                    continue;
-                }
-                current = Some((i + 1, t.to_string()));
+        if let Some((_, acc)) = current.as_mut() {
+            acc.push_str(line.trim_start())
+        } else {
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
             }
+            current = Some((i + 1, t.to_string()));
         }
         if let Some((start, acc)) = current.as_mut() {
             if acc.ends_with('\\') {
@@ -171,7 +170,7 @@ mod tests {
         assert!(
             check_rule(r#"alert tcp any any -> any any (msg:"x"; sid:1"#)
                 .unwrap_err()
-                .contains(")")
+                .contains(')')
         );
         assert!(
             check_rule(r#"alrt tcp any any -> any any (msg:"x"; sid:1;)"#)

@@ -60,7 +60,7 @@ impl Vars {
     pub fn with_home_net<S: AsRef<str>>(prefixes: &[S]) -> Self {
         let mut vars = Vars::default();
         if !prefixes.is_empty() {
-            let list: Vec<&str> = prefixes.iter().map(|p| p.as_ref()).collect();
+            let list: Vec<&str> = prefixes.iter().map(std::convert::AsRef::as_ref).collect();
             vars.addresses
                 .insert("HOME_NET".into(), format!("[{}]", list.join(",")));
         }

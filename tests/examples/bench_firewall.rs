@@ -219,7 +219,7 @@ fn socket2_rcvbuf(sock: &UdpSocket) -> std::io::Result<()> {
             sock.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_RCVBUF,
-            &size as *const _ as *const libc::c_void,
+            (&raw const size).cast::<libc::c_void>(),
             4,
         )
     };
@@ -348,9 +348,10 @@ fn main() {
     if !loss_only {
         render_and_apply_at_scale();
     }
-    let bin = std::env::var("EDGEWARD_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| "target/release/edgeward".into());
+    let bin = std::env::var("EDGEWARD_BIN").map_or_else(
+        |_| "target/release/edgeward".into(),
+        std::path::PathBuf::from,
+    );
     let lab = Lab::up(LabSpec::new(
         &format!("bf{}", std::process::id() % 10000),
         AGENCY_DEFAULT_PROFILE,

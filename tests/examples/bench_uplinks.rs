@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use edgeward_config::AGENCY_DEFAULT_PROFILE;
-use edgeward_lab::topology::endpoints::*;
+use edgeward_lab::topology::endpoints::INTERNET_HTTP;
 use edgeward_lab::{Lab, LabSpec, read_events, wait_until};
 
 fn nft(lab: &Lab, role: &str, script: &str) {
@@ -45,9 +45,10 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let bin = std::env::var("EDGEWARD_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| "target/release/edgeward".into());
+    let bin = std::env::var("EDGEWARD_BIN").map_or_else(
+        |_| "target/release/edgeward".into(),
+        std::path::PathBuf::from,
+    );
     let lab = Lab::up(LabSpec::new(
         &format!("bu{}", std::process::id() % 10000),
         AGENCY_DEFAULT_PROFILE,
@@ -109,9 +110,7 @@ fn main() {
                 start = None;
             }
         }
-        let took = start
-            .map(|s| s.duration_since(cut).as_secs_f64())
-            .unwrap_or(f64::NAN);
+        let took = start.map_or(f64::NAN, |s| s.duration_since(cut).as_secs_f64());
         println!("trial {:>2}: {took:.3} s", trial + 1);
         times.push(took);
         nft(&lab, "isp-1", "delete table inet cut\n");
@@ -121,7 +120,7 @@ fn main() {
             "isp1 did not come back"
         );
     }
-    times.sort_by(|a, b| a.total_cmp(b));
+    times.sort_by(f64::total_cmp);
     println!(
         "## failover time over {trials} trials (cut → new connections succeed), default settings"
     );

@@ -233,8 +233,7 @@ pub fn status(prefix: &str, json: bool) -> anyhow::Result<u8> {
         .map(|(label, role, addr, port, expected)| {
             let ok = addr
                 .parse()
-                .map(|ip| lab.tcp(role, ip, *port, Duration::from_millis(700)).is_ok())
-                .unwrap_or(false);
+                .is_ok_and(|ip| lab.tcp(role, ip, *port, Duration::from_millis(700)).is_ok());
             (*label, ok, *expected)
         })
         .collect();

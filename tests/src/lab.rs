@@ -81,8 +81,7 @@ fn check_prerequisites() -> anyhow::Result<()> {
     }
     for tool in ["ip", "nft", "dnsmasq", "ping", "rsyslogd", "conntrack"] {
         let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
-            .unwrap_or(false)
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
             || Path::new("/usr/sbin").join(tool).exists();
         if !found {
             bail!(
@@ -306,7 +305,7 @@ impl Lab {
                     "--address=/update.example.vn/192.0.2.100",
                 ]
                 .iter()
-                .map(|s| s.to_string())
+                .map(std::string::ToString::to_string)
                 .collect();
                 for a in addrs {
                     args.push(format!("--listen-address={a}"));
@@ -402,7 +401,7 @@ impl Lab {
             "--listen".into(),
             format!("{}:7443", endpoints::SOC),
         ];
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().map(std::string::ToString::to_string));
         self.spawn_in("soc", "soc-hub", &self.hub_bin(), &args)
     }
 
@@ -451,7 +450,7 @@ impl Lab {
             .ok()?;
         let mut status = 0;
         // SAFETY: waitpid on our own child with WNOHANG; `status` is a valid out-pointer.
-        let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        let rc = unsafe { libc::waitpid(pid, &raw mut status, libc::WNOHANG) };
         if rc != pid {
             return None;
         }
@@ -623,8 +622,7 @@ impl Lab {
 
     pub fn ping(&self, role: &str, addr: &str) -> bool {
         addr.parse()
-            .map(|ip| probe::ping(&self.ns(role), ip, Duration::from_secs(1)))
-            .unwrap_or(false)
+            .is_ok_and(|ip| probe::ping(&self.ns(role), ip, Duration::from_secs(1)))
     }
 
     /// The topology, addresses and endpoints, as `lab status --json` prints them.
@@ -777,8 +775,7 @@ pub fn process_alive(pid: i32) -> bool {
         // The state follows the parenthesised command name.
         Ok(stat) => stat
             .rsplit_once(')')
-            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
-            .unwrap_or(false),
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
 }

@@ -46,7 +46,7 @@ pub fn unique_prefix(tag: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tag: String = tag
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .take(3)
         .collect();
     format!("t{tag}{}{n}", std::process::id() % 100_000)
@@ -74,7 +74,10 @@ pub fn test_lab_with(tag: &str, config: &str, gateway_args: &[&str]) -> Option<L
     );
     let prefix = unique_prefix(tag);
     let mut spec = LabSpec::new(&prefix, config, &bin);
-    spec.gateway_args = gateway_args.iter().map(|s| s.to_string()).collect();
+    spec.gateway_args = gateway_args
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     match Lab::up(spec) {
         Ok(lab) => Some(lab),
         Err(e) => panic!("lab {prefix} could not be built: {e:#}"),

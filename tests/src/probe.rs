@@ -112,8 +112,7 @@ pub fn ping(ns: &str, addr: std::net::IpAddr, timeout: Duration) -> bool {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .is_ok_and(|s| s.success())
 }
 
 /// Retry `probe` until it succeeds or `attempts` run out, `pause` apart.

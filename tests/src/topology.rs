@@ -256,7 +256,7 @@ pub enum ServiceKind {
 }
 
 pub fn services() -> Vec<Service> {
-    use ServiceKind::*;
+    use ServiceKind::{Dns, Echo, Whoami};
     let s = |role, name, kind| Service { role, name, kind };
     vec![
         s(

@@ -9,8 +9,7 @@ fn answer(mut stream: TcpStream, name: &str) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let peer = stream
         .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| "?".into());
+        .map_or_else(|_| "?".into(), |a| a.to_string());
     let mut req = Vec::new();
     let mut buf = [0u8; 2048];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 16 * 1024 {

@@ -48,8 +48,7 @@ fn hub_pids(lab: &Lab) -> Vec<i32> {
         .into_iter()
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains("serve"))
-                .unwrap_or(false)
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("serve"))
         })
         .collect()
 }
@@ -451,11 +450,8 @@ fn events_reach_a_real_rsyslog_over_tls() {
     ) else {
         return;
     };
-    let lines = |lab: &Lab| {
-        std::fs::read_to_string(lab.siem_log())
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let lines =
+        |lab: &Lab| std::fs::read_to_string(lab.siem_log()).map_or(0, |t| t.lines().count());
     let done = wait_until(Duration::from_secs(60), || {
         let journaled = read_events(&lab).len();
         journaled > 20_000 && lines(&lab) >= journaled
@@ -701,11 +697,7 @@ fn the_hub_relays_gateway_events_to_a_siem() {
     ])
     .unwrap();
     let hub_count = || hub_seqs(&lab).len();
-    let siem_count = || {
-        std::fs::read_to_string(lab.siem_log())
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let siem_count = || std::fs::read_to_string(lab.siem_log()).map_or(0, |t| t.lines().count());
     assert!(
         wait_until(Duration::from_secs(60), || hub_count() > 5000
             && siem_count() >= hub_count()),
@@ -726,12 +718,17 @@ fn a_siem_target_added_at_runtime_receives_without_a_restart() {
         "[[soc.syslog]]                     # the SOC's SIEM: RFC 5424 over TLS (RFC 5425) (003 §26)\nendpoint = \"10.251.9.10:6514\"\nserver_name = \"soc.tinh.gov.vn\"\n",
         "",
     );
-    assert_ne!(without_siem, AGENCY_DEFAULT_PROFILE, "the profile's SIEM target moved");
+    assert_ne!(
+        without_siem, AGENCY_DEFAULT_PROFILE,
+        "the profile's SIEM target moved"
+    );
     let Some(lab) = test_lab_with("rsa", &without_siem, &["--synthetic-events", "50"]) else {
         return;
     };
     let pid = lab.gateway_pid();
-    assert!(wait_until(Duration::from_secs(20), || read_events(&lab).len() > 50));
+    assert!(wait_until(Duration::from_secs(20), || read_events(&lab)
+        .len()
+        > 50));
     std::thread::sleep(Duration::from_secs(2));
     let received = || std::fs::read_to_string(lab.siem_log()).unwrap_or_default();
     assert!(

@@ -135,19 +135,16 @@ fn cutting_an_isp_fails_over_and_failback_leaves_long_lived_flows_alone() {
             lab.log_tail(20)
         );
         let t = Instant::now();
-        match new_connection(&lab, Duration::from_millis(300)) {
-            Some(client) => {
-                assert_eq!(
-                    client, GATEWAY_WAN2,
-                    "after the cut, new connections leave through ISP 2"
-                );
-                streak_start.get_or_insert(t);
-                streak += 1;
-            }
-            None => {
-                streak = 0;
-                streak_start = None;
-            }
+        if let Some(client) = new_connection(&lab, Duration::from_millis(300)) {
+            assert_eq!(
+                client, GATEWAY_WAN2,
+                "after the cut, new connections leave through ISP 2"
+            );
+            streak_start.get_or_insert(t);
+            streak += 1;
+        } else {
+            streak = 0;
+            streak_start = None;
         }
     }
     let failover = streak_start.unwrap().duration_since(cut_at);

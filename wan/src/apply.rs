@@ -276,9 +276,9 @@ pub fn apply(plan: &NetPlan) -> Result<ApplyReport, NetError> {
             .map(|r| r.priority)
             .collect();
         let mut wanted_prios: Vec<u32> = wanted_rules.iter().map(|r| r.priority).collect();
-        wanted_prios.sort();
+        wanted_prios.sort_unstable();
         let mut sorted_present = present_set.clone();
-        sorted_present.sort();
+        sorted_present.sort_unstable();
         if sorted_present != wanted_prios || rules_differ(fam, &wanted_rules)? {
             report.rules_changed += rule_cmds.len();
             ip_batch(Some(fam), &rule_cmds)?;

@@ -68,7 +68,7 @@ impl LinkMonitor {
         let rc = unsafe {
             libc::bind(
                 fd.as_raw_fd(),
-                &addr as *const _ as *const libc::sockaddr,
+                (&raw const addr).cast::<libc::sockaddr>(),
                 std::mem::size_of::<libc::sockaddr_nl>() as u32,
             )
         };
@@ -87,7 +87,7 @@ impl LinkMonitor {
         let n = unsafe {
             libc::recv(
                 self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr() as *mut libc::c_void,
+                self.buf.as_mut_ptr().cast::<libc::c_void>(),
                 self.buf.len(),
                 0,
             )
@@ -110,9 +110,7 @@ impl LinkMonitor {
 pub fn carrier(ifname: &str) -> Option<bool> {
     let base = std::path::Path::new("/sys/class/net").join(ifname);
     let oper = std::fs::read_to_string(base.join("operstate")).ok()?;
-    let carrier = std::fs::read_to_string(base.join("carrier"))
-        .map(|c| c.trim() == "1")
-        .unwrap_or(false);
+    let carrier = std::fs::read_to_string(base.join("carrier")).is_ok_and(|c| c.trim() == "1");
     Some(carrier && oper.trim() != "down")
 }
 

@@ -375,7 +375,7 @@ mod tests {
             .routes
             .iter()
             .filter(|r| r.dst.to_string() == "10.251.0.0/16")
-            .map(|r| r.ip_args())
+            .map(super::RouteSpec::ip_args)
             .collect();
         assert_eq!(
             gov,

@@ -131,7 +131,7 @@ async fn icmp_echo(target: IpAddr, via: &Via) -> Result<(), ProbeError> {
                 r?;
                 break;
             }
-            Err(_would_block) => continue,
+            Err(_would_block) => {}
         }
     }
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];

@@ -649,14 +649,13 @@ impl AccountStore {
             };
             let password_ok = password::verify(proof.password, &account.password_hash);
             let code_step = totp::verify(&enrolled, proof.code, at, account.totp_last_step);
-            match (password_ok, code_step) {
-                (true, Some(step)) => account.totp_last_step = step,
-                _ => {
-                    account.record_failure(policy, now);
-                    return Err(AccountError::Refused(
-                        "wrong current password or code".into(),
-                    ));
-                }
+            if let (true, Some(step)) = (password_ok, code_step) {
+                account.totp_last_step = step
+            } else {
+                account.record_failure(policy, now);
+                return Err(AccountError::Refused(
+                    "wrong current password or code".into(),
+                ));
             }
         }
         let step = totp::verify(secret, code, at, 0)
@@ -1060,7 +1059,7 @@ mod tests {
         };
         match s.change_password("admin", "short", "short", Some(who), &p, t0()) {
             Err(AccountError::WeakPassword(i)) => {
-                assert!(i.contains(&PasswordIssue::TooShort { min: 11 }))
+                assert!(i.contains(&PasswordIssue::TooShort { min: 11 }));
             }
             other => panic!("{other:?}"),
         }

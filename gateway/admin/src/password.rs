@@ -55,10 +55,10 @@ pub fn check(
         issues.push(PasswordIssue::TooShort { min });
     }
     if policy.require_all_classes {
-        if !candidate.chars().any(|c| c.is_lowercase()) {
+        if !candidate.chars().any(char::is_lowercase) {
             issues.push(PasswordIssue::NoLower);
         }
-        if !candidate.chars().any(|c| c.is_uppercase()) {
+        if !candidate.chars().any(char::is_uppercase) {
             issues.push(PasswordIssue::NoUpper);
         }
         if !candidate.chars().any(|c| c.is_ascii_digit()) {

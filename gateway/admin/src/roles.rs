@@ -44,7 +44,10 @@ impl Role {
     }
 
     pub fn permissions(self) -> &'static [Permission] {
-        use Permission::*;
+        use Permission::{
+            AckAlerts, ManageAccounts, ManageBackups, ManageCertificates, ManageDevices,
+            ManageNetwork, ManageSystem, ManageWifi, ViewAudit, ViewConfig, ViewStatus,
+        };
         match self {
             Role::Viewer => &[ViewStatus, ViewConfig],
             Role::Operator => &[ViewStatus, ViewConfig, ManageDevices, ManageWifi, AckAlerts],

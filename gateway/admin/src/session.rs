@@ -18,9 +18,10 @@ pub const PRELOGIN_COOKIE: &str = "ew_pre";
 pub fn random_token() -> String {
     let mut raw = [0u8; 32];
     // SystemRandom only fails when the OS has no randomness; then no session can be safe.
-    if ring::rand::SystemRandom::new().fill(&mut raw).is_err() {
-        panic!("the operating system gives no randomness");
-    }
+    assert!(
+        ring::rand::SystemRandom::new().fill(&mut raw).is_ok(),
+        "the operating system gives no randomness"
+    );
     hex::encode(raw)
 }
 

@@ -170,7 +170,7 @@ pub async fn run_dispatcher(
             break;
         }
         let _span = tracing::debug_span!("event_batch", n = batch.len()).entered();
-        for sink in sinks.iter_mut() {
+        for sink in &mut sinks {
             for ev in &batch {
                 if let Err(e) = sink.write(ev) {
                     tracing::error!(sink = sink.name(), seq = ev.seq, error = %e, "event sink write failed");
@@ -195,7 +195,7 @@ mod tests {
 
     struct Collect(Arc<StdMutex<Vec<u64>>>);
     impl Sink for Collect {
-        fn name(&self) -> &str {
+        fn name(&self) -> &'static str {
             "collect"
         }
         fn write(&mut self, event: &Event) -> std::io::Result<()> {

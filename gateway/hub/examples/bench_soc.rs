@@ -89,9 +89,7 @@ fn main() {
         }
         started.elapsed()
     });
-    let lines = std::fs::read_to_string(&hub_file)
-        .map(|s| s.lines().count() as u64)
-        .unwrap_or(0);
+    let lines = std::fs::read_to_string(&hub_file).map_or(0, |s| s.lines().count() as u64);
     let secs = elapsed.as_secs_f64();
     println!(
         "## SOC link on loopback: {n} stored events streamed to the hub (QUIC, mutual TLS 1.3, AES-256-GCM; hub fsyncs before each ack)"

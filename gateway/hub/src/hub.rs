@@ -41,7 +41,10 @@ fn state_path(dir: &Path) -> PathBuf {
 }
 
 fn save(dir: &Path, board: &Board) {
-    let snapshot = board.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let snapshot = board
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     if let Ok(bytes) = serde_json::to_vec_pretty(&snapshot) {
         let _ = edgeward_config::history::write_atomic(&state_path(dir), &bytes);
     }
@@ -77,7 +80,9 @@ pub async fn serve(dir: PathBuf, listen: SocketAddr, relay: Option<Relay>) -> an
             for s in prev.values_mut() {
                 s.connected = false;
             }
-            *board.lock().unwrap_or_else(|e| e.into_inner()) = prev;
+            *board
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = prev;
         }
     }
     save(&dir, &board);
@@ -145,7 +150,9 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
     std::fs::create_dir_all(&gdir)?;
     let mut last = last_seq_on_disk(dir, &gw);
     {
-        let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+        let mut b = board
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let s = b.entry(gw.clone()).or_default();
         s.connected = true;
         s.peer = Some(peer.to_string());
@@ -222,7 +229,9 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                     time_micros: proto::now_micros(),
                 });
             }
-            let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+            let mut b = board
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let s = b.entry(gw.clone()).or_default();
             s.last_seq = last;
             s.last_seen = Some(Utc::now());
@@ -235,7 +244,7 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
     writer.abort();
     board
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(gw.clone())
         .or_default()
         .connected = false;
@@ -261,14 +270,11 @@ pub fn print_status(dir: &Path) -> anyhow::Result<u8> {
             "{:<20} {:<10} {:>10} {:>10} {:>8} {:>10}  {}",
             gw,
             if s.connected { "connected" } else { "offline" },
-            s.last_seq
-                .map(|x| x.to_string())
-                .unwrap_or_else(|| "-".into()),
+            s.last_seq.map_or_else(|| "-".into(), |x| x.to_string()),
             s.events,
             lag,
             s.clock_skew_ms
-                .map(|x| format!("{x:.1}"))
-                .unwrap_or_else(|| "-".into()),
+                .map_or_else(|| "-".into(), |x| format!("{x:.1}")),
             s.last_seen
                 .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
                 .unwrap_or_default()
@@ -379,9 +385,7 @@ pub fn push(
         .map(|g| {
             (
                 g.clone(),
-                std::fs::read_to_string(results_path(dir, g))
-                    .map(|t| t.len())
-                    .unwrap_or(0),
+                std::fs::read_to_string(results_path(dir, g)).map_or(0, |t| t.len()),
             )
         })
         .collect();
@@ -426,7 +430,7 @@ pub fn push(
     for gw in &pending {
         println!("{gw}: no answer yet (offline?); the bundle stays queued");
     }
-    Ok(if failed || !pending.is_empty() { 1 } else { 0 })
+    Ok(u8::from(failed || !pending.is_empty()))
 }
 
 /// Where the hub relays what it receives: a SIEM speaking syslog over TLS (RFC 5425).
@@ -530,7 +534,7 @@ pub fn checked_event(gateway: &str, seq: u64, json: &str) -> Result<String, Stri
         }
         None => return Err("no host".into()),
     }
-    if object.get("seq").and_then(|s| s.as_u64()) != Some(seq) {
+    if object.get("seq").and_then(serde_json::Value::as_u64) != Some(seq) {
         return Err("seq differs from the one it was sent under".into());
     }
     let ts = object
@@ -538,7 +542,10 @@ pub fn checked_event(gateway: &str, seq: u64, json: &str) -> Result<String, Stri
         .and_then(|t| t.as_str())
         .ok_or("no timestamp")?;
     chrono::DateTime::parse_from_rfc3339(ts).map_err(|e| format!("timestamp: {e}"))?;
-    if !object.get("event_type").is_some_and(|t| t.is_string()) {
+    if !object
+        .get("event_type")
+        .is_some_and(serde_json::Value::is_string)
+    {
         return Err("no event_type".into());
     }
     // Re-serialised: JSON never has a raw newline inside, so this is exactly one line.

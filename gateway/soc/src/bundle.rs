@@ -228,11 +228,9 @@ pub fn apply(
     }
     let mut rules = 0;
     for (name, text) in &bundle.files {
-        if !name.ends_with(".rules")
-            || name.contains('/')
-            || name.contains("..")
-            || name.starts_with('.')
-        {
+        #[allow(clippy::case_sensitive_file_extension_comparisons)] // exactly ".rules"
+        let not_rules = !name.ends_with(".rules");
+        if not_rules || name.contains('/') || name.contains("..") || name.starts_with('.') {
             return Err(BundleError::BadFileName(name.clone()));
         }
         rules += edgeward_ids::syntax::check_file(name, text)

@@ -170,9 +170,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
         format!(
             "SOC link to {} up; resuming after seq {}",
             s.endpoint,
-            acked
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "none".into())
+            acked.map_or_else(|| "none".into(), |a| a.to_string())
         ),
     ))
     .await;
@@ -236,7 +234,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
             }
         }
     });
-    let mut tail = Tail::new(&s.store_dir, keys, acked.map(|a| a + 1).unwrap_or(1));
+    let mut tail = Tail::new(&s.store_dir, keys, acked.map_or(1, |a| a + 1));
     let mut last_sent = acked;
     loop {
         // Back-pressure: no more than WINDOW events beyond the last acknowledgement.
@@ -259,14 +257,14 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
         metrics.acked_seq.set(acked_now as i64);
         let mut batch = tokio::task::block_in_place(|| tail.read_bounded(BATCH, BATCH_BYTES))
             .map_err(|e| late(e.to_string()))?;
-        for (seq, json) in batch.iter_mut() {
+        for (seq, json) in &mut batch {
             if json.len() > MAX_EVENT_BYTES {
                 *json = oversize_stand_in(*seq, json, &s.host_id);
             }
         }
         if batch.is_empty() {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
                 r = &mut acks => return Err(late(match r { Ok(Err(e)) => e, _ => "ack reader stopped".into() })),
             }
             continue;
@@ -292,8 +290,7 @@ fn oversize_stand_in(seq: u64, json: &str, host: &str) -> String {
         .as_ref()
         .and_then(|e| e.timestamp.as_deref())
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(chrono::Utc::now);
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
     let kind = envelope
         .and_then(|e| e.event_type)
         .unwrap_or_else(|| "unknown".into());

@@ -51,7 +51,7 @@ fn severity(json: &serde_json::Value) -> u8 {
             _ => 6,
         },
         Some("uplink") if json["state"] == "down" => 4,
-        Some("firewall") | Some("nac") | Some("uplink") => 5,
+        Some("firewall" | "nac" | "uplink") => 5,
         Some("audit") if json["outcome"] == "failure" => 4,
         Some("audit") => 5,
         _ => 6,
@@ -129,11 +129,7 @@ async fn session(t: &SyslogTarget) -> Result<(), String> {
     let keys = Keyring::open(&t.key_dir).map_err(|e| e.to_string())?;
     let cursor_file = edgeward_store::cursor::CursorFile::new(&t.cursor_path);
     let cursor: Cursor = cursor_file.load();
-    let mut tail = Tail::new(
-        &t.store_dir,
-        keys,
-        cursor.sent_seq.map(|s| s + 1).unwrap_or(1),
-    );
+    let mut tail = Tail::new(&t.store_dir, keys, cursor.sent_seq.map_or(1, |s| s + 1));
     loop {
         let batch = tokio::task::block_in_place(|| tail.read(512)).map_err(|e| e.to_string())?;
         if batch.is_empty() {

@@ -26,7 +26,7 @@ fn provider() -> Arc<CryptoProvider> {
 fn initial_suite() -> Result<rustls::quic::Suite, PkiError> {
     ring_provider::cipher_suite::TLS13_AES_128_GCM_SHA256
         .tls13()
-        .and_then(|s| s.quic_suite())
+        .and_then(rustls::Tls13CipherSuite::quic_suite)
         .ok_or_else(|| PkiError::Other("no QUIC initial suite in the ring provider".into()))
 }
 

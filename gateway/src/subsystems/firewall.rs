@@ -81,7 +81,10 @@ impl Subsystem for Firewall {
                     result: result.into(),
                 })
                 .inc();
-            *self.log_ctx.write().unwrap_or_else(|e| e.into_inner()) =
+            *self
+                .log_ctx
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
                 LogContext::new(desired.config, &ruleset);
             self.current = Some(ruleset);
             Ok(Report::done(summary))

@@ -28,8 +28,9 @@ pub struct SocLink {
     paths: SocPaths,
     bus: Bus,
     metrics: LinkMetrics,
-    /// The section the running tasks were started for (`None`: none configured yet).
-    running_for: Option<Option<Soc>>,
+    /// Whether it has been applied once, and the section the running tasks were started for.
+    applied: bool,
+    running_for: Option<Soc>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -40,6 +41,7 @@ impl SocLink {
             paths,
             bus,
             metrics,
+            applied: false,
             running_for: None,
             tasks: Vec::new(),
         }
@@ -98,12 +100,13 @@ impl Subsystem for SocLink {
     fn apply<'a>(&'a mut self, desired: &'a Desired<'a>) -> Step<'a> {
         Box::pin(async move {
             let wanted = desired.config.soc.clone();
-            if self.running_for.as_ref() == Some(&wanted) {
+            if self.applied && self.running_for == wanted {
                 return Ok(Report::quiet());
             }
-            let restart = self.running_for.is_some();
+            let restart = self.applied && self.running_for.is_some();
+            self.applied = true;
             self.stop();
-            self.running_for = Some(wanted.clone());
+            self.running_for.clone_from(&wanted);
             let Some(soc) = wanted else {
                 return Ok(if restart {
                     Report::done("SOC link stopped")

@@ -56,7 +56,7 @@ impl Subsystem for UplinkMonitor {
             self.monitor = None;
             self.board
                 .write()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clear();
             self.monitor = Some(uplinks::start(
                 desired.config,

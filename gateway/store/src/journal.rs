@@ -79,7 +79,7 @@ fn last_complete_event(file: &mut File) -> std::io::Result<(u64, Option<u64>)> {
 }
 
 impl Sink for JsonlJournal {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "journal"
     }
     fn write(&mut self, event: &Event) -> std::io::Result<()> {

@@ -475,8 +475,7 @@ impl EventStore {
         self.current = Some((index, BufWriter::with_capacity(256 * 1024, f), good_end));
         self.segment_opened = std::fs::metadata(&path)
             .and_then(|m| m.created().or_else(|_| m.modified()))
-            .map(DateTime::<Utc>::from)
-            .unwrap_or_else(|_| Utc::now());
+            .map_or_else(|_| Utc::now(), DateTime::<Utc>::from);
         Ok(())
     }
 
@@ -499,7 +498,7 @@ impl EventStore {
         let mut h = [0u8; HEADER_LEN];
         h[..8].copy_from_slice(MAGIC);
         h[8..16].copy_from_slice(&index.to_be_bytes());
-        h[16..24].copy_from_slice(&self.last_seq.map(|s| s + 1).unwrap_or(1).to_be_bytes());
+        h[16..24].copy_from_slice(&self.last_seq.map_or(1, |s| s + 1).to_be_bytes());
         h[24..56].copy_from_slice(&self.chain);
         h[56..64].copy_from_slice(&Utc::now().timestamp().to_be_bytes());
         f.write_all(&h).map_err(io(&path))?;
@@ -596,8 +595,7 @@ impl EventStore {
             // A segment's last write is the time of its newest record.
             let modified: DateTime<Utc> = meta
                 .modified()
-                .map(DateTime::<Utc>::from)
-                .unwrap_or_else(|_| Utc::now());
+                .map_or_else(|_| Utc::now(), DateTime::<Utc>::from);
             sizes.push((n, p, meta.len(), modified));
         }
         let mut total: u64 = sizes.iter().map(|s| s.2).sum();
@@ -635,7 +633,7 @@ impl EventStore {
 }
 
 impl Sink for EventStore {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "store"
     }
     fn write(&mut self, event: &Event) -> std::io::Result<()> {
@@ -661,7 +659,9 @@ impl SharedStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, EventStore> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn enforce_retention(
@@ -674,7 +674,7 @@ impl SharedStore {
 }
 
 impl Sink for SharedStore {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "store"
     }
     fn write(&mut self, event: &Event) -> std::io::Result<()> {
@@ -993,7 +993,7 @@ mod tests {
 
     fn fill(dir: &Path, keys: &Path, n: u64, seg: u64) -> EventStore {
         let mut s = EventStore::open(dir, keys, seg).unwrap();
-        let start = s.last_seq().map(|x| x + 1).unwrap_or(1);
+        let start = s.last_seq().map_or(1, |x| x + 1);
         for i in start..start + n {
             s.append(&ev(i)).unwrap();
         }

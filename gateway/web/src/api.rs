@@ -135,16 +135,12 @@ pub async fn status(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Va
     let live = ctx.live.load();
     let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
     let sev = ctx.recent.open_alerts_by_severity();
-    let pending = live
-        .config
-        .as_ref()
-        .map(|c| {
-            c.devices
-                .iter()
-                .filter(|d| d.status == edgeward_config::DeviceStatus::Pending)
-                .count()
-        })
-        .unwrap_or(0);
+    let pending = live.config.as_ref().map_or(0, |c| {
+        c.devices
+            .iter()
+            .filter(|d| d.status == edgeward_config::DeviceStatus::Pending)
+            .count()
+    });
     Json(json!({
         "host_id": ctx.host_id,
         "config_version": live.version,
@@ -199,10 +195,10 @@ pub async fn config_check(
     let running = ctx.live.load().text.clone();
     let text = changes::with_running_secrets(&ctx, &b.text);
     let report = changes::check(&running, &text, c.role, None);
-    let status = if !report.forbidden_sections.is_empty() {
-        StatusCode::FORBIDDEN
-    } else {
+    let status = if report.forbidden_sections.is_empty() {
         StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
     };
     (status, Json(report)).into_response()
 }
@@ -243,7 +239,7 @@ pub async fn config_apply(
     )
     .await
     {
-        Ok(o @ ApplyOutcome::Applied { .. }) | Ok(o @ ApplyOutcome::Unchanged) => {
+        Ok(o @ (ApplyOutcome::Applied { .. } | ApplyOutcome::Unchanged)) => {
             Json(json!({ "outcome": o, "awaiting_confirmation": ctx.live.load().awaiting }))
                 .into_response()
         }
@@ -376,15 +372,12 @@ pub async fn device_put(
         .as_ref()
         .map(|c| c.devices.clone())
         .unwrap_or_default();
-    let reason = match list.iter_mut().find(|x| x.mac.eq_ignore_ascii_case(&d.mac)) {
-        Some(x) => {
-            *x = d.clone();
-            format!("device {} updated (API)", d.mac)
-        }
-        None => {
-            list.push(d.clone());
-            format!("device {} added (API)", d.mac)
-        }
+    let reason = if let Some(x) = list.iter_mut().find(|x| x.mac.eq_ignore_ascii_case(&d.mac)) {
+        *x = d.clone();
+        format!("device {} updated (API)", d.mac)
+    } else {
+        list.push(d.clone());
+        format!("device {} added (API)", d.mac)
     };
     match dev_pages::apply_devices(&ctx, &c, &list, &reason).await {
         Ok(v) => Json(json!({ "version": v })).into_response(),
@@ -496,7 +489,12 @@ fn account_err(e: AccountError) -> Response {
     };
     let mut body = json!({ "error": e.to_string() });
     if let AccountError::WeakPassword(issues) = &e {
-        body["password_issues"] = json!(issues.iter().map(|i| i.key()).collect::<Vec<_>>());
+        body["password_issues"] = json!(
+            issues
+                .iter()
+                .map(edgeward_admin::password::PasswordIssue::key)
+                .collect::<Vec<_>>()
+        );
     }
     if let AccountError::Invalid { field, .. } = &e {
         body["field"] = json!(field);

@@ -81,11 +81,11 @@ pub fn changed_sections(old: &str, new: &str) -> Vec<String> {
                 changed.push(ADMIN_ZONES.to_string());
             }
             if strip(&a) != strip(&b) {
-                changed.push(k.to_string());
+                changed.push(k.clone());
             }
             continue;
         }
-        changed.push(k.to_string());
+        changed.push(k.clone());
     }
     changed
 }
@@ -181,9 +181,11 @@ fn first_table_line(text: &str) -> Option<usize> {
         .iter()
         .filter_map(|(_, item)| match item {
             toml_edit::Item::Table(t) => t.span().map(|s| s.start),
-            toml_edit::Item::ArrayOfTables(a) => {
-                a.iter().filter_map(|t| t.span()).map(|s| s.start).min()
-            }
+            toml_edit::Item::ArrayOfTables(a) => a
+                .iter()
+                .filter_map(toml_edit::Table::span)
+                .map(|s| s.start)
+                .min(),
             _ => None,
         })
         .min()?;

@@ -53,8 +53,7 @@ pub fn session_cookie(id: Option<&str>) -> HeaderValue {
 fn source_of(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.0.ip())
 }
 
 /// A JSON or HTML error, as fits the request.

@@ -79,7 +79,7 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
         .flexible(true)
         .from_reader(text.as_bytes());
     let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|c| c.to_lowercase()).collect(),
+        Ok(h) => h.iter().map(str::to_lowercase).collect(),
         Err(e) => {
             return Err(vec![CsvProblem {
                 line: 1,
@@ -106,13 +106,13 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
             Ok(rec) => rec,
             Err(e) => {
                 problems.push(CsvProblem {
-                    line: e.position().map(|p| p.line()).unwrap_or(line),
+                    line: e.position().map_or(line, csv::Position::line),
                     message: e.to_string(),
                 });
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+        let line = rec.position().map_or(line, csv::Position::line);
         let get = |name: &str| -> String {
             unneutralise(
                 header
@@ -127,7 +127,7 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
             problems.push(CsvProblem {
                 line,
                 message: format!("column {column}: {why}"),
-            })
+            });
         };
         let type_text = get("type");
         let Some(device_type) = enum_value::<DeviceType>(&type_text) else {
@@ -208,7 +208,7 @@ mod tests {
         let csv = export(std::slice::from_ref(&d)).unwrap();
         let mut r = csv::Reader::from_reader(csv.as_bytes());
         for rec in r.records() {
-            for cell in rec.unwrap().iter() {
+            for cell in &rec.unwrap() {
                 assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {csv}");
             }
         }

@@ -254,7 +254,7 @@ code.secret { font-size: 15px; letter-spacing: 1px; word-break: break-all; }
 code.quoted { background:#fbe0de; color:#5a1410; padding: 1px 6px; border-radius: 3px; }
 "#;
 
-pub const JS: &str = r#"
+pub const JS: &str = r"
 // Countdown of an unconfirmed change; reload when the deadline passes.
 function tick() {
   document.querySelectorAll('[data-deadline]').forEach(function (el) {
@@ -269,4 +269,4 @@ document.addEventListener('DOMContentLoaded', function () {
     f.addEventListener('submit', function (e) { if (!window.confirm(f.dataset.confirm)) { e.preventDefault(); } });
   });
 });
-"#;
+";

@@ -26,7 +26,6 @@ pub mod sysinfo;
 pub mod tls;
 
 use edgeward_event::Outcome;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -108,7 +107,7 @@ pub struct AdminContext {
 
 /// Lock a mutex even if a panicking holder poisoned it (the data are plain records).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl AdminContext {
@@ -141,7 +140,7 @@ impl AdminContext {
                     "the accounts file was changed outside the admin UI and reloaded",
                     None,
                 )
-                .await
+                .await;
             }
             Err(e) => {
                 self.audit(
@@ -152,7 +151,7 @@ impl AdminContext {
                     format!("the accounts file changed but cannot be read; the loaded accounts stay: {e}"),
                     None,
                 )
-                .await
+                .await;
             }
         }
     }
@@ -363,7 +362,7 @@ pub fn certificate_names(config: Option<&Config>) -> Vec<String> {
     if names.is_empty() {
         names.push("edgeward".into());
     }
-    let mut seen = HashMap::new();
-    names.retain(|n| seen.insert(n.clone(), ()).is_none());
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
     names
 }

@@ -66,7 +66,7 @@ impl Recent {
                 match rx.recv().await {
                     Ok(ev) => me.record(ev),
                     Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "admin UI missed events")
+                        tracing::warn!(missed = n, "admin UI missed events");
                     }
                     Err(RecvError::Closed) => break,
                 }
@@ -103,7 +103,7 @@ impl Recent {
     pub fn open_alerts_by_severity(&self) -> [usize; 3] {
         let acks = super::lock(&self.acks);
         let mut out = [0; 3];
-        for ev in super::lock(&self.rings).alerts.iter() {
+        for ev in &super::lock(&self.rings).alerts {
             if let EventBody::Alert(a) = &ev.body {
                 if acks.contains_key(&ev.seq) {
                     continue;

@@ -15,7 +15,10 @@ use super::accounts::Stage;
 use super::api;
 use super::guard::{self, Access};
 use super::pages::{accounts, auth, config, devices, status, system, wifi};
-use super::roles::Permission::*;
+use super::roles::Permission::{
+    AckAlerts, ManageAccounts, ManageBackups, ManageCertificates, ManageDevices, ManageWifi,
+    ViewAudit, ViewConfig, ViewStatus,
+};
 
 pub use super::guard::BODY_LIMIT;
 

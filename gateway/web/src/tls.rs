@@ -49,7 +49,9 @@ pub struct CertStore {
 
 impl std::fmt::Debug for CertStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertStore").field("dir", &self.dir).finish()
+        f.debug_struct("CertStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,7 +98,12 @@ impl CertStore {
     /// Check an uploaded pair and, if it is good, serve and keep it. Nothing changes otherwise.
     pub fn replace(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<CertInfo, CertError> {
         let ck = certified(cert_pem, key_pem)?;
-        let info = describe(ck.cert.first().map(|c| c.as_ref()).unwrap_or_default())?;
+        let info = describe(
+            ck.cert
+                .first()
+                .map(std::convert::AsRef::as_ref)
+                .unwrap_or_default(),
+        )?;
         write_private(&self.dir, &self.dir.join("cert.pem"), cert_pem, 0o644)?;
         write_private(&self.dir, &self.dir.join("key.pem"), key_pem, 0o600)?;
         self.current.store(Arc::new(ck));
@@ -105,7 +112,12 @@ impl CertStore {
 
     pub fn info(&self) -> Result<CertInfo, CertError> {
         let ck = self.current.load();
-        describe(ck.cert.first().map(|c| c.as_ref()).unwrap_or_default())
+        describe(
+            ck.cert
+                .first()
+                .map(std::convert::AsRef::as_ref)
+                .unwrap_or_default(),
+        )
     }
 
     /// The rustls configuration: TLS 1.2+ only, HTTP/1.1.
@@ -253,7 +265,10 @@ struct SourceSlot {
 
 impl PerSource {
     fn take(table: &Arc<PerSource>, source: IpAddr, max: usize) -> Option<SourceSlot> {
-        let mut open = table.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = table
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = open.entry(source).or_insert(0);
         if *n >= max {
             return None;
@@ -268,7 +283,11 @@ impl PerSource {
 
 impl Drop for SourceSlot {
     fn drop(&mut self) {
-        let mut open = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = self
+            .table
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(n) = open.get_mut(&self.source) {
             *n -= 1;
             if *n == 0 {
@@ -340,7 +359,7 @@ pub async fn serve(
                 .serve_connection(hyper_util::rt::TokioIo::new(tls), service);
             match tokio::time::timeout(limits.lifetime, conn).await {
                 Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "admin UI connection ended with an error")
+                    tracing::debug!(%peer, error = %e, "admin UI connection ended with an error");
                 }
                 Err(_) => tracing::debug!(%peer, "admin UI connection closed at its lifetime"),
                 Ok(Ok(())) => {}
@@ -466,7 +485,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         // All but the first 8 were closed by the server.
         let mut closed = 0;
-        for s in flood.iter_mut() {
+        for s in &mut flood {
             let mut b = [0u8; 1];
             if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(20), s.read(&mut b)).await
             {

@@ -114,9 +114,7 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
 
 /// Iterate header lines of a head: `(name, value)` with the value trimmed.
 pub fn headers(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let body_start = memchr::memchr(b'\n', head)
-        .map(|p| p + 1)
-        .unwrap_or(head.len());
+    let body_start = memchr::memchr(b'\n', head).map_or(head.len(), |p| p + 1);
     head[body_start..]
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -285,31 +283,28 @@ impl HttpState {
                     let before = head.len();
                     let take = data.len().min(MAX_HEAD + 4 - before);
                     head.extend_from_slice(&data[..take]);
-                    match find_head_end(head, before) {
-                        Some(end) => {
-                            let consumed = end - before;
-                            head.truncate(end);
-                            data = &data[consumed..];
-                            if to_server {
-                                tx.head_request = head.starts_with(b"HEAD ");
-                            }
-                            let kind = body_kind(head, to_server, tx.head_request);
-                            // An interim 1xx response is not the answer.
-                            if !to_server && first_line(head).get(9) == Some(&b'1') {
-                                head.clear();
-                                continue;
-                            }
-                            self.dir(to_server).state = kind;
-                            if kind == Body::Head {
-                                self.finish(to_server, events);
-                            }
+                    if let Some(end) = find_head_end(head, before) {
+                        let consumed = end - before;
+                        head.truncate(end);
+                        data = &data[consumed..];
+                        if to_server {
+                            tx.head_request = head.starts_with(b"HEAD ");
                         }
-                        None => {
-                            if head.len() > MAX_HEAD {
-                                self.dir(to_server).state = Body::Failed;
-                            }
-                            return;
+                        let kind = body_kind(head, to_server, tx.head_request);
+                        // An interim 1xx response is not the answer.
+                        if !to_server && first_line(head).get(9) == Some(&b'1') {
+                            head.clear();
+                            continue;
                         }
+                        self.dir(to_server).state = kind;
+                        if kind == Body::Head {
+                            self.finish(to_server, events);
+                        }
+                    } else {
+                        if head.len() > MAX_HEAD {
+                            self.dir(to_server).state = Body::Failed;
+                        }
+                        return;
                     }
                 }
                 Body::Length(n) => {
@@ -341,7 +336,7 @@ impl HttpState {
                 Body::ChunkSize | Body::ChunkDataEnd | Body::Trailer => {
                     let dir = self.dir(to_server);
                     let nl = memchr::memchr(b'\n', data);
-                    let take = nl.map(|p| p + 1).unwrap_or(data.len());
+                    let take = nl.map_or(data.len(), |p| p + 1);
                     if dir.line.len() + take > 1024 {
                         dir.state = Body::Failed;
                         return;
@@ -354,8 +349,7 @@ impl HttpState {
                     let line = trim(
                         dir.line
                             .strip_suffix(b"\n")
-                            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-                            .unwrap_or(&dir.line),
+                            .map_or(&dir.line, |l| l.strip_suffix(b"\r").unwrap_or(l)),
                     )
                     .to_vec();
                     dir.line.clear();

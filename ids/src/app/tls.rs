@@ -72,7 +72,7 @@ fn join_u16(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
             out.push(b'-');
         }
         first = false;
-        push_decimal(out, v as u32);
+        push_decimal(out, u32::from(v));
     }
 }
 
@@ -290,7 +290,7 @@ impl TlsState {
         }
         let mut ja3 = std::mem::take(&mut self.ja3);
         ja3.clear();
-        push_decimal(&mut ja3, version as u32);
+        push_decimal(&mut ja3, u32::from(version));
         ja3.push(b',');
         join_u16(
             &mut ja3,
@@ -308,7 +308,7 @@ impl TlsState {
                 .map(|c| u16::from_be_bytes([c[0], c[1]])),
         );
         ja3.push(b',');
-        join_u16(&mut ja3, formats.iter().map(|&f| f as u16));
+        join_u16(&mut ja3, formats.iter().map(|&f| u16::from(f)));
         md5_hex(&ja3, &mut self.ja3_hash);
         self.ja3 = ja3;
         self.ext_types = ext_types;
@@ -325,9 +325,9 @@ impl TlsState {
         r.u8()?;
         let mut s = std::mem::take(&mut self.ja3);
         let client_ja3_len = s.len();
-        push_decimal(&mut s, version as u32);
+        push_decimal(&mut s, u32::from(version));
         s.push(b',');
-        push_decimal(&mut s, cipher as u32);
+        push_decimal(&mut s, u32::from(cipher));
         s.push(b',');
         if r.p < body.len() {
             let ext_len = r.u16()? as usize;
@@ -345,7 +345,7 @@ impl TlsState {
                     s.push(b'-');
                 }
                 first = false;
-                push_decimal(&mut s, t as u32);
+                push_decimal(&mut s, u32::from(t));
             }
         }
         md5_hex(&s[client_ja3_len..], &mut self.ja3s_hash);

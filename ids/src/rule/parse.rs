@@ -7,7 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::content::{decode_pattern, decode_text, unquote};
-use super::*;
+use super::{
+    Action, Buffer, ByteJump, ByteOp, ByteTest, Cmp, Content, FlagsMatch, FlowMatch, Flowbit,
+    FlowbitOp, Item, List, NumEncoding, Pcre, Proto, Rule, Threshold, ThresholdKind, Track,
+    Transforms,
+};
 use crate::addr::{IpSet, PortSet};
 use crate::syntax::split_options;
 use crate::vars::Vars;
@@ -212,6 +216,7 @@ pub fn parse_cmp(v: &str) -> Result<Cmp, String> {
     })
 }
 
+#[allow(clippy::unnecessary_wraps)] // one signature for every keyword parser
 fn parse_encoding(words: &[&str]) -> Result<NumEncoding, String> {
     let mut enc = NumEncoding::Big;
     let mut string = false;
@@ -270,8 +275,7 @@ fn parse_byte_test(v: &str) -> Result<ByteTest, String> {
         if let Some(m) = w.strip_prefix("bitmask") {
             bitmask = Some(parse_u64(m.trim()).or_else(|_| {
                 rest.get(i + 1)
-                    .map(|x| parse_u64(x))
-                    .unwrap_or(Err("no bitmask".into()))
+                    .map_or(Err("no bitmask".into()), |x| parse_u64(x))
             })?);
         } else if !matches!(
             *w,
@@ -359,7 +363,7 @@ fn parse_threshold(v: &str, detection_filter: bool) -> Result<Threshold, String>
                     "threshold" => ThresholdKind::Threshold,
                     "both" => ThresholdKind::Both,
                     o => return Err(format!("unknown threshold type `{o}`")),
-                })
+                });
             }
             "track" => {
                 track = Some(match val {
@@ -368,7 +372,7 @@ fn parse_threshold(v: &str, detection_filter: bool) -> Result<Threshold, String>
                     "by_rule" => Track::ByRule,
                     "by_both" => Track::ByBoth,
                     o => return Err(format!("unknown track `{o}`")),
-                })
+                });
             }
             "count" => count = Some(parse_u64(val)? as u32),
             "seconds" => seconds = Some(parse_u64(val)? as u32),

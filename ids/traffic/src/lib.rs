@@ -3,6 +3,7 @@
 //! queries and answers over UDP; TLS 1.2 handshakes with SNI and a real X.509 certificate followed
 //! by application data. [`trigger_capture`] adds flows crafted to fire chosen ET Open rules;
 //! [`bench_capture`] makes a large realistic mix.
+#![warn(missing_docs)]
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -14,13 +15,16 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 const MSS: usize = 1448;
 
 /// Deterministic xorshift random numbers.
+/// A small deterministic generator (xorshift64): the same seed writes the same capture.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator from `seed` (0 is taken as 1).
     pub fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
@@ -29,12 +33,15 @@ impl Rng {
         self.0 = x;
         x
     }
+    /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
+    /// `n` random bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
+    /// A word of `n` lower-case letters.
     pub fn word(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| (b'a' + self.below(26) as u8) as char)
@@ -44,6 +51,7 @@ impl Rng {
 
 /// A capture being written in memory.
 pub struct Capture {
+    /// Timestamp (seconds) and Ethernet frame of every packet so far.
     pub frames: Vec<(f64, Vec<u8>)>,
     t: f64,
     rng: Rng,
@@ -51,11 +59,14 @@ pub struct Capture {
 
 /// One side of a TCP conversation's message: who sends it and what.
 pub enum Msg {
+    /// Bytes the client sends.
     Client(Vec<u8>),
+    /// Bytes the server sends.
     Server(Vec<u8>),
 }
 
 impl Capture {
+    /// An empty capture whose random choices follow `seed`.
     pub fn new(seed: u64) -> Self {
         Capture {
             frames: Vec::new(),
@@ -64,6 +75,7 @@ impl Capture {
         }
     }
 
+    /// The capture's random generator (to draw sizes and names consistently with it).
     pub fn rng(&mut self) -> &mut Rng {
         &mut self.rng
     }

@@ -2,6 +2,7 @@
 //! framing every kernel reader of edgeward shares (NFLOG in the firewall, link events in the
 //! uplink monitor, and the coming NFQUEUE and conntrack readers). Parsing takes kernel bytes and
 //! never panics: a message or attribute that does not fit is where the walk stops.
+#![warn(missing_docs)]
 
 /// Length of `struct nlmsghdr`.
 pub const NLMSG_HDRLEN: usize = 16;
@@ -18,8 +19,11 @@ pub fn align4(n: usize) -> usize {
 /// One netlink message: its type, flags and payload (after the header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
+    /// `nlmsg_type` (for netfilter: subsystem << 8 | message).
     pub kind: u16,
+    /// `nlmsg_flags`.
     pub flags: u16,
+    /// Everything after the 16-byte header, up to the message's own length.
     pub body: &'a [u8],
 }
 
@@ -28,6 +32,7 @@ pub fn messages(buf: &[u8]) -> Messages<'_> {
     Messages { buf }
 }
 
+/// Iterator over the messages of a buffer; stops at the first malformed length.
 pub struct Messages<'a> {
     buf: &'a [u8],
 }
@@ -58,7 +63,9 @@ impl<'a> Iterator for Messages<'a> {
 /// One attribute: its type (flag bits removed) and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attribute<'a> {
+    /// `nla_type` without the nested and byte-order flag bits.
     pub kind: u16,
+    /// The attribute's payload (without padding).
     pub data: &'a [u8],
 }
 
@@ -85,6 +92,7 @@ pub fn attributes(buf: &[u8]) -> Attributes<'_> {
     Attributes { buf }
 }
 
+/// Iterator over attributes; stops at the first malformed length.
 pub struct Attributes<'a> {
     buf: &'a [u8],
 }

@@ -20,7 +20,7 @@ use crate::roles::Role;
 use crate::{AdminContext, lock};
 
 fn status_key(s: crate::accounts::Status) -> &'static str {
-    use crate::accounts::Status::*;
+    use crate::accounts::Status::{Active, Disabled, Locked, PasswordExpired, Suspended};
     match s {
         Active => "acc.status.active",
         Locked => "acc.status.locked",

@@ -253,8 +253,7 @@ fn password_form(ctx: &AdminContext, caller: &Caller, errors: &[String]) -> Mark
     let lang = caller.lang;
     let (is_admin, factory) = lock(&ctx.accounts)
         .get(&caller.username)
-        .map(|a| (a.role.is_admin(), a.factory))
-        .unwrap_or((true, false));
+        .map_or((true, false), |a| (a.role.is_admin(), a.factory));
     let forced = caller.stage == Stage::ChangePassword;
     let body = html! {
         @if forced { p.flash.err #forced { (lang.t("pw.forced")) } }
@@ -334,8 +333,7 @@ pub async fn change_own_password(
             Ok(()) => {
                 let next = accounts
                     .get(&user)
-                    .map(|a| a.stage_after_change(&pol))
-                    .unwrap_or(Stage::Full);
+                    .map_or(Stage::Full, |a| a.stage_after_change(&pol));
                 accounts
                     .save()
                     .map_err(|e| Some(AccountError::Internal(e.to_string())))?;
@@ -373,9 +371,10 @@ pub async fn change_own_password(
                 &caller.source_str(),
                 "account.password_change",
                 Outcome::Failure,
-                e.as_ref()
-                    .map(|e| e.to_string())
-                    .unwrap_or_else(|| "wrong current password".into()),
+                e.as_ref().map_or_else(
+                    || "wrong current password".into(),
+                    std::string::ToString::to_string,
+                ),
                 None,
             )
             .await;
@@ -636,7 +635,7 @@ pub async fn verify_submit(
             .await;
             advance(&ctx, &caller, next)
         }
-        Ok(LoginOutcome::NowLocked) | Ok(LoginOutcome::Locked) => {
+        Ok(LoginOutcome::NowLocked | LoginOutcome::Locked) => {
             ctx.audit(
                 &caller.username,
                 &source,

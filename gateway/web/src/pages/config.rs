@@ -124,8 +124,7 @@ fn editor(ctx: &AdminContext, caller: &Caller, sections: &[&str], st: &EditorSta
         .load()
         .config
         .as_ref()
-        .map(|c| c.firewall.commit_confirm_seconds)
-        .unwrap_or(120);
+        .map_or(120, |c| c.firewall.commit_confirm_seconds);
     let body = html! {
         p.muted { (lang.t("cfg.section")) ": " code { (joined) } }
         @if let Some(e) = &st.error { p.flash.err #apply-error { (e) } }
@@ -157,7 +156,7 @@ fn editor(ctx: &AdminContext, caller: &Caller, sections: &[&str], st: &EditorSta
             p {
                 button type="submit" name="action" value="check" #check { (lang.t("cfg.check")) }
                 " "
-                @if st.report.as_ref().is_some_and(|r| r.acceptable()) {
+                @if st.report.as_ref().is_some_and(super::super::changes::CheckReport::acceptable) {
                     button.primary type="submit" name="action" value="apply" #apply { (lang.t("cfg.apply")) }
                 }
             }
@@ -175,7 +174,10 @@ pub async fn edit_page(
         Ok(s) => s,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let owned: Vec<String> = sections.iter().map(|s| s.to_string()).collect();
+    let owned: Vec<String> = sections
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     let forbidden = changes::forbidden_sections(caller.role, &owned);
     if !forbidden.is_empty() {
         ctx.audit(

@@ -41,7 +41,7 @@ fn uplink_table(ctx: &AdminContext, lang: Lang) -> Markup {
             tr { th { (lang.t("uplink.name")) } th { (lang.t("uplink.kind")) } th { (lang.t("uplink.interface")) } th { (lang.t("uplink.state")) } th { (lang.t("uplink.loss")) } th { (lang.t("uplink.latency")) } th { (lang.t("uplink.weight")) } }
             @for u in &uplinks {
                 @let st = board.get(&u.name);
-                @let state = st.map(|s| s.state.as_str()).unwrap_or("unknown");
+                @let state = st.map_or("unknown", |s| s.state.as_str());
                 @let loss = st.map(|s| s.targets.iter().map(|t| t.loss_percent).fold(0.0, f64::max));
                 @let p95 = st.and_then(|s| s.targets.iter().filter_map(|t| t.p95_ms).reduce(f64::max));
                 tr {
@@ -110,11 +110,9 @@ pub async fn dashboard(
                 .collect()
         })
         .unwrap_or_default();
-    let wifi_due = live
-        .config
-        .as_ref()
-        .map(|c| super::wifi::due_count(&c.wifi, edgeward_config::today()))
-        .unwrap_or(0);
+    let wifi_due = live.config.as_ref().map_or(0, |c| {
+        super::wifi::due_count(&c.wifi, edgeward_config::today())
+    });
     let body = html! {
         div.grid {
             div.tile #tile-version { div.muted { (lang.t("dash.config_version")) } div.big { "v" (live.version) } }
@@ -185,7 +183,7 @@ pub async fn zones(
             table #zones {
                 tr { th { (lang.t("zones.name")) } th { (lang.t("zones.kind")) } th { (lang.t("zones.prefixes")) } th { (lang.t("zones.description")) } }
                 @for z in &c.zones {
-                    tr { td { strong { (z.name) } } td { (format!("{:?}", z.kind).to_lowercase()) } td { (z.prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } td { (z.description) } }
+                    tr { td { strong { (z.name) } } td { (format!("{:?}", z.kind).to_lowercase()) } td { (z.prefixes.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", ")) } td { (z.description) } }
                 }
             }
             h2 { (lang.t("zones.policies")) }
@@ -219,19 +217,17 @@ fn rule_files(dir: &std::path::Path) -> Vec<(String, usize)> {
     for e in rd.flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "rules") {
-            let n = std::fs::read_to_string(&p)
-                .map(|t| {
-                    t.lines()
-                        .filter(|l| {
-                            let l = l.trim_start();
-                            l.starts_with("alert")
-                                || l.starts_with("drop")
-                                || l.starts_with("pass")
-                                || l.starts_with("reject")
-                        })
-                        .count()
-                })
-                .unwrap_or(0);
+            let n = std::fs::read_to_string(&p).map_or(0, |t| {
+                t.lines()
+                    .filter(|l| {
+                        let l = l.trim_start();
+                        l.starts_with("alert")
+                            || l.starts_with("drop")
+                            || l.starts_with("pass")
+                            || l.starts_with("reject")
+                    })
+                    .count()
+            });
             out.push((p.display().to_string(), n));
         }
     }
@@ -350,7 +346,7 @@ pub async fn audit_events(
     .unwrap_or_default();
     let mut events = from_store;
     // Events not yet flushed to the store: from the in-memory ring.
-    let last = events.last().map(|e| e.seq).unwrap_or(0);
+    let last = events.last().map_or(0, |e| e.seq);
     for ev in ctx.recent.audit_events() {
         if ev.seq > last && ev.timestamp >= since {
             events.push((*ev).clone());

@@ -245,24 +245,21 @@ pub async fn backup_import(
         text("reason"),
     );
     let opened = tokio::task::spawn_blocking(move || backup::open(&file, &pass)).await;
-    let contents = match opened {
-        Ok(Ok(c)) => c,
-        _ => {
-            ctx.audit(
-                &caller.username,
-                &caller.source_str(),
-                "system.backup_import",
-                Outcome::Failure,
-                "backup could not be opened",
-                None,
-            )
-            .await;
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                system_page(&ctx, &caller, None, Some(lang.t("sys.backup_bad").into())),
-            )
-                .into_response();
-        }
+    let Ok(Ok(contents)) = opened else {
+        ctx.audit(
+            &caller.username,
+            &caller.source_str(),
+            "system.backup_import",
+            Outcome::Failure,
+            "backup could not be opened",
+            None,
+        )
+        .await;
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            system_page(&ctx, &caller, None, Some(lang.t("sys.backup_bad").into())),
+        )
+            .into_response();
     };
     // The restored text is a change like any other: secrets left out come back from what runs,
     // and the caller's role must own every section it changes.

@@ -39,9 +39,10 @@ fn random_symbol(rng: &ring::rand::SystemRandom) -> char {
     loop {
         let mut byte = [0u8; 1];
         // SystemRandom only fails when the OS has no randomness; then nothing here is safe.
-        if rng.fill(&mut byte).is_err() {
-            panic!("the operating system gives no randomness");
-        }
+        assert!(
+            rng.fill(&mut byte).is_ok(),
+            "the operating system gives no randomness"
+        );
         let b = usize::from(byte[0]);
         if b < limit {
             return char::from(PASSPHRASE_ALPHABET[b % PASSPHRASE_ALPHABET.len()]);
@@ -265,8 +266,8 @@ pub async fn set_passphrase(
     };
     let chosen = chosen_passphrase(ssid, Some(&list[index].passphrase), given)?;
     let changed = edgeward_config::today().format("%Y-%m-%d").to_string();
-    list[index].passphrase = chosen.passphrase.clone();
-    list[index].passphrase_changed = changed.clone();
+    list[index].passphrase.clone_from(&chosen.passphrase);
+    list[index].passphrase_changed.clone_from(&changed);
     let how = if chosen.generated {
         "generated"
     } else {

@@ -29,6 +29,7 @@ pub struct Fixture {
 /// A context over a temp state dir, the agency profile "running", and a stand-in for the
 /// daemon's loop that applies what the admin plane wrote, with commit-confirm through the same
 /// state machine as the daemon (`config::change::CommitConfirm`).
+#[allow(clippy::unused_async)] // awaited by every test, like the daemon's own set-up
 pub async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let text = edgeward_config::AGENCY_DEFAULT_PROFILE.to_string();
@@ -80,8 +81,7 @@ pub async fn fixture() -> Fixture {
                                     .unwrap()
                                     .version;
                                 let (confirm, author) = pending
-                                    .map(|p| (p.confirm, p.author))
-                                    .unwrap_or((false, "web".into()));
+                                    .map_or((false, "web".into()), |p| (p.confirm, p.author));
                                 commit.applied(
                                     version,
                                     Some(previous),
