@@ -117,6 +117,17 @@ struct Scratch {
     tls_events: Vec<TlsEvent>,
     slots: Vec<u32>,
     tmp: Vec<u8>,
+    matcher: crate::matcher::MatchScratch,
+}
+
+/// Add rule `r` to the candidates once per evaluation (`generation`).
+#[inline]
+fn add_candidate(mark: &mut [u32], generation: u32, candidates: &mut Vec<u32>, r: u32) {
+    let m = &mut mark[r as usize];
+    if *m != generation {
+        *m = generation;
+        candidates.push(r);
+    }
 }
 
 fn key_index(key: BufKey) -> usize {
@@ -136,6 +147,7 @@ impl Scratch {
             tls_events: Vec::new(),
             slots: Vec::new(),
             tmp: Vec::new(),
+            matcher: crate::matcher::MatchScratch::default(),
         }
     }
 
@@ -150,11 +162,7 @@ impl Scratch {
     }
 
     fn add_candidate(&mut self, r: u32) {
-        let m = &mut self.mark[r as usize];
-        if *m != self.generation {
-            *m = self.generation;
-            self.candidates.push(r);
-        }
+        add_candidate(&mut self.mark, self.generation, &mut self.candidates, r);
     }
 
     /// Build buffer `key` for context `c` into the scratch (once per evaluation).
@@ -286,9 +294,11 @@ fn header_matches(rule: &Rule, c: &Ctx) -> bool {
 impl Engine {
     pub fn new(rules: Arc<RuleSet>, config: EngineConfig) -> Self {
         let n = rules.rules.len();
+        let mut scratch = Scratch::new(n);
+        rules.prepare(&mut scratch.matcher);
         Engine {
             flows: FlowTable::new(config.max_flows),
-            scratch: Scratch::new(n),
+            scratch,
             thresholds: Default::default(),
             counters: Counters {
                 rule_hits: vec![0; n],
@@ -308,6 +318,7 @@ impl Engine {
     pub fn swap_rules(&mut self, rules: Arc<RuleSet>) {
         let n = rules.rules.len();
         self.scratch = Scratch::new(n);
+        rules.prepare(&mut self.scratch.matcher);
         self.counters.rule_hits = vec![0; n];
         self.thresholds.clear();
         for f in &mut self.flows.slots {
@@ -725,11 +736,18 @@ impl Engine {
                 if key.0 != Buffer::Payload {
                     continue;
                 }
-                for m in pf.ac.find_overlapping_iter(c.payload) {
-                    for &r in &pf.rules_of[m.pattern().as_usize()] {
-                        self.scratch.add_candidate(r);
+                let Scratch {
+                    matcher,
+                    mark,
+                    generation,
+                    candidates,
+                    ..
+                } = &mut self.scratch;
+                pf.matcher.scan(matcher, c.payload, |id| {
+                    for &r in &pf.rules_of[id] {
+                        add_candidate(mark, *generation, candidates, r);
                     }
-                }
+                });
             }
         }
         if self.scratch.candidates.is_empty() {
@@ -783,11 +801,19 @@ impl Engine {
             let data = std::mem::take(&mut self.scratch.data[k]);
             let segs = std::mem::take(&mut self.scratch.segs[k]);
             for &(a, b) in &segs {
-                for m in pf.ac.find_overlapping_iter(&data[a as usize..b as usize]) {
-                    for &r in &pf.rules_of[m.pattern().as_usize()] {
-                        self.scratch.add_candidate(r);
-                    }
-                }
+                let Scratch {
+                    matcher,
+                    mark,
+                    generation,
+                    candidates,
+                    ..
+                } = &mut self.scratch;
+                pf.matcher
+                    .scan(matcher, &data[a as usize..b as usize], |id| {
+                        for &r in &pf.rules_of[id] {
+                            add_candidate(mark, *generation, candidates, r);
+                        }
+                    });
             }
             self.scratch.data[k] = data;
             self.scratch.segs[k] = segs;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod flow;
 pub mod inspect;
 pub mod loader;
+pub mod matcher;
 pub mod offline;
 pub mod reload;
 pub mod rule;

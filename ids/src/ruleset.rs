@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use crate::matcher::{MatchScratch, Matcher};
 
 use crate::loader::{LoadReport, LoadedRules};
 use crate::rule::{AppProto, Buffer, FlowbitOp, Item, Proto, Rule};
@@ -18,7 +18,9 @@ pub type BufKey = (Buffer, bool);
 /// One multi-pattern automaton and the rules behind each pattern.
 #[derive(Debug)]
 pub struct Prefilter {
-    pub ac: AhoCorasick,
+    pub matcher: Matcher,
+    /// The patterns (lower-case), by pattern id.
+    pub patterns: Vec<Vec<u8>>,
     pub rules_of: Vec<Vec<u32>>,
 }
 
@@ -30,6 +32,9 @@ pub struct Group {
     pub always: Vec<u32>,
     pub rules: usize,
 }
+
+/// Memory allowed to one compiled pattern set before it falls back to a smaller matcher.
+pub const MATCHER_BUDGET: usize = 64 << 20;
 
 /// Per-rule data for output.
 #[derive(Debug, Clone)]
@@ -141,6 +146,8 @@ pub struct RuleSet {
     pub report: LoadReport,
     pub flowbits: usize,
     pub compile_time: Duration,
+    /// Matcher fallbacks taken while compiling (library missing, budget exceeded).
+    pub matcher_notes: Vec<String>,
 }
 
 /// The content a rule is prefiltered on: explicit `fast_pattern`, else the longest positive
@@ -197,17 +204,20 @@ impl GroupBuilder {
         }
     }
 
-    fn build(self) -> Group {
+    fn build(self, notes: &mut Vec<String>) -> Group {
         let mut prefilters = Vec::new();
         let mut keys: Vec<_> = self.patterns.into_iter().collect();
         keys.sort_by_key(|(k, _)| *k);
         for (key, (pats, _, rules_of)) in keys {
-            let ac = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&pats)
-                .expect("patterns are plain bytes");
-            prefilters.push((key, Prefilter { ac, rules_of }));
+            let matcher = Matcher::compile(&pats, MATCHER_BUDGET, notes);
+            prefilters.push((
+                key,
+                Prefilter {
+                    matcher,
+                    patterns: pats,
+                    rules_of,
+                },
+            ));
         }
         Group {
             prefilters,
@@ -304,16 +314,39 @@ impl RuleSet {
             v6: [IntervalTable::build(v6s), IntervalTable::build(v6d)],
             rules: ip_only_rules,
         };
+        let mut matcher_notes = Vec::new();
+        let packet = packet.map(|g| g.build(&mut matcher_notes));
+        let app = app.map(|g| g.build(&mut matcher_notes));
         RuleSet {
             rules,
             info,
-            packet: packet.map(GroupBuilder::build),
-            app: app.map(GroupBuilder::build),
+            packet,
+            app,
+            matcher_notes,
             ip_only,
             report,
             flowbits: names.len(),
             compile_time: started.elapsed(),
         }
+    }
+
+    /// Make a worker's scratch able to scan every set of this ruleset.
+    pub fn prepare(&self, scratch: &mut MatchScratch) {
+        for g in self.packet.iter().chain(&self.app) {
+            for (_, pf) in &g.prefilters {
+                pf.matcher.prepare(scratch);
+            }
+        }
+    }
+
+    /// Bytes taken by the compiled pattern sets.
+    pub fn matcher_memory(&self) -> usize {
+        self.packet
+            .iter()
+            .chain(&self.app)
+            .flat_map(|g| &g.prefilters)
+            .map(|(_, pf)| pf.matcher.memory())
+            .sum()
     }
 
     pub fn app_group(&self, app: AppProto, to_server: bool) -> &Group {
@@ -328,10 +361,19 @@ impl RuleSet {
                 .map(|(_, p)| p.rules_of.len())
                 .sum::<usize>()
         };
+        let kinds: std::collections::BTreeSet<String> = self
+            .packet
+            .iter()
+            .chain(&self.app)
+            .flat_map(|g| &g.prefilters)
+            .map(|(_, pf)| format!("{:?}", pf.matcher.kind()))
+            .collect();
         let mut s = format!(
-            "{} rules compiled in {:?}: ip-only {}",
+            "{} rules compiled in {:?} ({} KiB of {} matchers): ip-only {}",
             self.rules.len(),
             self.compile_time,
+            self.matcher_memory() >> 10,
+            kinds.into_iter().collect::<Vec<_>>().join("+"),
             self.ip_only.rules
         );
         for (name, g) in ["tcp", "udp", "icmp", "ip"].iter().zip(&self.packet) {

@@ -31,7 +31,7 @@ pub fn enabled_rules(text: &str) -> Vec<(usize, String)> {
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end();
         if let Some((_, acc)) = current.as_mut() {
-            acc.push_str(line.trim_start())
+            acc.push_str(line.trim_start());
         } else {
             let t = line.trim_start();
             if t.is_empty() || t.starts_with('#') {

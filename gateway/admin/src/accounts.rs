@@ -650,7 +650,7 @@ impl AccountStore {
             let password_ok = password::verify(proof.password, &account.password_hash);
             let code_step = totp::verify(&enrolled, proof.code, at, account.totp_last_step);
             if let (true, Some(step)) = (password_ok, code_step) {
-                account.totp_last_step = step
+                account.totp_last_step = step;
             } else {
                 account.record_failure(policy, now);
                 return Err(AccountError::Refused(

@@ -249,6 +249,52 @@ impl Capture {
         self.tcp(client, server, &msgs);
     }
 
+    /// A TLS 1.3 session for `sni`: hellos in the clear, everything after (certificate
+    /// included) encrypted, then about `app_bytes` of application data, mostly from the server.
+    pub fn tls13(
+        &mut self,
+        client: (Ipv4Addr, u16),
+        server: (Ipv4Addr, u16),
+        sni: &str,
+        app_bytes: usize,
+    ) {
+        let ch = client_hello(sni, &mut self.rng);
+        let mut sh = vec![3, 3];
+        sh.extend(self.rng.bytes(32));
+        sh.push(0);
+        sh.extend_from_slice(&0x1301u16.to_be_bytes());
+        sh.push(0);
+        let mut exts = ext(43, &[3, 4]);
+        let mut share = vec![0, 0x1d, 0, 32];
+        share.extend(self.rng.bytes(32));
+        exts.extend(ext(51, &share));
+        sh.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        sh.extend(exts);
+        let mut flight = record(22, &handshake(2, &sh));
+        flight.extend(record(20, &[1]));
+        let encrypted_handshake = 2000 + self.rng.below(3000) as usize;
+        flight.extend(record(23, &self.rng.bytes(encrypted_handshake)));
+        let mut fin = record(20, &[1]);
+        fin.extend(record(23, &self.rng.bytes(53)));
+        let mut msgs = vec![Msg::Client(ch), Msg::Server(flight), Msg::Client(fin)];
+        let mut left = app_bytes;
+        while left > 0 {
+            let request = 100 + self.rng.below(700) as usize;
+            msgs.push(Msg::Client(record(23, &self.rng.bytes(request))));
+            let mut response = Vec::new();
+            let n = left.min(16_384 * (1 + self.rng.below(16) as usize));
+            let mut r = n;
+            while r > 0 {
+                let k = r.min(16_384);
+                response.extend(record(23, &self.rng.bytes(k)));
+                r -= k;
+            }
+            msgs.push(Msg::Server(response));
+            left -= n;
+        }
+        self.tcp(client, server, &msgs);
+    }
+
     /// Write a pcap file (Ethernet link type).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let file = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -578,4 +624,267 @@ pub fn bench_capture(seed: u64, flows: usize) -> Capture {
     let mut cap = Capture::new(seed);
     noise(&mut cap, flows);
     cap
+}
+
+/// Words for generated page text, scripts and JSON (a gateway's browsing mix, in Vietnamese and
+/// English, with the tokens web pages are made of).
+const WORDS: &[&str] = &[
+    "thông", "tin", "cổng", "điện", "tử", "tỉnh", "văn", "bản", "quyết", "định", "the", "and",
+    "for", "with", "news", "data", "user", "page", "document", "window", "function", "return",
+    "var", "const", "let", "this", "null", "true", "false", "length", "push", "value", "style",
+    "class", "div", "span", "href", "src", "img", "script", "http", "https", "www", "com", "vn",
+    "gov", "json", "id", "name", "type", "items", "title", "content", "update", "2024",
+];
+
+fn words(rng: &mut Rng, n: usize) -> String {
+    let mut s = String::with_capacity(n * 7);
+    for i in 0..n {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+    }
+    s
+}
+
+/// An HTML page of about `size` bytes: head, links, paragraphs, inline script.
+fn html_page(rng: &mut Rng, size: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Cổng thông tin</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\"><script src=\"/static/app.js\"></script></head>\n<body>\n",
+    );
+    while s.len() < size {
+        match rng.below(5) {
+            0 => s.push_str(&format!(
+                "<div class=\"{}\"><a href=\"/tin-tuc/{}-{}.html\">{}</a></div>\n",
+                rng.word(6),
+                rng.word(8),
+                rng.below(99_999),
+                words(rng, 6)
+            )),
+            1 => s.push_str(&format!(
+                "<img src=\"/uploads/{}/{}.jpg\" alt=\"{}\" width=\"{}\">\n",
+                rng.below(2024),
+                rng.word(10),
+                words(rng, 3),
+                100 + rng.below(900)
+            )),
+            2 => s.push_str(&format!(
+                "<script>var {} = document.getElementById(\"{}\"); if ({}) {{ {}.style.display = \"none\"; }}</script>\n",
+                rng.word(5),
+                rng.word(7),
+                rng.word(5),
+                rng.word(5)
+            )),
+            _ => s.push_str(&format!("<p>{}</p>\n", words(rng, 40))),
+        }
+    }
+    s.push_str("</body></html>\n");
+    s.into_bytes()
+}
+
+/// A script of about `size` bytes.
+fn javascript(rng: &mut Rng, size: usize) -> Vec<u8> {
+    let mut s = String::from("\"use strict\";\n");
+    while s.len() < size {
+        let f = rng.word(7);
+        s.push_str(&format!(
+            "function {f}(a, b) {{\n  var r = [];\n  for (var i = 0; i < a.length; i++) {{ if (a[i].{} === b) r.push(a[i].{}); }}\n  return r.length ? r : null; // {}\n}}\nwindow.{f} = {f};\n",
+            rng.word(4),
+            rng.word(5),
+            words(rng, 5)
+        ));
+    }
+    s.into_bytes()
+}
+
+/// A JSON document of about `size` bytes.
+fn json_doc(rng: &mut Rng, size: usize) -> Vec<u8> {
+    let mut s = String::from("{\"items\":[");
+    let mut first = true;
+    while s.len() < size {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        s.push_str(&format!(
+            "{{\"id\":{},\"name\":\"{}\",\"title\":\"{}\",\"updated\":\"2024-04-{:02}T10:{:02}:00Z\",\"active\":{}}}",
+            rng.below(1_000_000),
+            rng.word(8),
+            words(rng, 6),
+            1 + rng.below(28),
+            rng.below(60),
+            rng.below(2) == 1
+        ));
+    }
+    s.push_str("]}");
+    s.into_bytes()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+fn chunked(body: &[u8], chunk: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / chunk.max(1) * 8 + 8);
+    for c in body.chunks(chunk.max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        out.extend_from_slice(c);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// One response of the byte-heavy mix: the request path, content type and the response bytes.
+fn heavy_response(rng: &mut Rng) -> (String, Vec<u8>) {
+    let kind = rng.below(100);
+    let (path, ctype, body, gz, chunk) = match kind {
+        0..=24 => {
+            let size = 20_000 + rng.below(180_000) as usize;
+            let b = html_page(rng, size);
+            (
+                format!("/tin-tuc/{}.html", rng.word(9)),
+                "text/html; charset=utf-8",
+                b,
+                rng.below(2) == 0,
+                rng.below(3) == 0,
+            )
+        }
+        25..=44 => {
+            let size = 10_000 + rng.below(300_000) as usize;
+            let b = javascript(rng, size);
+            (
+                format!("/static/js/{}.js", rng.word(8)),
+                "application/javascript",
+                b,
+                rng.below(2) == 0,
+                false,
+            )
+        }
+        45..=64 => {
+            let size = 500 + rng.below(60_000) as usize;
+            let b = json_doc(rng, size);
+            (
+                format!("/api/v1/{}?page={}", rng.word(6), rng.below(50)),
+                "application/json",
+                b,
+                false,
+                rng.below(2) == 0,
+            )
+        }
+        65..=84 => {
+            let size = 5_000 + rng.below(400_000) as usize;
+            let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+            b.extend(rng.bytes(size));
+            (
+                format!("/uploads/{}.png", rng.word(10)),
+                "image/png",
+                b,
+                false,
+                false,
+            )
+        }
+        _ => {
+            let size = 100_000 + rng.below(900_000) as usize;
+            let mut b = b"PK\x03\x04".to_vec();
+            b.extend(rng.bytes(size));
+            (
+                format!("/files/{}.zip", rng.word(8)),
+                "application/octet-stream",
+                b,
+                false,
+                false,
+            )
+        }
+    };
+    let body = if gz { gzip(&body) } else { body };
+    let mut head = format!(
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: {ctype}\r\nCache-Control: max-age=3600\r\n"
+    );
+    if gz {
+        head.push_str("Content-Encoding: gzip\r\n");
+    }
+    let body = if chunk {
+        head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        chunked(&body, 8192)
+    } else {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        body
+    };
+    let mut r = head.into_bytes();
+    r.extend(body);
+    (path, r)
+}
+
+/// A byte-heavy gateway mix as an agency uplink carries it: HTTP/1.1 keep-alive connections of
+/// 1–6 exchanges with HTML, scripts, JSON (gzip and chunked among them), images and downloads
+/// of 100 KB–1 MB; TLS 1.3 sessions with long application data; DNS lookups — `flows`
+/// conversations, up to 64 in progress at once with their packets interleaved.
+pub fn byte_heavy_capture(seed: u64, flows: usize) -> Capture {
+    let mut rng = Rng::new(seed);
+    let mut conversations: Vec<Vec<Vec<u8>>> = Vec::with_capacity(flows);
+    for i in 0..flows {
+        let mut cap = Capture::new(rng.next_u64());
+        let client = lan(20 + (i % 200) as u8);
+        let cport = 20000 + (i % 40000) as u16;
+        let server = internet(&mut rng);
+        match rng.below(10) {
+            0..=5 => {
+                let mut msgs = Vec::new();
+                for _ in 0..=rng.below(6) {
+                    let (path, resp) = heavy_response(&mut rng);
+                    msgs.push(Msg::Client(get(
+                        &path,
+                        "www.example.gov.vn",
+                        BROWSER_UA,
+                        "Accept-Language: vi-VN,vi;q=0.9\r\nAccept-Encoding: gzip, deflate\r\n",
+                    )));
+                    msgs.push(Msg::Server(resp));
+                }
+                cap.tcp((client, cport), (server, 80), &msgs);
+            }
+            6..=8 => {
+                let bytes = 20_000 + rng.below(600_000) as usize;
+                cap.tls13((client, cport), (server, 443), "www.example.gov.vn", bytes);
+            }
+            _ => {
+                for _ in 0..4 {
+                    let name = format!("{}.example.vn", rng.word(7));
+                    cap.dns(client, Ipv4Addr::new(10, 10, 0, 2), &name);
+                }
+            }
+        }
+        conversations.push(cap.frames.into_iter().map(|(_, f)| f).collect());
+    }
+    interleave(seed, conversations, 64)
+}
+
+/// Merge conversations into one capture, `concurrent` at a time, packets taken in random turns
+/// (each conversation keeps its own order).
+fn interleave(seed: u64, conversations: Vec<Vec<Vec<u8>>>, concurrent: usize) -> Capture {
+    let mut out = Capture::new(seed ^ 0x5eed);
+    let mut waiting = conversations.into_iter();
+    let mut active: Vec<std::vec::IntoIter<Vec<u8>>> = Vec::new();
+    loop {
+        while active.len() < concurrent {
+            match waiting.next() {
+                Some(c) => active.push(c.into_iter()),
+                None => break,
+            }
+        }
+        if active.is_empty() {
+            break;
+        }
+        let i = out.rng.below(active.len() as u64) as usize;
+        match active[i].next() {
+            Some(frame) => out.push(frame),
+            None => {
+                active.swap_remove(i);
+            }
+        }
+    }
+    out
 }
