@@ -6,7 +6,7 @@ set -euo pipefail
 # renders Vietnamese); openssl: TLS version checks against the admin UI; libhyperscan-dev: the IDS
 # prefilters (the same libhs Suricata links).
 PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls
-      chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev)
+      chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev python3-yaml)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

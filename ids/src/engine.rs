@@ -267,6 +267,11 @@ pub struct Engine {
     pub counters: Counters,
 }
 
+/// Whether a rule inspects the packet payload (and so has nothing to do on encrypted data).
+fn needs_payload(rule: &Rule) -> bool {
+    rule.lists.iter().any(|l| l.buffer == Buffer::Payload)
+}
+
 fn proto_matches(rule: &Rule, proto: u8, flow_app: Option<AppProto>) -> bool {
     match rule.proto {
         Proto::Ip => true,
@@ -728,10 +733,15 @@ impl Engine {
             return false;
         }
         self.scratch.begin();
+        // Encrypted TLS after the handshake: no payload inspection (Suricata's default
+        // `encryption-handling`); rules that need no payload still run.
+        let encrypted = flow.app_proto() == Some(AppProto::Tls) && flow.tls.encrypted;
         for &r in &group.always {
-            self.scratch.add_candidate(r);
+            if !(encrypted && needs_payload(&rules.rules[r as usize])) {
+                self.scratch.add_candidate(r);
+            }
         }
-        if !c.payload.is_empty() {
+        if !c.payload.is_empty() && !encrypted {
             for (key, pf) in &group.prefilters {
                 if key.0 != Buffer::Payload {
                     continue;

@@ -14,7 +14,15 @@ struct Direction {
     handshake: Vec<u8>,
     done: bool,
     failed: bool,
+    /// After the handshake: bytes left of the current record's body, and the header bytes of
+    /// the next record seen so far (record framing is followed without keeping the data).
+    body_left: usize,
+    header: [u8; 5],
+    header_len: u8,
 }
+
+/// Largest TLSCiphertext fragment: 2^14 + 2048 (RFC 8446 §5.2, RFC 5246 §6.2.3).
+const MAX_RECORD: usize = 16_384 + 2048;
 
 /// What became available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +48,13 @@ pub struct TlsState {
     pub cert_issuer: Vec<u8>,
     pub client_hello_seen: bool,
     pub server_done: bool,
+    server_hello_seen: bool,
+    /// Encrypted application data flows and the record framing holds: payload inspection is
+    /// pointless (as Suricata's default `encryption-handling`), `tls.*` buffers stay.
+    pub encrypted: bool,
+    /// The record framing broke after the handshake: whatever this is, it is not TLS, and its
+    /// payload is inspected again for the rest of the flow.
+    pub framing_broken: bool,
 }
 
 /// Whether a client's first bytes look like a TLS handshake record.
@@ -121,6 +136,8 @@ impl TlsState {
             d.handshake.clear();
             d.done = false;
             d.failed = false;
+            d.body_left = 0;
+            d.header_len = 0;
         }
         for v in [
             &mut self.sni,
@@ -135,6 +152,9 @@ impl TlsState {
         self.cert_count = 0;
         self.client_hello_seen = false;
         self.server_done = false;
+        self.server_hello_seen = false;
+        self.encrypted = false;
+        self.framing_broken = false;
     }
 
     /// The certificates of the server's Certificate message.
@@ -149,7 +169,11 @@ impl TlsState {
         } else {
             &mut self.server
         };
-        if dir.done || dir.failed {
+        if dir.failed {
+            return;
+        }
+        if dir.done {
+            self.follow_records(to_server, data);
             return;
         }
         dir.record.extend_from_slice(data);
@@ -183,6 +207,13 @@ impl TlsState {
                         self.server_done = true;
                         events.push(TlsEvent::ServerDone);
                     }
+                    if ctype == 23 {
+                        self.application_data(to_server);
+                    }
+                    // The rest is encrypted: follow its record framing only.
+                    let rest = records[pos..].to_vec();
+                    self.dir(to_server).record.clear();
+                    self.follow_records(to_server, &rest);
                     return;
                 }
                 21 => {}
@@ -199,6 +230,53 @@ impl TlsState {
             return;
         }
         dir.record = records;
+    }
+
+    /// Application data: the handshake is over (0-RTT data before the ServerHello does not count,
+    /// as in Suricata).
+    fn application_data(&mut self, to_server: bool) {
+        if (self.server_hello_seen || !to_server) && !self.framing_broken {
+            self.encrypted = true;
+        }
+    }
+
+    /// After the handshake: check each record header (type, version, length) and skip its body.
+    /// Anything that is not TLS record framing ends the encrypted state for good.
+    fn follow_records(&mut self, to_server: bool, mut data: &[u8]) {
+        while !data.is_empty() {
+            let dir = self.dir(to_server);
+            if dir.failed {
+                return;
+            }
+            if dir.body_left > 0 {
+                let n = dir.body_left.min(data.len());
+                dir.body_left -= n;
+                data = &data[n..];
+                continue;
+            }
+            let need = 5 - usize::from(dir.header_len);
+            let n = need.min(data.len());
+            let at = usize::from(dir.header_len);
+            dir.header[at..at + n].copy_from_slice(&data[..n]);
+            dir.header_len += n as u8;
+            data = &data[n..];
+            if dir.header_len < 5 {
+                return;
+            }
+            dir.header_len = 0;
+            let h = dir.header;
+            let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
+            if !(20..=24).contains(&h[0]) || h[1] != 3 || len == 0 || len > MAX_RECORD {
+                dir.failed = true;
+                self.framing_broken = true;
+                self.encrypted = false;
+                return;
+            }
+            dir.body_left = len;
+            if h[0] == 23 {
+                self.application_data(to_server);
+            }
+        }
     }
 
     fn dir(&mut self, to_server: bool) -> &mut Direction {
@@ -228,6 +306,7 @@ impl TlsState {
                     events.push(TlsEvent::ClientHello);
                 }
                 (false, 2) => {
+                    self.server_hello_seen = true;
                     let _ = self.server_hello(body);
                 }
                 (false, 11) => {
@@ -398,5 +477,69 @@ mod tests {
         s.feed(true, &[0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0], &mut ev);
         s.feed(true, &[0x99; 40], &mut ev);
         assert!(ev.len() <= 1);
+    }
+
+    fn rec(ctype: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![ctype, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    /// A ServerHello handshake record (contents are not needed for the state tests).
+    fn server_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[7; 32]);
+        b.extend_from_slice(&[0, 0x13, 0x01, 0, 0, 0]);
+        let mut h = vec![2, 0, 0, b.len() as u8];
+        h.extend(b);
+        rec(22, &h)
+    }
+
+    fn handshake_then(tail_from_client: &[u8]) -> TlsState {
+        let mut s = TlsState::default();
+        let mut ev = Vec::new();
+        let mut flight = server_hello();
+        flight.extend(rec(20, &[1]));
+        flight.extend(rec(23, &[9; 300]));
+        s.feed(false, &flight, &mut ev);
+        let mut client = rec(20, &[1]);
+        client.extend(rec(23, &[5; 53]));
+        client.extend_from_slice(tail_from_client);
+        // Delivered in awkward pieces: framing must be followed across them.
+        for piece in client.chunks(3) {
+            s.feed(true, piece, &mut ev);
+        }
+        s
+    }
+
+    #[test]
+    fn application_data_after_the_handshake_turns_payload_inspection_off() {
+        let mut more = rec(23, &[1; 1000]);
+        more.extend(rec(21, &[1, 0]));
+        let s = handshake_then(&more);
+        assert!(s.encrypted && !s.framing_broken);
+    }
+
+    /// Plaintext disguised as TLS after a handshake is inspected again (the bypass would
+    /// otherwise hide it).
+    #[test]
+    fn broken_record_framing_turns_inspection_back_on_for_good() {
+        let mut s = handshake_then(b"GET /evil HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(s.framing_broken && !s.encrypted);
+        let mut ev = Vec::new();
+        s.feed(true, &rec(23, &[1; 10]), &mut ev);
+        assert!(!s.encrypted, "once broken, it stays inspected");
+        // An oversized record length is broken framing too.
+        let s = handshake_then(&[23, 3, 3, 0xff, 0xff]);
+        assert!(s.framing_broken);
+    }
+
+    #[test]
+    fn early_data_before_the_server_hello_does_not_count() {
+        let mut s = TlsState::default();
+        let mut ev = Vec::new();
+        s.feed(true, &rec(23, &[1; 100]), &mut ev);
+        assert!(!s.encrypted);
     }
 }
