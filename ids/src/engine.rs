@@ -284,16 +284,17 @@ fn proto_matches(rule: &Rule, proto: u8, flow_app: Option<AppProto>) -> bool {
     }
 }
 
+/// The rule's header against the packet (ports first: they are the cheap test).
 fn header_matches(rule: &Rule, c: &Ctx) -> bool {
-    let fwd = rule.src.contains(c.src)
-        && rule.dst.contains(c.dst)
-        && rule.src_ports.contains(c.sport)
-        && rule.dst_ports.contains(c.dport);
+    let fwd = rule.src_ports.contains(c.sport)
+        && rule.dst_ports.contains(c.dport)
+        && rule.src.contains(c.src)
+        && rule.dst.contains(c.dst);
     fwd || (rule.bidirectional
-        && rule.src.contains(c.dst)
-        && rule.dst.contains(c.src)
         && rule.src_ports.contains(c.dport)
-        && rule.dst_ports.contains(c.sport))
+        && rule.dst_ports.contains(c.sport)
+        && rule.src.contains(c.dst)
+        && rule.dst.contains(c.src))
 }
 
 impl Engine {
@@ -968,9 +969,7 @@ fn rule_matches(scratch: &mut Scratch, rule: &Rule, flow: &Flow, c: &Ctx) -> boo
     if !(proto_matches(rule, c.proto, flow.app_proto()) || tcp_rule_on_app) {
         return false;
     }
-    if !header_matches(rule, c) {
-        return false;
-    }
+    // Cheap per-packet tests before the header's address sets.
     if let Some(d) = rule.flow.to_server
         && d != c.to_server
     {
@@ -989,6 +988,9 @@ fn rule_matches(scratch: &mut Scratch, rule: &Rule, flow: &Flow, c: &Ctx) -> boo
     if let Some(f) = rule.tcp_flags
         && !c.tcp_flags.is_some_and(|fl| f.matches(fl))
     {
+        return false;
+    }
+    if !header_matches(rule, c) {
         return false;
     }
     if rule.itype.is_some() || rule.icode.is_some() {
