@@ -185,6 +185,22 @@ struct GroupBuilder {
     patterns: HashMap<BufKey, PatternTable>,
     always: Vec<u32>,
     rules: usize,
+    /// HTTP: the body buffers (`file.data`, `http.request_body`, `http.response_body`) are
+    /// prefiltered within the raw message (head + body), so each body byte is scanned once.
+    merge_bodies: bool,
+}
+
+/// The buffer a fast pattern is searched in: itself, or for HTTP bodies the whole message
+/// (which contains the body, so whatever occurs in the body is still found).
+fn scan_key(key: BufKey, merge_bodies: bool) -> BufKey {
+    match key {
+        (Buffer::FileData | Buffer::HttpRequestBody | Buffer::HttpResponseBody, false)
+            if merge_bodies =>
+        {
+            (Buffer::Payload, false)
+        }
+        k => k,
+    }
 }
 
 impl GroupBuilder {
@@ -193,7 +209,8 @@ impl GroupBuilder {
         match fp {
             None => self.always.push(idx),
             Some((key, pat)) => {
-                let (pats, ids, rules) = self.patterns.entry(*key).or_default();
+                let key = scan_key(*key, self.merge_bodies);
+                let (pats, ids, rules) = self.patterns.entry(key).or_default();
                 let id = *ids.entry(pat.clone()).or_insert_with(|| {
                     pats.push(pat.clone());
                     rules.push(Vec::new());
@@ -264,6 +281,9 @@ impl RuleSet {
             .collect();
         let mut packet: [GroupBuilder; TRANSPORTS] = Default::default();
         let mut app: [GroupBuilder; 6] = Default::default();
+        for to_server in [true, false] {
+            app[app_index(AppProto::Http, to_server)].merge_bodies = true;
+        }
         let mut ip_ranges: [[Vec<(u128, u128, u32)>; 2]; 2] = Default::default();
         let mut ip_only_rules = 0;
         for (i, r) in rules.iter().enumerate() {
