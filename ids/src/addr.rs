@@ -170,6 +170,10 @@ impl PortSet {
     pub fn is_any(&self) -> bool {
         self.ranges == [(0, u16::MAX)]
     }
+    /// The inclusive ranges, sorted and merged.
+    pub fn ranges(&self) -> &[(u16, u16)] {
+        &self.ranges
+    }
     pub fn contains(&self, port: u16) -> bool {
         contains(&self.ranges, port)
     }

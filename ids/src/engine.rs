@@ -737,11 +737,11 @@ impl Engine {
         // Encrypted TLS after the handshake: no payload inspection (Suricata's default
         // `encryption-handling`); rules that need no payload still run.
         let encrypted = flow.app_proto() == Some(AppProto::Tls) && flow.tls.encrypted;
-        for &r in &group.always {
+        group.always.for_ports(c.sport, c.dport, |r| {
             if !(encrypted && needs_payload(&rules.rules[r as usize])) {
                 self.scratch.add_candidate(r);
             }
-        }
+        });
         if !c.payload.is_empty() && !encrypted {
             for (key, pf) in &group.prefilters {
                 if key.0 != Buffer::Payload {
@@ -798,9 +798,9 @@ impl Engine {
 
     /// Prefilter an app-layer group: each buffer its rules need, built once.
     fn collect(&mut self, group: &Group, slot: u32, c: &Ctx) {
-        for &r in &group.always {
-            self.scratch.add_candidate(r);
-        }
+        group
+            .always
+            .for_ports(c.sport, c.dport, |r| self.scratch.add_candidate(r));
         for (key, pf) in &group.prefilters {
             if !self
                 .scratch

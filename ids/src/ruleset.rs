@@ -28,13 +28,82 @@ pub struct Prefilter {
 #[derive(Debug, Default)]
 pub struct Group {
     pub prefilters: Vec<(BufKey, Prefilter)>,
-    /// Rules without a usable fast pattern: always verified.
-    pub always: Vec<u32>,
+    /// Rules without a usable fast pattern: verified on every packet their ports allow.
+    pub always: Always,
     pub rules: usize,
 }
 
 /// Memory allowed to one compiled pattern set before it falls back to a smaller matcher.
 pub const MATCHER_BUDGET: usize = 64 << 20;
+
+/// Rules without a fast pattern, indexed by the one port they are bound to (ET's scan rules:
+/// `flags:S` to 3389, 1433 …), so a packet meets only those its ports allow. A superset: a rule
+/// is indexed by destination port only if its destination ports are not `any`, the rule is not
+/// bidirectional and the set is small; by source port likewise; otherwise it is in `any`.
+#[derive(Debug, Default)]
+pub struct Always {
+    pub any: Vec<u32>,
+    pub by_dport: HashMap<u16, Vec<u32>>,
+    pub by_sport: HashMap<u16, Vec<u32>>,
+    pub rules: usize,
+}
+
+/// A port set larger than this is not worth indexing port by port.
+const MAX_INDEXED_PORTS: u32 = 64;
+
+impl Always {
+    fn add(&mut self, idx: u32, rule: &Rule) {
+        self.rules += 1;
+        let small = |set: &crate::addr::PortSet| {
+            let n: u32 = set
+                .ranges()
+                .iter()
+                .map(|(a, b)| u32::from(*b) - u32::from(*a) + 1)
+                .sum();
+            !set.is_any() && n <= MAX_INDEXED_PORTS
+        };
+        let map = if rule.bidirectional {
+            None
+        } else if small(&rule.dst_ports) {
+            Some((&mut self.by_dport, &rule.dst_ports))
+        } else if small(&rule.src_ports) {
+            Some((&mut self.by_sport, &rule.src_ports))
+        } else {
+            None
+        };
+        match map {
+            Some((map, ports)) => {
+                for (a, b) in ports.ranges() {
+                    for p in *a..=*b {
+                        map.entry(p).or_default().push(idx);
+                    }
+                }
+            }
+            None => self.any.push(idx),
+        }
+    }
+
+    /// Every rule a packet between these ports may match (each once; order not significant).
+    pub fn for_ports(&self, sport: u16, dport: u16, mut f: impl FnMut(u32)) {
+        self.any.iter().copied().for_each(&mut f);
+        if let Some(v) = self.by_dport.get(&dport) {
+            v.iter().copied().for_each(&mut f);
+        }
+        if let Some(v) = self.by_sport.get(&sport) {
+            v.iter().copied().for_each(&mut f);
+        }
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rules == 0
+    }
+}
 
 /// Per-rule data for output.
 #[derive(Debug, Clone)]
@@ -183,7 +252,7 @@ type PatternTable = (Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>);
 #[derive(Default)]
 struct GroupBuilder {
     patterns: HashMap<BufKey, PatternTable>,
-    always: Vec<u32>,
+    always: Always,
     rules: usize,
     /// HTTP: the body buffers (`file.data`, `http.request_body`, `http.response_body`) are
     /// prefiltered within the raw message (head + body), so each body byte is scanned once.
@@ -204,10 +273,10 @@ fn scan_key(key: BufKey, merge_bodies: bool) -> BufKey {
 }
 
 impl GroupBuilder {
-    fn add(&mut self, idx: u32, fp: Option<&(BufKey, Vec<u8>)>) {
+    fn add(&mut self, idx: u32, rule: &Rule, fp: Option<&(BufKey, Vec<u8>)>) {
         self.rules += 1;
         match fp {
-            None => self.always.push(idx),
+            None => self.always.add(idx, rule),
             Some((key, pat)) => {
                 let key = scan_key(*key, self.merge_bodies);
                 let (pats, ids, rules) = self.patterns.entry(key).or_default();
@@ -312,7 +381,7 @@ impl RuleSet {
             {
                 for to_server in [true, false] {
                     if r.side().is_none_or(|s| s == to_server) {
-                        app[app_index(a, to_server)].add(idx, fp.as_ref());
+                        app[app_index(a, to_server)].add(idx, r, fp.as_ref());
                     }
                 }
                 continue;
@@ -325,7 +394,7 @@ impl RuleSet {
                 Proto::Ip => &[0, 1, 2, 3],
             };
             for t in transports {
-                packet[*t].add(idx, fp.as_ref());
+                packet[*t].add(idx, r, fp.as_ref());
             }
         }
         let [[v4s, v4d], [v6s, v6d]] = ip_ranges;

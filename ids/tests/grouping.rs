@@ -26,7 +26,8 @@ fn rule() -> impl Strategy<Value = String> {
         Just("any -> any !80"),
         Just("any -> any 53"),
     ];
-    let content = "[abAB/ .]{1,4}";
+    // Empty: a rule without a fast pattern (checked on every packet its ports allow).
+    let content = "[abAB/ .]{0,4}";
     let buffer = prop_oneof![
         Just(""),
         Just("http.uri; "),
@@ -51,6 +52,11 @@ fn rule() -> impl Strategy<Value = String> {
             };
             let ports = if proto == "ip" { "any -> any any" } else { ports };
             let content = content.replace('"', "");
+            if content.is_empty() {
+                let check = if proto == "tcp" { "flags:S;" } else { "dsize:>0;" };
+                let proto = if proto == "http" { "tcp" } else { proto };
+                return format!("alert {proto} any {ports} (msg:\"r\"; {flow}{check} SID;)");
+            }
             format!("alert {proto} any {ports} (msg:\"r\"; {flow}{buffer}content:\"{content}\";{nocase} SID;)")
         },
     )
