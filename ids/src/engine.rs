@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::app::detect::Detection;
 use crate::app::http::{self, HttpEvent, HttpTx};
 use crate::app::tls::TlsEvent;
 use crate::decode::{self, Link, Packet, TCP, UDP};
@@ -118,6 +119,14 @@ struct Scratch {
     slots: Vec<u32>,
     tmp: Vec<u8>,
     matcher: crate::matcher::MatchScratch,
+    /// Raw stream window of the current TCP packet: the direction's last in-order bytes before
+    /// it, and the first in-order bytes it delivered (see `stream_window_rules`).
+    raw_prev: Vec<u8>,
+    raw_new: Vec<u8>,
+    window: Vec<u8>,
+    /// Rules that matched the packet itself (not matched again through the window).
+    matched_now: Vec<u32>,
+    window_candidates: Vec<u32>,
 }
 
 /// Add rule `r` to the candidates once per evaluation (`generation`).
@@ -148,6 +157,11 @@ impl Scratch {
             slots: Vec::new(),
             tmp: Vec::new(),
             matcher: crate::matcher::MatchScratch::default(),
+            raw_prev: Vec::new(),
+            raw_new: Vec::new(),
+            window: Vec::new(),
+            matched_now: Vec::new(),
+            window_candidates: Vec::new(),
         }
     }
 
@@ -265,6 +279,24 @@ pub struct Engine {
     thresholds:
         std::collections::HashMap<(u32, IpAddr, IpAddr), ThresholdState, ahash::RandomState>,
     pub counters: Counters,
+}
+
+/// In-order bytes of a direction kept to match raw content across segment boundaries.
+pub const RAW_TAIL: usize = 256;
+/// First in-order bytes of a packet taken into the raw stream window.
+const RAW_NEW_MAX: usize = 1024;
+
+/// Keep the last [`RAW_TAIL`] bytes of a direction.
+fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
+    if data.len() >= RAW_TAIL {
+        tail.clear();
+        tail.extend_from_slice(&data[data.len() - RAW_TAIL..]);
+    } else {
+        tail.extend_from_slice(data);
+        if tail.len() > RAW_TAIL {
+            tail.drain(..tail.len() - RAW_TAIL);
+        }
+    }
 }
 
 /// Whether a rule inspects the packet payload (and so has nothing to do on encrypted data).
@@ -462,6 +494,8 @@ impl Engine {
         }
         // App-layer: reassemble and parse before packet rules, so `alert http` payload rules see
         // the detected protocol.
+        self.scratch.raw_prev.clear();
+        self.scratch.raw_new.clear();
         if !p.payload.is_empty() {
             self.feed_app(slot, p, to_server);
         }
@@ -505,28 +539,57 @@ impl Engine {
             http,
             tls,
             app,
-            probed,
+            detect,
+            detect_ruled_out,
+            raw_tail,
             ..
         } = flow;
-        let events_h = &mut self.scratch.http_events;
-        let events_t = &mut self.scratch.tls_events;
+        let Scratch {
+            http_events: events_h,
+            tls_events: events_t,
+            raw_prev,
+            raw_new,
+            ..
+        } = &mut self.scratch;
+        let mut first = true;
         streams[d].segment(t.seq, p.payload, |data| {
+            // Raw stream window: what came before this packet's bytes, and their start.
+            if first {
+                first = false;
+                raw_prev.clear();
+                raw_prev.extend_from_slice(&raw_tail[d]);
+            }
+            let room = RAW_NEW_MAX.saturating_sub(raw_new.len());
+            raw_new.extend_from_slice(&data[..data.len().min(room)]);
+            keep_tail(&mut raw_tail[d], data);
             if *app == AppState::Unknown {
-                probed[d] += data.len();
-                let http = if to_server {
-                    http::looks_like_request(data)
-                } else {
-                    http::looks_like_response(data)
-                };
-                *app = if http {
-                    AppState::Detected(AppProto::Http)
-                } else if crate::app::tls::looks_like_tls(data) {
-                    AppState::Detected(AppProto::Tls)
-                } else if probed[0] + probed[1] > 4096 {
-                    AppState::Failed
-                } else {
-                    AppState::Unknown
-                };
+                if detect_ruled_out[d] {
+                    return;
+                }
+                detect[d].extend_from_slice(data);
+                match crate::app::detect::detect(&detect[d], to_server) {
+                    Detection::NeedMore => {}
+                    Detection::RuledOut => {
+                        detect_ruled_out[d] = true;
+                        detect[d].clear();
+                        if detect_ruled_out[1 - d] {
+                            *app = AppState::Failed;
+                        }
+                    }
+                    Detection::Detected(proto) => {
+                        *app = AppState::Detected(proto);
+                        // Everything kept so far, client side first.
+                        for (side, kept) in detect.iter_mut().enumerate() {
+                            match proto {
+                                AppProto::Http => http.feed(side == 0, kept, events_h),
+                                AppProto::Tls => tls.feed(side == 0, kept, events_t),
+                                AppProto::Dns => {}
+                            }
+                            kept.clear();
+                        }
+                    }
+                }
+                return;
             }
             match *app {
                 AppState::Detected(AppProto::Http) => http.feed(to_server, data, events_h),
@@ -761,21 +824,101 @@ impl Engine {
                 });
             }
         }
-        if self.scratch.candidates.is_empty() {
+        self.scratch.matched_now.clear();
+        let mut blocked = false;
+        if !self.scratch.candidates.is_empty() {
+            self.scratch.candidates.sort_unstable();
+            let candidates = std::mem::take(&mut self.scratch.candidates);
+            for &r in &candidates {
+                let rule = &rules.rules[r as usize];
+                self.counters.rule_checks += 1;
+                if !rule_matches(&mut self.scratch, rule, flow, c) {
+                    continue;
+                }
+                self.scratch.matched_now.push(r);
+                blocked |= self.on_match(rules, r, flow, c, alerts);
+            }
+            self.scratch.candidates = candidates;
+        }
+        if c.proto == TCP && !encrypted {
+            blocked |= self.stream_window_rules(rules, group, flow, c, alerts);
+        }
+        blocked
+    }
+
+    /// Raw content split across TCP segments: the prefilter looks at the boundary between the
+    /// direction's earlier in-order bytes and this packet's (as far as the longest pattern
+    /// reaches on either side); a candidate alerts if it matches the window (earlier bytes +
+    /// this packet's) but neither the earlier bytes alone (it alerted then) nor this packet alone
+    /// (it alerted above). Only rules whose payload checks are unanchored contents take part:
+    /// `offset`, `depth`, `endswith`, negations, `dsize`, pcre and byte tests are about one
+    /// packet's payload.
+    fn stream_window_rules(
+        &mut self,
+        rules: &RuleSet,
+        group: &Group,
+        flow: &mut Flow,
+        c: &Ctx,
+        alerts: &mut Vec<Alert>,
+    ) -> bool {
+        if self.scratch.raw_prev.is_empty() || self.scratch.raw_new.is_empty() {
             return false;
         }
-        self.scratch.candidates.sort_unstable();
-        let mut blocked = false;
-        let candidates = std::mem::take(&mut self.scratch.candidates);
-        for &r in &candidates {
-            let rule = &rules.rules[r as usize];
-            self.counters.rule_checks += 1;
-            if !rule_matches(&mut self.scratch, rule, flow, c) {
+        let mut window = std::mem::take(&mut self.scratch.window);
+        let mut cands = std::mem::take(&mut self.scratch.window_candidates);
+        cands.clear();
+        for (key, pf) in &group.prefilters {
+            if *key != (Buffer::Payload, false) || pf.max_len < 2 {
                 continue;
             }
-            blocked |= self.on_match(rules, r, flow, c, alerts);
+            let reach = pf.max_len - 1;
+            let prev = &self.scratch.raw_prev;
+            let new = &self.scratch.raw_new;
+            window.clear();
+            window.extend_from_slice(&prev[prev.len().saturating_sub(reach)..]);
+            window.extend_from_slice(&new[..new.len().min(reach)]);
+            let Scratch {
+                matcher,
+                matched_now,
+                ..
+            } = &mut self.scratch;
+            pf.matcher.scan(matcher, &window, |id| {
+                for &r in &pf.rules_of[id] {
+                    if rules.stream_ok[r as usize] && !matched_now.contains(&r) {
+                        cands.push(r);
+                    }
+                }
+            });
         }
-        self.scratch.candidates = candidates;
+        let mut blocked = false;
+        if !cands.is_empty() {
+            cands.sort_unstable();
+            cands.dedup();
+            window.clear();
+            window.extend_from_slice(&self.scratch.raw_prev);
+            window.extend_from_slice(&self.scratch.raw_new);
+            let prev = std::mem::take(&mut self.scratch.raw_prev);
+            let in_window = Ctx {
+                payload: &window,
+                ..*c
+            };
+            let before = Ctx {
+                payload: &prev,
+                ..*c
+            };
+            for &r in &cands {
+                let rule = &rules.rules[r as usize];
+                self.counters.rule_checks += 1;
+                if rule_matches(&mut self.scratch, rule, flow, &in_window)
+                    && !rule_matches(&mut self.scratch, rule, flow, &before)
+                {
+                    blocked |= self.on_match(rules, r, flow, &in_window, alerts);
+                }
+            }
+            self.scratch.raw_prev = prev;
+        }
+        self.scratch.window = window;
+        self.scratch.window_candidates = cands;
         blocked
     }
 

@@ -101,6 +101,14 @@ pub struct Flow {
     pub streams: [Stream; 2],
     pub app: AppState,
     pub probed: [usize; 2],
+    /// Protocol detection: the first in-order bytes of each direction, kept until a parser can
+    /// decide (a request split as `GE` + `T / …` is still recognised), and whether a direction
+    /// has been ruled out.
+    pub detect: [Vec<u8>; 2],
+    pub detect_ruled_out: [bool; 2],
+    /// The last in-order bytes of each direction, so raw content split across segments is
+    /// still matched.
+    pub raw_tail: [Vec<u8>; 2],
     pub http: HttpState,
     pub tls: TlsState,
     pub dns: DnsMessage,
@@ -127,6 +135,10 @@ impl Flow {
         }
         self.app = AppState::Unknown;
         self.probed = [0; 2];
+        for v in self.detect.iter_mut().chain(self.raw_tail.iter_mut()) {
+            v.clear();
+        }
+        self.detect_ruled_out = [false; 2];
         self.http.reset();
         self.tls.reset();
         self.bits.iter_mut().for_each(|b| *b = 0);

@@ -21,6 +21,8 @@ pub struct Prefilter {
     pub matcher: Matcher,
     /// The patterns (lower-case), by pattern id.
     pub patterns: Vec<Vec<u8>>,
+    /// Length of the longest pattern.
+    pub max_len: usize,
     pub rules_of: Vec<Vec<u32>>,
 }
 
@@ -217,6 +219,24 @@ pub struct RuleSet {
     pub compile_time: Duration,
     /// Matcher fallbacks taken while compiling (library missing, budget exceeded).
     pub matcher_notes: Vec<String>,
+    /// Per rule: whether it takes part in raw stream matching across segment boundaries.
+    pub stream_ok: Vec<bool>,
+}
+
+/// Whether a rule's payload checks are unanchored positive contents only, so that matching them
+/// over a window of consecutive in-order bytes means the same as over one packet.
+fn stream_ok(rule: &Rule) -> bool {
+    rule.dsize.is_none()
+        && rule.lists.iter().any(|l| l.buffer == Buffer::Payload)
+        && rule.lists.iter().all(|l| {
+            l.buffer == Buffer::Payload
+                && l.items.iter().all(|i| {
+                    matches!(i, Item::Content(c) if !c.negated
+                        && c.offset.is_none()
+                        && c.depth.is_none()
+                        && !c.endswith)
+                })
+        })
 }
 
 /// The content a rule is prefiltered on: explicit `fast_pattern`, else the longest positive
@@ -300,6 +320,7 @@ impl GroupBuilder {
                 key,
                 Prefilter {
                     matcher,
+                    max_len: pats.iter().map(Vec::len).max().unwrap_or(0),
                     patterns: pats,
                     rules_of,
                 },
@@ -406,12 +427,14 @@ impl RuleSet {
         let mut matcher_notes = Vec::new();
         let packet = packet.map(|g| g.build(&mut matcher_notes));
         let app = app.map(|g| g.build(&mut matcher_notes));
+        let stream_ok = rules.iter().map(stream_ok).collect();
         RuleSet {
             rules,
             info,
             packet,
             app,
             matcher_notes,
+            stream_ok,
             ip_only,
             report,
             flowbits: names.len(),

@@ -231,3 +231,116 @@ fn a_capture_cut_short_is_inspected_up_to_the_cut_and_says_so() {
         .to_string();
     assert!(err.contains("cut.pcap"), "{err}");
 }
+
+/// A request cut into segments as an evader would: `split` gives the segment lengths (the rest
+/// is one last segment); `order` the sending order.
+fn split_request(request: &[u8], split: &[usize]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &n in split {
+        let end = (at + n).min(request.len());
+        out.push(request[at..end].to_vec());
+        at = end;
+    }
+    if at < request.len() {
+        out.push(request[at..].to_vec());
+    }
+    out
+}
+
+const EVASION_RULES: &str = r#"alert http any any -> any any (msg:"curl ua"; flow:established,to_server; http.user_agent; content:"curl/"; startswith; sid:101;)
+alert tcp any any -> any 80 (msg:"raw marker"; flow:established,to_server; content:"X-Marker|3a| evil-payload-0042"; sid:102;)
+alert tcp any any -> any 80 (msg:"anchored"; flow:established,to_server; content:"GET"; depth:3; sid:103;)"#;
+
+const EVASION_REQUEST: &[u8] =
+    b"GET /x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/8.5.0\r\nX-Marker: evil-payload-0042\r\n\r\n";
+
+fn evasion_alerts(segments: &[Vec<u8>], order: &[usize]) -> Vec<u32> {
+    let rules = ruleset_from_text(EVASION_RULES);
+    let mut cap = Capture::new(4);
+    cap.tcp_segments(
+        (LAN, 40100),
+        (WEB, 80),
+        segments,
+        order,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    );
+    let mut s = sids(&run(&rules, &cap));
+    s.dedup();
+    s
+}
+
+/// Issue 21 / 003 §30.8.e: a first segment shorter than any method (`GE`, then `T /x …`) is
+/// still recognised as HTTP, so HTTP rules fire as on the unsplit request.
+#[test]
+fn a_tiny_first_segment_does_not_hide_http() {
+    for first in 1..4 {
+        let segs = split_request(EVASION_REQUEST, &[first]);
+        let order: Vec<usize> = (0..segs.len()).collect();
+        let got = evasion_alerts(&segs, &order);
+        assert!(
+            got.contains(&101),
+            "first segment of {first} bytes: {got:?}"
+        );
+        assert!(
+            got.contains(&102),
+            "first segment of {first} bytes: {got:?}"
+        );
+    }
+}
+
+/// One byte per segment, in order and shuffled: the HTTP rule and the raw content rule (whose
+/// pattern spans 26 segments) both fire; each rule alerts once.
+#[test]
+fn one_byte_segments_in_order_or_shuffled_are_reassembled_and_matched() {
+    let segs = split_request(EVASION_REQUEST, &vec![1; EVASION_REQUEST.len()]);
+    let in_order: Vec<usize> = (0..segs.len()).collect();
+    let mut shuffled = in_order.clone();
+    let mut rng = edgeward_traffic::Rng::new(9);
+    for i in (1..shuffled.len()).rev() {
+        shuffled.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    for order in [&in_order, &shuffled] {
+        let rules = ruleset_from_text(EVASION_RULES);
+        let mut cap = Capture::new(4);
+        cap.tcp_segments(
+            (LAN, 40100),
+            (WEB, 80),
+            &segs,
+            order,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        let all = sids(&run(&rules, &cap));
+        assert_eq!(all.iter().filter(|s| **s == 101).count(), 1, "{all:?}");
+        assert_eq!(all.iter().filter(|s| **s == 102).count(), 1, "{all:?}");
+    }
+}
+
+/// Raw content split across two segments anywhere is matched once; content matched within one
+/// segment is not reported again through the stream window.
+#[test]
+fn raw_content_across_a_segment_boundary_alerts_once() {
+    let marker = EVASION_REQUEST
+        .windows(5)
+        .position(|w| w == b"evil-")
+        .unwrap();
+    for cut in [marker - 3, marker + 2, marker + 9] {
+        let segs = split_request(EVASION_REQUEST, &[cut]);
+        let got = sids(&run(&ruleset_from_text(EVASION_RULES), &{
+            let mut cap = Capture::new(5);
+            cap.tcp_segments((LAN, 40100), (WEB, 80), &segs, &[0, 1], b"");
+            cap
+        }));
+        assert_eq!(
+            got.iter().filter(|s| **s == 102).count(),
+            1,
+            "cut at {cut}: {got:?}"
+        );
+        // `depth:3` is about a packet's start: it fires on the first segment only.
+        assert_eq!(
+            got.iter().filter(|s| **s == 103).count(),
+            1,
+            "cut at {cut}: {got:?}"
+        );
+    }
+}

@@ -107,6 +107,29 @@ pub fn looks_like_response(data: &[u8]) -> bool {
     data.starts_with(b"HTTP/1.")
 }
 
+/// Whether more bytes could still make `data` the start of a request (to the client: of a
+/// response): it is a proper prefix of a method (of `HTTP/1.`).
+pub fn could_become(data: &[u8], to_server: bool) -> bool {
+    if to_server {
+        [
+            &b"GET "[..],
+            b"POST ",
+            b"HEAD ",
+            b"PUT ",
+            b"DELETE ",
+            b"OPTIONS ",
+            b"CONNECT ",
+            b"TRACE ",
+            b"PATCH ",
+            b"PROPFIND ",
+        ]
+        .iter()
+        .any(|m| data.len() < m.len() && m.starts_with(data))
+    } else {
+        data.len() < 7 && b"HTTP/1.".starts_with(data)
+    }
+}
+
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let start = from.saturating_sub(3);
     memchr::memmem::find(&buf[start..], b"\r\n\r\n").map(|p| start + p + 4)

@@ -62,6 +62,11 @@ pub fn looks_like_tls(data: &[u8]) -> bool {
     data.len() >= 3 && data[0] == 0x16 && data[1] == 3 && data[2] <= 4
 }
 
+/// Whether more bytes could still make `data` a TLS handshake record header.
+pub fn could_become_tls(data: &[u8]) -> bool {
+    matches!(data, [0x16] | [0x16, 3])
+}
+
 fn grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }

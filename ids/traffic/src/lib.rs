@@ -179,6 +179,63 @@ impl Capture {
         self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
     }
 
+    /// A connection whose request is sent as the given segments (each its own packet, in the
+    /// given order of `order`, a permutation of the segment indices; sequence numbers follow the
+    /// bytes, so a receiver reassembles them), then `response` normally, then close. For
+    /// evasion tests: one byte per segment, a first segment of two bytes, shuffled segments.
+    pub fn tcp_segments(
+        &mut self,
+        client: (Ipv4Addr, u16),
+        server: (Ipv4Addr, u16),
+        segments: &[Vec<u8>],
+        order: &[usize],
+        response: &[u8],
+    ) {
+        let mut cseq = self.rng.next_u64() as u32;
+        let mut sseq = self.rng.next_u64() as u32;
+        self.push(Self::tcp_frame(client, server, cseq, None, "S", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "S", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+        let mut starts = Vec::with_capacity(segments.len());
+        let mut at = cseq;
+        for s in segments {
+            starts.push(at);
+            at = at.wrapping_add(s.len() as u32);
+        }
+        for &i in order {
+            if let Some(seg) = segments.get(i) {
+                self.push(Self::tcp_frame(
+                    client,
+                    server,
+                    starts[i],
+                    Some(sseq),
+                    "P",
+                    seg,
+                ));
+            }
+        }
+        cseq = at;
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "", &[]));
+        for chunk in response.chunks(MSS) {
+            self.push(Self::tcp_frame(
+                server,
+                client,
+                sseq,
+                Some(cseq),
+                "P",
+                chunk,
+            ));
+            sseq = sseq.wrapping_add(chunk.len() as u32);
+        }
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "F", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "F", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+    }
+
     /// One UDP datagram.
     pub fn udp(&mut self, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), payload: &[u8]) {
         let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
