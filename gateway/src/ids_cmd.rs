@@ -61,6 +61,24 @@ pub fn run_pcap(
             write_error = Some(e);
         }
     })?;
+    // Fragment anomalies (evasion signals, limits reached) as EVE `anomaly` records.
+    let mut anomaly_counts: std::collections::BTreeMap<&str, u64> = Default::default();
+    for a in engine.defrag.anomalies.drain(..) {
+        let name = a.kind.eve_name(a.src.is_ipv6());
+        *anomaly_counts.entry(name).or_default() += 1;
+        let record = serde_json::json!({
+            "timestamp": edgeward_event::eve::packet_timestamp(a.ts),
+            "event_type": "anomaly",
+            "src_ip": a.src,
+            "dest_ip": a.dst,
+            "anomaly": { "type": "decode", "event": name },
+        });
+        if write_error.is_none()
+            && let Err(e) = writeln!(out, "{record}")
+        {
+            write_error = Some(e);
+        }
+    }
     out.flush()?;
     if let Some(why) = &run.truncated {
         eprintln!(
@@ -101,6 +119,8 @@ pub fn run_pcap(
         "gbps": run.gbps(),
         "peak_rss_kib": peak_rss_kib(),
         "counters": c,
+        "defrag": engine.defrag.counters,
+        "anomalies": anomaly_counts,
         "rule_hits": rule_hits,
     });
     eprintln!(

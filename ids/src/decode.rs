@@ -1,5 +1,6 @@
 //! Packet decoding: Ethernet (with VLAN tags) or raw IP → IPv4/IPv6 → TCP/UDP/ICMP, borrowing the
-//! frame (no copy, no allocation). IP fragments are not reassembled; their transport is unknown.
+//! frame (no copy, no allocation). An IP fragment is returned as such ([`Fragment`]); the
+//! engine reassembles fragments ([`crate::defrag`]) and decodes the whole datagram again.
 
 use std::net::IpAddr;
 
@@ -42,6 +43,29 @@ impl TcpInfo {
     }
 }
 
+/// One IP fragment (IPv4, or IPv6 with a Fragment header).
+#[derive(Debug, Clone, Copy)]
+pub struct Fragment<'a> {
+    /// Identification (IPv4: 16 bits).
+    pub id: u32,
+    /// Offset of `data` in the datagram's payload, in bytes.
+    pub offset: usize,
+    /// More fragments follow.
+    pub more: bool,
+    pub v6: bool,
+    /// The fixed IP header of this fragment (IPv4: 20 bytes, options dropped; IPv6: 40), copied:
+    /// the first fragment's becomes the reassembled datagram's.
+    pub header: [u8; 40],
+    pub data: &'a [u8],
+}
+
+fn fixed_header(h: &[u8], len: usize) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    let n = len.min(h.len());
+    out[..n].copy_from_slice(&h[..n]);
+    out
+}
+
 /// A decoded packet borrowing its frame.
 #[derive(Debug, Clone)]
 pub struct Packet<'a> {
@@ -57,6 +81,10 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// Length of the frame on the wire.
     pub wire_len: usize,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub ttl: u8,
+    /// Set when this is an IP fragment: the transport is not decoded.
+    pub frag: Option<Fragment<'a>>,
 }
 
 /// Why a frame was not decoded.
@@ -77,31 +105,57 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
             LaxSlicedPacket::from_ip(frame).map_err(|e| DecodeError::Malformed(e.to_string()))?
         }
     };
-    let (src, dst, ip_payload, proto, fragmented) = match &sliced.net {
+    let (src, dst, ip_payload, proto, ttl, frag) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let p = ip.payload();
+            let frag = p.fragmented.then(|| Fragment {
+                id: u32::from(h.identification()),
+                offset: usize::from(h.fragments_offset().byte_offset()),
+                more: h.more_fragments(),
+                v6: false,
+                header: fixed_header(h.slice(), 20),
+                data: p.payload,
+            });
             (
                 IpAddr::V4(h.source_addr()),
                 IpAddr::V4(h.destination_addr()),
                 p.payload,
                 p.ip_number.0,
-                p.fragmented,
+                h.ttl(),
+                frag,
             )
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
             let p = ip.payload();
+            let frag = if p.fragmented {
+                ip.extensions().clone().into_iter().find_map(|e| match e {
+                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Fragment {
+                        id: f.identification(),
+                        offset: usize::from(f.fragment_offset().byte_offset()),
+                        more: f.more_fragments(),
+                        v6: true,
+                        header: fixed_header(h.slice(), 40),
+                        data: p.payload,
+                    }),
+                    _ => None,
+                })
+            } else {
+                None
+            };
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 p.payload,
                 p.ip_number.0,
-                p.fragmented,
+                h.hop_limit(),
+                frag,
             )
         }
         Some(LaxNetSlice::Arp(_)) | None => return Err(DecodeError::NotIp),
     };
+    let fragmented = frag.is_some();
     let mut packet = Packet {
         src,
         dst,
@@ -112,6 +166,8 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
         icmp: None,
         payload: ip_payload,
         wire_len: frame.len(),
+        ttl,
+        frag,
     };
     if fragmented {
         return Ok(packet);

@@ -23,6 +23,8 @@ pub struct EngineConfig {
     pub max_flows: usize,
     /// IPS: rules with `drop`/`reject` drop the packet and the rest of its flow.
     pub inline: bool,
+    /// IP defragmentation limits and per-destination overlap policies.
+    pub defrag: crate::defrag::DefragConfig,
 }
 
 impl Default for EngineConfig {
@@ -30,6 +32,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_flows: 262_144,
             inline: false,
+            defrag: crate::defrag::DefragConfig::default(),
         }
     }
 }
@@ -279,6 +282,10 @@ pub struct Engine {
     thresholds:
         std::collections::HashMap<(u32, IpAddr, IpAddr), ThresholdState, ahash::RandomState>,
     pub counters: Counters,
+    /// IP fragments waiting for the rest of their datagram; its counters and anomalies.
+    pub defrag: crate::defrag::Defrag,
+    /// A reassembled datagram (reused).
+    reassembled: Vec<u8>,
 }
 
 /// In-order bytes of a direction kept to match raw content across segment boundaries.
@@ -335,6 +342,8 @@ impl Engine {
         let mut scratch = Scratch::new(n);
         rules.prepare(&mut scratch.matcher);
         Engine {
+            defrag: crate::defrag::Defrag::new(config.defrag.clone()),
+            reassembled: Vec::new(),
             flows: FlowTable::new(config.max_flows),
             scratch,
             thresholds: Default::default(),
@@ -384,7 +393,31 @@ impl Engine {
             self.counters.decode_errors += 1;
             return Verdict::Accept;
         };
-        let verdict = self.process_packet(ts, &p, alerts);
+        let verdict = match &p.frag {
+            // A fragment: inspected once its datagram is whole. The fragment that completes it
+            // carries the datagram's verdict (dropping it drops the datagram); inline on the
+            // appliance, netfilter's conntrack reassembles before the queue anyway.
+            Some(f) => {
+                let mut whole = std::mem::take(&mut self.reassembled);
+                let verdict = if self.defrag.add(ts, p.src, p.dst, p.proto, f, &mut whole) {
+                    match decode::decode(&whole, Link::RawIp) {
+                        Ok(datagram) => self.process_packet(ts, &datagram, alerts),
+                        Err(_) => {
+                            self.counters.decode_errors += 1;
+                            Verdict::Accept
+                        }
+                    }
+                } else {
+                    Verdict::Accept
+                };
+                self.reassembled = whole;
+                if self.defrag.counters.fragments % 64 == 0 {
+                    self.defrag.expire(ts);
+                }
+                verdict
+            }
+            None => self.process_packet(ts, &p, alerts),
+        };
         if verdict == Verdict::Drop {
             self.counters.drops += 1;
         }

@@ -7,6 +7,7 @@
 pub mod addr;
 pub mod app;
 pub mod decode;
+pub mod defrag;
 pub mod engine;
 pub mod flow;
 pub mod inspect;
