@@ -59,6 +59,11 @@ pub struct Fragment<'a> {
     pub data: &'a [u8],
 }
 
+/// IPv6 payload length minus the extension headers before the transport.
+fn ip_payload_len_hint(ip: &etherparse::LaxIpv6Slice<'_>) -> usize {
+    usize::from(ip.header().payload_length()).saturating_sub(ip.extensions().slice().len())
+}
+
 fn fixed_header(h: &[u8], len: usize) -> [u8; 40] {
     let mut out = [0u8; 40];
     let n = len.min(h.len());
@@ -85,6 +90,63 @@ pub struct Packet<'a> {
     pub ttl: u8,
     /// Set when this is an IP fragment: the transport is not decoded.
     pub frag: Option<Fragment<'a>>,
+    /// The whole transport segment (header and payload), for checksum validation.
+    pub transport: &'a [u8],
+    /// Whether `transport` is as long as the IP header says (not cut by the capture).
+    pub transport_complete: bool,
+}
+
+impl Packet<'_> {
+    /// Whether the TCP or UDP checksum is right (other protocols, and IPv4 UDP without a
+    /// checksum, count as right). A host drops a segment whose checksum is wrong, so an IDS
+    /// that inspected it would see bytes the host never got (an insertion attack).
+    pub fn checksum_ok(&self) -> bool {
+        if self.frag.is_some()
+            || !self.transport_complete
+            || !(self.proto == TCP || self.proto == UDP)
+        {
+            return true;
+        }
+        let seg = self.transport;
+        if self.proto == UDP && seg.len() >= 8 && seg[6] == 0 && seg[7] == 0 && self.src.is_ipv4() {
+            return true;
+        }
+        let mut sum: u64 = 0;
+        match (self.src, self.dst) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                sum += ones_sum(&a.octets()) + ones_sum(&b.octets());
+                sum += u64::from(self.proto) + seg.len() as u64;
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                sum += ones_sum(&a.octets()) + ones_sum(&b.octets());
+                sum += u64::from(self.proto) + seg.len() as u64;
+            }
+            _ => return true,
+        }
+        sum += ones_sum(seg);
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        sum == 0xffff
+    }
+}
+
+/// Sum of big-endian 16-bit words (odd tail padded with zero), not yet folded.
+fn ones_sum(data: &[u8]) -> u64 {
+    let mut sum: u64 = 0;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        sum += (w >> 48) + ((w >> 32) & 0xffff) + ((w >> 16) & 0xffff) + (w & 0xffff);
+    }
+    let mut rest = chunks.remainder().chunks_exact(2);
+    for c in &mut rest {
+        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [b] = rest.remainder() {
+        sum += u64::from(*b) << 8;
+    }
+    sum
 }
 
 /// Why a frame was not decoded.
@@ -105,7 +167,7 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
             LaxSlicedPacket::from_ip(frame).map_err(|e| DecodeError::Malformed(e.to_string()))?
         }
     };
-    let (src, dst, ip_payload, proto, ttl, frag) = match &sliced.net {
+    let (src, dst, ip_payload, proto, ttl, frag, claimed) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let p = ip.payload();
@@ -124,6 +186,7 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
                 p.ip_number.0,
                 h.ttl(),
                 frag,
+                usize::from(h.total_len()).saturating_sub(usize::from(h.ihl()) * 4),
             )
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
@@ -151,6 +214,9 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
                 p.ip_number.0,
                 h.hop_limit(),
                 frag,
+                // Extension headers are not counted in the payload slice: only a shorter frame
+                // than the header claims matters here.
+                usize::from(h.payload_length()).min(ip_payload_len_hint(ip)),
             )
         }
         Some(LaxNetSlice::Arp(_)) | None => return Err(DecodeError::NotIp),
@@ -168,6 +234,8 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
         wire_len: frame.len(),
         ttl,
         frag,
+        transport: ip_payload,
+        transport_complete: ip_payload.len() >= claimed,
     };
     if fragmented {
         return Ok(packet);

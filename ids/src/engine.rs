@@ -25,6 +25,27 @@ pub struct EngineConfig {
     pub inline: bool,
     /// IP defragmentation limits and per-destination overlap policies.
     pub defrag: crate::defrag::DefragConfig,
+    /// TCP/UDP checksum validation (a host drops a segment with a wrong checksum, so it must
+    /// not be inspected as if delivered).
+    pub checksums: ChecksumMode,
+    /// TCP segments arriving with a TTL (hop limit) below this are not inspected: the gateway
+    /// drops them when forwarding, so no host behind it receives them (TTL insertion).
+    /// 0 turns the check off.
+    pub min_ttl: u8,
+}
+
+/// Whether checksums are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChecksumMode {
+    /// Always: segments with a wrong checksum are not inspected.
+    Validate,
+    /// Validate, unless more than a tenth of the first 1,000 TCP/UDP segments are wrong (a
+    /// capture taken on a host with checksum offload): then stop checking (as Suricata's
+    /// `auto`).
+    #[default]
+    Auto,
+    /// Never.
+    Ignore,
 }
 
 impl Default for EngineConfig {
@@ -33,6 +54,8 @@ impl Default for EngineConfig {
             max_flows: 262_144,
             inline: false,
             defrag: crate::defrag::DefragConfig::default(),
+            checksums: ChecksumMode::Auto,
+            min_ttl: 2,
         }
     }
 }
@@ -77,8 +100,16 @@ pub struct Counters {
     pub dns_queries: u64,
     pub tls_handshakes: u64,
     pub rule_checks: u64,
+    /// Segments not inspected because their checksum was wrong.
+    pub bad_checksums: u64,
+    /// TCP segments not inspected because their TTL would expire at the gateway.
+    pub expiring_ttl: u64,
+    /// Checksum validation was switched off (`auto`: most checksums were wrong).
+    pub checksum_validation_off: bool,
     #[serde(skip)]
     pub rule_hits: Vec<u64>,
+    #[serde(skip)]
+    checksums_checked: u64,
 }
 
 /// Orientation and facts of what is being inspected.
@@ -441,7 +472,43 @@ impl Engine {
         }
     }
 
+    /// Whether a host would receive this packet at all (checksum, TTL).
+    fn delivered(&mut self, p: &Packet) -> bool {
+        if p.proto == TCP && self.config.min_ttl > 0 && p.ttl < self.config.min_ttl {
+            self.counters.expiring_ttl += 1;
+            return false;
+        }
+        let check = match self.config.checksums {
+            ChecksumMode::Ignore => false,
+            ChecksumMode::Validate => true,
+            ChecksumMode::Auto => !self.counters.checksum_validation_off,
+        };
+        if !check || !(p.proto == TCP || p.proto == UDP) {
+            return true;
+        }
+        let ok = p.checksum_ok();
+        let c = &mut self.counters;
+        c.checksums_checked += 1;
+        if !ok {
+            c.bad_checksums += 1;
+        }
+        if self.config.checksums == ChecksumMode::Auto
+            && c.checksums_checked == 1000
+            && c.bad_checksums > 100
+        {
+            c.checksum_validation_off = true;
+            tracing::warn!(
+                bad = c.bad_checksums,
+                "most checksums are wrong (capture with checksum offload?): validation off"
+            );
+        }
+        ok
+    }
+
     fn process_packet(&mut self, ts: f64, p: &Packet, alerts: &mut Vec<Alert>) -> Verdict {
+        if !self.delivered(p) {
+            return Verdict::Accept;
+        }
         let rules = Arc::clone(&self.rules);
         let Some((slot, to_server, new)) = self.flows.lookup(p, ts) else {
             self.counters.flow_memcap_drops += 1;
