@@ -192,21 +192,27 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
             let p = ip.payload();
-            let frag = if p.fragmented {
+            // Every Fragment header is looked at (not only when etherparse says "fragmented":
+            // it decides from the misread bits); an atomic fragment (offset 0, no M) is whole.
+            let frag = {
                 ip.extensions().clone().into_iter().find_map(|e| match e {
+                    // Offset and M flag read by hand from RFC 8200 §4.5's layout
+                    // (offset: the top 13 bits of bytes 2–3, M: bit 0 of byte 3): etherparse
+                    // 0.19 reads them from the wrong bits.
                     etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Fragment {
                         id: f.identification(),
-                        offset: usize::from(f.fragment_offset().byte_offset()),
-                        more: f.more_fragments(),
+                        offset: usize::from(
+                            u16::from_be_bytes([f.slice()[2], f.slice()[3]]) & 0xfff8,
+                        ),
+                        more: f.slice()[3] & 1 != 0,
                         v6: true,
                         header: fixed_header(h.slice(), 40),
                         data: p.payload,
                     }),
                     _ => None,
                 })
-            } else {
-                None
-            };
+            }
+            .filter(|f| f.offset != 0 || f.more);
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
@@ -275,4 +281,30 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
         None => {}
     }
     Ok(packet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IPv6 fragment is recognised with its offset, flag, id and next protocol.
+    #[test]
+    fn ipv6_fragment_header_is_read() {
+        // Ethernet + IPv6 (next header 44) + Fragment header (next 17, offset 1 (8 bytes), M) + 8 bytes.
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x86, 0xdd]);
+        f.extend_from_slice(&[0x60, 0, 0, 0, 0, 16, 44, 64]);
+        f.extend_from_slice(&[0xfd; 16]);
+        f.extend_from_slice(&[0xfe; 16]);
+        f.extend_from_slice(&[17, 0, 0, 9, 0, 0, 0x12, 0x34]);
+        f.extend_from_slice(b"abcdefgh");
+        let p = decode(&f, Link::Ethernet).unwrap();
+        let frag = p.frag.expect("a fragment");
+        assert_eq!(
+            (frag.offset, frag.more, frag.id, frag.v6),
+            (8, true, 0x1234, true)
+        );
+        assert_eq!(p.proto, 17);
+        assert_eq!(frag.data, b"abcdefgh");
+    }
 }

@@ -276,7 +276,8 @@ impl Defrag {
             self.anomaly(AnomalyKind::FragmentTooLarge, src, dst);
             return false;
         }
-        let full = !self.trackers.contains_key(&key) && self.trackers.len() >= self.config.max_trackers;
+        let full =
+            !self.trackers.contains_key(&key) && self.trackers.len() >= self.config.max_trackers;
         let too_many = self
             .trackers
             .get(&key)
@@ -473,7 +474,11 @@ mod tests {
 
     #[test]
     fn any_order_reassembles() {
-        let parts = [frag(0, true, b"AAAAAAAA"), frag(8, true, b"BBBBBBBB"), frag(16, false, b"CC")];
+        let parts = [
+            frag(0, true, b"AAAAAAAA"),
+            frag(8, true, b"BBBBBBBB"),
+            frag(16, false, b"CC"),
+        ];
         for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
             let f: Vec<_> = order.iter().map(|&i| parts[i]).collect();
             assert_eq!(run(Policy::Bsd, &f).unwrap(), b"AAAAAAAABBBBBBBBCC");
@@ -525,7 +530,11 @@ mod tests {
         d.expire(61.0);
         assert_eq!(d.pending(), 0);
         assert_eq!(d.counters.timeouts, 2);
-        assert!(d.anomalies.iter().any(|a| a.kind == AnomalyKind::FragmentTimeout));
+        assert!(
+            d.anomalies
+                .iter()
+                .any(|a| a.kind == AnomalyKind::FragmentTimeout)
+        );
         // Beyond 65,535 bytes: refused.
         assert!(!d.add(0.0, A, B, 17, &frag(65_530, false, b"0123456789"), &mut out));
     }

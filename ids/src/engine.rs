@@ -321,8 +321,9 @@ pub struct Engine {
 
 /// In-order bytes of a direction kept to match raw content across segment boundaries.
 pub const RAW_TAIL: usize = 256;
-/// First in-order bytes of a packet taken into the raw stream window.
-const RAW_NEW_MAX: usize = 1024;
+/// In-order bytes a packet releases that are taken into the raw stream window (a segment that
+/// fills a gap can release many held ones at once).
+const RAW_NEW_MAX: usize = 64 * 1024;
 
 /// Keep the last [`RAW_TAIL`] bytes of a direction.
 fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
@@ -431,12 +432,11 @@ impl Engine {
             Some(f) => {
                 let mut whole = std::mem::take(&mut self.reassembled);
                 let verdict = if self.defrag.add(ts, p.src, p.dst, p.proto, f, &mut whole) {
-                    match decode::decode(&whole, Link::RawIp) {
-                        Ok(datagram) => self.process_packet(ts, &datagram, alerts),
-                        Err(_) => {
-                            self.counters.decode_errors += 1;
-                            Verdict::Accept
-                        }
+                    if let Ok(datagram) = decode::decode(&whole, Link::RawIp) {
+                        self.process_packet(ts, &datagram, alerts)
+                    } else {
+                        self.counters.decode_errors += 1;
+                        Verdict::Accept
                     }
                 } else {
                     Verdict::Accept
@@ -961,7 +961,8 @@ impl Engine {
         c: &Ctx,
         alerts: &mut Vec<Alert>,
     ) -> bool {
-        if self.scratch.raw_prev.is_empty() || self.scratch.raw_new.is_empty() {
+        let released = self.scratch.raw_new.len() > c.payload.len();
+        if (self.scratch.raw_prev.is_empty() && !released) || self.scratch.raw_new.is_empty() {
             return false;
         }
         let mut window = std::mem::take(&mut self.scratch.window);
@@ -974,9 +975,17 @@ impl Engine {
             let reach = pf.max_len - 1;
             let prev = &self.scratch.raw_prev;
             let new = &self.scratch.raw_new;
+            // Bytes released from segments held behind a gap were never scanned together:
+            // scan all of them; otherwise only the boundary with the earlier bytes.
+            let released = new.len() > c.payload.len();
+            let upto = if released {
+                new.len()
+            } else {
+                new.len().min(reach)
+            };
             window.clear();
             window.extend_from_slice(&prev[prev.len().saturating_sub(reach)..]);
-            window.extend_from_slice(&new[..new.len().min(reach)]);
+            window.extend_from_slice(&new[..upto]);
             let Scratch {
                 matcher,
                 matched_now,

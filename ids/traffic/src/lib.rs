@@ -179,6 +179,70 @@ impl Capture {
         self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
     }
 
+    /// Add a frame as the next packet.
+    pub fn push_frame(&mut self, frame: Vec<u8>) {
+        self.push(frame);
+    }
+
+    /// A connection whose request is sent as `pieces` — each at its byte offset in the request
+    /// (overlaps and repeats allowed), with its own [`Tweak`] — in the order given, then
+    /// `response`, then close. For evasion tests.
+    pub fn tcp_pieces(
+        &mut self,
+        client: (Ipv4Addr, u16),
+        server: (Ipv4Addr, u16),
+        pieces: &[(usize, Vec<u8>, Tweak)],
+        request_len: usize,
+        response: &[u8],
+    ) {
+        let mut cseq = self.rng.next_u64() as u32;
+        let mut sseq = self.rng.next_u64() as u32;
+        self.push(Self::tcp_frame(client, server, cseq, None, "S", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "S", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+        for (offset, data, tweak) in pieces {
+            let seq = cseq.wrapping_add(*offset as u32);
+            let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                .ipv4(
+                    client.0.octets(),
+                    server.0.octets(),
+                    tweak.ttl.unwrap_or(64),
+                )
+                .tcp(client.1, server.1, seq, 64240)
+                .ack(sseq)
+                .psh();
+            if let Some(ptr) = tweak.urgent {
+                b = b.urg(ptr);
+            }
+            let mut frame = Vec::with_capacity(b.size(data.len()));
+            let _ = b.write(&mut frame, data);
+            if tweak.bad_checksum && frame.len() > 14 + 20 + 17 {
+                frame[14 + 20 + 16] ^= 0x5a;
+            }
+            self.push(frame);
+        }
+        cseq = cseq.wrapping_add(request_len as u32);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "", &[]));
+        for chunk in response.chunks(MSS) {
+            self.push(Self::tcp_frame(
+                server,
+                client,
+                sseq,
+                Some(cseq),
+                "P",
+                chunk,
+            ));
+            sseq = sseq.wrapping_add(chunk.len() as u32);
+        }
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "F", &[]));
+        cseq = cseq.wrapping_add(1);
+        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "F", &[]));
+        sseq = sseq.wrapping_add(1);
+        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+    }
+
     /// A connection whose request is sent as the given segments (each its own packet, in the
     /// given order of `order`, a permutation of the segment indices; sequence numbers follow the
     /// bytes, so a receiver reassembles them), then `response` normally, then close. For
@@ -683,6 +747,135 @@ pub fn bench_capture(seed: u64, flows: usize) -> Capture {
     cap
 }
 
+/// How one evasion-test segment differs from an honest one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tweak {
+    /// IP TTL (default 64).
+    pub ttl: Option<u8>,
+    /// Corrupt the TCP checksum (the host drops it).
+    pub bad_checksum: bool,
+    /// Set URG with this urgent pointer.
+    pub urgent: Option<u16>,
+}
+
+/// Split the IPv4 packet of an Ethernet frame into fragments carrying `size` payload bytes
+/// each (a multiple of 8; the IP header must have no options).
+pub fn ipv4_fragments(frame: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let (eth, rest) = frame.split_at(14.min(frame.len()));
+    if rest.len() < 20 || rest[0] != 0x45 {
+        return vec![frame.to_vec()];
+    }
+    let (hdr, payload) = rest.split_at(20);
+    let size = (size.max(8) / 8) * 8;
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut h = hdr.to_vec();
+            h[2..4].copy_from_slice(&((20 + c.len()) as u16).to_be_bytes());
+            let units = (i * size / 8) as u16;
+            let more = if i + 1 < chunks.len() { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&(units | more).to_be_bytes());
+            h[10] = 0;
+            h[11] = 0;
+            let sum = ipv4_header_checksum(&h);
+            h[10..12].copy_from_slice(&sum.to_be_bytes());
+            let mut f = eth.to_vec();
+            f.extend_from_slice(&h);
+            f.extend_from_slice(c);
+            f
+        })
+        .collect()
+}
+
+/// One IPv4 fragment of a frame's packet at byte `offset` (a multiple of 8) carrying `data`
+/// instead of the packet's own bytes — for overlap tests.
+pub fn ipv4_fragment_with(frame: &[u8], offset: usize, data: &[u8], more: bool) -> Vec<u8> {
+    let mut h = frame[14..34].to_vec();
+    h[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+    let v = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+    h[6..8].copy_from_slice(&v.to_be_bytes());
+    h[10] = 0;
+    h[11] = 0;
+    let sum = ipv4_header_checksum(&h);
+    h[10..12].copy_from_slice(&sum.to_be_bytes());
+    let mut f = frame[..14].to_vec();
+    f.extend_from_slice(&h);
+    f.extend_from_slice(data);
+    f
+}
+
+fn ipv4_header_checksum(h: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in h.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// A UDP datagram over IPv6 as an Ethernet frame.
+pub fn udp6_frame(
+    src: (std::net::Ipv6Addr, u16),
+    dst: (std::net::Ipv6Addr, u16),
+    payload: &[u8],
+) -> Vec<u8> {
+    let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv6(src.0.octets(), dst.0.octets(), 64)
+        .udp(src.1, dst.1);
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    let _ = b.write(&mut out, payload);
+    out
+}
+
+/// Split the IPv6 packet of an Ethernet frame (no extension headers) into fragments of `size`
+/// payload bytes (a multiple of 8) with a Fragment header; `replace` swaps in other bytes for
+/// the fragment at that offset, sent again after the original (an overlap).
+pub fn ipv6_fragments(
+    frame: &[u8],
+    size: usize,
+    id: u32,
+    replace: Option<(usize, &[u8])>,
+) -> Vec<Vec<u8>> {
+    if frame.len() < 54 {
+        return vec![frame.to_vec()];
+    }
+    let eth = &frame[..14];
+    let hdr = &frame[14..54];
+    let next = hdr[6];
+    let payload = &frame[54..];
+    let size = (size.max(8) / 8) * 8;
+    let make = |offset: usize, data: &[u8], more: bool| {
+        let mut h = hdr.to_vec();
+        h[4..6].copy_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+        h[6] = 44;
+        let mut f = eth.to_vec();
+        f.extend_from_slice(&h);
+        f.push(next);
+        f.push(0);
+        f.extend_from_slice(&(((offset / 8) as u16) << 3 | u16::from(more)).to_be_bytes());
+        f.extend_from_slice(&id.to_be_bytes());
+        f.extend_from_slice(data);
+        f
+    };
+    let n = payload.len().div_ceil(size);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let off = i * size;
+        let data = &payload[off..(off + size).min(payload.len())];
+        out.push(make(off, data, i + 1 < n));
+        if let Some((at, other)) = replace
+            && at == off
+        {
+            out.push(make(off, other, i + 1 < n));
+        }
+    }
+    out
+}
+
 /// Words for generated page text, scripts and JSON (a gateway's browsing mix, in Vietnamese and
 /// English, with the tokens web pages are made of).
 const WORDS: &[&str] = &[
@@ -944,4 +1137,289 @@ fn interleave(seed: u64, conversations: Vec<Vec<Vec<u8>>>, concurrent: usize) ->
         }
     }
     out
+}
+
+/// The rules the evasion cases are written for (addresses `any`, so IPv4 and IPv6 alike).
+pub const EVASION_RULES: &str = r#"alert http any any -> any any (msg:"EVASION curl user agent"; flow:established,to_server; http.user_agent; content:"curl/"; startswith; classtype:policy-violation; sid:9100001; rev:1;)
+alert tcp any any -> any 80 (msg:"EVASION raw marker in a request"; flow:established,to_server; content:"X-Marker|3a| evil-payload-0042"; classtype:trojan-activity; sid:9100002; rev:1;)
+alert dns any any -> any any (msg:"EVASION DNS query for a flagged name"; dns.query; content:"evil-domain.example"; nocase; classtype:trojan-activity; sid:9100003; rev:1;)
+alert udp any any -> any 53 (msg:"EVASION raw flagged name in a datagram"; content:"|0b|evil-domain|07|example"; nocase; classtype:trojan-activity; sid:9100004; rev:1;)
+"#;
+
+/// One evasion case: a flow built to hide a request from an IDS, and what must still fire.
+#[derive(Debug, Clone)]
+pub struct EvasionCase {
+    /// What the case does.
+    pub name: &'static str,
+    /// The flow's client end (address, port).
+    pub client: (std::net::IpAddr, u16),
+    /// The flow's server end.
+    pub server: (std::net::IpAddr, u16),
+    /// SIDs of [`EVASION_RULES`] that must fire on this flow.
+    pub expect: Vec<u32>,
+}
+
+/// The HTTP request every TCP case carries: it fires 9100001 (curl user agent) and 9100002
+/// (raw marker).
+pub const EVASION_REQUEST: &[u8] = b"GET /x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/8.5.0\r\nX-Marker: evil-payload-0042\r\nAccept: */*\r\n\r\n";
+
+fn dns_query_for(name: &str, id: u16) -> Vec<u8> {
+    dns_message(id, name, false)
+}
+
+/// Every evasion case in one capture, each its own flow: IP fragments (tiny, reversed,
+/// overlapping; IPv4 and IPv6; TCP and UDP), TCP segmentation (one byte per segment in order
+/// and shuffled, a tiny first segment, overlapping and out-of-order segments), insertion tricks
+/// (a junk segment with a bad checksum or a TTL that expires at the gateway, sent first), urgent
+/// data. `scripts/evasion.sh` and `ids/tests/evasion.rs` run it through both engines.
+pub fn evasion_capture() -> (Capture, Vec<EvasionCase>) {
+    use std::net::{IpAddr, Ipv6Addr};
+    let mut cap = Capture::new(21);
+    let mut cases = Vec::new();
+    let server = Ipv4Addr::new(198, 51, 100, 9);
+    let req = EVASION_REQUEST;
+    let http = vec![9_100_001, 9_100_002];
+    let dns = vec![9_100_003, 9_100_004];
+    let response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+    let whole = |r: &[u8]| vec![(0usize, r.to_vec(), Tweak::default())];
+    let bytes = |r: &[u8], sizes: &[usize]| {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for &n in sizes {
+            let end = (at + n).min(r.len());
+            out.push((at, r[at..end].to_vec(), Tweak::default()));
+            at = end;
+        }
+        if at < r.len() {
+            out.push((at, r[at..].to_vec(), Tweak::default()));
+        }
+        out
+    };
+    let mut port = 41_000u16;
+    let mut tcp_case = |cap: &mut Capture,
+                        cases: &mut Vec<EvasionCase>,
+                        name: &'static str,
+                        pieces: Vec<(usize, Vec<u8>, Tweak)>,
+                        fragment: Option<(usize, bool, bool)>| {
+        port += 1;
+        let client = (lan(30), port);
+        let mut c = Capture::new(u64::from(port));
+        c.tcp_pieces(client, (server, 80), &pieces, req.len(), &response);
+        for (_, f) in c.frames {
+            let is_request_data =
+                f.len() > 54 && f[14 + 9] == 6 && f[36..38] == 80u16.to_be_bytes();
+            match fragment {
+                Some((size, reverse, overlap)) if is_request_data => {
+                    let mut frags = ipv4_fragments(&f, size);
+                    if overlap {
+                        // The same offset again with junk, right after the original: under
+                        // the default (BSD) policy the destination keeps the original bytes.
+                        let junk = vec![b'Z'; size];
+                        let at = size * 3;
+                        let more = at + size < f.len() - 34;
+                        frags.insert(4, ipv4_fragment_with(&f, at, &junk, more));
+                    }
+                    if reverse {
+                        frags.reverse();
+                    }
+                    for fr in frags {
+                        cap.push_frame(fr);
+                    }
+                }
+                _ => cap.push_frame(f),
+            }
+        }
+        cases.push(EvasionCase {
+            name,
+            client: (IpAddr::V4(client.0), client.1),
+            server: (IpAddr::V4(server), 80),
+            expect: http.clone(),
+        });
+    };
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "control: the request in one segment",
+        whole(req),
+        None,
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "IPv4 fragments of 8 bytes, in order",
+        whole(req),
+        Some((8, false, false)),
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "IPv4 fragments of 8 bytes, reverse order",
+        whole(req),
+        Some((8, true, false)),
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "IPv4 fragments of 16 bytes with an overlapping junk fragment",
+        whole(req),
+        Some((16, false, true)),
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "one byte per TCP segment, in order",
+        bytes(req, &vec![1; req.len()]),
+        None,
+    );
+    let mut shuffled = bytes(req, &vec![1; req.len()]);
+    let mut rng = Rng::new(5);
+    for i in (1..shuffled.len()).rev() {
+        shuffled.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "one byte per TCP segment, shuffled",
+        shuffled,
+        None,
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "a first segment of two bytes",
+        bytes(req, &[2]),
+        None,
+    );
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "a first segment of one byte",
+        bytes(req, &[1]),
+        None,
+    );
+    let overlapping = vec![
+        (0, req[..40].to_vec(), Tweak::default()),
+        (20, req[20..70].to_vec(), Tweak::default()),
+        (60, req[60..].to_vec(), Tweak::default()),
+    ];
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "overlapping TCP segments carrying the same bytes",
+        overlapping,
+        None,
+    );
+    let mut out_of_order = bytes(req, &[30, 30]);
+    out_of_order.reverse();
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "TCP segments out of order",
+        out_of_order,
+        None,
+    );
+    let junk: Vec<u8> = req
+        .iter()
+        .map(|b| if b.is_ascii_alphabetic() { b'q' } else { *b })
+        .collect();
+    let bad_checksum = vec![
+        (
+            0,
+            junk.clone(),
+            Tweak {
+                bad_checksum: true,
+                ..Tweak::default()
+            },
+        ),
+        (0, req.to_vec(), Tweak::default()),
+    ];
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "insertion: a junk segment with a bad checksum first",
+        bad_checksum,
+        None,
+    );
+    let low_ttl = vec![
+        (
+            0,
+            junk,
+            Tweak {
+                ttl: Some(1),
+                ..Tweak::default()
+            },
+        ),
+        (0, req.to_vec(), Tweak::default()),
+    ];
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "insertion: a junk segment whose TTL expires at the gateway first",
+        low_ttl,
+        None,
+    );
+    let urgent = vec![(
+        0,
+        req.to_vec(),
+        Tweak {
+            urgent: Some(5),
+            ..Tweak::default()
+        },
+    )];
+    tcp_case(
+        &mut cap,
+        &mut cases,
+        "urgent data in the request segment",
+        urgent,
+        None,
+    );
+
+    // DNS over UDP, fragmented.
+    let name = "evil-domain.example.ftp.sh";
+    let resolver = Ipv4Addr::new(10, 10, 0, 2);
+    for (i, (size, reverse)) in [(8usize, false), (16, true)].into_iter().enumerate() {
+        let client = (lan(31), 42_000 + i as u16);
+        let mut c = Capture::new(9);
+        c.udp(client, (resolver, 53), &dns_query_for(name, 77 + i as u16));
+        let mut frags = ipv4_fragments(&c.frames[0].1, size);
+        if reverse {
+            frags.reverse();
+        }
+        for f in frags {
+            cap.push_frame(f);
+        }
+        cases.push(EvasionCase {
+            name: if reverse {
+                "IPv4 UDP DNS query in 16-byte fragments, reverse order"
+            } else {
+                "IPv4 UDP DNS query in 8-byte fragments"
+            },
+            client: (IpAddr::V4(client.0), client.1),
+            server: (IpAddr::V4(resolver), 53),
+            expect: dns.clone(),
+        });
+    }
+    let c6: Ipv6Addr = "fd00:10::30".parse().unwrap_or(Ipv6Addr::LOCALHOST);
+    let r6: Ipv6Addr = "fd00:10::2".parse().unwrap_or(Ipv6Addr::LOCALHOST);
+    let frame = udp6_frame((c6, 43_001), (r6, 53), &dns_query_for(name, 91));
+    for f in ipv6_fragments(&frame, 8, 0x1234, None) {
+        cap.push_frame(f);
+    }
+    cases.push(EvasionCase {
+        name: "IPv6 UDP DNS query in 8-byte fragments",
+        client: (IpAddr::V6(c6), 43_001),
+        server: (IpAddr::V6(r6), 53),
+        expect: dns.clone(),
+    });
+    let frame = udp6_frame((c6, 43_002), (r6, 53), &dns_query_for(name, 92));
+    for f in ipv6_fragments(&frame, 16, 0x1235, Some((32, b"ZZZZZZZZZZZZZZZZ"))) {
+        cap.push_frame(f);
+    }
+    cases.push(EvasionCase {
+        name: "IPv6 UDP DNS query in 16-byte fragments with an overlapping junk fragment",
+        client: (IpAddr::V6(c6), 43_002),
+        server: (IpAddr::V6(r6), 53),
+        expect: dns,
+    });
+    (cap, cases)
 }

@@ -1,11 +1,11 @@
-//! `edgeward-traffic trigger|bench|bytes [--flows N] --out FILE`: write a generated capture for the
+//! `edgeward-traffic trigger|bench|bytes|evasion [--flows N] --out FILE`: write a generated capture for the
 //! IDS tests and benchmarks (`scripts/bench-ids.sh`, `scripts/fuzz-ids.sh`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: edgeward-traffic trigger|bench|bytes [--flows N] --out FILE");
+    eprintln!("usage: edgeward-traffic trigger|bench|bytes|evasion [--flows N] --out FILE");
     ExitCode::from(2)
 }
 
@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         "trigger" => edgeward_traffic::trigger_capture(7),
         "bench" => edgeward_traffic::bench_capture(11, flows),
         "bytes" => edgeward_traffic::byte_heavy_capture(13, flows),
+        "evasion" => edgeward_traffic::evasion_capture().0,
         _ => return usage(),
     };
     if let Err(e) = capture.write(&out) {
