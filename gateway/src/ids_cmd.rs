@@ -63,7 +63,7 @@ pub fn run_pcap(
     })?;
     // Fragment anomalies (evasion signals, limits reached) as EVE `anomaly` records.
     let mut anomaly_counts: std::collections::BTreeMap<&str, u64> = Default::default();
-    for a in engine.defrag.anomalies.drain(..) {
+    for a in engine.anomalies.drain(..) {
         let name = a.kind.eve_name(a.src.is_ipv6());
         *anomaly_counts.entry(name).or_default() += 1;
         let record = serde_json::json!({

@@ -98,6 +98,9 @@ pub enum AnomalyKind {
     FragmentTimeout,
     /// A fragment would make the datagram longer than 65,535 bytes.
     FragmentTooLarge,
+    /// A TCP segment repeats bytes already delivered with *different* bytes (a retransmission
+    /// with a changed payload: the first copy is kept, the change is an evasion signal).
+    StreamOverlapDifferentData,
 }
 
 impl AnomalyKind {
@@ -116,6 +119,9 @@ impl AnomalyKind {
             (AnomalyKind::FragmentTimeout, _) => "defrag.timeout",
             (AnomalyKind::FragmentTooLarge, false) => "ipv4.frag_pkt_too_large",
             (AnomalyKind::FragmentTooLarge, true) => "ipv6.frag_pkt_too_large",
+            (AnomalyKind::StreamOverlapDifferentData, _) => {
+                "stream.reassembly_overlap_different_data"
+            }
         }
     }
 }

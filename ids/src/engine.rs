@@ -106,6 +106,10 @@ pub struct Counters {
     pub expiring_ttl: u64,
     /// Checksum validation was switched off (`auto`: most checksums were wrong).
     pub checksum_validation_off: bool,
+    /// TCP segments that repeated delivered bytes with different ones.
+    pub stream_overlap_different: u64,
+    /// Anomalies not kept because the caller had not drained them.
+    pub anomalies_dropped: u64,
     #[serde(skip)]
     pub rule_hits: Vec<u64>,
     #[serde(skip)]
@@ -317,6 +321,9 @@ pub struct Engine {
     pub defrag: crate::defrag::Defrag,
     /// A reassembled datagram (reused).
     reassembled: Vec<u8>,
+    /// Packet-path anomalies (fragments, stream) since the caller last drained them (at most
+    /// [`crate::defrag::MAX_ANOMALIES`]; more are counted in `counters.anomalies_dropped`).
+    pub anomalies: Vec<crate::defrag::Anomaly>,
 }
 
 /// In-order bytes of a direction kept to match raw content across segment boundaries.
@@ -324,6 +331,25 @@ pub const RAW_TAIL: usize = 256;
 /// In-order bytes a packet releases that are taken into the raw stream window (a segment that
 /// fills a gap can release many held ones at once).
 const RAW_NEW_MAX: usize = 64 * 1024;
+
+/// Whether a segment at `seq` overlaps the delivered bytes still in `tail` (which end just
+/// before `next`) with different bytes.
+fn repeats_with_other_bytes(tail: &[u8], next: u32, seq: u32, payload: &[u8]) -> bool {
+    let tail_start = next.wrapping_sub(tail.len() as u32);
+    // Offset of the segment's first byte relative to the tail's first byte (may be negative).
+    let rel = i64::from(seq.wrapping_sub(tail_start) as i32);
+    let (mut t, mut p) = (rel, 0i64);
+    if t < 0 {
+        p = -t;
+        t = 0;
+    }
+    let n = (tail.len() as i64 - t).min(payload.len() as i64 - p);
+    if n <= 0 {
+        return false;
+    }
+    let (t, p, n) = (t as usize, p as usize, n as usize);
+    tail[t..t + n] != payload[p..p + n]
+}
 
 /// Keep the last [`RAW_TAIL`] bytes of a direction.
 fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
@@ -376,6 +402,7 @@ impl Engine {
         Engine {
             defrag: crate::defrag::Defrag::new(config.defrag.clone()),
             reassembled: Vec::new(),
+            anomalies: Vec::new(),
             flows: FlowTable::new(config.max_flows),
             scratch,
             thresholds: Default::default(),
@@ -444,6 +471,13 @@ impl Engine {
                 self.reassembled = whole;
                 if self.defrag.counters.fragments % 64 == 0 {
                     self.defrag.expire(ts);
+                }
+                for a in self.defrag.anomalies.drain(..) {
+                    if self.anomalies.len() < crate::defrag::MAX_ANOMALIES {
+                        self.anomalies.push(a);
+                    } else {
+                        self.counters.anomalies_dropped += 1;
+                    }
                 }
                 verdict
             }
@@ -634,6 +668,7 @@ impl Engine {
             return;
         }
         let Some(t) = p.tcp else { return };
+        let now = flow.last_seen;
         let Flow {
             streams,
             http,
@@ -651,6 +686,22 @@ impl Engine {
             raw_new,
             ..
         } = &mut self.scratch;
+        // A segment that repeats recently delivered bytes with other bytes: the first copy is
+        // kept (as the receiving host does), the difference is reported.
+        let changed = streams[d]
+            .next_seq()
+            .is_some_and(|next| repeats_with_other_bytes(&raw_tail[d], next, t.seq, p.payload));
+        if changed {
+            self.counters.stream_overlap_different += 1;
+            if self.anomalies.len() < crate::defrag::MAX_ANOMALIES {
+                self.anomalies.push(crate::defrag::Anomaly {
+                    ts: now,
+                    kind: crate::defrag::AnomalyKind::StreamOverlapDifferentData,
+                    src: p.src,
+                    dst: p.dst,
+                });
+            }
+        }
         let mut first = true;
         streams[d].segment(t.seq, p.payload, |data| {
             // Raw stream window: what came before this packet's bytes, and their start.

@@ -32,6 +32,11 @@ impl Stream {
         self.gaps = 0;
     }
 
+    /// The next sequence number expected in order, once known.
+    pub fn next_seq(&self) -> Option<u32> {
+        self.next
+    }
+
     /// The SYN (or SYN/ACK) of this direction sets the initial sequence number.
     pub fn syn(&mut self, seq: u32) {
         self.next = Some(seq.wrapping_add(1));

@@ -344,3 +344,45 @@ fn raw_content_across_a_segment_boundary_alerts_once() {
         );
     }
 }
+
+/// Issue 21: a retransmission that changes bytes already delivered is an evasion signal: the
+/// first copy is kept (the rules still fire on it) and the change is reported as an anomaly.
+#[test]
+fn a_retransmission_with_changed_bytes_is_reported_and_the_first_copy_kept() {
+    use edgeward_traffic::Tweak;
+    let req = EVASION_REQUEST;
+    let junk: Vec<u8> = req
+        .iter()
+        .map(|b| if b.is_ascii_alphabetic() { b'q' } else { *b })
+        .collect();
+    let mut cap = Capture::new(6);
+    cap.tcp_pieces(
+        (LAN, 40200),
+        (WEB, 80),
+        &[
+            (0, req.to_vec(), Tweak::default()),
+            (10, junk[10..60].to_vec(), Tweak::default()),
+        ],
+        req.len(),
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let rules = ruleset_from_text(EVASION_RULES);
+    let mut engine = Engine::new(rules, EngineConfig::default());
+    let capture = edgeward_ids::offline::Capture {
+        link: edgeward_ids::decode::Link::Ethernet,
+        frames: cap.frames.clone(),
+        bytes: 0,
+    };
+    let mut alerts = Vec::new();
+    edgeward_ids::offline::run(&mut engine, &capture, |a| alerts.push(a.sid));
+    alerts.sort_unstable();
+    alerts.dedup();
+    assert_eq!(alerts, vec![101, 102, 103]);
+    assert_eq!(engine.counters.stream_overlap_different, 1);
+    assert!(
+        engine
+            .anomalies
+            .iter()
+            .any(|a| a.kind == edgeward_ids::defrag::AnomalyKind::StreamOverlapDifferentData)
+    );
+}
