@@ -1,5 +1,6 @@
-//! Any frame through the decoder and then the whole engine (flow table, reassembly, HTTP/DNS/TLS
-//! parsers, detection with a small ruleset): never a panic.
+//! Any frame through the decoder and then the whole engine (IP defragmentation, flow table,
+//! reassembly, protocol detection, HTTP/DNS/TLS parsers, detection with a small ruleset): never
+//! a panic. Seeds include the evasion capture's fragments and segment streams.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -35,7 +36,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = edgeward_ids::decode::decode(data, Link::Ethernet);
     let _ = edgeward_ids::decode::decode(data, Link::RawIp);
     // Split the input into frames at 0xfe bytes and feed them as one conversation.
-    let mut engine = Engine::new(rules(), EngineConfig::default());
+    // Checksums and TTLs are not checked: random frames would mostly stop there, and the
+    // point is to reach defragmentation, reassembly and the parsers.
+    let config = EngineConfig {
+        checksums: edgeward_ids::engine::ChecksumMode::Ignore,
+        min_ttl: 0,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(rules(), config);
     let mut alerts = Vec::new();
     for (i, frame) in data.split(|&b| b == 0xfe).enumerate() {
         engine.process(i as f64, frame, Link::RawIp, &mut alerts);
