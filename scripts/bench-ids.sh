@@ -40,7 +40,8 @@ PY
 
 suricata_run() { # capture outdir
   rm -rf "$2"; mkdir -p "$2"
-  /usr/bin/time -f '%e %M' -o "$2/time" suricata -c "$DIR/suricata.yaml" -r "$1" -S "$DIR/all.rules" -k none \
+  # Checksums validated on both sides (Suricata's default `auto`, edgeward's default).
+  /usr/bin/time -f '%e %M' -o "$2/time" suricata -c "$DIR/suricata.yaml" -r "$1" -S "$DIR/all.rules" \
     --runmode single -l "$2" --set classification-file="$RULES/classification.config" \
     --set mpm-algo=hs --set spm-algo=hs >/dev/null 2>&1
 }

@@ -39,9 +39,9 @@ pub struct EngineConfig {
 pub enum ChecksumMode {
     /// Always: segments with a wrong checksum are not inspected.
     Validate,
-    /// Validate, unless more than a tenth of the first 1,000 TCP/UDP segments are wrong (a
-    /// capture taken on a host with checksum offload): then stop checking (as Suricata's
-    /// `auto`).
+    /// Validate, unless more than a quarter of the first 50 or a tenth of the first 1,000
+    /// TCP/UDP segments are wrong (a capture taken on a host with checksum offload): then stop
+    /// checking (as Suricata's `auto`).
     #[default]
     Auto,
     /// Never.
@@ -526,10 +526,11 @@ impl Engine {
         if !ok {
             c.bad_checksums += 1;
         }
-        if self.config.checksums == ChecksumMode::Auto
-            && c.checksums_checked == 1000
-            && c.bad_checksums > 100
-        {
+        // A capture taken on a host with checksum offload has its outgoing half wrong: decide
+        // early (a quarter wrong in the first 50) and again at 1,000 (a tenth wrong).
+        let offload = (c.checksums_checked == 50 && c.bad_checksums > 12)
+            || (c.checksums_checked == 1000 && c.bad_checksums > 100);
+        if self.config.checksums == ChecksumMode::Auto && offload {
             c.checksum_validation_off = true;
             tracing::warn!(
                 bad = c.bad_checksums,

@@ -386,3 +386,46 @@ fn a_retransmission_with_changed_bytes_is_reported_and_the_first_copy_kept() {
             .any(|a| a.kind == edgeward_ids::defrag::AnomalyKind::StreamOverlapDifferentData)
     );
 }
+
+/// A capture taken where checksum offload leaves checksums unset still gets inspected (`auto`
+/// turns validation off once most checksums are wrong), while a stray bad segment in a normal
+/// capture is not inspected.
+#[test]
+fn checksum_validation_auto_tells_offload_from_insertion() {
+    let rules = ruleset_from_text(EVASION_RULES);
+    let mut cap = Capture::new(8);
+    for i in 0..40u16 {
+        cap.tcp(
+            (LAN, 41000 + i),
+            (WEB, 80),
+            &[Msg::Client(EVASION_REQUEST.to_vec())],
+        );
+    }
+    // Offload: every TCP checksum wrong.
+    let mut broken = cap.frames.clone();
+    for (_, f) in &mut broken {
+        if f.len() > 14 + 20 + 17 && f[23] == 6 {
+            f[14 + 20 + 16] ^= 0x5a;
+        }
+    }
+    let run_frames = |frames: Vec<(f64, Vec<u8>)>| {
+        let mut engine = Engine::new(rules.clone(), EngineConfig::default());
+        let capture = edgeward_ids::offline::Capture {
+            link: edgeward_ids::decode::Link::Ethernet,
+            frames,
+            bytes: 0,
+        };
+        let mut n = 0;
+        edgeward_ids::offline::run(&mut engine, &capture, |a| n += usize::from(a.sid == 102));
+        (n, engine.counters.checksum_validation_off)
+    };
+    let (alerts, off) = run_frames(broken);
+    assert!(off, "validation switched off for an offload capture");
+    assert!(
+        alerts >= 30,
+        "most requests inspected after the switch: {alerts}"
+    );
+    let (alerts, off) = run_frames(cap.frames.clone());
+    assert!(!off);
+    assert_eq!(alerts, 40);
+}
