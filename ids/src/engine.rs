@@ -321,6 +321,8 @@ pub struct Engine {
     pub defrag: crate::defrag::Defrag,
     /// A reassembled datagram (reused).
     reassembled: Vec<u8>,
+    /// The current packet's checksum needs no check (see [`Engine::process_checked`]).
+    checksum_trusted: bool,
     /// Packet-path anomalies (fragments, stream) since the caller last drained them (at most
     /// [`crate::defrag::MAX_ANOMALIES`]; more are counted in `counters.anomalies_dropped`).
     pub anomalies: Vec<crate::defrag::Anomaly>,
@@ -402,6 +404,7 @@ impl Engine {
         Engine {
             defrag: crate::defrag::Defrag::new(config.defrag.clone()),
             reassembled: Vec::new(),
+            checksum_trusted: false,
             anomalies: Vec::new(),
             flows: FlowTable::new(config.max_flows),
             scratch,
@@ -446,6 +449,21 @@ impl Engine {
         link: Link,
         alerts: &mut Vec<Alert>,
     ) -> Verdict {
+        self.process_checked(ts, frame, link, false, alerts)
+    }
+
+    /// As [`Engine::process`]; `checksum_trusted` says the capture knows the checksum needs no
+    /// check (AF_PACKET: validated by the NIC, or not yet computed because the packet was made
+    /// on this host with checksum offload).
+    pub fn process_checked(
+        &mut self,
+        ts: f64,
+        frame: &[u8],
+        link: Link,
+        checksum_trusted: bool,
+        alerts: &mut Vec<Alert>,
+    ) -> Verdict {
+        self.checksum_trusted = checksum_trusted;
         self.counters.packets += 1;
         self.counters.bytes += frame.len() as u64;
         let Ok(p) = decode::decode(frame, link) else {
@@ -511,6 +529,9 @@ impl Engine {
         if p.proto == TCP && self.config.min_ttl > 0 && p.ttl < self.config.min_ttl {
             self.counters.expiring_ttl += 1;
             return false;
+        }
+        if self.checksum_trusted {
+            return true;
         }
         let check = match self.config.checksums {
             ChecksumMode::Ignore => false,

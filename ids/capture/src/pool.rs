@@ -1,0 +1,225 @@
+//! Capture workers: one thread per worker, each with its own engine (flow table) and one ring per
+//! watched interface, all rings of an interface in one fanout group (so a flow always lands on
+//! the same worker). The compiled ruleset is shared read-only; a new one is picked up between
+//! blocks. Alerts go to a sink (the daemon puts them on the event bus without blocking).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use edgeward_ids::decode::Link;
+use edgeward_ids::engine::{Alert, Engine, EngineConfig};
+use edgeward_ids::reload::SharedRules;
+use edgeward_ids::ruleset::RuleSet;
+
+use crate::afpacket::{Ring, RingConfig, RingError};
+
+/// What to capture and how.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Interfaces watched (each uplink and internal zone interface by default).
+    pub interfaces: Vec<String>,
+    /// Worker threads (one per core is the rule).
+    pub workers: usize,
+    /// Ring geometry (the fanout group is set per interface).
+    pub ring: RingConfig,
+    /// Open the rings in this network namespace (`/run/netns/NAME`) instead of the current one.
+    pub netns: Option<PathBuf>,
+    /// Engine settings for every worker.
+    pub engine: EngineConfig,
+}
+
+/// Counters of all workers.
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Packets inspected.
+    pub packets: AtomicU64,
+    /// Packets the kernel dropped because a ring was full.
+    pub kernel_drops: AtomicU64,
+    /// Alerts raised.
+    pub alerts: AtomicU64,
+}
+
+/// Receives each alert with the ruleset that raised it.
+pub type AlertSink = Arc<dyn Fn(&RuleSet, &Alert) + Send + Sync>;
+
+/// Running workers; they stop when this is dropped.
+pub struct Pool {
+    threads: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    /// Counters of all workers.
+    pub stats: Arc<PoolStats>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fanout group ids: one per interface, from this base.
+const FANOUT_BASE: u16 = 0xE500;
+
+fn enter_netns(path: &PathBuf) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)?;
+    // SAFETY: setns on a namespace file descriptor, for the calling thread only.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl Pool {
+    /// Open every ring and start the workers. Fails (nothing left running) if a ring cannot be
+    /// opened.
+    pub fn start(
+        config: PoolConfig,
+        rules: Arc<SharedRules>,
+        sink: AlertSink,
+    ) -> Result<Pool, RingError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(PoolStats::default());
+        let mut threads = Vec::new();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), RingError>>();
+        for w in 0..config.workers.max(1) {
+            let config = config.clone();
+            let (w_rules, w_sink, w_stop, w_stats, ready) = (
+                Arc::clone(&rules),
+                Arc::clone(&sink),
+                Arc::clone(&stop),
+                Arc::clone(&stats),
+                ready_tx.clone(),
+            );
+            let spawned = std::thread::Builder::new()
+                .name(format!("ids-capture-{w}"))
+                .spawn(move || {
+                    if let Some(ns) = &config.netns
+                        && let Err(e) = enter_netns(ns)
+                    {
+                        let _ = ready.send(Err(RingError::Sys {
+                            call: "setns",
+                            interface: ns.display().to_string(),
+                            source: e,
+                        }));
+                        return;
+                    }
+                    let mut rings = Vec::new();
+                    for (i, ifname) in config.interfaces.iter().enumerate() {
+                        let ring = RingConfig {
+                            fanout_group: Some(FANOUT_BASE + i as u16),
+                            ..config.ring
+                        };
+                        match Ring::open(ifname, ring) {
+                            Ok(r) => rings.push(r),
+                            Err(e) => {
+                                let _ = ready.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    let _ = ready.send(Ok(()));
+                    worker(rings, config.engine, &w_rules, &w_sink, &w_stop, &w_stats);
+                });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(RingError::Sys {
+                        call: "spawn",
+                        interface: String::new(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        drop(ready_tx);
+        for _ in 0..threads.len() {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(Pool {
+            threads,
+            stop,
+            stats,
+        })
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn worker(
+    mut rings: Vec<Ring>,
+    config: EngineConfig,
+    rules: &SharedRules,
+    sink: &AlertSink,
+    stop: &AtomicBool,
+    stats: &PoolStats,
+) {
+    let mut engine = Engine::new(rules.current(), config);
+    let mut alerts: Vec<Alert> = Vec::with_capacity(64);
+    let mut fds: Vec<libc::pollfd> = rings
+        .iter()
+        .map(|r| libc::pollfd {
+            fd: r.raw_fd(),
+            events: libc::POLLIN | libc::POLLERR,
+            revents: 0,
+        })
+        .collect();
+    let mut last_ts = 0.0;
+    while !stop.load(Ordering::Relaxed) {
+        let mut got = 0;
+        for ring in &mut rings {
+            let n = ring.next_block(|ts, frame, trusted| {
+                last_ts = ts;
+                engine.process_checked(ts, frame, Link::Ethernet, trusted, &mut alerts);
+            });
+            got += n;
+        }
+        if got > 0 {
+            stats.packets.fetch_add(got as u64, Ordering::Relaxed);
+            if !alerts.is_empty() {
+                stats
+                    .alerts
+                    .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+                let set = Arc::clone(engine.rules());
+                for a in alerts.drain(..) {
+                    sink(&set, &a);
+                }
+            }
+            engine.refresh(rules);
+            continue;
+        }
+        for ring in &rings {
+            let s = ring.stats();
+            stats.kernel_drops.fetch_add(s.drops, Ordering::Relaxed);
+        }
+        engine.refresh(rules);
+        // SAFETY: `fds` holds valid descriptors of the rings owned by this thread.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100);
+        }
+        let _ = last_ts;
+    }
+    engine.finish(last_ts, &mut alerts);
+    let set = Arc::clone(engine.rules());
+    for a in alerts.drain(..) {
+        sink(&set, &a);
+    }
+}
