@@ -6,10 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd="${1:-up}"; shift || true
+extra=()
 if [ "$cmd" = up ]; then
   scripts/setup.sh
   cargo build --release -p edgeward-gateway -p edgeward-hub -p edgeward-lab --quiet
+  # The IDS watches the uplinks with the ET Open ruleset shipped in ids/rules/.
+  extra+=("--gateway-arg=--ids-rules=$(scripts/et-open.sh)")
 fi
 bin=target/release/edgeward-lab
 [ -x "$bin" ] || bin=target/debug/edgeward-lab
-exec "$bin" "$cmd" "$@"
+exec "$bin" "$cmd" "$@" "${extra[@]}"

@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub synthetic_events: u64,
     /// How often the config file (and a pending confirmation) is checked.
     pub poll_interval: Duration,
+    /// IDS rules while no SOC bundle is applied (`--ids-rules`; else `ids.rules_dir`).
+    pub ids_rules: Option<PathBuf>,
 }
 
 use edgeward_config::change::{AfterApply, CommitConfirm, ConfirmRefusal};
@@ -891,6 +893,12 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         },
         bus.clone(),
         metrics.soc.clone(),
+    )));
+    subsystems.push(Box::new(subsystems::ids::Ids::new(
+        bus.clone(),
+        metrics.clone(),
+        opts.ids_rules.clone(),
+        opts.state_dir.join("rules"),
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,

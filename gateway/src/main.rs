@@ -58,6 +58,9 @@ enum Command {
         /// How often to check the config file for changes, in milliseconds.
         #[arg(long, default_value_t = 1000)]
         poll_ms: u64,
+        /// IDS rules directory used while no SOC bundle is applied (overrides `ids.rules_dir`).
+        #[arg(long)]
+        ids_rules: Option<PathBuf>,
     },
     /// Check, compare, apply and roll back configurations.
     #[command(subcommand)]
@@ -236,9 +239,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             soc_dir,
             synthetic_events,
             poll_ms,
+            ids_rules,
         } => {
             let opts = daemon::RunOptions {
                 soc_dir,
+                ids_rules,
                 synthetic_events,
                 events_path: events,
                 store_dir: cli.state_dir.join("store"),

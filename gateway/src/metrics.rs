@@ -74,6 +74,12 @@ pub struct Metrics {
     pub uplink_latency_p95_ms: Family<UplinkLabel, Gauge<f64, AtomicU64>>,
     pub probes: Family<UplinkResultLabel, Counter>,
     pub conntrack_flushed: Family<UplinkLabel, Counter>,
+    /// Live IDS: packets inspected, packets the kernel dropped (ring full), alerts raised, alerts
+    /// lost because the event queue was full.
+    pub ids_packets: Gauge,
+    pub ids_kernel_drops: Gauge,
+    pub ids_alerts: Gauge,
+    pub ids_alerts_lost: Counter,
     /// The SOC link's own metrics (registered by `edgeward-soc`).
     pub soc: edgeward_soc::link::LinkMetrics,
 }
@@ -98,6 +104,30 @@ impl Metrics {
             "subsystem_ok",
             "1 if the subsystem's last reconcile step went through without warnings, else 0",
             subsystems_ok.clone(),
+        );
+        let ids_packets = Gauge::default();
+        registry.register(
+            "ids_packets",
+            "Packets the live IDS inspected",
+            ids_packets.clone(),
+        );
+        let ids_kernel_drops = Gauge::default();
+        registry.register(
+            "ids_kernel_drops",
+            "Packets the kernel dropped before the IDS saw them (capture ring full)",
+            ids_kernel_drops.clone(),
+        );
+        let ids_alerts = Gauge::default();
+        registry.register(
+            "ids_alerts",
+            "Alerts the live IDS raised",
+            ids_alerts.clone(),
+        );
+        let ids_alerts_lost = Counter::default();
+        registry.register(
+            "ids_alerts_lost",
+            "IDS alerts not recorded because the event queue was full",
+            ids_alerts_lost.clone(),
         );
         let events = Family::<KindLabel, Counter>::default();
         registry.register(
@@ -195,6 +225,10 @@ impl Metrics {
             reconciles,
             apply_errors,
             subsystems_ok,
+            ids_packets,
+            ids_kernel_drops,
+            ids_alerts,
+            ids_alerts_lost,
             events,
             config_version,
             last_reconcile_seconds,

@@ -2,6 +2,7 @@
 //! [`Subsystem`](crate::reconcile::Subsystem) trait, in the order the daemon runs them.
 
 pub mod firewall;
+pub mod ids;
 pub mod listeners;
 pub mod network;
 pub mod retention;

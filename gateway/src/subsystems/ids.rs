@@ -1,0 +1,274 @@
+//! Live IDS on the uplinks: the capture workers (`edgeward-capture`: AF_PACKET rings in a fanout
+//! group per interface, one engine per worker) started from `[ids]`, their alerts put on the
+//! event bus in Suricata's EVE shape (→ store → SOC, syslog, UI). Rules come from the SOC's
+//! applied bundle when there is one, else `--ids-rules`, else `ids.rules_dir`; a newer SOC bundle
+//! is picked up within seconds (compiled off the packet path, swapped in atomically).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use edgeward_capture::afpacket::RingConfig;
+use edgeward_capture::pool::{Pool, PoolConfig};
+use edgeward_config::Config;
+use edgeward_event::bus::Bus;
+use edgeward_event::model::{EventBody, Level};
+use edgeward_ids::engine::EngineConfig;
+use edgeward_ids::reload::SharedRules;
+use edgeward_ids::vars::Vars;
+use tokio::task::JoinHandle;
+
+use crate::metrics::Metrics;
+use crate::reconcile::{Desired, Report, Step, Subsystem};
+
+/// What the IDS runs with; a change restarts the workers.
+#[derive(Debug, Clone, PartialEq)]
+struct Setup {
+    interfaces: Vec<String>,
+    home_net: Vec<String>,
+    rules: PathBuf,
+}
+
+/// The live IDS subsystem.
+pub struct Ids {
+    bus: Bus,
+    metrics: Arc<Metrics>,
+    /// `--ids-rules`: the rules directory when no SOC bundle is applied.
+    rules_override: Option<PathBuf>,
+    /// Where SOC bundles are applied (`v<N>/`, `current.json`).
+    bundles: PathBuf,
+    running: Option<(Setup, Pool, JoinHandle<()>)>,
+    planned: Option<Option<Setup>>,
+}
+
+impl Ids {
+    pub fn new(
+        bus: Bus,
+        metrics: Arc<Metrics>,
+        rules_override: Option<PathBuf>,
+        bundles: PathBuf,
+    ) -> Self {
+        Ids {
+            bus,
+            metrics,
+            rules_override,
+            bundles,
+            running: None,
+            planned: None,
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some((_, pool, watcher)) = self.running.take() {
+            watcher.abort();
+            drop(pool);
+        }
+    }
+}
+
+impl Drop for Ids {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The rules directory of the applied SOC bundle, if any.
+fn bundle_rules(bundles: &Path) -> Option<PathBuf> {
+    let applied = edgeward_soc::bundle::applied(bundles);
+    let dir = bundles.join(format!("v{}", applied.version?));
+    dir.is_dir().then_some(dir)
+}
+
+/// `$HOME_NET`: the configured prefixes, else every internal zone's and the gateway's own uplink
+/// addresses (the uplinks carry the LAN's traffic behind NAT, with those as source).
+fn home_net(config: &Config) -> Vec<String> {
+    if !config.ids.home_net.is_empty() {
+        return config
+            .ids
+            .home_net
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    }
+    let zones = config
+        .zones
+        .iter()
+        .flat_map(|z| z.prefixes.iter().map(ToString::to_string));
+    let uplinks = config
+        .uplinks
+        .iter()
+        .filter_map(|u| config.interface(&u.interface))
+        .flat_map(|i| i.addresses.iter().map(|a| a.ip().to_string()));
+    zones.chain(uplinks).collect()
+}
+
+impl Ids {
+    fn setup_for(&self, config: &Config) -> Option<Setup> {
+        if !config.ids.enabled {
+            return None;
+        }
+        let interfaces: Vec<String> = config
+            .uplinks
+            .iter()
+            .filter(|u| config.ids.uplinks.is_empty() || config.ids.uplinks.contains(&u.name))
+            .map(|u| u.interface.clone())
+            .collect();
+        let rules = bundle_rules(&self.bundles)
+            .or_else(|| self.rules_override.clone())
+            .unwrap_or_else(|| PathBuf::from(&config.ids.rules_dir));
+        Some(Setup {
+            interfaces,
+            home_net: home_net(config),
+            rules,
+        })
+    }
+}
+
+impl Subsystem for Ids {
+    fn name(&self) -> &'static str {
+        "ids"
+    }
+
+    fn plan(&mut self, desired: &Desired<'_>) -> Result<(), String> {
+        self.planned = Some(self.setup_for(desired.config));
+        Ok(())
+    }
+
+    fn apply<'a>(&'a mut self, _desired: &'a Desired<'a>) -> Step<'a> {
+        Box::pin(async move {
+            let Some(wanted) = self.planned.take() else {
+                return Ok(Report::quiet());
+            };
+            if self.running.as_ref().map(|(s, _, _)| s) == wanted.as_ref()
+                && (wanted.is_some() || self.running.is_none())
+            {
+                return Ok(Report::quiet());
+            }
+            self.stop();
+            let Some(setup) = wanted else {
+                return Ok(Report::quiet());
+            };
+            if setup.interfaces.is_empty() {
+                return Ok(
+                    Report::quiet().note(Level::Warning, "IDS enabled but no uplink to watch")
+                );
+            }
+            let vars = Vars::with_home_net(&setup.home_net);
+            let path = setup.rules.clone();
+            let compiled = tokio::task::spawn_blocking(move || SharedRules::compile(&path, &vars))
+                .await
+                .map_err(|e| e.to_string())?;
+            let set = match compiled {
+                Ok(set) => set,
+                Err(e) => {
+                    return Ok(Report::quiet().note(
+                        Level::Error,
+                        format!(
+                            "IDS not running: rules at {} cannot be used: {e}",
+                            setup.rules.display()
+                        ),
+                    ));
+                }
+            };
+            let summary = format!(
+                "IDS watching {} with {} rules from {}",
+                setup.interfaces.join(", "),
+                set.rules.len(),
+                setup.rules.display()
+            );
+            let shared = Arc::new(SharedRules::new(set));
+            let bus = self.bus.clone();
+            let metrics = Arc::clone(&self.metrics);
+            let sink_metrics = Arc::clone(&metrics);
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let pool = Pool::start(
+                PoolConfig {
+                    interfaces: setup.interfaces.clone(),
+                    workers,
+                    ring: RingConfig::default(),
+                    netns: None,
+                    engine: EngineConfig::default(),
+                },
+                Arc::clone(&shared),
+                Arc::new(move |set, alert| {
+                    let eve = edgeward_ids::offline::eve_alert(set, alert);
+                    if bus.try_emit(EventBody::Alert(eve)).is_err() {
+                        sink_metrics.ids_alerts_lost.inc();
+                    }
+                }),
+            );
+            let pool = match pool {
+                Ok(p) => p,
+                Err(e) => {
+                    return Ok(Report::quiet().note(Level::Error, format!("IDS not running: {e}")));
+                }
+            };
+            let watcher = tokio::spawn(watch(
+                Arc::clone(&pool.stats),
+                shared,
+                self.bundles.clone(),
+                setup.clone(),
+                self.bus.clone(),
+                metrics,
+            ));
+            self.running = Some((setup, pool, watcher));
+            Ok(Report::done(summary))
+        })
+    }
+
+    fn discard(&mut self) {
+        self.planned = None;
+    }
+}
+
+/// Every 2 s: export the workers' counters, and swap in a newly applied SOC bundle.
+async fn watch(
+    stats: Arc<edgeward_capture::pool::PoolStats>,
+    shared: Arc<SharedRules>,
+    bundles: PathBuf,
+    setup: Setup,
+    bus: Bus,
+    metrics: Arc<Metrics>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut current = setup.rules.clone();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        metrics.ids_packets.set(stats.packets.load(Relaxed) as i64);
+        metrics
+            .ids_kernel_drops
+            .set(stats.kernel_drops.load(Relaxed) as i64);
+        metrics.ids_alerts.set(stats.alerts.load(Relaxed) as i64);
+        let Some(dir) = bundle_rules(&bundles) else {
+            continue;
+        };
+        if dir == current {
+            continue;
+        }
+        let vars = Vars::with_home_net(&setup.home_net);
+        let path = dir.clone();
+        let compiled =
+            tokio::task::spawn_blocking(move || SharedRules::compile(&path, &vars)).await;
+        let (level, message) = match compiled {
+            Ok(Ok(set)) => {
+                let n = set.rules.len();
+                shared.swap(set);
+                (
+                    Level::Info,
+                    format!("IDS rules from {} in force ({n} rules)", dir.display()),
+                )
+            }
+            Ok(Err(e)) => (
+                Level::Error,
+                format!(
+                    "IDS rules from {} refused, the running ones stay: {e}",
+                    dir.display()
+                ),
+            ),
+            Err(e) => (Level::Error, format!("IDS rule compile failed: {e}")),
+        };
+        current = dir;
+        bus.emit(EventBody::system(level, "ids", message)).await;
+    }
+}
