@@ -59,6 +59,12 @@ pub struct Metrics {
     pub reconciles: Family<ResultLabel, Counter>,
     pub apply_errors: Family<StageLabel, Counter>,
     pub subsystems_ok: Family<SubsystemLabel, Gauge>,
+    /// Live IDS: packets inspected, packets the kernel dropped (ring full), alerts raised, alerts
+    /// lost because the event queue was full.
+    pub ids_packets: Gauge,
+    pub ids_kernel_drops: Gauge,
+    pub ids_alerts: Gauge,
+    pub ids_alerts_lost: Counter,
     pub events: Family<KindLabel, Counter>,
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
@@ -74,12 +80,6 @@ pub struct Metrics {
     pub uplink_latency_p95_ms: Family<UplinkLabel, Gauge<f64, AtomicU64>>,
     pub probes: Family<UplinkResultLabel, Counter>,
     pub conntrack_flushed: Family<UplinkLabel, Counter>,
-    /// Live IDS: packets inspected, packets the kernel dropped (ring full), alerts raised, alerts
-    /// lost because the event queue was full.
-    pub ids_packets: Gauge,
-    pub ids_kernel_drops: Gauge,
-    pub ids_alerts: Gauge,
-    pub ids_alerts_lost: Counter,
     /// The SOC link's own metrics (registered by `edgeward-soc`).
     pub soc: edgeward_soc::link::LinkMetrics,
 }

@@ -38,7 +38,17 @@ pub struct Ids {
     /// Where SOC bundles are applied (`v<N>/`, `current.json`).
     bundles: PathBuf,
     running: Option<(Setup, Pool, JoinHandle<()>)>,
-    planned: Option<Option<Setup>>,
+    planned: Plan,
+}
+
+/// What the last `plan` decided.
+enum Plan {
+    /// Nothing planned (applied or discarded).
+    None,
+    /// The IDS off.
+    Off,
+    /// The IDS with this setup.
+    On(Setup),
 }
 
 impl Ids {
@@ -54,7 +64,7 @@ impl Ids {
             rules_override,
             bundles,
             running: None,
-            planned: None,
+            planned: Plan::None,
         }
     }
 
@@ -130,14 +140,19 @@ impl Subsystem for Ids {
     }
 
     fn plan(&mut self, desired: &Desired<'_>) -> Result<(), String> {
-        self.planned = Some(self.setup_for(desired.config));
+        self.planned = match self.setup_for(desired.config) {
+            Some(s) => Plan::On(s),
+            None => Plan::Off,
+        };
         Ok(())
     }
 
     fn apply<'a>(&'a mut self, _desired: &'a Desired<'a>) -> Step<'a> {
         Box::pin(async move {
-            let Some(wanted) = self.planned.take() else {
-                return Ok(Report::quiet());
+            let wanted = match std::mem::replace(&mut self.planned, Plan::None) {
+                Plan::None => return Ok(Report::quiet()),
+                Plan::Off => None,
+                Plan::On(s) => Some(s),
             };
             if self.running.as_ref().map(|(s, _, _)| s) == wanted.as_ref()
                 && (wanted.is_some() || self.running.is_none())
@@ -180,7 +195,7 @@ impl Subsystem for Ids {
             let bus = self.bus.clone();
             let metrics = Arc::clone(&self.metrics);
             let sink_metrics = Arc::clone(&metrics);
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             let pool = Pool::start(
                 PoolConfig {
                     interfaces: setup.interfaces.clone(),
@@ -217,7 +232,7 @@ impl Subsystem for Ids {
     }
 
     fn discard(&mut self) {
-        self.planned = None;
+        self.planned = Plan::None;
     }
 }
 
