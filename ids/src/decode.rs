@@ -59,6 +59,35 @@ pub struct Fragment<'a> {
     pub data: &'a [u8],
 }
 
+/// The Fragment header among IPv6 extension headers `exts` (starting with type `next`): its
+/// identification, byte offset and M flag (RFC 8200 §4.5).
+fn ipv6_fragment(mut next: u8, exts: &[u8]) -> Option<(u32, usize, bool)> {
+    let mut at = 0usize;
+    for _ in 0..8 {
+        let h = exts.get(at..)?;
+        match next {
+            44 => {
+                let f = h.get(..8)?;
+                let off = u16::from_be_bytes([f[2], f[3]]);
+                let id = u32::from_be_bytes([f[4], f[5], f[6], f[7]]);
+                return Some((id, usize::from(off & 0xfff8), off & 1 != 0));
+            }
+            // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
+            0 | 43 | 60 => {
+                next = *h.first()?;
+                at += (usize::from(*h.get(1)?) + 1) * 8;
+            }
+            // Authentication header: (len + 2) * 4 bytes.
+            51 => {
+                next = *h.first()?;
+                at += (usize::from(*h.get(1)?) + 2) * 4;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// IPv6 payload length minus the extension headers before the transport.
 fn ip_payload_len_hint(ip: &etherparse::LaxIpv6Slice<'_>) -> usize {
     usize::from(ip.header().payload_length()).saturating_sub(ip.extensions().slice().len())
@@ -193,26 +222,19 @@ pub fn decode(frame: &[u8], link: Link) -> Result<Packet<'_>, DecodeError> {
             let h = ip.header();
             let p = ip.payload();
             // Every Fragment header is looked at (not only when etherparse says "fragmented":
-            // it decides from the misread bits); an atomic fragment (offset 0, no M) is whole.
-            let frag = {
-                ip.extensions().clone().into_iter().find_map(|e| match e {
-                    // Offset and M flag read by hand from RFC 8200 §4.5's layout
-                    // (offset: the top 13 bits of bytes 2–3, M: bit 0 of byte 3): etherparse
-                    // 0.19 reads them from the wrong bits.
-                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Fragment {
-                        id: f.identification(),
-                        offset: usize::from(
-                            u16::from_be_bytes([f.slice()[2], f.slice()[3]]) & 0xfff8,
-                        ),
-                        more: f.slice()[3] & 1 != 0,
-                        v6: true,
-                        header: fixed_header(h.slice(), 40),
-                        data: p.payload,
-                    }),
-                    _ => None,
+            // it decides from misread bits); an atomic fragment (offset 0, no M) is whole. The
+            // extension headers are walked here with bounds checks: etherparse 0.19's extension
+            // iterator reads past the buffer on malformed headers (found by the fuzz target).
+            let frag = ipv6_fragment(h.next_header().0, ip.extensions().slice())
+                .map(|(id, offset, more)| Fragment {
+                    id,
+                    offset,
+                    more,
+                    v6: true,
+                    header: fixed_header(h.slice(), 40),
+                    data: p.payload,
                 })
-            }
-            .filter(|f| f.offset != 0 || f.more);
+                .filter(|f| f.offset != 0 || f.more);
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
@@ -306,5 +328,33 @@ mod tests {
         );
         assert_eq!(p.proto, 17);
         assert_eq!(frag.data, b"abcdefgh");
+    }
+}
+
+#[cfg(test)]
+mod malformed {
+    use super::*;
+
+    /// Extension headers whose lengths run past the packet never read out of bounds (the fuzz
+    /// target found etherparse's own iterator doing so).
+    #[test]
+    fn truncated_ipv6_extension_chains_are_safe() {
+        for next in [0u8, 43, 44, 51, 60] {
+            for len_byte in [0u8, 1, 7, 255] {
+                for tail in 0..24usize {
+                    let mut f = vec![0x60, 0, 0, 0, 0, tail as u8, next, 64];
+                    f.extend_from_slice(&[0xfd; 32]);
+                    let mut ext = vec![44u8, len_byte, 0, 9, 0, 0, 0, 1];
+                    ext.resize(tail, 0xaa);
+                    f.extend_from_slice(&ext);
+                    let _ = decode(&f, Link::RawIp);
+                }
+            }
+        }
+        assert_eq!(ipv6_fragment(0, &[44, 200]), None);
+        assert_eq!(
+            ipv6_fragment(44, &[17, 0, 0, 9, 0, 0, 0, 7]),
+            Some((7, 8, true))
+        );
     }
 }
