@@ -4,9 +4,10 @@
 set -euo pipefail
 # chromium + chromium-driver + python3-selenium: the browser test of the admin UI (fonts-dejavu-core
 # renders Vietnamese); openssl: TLS version checks against the admin UI; libhyperscan-dev: the IDS
-# prefilters (the same libhs Suricata links).
+# prefilters (the same libhs Suricata links); python3-yaml: the IDS benchmark's Suricata config;
+# iptables (iptables-nft): NFQUEUE for the inline IPS where nft has no `queue`.
 PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls
-      chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev python3-yaml)
+      chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev python3-yaml iptables)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,4 +5,5 @@
 #![warn(missing_docs)]
 
 pub mod afpacket;
+pub mod nfqueue;
 pub mod pool;
