@@ -629,6 +629,9 @@ pub struct Ids {
     /// `$HOME_NET`; empty means every internal zone's prefixes.
     pub home_net: Vec<IpNetwork>,
     pub rules_dir: String,
+    /// IPS mode: when the inspection queue is full or the engine is gone, packets pass
+    /// (`true`, fail-open) or are dropped (`false`, fail-closed).
+    pub fail_open: bool,
 }
 
 impl Default for Ids {
@@ -639,6 +642,7 @@ impl Default for Ids {
             uplinks: Vec::new(),
             home_net: Vec::new(),
             rules_dir: "/var/lib/edgeward/rules".into(),
+            fail_open: true,
         }
     }
 }

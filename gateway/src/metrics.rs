@@ -65,6 +65,8 @@ pub struct Metrics {
     pub ids_kernel_drops: Gauge,
     pub ids_alerts: Gauge,
     pub ids_alerts_lost: Counter,
+    /// Packets the inline IPS dropped.
+    pub ips_dropped: Gauge,
     pub events: Family<KindLabel, Counter>,
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
@@ -122,6 +124,12 @@ impl Metrics {
             "ids_alerts",
             "Alerts the live IDS raised",
             ids_alerts.clone(),
+        );
+        let ips_dropped = Gauge::default();
+        registry.register(
+            "ips_dropped",
+            "Packets the inline IPS dropped",
+            ips_dropped.clone(),
         );
         let ids_alerts_lost = Counter::default();
         registry.register(
@@ -229,6 +237,7 @@ impl Metrics {
             ids_kernel_drops,
             ids_alerts,
             ids_alerts_lost,
+            ips_dropped,
             events,
             config_version,
             last_reconcile_seconds,

@@ -75,3 +75,94 @@ fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
         lab.log_tail(20)
     );
 }
+
+/// 000 §8.1.g, 003 §30.8.e (inline prevention): in IPS mode the uplinks' forwarded traffic is
+/// judged inline; a request a `drop` rule matches gets no answer while ordinary requests pass, the
+/// alert says `blocked`, and the admin plane (traffic to the gateway) is never queued.
+#[test]
+fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("local.rules"),
+        "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-evil-agent\"; classtype:trojan-activity; sid:9200001; rev:1;)\n",
+    )
+    .unwrap();
+    let rules = dir.path().display().to_string();
+    let config = AGENCY_DEFAULT_PROFILE.replace("mode = \"ids\"", "mode = \"ips\"");
+    assert_ne!(
+        config, AGENCY_DEFAULT_PROFILE,
+        "the profile's IDS mode line moved"
+    );
+    let Some(lab) = test_lab_with("ips", &config, &["--ids-rules", &rules]) else {
+        return;
+    };
+    let running = wait_until(Duration::from_secs(60), || {
+        read_events(&lab).iter().any(|e| {
+            e["event_type"] == "audit"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("IPS inline"))
+        })
+    });
+    assert!(running, "the IPS did not start; log:\n{}", lab.log_tail(30));
+    let curl = |agent: &str| {
+        lab.exec(
+            "staff-1",
+            "curl",
+            &[
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-m",
+                "4",
+                "-A",
+                agent,
+                "http://192.0.2.80/ips-test",
+            ],
+        )
+        .unwrap()
+    };
+    let ok = curl("Mozilla/5.0");
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "200",
+        "ordinary traffic passes inline"
+    );
+    let blocked = curl("edgeward-evil-agent");
+    assert!(
+        !blocked.status.success() && String::from_utf8_lossy(&blocked.stdout) != "200",
+        "the flagged request got an answer: {}",
+        String::from_utf8_lossy(&blocked.stdout)
+    );
+    let alerted = wait_until(Duration::from_secs(10), || {
+        read_events(&lab).iter().any(|e| {
+            e["event_type"] == "alert"
+                && e["alert"]["signature_id"] == 9_200_001
+                && e["alert"]["action"] == "blocked"
+        })
+    });
+    assert!(alerted, "no blocked alert; log:\n{}", lab.log_tail(20));
+    // The admin plane is not queued: the UI answers from the management zone.
+    let ui = lab
+        .exec(
+            "admin-1",
+            "curl",
+            &[
+                "-sk",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-m",
+                "4",
+                "https://10.10.99.1/",
+            ],
+        )
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&ui.stdout).starts_with('0'),
+        "admin UI unreachable"
+    );
+}

@@ -1,6 +1,9 @@
-//! Live IDS on the uplinks: the capture workers (`edgeward-capture`: AF_PACKET rings in a fanout
-//! group per interface, one engine per worker) started from `[ids]`, their alerts put on the
-//! event bus in Suricata's EVE shape (→ store → SOC, syslog, UI). Rules come from the SOC's
+//! Live IDS/IPS on the uplinks, started from `[ids]`. IDS mode: capture workers
+//! (`edgeward-capture`: AF_PACKET rings in a fanout group per interface, one engine per worker).
+//! IPS mode: forwarded traffic on the uplinks is queued (iptables-nft `NFQUEUE --queue-balance`,
+//! with `--queue-bypass` when `ids.fail_open`; traffic *to* the gateway — the admin's — is never
+//! queued) and judged inline by one worker per queue. Alerts go on the event bus in Suricata's
+//! EVE shape (→ store → SOC, syslog, UI). Rules come from the SOC's
 //! applied bundle when there is one, else `--ids-rules`, else `ids.rules_dir`; a newer SOC bundle
 //! is picked up within seconds (compiled off the packet path, swapped in atomically).
 
@@ -9,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edgeward_capture::afpacket::RingConfig;
+use edgeward_capture::inline::{InlineConfig, InlinePool};
 use edgeward_capture::pool::{Pool, PoolConfig};
-use edgeward_config::Config;
+use edgeward_config::{Config, IdsMode};
 use edgeward_event::bus::Bus;
 use edgeward_event::model::{EventBody, Level};
 use edgeward_ids::engine::EngineConfig;
@@ -27,6 +31,67 @@ struct Setup {
     interfaces: Vec<String>,
     home_net: Vec<String>,
     rules: PathBuf,
+    mode: IdsMode,
+    fail_open: bool,
+}
+
+/// The running workers of either mode (held: dropping them stops the workers).
+enum Workers {
+    Passive(#[allow(dead_code)] Pool),
+    Inline(#[allow(dead_code)] InlinePool),
+}
+
+/// First NFQUEUE number used by the IPS.
+const FIRST_QUEUE: u16 = 100;
+/// The iptables chain holding the IPS's queue rules (jumped to from FORWARD).
+const CHAIN: &str = "EDGEWARD-IPS";
+
+fn iptables(tool: &str, args: &[&str]) -> Result<(), String> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{tool}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Queue forwarded traffic in and out of `interfaces` to queues `first..first+n` (IPv4 and
+/// IPv6), replacing whatever the chain held; an empty list only empties the chain.
+fn queue_rules(interfaces: &[String], n: u16, fail_open: bool) -> Result<(), String> {
+    for tool in ["iptables-nft", "ip6tables-nft"] {
+        let _ = iptables(tool, &["-N", CHAIN]);
+        iptables(tool, &["-F", CHAIN])?;
+        if iptables(tool, &["-C", "FORWARD", "-j", CHAIN]).is_err() {
+            iptables(tool, &["-I", "FORWARD", "-j", CHAIN])?;
+        }
+        let balance = format!("{FIRST_QUEUE}:{}", FIRST_QUEUE + n.max(1) - 1);
+        for i in interfaces {
+            for dir in ["-i", "-o"] {
+                let mut args = vec![
+                    "-A",
+                    CHAIN,
+                    dir,
+                    i,
+                    "-j",
+                    "NFQUEUE",
+                    "--queue-balance",
+                    &balance,
+                ];
+                if fail_open {
+                    args.push("--queue-bypass");
+                }
+                iptables(tool, &args)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The live IDS subsystem.
@@ -37,7 +102,7 @@ pub struct Ids {
     rules_override: Option<PathBuf>,
     /// Where SOC bundles are applied (`v<N>/`, `current.json`).
     bundles: PathBuf,
-    running: Option<(Setup, Pool, JoinHandle<()>)>,
+    running: Option<(Setup, Workers, JoinHandle<()>)>,
     planned: Plan,
 }
 
@@ -69,9 +134,16 @@ impl Ids {
     }
 
     fn stop(&mut self) {
-        if let Some((_, pool, watcher)) = self.running.take() {
+        if let Some((setup, workers, watcher)) = self.running.take() {
             watcher.abort();
-            drop(pool);
+            if setup.mode == IdsMode::Ips {
+                // Fail-open: nothing queued any more. Fail-closed keeps the rules: with nobody
+                // reading, forwarded traffic on the uplinks stops until the IPS is back.
+                if setup.fail_open {
+                    let _ = queue_rules(&[], 1, true);
+                }
+            }
+            drop(workers);
         }
     }
 }
@@ -130,6 +202,8 @@ impl Ids {
             interfaces,
             home_net: home_net(config),
             rules,
+            mode: config.ids.mode,
+            fail_open: config.ids.fail_open,
         })
     }
 }
@@ -196,37 +270,92 @@ impl Subsystem for Ids {
             let metrics = Arc::clone(&self.metrics);
             let sink_metrics = Arc::clone(&metrics);
             let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            let pool = Pool::start(
-                PoolConfig {
-                    interfaces: setup.interfaces.clone(),
-                    workers,
-                    ring: RingConfig::default(),
-                    netns: None,
-                    engine: EngineConfig::default(),
-                },
-                Arc::clone(&shared),
-                Arc::new(move |set, alert| {
-                    let eve = edgeward_ids::offline::eve_alert(set, alert);
-                    if bus.try_emit(EventBody::Alert(eve)).is_err() {
-                        sink_metrics.ids_alerts_lost.inc();
-                    }
-                }),
-            );
-            let pool = match pool {
-                Ok(p) => p,
-                Err(e) => {
-                    return Ok(Report::quiet().note(Level::Error, format!("IDS not running: {e}")));
+            let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert| {
+                let eve = edgeward_ids::offline::eve_alert(set, alert);
+                if bus.try_emit(EventBody::Alert(eve)).is_err() {
+                    sink_metrics.ids_alerts_lost.inc();
                 }
+            });
+            let (workers, counters) =
+                match setup.mode {
+                    IdsMode::Ids => {
+                        let pool = Pool::start(
+                            PoolConfig {
+                                interfaces: setup.interfaces.clone(),
+                                workers,
+                                ring: RingConfig::default(),
+                                netns: None,
+                                engine: EngineConfig::default(),
+                            },
+                            Arc::clone(&shared),
+                            sink,
+                        );
+                        match pool {
+                            Ok(p) => {
+                                let c = Counters::Passive(Arc::clone(&p.stats));
+                                (Workers::Passive(p), c)
+                            }
+                            Err(e) => {
+                                return Ok(Report::quiet()
+                                    .note(Level::Error, format!("IDS not running: {e}")));
+                            }
+                        }
+                    }
+                    IdsMode::Ips => {
+                        let n = u16::try_from(workers).unwrap_or(1);
+                        let pool = InlinePool::start(
+                            InlineConfig {
+                                first_queue: FIRST_QUEUE,
+                                workers: n,
+                                max_len: 4096,
+                                fail_open: setup.fail_open,
+                                netns: None,
+                                engine: EngineConfig::default(),
+                            },
+                            Arc::clone(&shared),
+                            sink,
+                        );
+                        let pool = match pool {
+                            Ok(p) => p,
+                            Err(e) => {
+                                return Ok(Report::quiet()
+                                    .note(Level::Error, format!("IPS not running: {e}")));
+                            }
+                        };
+                        if let Err(e) = tokio::task::block_in_place(|| {
+                            queue_rules(&setup.interfaces, n, setup.fail_open)
+                        }) {
+                            return Ok(Report::quiet().note(
+                                Level::Error,
+                                format!("IPS not running: the queue rules could not be set: {e}"),
+                            ));
+                        }
+                        let c = Counters::Inline(Arc::clone(&pool.stats));
+                        (Workers::Inline(pool), c)
+                    }
+                };
+            let summary = if setup.mode == IdsMode::Ips {
+                format!(
+                    "IPS inline on {} ({}), {summary}",
+                    setup.interfaces.join(", "),
+                    if setup.fail_open {
+                        "fail-open"
+                    } else {
+                        "fail-closed"
+                    }
+                )
+            } else {
+                summary
             };
             let watcher = tokio::spawn(watch(
-                Arc::clone(&pool.stats),
+                counters,
                 shared,
                 self.bundles.clone(),
                 setup.clone(),
                 self.bus.clone(),
                 metrics,
             ));
-            self.running = Some((setup, pool, watcher));
+            self.running = Some((setup, workers, watcher));
             Ok(Report::done(summary))
         })
     }
@@ -236,25 +365,51 @@ impl Subsystem for Ids {
     }
 }
 
+/// The counters of the running workers.
+enum Counters {
+    Passive(Arc<edgeward_capture::pool::PoolStats>),
+    Inline(Arc<edgeward_capture::inline::InlineStats>),
+}
+
+impl Counters {
+    /// (packets, kernel drops, alerts, verdict drops)
+    fn read(&self) -> (u64, u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self {
+            Counters::Passive(s) => (
+                s.packets.load(Relaxed),
+                s.kernel_drops.load(Relaxed),
+                s.alerts.load(Relaxed),
+                0,
+            ),
+            Counters::Inline(s) => (
+                s.packets.load(Relaxed),
+                0,
+                s.alerts.load(Relaxed),
+                s.dropped.load(Relaxed),
+            ),
+        }
+    }
+}
+
 /// Every 2 s: export the workers' counters, and swap in a newly applied SOC bundle.
 async fn watch(
-    stats: Arc<edgeward_capture::pool::PoolStats>,
+    stats: Counters,
     shared: Arc<SharedRules>,
     bundles: PathBuf,
     setup: Setup,
     bus: Bus,
     metrics: Arc<Metrics>,
 ) {
-    use std::sync::atomic::Ordering::Relaxed;
     let mut current = setup.rules.clone();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tick.tick().await;
-        metrics.ids_packets.set(stats.packets.load(Relaxed) as i64);
-        metrics
-            .ids_kernel_drops
-            .set(stats.kernel_drops.load(Relaxed) as i64);
-        metrics.ids_alerts.set(stats.alerts.load(Relaxed) as i64);
+        let (packets, kernel_drops, alerts, dropped) = stats.read();
+        metrics.ids_packets.set(packets as i64);
+        metrics.ids_kernel_drops.set(kernel_drops as i64);
+        metrics.ids_alerts.set(alerts as i64);
+        metrics.ips_dropped.set(dropped as i64);
         let Some(dir) = bundle_rules(&bundles) else {
             continue;
         };

@@ -5,5 +5,6 @@
 #![warn(missing_docs)]
 
 pub mod afpacket;
+pub mod inline;
 pub mod nfqueue;
 pub mod pool;

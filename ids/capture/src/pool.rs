@@ -63,7 +63,8 @@ impl std::fmt::Debug for Pool {
 /// Fanout group ids: one per interface, from this base.
 const FANOUT_BASE: u16 = 0xE500;
 
-fn enter_netns(path: &PathBuf) -> std::io::Result<()> {
+/// Move the calling thread into the network namespace at `path`.
+pub(crate) fn enter_netns(path: &PathBuf) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let f = std::fs::File::open(path)?;
     // SAFETY: setns on a namespace file descriptor, for the calling thread only.

@@ -1,0 +1,185 @@
+//! The inline IPS workers: one thread per NFQUEUE queue (the kernel balances flows over the
+//! queues), each with its own engine in inline mode; a packet a `drop` rule matches — and every
+//! later packet of its flow — gets a drop verdict. Alerts go to the same sink as the passive
+//! workers' (with action `blocked` where the packet was dropped).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use edgeward_ids::decode::Link;
+use edgeward_ids::engine::{Alert, Engine, EngineConfig};
+use edgeward_ids::reload::SharedRules;
+
+use crate::nfqueue::{Queue, QueueConfig, Verdict};
+use crate::pool::AlertSink;
+
+/// Queues and how they behave.
+#[derive(Debug, Clone)]
+pub struct InlineConfig {
+    /// First queue number; one queue per worker from here.
+    pub first_queue: u16,
+    /// Worker threads (= queues).
+    pub workers: u16,
+    /// Packets the kernel holds per queue.
+    pub max_len: u32,
+    /// A full queue lets packets pass.
+    pub fail_open: bool,
+    /// Bind the queues in this network namespace (`/run/netns/NAME`).
+    pub netns: Option<PathBuf>,
+    /// Engine settings (`inline` is forced on).
+    pub engine: EngineConfig,
+}
+
+/// Counters of all inline workers.
+#[derive(Debug, Default)]
+pub struct InlineStats {
+    /// Packets judged.
+    pub packets: AtomicU64,
+    /// Packets dropped by a verdict.
+    pub dropped: AtomicU64,
+    /// Alerts raised.
+    pub alerts: AtomicU64,
+}
+
+/// Running inline workers; they unbind and stop when dropped.
+pub struct InlinePool {
+    threads: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    /// Counters.
+    pub stats: Arc<InlineStats>,
+}
+
+impl std::fmt::Debug for InlinePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlinePool")
+            .field("workers", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl InlinePool {
+    /// Bind every queue and start judging. Fails (nothing left running) if a queue cannot be
+    /// bound.
+    pub fn start(
+        config: InlineConfig,
+        rules: Arc<SharedRules>,
+        sink: AlertSink,
+    ) -> std::io::Result<InlinePool> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(InlineStats::default());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let mut threads = Vec::new();
+        for w in 0..config.workers.max(1) {
+            let config = config.clone();
+            let (w_rules, w_sink, w_stop, w_stats, ready) = (
+                Arc::clone(&rules),
+                Arc::clone(&sink),
+                Arc::clone(&stop),
+                Arc::clone(&stats),
+                ready_tx.clone(),
+            );
+            threads.push(std::thread::Builder::new().name(format!("ips-{w}")).spawn(
+                move || {
+                    if let Some(ns) = &config.netns {
+                        if let Err(e) = crate::pool::enter_netns(ns) {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    }
+                    let queue = Queue::bind(QueueConfig {
+                        number: config.first_queue + w,
+                        max_len: config.max_len,
+                        fail_open: config.fail_open,
+                    });
+                    let mut queue = match queue {
+                        Ok(q) => q,
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready.send(Ok(()));
+                    let engine = EngineConfig {
+                        inline: true,
+                        ..config.engine
+                    };
+                    judge(&mut queue, engine, &w_rules, &w_sink, &w_stop, &w_stats);
+                },
+            )?);
+        }
+        drop(ready_tx);
+        for _ in 0..threads.len() {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(InlinePool {
+            threads,
+            stop,
+            stats,
+        })
+    }
+}
+
+impl Drop for InlinePool {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn judge(
+    queue: &mut Queue,
+    config: EngineConfig,
+    rules: &SharedRules,
+    sink: &AlertSink,
+    stop: &AtomicBool,
+    stats: &InlineStats,
+) {
+    let mut engine = Engine::new(rules.current(), config);
+    let mut alerts: Vec<Alert> = Vec::with_capacity(16);
+    let start = std::time::Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let mut dropped = 0u64;
+        let result = queue.process(100, |p| {
+            // Packet time for flow timeouts: time since start is monotonic and enough.
+            let ts = start.elapsed().as_secs_f64();
+            match engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts) {
+                edgeward_ids::engine::Verdict::Drop => {
+                    dropped += 1;
+                    Verdict::Drop
+                }
+                edgeward_ids::engine::Verdict::Accept => Verdict::Accept,
+            }
+        });
+        match result {
+            Ok(n) => {
+                stats.packets.fetch_add(n as u64, Ordering::Relaxed);
+                stats.dropped.fetch_add(dropped, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "IPS queue read failed");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        if !alerts.is_empty() {
+            stats
+                .alerts
+                .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+            let set = Arc::clone(engine.rules());
+            for a in alerts.drain(..) {
+                sink(&set, &a);
+            }
+        }
+        engine.refresh(rules);
+    }
+}
