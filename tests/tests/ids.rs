@@ -166,3 +166,125 @@ fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
         "admin UI unreachable"
     );
 }
+
+fn kill9(pid: i32) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+fn ips_lab(tag: &str, fail_open: bool) -> Option<(edgeward_lab::Lab, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("local.rules"),
+        "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; http.user_agent; content:\"edgeward-evil-agent\"; sid:9200001; rev:1;)\n",
+    )
+    .unwrap();
+    let config = AGENCY_DEFAULT_PROFILE.replace(
+        "mode = \"ids\"",
+        &format!("mode = \"ips\"\nfail_open = {fail_open}"),
+    );
+    let rules = dir.path().display().to_string();
+    let lab = test_lab_with(tag, &config, &["--ids-rules", &rules])?;
+    let running = wait_until(Duration::from_secs(60), || {
+        read_events(&lab).iter().any(|e| {
+            e["event_type"] == "audit"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("IPS inline"))
+        })
+    });
+    assert!(running, "the IPS did not start; log:\n{}", lab.log_tail(30));
+    Some((lab, dir))
+}
+
+fn fetch(lab: &edgeward_lab::Lab) -> String {
+    let out = lab
+        .exec(
+            "staff-1",
+            "curl",
+            &[
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-m",
+                "3",
+                "http://192.0.2.80/x",
+            ],
+        )
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// 000 §8.1.g: the failure policy is explicit — with the engine gone, fail-open keeps the
+/// uplinks' traffic flowing (uninspected) and fail-closed stops it; a restarted daemon inspects
+/// again.
+#[test]
+fn with_the_engine_gone_fail_open_passes_and_fail_closed_stops() {
+    for fail_open in [true, false] {
+        let Some((lab, _rules)) = ips_lab(if fail_open { "ipo" } else { "ipc" }, fail_open) else {
+            return;
+        };
+        assert_eq!(fetch(&lab), "200");
+        kill9(lab.gateway_pid().expect("the daemon runs"));
+        std::thread::sleep(Duration::from_millis(300));
+        let without = fetch(&lab);
+        if fail_open {
+            assert_eq!(
+                without, "200",
+                "fail-open: traffic passes while the engine is gone"
+            );
+        } else {
+            assert_ne!(
+                without, "200",
+                "fail-closed: traffic stops while the engine is gone"
+            );
+        }
+        lab.start_gateway().unwrap();
+        let ips_started = |lab: &edgeward_lab::Lab| {
+            read_events(lab)
+                .iter()
+                .filter(|e| {
+                    e["event_type"] == "audit"
+                        && e["detail"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("IPS inline"))
+                })
+                .count()
+        };
+        assert!(
+            wait_until(Duration::from_secs(60), || ips_started(&lab) >= 2),
+            "the IPS did not come back; log:\n{}",
+            lab.log_tail(20)
+        );
+        assert!(
+            wait_until(Duration::from_secs(60), || fetch(&lab) == "200"),
+            "traffic flows again after the restart; log:\n{}",
+            lab.log_tail(20)
+        );
+        // … and is inspected again: the flagged request is blocked.
+        let flagged = lab
+            .exec(
+                "staff-1",
+                "curl",
+                &[
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-m",
+                    "3",
+                    "-A",
+                    "edgeward-evil-agent",
+                    "http://192.0.2.80/x",
+                ],
+            )
+            .unwrap();
+        assert_ne!(
+            String::from_utf8_lossy(&flagged.stdout),
+            "200",
+            "inspection resumed"
+        );
+    }
+}
