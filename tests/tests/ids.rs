@@ -178,10 +178,10 @@ fn ips_lab(tag: &str, fail_open: bool) -> Option<(edgeward_lab::Lab, tempfile::T
         "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; http.user_agent; content:\"edgeward-evil-agent\"; sid:9200001; rev:1;)\n",
     )
     .unwrap();
-    let config = AGENCY_DEFAULT_PROFILE.replace(
-        "mode = \"ids\"",
-        &format!("mode = \"ips\"\nfail_open = {fail_open}"),
-    );
+    let config = AGENCY_DEFAULT_PROFILE
+        .replace("mode = \"ids\"", "mode = \"ips\"")
+        .replace("fail_open = true ", &format!("fail_open = {fail_open} "));
+    assert!(config.contains(&format!("fail_open = {fail_open} ")));
     let rules = dir.path().display().to_string();
     let lab = test_lab_with(tag, &config, &["--ids-rules", &rules])?;
     let running = wait_until(Duration::from_secs(60), || {
