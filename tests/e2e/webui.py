@@ -123,10 +123,11 @@ class Harness:
 
     def fresh_code(self, user):
         """A code of a step the appliance has not accepted yet (it refuses replays): the
-        earliest step within its ±1 window after the last one used, waiting if need be."""
+        current step, else the next (still inside its ±1 window when the request arrives a
+        step later — the previous step would not be), waiting if need be."""
         while True:
             now = int(time.time() // 30)
-            for step in (now - 1, now, now + 1):
+            for step in (now, now + 1):
                 if step > self.last_step.get(user, 0):
                     self.last_step[user] = step
                     return totp(self.secrets[user], step * 30)
