@@ -67,6 +67,9 @@ pub struct Metrics {
     pub ids_alerts_lost: Counter,
     /// Packets the inline IPS dropped.
     pub ips_dropped: Gauge,
+    /// IDS engines replaced after a fault, and packets lost to full IPS queues.
+    pub ids_engine_restarts: Gauge,
+    pub ips_queue_overflows: Gauge,
     pub events: Family<KindLabel, Counter>,
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
@@ -130,6 +133,18 @@ impl Metrics {
             "ips_dropped",
             "Packets the inline IPS dropped",
             ips_dropped.clone(),
+        );
+        let ids_engine_restarts = Gauge::default();
+        registry.register(
+            "ids_engine_restarts",
+            "IDS engines replaced after a fault",
+            ids_engine_restarts.clone(),
+        );
+        let ips_queue_overflows = Gauge::default();
+        registry.register(
+            "ips_queue_overflows",
+            "Packets the kernel could not queue to the IPS (queue or socket full)",
+            ips_queue_overflows.clone(),
         );
         let ids_alerts_lost = Counter::default();
         registry.register(
@@ -238,6 +253,8 @@ impl Metrics {
             ids_alerts,
             ids_alerts_lost,
             ips_dropped,
+            ids_engine_restarts,
+            ips_queue_overflows,
             events,
             config_version,
             last_reconcile_seconds,

@@ -371,25 +371,56 @@ enum Counters {
     Inline(Arc<edgeward_capture::inline::InlineStats>),
 }
 
+/// One reading of the workers' counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Reading {
+    packets: u64,
+    kernel_drops: u64,
+    alerts: u64,
+    dropped: u64,
+    restarts: u64,
+    /// NFQUEUE: packets the kernel could not queue (queue full) or hand over (socket full).
+    queue_overflows: u64,
+}
+
 impl Counters {
-    /// (packets, kernel drops, alerts, verdict drops)
-    fn read(&self) -> (u64, u64, u64, u64) {
+    fn read(&self) -> Reading {
         use std::sync::atomic::Ordering::Relaxed;
         match self {
-            Counters::Passive(s) => (
-                s.packets.load(Relaxed),
-                s.kernel_drops.load(Relaxed),
-                s.alerts.load(Relaxed),
-                0,
-            ),
-            Counters::Inline(s) => (
-                s.packets.load(Relaxed),
-                0,
-                s.alerts.load(Relaxed),
-                s.dropped.load(Relaxed),
-            ),
+            Counters::Passive(s) => Reading {
+                packets: s.packets.load(Relaxed),
+                kernel_drops: s.kernel_drops.load(Relaxed),
+                alerts: s.alerts.load(Relaxed),
+                restarts: s.restarts.load(Relaxed),
+                ..Reading::default()
+            },
+            Counters::Inline(s) => Reading {
+                packets: s.packets.load(Relaxed),
+                alerts: s.alerts.load(Relaxed),
+                dropped: s.dropped.load(Relaxed),
+                restarts: s.restarts.load(Relaxed),
+                queue_overflows: queue_overflows(),
+                ..Reading::default()
+            },
         }
     }
+}
+
+/// Packets the kernel dropped for the IPS's queues (`queue_dropped` + `user_dropped` in
+/// /proc/net/netfilter/nfnetlink_queue).
+fn queue_overflows() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue") else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (f.len() >= 7 && f[0] >= u64::from(FIRST_QUEUE)).then(|| f[5] + f[6])
+        })
+        .sum()
 }
 
 /// Every 2 s: export the workers' counters, and swap in a newly applied SOC bundle.
@@ -402,14 +433,46 @@ async fn watch(
     metrics: Arc<Metrics>,
 ) {
     let mut current = setup.rules.clone();
+    let mut last = stats.read();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tick.tick().await;
-        let (packets, kernel_drops, alerts, dropped) = stats.read();
-        metrics.ids_packets.set(packets as i64);
-        metrics.ids_kernel_drops.set(kernel_drops as i64);
-        metrics.ids_alerts.set(alerts as i64);
-        metrics.ips_dropped.set(dropped as i64);
+        let now = stats.read();
+        metrics.ids_packets.set(now.packets as i64);
+        metrics.ids_kernel_drops.set(now.kernel_drops as i64);
+        metrics.ids_alerts.set(now.alerts as i64);
+        metrics.ips_dropped.set(now.dropped as i64);
+        metrics.ids_engine_restarts.set(now.restarts as i64);
+        metrics.ips_queue_overflows.set(now.queue_overflows as i64);
+        // Never silent: each new loss or restart is an event.
+        let mut said = Vec::new();
+        if now.kernel_drops > last.kernel_drops {
+            said.push(format!(
+                "the kernel dropped {} packets before the IDS saw them (capture ring full)",
+                now.kernel_drops - last.kernel_drops
+            ));
+        }
+        if now.queue_overflows > last.queue_overflows {
+            said.push(format!(
+                "{} packets overflowed the IPS queues ({})",
+                now.queue_overflows - last.queue_overflows,
+                if setup.fail_open {
+                    "passed uninspected: fail-open"
+                } else {
+                    "dropped: fail-closed"
+                }
+            ));
+        }
+        if now.restarts > last.restarts {
+            said.push(format!(
+                "the IDS engine was restarted {} time(s) after a fault; its flows start afresh",
+                now.restarts - last.restarts
+            ));
+        }
+        for m in said {
+            bus.emit(EventBody::system(Level::Warning, "ids", m)).await;
+        }
+        last = now;
         let Some(dir) = bundle_rules(&bundles) else {
             continue;
         };

@@ -41,6 +41,8 @@ pub struct InlineStats {
     pub dropped: AtomicU64,
     /// Alerts raised.
     pub alerts: AtomicU64,
+    /// Engines replaced after a panic (the supervisor's restarts).
+    pub restarts: AtomicU64,
 }
 
 /// Running inline workers; they unbind and stop when dropped.
@@ -105,7 +107,15 @@ impl InlinePool {
                         inline: true,
                         ..config.engine
                     };
-                    judge(&mut queue, engine, &w_rules, &w_sink, &w_stop, &w_stats);
+                    judge(
+                        &mut queue,
+                        engine,
+                        config.fail_open,
+                        &w_rules,
+                        &w_sink,
+                        &w_stop,
+                        &w_stats,
+                    );
                 },
             )?);
         }
@@ -137,15 +147,17 @@ impl Drop for InlinePool {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge(
     queue: &mut Queue,
     config: EngineConfig,
+    fail_open: bool,
     rules: &SharedRules,
     sink: &AlertSink,
     stop: &AtomicBool,
     stats: &InlineStats,
 ) {
-    let mut engine = Engine::new(rules.current(), config);
+    let mut engine = Engine::new(rules.current(), config.clone());
     let mut alerts: Vec<Alert> = Vec::with_capacity(16);
     let start = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -153,12 +165,26 @@ fn judge(
         let result = queue.process(100, |p| {
             // Packet time for flow timeouts: time since start is monotonic and enough.
             let ts = start.elapsed().as_secs_f64();
-            match engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts) {
-                edgeward_ids::engine::Verdict::Drop => {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts)
+            }));
+            match run {
+                Ok(edgeward_ids::engine::Verdict::Drop) => {
                     dropped += 1;
                     Verdict::Drop
                 }
-                edgeward_ids::engine::Verdict::Accept => Verdict::Accept,
+                Ok(edgeward_ids::engine::Verdict::Accept) => Verdict::Accept,
+                Err(_) => {
+                    // Supervisor: a fresh engine, and this packet decided by the failure policy.
+                    stats.restarts.fetch_add(1, Ordering::Relaxed);
+                    engine = Engine::new(rules.current(), config.clone());
+                    if fail_open {
+                        Verdict::Accept
+                    } else {
+                        dropped += 1;
+                        Verdict::Drop
+                    }
+                }
             }
         });
         match result {

@@ -39,6 +39,8 @@ pub struct PoolStats {
     pub kernel_drops: AtomicU64,
     /// Alerts raised.
     pub alerts: AtomicU64,
+    /// Engines replaced after a panic (the supervisor's restarts).
+    pub restarts: AtomicU64,
 }
 
 /// Receives each alert with the ruleset that raised it.
@@ -173,7 +175,7 @@ fn worker(
     stop: &AtomicBool,
     stats: &PoolStats,
 ) {
-    let mut engine = Engine::new(rules.current(), config);
+    let mut engine = Engine::new(rules.current(), config.clone());
     let mut alerts: Vec<Alert> = Vec::with_capacity(64);
     let mut fds: Vec<libc::pollfd> = rings
         .iter()
@@ -189,7 +191,15 @@ fn worker(
         for ring in &mut rings {
             let n = ring.next_block(|ts, frame, trusted| {
                 last_ts = ts;
-                engine.process_checked(ts, frame, Link::Ethernet, trusted, &mut alerts);
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    engine.process_checked(ts, frame, Link::Ethernet, trusted, &mut alerts);
+                }));
+                if run.is_err() {
+                    // Supervisor: a packet that panics the engine costs its flow table, not
+                    // the worker; the restart is counted and reported.
+                    stats.restarts.fetch_add(1, Ordering::Relaxed);
+                    engine = Engine::new(rules.current(), config.clone());
+                }
             });
             got += n;
         }
