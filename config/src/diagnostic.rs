@@ -111,6 +111,7 @@ pub enum Code {
     UnknownAddressGroup,
     FirewallSettings,
     LogRetention,
+    IdsSettings,
 }
 
 /// One problem in a configuration.

@@ -632,6 +632,14 @@ pub struct Ids {
     /// IPS mode: when the inspection queue is full or the engine is gone, packets pass
     /// (`true`, fail-open) or are dropped (`false`, fail-closed).
     pub fail_open: bool,
+    /// Enforcement on top of the ruleset's own actions (IPS mode): alert rules that drop, by
+    /// sid, classtype or severity (1 = high: every rule of that severity or higher)…
+    pub drop_sids: Vec<u32>,
+    pub drop_classtypes: Vec<String>,
+    pub drop_severity: Option<u8>,
+    /// … drop rules that only alert, and rules not loaded at all.
+    pub alert_only_sids: Vec<u32>,
+    pub disabled_sids: Vec<u32>,
 }
 
 impl Default for Ids {
@@ -643,6 +651,11 @@ impl Default for Ids {
             home_net: Vec::new(),
             rules_dir: "/var/lib/edgeward/rules".into(),
             fail_open: true,
+            drop_sids: Vec::new(),
+            drop_classtypes: Vec::new(),
+            drop_severity: None,
+            alert_only_sids: Vec::new(),
+            disabled_sids: Vec::new(),
         }
     }
 }

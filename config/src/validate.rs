@@ -32,6 +32,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.management();
     v.admin();
     v.logs();
+    v.ids();
     v.wifi(today);
     v.problems
 }
@@ -318,6 +319,35 @@ impl Validator<'_> {
                     } else {
                         format!("known groups: {}", known.join(", "))
                     }),
+                );
+            }
+        }
+    }
+
+    fn ids(&mut self) {
+        let ids = &self.config.ids;
+        let base = FieldPath::at("ids");
+        if let Some(s) = ids.drop_severity
+            && !(1..=4).contains(&s)
+        {
+            self.push(
+                Problem::new(
+                    Code::IdsSettings,
+                    base.clone().key("drop_severity"),
+                    format!("severity {s} does not exist"),
+                )
+                .hint("1 (high) to 4 (informational): rules of that severity or higher drop"),
+            );
+        }
+        for (i, u) in ids.uplinks.iter().enumerate() {
+            if self.config.uplink(u).is_none() {
+                self.push(
+                    Problem::new(
+                        Code::IdsSettings,
+                        base.clone().key("uplinks").index(i),
+                        format!("no uplink named `{u}`"),
+                    )
+                    .hint("name uplinks from [[uplinks]], or leave the list empty for all"),
                 );
             }
         }

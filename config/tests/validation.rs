@@ -504,3 +504,32 @@ fn log_retention_under_six_months() {
     );
     assert!(p.to_string().contains("000 §8.2.c"));
 }
+
+/// IDS settings are checked where they are written: a severity that does not exist and an
+/// uplink the configuration does not have.
+#[test]
+fn ids_enforcement_and_uplinks_are_checked_with_their_line() {
+    refused(
+        &edit("mode = \"ids\"", "mode = \"ips\"\ndrop_severity = 9"),
+        Code::IdsSettings,
+        "drop_severity = 9",
+    );
+    refused(
+        &edit(
+            "uplinks = []                      # every uplink",
+            "uplinks = [\"isp9\"]                      # every uplink",
+        ),
+        Code::IdsSettings,
+        "isp9",
+    );
+    // A valid policy is accepted.
+    parse(
+        &edit(
+            "mode = \"ids\"",
+            "mode = \"ips\"\ndrop_sids = [2013028]\ndrop_classtypes = [\"trojan-activity\"]\ndrop_severity = 1\nalert_only_sids = [1]\ndisabled_sids = [2]",
+        ),
+        "t.toml",
+        today(),
+    )
+    .expect("valid IDS policy");
+}

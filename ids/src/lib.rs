@@ -8,6 +8,7 @@ pub mod addr;
 pub mod app;
 pub mod decode;
 pub mod defrag;
+pub mod enforce;
 pub mod engine;
 pub mod flow;
 pub mod inspect;

@@ -46,7 +46,16 @@ impl SharedRules {
 
     /// Load and compile `path`; errors leave nothing changed.
     pub fn compile(path: &Path, vars: &Vars) -> Result<RuleSet, ReloadError> {
-        let loaded = LoadedRules::load(path, vars)?;
+        Self::compile_enforced(path, vars, &crate::enforce::Enforcement::default())
+    }
+
+    /// As [`SharedRules::compile`], with an enforcement policy applied before compiling.
+    pub fn compile_enforced(
+        path: &Path,
+        vars: &Vars,
+        policy: &crate::enforce::Enforcement,
+    ) -> Result<RuleSet, ReloadError> {
+        let mut loaded = LoadedRules::load(path, vars)?;
         if let Some(first) = loaded.report.errors.first() {
             return Err(ReloadError::Malformed {
                 count: loaded.report.errors.len(),
@@ -54,6 +63,7 @@ impl SharedRules {
                 report: Box::new(loaded.report.clone()),
             });
         }
+        policy.apply(&mut loaded);
         Ok(RuleSet::compile(loaded))
     }
 

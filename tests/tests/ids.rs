@@ -288,3 +288,61 @@ fn with_the_engine_gone_fail_open_passes_and_fail_closed_stops() {
         );
     }
 }
+
+/// 000 §12.1.e (virtual patching), 003 §30.8.e: the security admin turns an ET Open *alert* rule
+/// into a drop by sid (`ids.drop_sids`), and in IPS mode the matching request is blocked.
+#[test]
+fn an_alert_rule_escalated_to_drop_by_sid_blocks_in_ips_mode() {
+    let rules = et_open();
+    let config =
+        AGENCY_DEFAULT_PROFILE.replace("mode = \"ids\"", "mode = \"ips\"\ndrop_sids = [2013028]");
+    let Some(lab) = test_lab_with("ipd", &config, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(
+        wait_until(Duration::from_secs(120), || read_events(&lab).iter().any(
+            |e| {
+                e["event_type"] == "audit"
+                    && e["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("IPS inline"))
+            }
+        )),
+        "the IPS did not start; log:\n{}",
+        lab.log_tail(30)
+    );
+    let curl = |agent: &str| {
+        let out = lab
+            .exec(
+                "staff-1",
+                "curl",
+                &[
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-m",
+                    "4",
+                    "-A",
+                    agent,
+                    "http://192.0.2.80/x",
+                ],
+            )
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(curl("Mozilla/5.0"), "200");
+    assert_ne!(
+        curl("curl/8.5.0"),
+        "200",
+        "the escalated rule drops the request"
+    );
+    assert!(wait_until(Duration::from_secs(10), || read_events(&lab)
+        .iter()
+        .any(|e| {
+            e["event_type"] == "alert"
+                && e["alert"]["signature_id"] == 2_013_028
+                && e["alert"]["action"] == "blocked"
+        })));
+}

@@ -17,6 +17,7 @@ use edgeward_capture::pool::{Pool, PoolConfig};
 use edgeward_config::{Config, IdsMode};
 use edgeward_event::bus::Bus;
 use edgeward_event::model::{EventBody, Level};
+use edgeward_ids::enforce::Enforcement;
 use edgeward_ids::engine::EngineConfig;
 use edgeward_ids::reload::SharedRules;
 use edgeward_ids::vars::Vars;
@@ -33,6 +34,7 @@ struct Setup {
     rules: PathBuf,
     mode: IdsMode,
     fail_open: bool,
+    enforcement: Enforcement,
 }
 
 /// The running workers of either mode (held: dropping them stops the workers).
@@ -204,6 +206,13 @@ impl Ids {
             rules,
             mode: config.ids.mode,
             fail_open: config.ids.fail_open,
+            enforcement: Enforcement {
+                drop_sids: config.ids.drop_sids.clone(),
+                drop_classtypes: config.ids.drop_classtypes.clone(),
+                drop_severity: config.ids.drop_severity,
+                alert_only_sids: config.ids.alert_only_sids.clone(),
+                disabled_sids: config.ids.disabled_sids.clone(),
+            },
         })
     }
 }
@@ -244,9 +253,12 @@ impl Subsystem for Ids {
             }
             let vars = Vars::with_home_net(&setup.home_net);
             let path = setup.rules.clone();
-            let compiled = tokio::task::spawn_blocking(move || SharedRules::compile(&path, &vars))
-                .await
-                .map_err(|e| e.to_string())?;
+            let policy = setup.enforcement.clone();
+            let compiled = tokio::task::spawn_blocking(move || {
+                SharedRules::compile_enforced(&path, &vars, &policy)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             let set = match compiled {
                 Ok(set) => set,
                 Err(e) => {
@@ -481,8 +493,11 @@ async fn watch(
         }
         let vars = Vars::with_home_net(&setup.home_net);
         let path = dir.clone();
-        let compiled =
-            tokio::task::spawn_blocking(move || SharedRules::compile(&path, &vars)).await;
+        let policy = setup.enforcement.clone();
+        let compiled = tokio::task::spawn_blocking(move || {
+            SharedRules::compile_enforced(&path, &vars, &policy)
+        })
+        .await;
         let (level, message) = match compiled {
             Ok(Ok(set)) => {
                 let n = set.rules.len();

@@ -776,6 +776,10 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
             "Thời gian lưu nhật ký ít hơn 6 tháng",
             "Logs kept less than 6 months",
         ),
+        Code::IdsSettings => (
+            "Thiết lập phát hiện/ngăn chặn xâm nhập không hợp lệ",
+            "Invalid IDS/IPS settings",
+        ),
     };
     match lang {
         Lang::Vi => vi,
