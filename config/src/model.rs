@@ -640,6 +640,9 @@ pub struct Ids {
     /// … drop rules that only alert, and rules not loaded at all.
     pub alert_only_sids: Vec<u32>,
     pub disabled_sids: Vec<u32>,
+    /// Sources whose scans are expected (the SOC's, the police's monthly scan, 002 §7.2.c):
+    /// never reported as port scans.
+    pub scanner_allowlist: Vec<IpNetwork>,
 }
 
 impl Default for Ids {
@@ -656,6 +659,7 @@ impl Default for Ids {
             drop_severity: None,
             alert_only_sids: Vec::new(),
             disabled_sids: Vec::new(),
+            scanner_allowlist: Vec::new(),
         }
     }
 }

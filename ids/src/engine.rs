@@ -32,6 +32,8 @@ pub struct EngineConfig {
     /// drops them when forwarding, so no host behind it receives them (TTL insertion).
     /// 0 turns the check off.
     pub min_ttl: u8,
+    /// Port scan and SYN flood thresholds.
+    pub scan: crate::scan::ScanConfig,
 }
 
 /// Whether checksums are checked.
@@ -56,6 +58,7 @@ impl Default for EngineConfig {
             defrag: crate::defrag::DefragConfig::default(),
             checksums: ChecksumMode::Auto,
             min_ttl: 2,
+            scan: crate::scan::ScanConfig::default(),
         }
     }
 }
@@ -323,6 +326,8 @@ pub struct Engine {
     reassembled: Vec<u8>,
     /// The current packet's checksum needs no check (see [`Engine::process_checked`]).
     checksum_trusted: bool,
+    /// Port scans and SYN floods.
+    scan: crate::scan::ScanDetector,
     /// Packet-path anomalies (fragments, stream) since the caller last drained them (at most
     /// [`crate::defrag::MAX_ANOMALIES`]; more are counted in `counters.anomalies_dropped`).
     pub anomalies: Vec<crate::defrag::Anomaly>,
@@ -405,6 +410,7 @@ impl Engine {
             defrag: crate::defrag::Defrag::new(config.defrag.clone()),
             reassembled: Vec::new(),
             checksum_trusted: false,
+            scan: crate::scan::ScanDetector::new(config.scan.clone()),
             anomalies: Vec::new(),
             flows: FlowTable::new(config.max_flows),
             scratch,
@@ -594,6 +600,29 @@ impl Engine {
         };
         if new {
             self.counters.flows += 1;
+        }
+        // Connection attempts feed the scan and flood detector.
+        let syn = p.tcp.is_some_and(|t| t.syn() && !t.ack_flag());
+        if (syn || (new && p.proto == UDP))
+            && let Some(kind) = self.scan.attempt(ts, p.src, p.dst, p.dport, syn)
+        {
+            let b = kind.builtin();
+            self.counters.alerts += 1;
+            alerts.push(Alert {
+                ts,
+                rule: crate::scan::BUILTIN_RULE,
+                sid: b.sid,
+                gid: 1,
+                rev: 1,
+                flow_id: self.flows.slots[slot as usize].id,
+                src: p.src,
+                dst: p.dst,
+                sport: p.sport,
+                dport: p.dport,
+                proto: p.proto,
+                app: None,
+                blocked: false,
+            });
         }
         let flow = &mut self.flows.slots[slot as usize];
         if flow.dropped && self.config.inline {

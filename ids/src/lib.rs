@@ -18,6 +18,7 @@ pub mod offline;
 pub mod reload;
 pub mod rule;
 pub mod ruleset;
+pub mod scan;
 pub mod stream;
 pub mod syntax;
 pub mod vars;

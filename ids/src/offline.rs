@@ -197,8 +197,16 @@ pub fn proto_name(p: u8) -> String {
 
 /// An alert as an EVE record body.
 pub fn eve_alert(rules: &RuleSet, a: &Alert) -> EveAlert {
-    let rule = &rules.rules[a.rule as usize];
-    let info = &rules.info[a.rule as usize];
+    let (msg, category, severity) = match crate::scan::builtin(a.sid) {
+        Some(b) if a.rule == crate::scan::BUILTIN_RULE => {
+            (b.msg.to_string(), b.category.to_string(), b.severity)
+        }
+        _ => {
+            let rule = &rules.rules[a.rule as usize];
+            let info = &rules.info[a.rule as usize];
+            (rule.msg.clone(), info.category.clone(), info.severity)
+        }
+    };
     let ports = matches!(a.proto, 6 | 17);
     EveAlert {
         flow_id: a.flow_id,
@@ -218,9 +226,9 @@ pub fn eve_alert(rules: &RuleSet, a: &Alert) -> EveAlert {
             gid: a.gid,
             signature_id: a.sid,
             rev: a.rev,
-            signature: rule.msg.clone(),
-            category: info.category.clone(),
-            severity: info.severity,
+            signature: msg,
+            category,
+            severity,
         },
     }
 }

@@ -429,3 +429,30 @@ fn checksum_validation_auto_tells_offload_from_insertion() {
     assert!(!off);
     assert_eq!(alerts, 40);
 }
+
+/// 003 §30.8.e, 000 §5.10.b (machines must not scan ports): a SYN scan of 60 ports on one host
+/// raises the built-in vertical-scan alert once, in EVE shape with its own sid and message.
+#[test]
+fn a_syn_scan_raises_the_builtin_scan_alert_once() {
+    let rules = ruleset_from_text(EVASION_RULES);
+    let mut cap = Capture::new(9);
+    for port in 1..=60u16 {
+        let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(LAN.octets(), WEB.octets(), 64)
+            .tcp(45000, port, 1000, 1024)
+            .syn();
+        let mut f = Vec::new();
+        b.write(&mut f, &[]).unwrap();
+        cap.push_frame(f);
+    }
+    let alerts = run(&rules, &cap);
+    let scans: Vec<_> = alerts.iter().filter(|a| a.sid == 9_000_001).collect();
+    assert_eq!(scans.len(), 1, "{:?}", sids(&alerts));
+    let eve = edgeward_ids::offline::eve_alert(&rules, scans[0]);
+    assert!(
+        eve.alert.signature.contains("vertical port scan"),
+        "{}",
+        eve.alert.signature
+    );
+    assert_eq!(eve.src_ip, std::net::IpAddr::V4(LAN));
+}

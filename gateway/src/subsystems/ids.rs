@@ -35,12 +35,24 @@ struct Setup {
     mode: IdsMode,
     fail_open: bool,
     enforcement: Enforcement,
+    scanner_allowlist: Vec<ipnetwork::IpNetwork>,
 }
 
 /// The running workers of either mode (held: dropping them stops the workers).
 enum Workers {
     Passive(#[allow(dead_code)] Pool),
     Inline(#[allow(dead_code)] InlinePool),
+}
+
+/// Engine settings from the setup (the scan allow-list).
+fn engine_config(setup: &Setup) -> EngineConfig {
+    EngineConfig {
+        scan: edgeward_ids::scan::ScanConfig {
+            allow: setup.scanner_allowlist.clone(),
+            ..edgeward_ids::scan::ScanConfig::default()
+        },
+        ..EngineConfig::default()
+    }
 }
 
 /// First NFQUEUE number used by the IPS.
@@ -115,7 +127,7 @@ enum Plan {
     /// The IDS off.
     Off,
     /// The IDS with this setup.
-    On(Setup),
+    On(Box<Setup>),
 }
 
 impl Ids {
@@ -213,6 +225,7 @@ impl Ids {
                 alert_only_sids: config.ids.alert_only_sids.clone(),
                 disabled_sids: config.ids.disabled_sids.clone(),
             },
+            scanner_allowlist: config.ids.scanner_allowlist.clone(),
         })
     }
 }
@@ -224,7 +237,7 @@ impl Subsystem for Ids {
 
     fn plan(&mut self, desired: &Desired<'_>) -> Result<(), String> {
         self.planned = match self.setup_for(desired.config) {
-            Some(s) => Plan::On(s),
+            Some(s) => Plan::On(Box::new(s)),
             None => Plan::Off,
         };
         Ok(())
@@ -235,7 +248,7 @@ impl Subsystem for Ids {
             let wanted = match std::mem::replace(&mut self.planned, Plan::None) {
                 Plan::None => return Ok(Report::quiet()),
                 Plan::Off => None,
-                Plan::On(s) => Some(s),
+                Plan::On(s) => Some(*s),
             };
             if self.running.as_ref().map(|(s, _, _)| s) == wanted.as_ref()
                 && (wanted.is_some() || self.running.is_none())
@@ -297,7 +310,7 @@ impl Subsystem for Ids {
                                 workers,
                                 ring: RingConfig::default(),
                                 netns: None,
-                                engine: EngineConfig::default(),
+                                engine: engine_config(&setup),
                             },
                             Arc::clone(&shared),
                             sink,
@@ -322,7 +335,7 @@ impl Subsystem for Ids {
                                 max_len: 4096,
                                 fail_open: setup.fail_open,
                                 netns: None,
-                                engine: EngineConfig::default(),
+                                engine: engine_config(&setup),
                             },
                             Arc::clone(&shared),
                             sink,
