@@ -346,3 +346,109 @@ fn an_alert_rule_escalated_to_drop_by_sid_blocks_in_ips_mode() {
                 && e["alert"]["action"] == "blocked"
         })));
 }
+
+/// 000 §12.1.e (virtual patching by the SOC), 003 §30.6: the SOC signs and pushes a bundle holding
+/// a `drop` rule; the gateway in IPS mode enforces it within 10 s of the push — a matching request
+/// gets no answer while ordinary ones pass — and the alert is an event with action blocked (the
+/// SOC link carries every event to the hub, `tests/tests/soc.rs`).
+#[test]
+fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
+    let Some((lab, _local)) = ips_lab("isp", true) else {
+        return;
+    };
+    let soc = lab.soc_dir().display().to_string();
+    let src = lab.dir.join("soc-rules");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("soc.rules"),
+        "drop http any any -> any any (msg:\"SOC virtual patch\"; flow:established,to_server; http.uri; content:\"/cgi-bin/vulnerable\"; classtype:web-application-attack; sid:9300001; rev:1;)\n",
+    )
+    .unwrap();
+    let hub = |args: &[&str]| {
+        let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    assert!(wait_until(Duration::from_secs(15), || {
+        String::from_utf8_lossy(
+            &Command::new(lab.hub_bin())
+                .args(["status", "--dir", &soc])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .contains("connected")
+    }));
+    let bundle = lab.dir.join("bundle-ips.json");
+    hub(&[
+        "bundle",
+        "--dir",
+        &soc,
+        "--rules",
+        src.to_str().unwrap(),
+        "--version",
+        "7",
+        "--mode",
+        "ips",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    let get = |path: &str| {
+        let out = lab
+            .exec(
+                "staff-1",
+                "curl",
+                &[
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-m",
+                    "2",
+                    &format!("http://192.0.2.80{path}"),
+                ],
+            )
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        get("/cgi-bin/vulnerable"),
+        "200",
+        "not blocked before the push"
+    );
+    let pushed = std::time::Instant::now();
+    hub(&[
+        "push",
+        "--dir",
+        &soc,
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--to",
+        "all",
+        "--wait",
+        "15",
+    ]);
+    let enforced = wait_until(Duration::from_secs(10), || {
+        get("/cgi-bin/vulnerable") != "200"
+    });
+    let took = pushed.elapsed();
+    assert!(
+        enforced,
+        "not enforced 10 s after the push; log:\n{}",
+        lab.log_tail(20)
+    );
+    eprintln!("push to enforcement: {:.1} s", took.as_secs_f64());
+    assert_eq!(get("/index.html"), "200", "ordinary requests still pass");
+    assert!(wait_until(Duration::from_secs(10), || read_events(&lab)
+        .iter()
+        .any(|e| {
+            e["event_type"] == "alert"
+                && e["alert"]["signature_id"] == 9_300_001
+                && e["alert"]["action"] == "blocked"
+        })));
+}
