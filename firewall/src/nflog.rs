@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 const NETLINK_NETFILTER: i32 = 12;
 const NFNL_SUBSYS_ULOG: u16 = 4;
@@ -20,7 +19,7 @@ const NFULA_IFINDEX_INDEV: u16 = 4;
 const NFULA_IFINDEX_OUTDEV: u16 = 5;
 const NFULA_PAYLOAD: u16 = 9;
 const NFULA_PREFIX: u16 = 10;
-use edgeward_netlink::{self as netlink, NLMSG_ERROR, NLMSG_HDRLEN};
+use edgeward_netlink as netlink;
 
 /// One packet the firewall logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +122,7 @@ fn parse_ip(data: &[u8]) -> Option<Flow> {
 
 /// A netlink socket bound to NFLOG groups.
 pub struct NflogSocket {
-    fd: OwnedFd,
+    socket: netlink::Socket,
     buf: Vec<u8>,
 }
 
@@ -140,61 +139,11 @@ fn nlmsg(kind: u16, flags: u16, seq: u32, group: u16, attrs: &[(u16, Vec<u8>)]) 
 impl NflogSocket {
     /// Open a socket bound to `groups`, copying up to `copy_range` bytes of each packet.
     pub fn bind(groups: &[u16], copy_range: u32) -> std::io::Result<NflogSocket> {
-        // SAFETY: plain socket(2); the fd is owned by OwnedFd right away.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                NETLINK_NETFILTER,
-            )
-        };
-        if raw < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh, valid descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: sockaddr_nl is plain data; zeroed is a valid value.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: bind with a correctly sized sockaddr_nl.
-        let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&raw const addr).cast::<libc::sockaddr>(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        };
-        if rc < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let big: libc::c_int = 4 << 20;
-        // SAFETY: setsockopt with a c_int value of the right size.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&raw const big).cast::<libc::c_void>(),
-                4,
-            )
-        };
+        let socket = netlink::Socket::open(NETLINK_NETFILTER, 4 << 20, 0)?;
         // Wake up at least once a second, so callers can flush what they folded.
-        let tv = libc::timeval {
-            tv_sec: 1,
-            tv_usec: 0,
-        };
-        // SAFETY: setsockopt with a timeval of the right size on our own socket.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&raw const tv).cast::<libc::c_void>(),
-                std::mem::size_of::<libc::timeval>() as u32,
-            )
-        };
+        socket.set_timeout(std::time::Duration::from_secs(1));
         let mut sock = NflogSocket {
-            fd,
+            socket,
             buf: vec![0; 1 << 16],
         };
         let kind = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
@@ -212,67 +161,16 @@ impl NflogSocket {
                     (NFULA_CFG_MODE, mode),
                 ],
             );
-            sock.send(&msg)?;
-            sock.expect_ack()?;
+            sock.socket.send(&msg)?;
+            sock.socket.expect_ack(&mut sock.buf)?;
         }
         Ok(sock)
-    }
-
-    fn send(&self, msg: &[u8]) -> std::io::Result<()> {
-        // SAFETY: sockaddr_nl zeroed = the kernel; send a buffer we own.
-        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        kernel.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: valid buffer and address.
-        let rc = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                msg.as_ptr().cast::<libc::c_void>(),
-                msg.len(),
-                0,
-                (&raw const kernel).cast::<libc::sockaddr>(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        };
-        if rc < 0 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    }
-
-    fn expect_ack(&mut self) -> std::io::Result<()> {
-        let n = self.recv_raw()?;
-        let buf = &self.buf[..n];
-        if n >= NLMSG_HDRLEN + 4 && u16::from_ne_bytes([buf[4], buf[5]]) == NLMSG_ERROR {
-            let errno = i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]);
-            if errno != 0 {
-                return Err(std::io::Error::from_raw_os_error(-errno));
-            }
-        }
-        Ok(())
-    }
-
-    fn recv_raw(&mut self) -> std::io::Result<usize> {
-        // SAFETY: recv into our own buffer of the given length.
-        let n = unsafe {
-            libc::recv(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast::<libc::c_void>(),
-                self.buf.len(),
-                0,
-            )
-        };
-        if n < 0 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
     }
 
     /// Wait (at most a second) for the kernel to send a batch; return the packets in it.
     /// A timeout, or ENOBUFS (we fell behind and the kernel dropped messages), is an empty batch.
     pub fn recv(&mut self) -> std::io::Result<Vec<LoggedPacket>> {
-        match self.recv_raw() {
+        match self.socket.recv(&mut self.buf, 0) {
             Ok(n) => Ok(parse_messages(&self.buf[..n])),
             Err(e)
                 if matches!(

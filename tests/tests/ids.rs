@@ -1,13 +1,13 @@
-//! The live IDS in the lab: the gateway watches its uplinks with ET Open; a request from a staff
-//! PC with a user agent ET Open flags reaches the Internet host, and its alert is an event
-//! within seconds (then stored and sent to the SOC like every event).
+//! The live IDS/IPS in the lab: the gateway watches its uplinks (ET Open shipped in `ids/rules/`,
+//! or rules a test writes); alerts are events within seconds (then stored and sent to the SOC like
+//! every event); in IPS mode drop rules block on the wire, with an explicit failure policy.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use edgeward_config::AGENCY_DEFAULT_PROFILE;
-use edgeward_lab::{read_events, test_lab_with, wait_until};
+use edgeward_lab::{Lab, read_events, test_lab_with, wait_until};
 
 /// The shipped ET Open ruleset, extracted (`scripts/et-open.sh`).
 fn et_open() -> String {
@@ -24,89 +24,13 @@ fn et_open() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// 003 §30.8.e, 003 §30.6.đ, 004 §7.1.a: the uplinks are monitoring points; an attack or policy
-/// signature seen there becomes an alert event in Suricata's EVE shape.
-#[test]
-fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
-    let rules = et_open();
-    let Some(lab) = test_lab_with("ids", AGENCY_DEFAULT_PROFILE, &["--ids-rules", &rules]) else {
-        return;
-    };
-    let running = wait_until(Duration::from_secs(120), || {
-        read_events(&lab).iter().any(|e| {
-            e["event_type"] == "audit"
-                && e["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("IDS watching"))
-        })
-    });
-    assert!(running, "the IDS did not start; log:\n{}", lab.log_tail(30));
+/// HTTP status of a GET from staff-1 to the Internet host with this user agent ("000": nothing
+/// answered within `secs`).
+fn status(lab: &Lab, agent: &str, path: &str, secs: u32) -> String {
+    let url = format!("http://192.0.2.80{path}");
+    let max = secs.to_string();
     let out = lab
         .exec(
-            "staff-1",
-            "curl",
-            &[
-                "-s",
-                "-m",
-                "5",
-                "-A",
-                "curl/8.5.0",
-                "http://192.0.2.80/ids-test",
-            ],
-        )
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the request itself passes (IDS mode does not block)"
-    );
-    let alerted = wait_until(Duration::from_secs(15), || {
-        read_events(&lab)
-            .iter()
-            .any(|e| e["event_type"] == "alert" && e["alert"]["signature_id"] == 2_013_028)
-    });
-    let kinds: Vec<String> = read_events(&lab)
-        .iter()
-        .filter(|e| e["event_type"] == "alert")
-        .map(|e| e["alert"]["signature_id"].to_string())
-        .collect();
-    assert!(
-        alerted,
-        "no curl user-agent alert; alerts: {kinds:?}; log:\n{}",
-        lab.log_tail(20)
-    );
-}
-
-/// 000 §8.1.g, 003 §30.8.e (inline prevention): in IPS mode the uplinks' forwarded traffic is
-/// judged inline; a request a `drop` rule matches gets no answer while ordinary requests pass, the
-/// alert says `blocked`, and the admin plane (traffic to the gateway) is never queued.
-#[test]
-fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("local.rules"),
-        "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-evil-agent\"; classtype:trojan-activity; sid:9200001; rev:1;)\n",
-    )
-    .unwrap();
-    let rules = dir.path().display().to_string();
-    let config = AGENCY_DEFAULT_PROFILE.replace("mode = \"ids\"", "mode = \"ips\"");
-    assert_ne!(
-        config, AGENCY_DEFAULT_PROFILE,
-        "the profile's IDS mode line moved"
-    );
-    let Some(lab) = test_lab_with("ips", &config, &["--ids-rules", &rules]) else {
-        return;
-    };
-    let running = wait_until(Duration::from_secs(60), || {
-        read_events(&lab).iter().any(|e| {
-            e["event_type"] == "audit"
-                && e["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("IPS inline"))
-        })
-    });
-    assert!(running, "the IPS did not start; log:\n{}", lab.log_tail(30));
-    let curl = |agent: &str| {
-        lab.exec(
             "staff-1",
             "curl",
             &[
@@ -116,35 +40,110 @@ fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
                 "-w",
                 "%{http_code}",
                 "-m",
-                "4",
+                &max,
                 "-A",
                 agent,
-                "http://192.0.2.80/ips-test",
+                &url,
             ],
         )
-        .unwrap()
-    };
-    let ok = curl("Mozilla/5.0");
-    assert_eq!(
-        String::from_utf8_lossy(&ok.stdout),
-        "200",
-        "ordinary traffic passes inline"
-    );
-    let blocked = curl("edgeward-evil-agent");
-    assert!(
-        !blocked.status.success() && String::from_utf8_lossy(&blocked.stdout) != "200",
-        "the flagged request got an answer: {}",
-        String::from_utf8_lossy(&blocked.stdout)
-    );
-    let alerted = wait_until(Duration::from_secs(10), || {
-        read_events(&lab).iter().any(|e| {
-            e["event_type"] == "alert"
-                && e["alert"]["signature_id"] == 9_200_001
-                && e["alert"]["action"] == "blocked"
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How many times the daemon reported the IDS or IPS running (`what`: "IDS watching" or
+/// "IPS inline"), in its audit records.
+fn started(lab: &Lab, what: &str) -> usize {
+    read_events(lab)
+        .iter()
+        .filter(|e| {
+            e["event_type"] == "audit" && e["detail"].as_str().is_some_and(|d| d.contains(what))
         })
-    });
-    assert!(alerted, "no blocked alert; log:\n{}", lab.log_tail(20));
-    // The admin plane is not queued: the UI answers from the management zone.
+        .count()
+}
+
+/// Whether an alert with this sid (and action, if given) is among the events.
+fn alerted(lab: &Lab, sid: u64, action: Option<&str>) -> bool {
+    read_events(lab).iter().any(|e| {
+        e["event_type"] == "alert"
+            && e["alert"]["signature_id"] == sid
+            && action.is_none_or(|a| e["alert"]["action"] == a)
+    })
+}
+
+fn kill9(pid: i32) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+const LOCAL_DROP: &str = "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-evil-agent\"; classtype:trojan-activity; sid:9200001; rev:1;)\n";
+
+/// A lab in IPS mode with `fail_open`, the local drop rule and `extra` lines in `[ids]`; waits
+/// until the IPS runs.
+fn ips_lab(tag: &str, fail_open: bool, extra: &str) -> Option<(Lab, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("local.rules"), LOCAL_DROP).unwrap();
+    let config = AGENCY_DEFAULT_PROFILE
+        .replace("mode = \"ids\"", &format!("mode = \"ips\"\n{extra}"))
+        .replace("fail_open = true ", &format!("fail_open = {fail_open} "));
+    assert!(config.contains(&format!("fail_open = {fail_open} ")));
+    let rules = dir.path().display().to_string();
+    let lab = test_lab_with(tag, &config, &["--ids-rules", &rules])?;
+    assert!(
+        wait_until(Duration::from_secs(60), || started(&lab, "IPS inline") >= 1),
+        "the IPS did not start; log:\n{}",
+        lab.log_tail(30)
+    );
+    Some((lab, dir))
+}
+
+/// 003 §30.8.e, 003 §30.6.đ, 004 §7.1.a: the uplinks are monitoring points; an attack or policy
+/// signature seen there becomes an alert event in Suricata's EVE shape.
+#[test]
+fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
+    let rules = et_open();
+    let Some(lab) = test_lab_with("ids", AGENCY_DEFAULT_PROFILE, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(
+        wait_until(Duration::from_secs(120), || started(&lab, "IDS watching")
+            >= 1),
+        "the IDS did not start; log:\n{}",
+        lab.log_tail(30)
+    );
+    assert_eq!(
+        status(&lab, "curl/8.5.0", "/ids-test", 5),
+        "200",
+        "the request itself passes (IDS mode does not block)"
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || alerted(
+            &lab,
+            2_013_028,
+            Some("allowed")
+        )),
+        "no curl user-agent alert; log:\n{}",
+        lab.log_tail(20)
+    );
+}
+
+/// 000 §8.1.g, 003 §30.8.e (inline prevention): in IPS mode the uplinks' forwarded traffic is
+/// judged inline; a request a `drop` rule matches gets no answer while ordinary requests pass, the
+/// alert says `blocked`, and the admin plane (traffic to the gateway) is never queued.
+#[test]
+fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
+    let Some((lab, _rules)) = ips_lab("ips", true, "") else {
+        return;
+    };
+    assert_eq!(status(&lab, "Mozilla/5.0", "/ips-test", 4), "200");
+    assert_ne!(status(&lab, "edgeward-evil-agent", "/ips-test", 4), "200");
+    assert!(
+        wait_until(Duration::from_secs(10), || alerted(
+            &lab,
+            9_200_001,
+            Some("blocked")
+        )),
+        "no blocked alert; log:\n{}",
+        lab.log_tail(20)
+    );
     let ui = lab
         .exec(
             "admin-1",
@@ -167,68 +166,20 @@ fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
     );
 }
 
-fn kill9(pid: i32) {
-    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-}
-
-fn ips_lab(tag: &str, fail_open: bool) -> Option<(edgeward_lab::Lab, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("local.rules"),
-        "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; http.user_agent; content:\"edgeward-evil-agent\"; sid:9200001; rev:1;)\n",
-    )
-    .unwrap();
-    let config = AGENCY_DEFAULT_PROFILE
-        .replace("mode = \"ids\"", "mode = \"ips\"")
-        .replace("fail_open = true ", &format!("fail_open = {fail_open} "));
-    assert!(config.contains(&format!("fail_open = {fail_open} ")));
-    let rules = dir.path().display().to_string();
-    let lab = test_lab_with(tag, &config, &["--ids-rules", &rules])?;
-    let running = wait_until(Duration::from_secs(60), || {
-        read_events(&lab).iter().any(|e| {
-            e["event_type"] == "audit"
-                && e["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("IPS inline"))
-        })
-    });
-    assert!(running, "the IPS did not start; log:\n{}", lab.log_tail(30));
-    Some((lab, dir))
-}
-
-fn fetch(lab: &edgeward_lab::Lab) -> String {
-    let out = lab
-        .exec(
-            "staff-1",
-            "curl",
-            &[
-                "-s",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "-m",
-                "3",
-                "http://192.0.2.80/x",
-            ],
-        )
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// 000 §8.1.g: the failure policy is explicit — with the engine gone, fail-open keeps the
 /// uplinks' traffic flowing (uninspected) and fail-closed stops it; a restarted daemon inspects
-/// again.
+/// and blocks again.
 #[test]
 fn with_the_engine_gone_fail_open_passes_and_fail_closed_stops() {
     for fail_open in [true, false] {
-        let Some((lab, _rules)) = ips_lab(if fail_open { "ipo" } else { "ipc" }, fail_open) else {
+        let tag = if fail_open { "ipo" } else { "ipc" };
+        let Some((lab, _rules)) = ips_lab(tag, fail_open, "") else {
             return;
         };
-        assert_eq!(fetch(&lab), "200");
+        assert_eq!(status(&lab, "Mozilla/5.0", "/x", 3), "200");
         kill9(lab.gateway_pid().expect("the daemon runs"));
         std::thread::sleep(Duration::from_millis(300));
-        let without = fetch(&lab);
+        let without = status(&lab, "Mozilla/5.0", "/x", 3);
         if fail_open {
             assert_eq!(
                 without, "200",
@@ -241,48 +192,16 @@ fn with_the_engine_gone_fail_open_passes_and_fail_closed_stops() {
             );
         }
         lab.start_gateway().unwrap();
-        let ips_started = |lab: &edgeward_lab::Lab| {
-            read_events(lab)
-                .iter()
-                .filter(|e| {
-                    e["event_type"] == "audit"
-                        && e["detail"]
-                            .as_str()
-                            .is_some_and(|d| d.contains("IPS inline"))
-                })
-                .count()
-        };
         assert!(
-            wait_until(Duration::from_secs(60), || ips_started(&lab) >= 2),
+            wait_until(Duration::from_secs(60), || started(&lab, "IPS inline") >= 2),
             "the IPS did not come back; log:\n{}",
             lab.log_tail(20)
         );
-        assert!(
-            wait_until(Duration::from_secs(60), || fetch(&lab) == "200"),
-            "traffic flows again after the restart; log:\n{}",
-            lab.log_tail(20)
-        );
-        // … and is inspected again: the flagged request is blocked.
-        let flagged = lab
-            .exec(
-                "staff-1",
-                "curl",
-                &[
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "-m",
-                    "3",
-                    "-A",
-                    "edgeward-evil-agent",
-                    "http://192.0.2.80/x",
-                ],
-            )
-            .unwrap();
+        assert!(wait_until(Duration::from_secs(30), || {
+            status(&lab, "Mozilla/5.0", "/x", 3) == "200"
+        }));
         assert_ne!(
-            String::from_utf8_lossy(&flagged.stdout),
+            status(&lab, "edgeward-evil-agent", "/x", 3),
             "200",
             "inspection resumed"
         );
@@ -300,51 +219,22 @@ fn an_alert_rule_escalated_to_drop_by_sid_blocks_in_ips_mode() {
         return;
     };
     assert!(
-        wait_until(Duration::from_secs(120), || read_events(&lab).iter().any(
-            |e| {
-                e["event_type"] == "audit"
-                    && e["detail"]
-                        .as_str()
-                        .is_some_and(|d| d.contains("IPS inline"))
-            }
-        )),
+        wait_until(Duration::from_secs(120), || started(&lab, "IPS inline")
+            >= 1),
         "the IPS did not start; log:\n{}",
         lab.log_tail(30)
     );
-    let curl = |agent: &str| {
-        let out = lab
-            .exec(
-                "staff-1",
-                "curl",
-                &[
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "-m",
-                    "4",
-                    "-A",
-                    agent,
-                    "http://192.0.2.80/x",
-                ],
-            )
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    assert_eq!(curl("Mozilla/5.0"), "200");
+    assert_eq!(status(&lab, "Mozilla/5.0", "/x", 4), "200");
     assert_ne!(
-        curl("curl/8.5.0"),
+        status(&lab, "curl/8.5.0", "/x", 4),
         "200",
         "the escalated rule drops the request"
     );
-    assert!(wait_until(Duration::from_secs(10), || read_events(&lab)
-        .iter()
-        .any(|e| {
-            e["event_type"] == "alert"
-                && e["alert"]["signature_id"] == 2_013_028
-                && e["alert"]["action"] == "blocked"
-        })));
+    assert!(wait_until(Duration::from_secs(10), || alerted(
+        &lab,
+        2_013_028,
+        Some("blocked")
+    )));
 }
 
 /// 000 §12.1.e (virtual patching by the SOC), 003 §30.6: the SOC signs and pushes a bundle holding
@@ -353,7 +243,7 @@ fn an_alert_rule_escalated_to_drop_by_sid_blocks_in_ips_mode() {
 /// SOC link carries every event to the hub, `tests/tests/soc.rs`).
 #[test]
 fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
-    let Some((lab, _local)) = ips_lab("isp", true) else {
+    let Some((lab, _local)) = ips_lab("isp", true, "") else {
         return;
     };
     let soc = lab.soc_dir().display().to_string();
@@ -372,70 +262,35 @@ fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    assert!(wait_until(Duration::from_secs(15), || {
-        String::from_utf8_lossy(
-            &Command::new(lab.hub_bin())
-                .args(["status", "--dir", &soc])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .contains("connected")
-    }));
+    assert!(wait_until(Duration::from_secs(15), || hub(&[
+        "status", "--dir", &soc
+    ])
+    .contains("connected")));
     let bundle = lab.dir.join("bundle-ips.json");
+    let src_dir = src.to_str().unwrap();
+    let out = bundle.to_str().unwrap();
     hub(&[
         "bundle",
         "--dir",
         &soc,
         "--rules",
-        src.to_str().unwrap(),
+        src_dir,
         "--version",
         "7",
         "--mode",
         "ips",
         "--out",
-        bundle.to_str().unwrap(),
+        out,
     ]);
-    let get = |path: &str| {
-        let out = lab
-            .exec(
-                "staff-1",
-                "curl",
-                &[
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "-m",
-                    "2",
-                    &format!("http://192.0.2.80{path}"),
-                ],
-            )
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    assert_eq!(
-        get("/cgi-bin/vulnerable"),
-        "200",
-        "not blocked before the push"
-    );
+    let get = || status(&lab, "Mozilla/5.0", "/cgi-bin/vulnerable", 2);
+    assert_eq!(get(), "200", "not blocked before the push");
     let pushed = std::time::Instant::now();
     hub(&[
-        "push",
-        "--dir",
-        &soc,
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--to",
-        "all",
-        "--wait",
-        "15",
+        "push", "--dir", &soc, "--bundle", out, "--to", "all", "--wait", "15",
     ]);
-    let enforced = wait_until(Duration::from_secs(10), || {
-        get("/cgi-bin/vulnerable") != "200"
-    });
+    let enforced = wait_until(Duration::from_secs(10), || get() != "200");
     let took = pushed.elapsed();
     assert!(
         enforced,
@@ -443,12 +298,14 @@ fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
         lab.log_tail(20)
     );
     eprintln!("push to enforcement: {:.1} s", took.as_secs_f64());
-    assert_eq!(get("/index.html"), "200", "ordinary requests still pass");
-    assert!(wait_until(Duration::from_secs(10), || read_events(&lab)
-        .iter()
-        .any(|e| {
-            e["event_type"] == "alert"
-                && e["alert"]["signature_id"] == 9_300_001
-                && e["alert"]["action"] == "blocked"
-        })));
+    assert_eq!(
+        status(&lab, "Mozilla/5.0", "/index.html", 2),
+        "200",
+        "ordinary requests still pass"
+    );
+    assert!(wait_until(Duration::from_secs(10), || alerted(
+        &lab,
+        9_300_001,
+        Some("blocked")
+    )));
 }

@@ -8,7 +8,6 @@
 //! not segment GSO packets for us).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use edgeward_netlink as netlink;
 
@@ -68,7 +67,7 @@ pub struct Queued<'a> {
 /// A bound queue.
 #[derive(Debug)]
 pub struct Queue {
-    fd: OwnedFd,
+    socket: netlink::Socket,
     number: u16,
     buf: Vec<u8>,
     seq: u32,
@@ -82,58 +81,10 @@ fn nfgen(family: u8, res_id: u16) -> [u8; 4] {
 impl Queue {
     /// Bind queue `config.number` (in the calling thread's network namespace).
     pub fn bind(config: QueueConfig) -> io::Result<Queue> {
-        // SAFETY: socket(2); the descriptor is owned at once.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                NETLINK_NETFILTER,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: fresh descriptor owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: zeroed sockaddr_nl is valid; bind with its size.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: as above.
-        if unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&raw const addr).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        } < 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-        let rcvbuf: libc::c_int = 8 << 20;
-        // SAFETY: setsockopt with a c_int.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&raw const rcvbuf).cast(),
-                4,
-            );
-        }
-        // ENOBUFS is reported, not fatal: the kernel dropped messages we did not read in time.
-        let one: libc::c_int = 1;
-        // SAFETY: setsockopt with a c_int.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_NETLINK,
-                libc::NETLINK_NO_ENOBUFS,
-                (&raw const one).cast(),
-                4,
-            );
-        }
+        let socket = netlink::Socket::open(NETLINK_NETFILTER, 8 << 20, 0)?;
+        socket.ignore_overruns();
         let mut q = Queue {
-            fd,
+            socket,
             number: config.number,
             buf: vec![0; 1 << 18],
             seq: 0,
@@ -164,66 +115,14 @@ impl Queue {
         );
         q.seq += 1;
         let msg = netlink::message(kind, flags, q.seq, &body);
-        q.send(&msg)?;
-        q.expect_ack()?;
+        q.socket.send(&msg)?;
+        q.socket.expect_ack(&mut q.buf)?;
         Ok(q)
-    }
-
-    fn send(&self, msg: &[u8]) -> io::Result<()> {
-        // SAFETY: zeroed sockaddr_nl = the kernel.
-        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        kernel.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: valid buffer and address.
-        let rc = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                msg.as_ptr().cast(),
-                msg.len(),
-                0,
-                (&raw const kernel).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        };
-        if rc < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    }
-
-    fn recv_raw(&mut self, flags: i32) -> io::Result<usize> {
-        // SAFETY: recv into our buffer of its length.
-        let n = unsafe {
-            libc::recv(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast(),
-                self.buf.len(),
-                flags,
-            )
-        };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
-    }
-
-    fn expect_ack(&mut self) -> io::Result<()> {
-        let n = self.recv_raw(0)?;
-        for m in netlink::messages(&self.buf[..n]) {
-            if m.kind == netlink::NLMSG_ERROR && m.body.len() >= 4 {
-                let errno = i32::from_ne_bytes([m.body[0], m.body[1], m.body[2], m.body[3]]);
-                if errno != 0 {
-                    return Err(io::Error::from_raw_os_error(-errno));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The descriptor, for polling.
     pub fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+        self.socket.raw_fd()
     }
 
     /// Receive what the kernel has queued (waiting up to `timeout_ms` for the first message)
@@ -235,7 +134,7 @@ impl Queue {
         mut judge: impl FnMut(&Queued<'_>) -> Verdict,
     ) -> io::Result<usize> {
         let mut p = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
+            fd: self.socket.raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -246,7 +145,7 @@ impl Queue {
         let mut verdicts: Vec<(u32, Verdict)> = Vec::new();
         let mut count = 0;
         loop {
-            let n = match self.recv_raw(libc::MSG_DONTWAIT) {
+            let n = match self.socket.recv(&mut self.buf, libc::MSG_DONTWAIT) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => continue,
@@ -301,7 +200,7 @@ impl Queue {
         if out.is_empty() {
             Ok(())
         } else {
-            self.send(&out)
+            self.socket.send(&out)
         }
     }
 

@@ -255,49 +255,20 @@ impl Capture {
         order: &[usize],
         response: &[u8],
     ) {
-        let mut cseq = self.rng.next_u64() as u32;
-        let mut sseq = self.rng.next_u64() as u32;
-        self.push(Self::tcp_frame(client, server, cseq, None, "S", &[]));
-        cseq = cseq.wrapping_add(1);
-        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "S", &[]));
-        sseq = sseq.wrapping_add(1);
-        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
-        let mut starts = Vec::with_capacity(segments.len());
-        let mut at = cseq;
+        let mut offsets = Vec::with_capacity(segments.len());
+        let mut at = 0;
         for s in segments {
-            starts.push(at);
-            at = at.wrapping_add(s.len() as u32);
+            offsets.push(at);
+            at += s.len();
         }
-        for &i in order {
-            if let Some(seg) = segments.get(i) {
-                self.push(Self::tcp_frame(
-                    client,
-                    server,
-                    starts[i],
-                    Some(sseq),
-                    "P",
-                    seg,
-                ));
-            }
-        }
-        cseq = at;
-        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "", &[]));
-        for chunk in response.chunks(MSS) {
-            self.push(Self::tcp_frame(
-                server,
-                client,
-                sseq,
-                Some(cseq),
-                "P",
-                chunk,
-            ));
-            sseq = sseq.wrapping_add(chunk.len() as u32);
-        }
-        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "F", &[]));
-        cseq = cseq.wrapping_add(1);
-        self.push(Self::tcp_frame(server, client, sseq, Some(cseq), "F", &[]));
-        sseq = sseq.wrapping_add(1);
-        self.push(Self::tcp_frame(client, server, cseq, Some(sseq), "", &[]));
+        let pieces: Vec<(usize, Vec<u8>, Tweak)> = order
+            .iter()
+            .filter_map(|&i| {
+                let seg = segments.get(i)?;
+                Some((offsets[i], seg.clone(), Tweak::default()))
+            })
+            .collect();
+        self.tcp_pieces(client, server, &pieces, at, response);
     }
 
     /// One UDP datagram.

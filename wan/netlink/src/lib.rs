@@ -4,6 +4,9 @@
 //! never panics: a message or attribute that does not fit is where the walk stops.
 #![warn(missing_docs)]
 
+mod socket;
+pub use socket::Socket;
+
 /// Length of `struct nlmsghdr`.
 pub const NLMSG_HDRLEN: usize = 16;
 /// `NLMSG_ERROR`: an acknowledgement or error.
