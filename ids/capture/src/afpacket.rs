@@ -47,6 +47,9 @@ pub struct RingStats {
 /// Why a ring could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum RingError {
+    /// Entering the namespace or starting a thread failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
     /// The interface does not exist.
     #[error("no interface {0}")]
     NoInterface(String),

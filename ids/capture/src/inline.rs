@@ -71,65 +71,36 @@ impl InlinePool {
     ) -> std::io::Result<InlinePool> {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(InlineStats::default());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
-        let mut threads = Vec::new();
-        for w in 0..config.workers.max(1) {
-            let config = config.clone();
-            let (w_rules, w_sink, w_stop, w_stats, ready) = (
-                Arc::clone(&rules),
-                Arc::clone(&sink),
-                Arc::clone(&stop),
-                Arc::clone(&stats),
-                ready_tx.clone(),
-            );
-            threads.push(std::thread::Builder::new().name(format!("ips-{w}")).spawn(
-                move || {
-                    if let Some(ns) = &config.netns {
-                        if let Err(e) = crate::pool::enter_netns(ns) {
-                            let _ = ready.send(Err(e));
-                            return;
-                        }
-                    }
-                    let queue = Queue::bind(QueueConfig {
-                        number: config.first_queue + w,
-                        max_len: config.max_len,
-                        fail_open: config.fail_open,
-                    });
-                    let mut queue = match queue {
-                        Ok(q) => q,
-                        Err(e) => {
-                            let _ = ready.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready.send(Ok(()));
-                    let engine = EngineConfig {
-                        inline: true,
-                        ..config.engine
-                    };
-                    judge(
-                        &mut queue,
-                        engine,
-                        config.fail_open,
-                        &w_rules,
-                        &w_sink,
-                        &w_stop,
-                        &w_stats,
-                    );
-                },
-            )?);
-        }
-        drop(ready_tx);
-        for _ in 0..threads.len() {
-            match ready_rx.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-                Err(_) => break,
-            }
-        }
+        let (first, max_len, fail_open) = (config.first_queue, config.max_len, config.fail_open);
+        let engine = EngineConfig {
+            inline: true,
+            ..config.engine.clone()
+        };
+        let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
+        let threads = crate::workers::start(
+            usize::from(config.workers),
+            "ips",
+            config.netns.as_ref(),
+            &stop,
+            move |i| {
+                Queue::bind(QueueConfig {
+                    number: first + i as u16,
+                    max_len,
+                    fail_open,
+                })
+            },
+            move |_, mut queue| {
+                judge(
+                    &mut queue,
+                    engine.clone(),
+                    fail_open,
+                    &rules,
+                    &sink,
+                    &w_stop,
+                    &w_stats,
+                );
+            },
+        )?;
         Ok(InlinePool {
             threads,
             stop,

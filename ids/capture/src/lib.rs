@@ -8,3 +8,4 @@ pub mod afpacket;
 pub mod inline;
 pub mod nfqueue;
 pub mod pool;
+mod workers;

@@ -65,17 +65,6 @@ impl std::fmt::Debug for Pool {
 /// Fanout group ids: one per interface, from this base.
 const FANOUT_BASE: u16 = 0xE500;
 
-/// Move the calling thread into the network namespace at `path`.
-pub(crate) fn enter_netns(path: &PathBuf) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let f = std::fs::File::open(path)?;
-    // SAFETY: setns on a namespace file descriptor, for the calling thread only.
-    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 impl Pool {
     /// Open every ring and start the workers. Fails (nothing left running) if a ring cannot be
     /// opened.
@@ -86,70 +75,34 @@ impl Pool {
     ) -> Result<Pool, RingError> {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(PoolStats::default());
-        let mut threads = Vec::new();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), RingError>>();
-        for w in 0..config.workers.max(1) {
-            let config = config.clone();
-            let (w_rules, w_sink, w_stop, w_stats, ready) = (
-                Arc::clone(&rules),
-                Arc::clone(&sink),
-                Arc::clone(&stop),
-                Arc::clone(&stats),
-                ready_tx.clone(),
-            );
-            let spawned = std::thread::Builder::new()
-                .name(format!("ids-capture-{w}"))
-                .spawn(move || {
-                    if let Some(ns) = &config.netns
-                        && let Err(e) = enter_netns(ns)
-                    {
-                        let _ = ready.send(Err(RingError::Sys {
-                            call: "setns",
-                            interface: ns.display().to_string(),
-                            source: e,
-                        }));
-                        return;
-                    }
-                    let mut rings = Vec::new();
-                    for (i, ifname) in config.interfaces.iter().enumerate() {
-                        let ring = RingConfig {
-                            fanout_group: Some(FANOUT_BASE + i as u16),
-                            ..config.ring
-                        };
-                        match Ring::open(ifname, ring) {
-                            Ok(r) => rings.push(r),
-                            Err(e) => {
-                                let _ = ready.send(Err(e));
-                                return;
-                            }
-                        }
-                    }
-                    let _ = ready.send(Ok(()));
-                    worker(rings, config.engine, &w_rules, &w_sink, &w_stop, &w_stats);
-                });
-            match spawned {
-                Ok(t) => threads.push(t),
-                Err(e) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(RingError::Sys {
-                        call: "spawn",
-                        interface: String::new(),
-                        source: e,
-                    });
-                }
-            }
-        }
-        drop(ready_tx);
-        for _ in 0..threads.len() {
-            match ready_rx.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-                Err(_) => break,
-            }
-        }
+        let (interfaces, ring, engine) = (
+            config.interfaces.clone(),
+            config.ring,
+            config.engine.clone(),
+        );
+        let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
+        let threads = crate::workers::start(
+            config.workers,
+            "ids-capture",
+            config.netns.as_ref(),
+            &stop,
+            move |_| {
+                interfaces
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ifname)| {
+                        Ring::open(
+                            ifname,
+                            RingConfig {
+                                fanout_group: Some(FANOUT_BASE + i as u16),
+                                ..ring
+                            },
+                        )
+                    })
+                    .collect::<Result<Vec<Ring>, RingError>>()
+            },
+            move |_, rings| worker(rings, engine.clone(), &rules, &sink, &w_stop, &w_stats),
+        )?;
         Ok(Pool {
             threads,
             stop,

@@ -85,19 +85,21 @@ pub struct HttpState {
 }
 
 /// The first bytes of a client stream that make it HTTP.
+/// Request methods recognised at the start of a stream, with their space.
+const METHODS: &[&[u8]] = &[
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"CONNECT ",
+    b"TRACE ",
+    b"PATCH ",
+    b"PROPFIND ",
+];
+
 pub fn looks_like_request(data: &[u8]) -> bool {
-    const METHODS: &[&[u8]] = &[
-        b"GET ",
-        b"POST ",
-        b"HEAD ",
-        b"PUT ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"CONNECT ",
-        b"TRACE ",
-        b"PATCH ",
-        b"PROPFIND ",
-    ];
     METHODS
         .iter()
         .any(|m| data.len() >= m.len() && &data[..m.len()] == *m)
@@ -111,20 +113,9 @@ pub fn looks_like_response(data: &[u8]) -> bool {
 /// response): it is a proper prefix of a method (of `HTTP/1.`).
 pub fn could_become(data: &[u8], to_server: bool) -> bool {
     if to_server {
-        [
-            &b"GET "[..],
-            b"POST ",
-            b"HEAD ",
-            b"PUT ",
-            b"DELETE ",
-            b"OPTIONS ",
-            b"CONNECT ",
-            b"TRACE ",
-            b"PATCH ",
-            b"PROPFIND ",
-        ]
-        .iter()
-        .any(|m| data.len() < m.len() && m.starts_with(data))
+        METHODS
+            .iter()
+            .any(|m| data.len() < m.len() && m.starts_with(data))
     } else {
         data.len() < 7 && b"HTTP/1.".starts_with(data)
     }
