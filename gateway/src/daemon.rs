@@ -898,7 +898,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         bus.clone(),
         metrics.clone(),
         opts.ids_rules.clone(),
-        opts.state_dir.join("rules"),
+        opts.state_dir.clone(),
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,

@@ -123,6 +123,18 @@ fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
         "no curl user-agent alert; log:\n{}",
         lab.log_tail(20)
     );
+    // The state the IDS page shows: running, with packets and the alert counted.
+    let status = lab.state_dir().join("ids-status.json");
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::read(&status)
+                .ok()
+                .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+                .is_some_and(|v| v["packets"].as_u64() > Some(0) && v["alerts"].as_u64() >= Some(1))
+        }),
+        "no live IDS status in {}",
+        status.display()
+    );
 }
 
 /// 000 §8.1.g, 003 §30.8.e (inline prevention): in IPS mode the uplinks' forwarded traffic is

@@ -116,6 +116,8 @@ pub struct Ids {
     rules_override: Option<PathBuf>,
     /// Where SOC bundles are applied (`v<N>/`, `current.json`).
     bundles: PathBuf,
+    /// The state directory (the status file for the admin UI).
+    state_dir: PathBuf,
     running: Option<(Setup, Workers, JoinHandle<()>)>,
     planned: Plan,
 }
@@ -135,13 +137,14 @@ impl Ids {
         bus: Bus,
         metrics: Arc<Metrics>,
         rules_override: Option<PathBuf>,
-        bundles: PathBuf,
+        state_dir: PathBuf,
     ) -> Self {
         Ids {
             bus,
             metrics,
             rules_override,
-            bundles,
+            bundles: state_dir.join("rules"),
+            state_dir,
             running: None,
             planned: Plan::None,
         }
@@ -158,6 +161,7 @@ impl Ids {
                 }
             }
             drop(workers);
+            let _ = std::fs::remove_file(status_path(&self.state_dir));
         }
     }
 }
@@ -374,6 +378,7 @@ impl Subsystem for Ids {
             };
             let watcher = tokio::spawn(watch(
                 counters,
+                status_path(&self.state_dir),
                 shared,
                 self.bundles.clone(),
                 setup.clone(),
@@ -396,8 +401,27 @@ enum Counters {
     Inline(Arc<edgeward_capture::inline::InlineStats>),
 }
 
+/// What the IDS page shows: written to `state/ids-status.json` every 2 s while it runs.
+#[derive(Debug, serde::Serialize)]
+struct Status<'a> {
+    running: bool,
+    mode: &'a str,
+    interfaces: &'a [String],
+    fail_open: bool,
+    rules_source: String,
+    rules: usize,
+    #[serde(flatten)]
+    counters: Reading,
+    updated_at: String,
+}
+
+/// The status file the admin UI reads.
+pub fn status_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("ids-status.json")
+}
+
 /// One reading of the workers' counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 struct Reading {
     packets: u64,
     kernel_drops: u64,
@@ -449,8 +473,10 @@ fn queue_overflows() -> u64 {
 }
 
 /// Every 2 s: export the workers' counters, and swap in a newly applied SOC bundle.
+#[allow(clippy::too_many_arguments)]
 async fn watch(
     stats: Counters,
+    status_file: PathBuf,
     shared: Arc<SharedRules>,
     bundles: PathBuf,
     setup: Setup,
@@ -463,6 +489,23 @@ async fn watch(
     loop {
         tick.tick().await;
         let now = stats.read();
+        let status = Status {
+            running: true,
+            mode: if setup.mode == IdsMode::Ips {
+                "ips"
+            } else {
+                "ids"
+            },
+            interfaces: &setup.interfaces,
+            fail_open: setup.fail_open,
+            rules_source: current.display().to_string(),
+            rules: shared.current().rules.len(),
+            counters: now,
+            updated_at: chrono::Utc::now().to_rfc3339(),
+        };
+        if let Ok(json) = serde_json::to_vec_pretty(&status) {
+            let _ = edgeward_config::history::write_atomic(&status_file, &json);
+        }
         metrics.ids_packets.set(now.packets as i64);
         metrics.ids_kernel_drops.set(now.kernel_drops as i64);
         metrics.ids_alerts.set(now.alerts as i64);

@@ -678,6 +678,34 @@ fn openapi_documents_every_api_route() {
     assert!(missing.is_empty(), "not in docs/openapi.yaml: {missing:?}");
 }
 
+/// 003 §30.8.e: the IDS page shows whether inspection runs, where, with how many rules, and what
+/// it has seen and blocked — from the status the daemon's IDS writes — and says so when it does
+/// not run.
+#[tokio::test]
+async fn the_ids_page_shows_the_live_state_or_that_it_is_not_running() {
+    let f = fixture().await;
+    let viewer = f.session(Role::Viewer);
+    let (s, _, text) = call(&f, "GET", "/ids", &viewer, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(text.contains("Không hoạt động"), "{text}");
+    std::fs::write(
+        f.ctx.state_dir.join("ids-status.json"),
+        r#"{"running":true,"mode":"ips","interfaces":["wan1","wan2"],"fail_open":false,"rules_source":"/var/lib/edgeward/rules/v7","rules":24566,"packets":123456,"kernel_drops":0,"alerts":42,"dropped":7,"restarts":0,"queue_overflows":3,"updated_at":"2026-12-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let (_, _, text) = call(&f, "GET", "/ids", &viewer, None).await;
+    for want in [
+        "wan1, wan2",
+        "24566",
+        "123456",
+        "Gói tin đã chặn",
+        "chặn lưu lượng (fail-closed)",
+        "Gói tin tràn hàng đợi",
+    ] {
+        assert!(text.contains(want), "missing {want}: {text}");
+    }
+}
+
 mod never_panics {
     use edgeward_web::{backup, changes, guard, inventory};
     use proptest::prelude::*;

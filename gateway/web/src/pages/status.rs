@@ -256,8 +256,32 @@ pub async fn ids(
         .unwrap_or_default();
     let mut files = rule_files(std::path::Path::new(&dir));
     files.extend(rule_files(&ctx.state_dir.join("rules").join("current")));
+    // Written by the daemon's IDS every 2 s while it runs (gateway/src/subsystems/ids.rs).
+    let status: Option<serde_json::Value> = std::fs::read(ctx.state_dir.join("ids-status.json"))
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok());
+    let num = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
     let body = html! {
         p { (lang.t("ids.mode")) ": " strong #ids-mode { (mode) } }
+        @match &status {
+            Some(st) => {
+                table #ids-status {
+                    tr { th { (lang.t("ids.state")) } td { strong { (lang.t("ids.running")) } " — " (st["mode"].as_str().unwrap_or("").to_uppercase()) } }
+                    tr { th { (lang.t("ids.interfaces")) } td { (st["interfaces"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) } }
+                    tr { th { (lang.t("ids.rules_in_force")) } td { (num(st, "rules")) " — " (st["rules_source"].as_str().unwrap_or("")) } }
+                    tr { th { (lang.t("ids.packets")) } td #ids-packets { (num(st, "packets")) } }
+                    tr { th { (lang.t("ids.alerts_total")) } td { (num(st, "alerts")) } }
+                    @if st["mode"] == "ips" {
+                        tr { th { (lang.t("ids.blocked")) } td { (num(st, "dropped")) } }
+                        tr { th { (lang.t("ids.fail_policy")) } td { (if st["fail_open"] == true { lang.t("ids.fail_open") } else { lang.t("ids.fail_closed") }) } }
+                        tr { th { (lang.t("ids.overflows")) } td { (num(st, "queue_overflows")) } }
+                    }
+                    tr { th { (lang.t("ids.kernel_drops")) } td { (num(st, "kernel_drops")) } }
+                    tr { th { (lang.t("ids.restarts")) } td { (num(st, "restarts")) } }
+                }
+            }
+            None => { p.muted #ids-status { (lang.t("ids.state")) ": " (lang.t("ids.not_running")) } }
+        }
         h2 { (lang.t("ids.rulesets")) }
         @if files.is_empty() { p.muted { (dir) ": " (lang.t("dash.none")) } } @else {
             table { @for (f, n) in &files { tr { td { (f) } td { (n) } } } }
