@@ -78,7 +78,7 @@ pub struct ScanConfig {
     pub syn_per_second: u32,
     /// Sources never reported.
     pub allow: Vec<IpNetwork>,
-    /// Sources tracked at once (the oldest are forgotten first).
+    /// Sources tracked at once (idle ones are forgotten first, then all).
     pub max_sources: usize,
     /// Ports every client reaches on many hosts (web, DNS, NTP, mail submission…): not counted
     /// for horizontal scans — a browser talks to dozens of web servers a minute.
@@ -116,6 +116,8 @@ struct Source {
 pub struct ScanDetector {
     config: ScanConfig,
     sources: HashMap<IpAddr, Source>,
+    /// Times every tracked source was forgotten because the table was full of recent ones.
+    pub resets: u64,
 }
 
 impl ScanDetector {
@@ -123,6 +125,7 @@ impl ScanDetector {
         ScanDetector {
             config,
             sources: HashMap::new(),
+            resets: 0,
         }
     }
 
@@ -145,7 +148,13 @@ impl ScanDetector {
             return None;
         }
         if !self.sources.contains_key(&src) && self.sources.len() >= self.config.max_sources {
-            self.forget_oldest();
+            // Full: forget idle sources; if all are recent (a flood of spoofed sources), forget
+            // them all — one sweep per `max_sources` new sources, never a scan per packet.
+            self.expire(ts);
+            if self.sources.len() >= self.config.max_sources {
+                self.sources.clear();
+                self.resets += 1;
+            }
         }
         let c = &self.config;
         let s = self.sources.entry(src).or_default();
@@ -196,17 +205,6 @@ impl ScanDetector {
             s.hosts_by_port.clear();
         }
         found
-    }
-
-    fn forget_oldest(&mut self) {
-        if let Some(oldest) = self
-            .sources
-            .iter()
-            .min_by(|a, b| a.1.last_seen.total_cmp(&b.1.last_seen))
-            .map(|(k, _)| *k)
-        {
-            self.sources.remove(&oldest);
-        }
     }
 
     /// Forget sources idle for more than a window.
@@ -301,5 +299,15 @@ mod tests {
             );
         }
         assert!(d.tracked() <= 100);
+        // 1,000 recent sources through a table of 100: a few full sweeps, not one per source.
+        let mut d = ScanDetector::new(ScanConfig {
+            max_sources: 100,
+            ..ScanConfig::default()
+        });
+        for i in 0..1000u32 {
+            d.attempt(1.0, IpAddr::from(i.to_be_bytes()), ip("10.0.1.9"), 80, true);
+        }
+        assert!(d.tracked() <= 100);
+        assert_eq!(d.resets, 9);
     }
 }

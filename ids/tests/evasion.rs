@@ -103,23 +103,8 @@ fn both(
         String::from_utf8_lossy(&suricata_run.stderr)
     );
     let mut suricata: BTreeMap<Ends, BTreeSet<u32>> = BTreeMap::new();
-    for line in std::fs::read_to_string(out.join("eve.json"))
-        .unwrap()
-        .lines()
-    {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        if v["event_type"] != "alert" {
-            continue;
-        }
-        let ip = |f: &str| v[f].as_str().unwrap().parse::<IpAddr>().unwrap();
-        let port = |f: &str| v[f].as_u64().unwrap_or(0) as u16;
-        suricata
-            .entry(ends(
-                (ip("src_ip"), port("src_port")),
-                (ip("dest_ip"), port("dest_port")),
-            ))
-            .or_default()
-            .insert(v["alert"]["signature_id"].as_u64().unwrap() as u32);
+    for (_, src, dst, sid) in suricata_alerts(&out.join("eve.json")) {
+        suricata.entry(ends(src, dst)).or_default().insert(sid);
     }
     let mut edgeward: BTreeMap<Ends, BTreeSet<u32>> = BTreeMap::new();
     for a in run(set, &cap) {

@@ -67,25 +67,11 @@ fn suricata_and_edgeward_raise_the_same_sids_per_flow() {
     );
 
     let mut suricata: BTreeMap<FlowKey, BTreeSet<u32>> = BTreeMap::new();
-    for line in std::fs::read_to_string(out.join("eve.json"))
-        .unwrap()
-        .lines()
-    {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        if v["event_type"] != "alert" {
-            continue;
-        }
-        let ip = |f: &str| v[f].as_str().unwrap().parse::<IpAddr>().unwrap();
-        let port = |f: &str| v[f].as_u64().unwrap_or(0) as u16;
-        let k = key(
-            v["proto"].as_str().unwrap(),
-            (ip("src_ip"), port("src_port")),
-            (ip("dest_ip"), port("dest_port")),
-        );
+    for (proto, src, dst, sid) in suricata_alerts(&out.join("eve.json")) {
         suricata
-            .entry(k)
+            .entry(key(&proto, src, dst))
             .or_default()
-            .insert(v["alert"]["signature_id"].as_u64().unwrap() as u32);
+            .insert(sid);
     }
 
     let set = Arc::new(RuleSet::compile(

@@ -85,3 +85,33 @@ pub fn sids(alerts: &[Alert]) -> Vec<u32> {
     v.sort_unstable();
     v
 }
+
+/// One alert from a Suricata EVE file: proto, source, destination, sid.
+pub type EveAlertRow = (
+    String,
+    (std::net::IpAddr, u16),
+    (std::net::IpAddr, u16),
+    u32,
+);
+
+/// The alerts of a Suricata EVE file.
+pub fn suricata_alerts(eve: &std::path::Path) -> Vec<EveAlertRow> {
+    std::fs::read_to_string(eve)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            if v["event_type"] != "alert" {
+                return None;
+            }
+            let ip = |f: &str| v[f].as_str().unwrap().parse::<std::net::IpAddr>().unwrap();
+            let port = |f: &str| v[f].as_u64().unwrap_or(0) as u16;
+            Some((
+                v["proto"].as_str().unwrap_or("").to_string(),
+                (ip("src_ip"), port("src_port")),
+                (ip("dest_ip"), port("dest_port")),
+                v["alert"]["signature_id"].as_u64().unwrap() as u32,
+            ))
+        })
+        .collect()
+}
