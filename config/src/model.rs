@@ -643,6 +643,26 @@ pub struct Ids {
     /// Sources whose scans are expected (the SOC's, the police's monthly scan, 002 §7.2.c):
     /// never reported as port scans.
     pub scanner_allowlist: Vec<IpNetwork>,
+    /// Per-uplink failure policy overriding `fail_open` (uplink name → fail-open?), e.g.
+    /// `fail_open_by_uplink = { tslcd = false }` keeps the government network fail-closed.
+    pub fail_open_by_uplink: std::collections::BTreeMap<String, bool>,
+    /// IPS: hand flows the engine is done with (past the reassembly depth, or encrypted after
+    /// the TLS handshake) back to the kernel, which stops queueing them.
+    pub bypass: bool,
+    /// The drop rules of a SOC bundle that targets IPS mode drop on the inspected paths even
+    /// in IDS mode (virtual patching by the SOC); `false` keeps every SOC rule alert-only
+    /// unless this config says IPS.
+    pub soc_enforcement: bool,
+}
+
+impl Ids {
+    /// Whether the IPS lets packets of `uplink` pass when it cannot judge them.
+    pub fn uplink_fails_open(&self, uplink: &str) -> bool {
+        self.fail_open_by_uplink
+            .get(uplink)
+            .copied()
+            .unwrap_or(self.fail_open)
+    }
 }
 
 impl Default for Ids {
@@ -660,6 +680,9 @@ impl Default for Ids {
             alert_only_sids: Vec::new(),
             disabled_sids: Vec::new(),
             scanner_allowlist: Vec::new(),
+            fail_open_by_uplink: std::collections::BTreeMap::new(),
+            bypass: true,
+            soc_enforcement: true,
         }
     }
 }

@@ -351,6 +351,18 @@ impl Validator<'_> {
                 );
             }
         }
+        for u in ids.fail_open_by_uplink.keys() {
+            if self.config.uplink(u).is_none() {
+                self.push(
+                    Problem::new(
+                        Code::IdsSettings,
+                        base.clone().key("fail_open_by_uplink").key(u),
+                        format!("no uplink named `{u}`"),
+                    )
+                    .hint("name uplinks from [[uplinks]]: true lets packets pass when the IPS cannot judge them, false drops them"),
+                );
+            }
+        }
     }
 
     fn firewall(&mut self) {

@@ -522,6 +522,28 @@ fn ids_enforcement_and_uplinks_are_checked_with_their_line() {
         Code::IdsSettings,
         "isp9",
     );
+    refused(
+        &edit(
+            "mode = \"ids\"",
+            "mode = \"ips\"\nfail_open_by_uplink = { isp7 = false }",
+        ),
+        Code::IdsSettings,
+        "isp7",
+    );
+    let per_uplink = parse(
+        &edit(
+            "mode = \"ids\"",
+            "mode = \"ips\"\nfail_open_by_uplink = { tslcd = false }",
+        ),
+        "t.toml",
+        today(),
+    )
+    .expect("a per-uplink failure policy");
+    assert!(!per_uplink.ids.uplink_fails_open("tslcd"));
+    assert!(
+        per_uplink.ids.uplink_fails_open("isp1"),
+        "the default policy elsewhere"
+    );
     // A valid policy is accepted.
     parse(
         &edit(

@@ -27,6 +27,12 @@ pub fn peak_rss_kib() -> u64 {
 
 /// Load and compile a rules directory, printing the load report to stderr.
 pub fn load(rules: &Path, home_net: &[String]) -> anyhow::Result<(Arc<RuleSet>, f64)> {
+    let (set, secs) = load_set(rules, home_net)?;
+    Ok((Arc::new(set), secs))
+}
+
+/// As [`load`], the ruleset not yet shared.
+fn load_set(rules: &Path, home_net: &[String]) -> anyhow::Result<(RuleSet, f64)> {
     let started = Instant::now();
     let vars = Vars::with_home_net(home_net);
     let loaded = LoadedRules::load(rules, &vars)?;
@@ -34,7 +40,7 @@ pub fn load(rules: &Path, home_net: &[String]) -> anyhow::Result<(Arc<RuleSet>, 
     let secs = started.elapsed().as_secs_f64();
     eprint!("{}", set.report.table());
     eprintln!("{}", set.summary());
-    Ok((Arc::new(set), secs))
+    Ok((set, secs))
 }
 
 /// Run a capture; write EVE alerts to `eve` (or stdout) and statistics as JSON to `stats`.
@@ -148,4 +154,124 @@ pub fn check(rules: &Path, home_net: &[String]) -> anyhow::Result<u8> {
         println!("{e}");
     }
     Ok(u8::from(!set.report.errors.is_empty()))
+}
+
+/// Set by SIGINT/SIGTERM while `run_inline` runs.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Parse `A:B` (or `A`) into the first queue and the number of queues.
+pub fn parse_queues(text: &str) -> anyhow::Result<(u16, u16)> {
+    let (a, b) = text.split_once(':').unwrap_or((text, text));
+    let first: u16 = a
+        .trim()
+        .parse()
+        .with_context(|| format!("--nfqueue {text}: `{a}` is not a queue number"))?;
+    let last: u16 = b
+        .trim()
+        .parse()
+        .with_context(|| format!("--nfqueue {text}: `{b}` is not a queue number"))?;
+    anyhow::ensure!(
+        last >= first,
+        "--nfqueue {text}: the last queue is before the first"
+    );
+    Ok((first, last - first + 1))
+}
+
+/// The inline IPS by hand (console and benchmarks): judge queues `queues` (`A:B`, one worker
+/// each) with the rules until SIGINT/SIGTERM or `seconds`; EVE alerts to `eve` (or stdout),
+/// counters as JSON to `stats`. The same workers the daemon runs in IPS mode; the caller sets
+/// the NFQUEUE rules.
+#[allow(clippy::too_many_arguments)]
+pub fn run_inline(
+    queues: &str,
+    rules: &Path,
+    fail_open: bool,
+    bypass_mark: Option<u32>,
+    eve: Option<&Path>,
+    stats: Option<&Path>,
+    seconds: Option<u64>,
+    home_net: &[String],
+) -> anyhow::Result<u8> {
+    use edgeward_capture::inline::{InlineConfig, InlinePool};
+    use std::sync::atomic::Ordering;
+    let (first_queue, workers) = parse_queues(queues)?;
+    let (set, load_secs) = load_set(rules, home_net)?;
+    let shared = Arc::new(edgeward_ids::reload::SharedRules::new(set));
+    let out: Box<dyn Write + Send> = match eve {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let out = Arc::new(std::sync::Mutex::new(out));
+    let sink_out = Arc::clone(&out);
+    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert| {
+        if let Ok(mut o) = sink_out.lock() {
+            let _ = offline::write_eve(&mut *o, set, alert);
+        }
+    });
+    // SAFETY: installing a handler that only stores to an atomic.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+    }
+    let pool = InlinePool::start(
+        InlineConfig {
+            first_queue,
+            workers,
+            max_len: 4096,
+            fail_open,
+            netns: None,
+            engine: EngineConfig::default(),
+            bypass_mark,
+        },
+        shared,
+        sink,
+    )
+    .with_context(|| format!("binding NFQUEUE {queues}"))?;
+    eprintln!(
+        "judging NFQUEUE {queues} ({}); SIGINT or SIGTERM stops",
+        if fail_open {
+            "fail-open"
+        } else {
+            "fail-closed"
+        }
+    );
+    let started = Instant::now();
+    while !STOP.load(Ordering::Relaxed) && seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let s = &pool.stats;
+    let summary = serde_json::json!({
+        "load_seconds": load_secs,
+        "seconds": started.elapsed().as_secs_f64(),
+        "packets": s.packets.load(Ordering::Relaxed),
+        "dropped": s.dropped.load(Ordering::Relaxed),
+        "alerts": s.alerts.load(Ordering::Relaxed),
+        "restarts": s.restarts.load(Ordering::Relaxed),
+        "bypassed": s.bypassed.load(Ordering::Relaxed),
+        "resets": s.resets.load(Ordering::Relaxed),
+        "verdict_latency_us": s.latency.summary(),
+        "peak_rss_kib": peak_rss_kib(),
+    });
+    drop(pool);
+    if let Ok(mut o) = out.lock() {
+        o.flush()?;
+    }
+    eprintln!("{summary}");
+    if let Some(p) = stats {
+        std::fs::write(p, serde_json::to_vec_pretty(&summary)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(0)
 }

@@ -97,6 +97,20 @@ enum Command {
         /// Only load the rules and print the report; exit 1 if any rule is malformed.
         #[arg(long)]
         check: bool,
+        /// Judge NFQUEUE queues `A:B` inline (one worker each) until SIGINT/SIGTERM — the
+        /// daemon's IPS workers, by hand; the caller sets the NFQUEUE rules.
+        #[arg(long)]
+        nfqueue: Option<String>,
+        /// With --nfqueue: bind the queues fail-closed (a full queue drops).
+        #[arg(long)]
+        fail_closed: bool,
+        /// With --nfqueue: accept flows the engine is done with with this mark bit (hex or
+        /// decimal), for a `connmark` rule that stops queueing them.
+        #[arg(long, value_parser = parse_mark)]
+        bypass_mark: Option<u32>,
+        /// With --nfqueue: stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
     },
     /// Console recovery of the admin UI's accounts (needs root on the appliance itself).
     #[command(subcommand)]
@@ -106,6 +120,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A mark bit given as `0x…` or decimal.
+fn parse_mark(text: &str) -> Result<u32, String> {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|e| format!("`{text}` is not a mark: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -307,10 +330,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             stats,
             home_net,
             check,
+            nfqueue,
+            fail_closed,
+            bypass_mark,
+            seconds,
         } => {
             let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
             if check {
                 return ids_cmd::check(&rules, &home_net);
+            }
+            if let Some(queues) = nfqueue {
+                return ids_cmd::run_inline(
+                    &queues,
+                    &rules,
+                    !fail_closed,
+                    bypass_mark,
+                    eve.as_deref(),
+                    stats.as_deref(),
+                    seconds,
+                    &home_net,
+                );
             }
             let pcap =
                 pcap.ok_or_else(|| anyhow::anyhow!("--pcap FILE is required (or --check)"))?;

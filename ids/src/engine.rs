@@ -34,6 +34,10 @@ pub struct EngineConfig {
     pub min_ttl: u8,
     /// Port scan and SYN flood thresholds.
     pub scan: crate::scan::ScanConfig,
+    /// IPS: say when a flow needs no more inspection ([`Engine::bypass_flow`]): both directions
+    /// past the reassembly depth, or TLS encrypted in both directions after the handshake
+    /// (as Suricata's `stream.bypass` and `encryption-handling: bypass`).
+    pub bypass: bool,
 }
 
 /// Whether checksums are checked.
@@ -59,6 +63,7 @@ impl Default for EngineConfig {
             checksums: ChecksumMode::Auto,
             min_ttl: 2,
             scan: crate::scan::ScanConfig::default(),
+            bypass: false,
         }
     }
 }
@@ -168,6 +173,8 @@ struct Scratch {
     /// Rules that matched the packet itself (not matched again through the window).
     matched_now: Vec<u32>,
     window_candidates: Vec<u32>,
+    /// A `reject` rule matched the current packet.
+    rejected: bool,
 }
 
 /// Add rule `r` to the candidates once per evaluation (`generation`).
@@ -203,6 +210,7 @@ impl Scratch {
             window: Vec::new(),
             matched_now: Vec::new(),
             window_candidates: Vec::new(),
+            rejected: false,
         }
     }
 
@@ -331,6 +339,19 @@ pub struct Engine {
     /// Packet-path anomalies (fragments, stream) since the caller last drained them (at most
     /// [`crate::defrag::MAX_ANOMALIES`]; more are counted in `counters.anomalies_dropped`).
     pub anomalies: Vec<crate::defrag::Anomaly>,
+    /// What the last packet asked of the IPS beyond its verdict.
+    last: PacketOutcome,
+}
+
+/// What the last packet asked of the IPS beyond accept or drop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacketOutcome {
+    /// Its flow needs no more inspection: the kernel may stop queueing it.
+    pub bypass: bool,
+    /// A `reject` rule dropped it: reset the TCP connection.
+    pub reject: bool,
+    /// The flow's id (0 when untracked).
+    pub flow_id: u64,
 }
 
 /// In-order bytes of a direction kept to match raw content across segment boundaries.
@@ -412,6 +433,7 @@ impl Engine {
             checksum_trusted: false,
             scan: crate::scan::ScanDetector::new(config.scan.clone()),
             anomalies: Vec::new(),
+            last: PacketOutcome::default(),
             flows: FlowTable::new(config.max_flows),
             scratch,
             thresholds: Default::default(),
@@ -447,6 +469,11 @@ impl Engine {
         self.flows.len()
     }
 
+    /// What the last packet asked for beyond its verdict (bypass, reset), and its flow.
+    pub fn last_outcome(&self) -> PacketOutcome {
+        self.last
+    }
+
     /// Inspect one frame captured at `ts` (seconds since the epoch).
     pub fn process(
         &mut self,
@@ -470,6 +497,8 @@ impl Engine {
         alerts: &mut Vec<Alert>,
     ) -> Verdict {
         self.checksum_trusted = checksum_trusted;
+        self.last = PacketOutcome::default();
+        self.scratch.rejected = false;
         self.counters.packets += 1;
         self.counters.bytes += frame.len() as u64;
         let Ok(p) = decode::decode(frame, link) else {
@@ -625,7 +654,9 @@ impl Engine {
             });
         }
         let flow = &mut self.flows.slots[slot as usize];
+        self.last.flow_id = flow.id;
         if flow.dropped && self.config.inline {
+            self.last.reject = flow.rejected;
             return Verdict::Drop;
         }
         let d = usize::from(!to_server);
@@ -688,10 +719,17 @@ impl Engine {
         blocked |= self.packet_rules(&rules, &mut flow, &ctx, alerts);
         self.flows.slots[slot as usize] = flow;
         blocked |= self.app_events(&rules, slot, &ctx, alerts);
+        if blocked {
+            self.last.reject = std::mem::take(&mut self.scratch.rejected);
+        }
         if close {
             self.finish_flow(slot, ts, alerts);
         } else if blocked {
-            self.flows.slots[slot as usize].dropped = true;
+            let f = &mut self.flows.slots[slot as usize];
+            f.dropped = true;
+            f.rejected = self.last.reject;
+        } else if self.config.bypass && p.proto == TCP {
+            self.last.bypass = self.flows.slots[slot as usize].inspection_done();
         }
         if blocked && self.config.inline {
             Verdict::Drop
@@ -1252,6 +1290,9 @@ impl Engine {
             return false;
         }
         let blocks = matches!(rule.action, Action::Drop | Action::Reject);
+        if rule.action == Action::Reject {
+            self.scratch.rejected = true;
+        }
         self.counters.alerts += 1;
         alerts.push(Alert {
             ts: c.ts,

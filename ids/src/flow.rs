@@ -118,6 +118,8 @@ pub struct Flow {
     pub fired: Vec<(u64, u32)>,
     /// IPS: a drop rule matched; every later packet is dropped.
     pub dropped: bool,
+    /// IPS: the rule that dropped the flow was a `reject`: later packets reset it too.
+    pub rejected: bool,
 }
 
 impl Flow {
@@ -145,6 +147,24 @@ impl Flow {
         self.ip_only_done = [false; 2];
         self.fired.clear();
         self.dropped = false;
+        self.rejected = false;
+    }
+
+    /// Nothing left to inspect in this TCP flow: established, and both directions past the
+    /// reassembly depth, or TLS whose application data is encrypted with intact record framing.
+    pub fn inspection_done(&self) -> bool {
+        if !self.established {
+            return false;
+        }
+        let deep = self
+            .streams
+            .iter()
+            .all(|s| s.delivered >= crate::stream::DEPTH);
+        let encrypted = self.app == AppState::Detected(crate::rule::AppProto::Tls)
+            && self.tls.encrypted
+            && self.tls.server_done
+            && !self.tls.framing_broken;
+        deep || encrypted
     }
 
     pub fn client_ip(&self) -> IpAddr {

@@ -456,3 +456,100 @@ fn a_syn_scan_raises_the_builtin_scan_alert_once() {
     );
     assert_eq!(eve.src_ip, std::net::IpAddr::V4(LAN));
 }
+
+/// Run a capture inline with flow bypass on; per frame, whether the engine said "bypass".
+fn bypass_outcomes(cap: &Capture, rules: Arc<edgeward_ids::ruleset::RuleSet>) -> Vec<bool> {
+    let mut engine = Engine::new(
+        rules,
+        EngineConfig {
+            inline: true,
+            bypass: true,
+            ..EngineConfig::default()
+        },
+    );
+    let mut alerts = Vec::new();
+    cap.frames
+        .iter()
+        .map(|(t, f)| {
+            engine.process(*t, f, edgeward_ids::decode::Link::Ethernet, &mut alerts);
+            engine.last_outcome().bypass
+        })
+        .collect()
+}
+
+#[test]
+fn flows_are_bypassed_once_encrypted_or_past_the_depth_in_both_directions_and_not_before() {
+    let rules = ruleset_from_text(
+        r#"alert tcp any any -> any any (msg:"x"; content:"never-there"; sid:30;)"#,
+    );
+    // TLS: after the handshake, encrypted application data.
+    let mut tls = Capture::new(5);
+    let cert = edgeward_traffic::certificate("example.org", None);
+    tls.tls((LAN, 40010), (WEB, 443), "example.org", &cert, 40_000);
+    let out = bypass_outcomes(&tls, Arc::clone(&rules));
+    let first = out
+        .iter()
+        .position(|b| *b)
+        .expect("the TLS flow is bypassed");
+    assert!(first > 6, "not during the handshake (frame {first})");
+    // Plain HTTP, small: never.
+    let mut small = Capture::new(6);
+    small.tcp(
+        (LAN, 40011),
+        (WEB, 80),
+        &[
+            Msg::Client(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()),
+            Msg::Server(vec![b'a'; 200_000]),
+        ],
+    );
+    assert!(!bypass_outcomes(&small, Arc::clone(&rules)).contains(&true));
+    // Plain bytes past the reassembly depth in one direction only: still inspected (the other
+    // direction may yet carry something); past it in both: bypassed.
+    let big = vec![b'b'; 1_200_000];
+    let mut one_way = Capture::new(7);
+    one_way.tcp(
+        (LAN, 40012),
+        (WEB, 9000),
+        &[Msg::Client(b"hi".to_vec()), Msg::Server(big.clone())],
+    );
+    assert!(!bypass_outcomes(&one_way, Arc::clone(&rules)).contains(&true));
+    let mut both = Capture::new(8);
+    both.tcp(
+        (LAN, 40013),
+        (WEB, 9000),
+        &[Msg::Client(big.clone()), Msg::Server(big)],
+    );
+    assert!(bypass_outcomes(&both, rules).contains(&true));
+}
+
+#[test]
+fn a_reject_rule_asks_for_a_reset_and_a_drop_rule_does_not() {
+    for (action, reset) in [("reject", true), ("drop", false)] {
+        let rules = ruleset_from_text(&format!(
+            r#"{action} tcp any any -> any any (msg:"block"; flow:established,to_server; content:"EVIL"; sid:21;)"#
+        ));
+        let mut engine = Engine::new(
+            rules,
+            EngineConfig {
+                inline: true,
+                ..EngineConfig::default()
+            },
+        );
+        let mut cap = Capture::new(9);
+        cap.tcp(
+            (LAN, 40020),
+            (WEB, 8080),
+            &[Msg::Client(b"EVIL".to_vec()), Msg::Server(b"ok".to_vec())],
+        );
+        let mut alerts = Vec::new();
+        let mut resets = Vec::new();
+        for (t, f) in &cap.frames {
+            let v = engine.process(*t, f, edgeward_ids::decode::Link::Ethernet, &mut alerts);
+            if v == edgeward_ids::engine::Verdict::Drop {
+                resets.push(engine.last_outcome().reject);
+            }
+        }
+        assert!(!resets.is_empty(), "{action}: dropped");
+        assert!(resets.iter().all(|r| *r == reset), "{action}: {resets:?}");
+    }
+}

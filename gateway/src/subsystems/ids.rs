@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
+use crate::subsystems::ips_queue::{self, QueueGroup, QueuePlan};
 
 /// What the IDS runs with; a change restarts the workers.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,9 @@ struct Setup {
     rules: PathBuf,
     mode: IdsMode,
     fail_open: bool,
+    /// The failure policy of each of `interfaces` (IPS).
+    fail_open_by_interface: Vec<bool>,
+    bypass: bool,
     enforcement: Enforcement,
     scanner_allowlist: Vec<ipnetwork::IpNetwork>,
 }
@@ -41,7 +45,7 @@ struct Setup {
 /// The running workers of either mode (held: dropping them stops the workers).
 enum Workers {
     Passive(#[allow(dead_code)] Pool),
-    Inline(#[allow(dead_code)] InlinePool),
+    Inline(#[allow(dead_code)] Vec<InlinePool>),
 }
 
 /// Engine settings from the setup (the scan allow-list).
@@ -55,57 +59,34 @@ fn engine_config(setup: &Setup) -> EngineConfig {
     }
 }
 
-/// First NFQUEUE number used by the IPS.
+/// First NFQUEUE number of the fail-open range; the fail-closed range starts at
+/// `FIRST_QUEUE + 100`.
 const FIRST_QUEUE: u16 = 100;
-/// The iptables chain holding the IPS's queue rules (jumped to from FORWARD).
-const CHAIN: &str = "EDGEWARD-IPS";
 
-fn iptables(tool: &str, args: &[&str]) -> Result<(), String> {
-    let out = std::process::Command::new(tool)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{tool}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{tool} {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-/// Queue forwarded traffic in and out of `interfaces` to queues `first..first+n` (IPv4 and
-/// IPv6), replacing whatever the chain held; an empty list only empties the chain.
-fn queue_rules(interfaces: &[String], n: u16, fail_open: bool) -> Result<(), String> {
-    for tool in ["iptables-nft", "ip6tables-nft"] {
-        let _ = iptables(tool, &["-N", CHAIN]);
-        iptables(tool, &["-F", CHAIN])?;
-        if iptables(tool, &["-C", "FORWARD", "-j", CHAIN]).is_err() {
-            iptables(tool, &["-I", "FORWARD", "-j", CHAIN])?;
-        }
-        let balance = format!("{FIRST_QUEUE}:{}", FIRST_QUEUE + n.max(1) - 1);
-        for i in interfaces {
-            for dir in ["-i", "-o"] {
-                let mut args = vec![
-                    "-A",
-                    CHAIN,
-                    dir,
-                    i,
-                    "-j",
-                    "NFQUEUE",
-                    "--queue-balance",
-                    &balance,
-                ];
-                if fail_open {
-                    args.push("--queue-bypass");
-                }
-                iptables(tool, &args)?;
-            }
+/// The queue ranges for a setup: one per failure policy in use, `workers` queues each.
+fn queue_plan(setup: &Setup, workers: u16) -> QueuePlan {
+    let mut groups = Vec::new();
+    for (fail_open, first) in [(true, FIRST_QUEUE), (false, FIRST_QUEUE + 100)] {
+        let interfaces: Vec<String> = setup
+            .interfaces
+            .iter()
+            .zip(&setup.fail_open_by_interface)
+            .filter(|(_, f)| **f == fail_open)
+            .map(|(i, _)| i.clone())
+            .collect();
+        if !interfaces.is_empty() {
+            groups.push(QueueGroup {
+                interfaces,
+                first,
+                count: workers.max(1),
+                fail_open,
+            });
         }
     }
-    Ok(())
+    QueuePlan {
+        groups,
+        bypass: setup.bypass,
+    }
 }
 
 /// The live IDS subsystem.
@@ -118,6 +99,8 @@ pub struct Ids {
     bundles: PathBuf,
     /// The state directory (the status file for the admin UI).
     state_dir: PathBuf,
+    /// How queue rules reach this kernel (nft `queue` or iptables-nft), found once.
+    backend: ips_queue::Backend,
     running: Option<(Setup, Workers, JoinHandle<()>)>,
     planned: Plan,
 }
@@ -145,6 +128,7 @@ impl Ids {
             rules_override,
             bundles: state_dir.join("rules"),
             state_dir,
+            backend: ips_queue::detect_backend(),
             running: None,
             planned: Plan::None,
         }
@@ -154,11 +138,11 @@ impl Ids {
         if let Some((setup, workers, watcher)) = self.running.take() {
             watcher.abort();
             if setup.mode == IdsMode::Ips {
-                // Fail-open: nothing queued any more. Fail-closed keeps the rules: with nobody
-                // reading, forwarded traffic on the uplinks stops until the IPS is back.
-                if setup.fail_open {
-                    let _ = queue_rules(&[], 1, true);
-                }
+                // Fail-open: nothing queued any more. Fail-closed keeps its rules: with nobody
+                // reading, forwarded traffic on those uplinks stops until the IPS is back.
+                let mut plan = queue_plan(&setup, 1);
+                plan.groups.retain(|g| !g.fail_open);
+                let _ = ips_queue::apply(&plan, self.backend);
             }
             drop(workers);
             let _ = std::fs::remove_file(status_path(&self.state_dir));
@@ -207,11 +191,15 @@ impl Ids {
         if !config.ids.enabled {
             return None;
         }
-        let interfaces: Vec<String> = config
+        let watched: Vec<_> = config
             .uplinks
             .iter()
             .filter(|u| config.ids.uplinks.is_empty() || config.ids.uplinks.contains(&u.name))
-            .map(|u| u.interface.clone())
+            .collect();
+        let interfaces: Vec<String> = watched.iter().map(|u| u.interface.clone()).collect();
+        let fail_open_by_interface = watched
+            .iter()
+            .map(|u| config.ids.uplink_fails_open(&u.name))
             .collect();
         let rules = bundle_rules(&self.bundles)
             .or_else(|| self.rules_override.clone())
@@ -222,6 +210,8 @@ impl Ids {
             rules,
             mode: config.ids.mode,
             fail_open: config.ids.fail_open,
+            fail_open_by_interface,
+            bypass: config.ids.bypass,
             enforcement: Enforcement {
                 drop_sids: config.ids.drop_sids.clone(),
                 drop_classtypes: config.ids.drop_classtypes.clone(),
@@ -305,64 +295,69 @@ impl Subsystem for Ids {
                     sink_metrics.ids_alerts_lost.inc();
                 }
             });
-            let (workers, counters) =
-                match setup.mode {
-                    IdsMode::Ids => {
-                        let pool = Pool::start(
-                            PoolConfig {
-                                interfaces: setup.interfaces.clone(),
-                                workers,
-                                ring: RingConfig::default(),
-                                netns: None,
-                                engine: engine_config(&setup),
-                            },
-                            Arc::clone(&shared),
-                            sink,
-                        );
-                        match pool {
-                            Ok(p) => {
-                                let c = Counters::Passive(Arc::clone(&p.stats));
-                                (Workers::Passive(p), c)
-                            }
-                            Err(e) => {
-                                return Ok(Report::quiet()
-                                    .note(Level::Error, format!("IDS not running: {e}")));
-                            }
+            let (workers, counters) = match setup.mode {
+                IdsMode::Ids => {
+                    let pool = Pool::start(
+                        PoolConfig {
+                            interfaces: setup.interfaces.clone(),
+                            workers,
+                            ring: RingConfig::default(),
+                            netns: None,
+                            engine: engine_config(&setup),
+                        },
+                        Arc::clone(&shared),
+                        sink,
+                    );
+                    match pool {
+                        Ok(p) => {
+                            let c = Counters::Passive(Arc::clone(&p.stats));
+                            (Workers::Passive(p), c)
+                        }
+                        Err(e) => {
+                            return Ok(
+                                Report::quiet().note(Level::Error, format!("IDS not running: {e}"))
+                            );
                         }
                     }
-                    IdsMode::Ips => {
-                        let n = u16::try_from(workers).unwrap_or(1);
+                }
+                IdsMode::Ips => {
+                    let n = u16::try_from(workers).unwrap_or(1);
+                    let plan = queue_plan(&setup, n);
+                    let mut pools = Vec::new();
+                    for g in &plan.groups {
                         let pool = InlinePool::start(
                             InlineConfig {
-                                first_queue: FIRST_QUEUE,
-                                workers: n,
+                                first_queue: g.first,
+                                workers: g.count,
                                 max_len: 4096,
-                                fail_open: setup.fail_open,
+                                fail_open: g.fail_open,
                                 netns: None,
                                 engine: engine_config(&setup),
+                                bypass_mark: setup.bypass.then_some(ips_queue::BYPASS_MARK),
                             },
                             Arc::clone(&shared),
-                            sink,
+                            Arc::clone(&sink),
                         );
-                        let pool = match pool {
-                            Ok(p) => p,
+                        match pool {
+                            Ok(p) => pools.push(p),
                             Err(e) => {
                                 return Ok(Report::quiet()
                                     .note(Level::Error, format!("IPS not running: {e}")));
                             }
-                        };
-                        if let Err(e) = tokio::task::block_in_place(|| {
-                            queue_rules(&setup.interfaces, n, setup.fail_open)
-                        }) {
-                            return Ok(Report::quiet().note(
-                                Level::Error,
-                                format!("IPS not running: the queue rules could not be set: {e}"),
-                            ));
                         }
-                        let c = Counters::Inline(Arc::clone(&pool.stats));
-                        (Workers::Inline(pool), c)
                     }
-                };
+                    let backend = self.backend;
+                    if let Err(e) = tokio::task::block_in_place(|| ips_queue::apply(&plan, backend))
+                    {
+                        return Ok(Report::quiet().note(
+                            Level::Error,
+                            format!("IPS not running: the queue rules could not be set: {e}"),
+                        ));
+                    }
+                    let c = Counters::Inline(pools.iter().map(|p| Arc::clone(&p.stats)).collect());
+                    (Workers::Inline(pools), c)
+                }
+            };
             let summary = if setup.mode == IdsMode::Ips {
                 format!(
                     "IPS inline on {} ({}), {summary}",
@@ -398,7 +393,7 @@ impl Subsystem for Ids {
 /// The counters of the running workers.
 enum Counters {
     Passive(Arc<edgeward_capture::pool::PoolStats>),
-    Inline(Arc<edgeward_capture::inline::InlineStats>),
+    Inline(Vec<Arc<edgeward_capture::inline::InlineStats>>),
 }
 
 /// What the IDS page shows: written to `state/ids-status.json` every 2 s while it runs.
@@ -430,6 +425,13 @@ struct Reading {
     restarts: u64,
     /// NFQUEUE: packets the kernel could not queue (queue full) or hand over (socket full).
     queue_overflows: u64,
+    /// IPS: packets accepted with the flow bypass mark (the kernel stops queueing their flow).
+    bypassed: u64,
+    /// IPS: TCP resets sent for `reject` rules.
+    resets: u64,
+    /// IPS verdict latency (per batch, bucket upper bound), median and 99th percentile.
+    latency_p50_us: u64,
+    latency_p99_us: u64,
 }
 
 impl Counters {
@@ -443,14 +445,31 @@ impl Counters {
                 restarts: s.restarts.load(Relaxed),
                 ..Reading::default()
             },
-            Counters::Inline(s) => Reading {
-                packets: s.packets.load(Relaxed),
-                alerts: s.alerts.load(Relaxed),
-                dropped: s.dropped.load(Relaxed),
-                restarts: s.restarts.load(Relaxed),
-                queue_overflows: queue_overflows(),
-                ..Reading::default()
-            },
+            Counters::Inline(pools) => {
+                let sum = |f: fn(&edgeward_capture::inline::InlineStats) -> u64| {
+                    pools.iter().map(|s| f(s)).sum::<u64>()
+                };
+                Reading {
+                    packets: sum(|s| s.packets.load(Relaxed)),
+                    alerts: sum(|s| s.alerts.load(Relaxed)),
+                    dropped: sum(|s| s.dropped.load(Relaxed)),
+                    restarts: sum(|s| s.restarts.load(Relaxed)),
+                    bypassed: sum(|s| s.bypassed.load(Relaxed)),
+                    resets: sum(|s| s.resets.load(Relaxed)),
+                    latency_p50_us: pools
+                        .iter()
+                        .map(|s| s.latency.quantile(0.5))
+                        .max()
+                        .unwrap_or(0),
+                    latency_p99_us: pools
+                        .iter()
+                        .map(|s| s.latency.quantile(0.99))
+                        .max()
+                        .unwrap_or(0),
+                    queue_overflows: queue_overflows(),
+                    ..Reading::default()
+                }
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod firewall;
 pub mod ids;
+pub mod ips_queue;
 pub mod listeners;
 pub mod network;
 pub mod retention;

@@ -14,6 +14,7 @@ use edgeward_ids::reload::SharedRules;
 
 use crate::nfqueue::{Queue, QueueConfig, Verdict};
 use crate::pool::AlertSink;
+use crate::reset::ResetSender;
 
 /// Queues and how they behave.
 #[derive(Debug, Clone)]
@@ -30,6 +31,61 @@ pub struct InlineConfig {
     pub netns: Option<PathBuf>,
     /// Engine settings (`inline` is forced on).
     pub engine: EngineConfig,
+    /// The flow bypass mark: packets of flows the engine is done with are accepted with this
+    /// bit set in their mark (the queue rules keep it in conntrack and stop queueing the flow).
+    /// `None`: every packet stays queued.
+    pub bypass_mark: Option<u32>,
+}
+
+/// Verdict latency: per batch, from the first packet read to the verdicts sent, counted per
+/// packet in power-of-two microsecond buckets (lock-free; read by the metrics exporter).
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    /// `buckets[i]`: packets whose verdict took less than 2^i µs (and at least 2^(i-1)).
+    pub buckets: [AtomicU64; 24],
+}
+
+impl LatencyHistogram {
+    /// Count `packets` that waited `elapsed`.
+    pub fn record(&self, elapsed: std::time::Duration, packets: u64) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let i = (64 - us.leading_zeros() as usize).min(self.buckets.len() - 1);
+        self.buckets[i].fetch_add(packets, Ordering::Relaxed);
+    }
+
+    /// The upper bound in µs of the bucket holding quantile `q` (0..1), or 0 when empty.
+    pub fn quantile(&self, q: f64) -> u64 {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return 0;
+        }
+        let want = ((total as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return 1u64 << i;
+            }
+        }
+        1u64 << (counts.len() - 1)
+    }
+
+    /// `{p50, p90, p99, max_bucket}` in µs (bucket upper bounds), for reports.
+    pub fn summary(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        [
+            ("p50", self.quantile(0.5)),
+            ("p90", self.quantile(0.9)),
+            ("p99", self.quantile(0.99)),
+            ("max", self.quantile(1.0)),
+        ]
+        .into_iter()
+        .collect()
+    }
 }
 
 /// Counters of all inline workers.
@@ -43,6 +99,12 @@ pub struct InlineStats {
     pub alerts: AtomicU64,
     /// Engines replaced after a panic (the supervisor's restarts).
     pub restarts: AtomicU64,
+    /// Flows handed back to the kernel with the bypass mark.
+    pub bypassed: AtomicU64,
+    /// TCP resets sent for `reject` rules.
+    pub resets: AtomicU64,
+    /// Verdict latency.
+    pub latency: LatencyHistogram,
 }
 
 /// Running inline workers; they unbind and stop when dropped.
@@ -72,8 +134,10 @@ impl InlinePool {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(InlineStats::default());
         let (first, max_len, fail_open) = (config.first_queue, config.max_len, config.fail_open);
+        let bypass_mark = config.bypass_mark;
         let engine = EngineConfig {
             inline: true,
+            bypass: bypass_mark.is_some(),
             ..config.engine.clone()
         };
         let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
@@ -93,7 +157,10 @@ impl InlinePool {
                 judge(
                     &mut queue,
                     engine.clone(),
-                    fail_open,
+                    Policy {
+                        fail_open,
+                        bypass_mark,
+                    },
                     &rules,
                     &sink,
                     &w_stop,
@@ -118,11 +185,24 @@ impl Drop for InlinePool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a worker answers beyond the rules.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    fail_open: bool,
+    bypass_mark: Option<u32>,
+}
+
+/// Seconds since the epoch, for alert and flow times.
+fn wall_clock() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn judge(
     queue: &mut Queue,
     config: EngineConfig,
-    fail_open: bool,
+    policy: Policy,
     rules: &SharedRules,
     sink: &AlertSink,
     stop: &AtomicBool,
@@ -130,26 +210,40 @@ fn judge(
 ) {
     let mut engine = Engine::new(rules.current(), config.clone());
     let mut alerts: Vec<Alert> = Vec::with_capacity(16);
-    let start = std::time::Instant::now();
+    let resets = ResetSender::open();
     while !stop.load(Ordering::Relaxed) {
-        let mut dropped = 0u64;
+        let (mut dropped, mut bypassed, mut reset) = (0u64, 0u64, 0u64);
+        // Packet time: one clock read per batch.
+        let ts = wall_clock();
+        let mut first_read: Option<std::time::Instant> = None;
         let result = queue.process(100, |p| {
-            // Packet time for flow timeouts: time since start is monotonic and enough.
-            let ts = start.elapsed().as_secs_f64();
+            first_read.get_or_insert_with(std::time::Instant::now);
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts)
+                let v = engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts);
+                (v, engine.last_outcome())
             }));
             match run {
-                Ok(edgeward_ids::engine::Verdict::Drop) => {
+                Ok((edgeward_ids::engine::Verdict::Drop, outcome)) => {
                     dropped += 1;
+                    if outcome.reject {
+                        reset += resets.reset(p.payload) as u64;
+                    }
                     Verdict::Drop
                 }
-                Ok(edgeward_ids::engine::Verdict::Accept) => Verdict::Accept,
+                Ok((edgeward_ids::engine::Verdict::Accept, outcome)) => match policy.bypass_mark {
+                    Some(bit) if outcome.bypass => {
+                        if p.mark & bit == 0 {
+                            bypassed += 1;
+                        }
+                        Verdict::AcceptMarked(p.mark | bit)
+                    }
+                    _ => Verdict::Accept,
+                },
                 Err(_) => {
                     // Supervisor: a fresh engine, and this packet decided by the failure policy.
                     stats.restarts.fetch_add(1, Ordering::Relaxed);
                     engine = Engine::new(rules.current(), config.clone());
-                    if fail_open {
+                    if policy.fail_open {
                         Verdict::Accept
                     } else {
                         dropped += 1;
@@ -160,8 +254,13 @@ fn judge(
         });
         match result {
             Ok(n) => {
+                if let Some(t) = first_read {
+                    stats.latency.record(t.elapsed(), n as u64);
+                }
                 stats.packets.fetch_add(n as u64, Ordering::Relaxed);
                 stats.dropped.fetch_add(dropped, Ordering::Relaxed);
+                stats.bypassed.fetch_add(bypassed, Ordering::Relaxed);
+                stats.resets.fetch_add(reset, Ordering::Relaxed);
             }
             Err(e) => {
                 tracing::error!(error = %e, "IPS queue read failed");

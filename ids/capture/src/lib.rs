@@ -8,4 +8,5 @@ pub mod afpacket;
 pub mod inline;
 pub mod nfqueue;
 pub mod pool;
+pub mod reset;
 mod workers;

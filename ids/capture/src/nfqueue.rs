@@ -40,6 +40,9 @@ pub enum Verdict {
     Accept,
     /// Drop it (`NF_DROP`).
     Drop,
+    /// Let it go on with this mark (the flow bypass mark: a rule before the queue sees it in
+    /// conntrack and stops queueing the flow).
+    AcceptMarked(u32),
 }
 
 /// How the queue behaves when it is full or nobody reads it.
@@ -71,6 +74,9 @@ pub struct Queue {
     number: u16,
     buf: Vec<u8>,
     seq: u32,
+    /// Reused per batch: the verdicts, and the messages carrying them.
+    verdicts: Vec<(u32, Verdict)>,
+    out: Vec<u8>,
 }
 
 fn nfgen(family: u8, res_id: u16) -> [u8; 4] {
@@ -88,6 +94,8 @@ impl Queue {
             number: config.number,
             buf: vec![0; 1 << 18],
             seq: 0,
+            verdicts: Vec::with_capacity(512),
+            out: Vec::with_capacity(1 << 14),
         };
         let kind = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG;
         let flags = (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16;
@@ -142,7 +150,8 @@ impl Queue {
         if unsafe { libc::poll(&raw mut p, 1, timeout_ms) } <= 0 {
             return Ok(0);
         }
-        let mut verdicts: Vec<(u32, Verdict)> = Vec::new();
+        let mut verdicts = std::mem::take(&mut self.verdicts);
+        verdicts.clear();
         let mut count = 0;
         loop {
             let n = match self.socket.recv(&mut self.buf, libc::MSG_DONTWAIT) {
@@ -175,46 +184,70 @@ impl Queue {
                 break;
             }
         }
-        self.send_verdicts(&verdicts)?;
+        let sent = self.send_verdicts(&verdicts);
+        self.verdicts = verdicts;
+        sent?;
         Ok(count)
     }
 
     /// Accepts in a row up to a drop become one batch verdict; each drop its own.
+    /// Accepts in a row become one batch verdict (it covers every id up to the last); a drop or
+    /// a marked accept is its own message, after the batch of the accepts before it.
     fn send_verdicts(&mut self, verdicts: &[(u32, Verdict)]) -> io::Result<()> {
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
         let mut last_accept: Option<u32> = None;
         for &(id, v) in verdicts {
             match v {
                 Verdict::Accept => last_accept = Some(id),
-                Verdict::Drop => {
+                Verdict::Drop | Verdict::AcceptMarked(_) => {
                     if let Some(a) = last_accept.take() {
-                        out.extend(self.verdict_msg(NFQNL_MSG_VERDICT_BATCH, a, 1));
+                        self.verdict_msg(&mut out, NFQNL_MSG_VERDICT_BATCH, a, 1, None);
                     }
-                    out.extend(self.verdict_msg(NFQNL_MSG_VERDICT, id, 0));
+                    match v {
+                        Verdict::AcceptMarked(mark) => {
+                            self.verdict_msg(&mut out, NFQNL_MSG_VERDICT, id, 1, Some(mark));
+                        }
+                        _ => self.verdict_msg(&mut out, NFQNL_MSG_VERDICT, id, 0, None),
+                    }
                 }
             }
         }
         if let Some(a) = last_accept {
-            out.extend(self.verdict_msg(NFQNL_MSG_VERDICT_BATCH, a, 1));
+            self.verdict_msg(&mut out, NFQNL_MSG_VERDICT_BATCH, a, 1, None);
         }
-        if out.is_empty() {
+        let sent = if out.is_empty() {
             Ok(())
         } else {
             self.socket.send(&out)
-        }
+        };
+        self.out = out;
+        sent
     }
 
-    fn verdict_msg(&mut self, msg: u16, id: u32, verdict: u32) -> Vec<u8> {
+    /// Append one verdict message (`NF_ACCEPT` = 1, `NF_DROP` = 0), with a new mark if given.
+    fn verdict_msg(
+        &mut self,
+        out: &mut Vec<u8>,
+        msg: u16,
+        id: u32,
+        verdict: u32,
+        mark: Option<u32>,
+    ) {
         let mut body = nfgen(libc::AF_UNSPEC as u8, self.number).to_vec();
-        let mut hdr = verdict.to_be_bytes().to_vec();
-        hdr.extend_from_slice(&id.to_be_bytes());
+        let mut hdr = [0u8; 8];
+        hdr[..4].copy_from_slice(&verdict.to_be_bytes());
+        hdr[4..].copy_from_slice(&id.to_be_bytes());
         netlink::push_attribute(&mut body, NFQA_VERDICT_HDR, &hdr);
+        if let Some(m) = mark {
+            netlink::push_attribute(&mut body, NFQA_MARK, &m.to_be_bytes());
+        }
         self.seq += 1;
-        netlink::message(
+        out.extend_from_slice(&netlink::message(
             (NFNL_SUBSYS_QUEUE << 8) | msg,
             libc::NLM_F_REQUEST as u16,
             self.seq,
             &body,
-        )
+        ));
     }
 }

@@ -218,3 +218,94 @@ fn with_no_reader_bypass_lets_packets_pass() {
     );
     assert_eq!(receiver.join().unwrap(), 20);
 }
+
+/// Flow bypass: a packet accepted with the bypass mark has it saved in conntrack, and the rule
+/// before the queue then lets the rest of its flow through unqueued (the inline IPS stops
+/// paying for flows it is done with).
+#[test]
+fn a_marked_accept_stops_the_flow_being_queued() {
+    let Some(pair) = Pair::new() else { return };
+    let ns = |args: &[&str]| {
+        let mut all = vec!["ip", "netns", "exec", &pair.right, "iptables-nft"];
+        all.extend_from_slice(args);
+        assert!(run(&all), "{args:?}");
+    };
+    ns(&[
+        "-A",
+        "INPUT",
+        "-m",
+        "connmark",
+        "--mark",
+        "0x40000000/0x40000000",
+        "-j",
+        "ACCEPT",
+    ]);
+    ns(&[
+        "-A",
+        "INPUT",
+        "-p",
+        "udp",
+        "--dport",
+        "9999",
+        "-j",
+        "NFQUEUE",
+        "--queue-num",
+        "9",
+    ]);
+    // After the filter table (priority 0): the security table's INPUT (priority 50).
+    ns(&[
+        "-t",
+        "security",
+        "-A",
+        "INPUT",
+        "-m",
+        "mark",
+        "--mark",
+        "0x40000000/0x40000000",
+        "-j",
+        "CONNMARK",
+        "--save-mark",
+        "--nfmask",
+        "0x40000000",
+        "--ctmask",
+        "0x40000000",
+    ]);
+    let right = pair.right.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let receiver = std::thread::spawn(move || {
+        enter(&right);
+        let listener = UdpSocket::bind("10.98.0.2:9999").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let mut q = Queue::bind(QueueConfig {
+            number: 9,
+            max_len: 1024,
+            fail_open: false,
+        })
+        .unwrap();
+        tx.send(()).unwrap();
+        let (mut judged, mut got) = (0, 0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(4);
+        while std::time::Instant::now() < deadline && got < 30 {
+            judged += q
+                .process(50, |p| Verdict::AcceptMarked(p.mark | 0x4000_0000))
+                .unwrap();
+            let mut buf = [0u8; 64];
+            while listener.recv(&mut buf).is_ok() {
+                got += 1;
+            }
+        }
+        (judged, got)
+    });
+    rx.recv().unwrap();
+    // One flow (same source port): the first datagram is judged, the rest bypass the queue.
+    send_all(
+        pair.left.clone(),
+        (0..30).map(|i| format!("m{i}")).collect(),
+    );
+    let (judged, got) = receiver.join().unwrap();
+    assert_eq!(got, 30, "every datagram arrived");
+    assert!(
+        judged <= 2,
+        "{judged} datagrams were queued after the flow was bypassed"
+    );
+}
