@@ -653,6 +653,9 @@ pub struct Ids {
     /// in IDS mode (virtual patching by the SOC); `false` keeps every SOC rule alert-only
     /// unless this config says IPS.
     pub soc_enforcement: bool,
+    /// Disk budget of the alerts' evidence pcaps in MiB (kept as long as the logs, oldest
+    /// removed first past the budget); 0 records none.
+    pub evidence_mb: u64,
 }
 
 impl Ids {
@@ -683,6 +686,7 @@ impl Default for Ids {
             fail_open_by_uplink: std::collections::BTreeMap::new(),
             bypass: true,
             soc_enforcement: true,
+            evidence_mb: 1024,
         }
     }
 }

@@ -34,6 +34,7 @@ use crate::store::{EventStore, SharedStore};
 use crate::subsystems;
 use crate::uplinks::{self, UplinkChange};
 use edgeward_config::UplinkKind;
+use edgeward_store::evidence::EvidenceStore;
 use edgeward_wan::health::LinkState;
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -48,6 +49,11 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 69;
     /// The state directory or event journal cannot be used.
     pub const CANT_CREATE: u8 = 73;
+}
+
+/// Where alerts' evidence pcaps are kept: beside the event store's segments.
+pub fn evidence_dir(store_dir: &std::path::Path) -> PathBuf {
+    edgeward_store::evidence::dir(store_dir)
 }
 
 #[derive(Debug, Clone)]
@@ -894,14 +900,19 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         bus.clone(),
         metrics.soc.clone(),
     )));
+    let evidence = edgeward_store::store::Keyring::open(&opts.key_dir)
+        .ok()
+        .map(|keys| EvidenceStore::new(&evidence_dir(&opts.store_dir), keys));
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),
         metrics.clone(),
         opts.ids_rules.clone(),
         opts.state_dir.clone(),
+        evidence.clone(),
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,
+        evidence,
         bus.clone(),
     )));
     let mut daemon = Daemon {

@@ -209,7 +209,7 @@ pub fn run_inline(
     };
     let out = Arc::new(std::sync::Mutex::new(out));
     let sink_out = Arc::clone(&out);
-    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert| {
+    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, _| {
         if let Ok(mut o) = sink_out.lock() {
             let _ = offline::write_eve(&mut *o, set, alert);
         }
@@ -234,6 +234,7 @@ pub fn run_inline(
             netns: None,
             engine: EngineConfig::default(),
             bypass_mark,
+            evidence: None,
         },
         shared,
         sink,
@@ -273,5 +274,39 @@ pub fn run_inline(
         std::fs::write(p, serde_json::to_vec_pretty(&summary)?)
             .with_context(|| format!("writing {}", p.display()))?;
     }
+    Ok(0)
+}
+
+/// `edgeward ids evidence [ID]`: list the kept evidence pcaps, or write one decrypted (to
+/// `out` or stdout) and print its SHA-256 to stderr.
+pub fn evidence(
+    dir: &Path,
+    key_dir: &Path,
+    id: Option<&str>,
+    out: Option<&Path>,
+) -> anyhow::Result<u8> {
+    use edgeward_store::evidence::EvidenceStore;
+    let keys = edgeward_store::store::Keyring::open(key_dir)
+        .with_context(|| format!("opening the store's keys in {}", key_dir.display()))?;
+    let store = EvidenceStore::new(dir, keys);
+    let Some(id) = id else {
+        let kept = store.list();
+        for k in &kept {
+            println!(
+                "{}  {:>9} bytes  {}",
+                k.id,
+                k.bytes,
+                k.modified.to_rfc3339()
+            );
+        }
+        eprintln!("{} evidence pcaps in {}", kept.len(), dir.display());
+        return Ok(0);
+    };
+    let pcap = store.get(id).with_context(|| format!("evidence {id}"))?;
+    match out {
+        Some(p) => std::fs::write(p, &pcap).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().write_all(&pcap)?,
+    }
+    eprintln!("sha256 {}", EvidenceStore::digest(&pcap));
     Ok(0)
 }

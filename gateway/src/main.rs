@@ -111,6 +111,8 @@ enum Command {
         /// With --nfqueue: stop after this many seconds.
         #[arg(long)]
         seconds: Option<u64>,
+        #[command(subcommand)]
+        cmd: Option<IdsCmd>,
     },
     /// Console recovery of the admin UI's accounts (needs root on the appliance itself).
     #[command(subcommand)]
@@ -129,6 +131,22 @@ fn parse_mark(text: &str) -> Result<u32, String> {
         None => text.parse(),
     };
     parsed.map_err(|e| format!("`{text}` is not a mark: {e}"))
+}
+
+#[derive(Subcommand)]
+enum IdsCmd {
+    /// The evidence pcaps kept for alerts: list them, or write one (decrypted) to --out or
+    /// standard output. Its SHA-256 is printed to standard error, to compare with the alert's.
+    Evidence {
+        /// The evidence id from the alert event (`evidence.id`); without it, list them.
+        id: Option<String>,
+        /// Write the pcap here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Directory of the store's encryption keys.
+        #[arg(long, default_value = "/etc/edgeward/keys")]
+        key_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -334,7 +352,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             fail_closed,
             bypass_mark,
             seconds,
+            cmd,
         } => {
+            if let Some(IdsCmd::Evidence { id, out, key_dir }) = cmd {
+                return ids_cmd::evidence(
+                    &edgeward_gateway::daemon::evidence_dir(&cli.state_dir.join("store")),
+                    &key_dir,
+                    id.as_deref(),
+                    out.as_deref(),
+                );
+            }
             let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
             if check {
                 return ids_cmd::check(&rules, &home_net);

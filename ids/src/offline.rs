@@ -230,6 +230,7 @@ pub fn eve_alert(rules: &RuleSet, a: &Alert) -> EveAlert {
             category,
             severity,
         },
+        evidence: None,
     }
 }
 

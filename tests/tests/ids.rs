@@ -123,6 +123,77 @@ fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
         "no curl user-agent alert; log:\n{}",
         lab.log_tail(20)
     );
+    // At the SOC hub within seconds, with its evidence (002 §7.2.g): the flow's packets in a
+    // pcap whose SHA-256 the event carries; the console gets the same file back.
+    let hub_file = lab
+        .soc_dir()
+        .join("gateways")
+        .join("lc-agency-gw1")
+        .join("events.jsonl");
+    let mut at_hub = None;
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            at_hub = std::fs::read_to_string(&hub_file)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|e| {
+                    e["event_type"] == "alert"
+                        && e["alert"]["signature_id"] == 2_013_028
+                        && e["evidence"]["sha256"].is_string()
+                });
+            at_hub.is_some()
+        }),
+        "no alert with evidence at the hub; log:\n{}",
+        lab.log_tail(20)
+    );
+    let alert = at_hub.unwrap();
+    let id = alert["evidence"]["id"].as_str().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let pcap = out_dir.path().join("evidence.pcap");
+    let key_dir = lab.key_dir().display().to_string();
+    let mut out = None;
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let o = lab.edgeward(&[
+                "ids",
+                "evidence",
+                id,
+                "--out",
+                &pcap.display().to_string(),
+                "--key-dir",
+                &key_dir,
+            ]);
+            let ok = o.status.success();
+            out = Some(o);
+            ok
+        }),
+        "edgeward ids evidence {id}: {}",
+        String::from_utf8_lossy(&out.unwrap().stderr)
+    );
+    let bytes = std::fs::read(&pcap).unwrap();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    assert_eq!(
+        alert["evidence"]["sha256"],
+        sha.as_str(),
+        "the hash in the event matches the file"
+    );
+    assert!(
+        bytes.windows(10).any(|w| w == b"curl/8.5.0")
+            && bytes.windows(9).any(|w| w == b"/ids-test"),
+        "the evidence holds the flagged request"
+    );
+    // Encrypted at rest: the request is not readable in the kept file.
+    let kept = lab
+        .state_dir()
+        .join("store/evidence")
+        .join(&id[..8])
+        .join(format!("{id}.pcap.ewb"));
+    let raw = std::fs::read(&kept).unwrap_or_else(|e| panic!("{}: {e}", kept.display()));
+    assert!(!raw.windows(10).any(|w| w == b"curl/8.5.0"));
     // The state the IDS page shows: running, with packets and the alert counted.
     let status = lab.state_dir().join("ids-status.json");
     assert!(

@@ -43,6 +43,21 @@ pub struct EveAlert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<String>,
     pub alert: AlertInfo,
+    /// The flow's packets around the alert (edgeward's addition to EVE; absent when none was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceRef>,
+}
+
+/// Where an alert's evidence pcap is kept and how to check a copy of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    /// The id to download it by (IDS page, `edgeward ids evidence ID`).
+    pub id: String,
+    /// SHA-256 of the pcap file, hex.
+    pub sha256: String,
+    /// Packets in it.
+    pub packets: u32,
 }
 
 /// The `alert` object of an EVE alert.

@@ -366,6 +366,7 @@ mod tests {
                 category: "Attempted Information Leak".into(),
                 severity: 2,
             },
+            evidence: None,
         }));
         let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
         assert_eq!(v["event_type"], "alert");

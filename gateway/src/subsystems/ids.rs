@@ -26,6 +26,65 @@ use tokio::task::JoinHandle;
 use crate::metrics::Metrics;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
 use crate::subsystems::ips_queue::{self, QueueGroup, QueuePlan};
+use edgeward_event::eve::EvidenceRef;
+use edgeward_store::evidence::EvidenceStore;
+
+/// Writes evidence pcaps off the packet path: the worker hashes the pcap and names it (the
+/// alert event carries both at once), a writer thread seals and stores it. Several alerts of one
+/// recording share one file.
+struct EvidenceWriter {
+    tx: std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
+    /// The last recording named: (SHA-256, id).
+    last: std::sync::Mutex<(String, String)>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl EvidenceWriter {
+    fn start(store: EvidenceStore) -> EvidenceWriter {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(256);
+        let _ = std::thread::Builder::new()
+            .name("ids-evidence".into())
+            .spawn(move || {
+                while let Ok((id, pcap)) = rx.recv() {
+                    if let Err(e) = store.put(&id, &pcap) {
+                        tracing::error!(error = %e, id, "evidence not kept");
+                    }
+                }
+            });
+        EvidenceWriter {
+            tx,
+            last: std::sync::Mutex::new((String::new(), String::new())),
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// Name and queue a recording (once per recording); `None` when the writer is saturated.
+    fn keep(
+        &self,
+        evidence: &edgeward_capture::evidence::Evidence,
+        ts: f64,
+    ) -> Option<EvidenceRef> {
+        let sha256 = EvidenceStore::digest(&evidence.pcap);
+        let mut last = self.last.lock().ok()?;
+        if last.0 != sha256 {
+            let when =
+                chrono::DateTime::from_timestamp(ts as i64, 0).unwrap_or_else(chrono::Utc::now);
+            let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id = format!(
+                "{}-{:x}-{n}",
+                when.format("%Y%m%dT%H%M%SZ"),
+                evidence.flow_id
+            );
+            self.tx.try_send((id.clone(), evidence.pcap.clone())).ok()?;
+            *last = (sha256.clone(), id);
+        }
+        Some(EvidenceRef {
+            id: last.1.clone(),
+            sha256,
+            packets: evidence.packets,
+        })
+    }
+}
 
 /// What the IDS runs with; a change restarts the workers.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +97,7 @@ struct Setup {
     /// The failure policy of each of `interfaces` (IPS).
     fail_open_by_interface: Vec<bool>,
     bypass: bool,
+    evidence_mb: u64,
     enforcement: Enforcement,
     scanner_allowlist: Vec<ipnetwork::IpNetwork>,
 }
@@ -99,6 +159,8 @@ pub struct Ids {
     bundles: PathBuf,
     /// The state directory (the status file for the admin UI).
     state_dir: PathBuf,
+    /// Where alerts' evidence pcaps are kept (`None`: no keys, none recorded).
+    evidence: Option<EvidenceStore>,
     /// How queue rules reach this kernel (nft `queue` or iptables-nft), found once.
     backend: ips_queue::Backend,
     running: Option<(Setup, Workers, JoinHandle<()>)>,
@@ -121,8 +183,10 @@ impl Ids {
         metrics: Arc<Metrics>,
         rules_override: Option<PathBuf>,
         state_dir: PathBuf,
+        evidence: Option<EvidenceStore>,
     ) -> Self {
         Ids {
+            evidence,
             bus,
             metrics,
             rules_override,
@@ -212,6 +276,7 @@ impl Ids {
             fail_open: config.ids.fail_open,
             fail_open_by_interface,
             bypass: config.ids.bypass,
+            evidence_mb: config.ids.evidence_mb,
             enforcement: Enforcement {
                 drop_sids: config.ids.drop_sids.clone(),
                 drop_classtypes: config.ids.drop_classtypes.clone(),
@@ -289,8 +354,19 @@ impl Subsystem for Ids {
             let metrics = Arc::clone(&self.metrics);
             let sink_metrics = Arc::clone(&metrics);
             let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert| {
-                let eve = edgeward_ids::offline::eve_alert(set, alert);
+            let evidence = self
+                .evidence
+                .clone()
+                .filter(|_| setup.evidence_mb > 0)
+                .map(EvidenceWriter::start);
+            let recording = evidence
+                .is_some()
+                .then(edgeward_capture::evidence::EvidenceConfig::default);
+            let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, pcap| {
+                let mut eve = edgeward_ids::offline::eve_alert(set, alert);
+                if let (Some(w), Some(pcap)) = (&evidence, pcap) {
+                    eve.evidence = w.keep(pcap, alert.ts);
+                }
                 if bus.try_emit(EventBody::Alert(eve)).is_err() {
                     sink_metrics.ids_alerts_lost.inc();
                 }
@@ -304,6 +380,7 @@ impl Subsystem for Ids {
                             ring: RingConfig::default(),
                             netns: None,
                             engine: engine_config(&setup),
+                            evidence: recording.clone(),
                         },
                         Arc::clone(&shared),
                         sink,
@@ -334,6 +411,7 @@ impl Subsystem for Ids {
                                 netns: None,
                                 engine: engine_config(&setup),
                                 bypass_mark: setup.bypass.then_some(ips_queue::BYPASS_MARK),
+                                evidence: recording.clone(),
                             },
                             Arc::clone(&shared),
                             Arc::clone(&sink),
@@ -432,6 +510,9 @@ struct Reading {
     /// IPS verdict latency (per batch, bucket upper bound), median and 99th percentile.
     latency_p50_us: u64,
     latency_p99_us: u64,
+    /// Evidence pcaps recorded, and alerts that went out without one (recorder full).
+    evidence_recorded: u64,
+    evidence_skipped: u64,
 }
 
 impl Counters {
@@ -443,6 +524,8 @@ impl Counters {
                 kernel_drops: s.kernel_drops.load(Relaxed),
                 alerts: s.alerts.load(Relaxed),
                 restarts: s.restarts.load(Relaxed),
+                evidence_recorded: s.evidence_recorded.load(Relaxed),
+                evidence_skipped: s.evidence_skipped.load(Relaxed),
                 ..Reading::default()
             },
             Counters::Inline(pools) => {
@@ -467,6 +550,8 @@ impl Counters {
                         .max()
                         .unwrap_or(0),
                     queue_overflows: queue_overflows(),
+                    evidence_recorded: sum(|s| s.evidence_recorded.load(Relaxed)),
+                    evidence_skipped: sum(|s| s.evidence_skipped.load(Relaxed)),
                     ..Reading::default()
                 }
             }

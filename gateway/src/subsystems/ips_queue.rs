@@ -16,8 +16,6 @@ use std::fmt::Write as _;
 pub const BYPASS_MARK: u32 = 0x4000_0000;
 /// The iptables chain holding the queue rules (jumped to from FORWARD).
 const CHAIN: &str = "EDGEWARD-IPS";
-/// The iptables mangle chain saving the bypass bit into conntrack.
-const SAVE_CHAIN: &str = "EDGEWARD-IPS-BYPASS";
 /// The nft table of the `queue` rendering.
 const NFT_TABLE: &str = "edgeward_ips";
 
@@ -58,13 +56,19 @@ pub enum Backend {
     Iptables,
 }
 
-/// The nft script for the plan (replaces the table; an empty plan only deletes it).
-pub fn nft_script(plan: &QueuePlan) -> String {
+/// The nft script for the plan (replaces the table; an empty plan only deletes it). With
+/// `queue` false only the bypass bookkeeping is rendered (the iptables backend queues).
+pub fn nft_script(plan: &QueuePlan, queue: bool) -> String {
     let mut t = format!("table inet {NFT_TABLE}\ndelete table inet {NFT_TABLE}\n");
-    if plan.groups.is_empty() {
+    if plan.groups.is_empty() || (!queue && !plan.bypass) {
         return t;
     }
     let _ = writeln!(t, "table inet {NFT_TABLE} {{");
+    if !queue {
+        bypass_save(&mut t);
+        t.push_str("}\n");
+        return t;
+    }
     // Before the firewall's forward chain (priority 0): a dropped packet costs it nothing.
     t.push_str("  chain forward {\n    type filter hook forward priority -10; policy accept;\n");
     if plan.bypass {
@@ -96,17 +100,23 @@ pub fn nft_script(plan: &QueuePlan) -> String {
     }
     t.push_str("  }\n");
     if plan.bypass {
-        t.push_str(
-            "  chain postrouting {\n    type filter hook postrouting priority 0; policy accept;\n",
-        );
-        let _ = writeln!(
-            t,
-            "    meta mark & {BYPASS_MARK:#x} == {BYPASS_MARK:#x} ct mark set ct mark | {BYPASS_MARK:#x}"
-        );
-        t.push_str("  }\n");
+        bypass_save(&mut t);
     }
     t.push_str("}\n");
     t
+}
+
+/// The chain that keeps a verdict's bypass bit in the connection's mark (other bits — the
+/// uplink marks — untouched).
+fn bypass_save(t: &mut String) {
+    t.push_str(
+        "  chain postrouting {\n    type filter hook postrouting priority 0; policy accept;\n",
+    );
+    let _ = writeln!(
+        t,
+        "    meta mark & {BYPASS_MARK:#x} == {BYPASS_MARK:#x} ct mark set ct mark | {BYPASS_MARK:#x}"
+    );
+    t.push_str("  }\n");
 }
 
 /// The iptables-nft commands for the plan, for one family's tool (each an argument list).
@@ -114,29 +124,10 @@ pub fn iptables_commands(plan: &QueuePlan) -> Vec<Vec<String>> {
     let mut cmds: Vec<Vec<String>> = Vec::new();
     let mut c = |args: &[&str]| cmds.push(args.iter().map(ToString::to_string).collect());
     c(&["-F", CHAIN]);
-    c(&["-t", "mangle", "-F", SAVE_CHAIN]);
     if plan.bypass && !plan.groups.is_empty() {
         let mark = format!("{BYPASS_MARK:#x}/{BYPASS_MARK:#x}");
-        let mask = format!("{BYPASS_MARK:#x}");
         c(&[
             "-A", CHAIN, "-m", "connmark", "--mark", &mark, "-j", "RETURN",
-        ]);
-        c(&[
-            "-t",
-            "mangle",
-            "-A",
-            SAVE_CHAIN,
-            "-m",
-            "mark",
-            "--mark",
-            &mark,
-            "-j",
-            "CONNMARK",
-            "--save-mark",
-            "--nfmask",
-            &mask,
-            "--ctmask",
-            &mask,
         ]);
     }
     for g in &plan.groups {
@@ -219,7 +210,7 @@ pub fn detect_backend() -> Backend {
         }],
         bypass: false,
     };
-    if nft(&nft_script(&probe), true).is_ok() {
+    if nft(&nft_script(&probe, true), true).is_ok() {
         Backend::NftQueue
     } else {
         Backend::Iptables
@@ -231,16 +222,12 @@ pub fn apply(plan: &QueuePlan, backend: Backend) -> Result<(), String> {
     match backend {
         Backend::NftQueue => {
             clear_iptables();
-            nft(&nft_script(plan), false)
+            nft(&nft_script(plan, true), false)
         }
         Backend::Iptables => {
-            let _ = nft(&nft_script(&QueuePlan::default()), false);
+            nft(&nft_script(plan, false), false)?;
             for tool in ["iptables-nft", "ip6tables-nft"] {
                 let _ = run(tool, &["-N".into(), CHAIN.into()]);
-                let _ = run(
-                    tool,
-                    &["-t".into(), "mangle".into(), "-N".into(), SAVE_CHAIN.into()],
-                );
                 let jump = |table: &str, from: &str, to: &str| -> Result<(), String> {
                     let base = ["-t", table];
                     let check: Vec<String> = base
@@ -259,7 +246,6 @@ pub fn apply(plan: &QueuePlan, backend: Backend) -> Result<(), String> {
                     Ok(())
                 };
                 jump("filter", "FORWARD", CHAIN)?;
-                jump("mangle", "POSTROUTING", SAVE_CHAIN)?;
                 for args in iptables_commands(plan) {
                     run(tool, &args)?;
                 }
@@ -273,10 +259,6 @@ pub fn apply(plan: &QueuePlan, backend: Backend) -> Result<(), String> {
 fn clear_iptables() {
     for tool in ["iptables-nft", "ip6tables-nft"] {
         let _ = run(tool, &["-F".into(), CHAIN.into()]);
-        let _ = run(
-            tool,
-            &["-t".into(), "mangle".into(), "-F".into(), SAVE_CHAIN.into()],
-        );
     }
 }
 
@@ -306,7 +288,7 @@ mod tests {
 
     #[test]
     fn nft_rendering_queues_each_policy_to_its_range_and_skips_bypassed_flows() {
-        let t = nft_script(&plan());
+        let t = nft_script(&plan(), true);
         assert!(
             t.contains("ct mark & 0x40000000 == 0x40000000 accept"),
             "{t}"
@@ -323,6 +305,12 @@ mod tests {
         assert!(
             !t.contains("hook input"),
             "traffic to the gateway is never queued"
+        );
+        // The iptables backend: only the bypass bookkeeping in nft.
+        let t = nft_script(&plan(), false);
+        assert!(
+            t.contains("ct mark set ct mark | 0x40000000") && !t.contains("queue"),
+            "{t}"
         );
     }
 
@@ -343,16 +331,13 @@ mod tests {
             "{cmds:?}"
         );
         assert_eq!(
-            cmds[2], "-A EDGEWARD-IPS -m connmark --mark 0x40000000/0x40000000 -j RETURN",
+            cmds[1], "-A EDGEWARD-IPS -m connmark --mark 0x40000000/0x40000000 -j RETURN",
             "the bypass check comes before any queue rule"
         );
         let empty: Vec<String> = iptables_commands(&QueuePlan::default())
             .iter()
             .map(|c| c.join(" "))
             .collect();
-        assert_eq!(
-            empty,
-            ["-F EDGEWARD-IPS", "-t mangle -F EDGEWARD-IPS-BYPASS"]
-        );
+        assert_eq!(empty, ["-F EDGEWARD-IPS"]);
     }
 }

@@ -5,5 +5,6 @@
 //! far each reader has got.
 
 pub mod cursor;
+pub mod evidence;
 pub mod journal;
 pub mod store;

@@ -128,7 +128,7 @@ impl Keyring {
         self.keys.iter().map(|k| k.0).max().unwrap_or(0)
     }
 
-    fn key(&self, id: u32) -> Option<LessSafeKey> {
+    pub(crate) fn key(&self, id: u32) -> Option<LessSafeKey> {
         let (_, bytes) = self.keys.iter().find(|k| k.0 == id)?;
         UnboundKey::new(&AES_256_GCM, bytes)
             .ok()

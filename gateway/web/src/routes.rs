@@ -14,10 +14,10 @@ use super::AdminContext;
 use super::accounts::Stage;
 use super::api;
 use super::guard::{self, Access};
-use super::pages::{accounts, auth, config, devices, status, system, wifi};
+use super::pages::{accounts, auth, config, devices, ids, status, system, wifi};
 use super::roles::Permission::{
-    AckAlerts, ManageAccounts, ManageBackups, ManageCertificates, ManageDevices, ManageWifi,
-    ViewAudit, ViewConfig, ViewStatus,
+    AckAlerts, ManageAccounts, ManageBackups, ManageCertificates, ManageDevices, ManageNetwork,
+    ManageWifi, ViewAudit, ViewConfig, ViewStatus,
 };
 
 pub use super::guard::BODY_LIMIT;
@@ -115,6 +115,16 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/ids/alerts/{seq}/ack",
             Perm(AckAlerts),
             on(MethodFilter::POST, status::ack),
+        ),
+        get(
+            "/ids/evidence/{id}",
+            Perm(AckAlerts),
+            on(MethodFilter::GET, ids::evidence),
+        ),
+        post(
+            "/ids/rules/{sid}",
+            Perm(ManageNetwork),
+            on(MethodFilter::POST, ids::set_override),
         ),
         get(
             "/audit",

@@ -12,6 +12,7 @@ use edgeward_ids::decode::Link;
 use edgeward_ids::engine::{Alert, Engine, EngineConfig};
 use edgeward_ids::reload::SharedRules;
 
+use crate::evidence::{EvidenceConfig, LinkType, Recorder};
 use crate::nfqueue::{Queue, QueueConfig, Verdict};
 use crate::pool::AlertSink;
 use crate::reset::ResetSender;
@@ -35,6 +36,8 @@ pub struct InlineConfig {
     /// bit set in their mark (the queue rules keep it in conntrack and stop queueing the flow).
     /// `None`: every packet stays queued.
     pub bypass_mark: Option<u32>,
+    /// Record evidence pcaps for alerts (`None`: alerts go out at once, without).
+    pub evidence: Option<EvidenceConfig>,
 }
 
 /// Verdict latency: per batch, from the first packet read to the verdicts sent, counted per
@@ -105,6 +108,10 @@ pub struct InlineStats {
     pub resets: AtomicU64,
     /// Verdict latency.
     pub latency: LatencyHistogram,
+    /// Evidence pcaps recorded.
+    pub evidence_recorded: AtomicU64,
+    /// Alerts delivered without evidence (recorder full or over its rate).
+    pub evidence_skipped: AtomicU64,
 }
 
 /// Running inline workers; they unbind and stop when dropped.
@@ -135,6 +142,7 @@ impl InlinePool {
         let stats = Arc::new(InlineStats::default());
         let (first, max_len, fail_open) = (config.first_queue, config.max_len, config.fail_open);
         let bypass_mark = config.bypass_mark;
+        let evidence = config.evidence.clone();
         let engine = EngineConfig {
             inline: true,
             bypass: bypass_mark.is_some(),
@@ -154,8 +162,10 @@ impl InlinePool {
                 })
             },
             move |_, mut queue| {
+                let recorder = evidence.clone().map(|c| Recorder::new(c, LinkType::RawIp));
                 judge(
                     &mut queue,
+                    recorder,
                     engine.clone(),
                     Policy {
                         fail_open,
@@ -193,14 +203,16 @@ struct Policy {
 }
 
 /// Seconds since the epoch, for alert and flow times.
-fn wall_clock() -> f64 {
+pub(crate) fn wall_clock() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge(
     queue: &mut Queue,
+    mut recorder: Option<Recorder>,
     config: EngineConfig,
     policy: Policy,
     rules: &SharedRules,
@@ -222,6 +234,9 @@ fn judge(
                 let v = engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts);
                 (v, engine.last_outcome())
             }));
+            if let (Some(r), Ok((_, outcome))) = (recorder.as_mut(), &run) {
+                r.packet(outcome.flow_id, ts, p.payload);
+            }
             match run {
                 Ok((edgeward_ids::engine::Verdict::Drop, outcome)) => {
                     dropped += 1;
@@ -271,11 +286,22 @@ fn judge(
             stats
                 .alerts
                 .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+        }
+        if !alerts.is_empty() || recorder.as_ref().is_some_and(|r| r.open_count() > 0) {
             let set = Arc::clone(engine.rules());
-            for a in alerts.drain(..) {
-                sink(&set, &a);
+            crate::pool::deliver(&mut alerts, &set, recorder.as_mut(), wall_clock(), sink);
+            if let Some(r) = &recorder {
+                stats
+                    .evidence_recorded
+                    .store(r.counters.recorded, Ordering::Relaxed);
+                stats
+                    .evidence_skipped
+                    .store(r.counters.skipped, Ordering::Relaxed);
             }
         }
         engine.refresh(rules);
+    }
+    if let Some(r) = recorder.as_mut() {
+        r.flush(0.0, true, sink);
     }
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod afpacket;
+pub mod evidence;
 pub mod inline;
 pub mod nfqueue;
 pub mod pool;

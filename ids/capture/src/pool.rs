@@ -14,6 +14,7 @@ use edgeward_ids::reload::SharedRules;
 use edgeward_ids::ruleset::RuleSet;
 
 use crate::afpacket::{Ring, RingConfig, RingError};
+use crate::evidence::{EvidenceConfig, EvidenceSink, LinkType, Recorder};
 
 /// What to capture and how.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct PoolConfig {
     pub netns: Option<PathBuf>,
     /// Engine settings for every worker.
     pub engine: EngineConfig,
+    /// Record evidence pcaps for alerts (`None`: alerts go out at once, without).
+    pub evidence: Option<EvidenceConfig>,
 }
 
 /// Counters of all workers.
@@ -41,10 +44,14 @@ pub struct PoolStats {
     pub alerts: AtomicU64,
     /// Engines replaced after a panic (the supervisor's restarts).
     pub restarts: AtomicU64,
+    /// Evidence pcaps recorded, and alerts that went out without one.
+    pub evidence_recorded: AtomicU64,
+    /// Alerts delivered without evidence (recorder full or over its rate).
+    pub evidence_skipped: AtomicU64,
 }
 
-/// Receives each alert with the ruleset that raised it.
-pub type AlertSink = Arc<dyn Fn(&RuleSet, &Alert) + Send + Sync>;
+/// Receives each alert with the ruleset that raised it and its flow's evidence pcap, if any.
+pub type AlertSink = EvidenceSink;
 
 /// Running workers; they stop when this is dropped.
 pub struct Pool {
@@ -75,10 +82,11 @@ impl Pool {
     ) -> Result<Pool, RingError> {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(PoolStats::default());
-        let (interfaces, ring, engine) = (
+        let (interfaces, ring, engine, evidence) = (
             config.interfaces.clone(),
             config.ring,
             config.engine.clone(),
+            config.evidence.clone(),
         );
         let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
         let threads = crate::workers::start(
@@ -101,7 +109,20 @@ impl Pool {
                     })
                     .collect::<Result<Vec<Ring>, RingError>>()
             },
-            move |_, rings| worker(rings, engine.clone(), &rules, &sink, &w_stop, &w_stats),
+            move |_, rings| {
+                let recorder = evidence
+                    .clone()
+                    .map(|c| Recorder::new(c, LinkType::Ethernet));
+                worker(
+                    rings,
+                    engine.clone(),
+                    recorder,
+                    &rules,
+                    &sink,
+                    &w_stop,
+                    &w_stats,
+                );
+            },
         )?;
         Ok(Pool {
             threads,
@@ -120,9 +141,37 @@ impl Drop for Pool {
     }
 }
 
+/// Hand the engine's alerts to the recorder (or straight to the sink), and deliver finished
+/// recordings; shared by the passive and inline workers.
+pub(crate) fn deliver(
+    alerts: &mut Vec<Alert>,
+    set: &Arc<RuleSet>,
+    recorder: Option<&mut Recorder>,
+    now: f64,
+    sink: &AlertSink,
+) {
+    match recorder {
+        Some(r) => {
+            for a in alerts.drain(..) {
+                r.alert(set, a, sink);
+            }
+            if r.open_count() > 0 {
+                r.flush(now, false, sink);
+            }
+        }
+        None => {
+            for a in alerts.drain(..) {
+                sink(set, &a, None);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn worker(
     mut rings: Vec<Ring>,
     config: EngineConfig,
+    mut recorder: Option<Recorder>,
     rules: &SharedRules,
     sink: &AlertSink,
     stop: &AtomicBool,
@@ -146,10 +195,15 @@ fn worker(
                 last_ts = ts;
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     engine.process_checked(ts, frame, Link::Ethernet, trusted, &mut alerts);
+                    engine.last_outcome().flow_id
                 }));
-                if run.is_err() {
-                    // Supervisor: a packet that panics the engine costs its flow table, not
-                    // the worker; the restart is counted and reported.
+                if let Ok(flow) = run {
+                    if let Some(r) = recorder.as_mut() {
+                        r.packet(flow, ts, frame);
+                    }
+                } else {
+                    // Supervisor: a packet that panics the engine costs its flow table, not the
+                    // worker; the restart is counted and reported.
                     stats.restarts.fetch_add(1, Ordering::Relaxed);
                     engine = Engine::new(rules.current(), config.clone());
                 }
@@ -162,11 +216,9 @@ fn worker(
                 stats
                     .alerts
                     .fetch_add(alerts.len() as u64, Ordering::Relaxed);
-                let set = Arc::clone(engine.rules());
-                for a in alerts.drain(..) {
-                    sink(&set, &a);
-                }
             }
+            let set = Arc::clone(engine.rules());
+            deliver(&mut alerts, &set, recorder.as_mut(), last_ts, sink);
             engine.refresh(rules);
             continue;
         }
@@ -175,15 +227,29 @@ fn worker(
             stats.kernel_drops.fetch_add(s.drops, Ordering::Relaxed);
         }
         engine.refresh(rules);
+        // Quiet: recordings whose window after has passed (wall clock ≈ packet time live).
+        if let Some(r) = recorder.as_mut()
+            && r.open_count() > 0
+        {
+            r.flush(crate::inline::wall_clock(), false, sink);
+        }
+        if let Some(r) = &recorder {
+            stats
+                .evidence_recorded
+                .store(r.counters.recorded, Ordering::Relaxed);
+            stats
+                .evidence_skipped
+                .store(r.counters.skipped, Ordering::Relaxed);
+        }
         // SAFETY: `fds` holds valid descriptors of the rings owned by this thread.
         unsafe {
             libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100);
         }
-        let _ = last_ts;
     }
     engine.finish(last_ts, &mut alerts);
     let set = Arc::clone(engine.rules());
-    for a in alerts.drain(..) {
-        sink(&set, &a);
+    deliver(&mut alerts, &set, recorder.as_mut(), last_ts, sink);
+    if let Some(r) = recorder.as_mut() {
+        r.flush(last_ts, true, sink);
     }
 }

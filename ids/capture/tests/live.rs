@@ -109,9 +109,13 @@ fn workers_in_a_fanout_group_inspect_every_packet_of_an_interface() {
             },
             netns: Some(PathBuf::from("/run/netns").join(&pair.right)),
             engine: EngineConfig::default(),
+            evidence: Some(edgeward_capture::evidence::EvidenceConfig::default()),
         },
         rules,
-        Arc::new(move |_, a| sink_seen.lock().unwrap().push((a.sid, a.sport))),
+        Arc::new(move |_, a, e| {
+            let marked = e.map(|e| e.pcap.windows(21).any(|w| w == b"edgeward-capture-test"));
+            sink_seen.lock().unwrap().push((a.sid, marked));
+        }),
     )
     .expect("rings open");
     // The receiver needs a socket so the datagrams are not answered with ICMP (harmless anyway).
@@ -164,7 +168,16 @@ fn workers_in_a_fanout_group_inspect_every_packet_of_an_interface() {
             .load(std::sync::atomic::Ordering::Relaxed),
         0
     );
-    assert!(seen.lock().unwrap().iter().all(|(sid, _)| *sid == 1));
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|(sid, _)| *sid == 1));
+    // Evidence (002 §7.2.g): a pcap of the flow holding the datagram, for as many alerts as the
+    // recorder's rate allows; the others still arrive, without one.
+    let with: Vec<bool> = seen.iter().filter_map(|(_, e)| *e).collect();
+    assert!(!with.is_empty(), "some alerts carry evidence");
+    assert!(
+        with.iter().all(|m| *m),
+        "every pcap holds the flagged datagram"
+    );
 }
 
 /// A missing interface is an error that names it, and nothing keeps running.
@@ -178,9 +191,10 @@ fn a_missing_interface_is_named() {
             ring: RingConfig::default(),
             netns: None,
             engine: EngineConfig::default(),
+            evidence: None,
         },
         rules,
-        Arc::new(|_, _| {}),
+        Arc::new(|_, _, _| {}),
     )
     .unwrap_err();
     assert!(err.to_string().contains("no-such-if0"), "{err}");

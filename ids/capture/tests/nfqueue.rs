@@ -252,24 +252,21 @@ fn a_marked_accept_stops_the_flow_being_queued() {
         "--queue-num",
         "9",
     ]);
-    // After the filter table (priority 0): the security table's INPUT (priority 50).
-    ns(&[
-        "-t",
-        "security",
-        "-A",
-        "INPUT",
-        "-m",
-        "mark",
-        "--mark",
-        "0x40000000/0x40000000",
-        "-j",
-        "CONNMARK",
-        "--save-mark",
-        "--nfmask",
-        "0x40000000",
-        "--ctmask",
-        "0x40000000",
-    ]);
+    // After the filter table (priority 0): the mark goes into conntrack, other bits kept.
+    let mut nft = Command::new("ip")
+        .args(["netns", "exec", &pair.right, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        nft.stdin
+            .take()
+            .unwrap()
+            .write_all(b"table inet t {\n chain save {\n  type filter hook input priority 150; policy accept;\n  meta mark & 0x40000000 == 0x40000000 ct mark set ct mark | 0x40000000\n }\n}\n")
+            .unwrap();
+    }
+    assert!(nft.wait().unwrap().success());
     let right = pair.right.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let receiver = std::thread::spawn(move || {
@@ -297,11 +294,23 @@ fn a_marked_accept_stops_the_flow_being_queued() {
         (judged, got)
     });
     rx.recv().unwrap();
-    // One flow (same source port): the first datagram is judged, the rest bypass the queue.
-    send_all(
-        pair.left.clone(),
-        (0..30).map(|i| format!("m{i}")).collect(),
-    );
+    // One flow (same source port): the first datagram is judged, and once its verdict is in,
+    // the rest bypass the queue (datagrams sent before the verdict are queued: in flight).
+    let left = pair.left.clone();
+    std::thread::spawn(move || {
+        enter(&left);
+        let s = UdpSocket::bind("10.98.0.1:0").unwrap();
+        let _ = s.send_to(b"warm-up", "10.98.0.2:9998");
+        std::thread::sleep(Duration::from_millis(200));
+        s.send_to(b"m0", "10.98.0.2:9999").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        for i in 1..30 {
+            s.send_to(format!("m{i}").as_bytes(), "10.98.0.2:9999")
+                .unwrap();
+        }
+    })
+    .join()
+    .unwrap();
     let (judged, got) = receiver.join().unwrap();
     assert_eq!(got, 30, "every datagram arrived");
     assert!(

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod devices;
+pub mod ids;
 pub mod status;
 pub mod system;
 pub mod wifi;

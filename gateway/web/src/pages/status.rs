@@ -61,18 +61,27 @@ fn uplink_table(ctx: &AdminContext, lang: Lang) -> Markup {
 fn alerts_table(ctx: &AdminContext, caller: &Caller, events: &[Arc<Event>]) -> Markup {
     let lang = caller.lang;
     let can_ack = caller.can(Permission::AckAlerts);
+    let can_override = caller.can(Permission::ManageNetwork);
     html! {
         @if events.is_empty() { p.muted #no-alerts { (lang.t("dash.no_alerts")) } } @else {
             table #alerts {
-                tr { th { (lang.t("ids.time")) } th { (lang.t("ids.severity")) } th { (lang.t("ids.signature")) } th { (lang.t("ids.source")) } th { (lang.t("ids.destination")) } th { (lang.t("ids.ack")) } }
+                tr { th { (lang.t("ids.time")) } th { (lang.t("ids.severity")) } th { (lang.t("ids.signature")) } th { (lang.t("ids.source")) } th { (lang.t("ids.destination")) } th { (lang.t("ids.action")) } th { (lang.t("ids.evidence")) } th { (lang.t("ids.ack")) } @if can_override { th { (lang.t("ids.rule")) } } }
                 @for ev in events {
                     @if let EventBody::Alert(a) = &ev.body {
-                        tr {
+                        tr.alert data-sid=(a.alert.signature_id) {
                             td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
                             td { span class={ "pill sev" (a.alert.severity) } { (lang.t(match a.alert.severity { 1 => "sev.1", 2 => "sev.2", _ => "sev.3" })) } }
                             td { (a.alert.signature) br; span.muted { "sid " (a.alert.signature_id) " · " (a.alert.category) } }
                             td { (a.src_ip) @if let Some(p) = a.src_port { ":" (p) } }
                             td { (a.dest_ip) @if let Some(p) = a.dest_port { ":" (p) } }
+                            td { @if a.alert.action == "blocked" { span.pill.down { (lang.t("ids.action.blocked")) } } @else { (lang.t("ids.action.allowed")) } }
+                            td {
+                                @if let Some(e) = &a.evidence {
+                                    @if can_ack {
+                                        a.evidence href={ "/ids/evidence/" (e.id) } title={ "SHA-256 " (e.sha256) } { "pcap (" (e.packets) ")" }
+                                    } @else { span title={ "SHA-256 " (e.sha256) } { "pcap (" (e.packets) ")" } }
+                                } @else { span.muted { (lang.t("ids.evidence_none")) } }
+                            }
                             td {
                                 @if let Some(ack) = ctx.recent.ack_of(ev.seq) {
                                     span.muted { "✓ " (lang.t("ids.acked")) " " (ack.by) }
@@ -83,9 +92,127 @@ fn alerts_table(ctx: &AdminContext, caller: &Caller, events: &[Arc<Event>]) -> M
                                     }
                                 }
                             }
+                            @if can_override {
+                                td {
+                                    form.override method="post" action={ "/ids/rules/" (a.alert.signature_id) } {
+                                        (csrf_field(caller))
+                                        select name="action" {
+                                            option value="drop" { (lang.t("ids.rule.drop")) }
+                                            option value="alert" { (lang.t("ids.rule.alert")) }
+                                            option value="disable" { (lang.t("ids.rule.disable")) }
+                                            option value="clear" { (lang.t("ids.rule.clear")) }
+                                        }
+                                        button type="submit" { (lang.t("ids.rule_set")) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The IDS page's alert filters (`?sev=1&action=blocked&q=…&unacked=1`).
+#[derive(Debug, Default, Deserialize)]
+pub struct AlertFilter {
+    pub sev: Option<u8>,
+    pub action: Option<String>,
+    pub q: Option<String>,
+    pub unacked: Option<String>,
+    pub msg: Option<String>,
+}
+
+impl AlertFilter {
+    fn keeps(&self, ctx: &AdminContext, ev: &Event) -> bool {
+        let EventBody::Alert(a) = &ev.body else {
+            return false;
+        };
+        if let Some(s) = self.sev.filter(|s| (1..=3).contains(s))
+            && a.alert.severity.clamp(1, 3) != s
+        {
+            return false;
+        }
+        if let Some(act) = self.action.as_deref().filter(|a| !a.is_empty())
+            && a.alert.action != act
+        {
+            return false;
+        }
+        if self.unacked.as_deref().is_some_and(|v| !v.is_empty())
+            && ctx.recent.ack_of(ev.seq).is_some()
+        {
+            return false;
+        }
+        match self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            None => true,
+            Some(q) => {
+                let q = q.to_lowercase();
+                a.alert.signature.to_lowercase().contains(&q)
+                    || a.alert.signature_id.to_string() == q
+                    || a.src_ip.to_string().contains(&q)
+                    || a.dest_ip.to_string().contains(&q)
+                    || a.alert.category.to_lowercase().contains(&q)
+            }
+        }
+    }
+}
+
+fn filter_form(lang: Lang, f: &AlertFilter) -> Markup {
+    let sel = |v: &str, cur: Option<&str>| cur.unwrap_or("") == v;
+    let sev = f.sev.map(|s| s.to_string());
+    html! {
+        form #alert-filter method="get" action="/ids" {
+            label { (lang.t("ids.severity")) " "
+                select name="sev" {
+                    option value="" selected[sel("", sev.as_deref())] { (lang.t("ids.filter_all")) }
+                    @for (v, k) in [("1", "sev.1"), ("2", "sev.2"), ("3", "sev.3")] {
+                        option value=(v) selected[sel(v, sev.as_deref())] { (lang.t(k)) }
+                    }
+                }
+            }
+            " "
+            label { (lang.t("ids.action")) " "
+                select name="action" {
+                    option value="" selected[sel("", f.action.as_deref())] { (lang.t("ids.filter_all")) }
+                    option value="blocked" selected[sel("blocked", f.action.as_deref())] { (lang.t("ids.action.blocked")) }
+                    option value="allowed" selected[sel("allowed", f.action.as_deref())] { (lang.t("ids.action.allowed")) }
+                }
+            }
+            " "
+            input type="search" name="q" placeholder=(lang.t("ids.filter_text")) value=(f.q.clone().unwrap_or_default());
+            " "
+            label { input type="checkbox" name="unacked" value="1" checked[f.unacked.as_deref().is_some_and(|v| !v.is_empty())]; " " (lang.t("ids.filter_unacked")) }
+            " "
+            button type="submit" { (lang.t("ids.filter")) }
+        }
+    }
+}
+
+/// The overrides in force, from the running configuration.
+fn overrides(lang: Lang, c: Option<&edgeward_config::Config>) -> Markup {
+    let Some(c) = c else { return html! {} };
+    let ids = &c.ids;
+    let list = |v: &[u32]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let none = ids.drop_sids.is_empty()
+        && ids.alert_only_sids.is_empty()
+        && ids.disabled_sids.is_empty()
+        && ids.drop_classtypes.is_empty()
+        && ids.drop_severity.is_none();
+    html! {
+        h2 { (lang.t("ids.overrides")) }
+        @if none { p.muted #ids-overrides { (lang.t("ids.overrides_none")) } } @else {
+            table #ids-overrides {
+                @if !ids.drop_sids.is_empty() { tr { th { (lang.t("ids.rule.drop")) } td { "sid " (list(&ids.drop_sids)) } } }
+                @if !ids.drop_classtypes.is_empty() { tr { th { (lang.t("ids.rule.drop")) } td { (ids.drop_classtypes.join(", ")) } } }
+                @if let Some(s) = ids.drop_severity { tr { th { (lang.t("ids.rule.drop")) } td { (lang.t("ids.severity")) " ≤ " (s) } } }
+                @if !ids.alert_only_sids.is_empty() { tr { th { (lang.t("ids.rule.alert")) } td { "sid " (list(&ids.alert_only_sids)) } } }
+                @if !ids.disabled_sids.is_empty() { tr { th { (lang.t("ids.rule.disable")) } td { "sid " (list(&ids.disabled_sids)) } } }
             }
         }
     }
@@ -238,8 +365,11 @@ fn rule_files(dir: &std::path::Path) -> Vec<(String, usize)> {
 pub async fn ids(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
-    Query(m): Query<Msg>,
+    Query(filter): Query<AlertFilter>,
 ) -> Markup {
+    let m = Msg {
+        msg: filter.msg.clone(),
+    };
     let lang = caller.lang;
     let live = ctx.live.load();
     let can_edit = caller.can(Permission::ManageNetwork);
@@ -275,7 +405,11 @@ pub async fn ids(
                         tr { th { (lang.t("ids.blocked")) } td { (num(st, "dropped")) } }
                         tr { th { (lang.t("ids.fail_policy")) } td { (if st["fail_open"] == true { lang.t("ids.fail_open") } else { lang.t("ids.fail_closed") }) } }
                         tr { th { (lang.t("ids.overflows")) } td { (num(st, "queue_overflows")) } }
+                        tr { th { (lang.t("ids.bypassed")) } td { (num(st, "bypassed")) } }
+                        tr { th { (lang.t("ids.resets")) } td { (num(st, "resets")) } }
+                        tr { th { (lang.t("ids.latency")) } td { (num(st, "latency_p50_us")) " / " (num(st, "latency_p99_us")) " µs" } }
                     }
+                    tr { th { (lang.t("ids.evidence_kept")) } td { (num(st, "evidence_recorded")) " / " (num(st, "evidence_skipped")) } }
                     tr { th { (lang.t("ids.kernel_drops")) } td { (num(st, "kernel_drops")) } }
                     tr { th { (lang.t("ids.restarts")) } td { (num(st, "restarts")) } }
                 }
@@ -287,8 +421,11 @@ pub async fn ids(
             table { @for (f, n) in &files { tr { td { (f) } td { (n) } } } }
         }
         @if can_edit { p { a href="/config/edit?sections=ids,soc" #edit-ids { (lang.t("cfg.edit")) " — IDS" } } }
+        (overrides(lang, live.config.as_deref()))
         h2 { (lang.t("ids.recent")) }
-        (alerts_table(&ctx, &caller, &ctx.recent.alerts(200)))
+        (filter_form(lang, &filter))
+        @let shown: Vec<Arc<Event>> = ctx.recent.alerts(2000).into_iter().filter(|e| filter.keeps(&ctx, e)).take(200).collect();
+        (alerts_table(&ctx, &caller, &shown))
     };
     page(&ctx, &caller, "/ids", lang.t("nav.ids"), m.key(), body)
 }
