@@ -20,6 +20,8 @@ fn concrete(path: &str) -> String {
         .replace("{user}", "nobody")
         .replace("{version}", "1")
         .replace("{ssid}", "Khach-SoVD")
+        .replace("{id}", "20261201T050000Z-2a-1")
+        .replace("{sid}", "2013028")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -704,6 +706,168 @@ async fn the_ids_page_shows_the_live_state_or_that_it_is_not_running() {
     ] {
         assert!(text.contains(want), "missing {want}: {text}");
     }
+}
+
+fn alert_with_evidence(
+    seq: u64,
+    sid: u32,
+    severity: u8,
+    action: &str,
+    evidence: Option<(&str, &str)>,
+) -> std::sync::Arc<edgeward_event::Event> {
+    use edgeward_event::eve::{AlertInfo, EveAlert, EvidenceRef};
+    std::sync::Arc::new(edgeward_event::Event {
+        timestamp: Utc::now(),
+        host: "gw".into(),
+        seq,
+        body: EventBody::Alert(EveAlert {
+            flow_id: seq,
+            in_iface: None,
+            src_ip: "10.10.0.11".parse().unwrap(),
+            src_port: Some(40000),
+            dest_ip: "192.0.2.80".parse().unwrap(),
+            dest_port: Some(80),
+            proto: "TCP".into(),
+            app_proto: Some("http".into()),
+            alert: AlertInfo {
+                action: action.into(),
+                gid: 1,
+                signature_id: sid,
+                rev: 1,
+                signature: format!("TEST signature {sid}"),
+                category: "Potential Corporate Privacy Violation".into(),
+                severity,
+            },
+            evidence: evidence.map(|(id, sha)| EvidenceRef {
+                id: id.into(),
+                sha256: sha.into(),
+                packets: 3,
+            }),
+        }),
+    })
+}
+
+/// 002 §7.2.g: an alert's evidence pcap is downloadable from the IDS page by those who handle
+/// alerts (not by viewers), the file matches the hash the alert carries, and every download is
+/// audited; the page filters alerts by severity, action and text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_downloads_are_for_alert_handlers_audited_and_match_the_alerts_hash() {
+    use edgeward_store::evidence::{EvidenceStore, dir};
+    let f = fixture().await;
+    let keys = edgeward_store::store::Keyring::open_or_create(&f.ctx.key_dir).unwrap();
+    let store = EvidenceStore::new(&dir(&f.ctx.store_dir), keys);
+    let pcap = b"\xd4\xc3\xb2\xa1 pretend pcap GET /ids-test".to_vec();
+    let id = "20261201T050000Z-2a-1";
+    store.put(id, &pcap).unwrap();
+    let sha = EvidenceStore::digest(&pcap);
+    f.ctx.recent.record(alert_with_evidence(
+        1,
+        2013028,
+        3,
+        "allowed",
+        Some((id, &sha)),
+    ));
+    f.ctx
+        .recent
+        .record(alert_with_evidence(2, 2100498, 1, "blocked", None));
+    let mut audit = f.bus.subscribe();
+    let viewer = f.session(Role::Viewer);
+    let operator = f.session(Role::Operator);
+    // The page: the evidence link for an operator, the blocked action, the filters.
+    let (_, _, page) = call(&f, "GET", "/ids", &operator, None).await;
+    assert!(page.contains(&format!("/ids/evidence/{id}")), "{page}");
+    assert!(page.contains(&sha), "the hash is shown");
+    assert!(page.contains("Đã chặn"));
+    let (_, _, only_blocked) = call(&f, "GET", "/ids?action=blocked", &operator, None).await;
+    assert!(
+        only_blocked.contains("TEST signature 2100498")
+            && !only_blocked.contains("TEST signature 2013028")
+    );
+    let (_, _, by_text) = call(&f, "GET", "/ids?q=2013028", &operator, None).await;
+    assert!(
+        by_text.contains("TEST signature 2013028") && !by_text.contains("TEST signature 2100498")
+    );
+    let (_, _, by_sev) = call(&f, "GET", "/ids?sev=1", &operator, None).await;
+    assert!(
+        by_sev.contains("TEST signature 2100498") && !by_sev.contains("TEST signature 2013028")
+    );
+    // Viewers see alerts, not the packets.
+    let (s, _, _) = call(&f, "GET", &format!("/ids/evidence/{id}"), &viewer, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let resp = f
+        .send(request(
+            &"GET".parse().unwrap(),
+            &format!("/ids/evidence/{id}"),
+            Some((&operator.0, &operator.1)),
+            None,
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["x-evidence-sha256"], sha.as_str());
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(body.as_ref(), pcap.as_slice());
+    // Unknown and malformed ids: not found, and nothing read outside the evidence directory.
+    for bad in ["20261201T050000Z-2a-9", "..%2F..%2Faccounts.json"] {
+        let (s, _, _) = call(&f, "GET", &format!("/ids/evidence/{bad}"), &operator, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let mut audited = Vec::new();
+    while let Ok(Ok(ev)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), audit.recv()).await
+    {
+        if let EventBody::Audit(a) = &ev.body
+            && a.action == "ids.evidence"
+        {
+            audited.push((a.outcome, a.detail.clone()));
+        }
+    }
+    assert!(
+        audited
+            .iter()
+            .any(|(o, d)| *o == edgeward_event::Outcome::Success
+                && d.contains(id)
+                && d.contains(&sha)),
+        "{audited:?}"
+    );
+}
+
+/// 003 §30.8.e: from an alert, the security admin turns its rule into a drop (or alert-only,
+/// or off) — a configuration change with history that awaits confirmation like any other;
+/// an operator may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_override_from_the_ids_page_is_a_confirmable_configuration_change() {
+    let f = fixture().await;
+    let post = |session: &(String, String), action: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/ids/rules/2013028")
+            .header(header::HOST, "10.10.99.1")
+            .header(header::COOKIE, format!("ew_session={}", session.0))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("_csrf={}&action={action}", session.1)))
+            .unwrap()
+    };
+    let operator = f.session(Role::Operator);
+    assert_eq!(
+        f.send(post(&operator, "drop")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin = f.session(Role::SecurityAdmin);
+    assert_eq!(
+        f.send(post(&admin, "explode")).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let before = f.ctx.live.load().version;
+    let resp = f.send(post(&admin, "drop")).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let live = f.ctx.live.load();
+    assert!(live.version > before, "a new version in the history");
+    assert!(live.awaiting.is_some(), "awaiting confirmation");
+    assert_eq!(live.config.as_ref().unwrap().ids.drop_sids, vec![2013028]);
+    let (_, _, page) = call(&f, "GET", "/ids", &admin, None).await;
+    assert!(page.contains("id=\"ids-overrides\""), "{page}");
 }
 
 mod never_panics {
