@@ -441,6 +441,17 @@ impl Daemon {
     /// An uplink changed state: re-balance and re-route first (the same reconcile step as a
     /// configuration change, with the new health), then flush the dead uplink's connections
     /// (only if another ISP is up), then report.
+    /// The IDS rules in force changed outside the configuration (a SOC bundle applied or
+    /// reverted, a canary period ended): re-plan with the running configuration.
+    async fn on_ids_rules(&mut self) {
+        let Some(config) = self.running.as_ref().map(|r| r.config.clone()) else {
+            return;
+        };
+        if let Err(refusal) = self.reconcile(&config, false, "ids-rules").await {
+            tracing::warn!(stage = refusal.stage(), "{}", refusal.message());
+        }
+    }
+
     async fn on_uplink_change(&mut self, change: UplinkChange) {
         let t = &change.transition;
         let Some(config) = self.running.as_ref().map(|r| r.config.clone()) else {
@@ -903,12 +914,14 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     let evidence = edgeward_store::store::Keyring::open(&opts.key_dir)
         .ok()
         .map(|keys| EvidenceStore::new(&evidence_dir(&opts.store_dir), keys));
+    let (ids_replan_tx, mut ids_replan_rx) = mpsc::channel::<()>(4);
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),
         metrics.clone(),
         opts.ids_rules.clone(),
         opts.state_dir.clone(),
         evidence.clone(),
+        ids_replan_tx,
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,
@@ -1033,6 +1046,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 }
             }
             Some(change) = uplink_rx.recv() => daemon.on_uplink_change(change).await,
+            Some(()) = ids_replan_rx.recv() => daemon.on_ids_rules().await,
             Some(req) = admin_rx.recv() => daemon.handle_request(req).await,
             _ = term.recv() => break,
             _ = int.recv() => break,

@@ -20,6 +20,12 @@ pub struct Enforcement {
     pub alert_only_sids: Vec<u32>,
     /// Rules not loaded at all, by sid.
     pub disabled_sids: Vec<u32>,
+    /// Every rule only alerts (a SOC bundle in its canary period, or SOC enforcement off):
+    /// nothing drops, whatever the rule or the lists above say.
+    pub alert_only_all: bool,
+    /// The ruleset's own drop and reject rules only alert (a SOC bundle meant for IDS mode, or
+    /// with SOC enforcement off); the escalations above still apply.
+    pub demote_own_drops: bool,
 }
 
 /// What the policy changed.
@@ -45,6 +51,17 @@ impl Enforcement {
         out.disabled = before - loaded.rules.len();
         let classes = &loaded.classes;
         for r in &mut loaded.rules {
+            if self.demote_own_drops && matches!(r.action, Action::Drop | Action::Reject) {
+                r.action = Action::Alert;
+                out.to_alert += 1;
+            }
+            if self.alert_only_all {
+                if matches!(r.action, Action::Drop | Action::Reject) {
+                    r.action = Action::Alert;
+                    out.to_alert += 1;
+                }
+                continue;
+            }
             if demoted.contains(&r.sid) {
                 if matches!(r.action, Action::Drop | Action::Reject) {
                     r.action = Action::Alert;
@@ -96,6 +113,37 @@ mod tests {
     }
 
     #[test]
+    fn a_bundles_own_drops_can_be_demoted_while_local_escalations_still_drop() {
+        let mut l = loaded();
+        Enforcement {
+            drop_sids: vec![2],
+            demote_own_drops: true,
+            ..Enforcement::default()
+        }
+        .apply(&mut l);
+        assert_eq!(
+            action(&l, 3),
+            Some(Action::Alert),
+            "the ruleset's drop rule"
+        );
+        assert_eq!(action(&l, 2), Some(Action::Drop), "the admin's escalation");
+    }
+
+    #[test]
+    fn alert_only_for_everything_wins_over_every_escalation() {
+        let mut l = loaded();
+        let done = Enforcement {
+            drop_sids: vec![1, 2],
+            drop_severity: Some(4),
+            alert_only_all: true,
+            ..Enforcement::default()
+        }
+        .apply(&mut l);
+        assert!(l.rules.iter().all(|r| r.action == Action::Alert));
+        assert_eq!(done.to_alert, 1, "the one drop rule demoted");
+    }
+
+    #[test]
     fn escalation_by_sid_classtype_and_severity_demotion_and_disabling() {
         let mut l = loaded();
         let done = Enforcement {
@@ -104,6 +152,8 @@ mod tests {
             drop_severity: Some(1),
             alert_only_sids: vec![3],
             disabled_sids: vec![],
+            alert_only_all: false,
+            demote_own_drops: false,
         }
         .apply(&mut l);
         assert_eq!(action(&l, 1), Some(Action::Drop), "by classtype");

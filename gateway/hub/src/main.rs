@@ -76,6 +76,10 @@ enum Cmd {
         /// The gateways this bundle is for (`gw1,gw2`), or `all`; signed into the bundle.
         #[arg(long, default_value = "all")]
         targets: String,
+        /// Canary period: the bundle's rules only alert for this many minutes after a gateway
+        /// applies it, then its drop rules enforce.
+        #[arg(long, default_value_t = 0)]
+        canary_minutes: u32,
         #[arg(long)]
         out: PathBuf,
     },
@@ -156,6 +160,7 @@ fn run(cmd: Cmd) -> anyhow::Result<u8> {
             mode,
             rollback,
             targets,
+            canary_minutes,
             out,
         } => {
             let targets: Vec<String> = targets
@@ -163,7 +168,15 @@ fn run(cmd: Cmd) -> anyhow::Result<u8> {
                 .map(|t| t.trim().to_string())
                 .filter(|t| !t.is_empty())
                 .collect();
-            let b = edgeward_soc::bundle::create(&dir, &rules, version, &mode, rollback, &targets)?;
+            let b = edgeward_soc::bundle::create_with_canary(
+                &dir,
+                &rules,
+                version,
+                &mode,
+                rollback,
+                &targets,
+                canary_minutes,
+            )?;
             std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
             println!(
                 "bundle v{version} ({} files) signed and written to {}",

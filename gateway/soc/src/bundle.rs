@@ -30,6 +30,10 @@ pub struct BundleMeta {
     /// in increasing order.
     #[serde(default)]
     pub serial: u64,
+    /// Canary period: for this many minutes after it is applied, every rule of the bundle only
+    /// alerts; then its drop rules enforce.
+    #[serde(default)]
+    pub canary_minutes: u32,
 }
 
 impl BundleMeta {
@@ -117,6 +121,20 @@ pub fn create(
     rollback: bool,
     targets: &[String],
 ) -> Result<Bundle, BundleError> {
+    create_with_canary(soc_dir, rules_dir, version, mode, rollback, targets, 0)
+}
+
+/// As [`create`], with a canary period in minutes (0: none).
+#[allow(clippy::too_many_arguments)]
+pub fn create_with_canary(
+    soc_dir: &Path,
+    rules_dir: &Path,
+    version: u64,
+    mode: &str,
+    rollback: bool,
+    targets: &[String],
+    canary_minutes: u32,
+) -> Result<Bundle, BundleError> {
     if targets.is_empty() {
         return Err(BundleError::Io("name the target gateways, or all".into()));
     }
@@ -142,6 +160,7 @@ pub fn create(
         rollback,
         targets: targets.to_vec(),
         serial: next_serial(soc_dir)?,
+        canary_minutes,
     };
     let pkcs8 = read_hex(&soc_dir.join("bundle-signing.key"))?;
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
@@ -178,6 +197,74 @@ pub struct Applied {
     /// The highest bundle serial ever accepted here (kept across rollbacks).
     #[serde(default)]
     pub highest_serial: u64,
+    /// The version in force before this one (what an automatic revert goes back to).
+    #[serde(default)]
+    pub previous: Option<u64>,
+    /// Until then every rule of the bundle only alerts (its canary period).
+    #[serde(default)]
+    pub canary_until: Option<DateTime<Utc>>,
+    /// The last bundle this gateway reverted by itself, and why.
+    #[serde(default)]
+    pub reverted: Option<Reverted>,
+}
+
+/// A bundle taken back by the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reverted {
+    pub version: u64,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Applied {
+    /// Whether the bundle in force is still in its canary period at `now`.
+    pub fn in_canary(&self, now: DateTime<Utc>) -> bool {
+        self.canary_until.is_some_and(|t| now < t)
+    }
+}
+
+/// Go back from the bundle in force to the one before it (kept as `v<N>/`), recording why;
+/// the reverted version is never taken up again (its serial is spent). Returns the version now
+/// in force (`None`: no bundle, the local rules).
+pub fn revert(
+    rules_root: &Path,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, BundleError> {
+    let current = applied(rules_root);
+    let Some(version) = current.version else {
+        return Err(BundleError::Io("no bundle in force to revert".into()));
+    };
+    let back = current
+        .previous
+        .filter(|p| rules_root.join(format!("v{p}")).is_dir());
+    let now_applied = Applied {
+        version: back,
+        mode: back.and_then(|p| previous_mode(rules_root, p)),
+        applied_at: Some(now),
+        rules: 0,
+        highest_serial: current.highest_serial,
+        previous: None,
+        canary_until: None,
+        reverted: Some(Reverted {
+            version,
+            at: now,
+            reason: reason.to_string(),
+        }),
+    };
+    edgeward_config::history::write_atomic(
+        &rules_root.join("current.json"),
+        &serde_json::to_vec_pretty(&now_applied).unwrap_or_default(),
+    )
+    .map_err(|e| BundleError::Io(e.to_string()))?;
+    Ok(back)
+}
+
+/// The mode a kept version was applied with (`v<N>/mode`).
+fn previous_mode(rules_root: &Path, version: u64) -> Option<String> {
+    std::fs::read_to_string(rules_root.join(format!("v{version}")).join("mode"))
+        .ok()
+        .map(|m| m.trim().to_string())
 }
 
 pub fn applied(rules_root: &Path) -> Applied {
@@ -255,15 +342,21 @@ pub fn apply(
     for (name, text) in &bundle.files {
         std::fs::write(staging.join(name), text).map_err(io)?;
     }
+    std::fs::write(staging.join("mode"), &bundle.meta.mode).map_err(io)?;
     let target = rules_root.join(format!("v{}", bundle.meta.version));
     let _ = std::fs::remove_dir_all(&target);
     std::fs::rename(&staging, &target).map_err(io)?;
+    let applied_at = Utc::now();
     let now = Applied {
         version: Some(bundle.meta.version),
         mode: Some(bundle.meta.mode.clone()),
-        applied_at: Some(Utc::now()),
+        applied_at: Some(applied_at),
         rules,
         highest_serial: bundle.meta.serial,
+        previous: current.version,
+        canary_until: (bundle.meta.canary_minutes > 0)
+            .then(|| applied_at + chrono::Duration::minutes(bundle.meta.canary_minutes.into())),
+        reverted: None,
     };
     edgeward_config::history::write_atomic(
         &rules_root.join("current.json"),
@@ -295,6 +388,45 @@ mod tests {
         .unwrap();
         let root = t.path().join("applied");
         (t, soc, rules, root)
+    }
+
+    #[test]
+    fn a_canary_bundle_is_alert_only_until_its_time_and_a_revert_goes_back_to_the_previous_one() {
+        let (_t, soc, rules, root) = setup();
+        let pubkey = soc.join("bundle-signing.pub");
+        apply(
+            &create(&soc, &rules, 1, "ids", false, &all()).unwrap(),
+            &pubkey,
+            &root,
+            "gw1",
+        )
+        .unwrap();
+        let b2 = create_with_canary(&soc, &rules, 2, "ips", false, &all(), 30).unwrap();
+        apply(&b2, &pubkey, &root, "gw1").unwrap();
+        let a = applied(&root);
+        assert_eq!((a.version, a.previous), (Some(2), Some(1)));
+        let now = Utc::now();
+        assert!(a.in_canary(now));
+        assert!(!a.in_canary(now + chrono::Duration::minutes(31)));
+        assert_eq!(revert(&root, "alerts jumped", now).unwrap(), Some(1));
+        let a = applied(&root);
+        assert_eq!(a.version, Some(1));
+        assert_eq!(
+            a.mode.as_deref(),
+            Some("ids"),
+            "the previous bundle's own mode"
+        );
+        let r = a.reverted.unwrap();
+        assert_eq!((r.version, r.reason.as_str()), (2, "alerts jumped"));
+        // The reverted bundle is not taken up again: its serial is spent.
+        assert!(matches!(
+            apply(&b2, &pubkey, &root, "gw1"),
+            Err(BundleError::Replayed { .. })
+        ));
+        // The first bundle reverted: back to the local rules.
+        assert_eq!(revert(&root, "again", now).unwrap(), None);
+        assert_eq!(applied(&root).version, None);
+        assert!(revert(&root, "nothing", now).is_err());
     }
 
     #[test]

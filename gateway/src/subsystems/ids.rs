@@ -1,11 +1,18 @@
 //! Live IDS/IPS on the uplinks, started from `[ids]`. IDS mode: capture workers
 //! (`edgeward-capture`: AF_PACKET rings in a fanout group per interface, one engine per worker).
-//! IPS mode: forwarded traffic on the uplinks is queued (iptables-nft `NFQUEUE --queue-balance`,
-//! with `--queue-bypass` when `ids.fail_open`; traffic *to* the gateway — the admin's — is never
-//! queued) and judged inline by one worker per queue. Alerts go on the event bus in Suricata's
-//! EVE shape (→ store → SOC, syslog, UI). Rules come from the SOC's
-//! applied bundle when there is one, else `--ids-rules`, else `ids.rules_dir`; a newer SOC bundle
-//! is picked up within seconds (compiled off the packet path, swapped in atomically).
+//! IPS mode: forwarded traffic on the uplinks is queued (see [`super::ips_queue`]: one queue
+//! range per failure policy; traffic *to* the gateway — the admin's — is never queued) and
+//! judged inline by one worker per queue. Alerts go on the event bus in Suricata's EVE shape
+//! (→ store → SOC, syslog, UI), with their evidence pcap.
+//!
+//! Rules come from the SOC's applied bundle when there is one, else `--ids-rules`, else
+//! `ids.rules_dir`. The bundle decides more than the rules: an `ips` bundle runs the uplinks
+//! inline even where the config says IDS (virtual patching by the SOC) unless
+//! `ids.soc_enforcement` is off; a bundle in its canary period only alerts; an `ids` bundle's own
+//! drop rules only alert. A watcher notices a new bundle, the end of a canary period, or a bundle
+//! doing harm ([`super::bundle_guard`]: it reverts it and tells the SOC why), and asks the
+//! daemon to re-plan; a change of rules alone is compiled off the packet path and swapped in
+//! without restarting the workers.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,81 +32,52 @@ use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
+use crate::subsystems::bundle_guard::{BundleGuard, GuardLimits, Sample};
+use crate::subsystems::ids_evidence::EvidenceWriter;
 use crate::subsystems::ips_queue::{self, QueueGroup, QueuePlan};
-use edgeward_event::eve::EvidenceRef;
 use edgeward_store::evidence::EvidenceStore;
 
-/// Writes evidence pcaps off the packet path: the worker hashes the pcap and names it (the
-/// alert event carries both at once), a writer thread seals and stores it. Several alerts of one
-/// recording share one file.
-struct EvidenceWriter {
-    tx: std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
-    /// The last recording named: (SHA-256, id).
-    last: std::sync::Mutex<(String, String)>,
-    next: std::sync::atomic::AtomicU64,
-}
-
-impl EvidenceWriter {
-    fn start(store: EvidenceStore) -> EvidenceWriter {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(256);
-        let _ = std::thread::Builder::new()
-            .name("ids-evidence".into())
-            .spawn(move || {
-                while let Ok((id, pcap)) = rx.recv() {
-                    if let Err(e) = store.put(&id, &pcap) {
-                        tracing::error!(error = %e, id, "evidence not kept");
-                    }
-                }
-            });
-        EvidenceWriter {
-            tx,
-            last: std::sync::Mutex::new((String::new(), String::new())),
-            next: std::sync::atomic::AtomicU64::new(1),
-        }
-    }
-
-    /// Name and queue a recording (once per recording); `None` when the writer is saturated.
-    fn keep(
-        &self,
-        evidence: &edgeward_capture::evidence::Evidence,
-        ts: f64,
-    ) -> Option<EvidenceRef> {
-        let sha256 = EvidenceStore::digest(&evidence.pcap);
-        let mut last = self.last.lock().ok()?;
-        if last.0 != sha256 {
-            let when =
-                chrono::DateTime::from_timestamp(ts as i64, 0).unwrap_or_else(chrono::Utc::now);
-            let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let id = format!(
-                "{}-{:x}-{n}",
-                when.format("%Y%m%dT%H%M%SZ"),
-                evidence.flow_id
-            );
-            self.tx.try_send((id.clone(), evidence.pcap.clone())).ok()?;
-            *last = (sha256.clone(), id);
-        }
-        Some(EvidenceRef {
-            id: last.1.clone(),
-            sha256,
-            packets: evidence.packets,
-        })
-    }
-}
-
-/// What the IDS runs with; a change restarts the workers.
+/// How the workers run; a change restarts them.
 #[derive(Debug, Clone, PartialEq)]
-struct Setup {
+struct WorkerSetup {
     interfaces: Vec<String>,
-    home_net: Vec<String>,
-    rules: PathBuf,
+    /// The effective mode (the config's, or IPS for an enforcing SOC bundle).
     mode: IdsMode,
     fail_open: bool,
     /// The failure policy of each of `interfaces` (IPS).
     fail_open_by_interface: Vec<bool>,
     bypass: bool,
     evidence_mb: u64,
-    enforcement: Enforcement,
     scanner_allowlist: Vec<ipnetwork::IpNetwork>,
+}
+
+/// Where the rules come from.
+#[derive(Debug, Clone, PartialEq)]
+enum RulesSource {
+    /// A SOC bundle: its version, target mode, canary end.
+    Bundle {
+        version: u64,
+        mode: String,
+        canary_until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// `--ids-rules` or `ids.rules_dir`.
+    Local,
+}
+
+/// What is compiled; a change is swapped in without restarting the workers.
+#[derive(Debug, Clone, PartialEq)]
+struct RulesSetup {
+    rules: PathBuf,
+    home_net: Vec<String>,
+    enforcement: Enforcement,
+    source: RulesSource,
+}
+
+/// The whole setup.
+#[derive(Debug, Clone, PartialEq)]
+struct Setup {
+    workers: WorkerSetup,
+    rules: RulesSetup,
 }
 
 /// The running workers of either mode (held: dropping them stops the workers).
@@ -109,7 +87,7 @@ enum Workers {
 }
 
 /// Engine settings from the setup (the scan allow-list).
-fn engine_config(setup: &Setup) -> EngineConfig {
+fn engine_config(setup: &WorkerSetup) -> EngineConfig {
     EngineConfig {
         scan: edgeward_ids::scan::ScanConfig {
             allow: setup.scanner_allowlist.clone(),
@@ -124,7 +102,7 @@ fn engine_config(setup: &Setup) -> EngineConfig {
 const FIRST_QUEUE: u16 = 100;
 
 /// The queue ranges for a setup: one per failure policy in use, `workers` queues each.
-fn queue_plan(setup: &Setup, workers: u16) -> QueuePlan {
+fn queue_plan(setup: &WorkerSetup, workers: u16) -> QueuePlan {
     let mut groups = Vec::new();
     for (fail_open, first) in [(true, FIRST_QUEUE), (false, FIRST_QUEUE + 100)] {
         let interfaces: Vec<String> = setup
@@ -149,6 +127,31 @@ fn queue_plan(setup: &Setup, workers: u16) -> QueuePlan {
     }
 }
 
+/// What the rules in force are, for the status file (shared with the watcher).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct RulesInfo {
+    source: String,
+    rules: usize,
+    /// `local`, or the bundle's state: `canary`, `enforcing`, `alert-only`.
+    bundle_state: String,
+    bundle_version: Option<u64>,
+    bundle_mode: Option<String>,
+    canary_until: Option<String>,
+    /// Sids of the rules that drop (IPS), at most 500: what the SOC enforces when a bundle is
+    /// in force.
+    drop_sids: Vec<u32>,
+    drop_rules: usize,
+}
+
+/// The running IDS.
+struct Running {
+    setup: Setup,
+    workers: Workers,
+    shared: Arc<SharedRules>,
+    info: Arc<std::sync::Mutex<RulesInfo>>,
+    watcher: JoinHandle<()>,
+}
+
 /// The live IDS subsystem.
 pub struct Ids {
     bus: Bus,
@@ -163,7 +166,9 @@ pub struct Ids {
     evidence: Option<EvidenceStore>,
     /// How queue rules reach this kernel (nft `queue` or iptables-nft), found once.
     backend: ips_queue::Backend,
-    running: Option<(Setup, Workers, JoinHandle<()>)>,
+    /// Asks the daemon to re-plan (a new bundle, a canary ending, a revert).
+    replan: tokio::sync::mpsc::Sender<()>,
+    running: Option<Running>,
     planned: Plan,
 }
 
@@ -184,6 +189,7 @@ impl Ids {
         rules_override: Option<PathBuf>,
         state_dir: PathBuf,
         evidence: Option<EvidenceStore>,
+        replan: tokio::sync::mpsc::Sender<()>,
     ) -> Self {
         Ids {
             evidence,
@@ -193,22 +199,23 @@ impl Ids {
             bundles: state_dir.join("rules"),
             state_dir,
             backend: ips_queue::detect_backend(),
+            replan,
             running: None,
             planned: Plan::None,
         }
     }
 
     fn stop(&mut self) {
-        if let Some((setup, workers, watcher)) = self.running.take() {
-            watcher.abort();
-            if setup.mode == IdsMode::Ips {
+        if let Some(r) = self.running.take() {
+            r.watcher.abort();
+            if r.setup.workers.mode == IdsMode::Ips {
                 // Fail-open: nothing queued any more. Fail-closed keeps its rules: with nobody
                 // reading, forwarded traffic on those uplinks stops until the IPS is back.
-                let mut plan = queue_plan(&setup, 1);
+                let mut plan = queue_plan(&r.setup.workers, 1);
                 plan.groups.retain(|g| !g.fail_open);
                 let _ = ips_queue::apply(&plan, self.backend);
             }
-            drop(workers);
+            drop(r.workers);
             let _ = std::fs::remove_file(status_path(&self.state_dir));
         }
     }
@@ -218,13 +225,6 @@ impl Drop for Ids {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// The rules directory of the applied SOC bundle, if any.
-fn bundle_rules(bundles: &Path) -> Option<PathBuf> {
-    let applied = edgeward_soc::bundle::applied(bundles);
-    let dir = bundles.join(format!("v{}", applied.version?));
-    dir.is_dir().then_some(dir)
 }
 
 /// `$HOME_NET`: the configured prefixes, else every internal zone's and the gateway's own uplink
@@ -251,7 +251,7 @@ fn home_net(config: &Config) -> Vec<String> {
 }
 
 impl Ids {
-    fn setup_for(&self, config: &Config) -> Option<Setup> {
+    fn setup_for(&self, config: &Config, now: chrono::DateTime<chrono::Utc>) -> Option<Setup> {
         if !config.ids.enabled {
             return None;
         }
@@ -265,28 +265,126 @@ impl Ids {
             .iter()
             .map(|u| config.ids.uplink_fails_open(&u.name))
             .collect();
-        let rules = bundle_rules(&self.bundles)
-            .or_else(|| self.rules_override.clone())
-            .unwrap_or_else(|| PathBuf::from(&config.ids.rules_dir));
+        let applied = edgeward_soc::bundle::applied(&self.bundles);
+        let bundle = applied.version.and_then(|v| {
+            let dir = self.bundles.join(format!("v{v}"));
+            dir.is_dir().then_some((v, dir))
+        });
+        let soc = config.ids.soc_enforcement;
+        let (rules, source, mode, alert_only_all, demote_own) = match bundle {
+            Some((version, dir)) => {
+                let bundle_mode = applied.mode.clone().unwrap_or_else(|| "ids".into());
+                let canary = applied.in_canary(now);
+                let ips_bundle = bundle_mode == "ips";
+                let mode = if config.ids.mode == IdsMode::Ips || (ips_bundle && soc) {
+                    IdsMode::Ips
+                } else {
+                    IdsMode::Ids
+                };
+                (
+                    dir,
+                    RulesSource::Bundle {
+                        version,
+                        mode: bundle_mode,
+                        canary_until: applied.canary_until.filter(|_| canary),
+                    },
+                    mode,
+                    canary,
+                    !ips_bundle || !soc,
+                )
+            }
+            None => (
+                self.rules_override
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(&config.ids.rules_dir)),
+                RulesSource::Local,
+                config.ids.mode,
+                false,
+                false,
+            ),
+        };
         Some(Setup {
-            interfaces,
-            home_net: home_net(config),
-            rules,
-            mode: config.ids.mode,
-            fail_open: config.ids.fail_open,
-            fail_open_by_interface,
-            bypass: config.ids.bypass,
-            evidence_mb: config.ids.evidence_mb,
-            enforcement: Enforcement {
-                drop_sids: config.ids.drop_sids.clone(),
-                drop_classtypes: config.ids.drop_classtypes.clone(),
-                drop_severity: config.ids.drop_severity,
-                alert_only_sids: config.ids.alert_only_sids.clone(),
-                disabled_sids: config.ids.disabled_sids.clone(),
+            workers: WorkerSetup {
+                interfaces,
+                mode,
+                fail_open: config.ids.fail_open,
+                fail_open_by_interface,
+                bypass: config.ids.bypass,
+                evidence_mb: config.ids.evidence_mb,
+                scanner_allowlist: config.ids.scanner_allowlist.clone(),
             },
-            scanner_allowlist: config.ids.scanner_allowlist.clone(),
+            rules: RulesSetup {
+                rules,
+                home_net: home_net(config),
+                enforcement: Enforcement {
+                    drop_sids: config.ids.drop_sids.clone(),
+                    drop_classtypes: config.ids.drop_classtypes.clone(),
+                    drop_severity: config.ids.drop_severity,
+                    alert_only_sids: config.ids.alert_only_sids.clone(),
+                    disabled_sids: config.ids.disabled_sids.clone(),
+                    alert_only_all,
+                    demote_own_drops: demote_own,
+                },
+                source,
+            },
         })
     }
+}
+
+/// Compile a rules setup off the async runtime; the ruleset and what the status shows of it.
+async fn compile(
+    setup: &RulesSetup,
+) -> Result<(edgeward_ids::ruleset::RuleSet, RulesInfo), String> {
+    let vars = Vars::with_home_net(&setup.home_net);
+    let path = setup.rules.clone();
+    let policy = setup.enforcement.clone();
+    let set =
+        tokio::task::spawn_blocking(move || SharedRules::compile_enforced(&path, &vars, &policy))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    let drops: Vec<u32> = set
+        .rules
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.action,
+                edgeward_ids::rule::Action::Drop | edgeward_ids::rule::Action::Reject
+            )
+        })
+        .map(|r| r.sid)
+        .collect();
+    let (bundle_state, bundle_version, bundle_mode, canary_until) = match &setup.source {
+        RulesSource::Local => ("local".to_string(), None, None, None),
+        RulesSource::Bundle {
+            version,
+            mode,
+            canary_until,
+        } => (
+            if canary_until.is_some() {
+                "canary"
+            } else if setup.enforcement.demote_own_drops {
+                "alert-only"
+            } else {
+                "enforcing"
+            }
+            .to_string(),
+            Some(*version),
+            Some(mode.clone()),
+            canary_until.map(|t| t.to_rfc3339()),
+        ),
+    };
+    let info = RulesInfo {
+        source: setup.rules.display().to_string(),
+        rules: set.rules.len(),
+        bundle_state,
+        bundle_version,
+        bundle_mode,
+        canary_until,
+        drop_rules: drops.len(),
+        drop_sids: drops.into_iter().take(500).collect(),
+    };
+    Ok((set, info))
 }
 
 impl Subsystem for Ids {
@@ -295,7 +393,7 @@ impl Subsystem for Ids {
     }
 
     fn plan(&mut self, desired: &Desired<'_>) -> Result<(), String> {
-        self.planned = match self.setup_for(desired.config) {
+        self.planned = match self.setup_for(desired.config, chrono::Utc::now()) {
             Some(s) => Plan::On(Box::new(s)),
             None => Plan::Off,
         };
@@ -309,162 +407,206 @@ impl Subsystem for Ids {
                 Plan::Off => None,
                 Plan::On(s) => Some(*s),
             };
-            if self.running.as_ref().map(|(s, _, _)| s) == wanted.as_ref()
-                && (wanted.is_some() || self.running.is_none())
-            {
+            let Some(setup) = wanted else {
+                self.stop();
                 return Ok(Report::quiet());
+            };
+            if let Some(r) = &mut self.running {
+                if r.setup == setup {
+                    return Ok(Report::quiet());
+                }
+                if r.setup.workers == setup.workers {
+                    // Only the rules: compile off the packet path, swap in atomically.
+                    return Ok(match compile(&setup.rules).await {
+                        Ok((set, info)) => {
+                            let summary = rules_summary(&info);
+                            r.shared.swap(set);
+                            if let Ok(mut i) = r.info.lock() {
+                                *i = info;
+                            }
+                            r.setup.rules = setup.rules;
+                            Report::done(summary)
+                        }
+                        Err(e) => Report::quiet().note(
+                            Level::Error,
+                            format!(
+                                "IDS rules from {} refused, the running ones stay: {e}",
+                                setup.rules.rules.display()
+                            ),
+                        ),
+                    });
+                }
             }
             self.stop();
-            let Some(setup) = wanted else {
-                return Ok(Report::quiet());
-            };
-            if setup.interfaces.is_empty() {
-                return Ok(
-                    Report::quiet().note(Level::Warning, "IDS enabled but no uplink to watch")
-                );
-            }
-            let vars = Vars::with_home_net(&setup.home_net);
-            let path = setup.rules.clone();
-            let policy = setup.enforcement.clone();
-            let compiled = tokio::task::spawn_blocking(move || {
-                SharedRules::compile_enforced(&path, &vars, &policy)
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            let set = match compiled {
-                Ok(set) => set,
-                Err(e) => {
-                    return Ok(Report::quiet().note(
-                        Level::Error,
-                        format!(
-                            "IDS not running: rules at {} cannot be used: {e}",
-                            setup.rules.display()
-                        ),
-                    ));
-                }
-            };
-            let summary = format!(
-                "IDS watching {} with {} rules from {}",
-                setup.interfaces.join(", "),
-                set.rules.len(),
-                setup.rules.display()
-            );
-            let shared = Arc::new(SharedRules::new(set));
-            let bus = self.bus.clone();
-            let metrics = Arc::clone(&self.metrics);
-            let sink_metrics = Arc::clone(&metrics);
-            let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            let evidence = self
-                .evidence
-                .clone()
-                .filter(|_| setup.evidence_mb > 0)
-                .map(EvidenceWriter::start);
-            let recording = evidence
-                .is_some()
-                .then(edgeward_capture::evidence::EvidenceConfig::default);
-            let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, pcap| {
-                let mut eve = edgeward_ids::offline::eve_alert(set, alert);
-                if let (Some(w), Some(pcap)) = (&evidence, pcap) {
-                    eve.evidence = w.keep(pcap, alert.ts);
-                }
-                if bus.try_emit(EventBody::Alert(eve)).is_err() {
-                    sink_metrics.ids_alerts_lost.inc();
-                }
-            });
-            let (workers, counters) = match setup.mode {
-                IdsMode::Ids => {
-                    let pool = Pool::start(
-                        PoolConfig {
-                            interfaces: setup.interfaces.clone(),
-                            workers,
-                            ring: RingConfig::default(),
-                            netns: None,
-                            engine: engine_config(&setup),
-                            evidence: recording.clone(),
-                        },
-                        Arc::clone(&shared),
-                        sink,
-                    );
-                    match pool {
-                        Ok(p) => {
-                            let c = Counters::Passive(Arc::clone(&p.stats));
-                            (Workers::Passive(p), c)
-                        }
-                        Err(e) => {
-                            return Ok(
-                                Report::quiet().note(Level::Error, format!("IDS not running: {e}"))
-                            );
-                        }
-                    }
-                }
-                IdsMode::Ips => {
-                    let n = u16::try_from(workers).unwrap_or(1);
-                    let plan = queue_plan(&setup, n);
-                    let mut pools = Vec::new();
-                    for g in &plan.groups {
-                        let pool = InlinePool::start(
-                            InlineConfig {
-                                first_queue: g.first,
-                                workers: g.count,
-                                max_len: 4096,
-                                fail_open: g.fail_open,
-                                netns: None,
-                                engine: engine_config(&setup),
-                                bypass_mark: setup.bypass.then_some(ips_queue::BYPASS_MARK),
-                                evidence: recording.clone(),
-                            },
-                            Arc::clone(&shared),
-                            Arc::clone(&sink),
-                        );
-                        match pool {
-                            Ok(p) => pools.push(p),
-                            Err(e) => {
-                                return Ok(Report::quiet()
-                                    .note(Level::Error, format!("IPS not running: {e}")));
-                            }
-                        }
-                    }
-                    let backend = self.backend;
-                    if let Err(e) = tokio::task::block_in_place(|| ips_queue::apply(&plan, backend))
-                    {
-                        return Ok(Report::quiet().note(
-                            Level::Error,
-                            format!("IPS not running: the queue rules could not be set: {e}"),
-                        ));
-                    }
-                    let c = Counters::Inline(pools.iter().map(|p| Arc::clone(&p.stats)).collect());
-                    (Workers::Inline(pools), c)
-                }
-            };
-            let summary = if setup.mode == IdsMode::Ips {
-                format!(
-                    "IPS inline on {} ({}), {summary}",
-                    setup.interfaces.join(", "),
-                    if setup.fail_open {
-                        "fail-open"
-                    } else {
-                        "fail-closed"
-                    }
-                )
-            } else {
-                summary
-            };
-            let watcher = tokio::spawn(watch(
-                counters,
-                status_path(&self.state_dir),
-                shared,
-                self.bundles.clone(),
-                setup.clone(),
-                self.bus.clone(),
-                metrics,
-            ));
-            self.running = Some((setup, workers, watcher));
-            Ok(Report::done(summary))
+            self.start(setup).await
         })
     }
 
     fn discard(&mut self) {
         self.planned = Plan::None;
+    }
+}
+
+/// One line on the rules in force.
+fn rules_summary(info: &RulesInfo) -> String {
+    let bundle = match info.bundle_version {
+        Some(v) => format!(
+            " (SOC bundle v{v}, {}{})",
+            info.bundle_state,
+            info.canary_until
+                .as_ref()
+                .map(|t| format!(" until {t}"))
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    format!(
+        "IDS rules from {} in force: {} rules, {} drop{bundle}",
+        info.source, info.rules, info.drop_rules
+    )
+}
+
+impl Ids {
+    /// Start the workers of `setup` (nothing runs before this).
+    async fn start(&mut self, setup: Setup) -> Result<Report, String> {
+        let ws = &setup.workers;
+        if ws.interfaces.is_empty() {
+            return Ok(Report::quiet().note(Level::Warning, "IDS enabled but no uplink to watch"));
+        }
+        let (set, info) = match compile(&setup.rules).await {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(Report::quiet().note(
+                    Level::Error,
+                    format!(
+                        "IDS not running: rules at {} cannot be used: {e}",
+                        setup.rules.rules.display()
+                    ),
+                ));
+            }
+        };
+        let summary = format!(
+            "IDS watching {}; {}",
+            ws.interfaces.join(", "),
+            rules_summary(&info)
+        );
+        let shared = Arc::new(SharedRules::new(set));
+        let bus = self.bus.clone();
+        let metrics = Arc::clone(&self.metrics);
+        let sink_metrics = Arc::clone(&metrics);
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let evidence = self
+            .evidence
+            .clone()
+            .filter(|_| ws.evidence_mb > 0)
+            .map(EvidenceWriter::start);
+        let recording = evidence
+            .is_some()
+            .then(edgeward_capture::evidence::EvidenceConfig::default);
+        let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, pcap| {
+            let mut eve = edgeward_ids::offline::eve_alert(set, alert);
+            if let (Some(w), Some(pcap)) = (&evidence, pcap) {
+                eve.evidence = w.keep(pcap, alert.ts);
+            }
+            if bus.try_emit(EventBody::Alert(eve)).is_err() {
+                sink_metrics.ids_alerts_lost.inc();
+            }
+        });
+        let (workers, counters) = match ws.mode {
+            IdsMode::Ids => {
+                let pool = Pool::start(
+                    PoolConfig {
+                        interfaces: ws.interfaces.clone(),
+                        workers,
+                        ring: RingConfig::default(),
+                        netns: None,
+                        engine: engine_config(ws),
+                        evidence: recording.clone(),
+                    },
+                    Arc::clone(&shared),
+                    sink,
+                );
+                match pool {
+                    Ok(p) => {
+                        let c = Counters::Passive(Arc::clone(&p.stats));
+                        (Workers::Passive(p), c)
+                    }
+                    Err(e) => {
+                        return Ok(
+                            Report::quiet().note(Level::Error, format!("IDS not running: {e}"))
+                        );
+                    }
+                }
+            }
+            IdsMode::Ips => {
+                let n = u16::try_from(workers).unwrap_or(1);
+                let plan = queue_plan(ws, n);
+                let mut pools = Vec::new();
+                for g in &plan.groups {
+                    let pool = InlinePool::start(
+                        InlineConfig {
+                            first_queue: g.first,
+                            workers: g.count,
+                            max_len: 4096,
+                            fail_open: g.fail_open,
+                            netns: None,
+                            engine: engine_config(ws),
+                            bypass_mark: ws.bypass.then_some(ips_queue::BYPASS_MARK),
+                            evidence: recording.clone(),
+                        },
+                        Arc::clone(&shared),
+                        Arc::clone(&sink),
+                    );
+                    match pool {
+                        Ok(p) => pools.push(p),
+                        Err(e) => {
+                            return Ok(
+                                Report::quiet().note(Level::Error, format!("IPS not running: {e}"))
+                            );
+                        }
+                    }
+                }
+                let backend = self.backend;
+                if let Err(e) = tokio::task::block_in_place(|| ips_queue::apply(&plan, backend)) {
+                    return Ok(Report::quiet().note(
+                        Level::Error,
+                        format!("IPS not running: the queue rules could not be set: {e}"),
+                    ));
+                }
+                let c = Counters::Inline(pools.iter().map(|p| Arc::clone(&p.stats)).collect());
+                (Workers::Inline(pools), c)
+            }
+        };
+        let summary = if ws.mode == IdsMode::Ips {
+            let policies: Vec<String> = ws
+                .interfaces
+                .iter()
+                .zip(&ws.fail_open_by_interface)
+                .map(|(i, open)| format!("{i} {}", if *open { "fail-open" } else { "fail-closed" }))
+                .collect();
+            format!("IPS inline on {}; {summary}", policies.join(", "))
+        } else {
+            summary
+        };
+        let info = Arc::new(std::sync::Mutex::new(info));
+        let watcher = tokio::spawn(watch(Watch {
+            stats: counters,
+            status_file: status_path(&self.state_dir),
+            info: Arc::clone(&info),
+            bundles: self.bundles.clone(),
+            setup: setup.workers.clone(),
+            bus: self.bus.clone(),
+            metrics,
+            replan: self.replan.clone(),
+        }));
+        self.running = Some(Running {
+            setup,
+            workers,
+            shared,
+            info,
+            watcher,
+        });
+        Ok(Report::done(summary))
     }
 }
 
@@ -481,13 +623,16 @@ struct Status<'a> {
     mode: &'a str,
     interfaces: &'a [String],
     fail_open: bool,
+    fail_open_by_interface: &'a [bool],
     rules_source: String,
     rules: usize,
+    bundle: RulesInfo,
+    /// The last bundle this gateway reverted by itself, and why.
+    reverted: Option<edgeward_soc::bundle::Reverted>,
     #[serde(flatten)]
     counters: Reading,
     updated_at: String,
 }
-
 /// The status file the admin UI reads.
 pub fn status_path(state_dir: &Path) -> PathBuf {
     state_dir.join("ids-status.json")
@@ -576,46 +721,69 @@ fn queue_overflows() -> u64 {
         .sum()
 }
 
-/// Every 2 s: export the workers' counters, and swap in a newly applied SOC bundle.
-#[allow(clippy::too_many_arguments)]
-async fn watch(
+/// What the watcher needs.
+struct Watch {
     stats: Counters,
     status_file: PathBuf,
-    shared: Arc<SharedRules>,
+    info: Arc<std::sync::Mutex<RulesInfo>>,
     bundles: PathBuf,
-    setup: Setup,
+    setup: WorkerSetup,
     bus: Bus,
     metrics: Arc<Metrics>,
-) {
-    let mut current = setup.rules.clone();
-    let mut last = stats.read();
+    replan: tokio::sync::mpsc::Sender<()>,
+}
+
+/// Every 2 s: export the workers' counters and the status file, report losses and restarts,
+/// and watch the SOC bundle: a new one or the end of a canary period asks for a re-plan; a new
+/// one doing harm is reverted (and the SOC told why).
+async fn watch(w: Watch) {
+    let started = std::time::Instant::now();
+    let mut last = w.stats.read();
+    let mut guard = BundleGuard::new(GuardLimits::default());
+    let mut seen = edgeward_soc::bundle::applied(&w.bundles);
+    // Workers restarted for a bundle (it switched the mode): watch it from here, without a
+    // baseline (the floors apply).
+    let limits = GuardLimits::default();
+    if seen.version.is_some()
+        && seen
+            .applied_at
+            .is_some_and(|t| (chrono::Utc::now() - t).to_std().unwrap_or_default() < limits.watch)
+    {
+        guard.switched(Duration::ZERO);
+    }
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tick.tick().await;
-        let now = stats.read();
+        let now = w.stats.read();
+        let info = w.info.lock().map(|i| i.clone()).unwrap_or_default();
+        let applied = edgeward_soc::bundle::applied(&w.bundles);
         let status = Status {
             running: true,
-            mode: if setup.mode == IdsMode::Ips {
+            mode: if w.setup.mode == IdsMode::Ips {
                 "ips"
             } else {
                 "ids"
             },
-            interfaces: &setup.interfaces,
-            fail_open: setup.fail_open,
-            rules_source: current.display().to_string(),
-            rules: shared.current().rules.len(),
+            interfaces: &w.setup.interfaces,
+            fail_open: w.setup.fail_open,
+            fail_open_by_interface: &w.setup.fail_open_by_interface,
+            rules_source: info.source.clone(),
+            rules: info.rules,
+            bundle: info,
+            reverted: applied.reverted.clone(),
             counters: now,
             updated_at: chrono::Utc::now().to_rfc3339(),
         };
         if let Ok(json) = serde_json::to_vec_pretty(&status) {
-            let _ = edgeward_config::history::write_atomic(&status_file, &json);
+            let _ = edgeward_config::history::write_atomic(&w.status_file, &json);
         }
-        metrics.ids_packets.set(now.packets as i64);
-        metrics.ids_kernel_drops.set(now.kernel_drops as i64);
-        metrics.ids_alerts.set(now.alerts as i64);
-        metrics.ips_dropped.set(now.dropped as i64);
-        metrics.ids_engine_restarts.set(now.restarts as i64);
-        metrics.ips_queue_overflows.set(now.queue_overflows as i64);
+        let m = &w.metrics;
+        m.ids_packets.set(now.packets as i64);
+        m.ids_kernel_drops.set(now.kernel_drops as i64);
+        m.ids_alerts.set(now.alerts as i64);
+        m.ips_dropped.set(now.dropped as i64);
+        m.ids_engine_restarts.set(now.restarts as i64);
+        m.ips_queue_overflows.set(now.queue_overflows as i64);
         // Never silent: each new loss or restart is an event.
         let mut said = Vec::new();
         if now.kernel_drops > last.kernel_drops {
@@ -626,13 +794,8 @@ async fn watch(
         }
         if now.queue_overflows > last.queue_overflows {
             said.push(format!(
-                "{} packets overflowed the IPS queues ({})",
+                "{} packets overflowed the IPS queues (fail-open uplinks: passed uninspected; fail-closed: dropped)",
                 now.queue_overflows - last.queue_overflows,
-                if setup.fail_open {
-                    "passed uninspected: fail-open"
-                } else {
-                    "dropped: fail-closed"
-                }
             ));
         }
         if now.restarts > last.restarts {
@@ -641,42 +804,51 @@ async fn watch(
                 now.restarts - last.restarts
             ));
         }
-        for m in said {
-            bus.emit(EventBody::system(Level::Warning, "ids", m)).await;
+        for msg in said {
+            w.bus
+                .emit(EventBody::system(Level::Warning, "ids", msg))
+                .await;
         }
         last = now;
-        let Some(dir) = bundle_rules(&bundles) else {
-            continue;
-        };
-        if dir == current {
+        // The SOC bundle.
+        let at = started.elapsed();
+        if applied.version != seen.version || applied.applied_at != seen.applied_at {
+            if applied.version.is_some() {
+                guard.switched(at);
+            }
+            seen = applied.clone();
+            let _ = w.replan.try_send(());
             continue;
         }
-        let vars = Vars::with_home_net(&setup.home_net);
-        let path = dir.clone();
-        let policy = setup.enforcement.clone();
-        let compiled = tokio::task::spawn_blocking(move || {
-            SharedRules::compile_enforced(&path, &vars, &policy)
-        })
-        .await;
-        let (level, message) = match compiled {
-            Ok(Ok(set)) => {
-                let n = set.rules.len();
-                shared.swap(set);
-                (
-                    Level::Info,
-                    format!("IDS rules from {} in force ({n} rules)", dir.display()),
-                )
-            }
-            Ok(Err(e)) => (
-                Level::Error,
-                format!(
-                    "IDS rules from {} refused, the running ones stay: {e}",
-                    dir.display()
-                ),
-            ),
-            Err(e) => (Level::Error, format!("IDS rule compile failed: {e}")),
+        if let Some(until) = applied.canary_until
+            && chrono::Utc::now() >= until
+            && w.info.lock().is_ok_and(|i| i.bundle_state == "canary")
+        {
+            let _ = w.replan.try_send(());
+        }
+        let sample = Sample {
+            packets: now.packets,
+            alerts: now.alerts,
+            dropped: now.dropped,
         };
-        current = dir;
-        bus.emit(EventBody::system(level, "ids", message)).await;
+        if let Some(why) = guard.observe(at, sample)
+            && let Some(version) = applied.version
+        {
+            let back = edgeward_soc::bundle::revert(&w.bundles, &why, chrono::Utc::now());
+            let message = match &back {
+                Ok(Some(prev)) => {
+                    format!("rule bundle v{version} reverted by the gateway to v{prev}: {why}")
+                }
+                Ok(None) => format!(
+                    "rule bundle v{version} reverted by the gateway to the local rules: {why}"
+                ),
+                Err(e) => format!("rule bundle v{version} should be reverted ({why}) but: {e}"),
+            };
+            w.bus
+                .emit(EventBody::system(Level::Error, "ids", message))
+                .await;
+            seen = edgeward_soc::bundle::applied(&w.bundles);
+            let _ = w.replan.try_send(());
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! The daemon's subsystems, each following the configuration through the
 //! [`Subsystem`](crate::reconcile::Subsystem) trait, in the order the daemon runs them.
 
+pub mod bundle_guard;
 pub mod firewall;
 pub mod ids;
+pub mod ids_evidence;
 pub mod ips_queue;
 pub mod listeners;
 pub mod network;
