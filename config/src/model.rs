@@ -626,6 +626,9 @@ pub struct Ids {
     pub mode: IdsMode,
     /// Uplinks watched; empty means all.
     pub uplinks: Vec<String>,
+    /// Internal zones whose traffic between zones is inspected too (IDS: their interfaces are
+    /// watched; IPS: their forwarded traffic is queued); empty means every internal zone.
+    pub zones: Vec<String>,
     /// `$HOME_NET`; empty means every internal zone's prefixes.
     pub home_net: Vec<IpNetwork>,
     pub rules_dir: String,
@@ -674,6 +677,7 @@ impl Default for Ids {
             enabled: true,
             mode: IdsMode::Ids,
             uplinks: Vec::new(),
+            zones: Vec::new(),
             home_net: Vec::new(),
             rules_dir: "/var/lib/edgeward/rules".into(),
             fail_open: true,

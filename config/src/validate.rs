@@ -351,6 +351,23 @@ impl Validator<'_> {
                 );
             }
         }
+        for (i, z) in ids.zones.iter().enumerate() {
+            if !self
+                .config
+                .zones
+                .iter()
+                .any(|zone| &zone.name == z && zone.kind.is_internal())
+            {
+                self.push(
+                    Problem::new(
+                        Code::IdsSettings,
+                        base.clone().key("zones").index(i),
+                        format!("no internal zone named `{z}`"),
+                    )
+                    .hint("name internal zones from [[zones]] (not internet or tslcd), or leave the list empty for all"),
+                );
+            }
+        }
         for u in ids.fail_open_by_uplink.keys() {
             if self.config.uplink(u).is_none() {
                 self.push(

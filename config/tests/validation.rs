@@ -530,6 +530,14 @@ fn ids_enforcement_and_uplinks_are_checked_with_their_line() {
         Code::IdsSettings,
         "isp7",
     );
+    refused(
+        &edit(
+            "mode = \"ids\"",
+            "mode = \"ids\"\nzones = [\"staff\", \"internet\"]",
+        ),
+        Code::IdsSettings,
+        "internet",
+    );
     let per_uplink = parse(
         &edit(
             "mode = \"ids\"",

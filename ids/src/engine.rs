@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub min_ttl: u8,
     /// Port scan and SYN flood thresholds.
     pub scan: crate::scan::ScanConfig,
+    /// The detector shared by the workers of one capture (each worker's own when `None`).
+    pub shared_scan: Option<Arc<crate::scan::SharedScan>>,
     /// IPS: say when a flow needs no more inspection ([`Engine::bypass_flow`]): both directions
     /// past the reassembly depth, or TLS encrypted in both directions after the handshake
     /// (as Suricata's `stream.bypass` and `encryption-handling: bypass`).
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
             checksums: ChecksumMode::Auto,
             min_ttl: 2,
             scan: crate::scan::ScanConfig::default(),
+            shared_scan: None,
             bypass: false,
         }
     }
@@ -334,8 +337,8 @@ pub struct Engine {
     reassembled: Vec<u8>,
     /// The current packet's checksum needs no check (see [`Engine::process_checked`]).
     checksum_trusted: bool,
-    /// Port scans and SYN floods.
-    scan: crate::scan::ScanDetector,
+    /// Port scans and floods (shared with the capture's other workers).
+    scan: Arc<crate::scan::SharedScan>,
     /// Packet-path anomalies (fragments, stream) since the caller last drained them (at most
     /// [`crate::defrag::MAX_ANOMALIES`]; more are counted in `counters.anomalies_dropped`).
     pub anomalies: Vec<crate::defrag::Anomaly>,
@@ -431,7 +434,10 @@ impl Engine {
             defrag: crate::defrag::Defrag::new(config.defrag.clone()),
             reassembled: Vec::new(),
             checksum_trusted: false,
-            scan: crate::scan::ScanDetector::new(config.scan.clone()),
+            scan: config
+                .shared_scan
+                .clone()
+                .unwrap_or_else(|| Arc::new(crate::scan::SharedScan::new(&config.scan))),
             anomalies: Vec::new(),
             last: PacketOutcome::default(),
             flows: FlowTable::new(config.max_flows),
@@ -632,9 +638,20 @@ impl Engine {
         }
         // Connection attempts feed the scan and flood detector.
         let syn = p.tcp.is_some_and(|t| t.syn() && !t.ack_flag());
-        if (syn || (new && p.proto == UDP))
-            && let Some(kind) = self.scan.attempt(ts, p.src, p.dst, p.dport, syn)
-        {
+        let mut finding = if syn || (new && p.proto == UDP) {
+            self.scan.attempt(ts, p.src, p.dst, p.dport, syn)
+        } else {
+            None
+        };
+        // Every datagram and echo request feeds the flood counters.
+        let echo = matches!(
+            (p.proto, p.icmp),
+            (decode::ICMP, Some((8, _))) | (decode::ICMPV6, Some((128, _)))
+        );
+        if finding.is_none() && (p.proto == UDP || echo) {
+            finding = self.scan.packet(ts, p.src, p.proto == UDP);
+        }
+        if let Some(kind) = finding {
             let b = kind.builtin();
             self.counters.alerts += 1;
             alerts.push(Alert {

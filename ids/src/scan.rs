@@ -1,10 +1,14 @@
-//! Network-layer detection beyond signatures: port scans and SYN floods by source, a state
-//! machine handed the packet time (no clock read). Thresholds in the spirit of Snort 3's
-//! `port_scan` defaults: within a window, one source trying many ports on one host (vertical),
-//! one port on many hosts (horizontal), or sending SYNs faster than a rate (flood). Each finding
-//! alerts once per source and kind per window, as a built-in rule of its own sid range
-//! ([`BUILTIN`]). Sources on the allow-list (the SOC's or the police's scanners, 002 §7.2.c) are
-//! never reported. Memory is bounded: at most `max_sources` sources, sets capped at the thresholds.
+//! Network-layer detection beyond signatures: port scans and floods, a state machine handed the
+//! packet time (no clock read). Thresholds in the spirit of Snort 3's `port_scan` defaults:
+//! within a window, one source trying many ports on one host (vertical), one port on many hosts
+//! (horizontal) — reported as a scan *from a server* when the source is in a server zone (a
+//! compromised server scanning for vulnerable hosts) — or sending SYNs, UDP datagrams or ICMP
+//! echo requests faster than a rate (floods by source), or one destination receiving SYNs
+//! faster than a rate from everyone together (an aggregate, often spoofed, SYN flood). Each
+//! finding alerts once per source (destination) and kind per window, as a built-in rule of its
+//! own sid ([`BUILTIN`]). Sources on the allow-list (the SOC's or the police's scanners,
+//! 002 §7.2.c) are never reported. Memory is bounded: at most `max_sources` sources and
+//! destinations, sets capped at the thresholds.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -24,7 +28,7 @@ pub struct Builtin {
 }
 
 /// The built-in detections (sids 9,000,001 …).
-pub const BUILTIN: [Builtin; 3] = [
+pub const BUILTIN: [Builtin; 7] = [
     Builtin {
         sid: 9_000_001,
         msg: "EDGEWARD SCAN vertical port scan (one source, many ports on one host)",
@@ -43,6 +47,30 @@ pub const BUILTIN: [Builtin; 3] = [
         category: "Attempted Denial of Service",
         severity: 1,
     },
+    Builtin {
+        sid: 9_000_004,
+        msg: "EDGEWARD DOS UDP flood from one source",
+        category: "Attempted Denial of Service",
+        severity: 1,
+    },
+    Builtin {
+        sid: 9_000_005,
+        msg: "EDGEWARD DOS ICMP echo flood from one source",
+        category: "Attempted Denial of Service",
+        severity: 2,
+    },
+    Builtin {
+        sid: 9_000_006,
+        msg: "EDGEWARD DOS SYN flood against one host (all sources together)",
+        category: "Attempted Denial of Service",
+        severity: 1,
+    },
+    Builtin {
+        sid: 9_000_007,
+        msg: "EDGEWARD SCAN scanning from a server (vulnerability scan or worm from a server zone)",
+        category: "A Network Trojan was detected",
+        severity: 1,
+    },
 ];
 
 /// The built-in detection with this sid.
@@ -56,6 +84,10 @@ pub enum ScanKind {
     Vertical,
     Horizontal,
     SynFlood,
+    UdpFlood,
+    IcmpFlood,
+    SynFloodAggregate,
+    ScanFromServer,
 }
 
 impl ScanKind {
@@ -76,6 +108,14 @@ pub struct ScanConfig {
     pub horizontal_hosts: usize,
     /// SYNs per second from one source.
     pub syn_per_second: u32,
+    /// UDP datagrams per second from one source.
+    pub udp_per_second: u32,
+    /// ICMP echo requests per second from one source.
+    pub icmp_per_second: u32,
+    /// SYNs per second to one destination from all sources together.
+    pub syn_aggregate_per_second: u32,
+    /// Server zones: a scan from here is reported as scanning from a server.
+    pub server_nets: Vec<IpNetwork>,
     /// Sources never reported.
     pub allow: Vec<IpNetwork>,
     /// Sources tracked at once (idle ones are forgotten first, then all).
@@ -92,6 +132,10 @@ impl Default for ScanConfig {
             vertical_ports: 25,
             horizontal_hosts: 25,
             syn_per_second: 500,
+            udp_per_second: 5_000,
+            icmp_per_second: 200,
+            syn_aggregate_per_second: 2_000,
+            server_nets: Vec::new(),
             allow: Vec::new(),
             max_sources: 65_536,
             common_ports: vec![53, 80, 123, 443, 587, 853, 993, 995, 5228, 8080, 8443],
@@ -107,8 +151,33 @@ struct Source {
     hosts_by_port: HashMap<u16, Vec<IpAddr>>,
     second: u64,
     syns_this_second: u32,
-    /// Kinds already reported in this window.
-    reported: [bool; 3],
+    udp_second: u64,
+    udp_this_second: u32,
+    icmp_second: u64,
+    icmp_this_second: u32,
+    /// Kinds already reported in this window (by `ScanKind as usize`).
+    reported: [bool; 7],
+}
+
+/// SYNs one destination receives, per second.
+#[derive(Debug, Default, Clone, Copy)]
+struct Target {
+    second: u64,
+    syns: u32,
+    /// Second of the last report (one per window).
+    reported_at: Option<f64>,
+}
+
+/// Count `n` in the per-second counter `(second, count)` at `ts`; the new count.
+fn per_second(second: &mut u64, count: &mut u32, ts: f64) -> u32 {
+    let sec = ts as u64;
+    if sec == *second {
+        *count = count.saturating_add(1);
+    } else {
+        *second = sec;
+        *count = 1;
+    }
+    *count
 }
 
 /// The detector (one per engine).
@@ -116,6 +185,7 @@ struct Source {
 pub struct ScanDetector {
     config: ScanConfig,
     sources: HashMap<IpAddr, Source>,
+    targets: HashMap<IpAddr, Target>,
     /// Times every tracked source was forgotten because the table was full of recent ones.
     pub resets: u64,
 }
@@ -125,6 +195,7 @@ impl ScanDetector {
         ScanDetector {
             config,
             sources: HashMap::new(),
+            targets: HashMap::new(),
             resets: 0,
         }
     }
@@ -147,6 +218,60 @@ impl ScanDetector {
         if self.config.allow.iter().any(|n| n.contains(src)) {
             return None;
         }
+        let from_server = self.config.server_nets.iter().any(|n| n.contains(src));
+        let common = self.config.common_ports.contains(&dport);
+        let (vertical_ports, horizontal_hosts, syn_limit) = (
+            self.config.vertical_ports,
+            self.config.horizontal_hosts,
+            self.config.syn_per_second,
+        );
+        let s = self.source(ts, src);
+        let mut found = None;
+        if syn {
+            let n = per_second(&mut s.second, &mut s.syns_this_second, ts);
+            if n >= syn_limit && !s.reported[ScanKind::SynFlood as usize] {
+                s.reported[ScanKind::SynFlood as usize] = true;
+                found = Some(ScanKind::SynFlood);
+            }
+        }
+        let scan = |kind: ScanKind| {
+            if from_server {
+                ScanKind::ScanFromServer
+            } else {
+                kind
+            }
+        };
+        let ports = s.ports_by_host.entry(dst).or_default();
+        if ports.len() < vertical_ports && !ports.contains(&dport) {
+            ports.push(dport);
+            let k = scan(ScanKind::Vertical);
+            if ports.len() == vertical_ports && !s.reported[k as usize] {
+                s.reported[k as usize] = true;
+                found = found.or(Some(k));
+            }
+        }
+        let hosts = s.hosts_by_port.entry(dport).or_default();
+        if !common && hosts.len() < horizontal_hosts && !hosts.contains(&dst) {
+            hosts.push(dst);
+            let k = scan(ScanKind::Horizontal);
+            if hosts.len() == horizontal_hosts && !s.reported[k as usize] {
+                s.reported[k as usize] = true;
+                found = found.or(Some(k));
+            }
+        }
+        // Bound the per-source maps: a source spraying beyond both thresholds keeps only
+        // what the next window needs.
+        if s.ports_by_host.len() > 4 * horizontal_hosts.max(1) {
+            s.ports_by_host.clear();
+        }
+        if s.hosts_by_port.len() > 4 * vertical_ports.max(1) {
+            s.hosts_by_port.clear();
+        }
+        found
+    }
+
+    /// The state of `src` at `ts` (a new window when the last one is over).
+    fn source(&mut self, ts: f64, src: IpAddr) -> &mut Source {
         if !self.sources.contains_key(&src) && self.sources.len() >= self.config.max_sources {
             // Full: forget idle sources; if all are recent (a flood of spoofed sources), forget
             // them all — one sweep per `max_sources` new sources, never a scan per packet.
@@ -156,61 +281,145 @@ impl ScanDetector {
                 self.resets += 1;
             }
         }
-        let c = &self.config;
+        let window = self.config.window;
         let s = self.sources.entry(src).or_default();
-        if ts - s.window_start > c.window || s.window_start == 0.0 {
+        if ts - s.window_start > window || s.window_start == 0.0 {
             *s = Source {
                 window_start: ts,
                 ..Source::default()
             };
         }
         s.last_seen = ts;
-        let mut found = None;
-        if syn {
-            let sec = ts as u64;
-            if sec == s.second {
-                s.syns_this_second += 1;
-            } else {
-                s.second = sec;
-                s.syns_this_second = 1;
-            }
-            if s.syns_this_second >= c.syn_per_second && !s.reported[2] {
-                s.reported[2] = true;
-                found = Some(ScanKind::SynFlood);
-            }
+        s
+    }
+
+    /// A SYN to `dst`: the aggregate flood against it, once per window (about the destination:
+    /// reported even from allowed sources — a spoofed flood may carry any source address).
+    pub fn syn_to(&mut self, ts: f64, dst: IpAddr) -> Option<ScanKind> {
+        if !self.targets.contains_key(&dst) && self.targets.len() >= self.config.max_sources {
+            self.targets.clear();
         }
-        let ports = s.ports_by_host.entry(dst).or_default();
-        if ports.len() < c.vertical_ports && !ports.contains(&dport) {
-            ports.push(dport);
-            if ports.len() == c.vertical_ports && !s.reported[0] {
-                s.reported[0] = true;
-                found = found.or(Some(ScanKind::Vertical));
-            }
+        let limit = self.config.syn_aggregate_per_second;
+        let window = self.config.window;
+        let t = self.targets.entry(dst).or_default();
+        let n = per_second(&mut t.second, &mut t.syns, ts);
+        if n >= limit && t.reported_at.is_none_or(|at| ts - at > window) {
+            t.reported_at = Some(ts);
+            return Some(ScanKind::SynFloodAggregate);
         }
-        let common = c.common_ports.contains(&dport);
-        let hosts = s.hosts_by_port.entry(dport).or_default();
-        if !common && hosts.len() < c.horizontal_hosts && !hosts.contains(&dst) {
-            hosts.push(dst);
-            if hosts.len() == c.horizontal_hosts && !s.reported[1] {
-                s.reported[1] = true;
-                found = found.or(Some(ScanKind::Horizontal));
-            }
+        None
+    }
+
+    /// Any other packet from `src` counted for floods: a UDP datagram (`udp`) or an ICMP echo
+    /// request. Returns the flood it completes, once per source and window.
+    pub fn packet(&mut self, ts: f64, src: IpAddr, udp: bool) -> Option<ScanKind> {
+        if self.config.allow.iter().any(|n| n.contains(src)) {
+            return None;
         }
-        // Bound the per-source maps: a source spraying beyond both thresholds keeps only
-        // what the next window needs.
-        if s.ports_by_host.len() > 4 * c.horizontal_hosts.max(1) {
-            s.ports_by_host.clear();
+        let (udp_limit, icmp_limit) = (self.config.udp_per_second, self.config.icmp_per_second);
+        let s = self.source(ts, src);
+        let (kind, n, limit) = if udp {
+            let n = per_second(&mut s.udp_second, &mut s.udp_this_second, ts);
+            (ScanKind::UdpFlood, n, udp_limit)
+        } else {
+            let n = per_second(&mut s.icmp_second, &mut s.icmp_this_second, ts);
+            (ScanKind::IcmpFlood, n, icmp_limit)
+        };
+        if n >= limit && !s.reported[kind as usize] {
+            s.reported[kind as usize] = true;
+            return Some(kind);
         }
-        if s.hosts_by_port.len() > 4 * c.vertical_ports.max(1) {
-            s.hosts_by_port.clear();
-        }
-        found
+        None
     }
 
     /// Forget sources idle for more than a window.
     pub fn expire(&mut self, now: f64) {
         let w = self.config.window;
         self.sources.retain(|_, s| now - s.last_seen <= w);
+    }
+}
+
+/// One detector for all the workers of a capture: each worker sees only the flows the kernel
+/// hands it, but a scan's attempts are spread over every worker, so the state is shared —
+/// sharded by source (and by destination for the aggregate flood) to keep the locks apart.
+#[derive(Debug)]
+pub struct SharedScan {
+    by_source: Vec<std::sync::Mutex<ScanDetector>>,
+    by_destination: Vec<std::sync::Mutex<ScanDetector>>,
+}
+
+const SHARDS: usize = 16;
+
+fn shard(ip: IpAddr) -> usize {
+    let h = match ip {
+        IpAddr::V4(a) => u32::from(a).wrapping_mul(0x9e37_79b9),
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            u32::from_be_bytes([o[12], o[13], o[14], o[15]])
+                .wrapping_add(u32::from_be_bytes([o[8], o[9], o[10], o[11]]))
+                .wrapping_mul(0x9e37_79b9)
+        }
+    };
+    (h >> 28) as usize % SHARDS
+}
+
+impl SharedScan {
+    pub fn new(config: &ScanConfig) -> SharedScan {
+        let per_shard = ScanConfig {
+            max_sources: (config.max_sources / SHARDS).max(16),
+            ..config.clone()
+        };
+        let make = || {
+            (0..SHARDS)
+                .map(|_| std::sync::Mutex::new(ScanDetector::new(per_shard.clone())))
+                .collect()
+        };
+        SharedScan {
+            by_source: make(),
+            by_destination: make(),
+        }
+    }
+
+    fn with<T>(
+        shards: &[std::sync::Mutex<ScanDetector>],
+        ip: IpAddr,
+        f: impl FnOnce(&mut ScanDetector) -> T,
+    ) -> T {
+        // A worker that panicked while holding a shard leaves valid (if partial) counts.
+        let mut d = shards[shard(ip)]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut d)
+    }
+
+    /// As [`ScanDetector::attempt`], plus the aggregate SYN flood against `dst`.
+    pub fn attempt(
+        &self,
+        ts: f64,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        syn: bool,
+    ) -> Option<ScanKind> {
+        if syn && let Some(k) = Self::with(&self.by_destination, dst, |d| d.syn_to(ts, dst)) {
+            return Some(k);
+        }
+        Self::with(&self.by_source, src, |d| {
+            d.attempt(ts, src, dst, dport, syn)
+        })
+    }
+
+    /// As [`ScanDetector::packet`].
+    pub fn packet(&self, ts: f64, src: IpAddr, udp: bool) -> Option<ScanKind> {
+        Self::with(&self.by_source, src, |d| d.packet(ts, src, udp))
+    }
+
+    /// Times a shard's table was full of recent sources and forgotten.
+    pub fn resets(&self) -> u64 {
+        self.by_source
+            .iter()
+            .map(|m| m.lock().map_or(0, |d| d.resets))
+            .sum()
     }
 }
 
@@ -281,6 +490,71 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn udp_and_icmp_floods_by_source_and_an_aggregate_syn_flood_by_destination() {
+        let mut d = ScanDetector::new(ScanConfig::default());
+        let mut found = Vec::new();
+        for i in 0..6000u32 {
+            found.extend(d.packet(10.0 + f64::from(i) / 10_000.0, ip("10.0.0.8"), true));
+        }
+        for i in 0..300u32 {
+            found.extend(d.packet(10.0 + f64::from(i) / 1000.0, ip("10.0.0.9"), false));
+        }
+        assert_eq!(found, vec![ScanKind::UdpFlood, ScanKind::IcmpFlood]);
+        // Below the rates over many seconds: nothing.
+        let mut calm = ScanDetector::new(ScanConfig::default());
+        for i in 0..10_000u32 {
+            assert_eq!(
+                calm.packet(f64::from(i) / 100.0, ip("10.0.0.8"), true),
+                None
+            );
+        }
+        // 3,000 SYNs in a second to one host, each from another (spoofed) source.
+        let shared = SharedScan::new(&ScanConfig::default());
+        let mut agg = Vec::new();
+        for i in 0..3000u32 {
+            let src = IpAddr::from((0xc633_6400u32 + i).to_be_bytes());
+            agg.extend(shared.attempt(20.5, src, ip("10.0.1.9"), 443, true));
+        }
+        assert_eq!(agg, vec![ScanKind::SynFloodAggregate], "once per window");
+    }
+
+    /// Two workers each seeing half of a scan's attempts still report it, once.
+    #[test]
+    fn workers_sharing_a_detector_report_a_scan_split_between_them_once() {
+        let shared = std::sync::Arc::new(SharedScan::new(&ScanConfig::default()));
+        let found: Vec<ScanKind> = (0..2u16)
+            .map(|w| {
+                let shared = std::sync::Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    (0..20u16)
+                        .filter_map(|p| {
+                            shared.attempt(1.0, ip("10.0.0.5"), ip("10.0.1.9"), p * 2 + w + 1, true)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(found, vec![ScanKind::Vertical]);
+    }
+
+    /// A server scanning others is worse than a PC doing so: its own sid, severity 1.
+    #[test]
+    fn a_scan_from_a_server_zone_is_reported_as_such() {
+        let mut d = ScanDetector::new(ScanConfig {
+            server_nets: vec!["10.20.0.0/24".parse().unwrap()],
+            ..ScanConfig::default()
+        });
+        let mut found = Vec::new();
+        for h in 1..=30u8 {
+            found.extend(d.attempt(1.0, ip("10.20.0.5"), IpAddr::from([10, 0, 3, h]), 22, true));
+        }
+        assert_eq!(found, vec![ScanKind::ScanFromServer]);
+        assert_eq!(ScanKind::ScanFromServer.builtin().severity, 1);
+        assert_eq!(ScanKind::ScanFromServer.builtin().sid, 9_000_007);
     }
 
     #[test]

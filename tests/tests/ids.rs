@@ -636,3 +636,155 @@ fn a_bundle_that_matches_everything_is_reverted_automatically_and_the_soc_is_tol
     // v20's patch still enforces.
     assert_ne!(status(&lab, "Mozilla/5.0", "/cgi-bin/vulnerable", 2), "200");
 }
+
+/// The alerts with this sid, from the events.
+fn alerts_with_sid(lab: &Lab, sid: u64) -> Vec<serde_json::Value> {
+    read_events(lab)
+        .into_iter()
+        .filter(|e| e["event_type"] == "alert" && e["alert"]["signature_id"] == sid)
+        .collect()
+}
+
+/// 000 §5.10.b, 003 §30.8.e: a staff PC scanning the server zone (nmap, across zones — never
+/// through an uplink) raises a port-scan alert naming it; the zone interfaces are watched too.
+#[test]
+fn nmap_from_a_staff_host_across_zones_raises_a_scan_alert_naming_the_source() {
+    let rules = et_open();
+    let Some(lab) = test_lab_with("nmap", AGENCY_DEFAULT_PROFILE, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(
+        wait_until(Duration::from_secs(120), || started(&lab, "between zones")
+            >= 1),
+        "{}",
+        lab.log_tail(20)
+    );
+    let out = lab
+        .exec(
+            "staff-1",
+            "nmap",
+            &[
+                "-sS",
+                "-Pn",
+                "-n",
+                "-T4",
+                "--max-retries",
+                "0",
+                "-p",
+                "1-300",
+                "10.10.10.10",
+            ],
+        )
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || alerts_with_sid(&lab, 9_000_001)
+            .iter()
+            .any(
+                |a| a["src_ip"] == "10.10.0.11" && a["dest_ip"] == "10.10.10.10"
+            )),
+        "no vertical scan alert for staff-1; log:\n{}",
+        lab.log_tail(20)
+    );
+    // Seen on one interface only: one alert, not one per interface the scan crossed.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(alerts_with_sid(&lab, 9_000_001).len(), 1);
+}
+
+/// 003 §30.8.e: a SYN flood from the Internet (hping3) raises a flood alert naming its source,
+/// while the admin UI stays reachable from the management zone.
+#[test]
+fn a_syn_flood_from_the_internet_is_reported_and_the_admin_ui_stays_reachable() {
+    let rules = et_open();
+    let Some(lab) = test_lab_with("flood", AGENCY_DEFAULT_PROFILE, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(wait_until(Duration::from_secs(120), || started(
+        &lab,
+        "IDS watching"
+    ) >= 1));
+    let flood = edgeward_lab::netns::command(&lab.ns("internet"), "hping3")
+        .args([
+            "-S",
+            "-p",
+            "443",
+            "-i",
+            "u500",
+            "-c",
+            "20000",
+            "203.0.113.2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hping3");
+    let reported = wait_until(Duration::from_secs(20), || {
+        alerts_with_sid(&lab, 9_000_003)
+            .iter()
+            .any(|a| a["src_ip"] == "100.64.1.2")
+    });
+    let ui = lab.can_connect("admin-1", "10.10.99.1", 443, 3);
+    let mut flood = flood;
+    let _ = flood.kill();
+    let _ = flood.wait();
+    assert!(reported, "no SYN flood alert; log:\n{}", lab.log_tail(20));
+    assert!(
+        ui,
+        "the admin UI answers the management zone during the flood"
+    );
+}
+
+/// 000 §8.1.g: inbound too — a matching request from the Internet to a server published with a
+/// port forward is blocked inline; an ordinary one reaches the server.
+#[test]
+fn in_ips_mode_a_matching_request_to_a_published_server_is_blocked() {
+    let Some((lab, _local)) = ips_lab("inbound", true, "") else {
+        return;
+    };
+    let published = format!(
+        "{}\n[[port_forwards]]\nname = \"cong-thong-tin\"\nuplink = \"isp1\"\nprotocol = \"tcp\"\nport = 443\nto_address = \"10.10.10.10\"\n",
+        std::fs::read_to_string(lab.config_path()).unwrap()
+    );
+    std::fs::write(lab.config_path(), published).unwrap();
+    lab.reload_gateway().unwrap();
+    let get = |agent: &str| {
+        let out = lab
+            .exec(
+                "internet",
+                "curl",
+                &[
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-m",
+                    "3",
+                    "-A",
+                    agent,
+                    "http://203.0.113.2:443/",
+                ],
+            )
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        wait_until(Duration::from_secs(15), || get("Mozilla/5.0") == "200"),
+        "the published server answers"
+    );
+    assert_ne!(
+        get("edgeward-evil-agent"),
+        "200",
+        "the matching request is blocked"
+    );
+    assert!(wait_until(Duration::from_secs(10), || alerted(
+        &lab,
+        9_200_001,
+        Some("blocked")
+    )));
+    assert_eq!(get("Mozilla/5.0"), "200");
+}

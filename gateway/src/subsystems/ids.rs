@@ -21,6 +21,7 @@ use std::time::Duration;
 use edgeward_capture::afpacket::RingConfig;
 use edgeward_capture::inline::{InlineConfig, InlinePool};
 use edgeward_capture::pool::{Pool, PoolConfig};
+use edgeward_capture::zonefilter::ZoneFilter;
 use edgeward_config::{Config, IdsMode};
 use edgeward_event::bus::Bus;
 use edgeward_event::model::{EventBody, Level};
@@ -49,6 +50,48 @@ struct WorkerSetup {
     bypass: bool,
     evidence_mb: u64,
     scanner_allowlist: Vec<ipnetwork::IpNetwork>,
+    /// Prefixes of the server zones (a scan from there is a server scanning).
+    server_nets: Vec<ipnetwork::IpNetwork>,
+    /// Internal zone interfaces watched too, with the filter that keeps a packet from being
+    /// inspected twice (IDS), or queued like the uplinks (IPS).
+    zone_interfaces: Vec<(String, ZoneFilter)>,
+}
+
+/// The interfaces of the internal zones `ids.zones` names (all when empty), each with its
+/// filter: watched zones are numbered first, so traffic between a watched and an unwatched
+/// zone is inspected on the watched one.
+fn zone_interfaces(config: &Config) -> Vec<(String, ZoneFilter)> {
+    let watched =
+        |name: &str| config.ids.zones.is_empty() || config.ids.zones.iter().any(|z| z == name);
+    let internal: Vec<&edgeward_config::Zone> = config
+        .zones
+        .iter()
+        .filter(|z| z.kind.is_internal())
+        .collect();
+    let number = |i: usize, name: &str| -> u16 {
+        let i = u16::try_from(i).unwrap_or(u16::MAX / 2);
+        if watched(name) { i } else { u16::MAX - i }
+    };
+    let prefixes: Vec<(ipnetwork::IpNetwork, u16)> = internal
+        .iter()
+        .enumerate()
+        .flat_map(|(i, z)| z.prefixes.iter().map(move |p| (*p, number(i, &z.name))))
+        .collect();
+    config
+        .interfaces
+        .iter()
+        .filter(|i| !i.role.is_uplink() && watched(&i.zone))
+        .filter_map(|i| {
+            let z = internal.iter().position(|z| z.name == i.zone)?;
+            Some((
+                i.name.clone(),
+                ZoneFilter {
+                    zone: number(z, &i.zone),
+                    prefixes: prefixes.clone(),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Where the rules come from.
@@ -87,12 +130,17 @@ enum Workers {
 }
 
 /// Engine settings from the setup (the scan allow-list).
+/// Engine settings from the setup (the scan allow-list, the server zones), with one scan
+/// detector for every worker.
 fn engine_config(setup: &WorkerSetup) -> EngineConfig {
+    let scan = edgeward_ids::scan::ScanConfig {
+        allow: setup.scanner_allowlist.clone(),
+        server_nets: setup.server_nets.clone(),
+        ..edgeward_ids::scan::ScanConfig::default()
+    };
     EngineConfig {
-        scan: edgeward_ids::scan::ScanConfig {
-            allow: setup.scanner_allowlist.clone(),
-            ..edgeward_ids::scan::ScanConfig::default()
-        },
+        shared_scan: Some(Arc::new(edgeward_ids::scan::SharedScan::new(&scan))),
+        scan,
         ..EngineConfig::default()
     }
 }
@@ -105,12 +153,20 @@ const FIRST_QUEUE: u16 = 100;
 fn queue_plan(setup: &WorkerSetup, workers: u16) -> QueuePlan {
     let mut groups = Vec::new();
     for (fail_open, first) in [(true, FIRST_QUEUE), (false, FIRST_QUEUE + 100)] {
+        // The uplinks by their own policy, the zone interfaces by the general one.
         let interfaces: Vec<String> = setup
             .interfaces
             .iter()
             .zip(&setup.fail_open_by_interface)
             .filter(|(_, f)| **f == fail_open)
             .map(|(i, _)| i.clone())
+            .chain(
+                setup
+                    .zone_interfaces
+                    .iter()
+                    .filter(|_| setup.fail_open == fail_open)
+                    .map(|(i, _)| i.clone()),
+            )
             .collect();
         if !interfaces.is_empty() {
             groups.push(QueueGroup {
@@ -312,6 +368,13 @@ impl Ids {
                 bypass: config.ids.bypass,
                 evidence_mb: config.ids.evidence_mb,
                 scanner_allowlist: config.ids.scanner_allowlist.clone(),
+                server_nets: config
+                    .zones
+                    .iter()
+                    .filter(|z| z.kind == edgeward_config::ZoneKind::Servers)
+                    .flat_map(|z| z.prefixes.iter().copied())
+                    .collect(),
+                zone_interfaces: zone_interfaces(config),
             },
             rules: RulesSetup {
                 rules,
@@ -485,9 +548,15 @@ impl Ids {
                 ));
             }
         };
+        let zones: Vec<&str> = ws.zone_interfaces.iter().map(|(i, _)| i.as_str()).collect();
         let summary = format!(
-            "IDS watching {}; {}",
+            "IDS watching {}{}; {}",
             ws.interfaces.join(", "),
+            if zones.is_empty() {
+                String::new()
+            } else {
+                format!(" and between zones on {}", zones.join(", "))
+            },
             rules_summary(&info)
         );
         let shared = Arc::new(SharedRules::new(set));
@@ -522,6 +591,12 @@ impl Ids {
                         netns: None,
                         engine: engine_config(ws),
                         evidence: recording.clone(),
+                        zone_interfaces: ws.zone_interfaces.clone(),
+                        // Zone traffic is mostly local: smaller rings (8 MiB each).
+                        zone_ring: RingConfig {
+                            block_count: 8,
+                            ..RingConfig::default()
+                        },
                     },
                     Arc::clone(&shared),
                     sink,
@@ -541,6 +616,7 @@ impl Ids {
             IdsMode::Ips => {
                 let n = u16::try_from(workers).unwrap_or(1);
                 let plan = queue_plan(ws, n);
+                let engine = engine_config(ws);
                 let mut pools = Vec::new();
                 for g in &plan.groups {
                     let pool = InlinePool::start(
@@ -550,7 +626,7 @@ impl Ids {
                             max_len: 4096,
                             fail_open: g.fail_open,
                             netns: None,
-                            engine: engine_config(ws),
+                            engine: engine.clone(),
                             bypass_mark: ws.bypass.then_some(ips_queue::BYPASS_MARK),
                             evidence: recording.clone(),
                         },
@@ -622,6 +698,8 @@ struct Status<'a> {
     running: bool,
     mode: &'a str,
     interfaces: &'a [String],
+    /// Internal zone interfaces watched (IDS) or queued (IPS) as well.
+    zone_interfaces: Vec<&'a str>,
     fail_open: bool,
     fail_open_by_interface: &'a [bool],
     rules_source: String,
@@ -765,6 +843,12 @@ async fn watch(w: Watch) {
                 "ids"
             },
             interfaces: &w.setup.interfaces,
+            zone_interfaces: w
+                .setup
+                .zone_interfaces
+                .iter()
+                .map(|(i, _)| i.as_str())
+                .collect(),
             fail_open: w.setup.fail_open,
             fail_open_by_interface: &w.setup.fail_open_by_interface,
             rules_source: info.source.clone(),

@@ -384,6 +384,30 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("ids.ack", "Đã xử lý", "Acknowledge"),
     ("ids.acked", "đã xử lý bởi", "acknowledged by"),
     ("ids.action", "Hành động", "Action"),
+    ("ids.bundle", "Tập luật từ SOC", "SOC rule bundle"),
+    (
+        "ids.bundle.none",
+        "Không có (dùng tập luật cục bộ)",
+        "None (local rules)",
+    ),
+    (
+        "ids.bundle.canary",
+        "đang thử (chỉ cảnh báo)",
+        "canary (alert only)",
+    ),
+    (
+        "ids.bundle.enforcing",
+        "đang thực thi (luật drop chặn)",
+        "enforcing (drop rules block)",
+    ),
+    ("ids.bundle.alert_only", "chỉ cảnh báo", "alert only"),
+    ("ids.bundle.until", "đến", "until"),
+    (
+        "ids.bundle.reverted",
+        "Tập luật bị thiết bị tự thu hồi",
+        "Bundle reverted by the gateway",
+    ),
+    ("ids.drop_rules", "Luật đang chặn", "Rules that block"),
     ("ids.action.blocked", "Đã chặn", "Blocked"),
     (
         "ids.action.allowed",

@@ -692,7 +692,7 @@ async fn the_ids_page_shows_the_live_state_or_that_it_is_not_running() {
     assert!(text.contains("Không hoạt động"), "{text}");
     std::fs::write(
         f.ctx.state_dir.join("ids-status.json"),
-        r#"{"running":true,"mode":"ips","interfaces":["wan1","wan2"],"fail_open":false,"rules_source":"/var/lib/edgeward/rules/v7","rules":24566,"packets":123456,"kernel_drops":0,"alerts":42,"dropped":7,"restarts":0,"queue_overflows":3,"updated_at":"2026-12-01T00:00:00Z"}"#,
+        r#"{"running":true,"mode":"ips","interfaces":["wan1","wan2"],"fail_open":false,"rules_source":"/var/lib/edgeward/rules/v7","rules":24566,"packets":123456,"kernel_drops":0,"alerts":42,"dropped":7,"restarts":0,"queue_overflows":3,"updated_at":"2026-12-01T00:00:00Z","bundle":{"bundle_version":7,"bundle_mode":"ips","bundle_state":"canary","canary_until":"2026-12-01T01:00:00Z","drop_rules":2,"drop_sids":[9300001,9300002]},"reverted":{"version":6,"at":"2026-11-30T10:00:00Z","reason":"alerts jumped to 5000 per minute"}}"#,
     )
     .unwrap();
     let (_, _, text) = call(&f, "GET", "/ids", &viewer, None).await;
@@ -703,6 +703,9 @@ async fn the_ids_page_shows_the_live_state_or_that_it_is_not_running() {
         "Gói tin đã chặn",
         "chặn lưu lượng (fail-closed)",
         "Gói tin tràn hàng đợi",
+        "đang thử (chỉ cảnh báo)",
+        "9300001, 9300002",
+        "alerts jumped to 5000 per minute",
     ] {
         assert!(text.contains(want), "missing {want}: {text}");
     }

@@ -143,11 +143,15 @@ impl InlinePool {
         let (first, max_len, fail_open) = (config.first_queue, config.max_len, config.fail_open);
         let bypass_mark = config.bypass_mark;
         let evidence = config.evidence.clone();
-        let engine = EngineConfig {
+        let mut engine = EngineConfig {
             inline: true,
             bypass: bypass_mark.is_some(),
             ..config.engine.clone()
         };
+        // One scan detector for all the workers: a scan's flows are spread over them.
+        engine
+            .shared_scan
+            .get_or_insert_with(|| Arc::new(edgeward_ids::scan::SharedScan::new(&engine.scan)));
         let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
         let threads = crate::workers::start(
             usize::from(config.workers),

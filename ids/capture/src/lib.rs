@@ -11,3 +11,4 @@ pub mod nfqueue;
 pub mod pool;
 pub mod reset;
 mod workers;
+pub mod zonefilter;

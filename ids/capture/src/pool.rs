@@ -15,6 +15,7 @@ use edgeward_ids::ruleset::RuleSet;
 
 use crate::afpacket::{Ring, RingConfig, RingError};
 use crate::evidence::{EvidenceConfig, EvidenceSink, LinkType, Recorder};
+use crate::zonefilter::ZoneFilter;
 
 /// What to capture and how.
 #[derive(Debug, Clone)]
@@ -31,6 +32,11 @@ pub struct PoolConfig {
     pub engine: EngineConfig,
     /// Record evidence pcaps for alerts (`None`: alerts go out at once, without).
     pub evidence: Option<EvidenceConfig>,
+    /// Internal zone interfaces, each with the filter that keeps a packet from being inspected
+    /// twice (see [`crate::zonefilter`]), read through smaller rings (`zone_ring`).
+    pub zone_interfaces: Vec<(String, ZoneFilter)>,
+    /// Ring geometry of the zone interfaces.
+    pub zone_ring: RingConfig,
 }
 
 /// Counters of all workers.
@@ -82,12 +88,21 @@ impl Pool {
     ) -> Result<Pool, RingError> {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(PoolStats::default());
-        let (interfaces, ring, engine, evidence) = (
-            config.interfaces.clone(),
-            config.ring,
-            config.engine.clone(),
-            config.evidence.clone(),
-        );
+        let (ring, engine, evidence) =
+            (config.ring, config.engine.clone(), config.evidence.clone());
+        // (interface, ring geometry, filter): the uplinks first, then the zone interfaces.
+        let watched: Vec<(String, RingConfig, Option<Arc<ZoneFilter>>)> = config
+            .interfaces
+            .iter()
+            .map(|i| (i.clone(), ring, None))
+            .chain(
+                config
+                    .zone_interfaces
+                    .iter()
+                    .map(|(i, f)| (i.clone(), config.zone_ring, Some(Arc::new(f.clone())))),
+            )
+            .collect();
+        let filters: Vec<Option<Arc<ZoneFilter>>> = watched.iter().map(|w| w.2.clone()).collect();
         let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
         let threads = crate::workers::start(
             config.workers,
@@ -95,15 +110,15 @@ impl Pool {
             config.netns.as_ref(),
             &stop,
             move |_| {
-                interfaces
+                watched
                     .iter()
                     .enumerate()
-                    .map(|(i, ifname)| {
+                    .map(|(i, (ifname, geometry, _))| {
                         Ring::open(
                             ifname,
                             RingConfig {
                                 fanout_group: Some(FANOUT_BASE + i as u16),
-                                ..ring
+                                ..*geometry
                             },
                         )
                     })
@@ -115,6 +130,7 @@ impl Pool {
                     .map(|c| Recorder::new(c, LinkType::Ethernet));
                 worker(
                     rings,
+                    &filters,
                     engine.clone(),
                     recorder,
                     &rules,
@@ -170,6 +186,7 @@ pub(crate) fn deliver(
 #[allow(clippy::too_many_arguments)]
 fn worker(
     mut rings: Vec<Ring>,
+    filters: &[Option<Arc<ZoneFilter>>],
     config: EngineConfig,
     mut recorder: Option<Recorder>,
     rules: &SharedRules,
@@ -190,8 +207,12 @@ fn worker(
     let mut last_ts = 0.0;
     while !stop.load(Ordering::Relaxed) {
         let mut got = 0;
-        for ring in &mut rings {
+        for (i, ring) in rings.iter_mut().enumerate() {
+            let filter = filters.get(i).and_then(Option::as_deref);
             let n = ring.next_block(|ts, frame, trusted| {
+                if filter.is_some_and(|f| !f.keep(frame)) {
+                    return;
+                }
                 last_ts = ts;
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     engine.process_checked(ts, frame, Link::Ethernet, trusted, &mut alerts);

@@ -110,6 +110,8 @@ fn workers_in_a_fanout_group_inspect_every_packet_of_an_interface() {
             netns: Some(PathBuf::from("/run/netns").join(&pair.right)),
             engine: EngineConfig::default(),
             evidence: Some(edgeward_capture::evidence::EvidenceConfig::default()),
+            zone_interfaces: Vec::new(),
+            zone_ring: RingConfig::default(),
         },
         rules,
         Arc::new(move |_, a, e| {
@@ -192,6 +194,8 @@ fn a_missing_interface_is_named() {
             netns: None,
             engine: EngineConfig::default(),
             evidence: None,
+            zone_interfaces: Vec::new(),
+            zone_ring: RingConfig::default(),
         },
         rules,
         Arc::new(|_, _, _| {}),

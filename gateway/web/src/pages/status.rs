@@ -411,6 +411,30 @@ pub async fn ids(
                     }
                     tr { th { (lang.t("ids.evidence_kept")) } td { (num(st, "evidence_recorded")) " / " (num(st, "evidence_skipped")) } }
                     tr { th { (lang.t("ids.kernel_drops")) } td { (num(st, "kernel_drops")) } }
+                    tr #ids-bundle { th { (lang.t("ids.bundle")) } td {
+                        @match st["bundle"]["bundle_version"].as_u64() {
+                            Some(v) => {
+                                "v" (v) " · " (st["bundle"]["bundle_mode"].as_str().unwrap_or("").to_uppercase()) " · "
+                                strong { (lang.t(match st["bundle"]["bundle_state"].as_str().unwrap_or("") {
+                                    "canary" => "ids.bundle.canary",
+                                    "enforcing" => "ids.bundle.enforcing",
+                                    _ => "ids.bundle.alert_only",
+                                })) }
+                                @if let Some(t) = st["bundle"]["canary_until"].as_str() { " (" (lang.t("ids.bundle.until")) " " (t) ")" }
+                            }
+                            None => { (lang.t("ids.bundle.none")) }
+                        }
+                    } }
+                    @if let Some(r) = st["reverted"].as_object() {
+                        tr #ids-reverted { th { (lang.t("ids.bundle.reverted")) } td { "v" (r.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0)) " — " (r.get("at").and_then(|v| v.as_str()).unwrap_or("")) ": " (r.get("reason").and_then(|v| v.as_str()).unwrap_or("")) } }
+                    }
+                    @if st["mode"] == "ips" {
+                        tr #ids-drop-sids { th { (lang.t("ids.drop_rules")) } td {
+                            (num(&st["bundle"], "drop_rules"))
+                            @let sids: Vec<String> = st["bundle"]["drop_sids"].as_array().map(|a| a.iter().take(50).map(ToString::to_string).collect()).unwrap_or_default();
+                            @if !sids.is_empty() { br; span.muted { "sid " (sids.join(", ")) @if num(&st["bundle"], "drop_rules") > 50 { " …" } } }
+                        } }
+                    }
                     tr { th { (lang.t("ids.restarts")) } td { (num(st, "restarts")) } }
                 }
             }
