@@ -6,6 +6,7 @@
 
 pub mod addr;
 pub mod app;
+pub mod builtin;
 pub mod decode;
 pub mod defrag;
 pub mod enforce;

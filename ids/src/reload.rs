@@ -49,7 +49,8 @@ impl SharedRules {
         Self::compile_enforced(path, vars, &crate::enforce::Enforcement::default())
     }
 
-    /// As [`SharedRules::compile`], with an enforcement policy applied before compiling.
+    /// As [`SharedRules::compile`], with the built-in rules ([`crate::builtin`]) added and an
+    /// enforcement policy applied before compiling.
     pub fn compile_enforced(
         path: &Path,
         vars: &Vars,
@@ -63,6 +64,7 @@ impl SharedRules {
                 report: Box::new(loaded.report.clone()),
             });
         }
+        crate::builtin::add(&mut loaded, vars);
         policy.apply(&mut loaded);
         Ok(RuleSet::compile(loaded))
     }

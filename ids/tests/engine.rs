@@ -553,3 +553,39 @@ fn a_reject_rule_asks_for_a_reset_and_a_drop_rule_does_not() {
         assert!(resets.iter().all(|r| *r == reset), "{action}: {resets:?}");
     }
 }
+
+/// 004 §8.4 (crypto-mining is malware's business model): a stratum session to a mining pool
+/// from inside raises the built-in mining alerts; an ordinary JSON-RPC call does not.
+#[test]
+fn stratum_mining_sessions_raise_the_builtin_alerts() {
+    let rules = ruleset_from_text(edgeward_ids::builtin::RULES);
+    let mut cap = Capture::new(11);
+    cap.tcp(
+        (LAN, 40100),
+        (WEB, 3333),
+        &[
+            Msg::Client(br#"{"id": 1, "method": "mining.subscribe", "params": ["cpuminer/2.5.1"]}
+"#.to_vec()),
+            Msg::Server(br#"{"id":1,"result":[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f"],"08000002",4],"error":null}
+"#.to_vec()),
+            Msg::Client(br#"{"params": ["wallet.worker1", "x"], "id": 2, "method": "mining.authorize"}
+"#.to_vec()),
+        ],
+    );
+    cap.tcp(
+        (LAN, 40101),
+        (WEB, 443),
+        &[Msg::Client(br#"{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4AdUndX","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0"}}
+"#.to_vec())],
+    );
+    cap.tcp(
+        (LAN, 40102),
+        (WEB, 8545),
+        &[Msg::Client(
+            br#"{"jsonrpc":"2.0","method":"eth_blockNumber","params":[],"id":1}"#.to_vec(),
+        )],
+    );
+    let mut got = sids(&run(&rules, &cap));
+    got.sort_unstable();
+    assert_eq!(got, vec![9_000_101, 9_000_102, 9_000_103]);
+}

@@ -788,3 +788,103 @@ fn in_ips_mode_a_matching_request_to_a_published_server_is_blocked() {
     )));
     assert_eq!(get("Mozilla/5.0"), "200");
 }
+
+/// 003 §30.8.e (C2 connections): the SOC pushes a list of command-and-control indicators; a
+/// staff PC contacting a listed address, or a listed domain over HTTP, raises an alert naming it.
+#[test]
+fn c2_indicators_pushed_by_the_soc_raise_alerts() {
+    let rules = et_open();
+    let Some(lab) = test_lab_with("c2", AGENCY_DEFAULT_PROFILE, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(wait_until(Duration::from_secs(120), || started(
+        &lab,
+        "IDS watching"
+    ) >= 1));
+    let soc = lab.soc_dir().display().to_string();
+    let list = lab.dir.join("c2.txt");
+    std::fs::write(
+        &list,
+        "# SOC C2 list\nip 192.0.2.81\ndomain evil-c2.example\n",
+    )
+    .unwrap();
+    let empty = lab.dir.join("no-rules");
+    std::fs::create_dir_all(&empty).unwrap();
+    let bundle = lab.dir.join("c2.json");
+    let hub = |args: &[&str]| {
+        let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = Command::new(lab.hub_bin())
+            .args(["status", "--dir", &soc])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("connected")
+    }));
+    hub(&[
+        "bundle",
+        "--dir",
+        &soc,
+        "--rules",
+        empty.to_str().unwrap(),
+        "--version",
+        "30",
+        "--indicators",
+        list.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    hub(&[
+        "push",
+        "--dir",
+        &soc,
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--wait",
+        "15",
+    ]);
+    assert!(wait_until(
+        Duration::from_secs(15),
+        || ids_status(&lab)["bundle"]["bundle_version"] == 30
+    ));
+    let _ = lab.exec(
+        "staff-1",
+        "curl",
+        &["-s", "-m", "3", "http://192.0.2.81:443/"],
+    );
+    let _ = lab.exec(
+        "staff-1",
+        "curl",
+        &[
+            "-s",
+            "-m",
+            "3",
+            "-H",
+            "Host: www.evil-c2.example",
+            "http://192.0.2.80/",
+        ],
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            alerts_with_sid(&lab, 9_100_000)
+                .iter()
+                .any(|a| a["dest_ip"] == "192.0.2.81")
+                && !alerts_with_sid(&lab, 9_110_002).is_empty()
+        }),
+        "no C2 alerts; log:\n{}",
+        lab.log_tail(20)
+    );
+    let a = &alerts_with_sid(&lab, 9_110_002)[0];
+    assert_eq!(a["alert"]["severity"], 1);
+    assert!(
+        a["alert"]["signature"]
+            .as_str()
+            .unwrap()
+            .contains("evil-c2.example")
+    );
+}

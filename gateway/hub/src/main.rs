@@ -80,6 +80,13 @@ enum Cmd {
         /// applies it, then its drop rules enforce.
         #[arg(long, default_value_t = 0)]
         canary_minutes: u32,
+        /// A list of command-and-control indicators (`ip ADDR|PREFIX`, `domain NAME`,
+        /// `ja3 MD5`, `ja3s MD5`, one a line) to add as `indicators.rules`.
+        #[arg(long)]
+        indicators: Option<PathBuf>,
+        /// What the indicator rules do: alert, or drop (on gateways running inline).
+        #[arg(long, default_value = "alert", value_parser = ["alert", "drop"])]
+        indicators_action: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -161,8 +168,33 @@ fn run(cmd: Cmd) -> anyhow::Result<u8> {
             rollback,
             targets,
             canary_minutes,
+            indicators,
+            indicators_action,
             out,
         } => {
+            let mut extra = Vec::new();
+            if let Some(path) = indicators {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let list = edgeward_soc::indicators::parse(&text).map_err(|errors| {
+                    anyhow::anyhow!(
+                        "{}:\n{}",
+                        path.display(),
+                        errors
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                })?;
+                let rev = u32::try_from(version % u64::from(u32::MAX))
+                    .unwrap_or(1)
+                    .max(1);
+                extra.push((
+                    "indicators.rules".to_string(),
+                    edgeward_soc::indicators::rules(&list, &indicators_action, rev),
+                ));
+            }
             let targets: Vec<String> = targets
                 .split(',')
                 .map(|t| t.trim().to_string())
@@ -176,6 +208,7 @@ fn run(cmd: Cmd) -> anyhow::Result<u8> {
                 rollback,
                 &targets,
                 canary_minutes,
+                &extra,
             )?;
             std::fs::write(&out, serde_json::to_vec_pretty(&b)?)?;
             println!(

@@ -121,10 +121,11 @@ pub fn create(
     rollback: bool,
     targets: &[String],
 ) -> Result<Bundle, BundleError> {
-    create_with_canary(soc_dir, rules_dir, version, mode, rollback, targets, 0)
+    create_with_canary(soc_dir, rules_dir, version, mode, rollback, targets, 0, &[])
 }
 
-/// As [`create`], with a canary period in minutes (0: none).
+/// As [`create`], with a canary period in minutes (0: none) and generated files (`name`,
+/// rules text) added to the rules directory's (the C2 indicators' `indicators.rules`).
 #[allow(clippy::too_many_arguments)]
 pub fn create_with_canary(
     soc_dir: &Path,
@@ -134,6 +135,7 @@ pub fn create_with_canary(
     rollback: bool,
     targets: &[String],
     canary_minutes: u32,
+    extra_files: &[(String, String)],
 ) -> Result<Bundle, BundleError> {
     if targets.is_empty() {
         return Err(BundleError::Io("name the target gateways, or all".into()));
@@ -152,6 +154,9 @@ pub fn create_with_canary(
                 .map_err(|e| BundleError::Io(format!("{}: {e}", p.display())))?;
             files.insert(name, text);
         }
+    }
+    for (name, text) in extra_files {
+        files.insert(name.clone(), text.clone());
     }
     let meta = BundleMeta {
         version,
@@ -401,7 +406,7 @@ mod tests {
             "gw1",
         )
         .unwrap();
-        let b2 = create_with_canary(&soc, &rules, 2, "ips", false, &all(), 30).unwrap();
+        let b2 = create_with_canary(&soc, &rules, 2, "ips", false, &all(), 30, &[]).unwrap();
         apply(&b2, &pubkey, &root, "gw1").unwrap();
         let a = applied(&root);
         assert_eq!((a.version, a.previous), (Some(2), Some(1)));
