@@ -53,6 +53,136 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InterfaceLabel {
+    pub interface: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabel {
+    pub queue: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QuantileLabel {
+    pub quantile: String,
+}
+
+type U64Gauge = Gauge<u64, AtomicU64>;
+
+/// The live IDS/IPS per interface and per queue.
+pub struct IdsDetail {
+    pub interface_packets: Family<InterfaceLabel, U64Gauge>,
+    pub interface_bytes: Family<InterfaceLabel, U64Gauge>,
+    pub interface_kernel_drops: Family<InterfaceLabel, U64Gauge>,
+    pub queue_packets: Family<QueueLabel, U64Gauge>,
+    pub queue_bytes: Family<QueueLabel, U64Gauge>,
+    pub queue_dropped: Family<QueueLabel, U64Gauge>,
+    pub queue_bypassed: Family<QueueLabel, U64Gauge>,
+    pub queue_overflows: Family<QueueLabel, U64Gauge>,
+    pub queue_length: Family<QueueLabel, U64Gauge>,
+    /// Times a fail-open queue was seen full (packets passing uninspected).
+    pub fail_open_episodes: Counter,
+    pub verdict_latency_us: Family<QuantileLabel, U64Gauge>,
+    pub evidence_recorded: U64Gauge,
+    pub evidence_skipped: U64Gauge,
+}
+
+impl IdsDetail {
+    fn register(registry: &mut Registry) -> IdsDetail {
+        fn reg<M: prometheus_client::registry::Metric + Clone>(
+            r: &mut Registry,
+            name: &str,
+            help: &str,
+            m: M,
+        ) -> M {
+            r.register(name, help, m.clone());
+            m
+        }
+        let r = registry;
+        IdsDetail {
+            interface_packets: reg(
+                r,
+                "ids_interface_packets",
+                "Frames read from the capture rings of an interface",
+                Family::default(),
+            ),
+            interface_bytes: reg(
+                r,
+                "ids_interface_bytes",
+                "Bytes read from the capture rings of an interface",
+                Family::default(),
+            ),
+            interface_kernel_drops: reg(
+                r,
+                "ids_interface_kernel_drops",
+                "Frames the kernel dropped because an interface's rings were full",
+                Family::default(),
+            ),
+            queue_packets: reg(
+                r,
+                "ips_queue_packets",
+                "Packets judged by an IPS queue's worker",
+                Family::default(),
+            ),
+            queue_bytes: reg(
+                r,
+                "ips_queue_bytes",
+                "Bytes judged by an IPS queue's worker",
+                Family::default(),
+            ),
+            queue_dropped: reg(
+                r,
+                "ips_queue_dropped",
+                "Packets an IPS queue's worker dropped",
+                Family::default(),
+            ),
+            queue_bypassed: reg(
+                r,
+                "ips_queue_bypassed",
+                "Packets accepted with the flow bypass mark",
+                Family::default(),
+            ),
+            queue_overflows: reg(
+                r,
+                "ips_queue_overflows_by_queue",
+                "Packets the kernel could not queue (fail-closed: dropped) or hand over",
+                Family::default(),
+            ),
+            queue_length: reg(
+                r,
+                "ips_queue_length",
+                "Packets waiting in an IPS queue now",
+                Family::default(),
+            ),
+            fail_open_episodes: reg(
+                r,
+                "ips_fail_open_episodes",
+                "Times a fail-open IPS queue was seen full: packets passed uninspected",
+                Counter::default(),
+            ),
+            verdict_latency_us: reg(
+                r,
+                "ips_verdict_latency_microseconds",
+                "IPS verdict latency per batch (bucket upper bound) at a quantile",
+                Family::default(),
+            ),
+            evidence_recorded: reg(
+                r,
+                "ids_evidence_recorded",
+                "Evidence pcaps recorded for alerts",
+                Gauge::default(),
+            ),
+            evidence_skipped: reg(
+                r,
+                "ids_evidence_skipped",
+                "Alerts sent without evidence (recorder full or over its rate)",
+                Gauge::default(),
+            ),
+        }
+    }
+}
+
 /// Every metric of the daemon. Each later capability registers its own here.
 pub struct Metrics {
     registry: Registry,
@@ -70,6 +200,8 @@ pub struct Metrics {
     /// IDS engines replaced after a fault, and packets lost to full IPS queues.
     pub ids_engine_restarts: Gauge,
     pub ips_queue_overflows: Gauge,
+    /// Per interface and per queue.
+    pub ids_detail: IdsDetail,
     pub events: Family<KindLabel, Counter>,
     pub config_version: Gauge,
     pub last_reconcile_seconds: Gauge<f64, AtomicU64>,
@@ -146,6 +278,7 @@ impl Metrics {
             "Packets the kernel could not queue to the IPS (queue or socket full)",
             ips_queue_overflows.clone(),
         );
+        let ids_detail = IdsDetail::register(&mut registry);
         let ids_alerts_lost = Counter::default();
         registry.register(
             "ids_alerts_lost",
@@ -255,6 +388,7 @@ impl Metrics {
             ips_dropped,
             ids_engine_restarts,
             ips_queue_overflows,
+            ids_detail,
             events,
             config_version,
             last_reconcile_seconds,

@@ -194,6 +194,17 @@ fn a_flagged_request_on_an_uplink_raises_an_alert_event() {
         .join(format!("{id}.pcap.ewb"));
     let raw = std::fs::read(&kept).unwrap_or_else(|e| panic!("{}: {e}", kept.display()));
     assert!(!raw.windows(10).any(|w| w == b"curl/8.5.0"));
+    // Prometheus, per interface.
+    assert!(
+        wait_until(Duration::from_secs(6), || {
+            let m = metrics(&lab);
+            metric(&m, "edgeward_ids_interface_packets{interface=\"wan") > 0
+                && metric(&m, "edgeward_ids_interface_bytes{interface=\"lan0\"}") > 0
+                && metric(&m, "edgeward_ids_evidence_recorded") > 0
+        }),
+        "{}",
+        metrics(&lab)
+    );
     // The state the IDS page shows: running, with packets and the alert counted.
     let status = lab.state_dir().join("ids-status.json");
     assert!(
@@ -247,6 +258,33 @@ fn in_ips_mode_a_drop_rule_blocks_the_request_and_ordinary_traffic_passes() {
         !String::from_utf8_lossy(&ui.stdout).starts_with('0'),
         "admin UI unreachable"
     );
+    // Prometheus, per queue: packets judged and dropped, verdict latency.
+    assert!(
+        wait_until(Duration::from_secs(6), || {
+            let m = metrics(&lab);
+            metric(&m, "edgeward_ips_queue_packets{") > 0
+                && metric(&m, "edgeward_ips_queue_dropped{") > 0
+                && m.contains("edgeward_ips_verdict_latency_microseconds{quantile=\"0.99\"}")
+        }),
+        "{}",
+        metrics(&lab)
+    );
+}
+
+/// The metrics page as the management zone sees it.
+fn metrics(lab: &Lab) -> String {
+    lab.http_get("admin-1", "10.10.99.1", 9108, "/metrics", 3)
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
+/// The sum of every series whose line starts with `prefix`.
+fn metric(text: &str, prefix: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }
 
 /// 000 §8.1.g: the failure policy is explicit — with the engine gone, fail-open keeps the

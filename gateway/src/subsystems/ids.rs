@@ -145,6 +145,11 @@ fn engine_config(setup: &WorkerSetup) -> EngineConfig {
     }
 }
 
+/// Worker threads: one per core.
+fn workers_count(_setup: &WorkerSetup) -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// First NFQUEUE number of the fail-open range; the fail-closed range starts at
 /// `FIRST_QUEUE + 100`.
 const FIRST_QUEUE: u16 = 100;
@@ -563,7 +568,7 @@ impl Ids {
         let bus = self.bus.clone();
         let metrics = Arc::clone(&self.metrics);
         let sink_metrics = Arc::clone(&metrics);
-        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let workers = workers_count(ws);
         let evidence = self
             .evidence
             .clone()
@@ -623,7 +628,7 @@ impl Ids {
                         InlineConfig {
                             first_queue: g.first,
                             workers: g.count,
-                            max_len: 4096,
+                            max_len: QUEUE_LEN,
                             fail_open: g.fail_open,
                             netns: None,
                             engine: engine.clone(),
@@ -664,6 +669,17 @@ impl Ids {
         } else {
             summary
         };
+        let fail_open_queues: Vec<u16> = if ws.mode == IdsMode::Ips {
+            let n = u16::try_from(workers_count(ws)).unwrap_or(1);
+            queue_plan(ws, n)
+                .groups
+                .iter()
+                .filter(|g| g.fail_open)
+                .flat_map(|g| g.first..g.first + g.count)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let info = Arc::new(std::sync::Mutex::new(info));
         let watcher = tokio::spawn(watch(Watch {
             stats: counters,
@@ -674,6 +690,7 @@ impl Ids {
             bus: self.bus.clone(),
             metrics,
             replan: self.replan.clone(),
+            fail_open_queues,
         }));
         self.running = Some(Running {
             setup,
@@ -782,6 +799,102 @@ impl Counters {
     }
 }
 
+/// Per IPS queue: (number, packets waiting, `queue_dropped` + `user_dropped`) from
+/// /proc/net/netfilter/nfnetlink_queue.
+fn queue_table() -> Vec<(u64, u64, u64)> {
+    let Ok(text) = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (f.len() >= 7 && f[0] >= u64::from(FIRST_QUEUE)).then(|| (f[0], f[2], f[5] + f[6]))
+        })
+        .collect()
+}
+
+/// Export the per-interface and per-queue counters; the number of fail-open queues seen full.
+fn export_detail(stats: &Counters, m: &crate::metrics::IdsDetail, fail_open_queues: &[u16]) -> u64 {
+    use crate::metrics::{InterfaceLabel, QuantileLabel, QueueLabel};
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut full = 0;
+    match stats {
+        Counters::Passive(p) => {
+            for c in &p.interfaces {
+                let l = InterfaceLabel {
+                    interface: c.name.clone(),
+                };
+                m.interface_packets
+                    .get_or_create(&l)
+                    .set(c.packets.load(Relaxed));
+                m.interface_bytes
+                    .get_or_create(&l)
+                    .set(c.bytes.load(Relaxed));
+                m.interface_kernel_drops
+                    .get_or_create(&l)
+                    .set(c.kernel_drops.load(Relaxed));
+            }
+            m.evidence_recorded.set(p.evidence_recorded.load(Relaxed));
+            m.evidence_skipped.set(p.evidence_skipped.load(Relaxed));
+        }
+        Counters::Inline(pools) => {
+            for p in pools {
+                for q in &p.queues {
+                    let l = QueueLabel {
+                        queue: q.number.to_string(),
+                    };
+                    m.queue_packets
+                        .get_or_create(&l)
+                        .set(q.packets.load(Relaxed));
+                    m.queue_bytes.get_or_create(&l).set(q.bytes.load(Relaxed));
+                    m.queue_dropped
+                        .get_or_create(&l)
+                        .set(q.dropped.load(Relaxed));
+                    m.queue_bypassed
+                        .get_or_create(&l)
+                        .set(q.bypassed.load(Relaxed));
+                }
+            }
+            for (number, waiting, lost) in queue_table() {
+                let l = QueueLabel {
+                    queue: number.to_string(),
+                };
+                m.queue_length.get_or_create(&l).set(waiting);
+                m.queue_overflows.get_or_create(&l).set(lost);
+                let fail_open = fail_open_queues.iter().any(|q| u64::from(*q) == number);
+                if fail_open && waiting >= u64::from(QUEUE_LEN) * 9 / 10 {
+                    full += 1;
+                }
+            }
+            for (q, v) in [("0.5", 0.5), ("0.99", 0.99)] {
+                let worst = pools
+                    .iter()
+                    .map(|p| p.latency.quantile(v))
+                    .max()
+                    .unwrap_or(0);
+                m.verdict_latency_us
+                    .get_or_create(&QuantileLabel { quantile: q.into() })
+                    .set(worst);
+            }
+            let sum = |f: fn(&edgeward_capture::inline::InlineStats) -> u64| {
+                pools.iter().map(|p| f(p)).sum::<u64>()
+            };
+            m.evidence_recorded
+                .set(sum(|p| p.evidence_recorded.load(Relaxed)));
+            m.evidence_skipped
+                .set(sum(|p| p.evidence_skipped.load(Relaxed)));
+        }
+    }
+    m.fail_open_episodes.inc_by(full);
+    full
+}
+
+/// Packets each IPS queue holds at most.
+const QUEUE_LEN: u32 = 4096;
+
 /// Packets the kernel dropped for the IPS's queues (`queue_dropped` + `user_dropped` in
 /// /proc/net/netfilter/nfnetlink_queue).
 fn queue_overflows() -> u64 {
@@ -809,6 +922,8 @@ struct Watch {
     bus: Bus,
     metrics: Arc<Metrics>,
     replan: tokio::sync::mpsc::Sender<()>,
+    /// The queues bound fail-open (their overflow passes packets: reported from their length).
+    fail_open_queues: Vec<u16>,
 }
 
 /// Every 2 s: export the workers' counters and the status file, report losses and restarts,
@@ -868,8 +983,14 @@ async fn watch(w: Watch) {
         m.ips_dropped.set(now.dropped as i64);
         m.ids_engine_restarts.set(now.restarts as i64);
         m.ips_queue_overflows.set(now.queue_overflows as i64);
+        let full = export_detail(&w.stats, &m.ids_detail, &w.fail_open_queues);
         // Never silent: each new loss or restart is an event.
         let mut said = Vec::new();
+        if full > 0 {
+            said.push(format!(
+                "{full} fail-open IPS queue(s) full: packets pass uninspected until the engine catches up"
+            ));
+        }
         if now.kernel_drops > last.kernel_drops {
             said.push(format!(
                 "the kernel dropped {} packets before the IDS saw them (capture ring full)",

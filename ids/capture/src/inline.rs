@@ -112,6 +112,23 @@ pub struct InlineStats {
     pub evidence_recorded: AtomicU64,
     /// Alerts delivered without evidence (recorder full or over its rate).
     pub evidence_skipped: AtomicU64,
+    /// Per queue (one per worker), for the metrics.
+    pub queues: Vec<QueueCounters>,
+}
+
+/// Counters of one queue.
+#[derive(Debug, Default)]
+pub struct QueueCounters {
+    /// The queue number.
+    pub number: u16,
+    /// Packets judged.
+    pub packets: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
+    /// Packets dropped by a verdict.
+    pub dropped: AtomicU64,
+    /// Packets accepted with the bypass mark.
+    pub bypassed: AtomicU64,
 }
 
 /// Running inline workers; they unbind and stop when dropped.
@@ -139,7 +156,15 @@ impl InlinePool {
         sink: AlertSink,
     ) -> std::io::Result<InlinePool> {
         let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(InlineStats::default());
+        let stats = Arc::new(InlineStats {
+            queues: (0..config.workers.max(1))
+                .map(|i| QueueCounters {
+                    number: config.first_queue + i,
+                    ..QueueCounters::default()
+                })
+                .collect(),
+            ..InlineStats::default()
+        });
         let (first, max_len, fail_open) = (config.first_queue, config.max_len, config.fail_open);
         let bypass_mark = config.bypass_mark;
         let evidence = config.evidence.clone();
@@ -165,10 +190,11 @@ impl InlinePool {
                     fail_open,
                 })
             },
-            move |_, mut queue| {
+            move |i, mut queue| {
                 let recorder = evidence.clone().map(|c| Recorder::new(c, LinkType::RawIp));
                 judge(
                     &mut queue,
+                    i,
                     recorder,
                     engine.clone(),
                     Policy {
@@ -216,6 +242,7 @@ pub(crate) fn wall_clock() -> f64 {
 #[allow(clippy::too_many_arguments)]
 fn judge(
     queue: &mut Queue,
+    index: usize,
     mut recorder: Option<Recorder>,
     config: EngineConfig,
     policy: Policy,
@@ -228,12 +255,13 @@ fn judge(
     let mut alerts: Vec<Alert> = Vec::with_capacity(16);
     let resets = ResetSender::open();
     while !stop.load(Ordering::Relaxed) {
-        let (mut dropped, mut bypassed, mut reset) = (0u64, 0u64, 0u64);
+        let (mut dropped, mut bypassed, mut reset, mut bytes) = (0u64, 0u64, 0u64, 0u64);
         // Packet time: one clock read per batch.
         let ts = wall_clock();
         let mut first_read: Option<std::time::Instant> = None;
         let result = queue.process(100, |p| {
             first_read.get_or_insert_with(std::time::Instant::now);
+            bytes += p.payload.len() as u64;
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let v = engine.process_checked(ts, p.payload, Link::RawIp, true, &mut alerts);
                 (v, engine.last_outcome())
@@ -280,6 +308,12 @@ fn judge(
                 stats.dropped.fetch_add(dropped, Ordering::Relaxed);
                 stats.bypassed.fetch_add(bypassed, Ordering::Relaxed);
                 stats.resets.fetch_add(reset, Ordering::Relaxed);
+                if let Some(q) = stats.queues.get(index) {
+                    q.packets.fetch_add(n as u64, Ordering::Relaxed);
+                    q.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    q.dropped.fetch_add(dropped, Ordering::Relaxed);
+                    q.bypassed.fetch_add(bypassed, Ordering::Relaxed);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "IPS queue read failed");

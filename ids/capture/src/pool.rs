@@ -54,6 +54,21 @@ pub struct PoolStats {
     pub evidence_recorded: AtomicU64,
     /// Alerts delivered without evidence (recorder full or over its rate).
     pub evidence_skipped: AtomicU64,
+    /// Per watched interface (uplinks first, then zone interfaces), for the metrics.
+    pub interfaces: Vec<InterfaceCounters>,
+}
+
+/// Counters of one watched interface, summed over the workers.
+#[derive(Debug, Default)]
+pub struct InterfaceCounters {
+    /// The interface.
+    pub name: String,
+    /// Frames read from its rings (before the zone filter).
+    pub packets: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
+    /// Frames the kernel dropped because its rings were full.
+    pub kernel_drops: AtomicU64,
 }
 
 /// Receives each alert with the ruleset that raised it and its flow's evidence pcap, if any.
@@ -87,9 +102,12 @@ impl Pool {
         sink: AlertSink,
     ) -> Result<Pool, RingError> {
         let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(PoolStats::default());
-        let (ring, engine, evidence) =
+        let (ring, mut engine, evidence) =
             (config.ring, config.engine.clone(), config.evidence.clone());
+        // One scan detector for all the workers: a scan's flows are spread over them.
+        engine
+            .shared_scan
+            .get_or_insert_with(|| Arc::new(edgeward_ids::scan::SharedScan::new(&engine.scan)));
         // (interface, ring geometry, filter): the uplinks first, then the zone interfaces.
         let watched: Vec<(String, RingConfig, Option<Arc<ZoneFilter>>)> = config
             .interfaces
@@ -103,6 +121,16 @@ impl Pool {
             )
             .collect();
         let filters: Vec<Option<Arc<ZoneFilter>>> = watched.iter().map(|w| w.2.clone()).collect();
+        let stats = Arc::new(PoolStats {
+            interfaces: watched
+                .iter()
+                .map(|w| InterfaceCounters {
+                    name: w.0.clone(),
+                    ..InterfaceCounters::default()
+                })
+                .collect(),
+            ..PoolStats::default()
+        });
         let (w_stop, w_stats) = (Arc::clone(&stop), Arc::clone(&stats));
         let threads = crate::workers::start(
             config.workers,
@@ -209,7 +237,9 @@ fn worker(
         let mut got = 0;
         for (i, ring) in rings.iter_mut().enumerate() {
             let filter = filters.get(i).and_then(Option::as_deref);
+            let mut bytes = 0u64;
             let n = ring.next_block(|ts, frame, trusted| {
+                bytes += frame.len() as u64;
                 if filter.is_some_and(|f| !f.keep(frame)) {
                     return;
                 }
@@ -229,6 +259,10 @@ fn worker(
                     engine = Engine::new(rules.current(), config.clone());
                 }
             });
+            if let Some(c) = stats.interfaces.get(i) {
+                c.packets.fetch_add(n as u64, Ordering::Relaxed);
+                c.bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
             got += n;
         }
         if got > 0 {
@@ -243,9 +277,12 @@ fn worker(
             engine.refresh(rules);
             continue;
         }
-        for ring in &rings {
+        for (i, ring) in rings.iter().enumerate() {
             let s = ring.stats();
             stats.kernel_drops.fetch_add(s.drops, Ordering::Relaxed);
+            if let Some(c) = stats.interfaces.get(i) {
+                c.kernel_drops.fetch_add(s.drops, Ordering::Relaxed);
+            }
         }
         engine.refresh(rules);
         // Quiet: recordings whose window after has passed (wall clock ≈ packet time live).
