@@ -175,7 +175,7 @@ pub fn confirm(paths: &Paths, author: &str) -> anyhow::Result<u8> {
     Ok(1)
 }
 
-fn signal_daemon(state_dir: &Path) -> Result<i32, String> {
+pub fn signal_daemon(state_dir: &Path) -> Result<i32, String> {
     let raw = std::fs::read_to_string(pid_path(state_dir)).map_err(|e| e.to_string())?;
     let pid: i32 = raw
         .trim()

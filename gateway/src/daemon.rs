@@ -447,8 +447,15 @@ impl Daemon {
         let Some(config) = self.running.as_ref().map(|r| r.config.clone()) else {
             return;
         };
-        if let Err(refusal) = self.reconcile(&config, false, "ids-rules").await {
-            tracing::warn!(stage = refusal.stage(), "{}", refusal.message());
+        match self.reconcile(&config, false, "ids-rules").await {
+            // What changed (the rules in force, the mode) is worth an event of its own: the
+            // SOC sees its bundle taken up.
+            Ok(summaries) => {
+                for s in summaries {
+                    self.system(Level::Info, "ids", s).await;
+                }
+            }
+            Err(refusal) => tracing::warn!(stage = refusal.stage(), "{}", refusal.message()),
         }
     }
 

@@ -2,7 +2,7 @@
 //! ruleset's load report, and the traffic generator used by tests and benchmarks.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -308,5 +308,117 @@ pub fn evidence(
         None => std::io::stdout().write_all(&pcap)?,
     }
     eprintln!("sha256 {}", EvidenceStore::digest(&pcap));
+    Ok(0)
+}
+
+/// `edgeward ids update SOURCE`: install a signed SOC bundle, or local rules into
+/// `ids.rules_dir` (checked first; the previous ones kept as `<dir>.previous`), and tell the
+/// daemon (SIGHUP: it recompiles off the packet path and swaps the rules in).
+pub fn update(
+    source: &Path,
+    config: &Path,
+    state_dir: &Path,
+    soc_dir: &Path,
+) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("reading the configuration {}", config.display()))?;
+    let cfg = edgeward_config::parse(
+        &text,
+        &config.display().to_string(),
+        edgeward_config::today(),
+    )
+    .map_err(|p| anyhow::anyhow!("{p}"))?;
+    if source.extension().is_some_and(|e| e == "json") {
+        let raw = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
+        let bundle: edgeward_soc::bundle::Bundle = serde_json::from_slice(&raw)
+            .with_context(|| format!("{}: not a rule bundle", source.display()))?;
+        let rules = edgeward_soc::bundle::apply(
+            &bundle,
+            &soc_dir.join("bundle-signing.pub"),
+            &state_dir.join("rules"),
+            &cfg.gateway.host_id,
+        )
+        .with_context(|| format!("bundle {} refused", source.display()))?;
+        println!(
+            "bundle v{} ({rules} rules, mode {}) applied; the daemon takes it up within seconds",
+            bundle.meta.version, bundle.meta.mode
+        );
+        return Ok(0);
+    }
+    let target = PathBuf::from(&cfg.ids.rules_dir);
+    let staging = target.with_extension("staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    let name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if source.is_dir() {
+        for e in std::fs::read_dir(source)?.flatten() {
+            let p = e.path();
+            let keep = p.extension().is_some_and(|x| x == "rules")
+                || p.file_name().is_some_and(|n| n == "classification.config");
+            if keep && p.is_file() {
+                std::fs::copy(&p, staging.join(e.file_name()))?;
+            }
+        }
+    } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        let out = std::process::Command::new("tar")
+            .arg("-xzf")
+            .arg(source)
+            .arg("-C")
+            .arg(&staging)
+            .output()
+            .context("running tar")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{}: not a readable archive: {}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        // ET Open's archive holds a `rules/` directory: take the files up.
+        let inner = staging.join("rules");
+        if inner.is_dir() {
+            for e in std::fs::read_dir(&inner)?.flatten() {
+                std::fs::rename(e.path(), staging.join(e.file_name()))?;
+            }
+            let _ = std::fs::remove_dir_all(&inner);
+        }
+    } else if name.ends_with(".rules") {
+        std::fs::copy(source, staging.join(&name))
+            .with_context(|| format!("reading {}", source.display()))?;
+    } else {
+        let _ = std::fs::remove_dir_all(&staging);
+        anyhow::bail!(
+            "{}: expected a signed bundle (.json), a .rules file, a directory or a .tar.gz archive",
+            source.display()
+        );
+    }
+    // The engine's own check: every rule loads, or nothing changes.
+    let vars = Vars::with_home_net::<&str>(&[]);
+    match edgeward_ids::reload::SharedRules::compile(&staging, &vars) {
+        Ok(set) => eprintln!("{}", set.summary()),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            anyhow::bail!("{}: refused, the running rules stay: {e}", source.display());
+        }
+    }
+    let previous = target.with_extension("previous");
+    if target.exists() {
+        let _ = std::fs::remove_dir_all(&previous);
+        std::fs::rename(&target, &previous)
+            .with_context(|| format!("keeping {} as {}", target.display(), previous.display()))?;
+    }
+    std::fs::rename(&staging, &target)
+        .with_context(|| format!("installing {}", target.display()))?;
+    println!(
+        "rules from {} installed in {}",
+        source.display(),
+        target.display()
+    );
+    match crate::config_cmd::signal_daemon(state_dir) {
+        Ok(pid) => println!("daemon (pid {pid}) told to load them"),
+        Err(e) => println!("the daemon was not told ({e}); it loads them when it starts"),
+    }
     Ok(0)
 }

@@ -135,6 +135,16 @@ fn parse_mark(text: &str) -> Result<u32, String> {
 
 #[derive(Subcommand)]
 enum IdsCmd {
+    /// Install another ruleset: a signed SOC bundle (`*.json`, verified with the SOC's key and
+    /// applied as if pushed), or local rules — a `*.rules` file, a directory of them, or a
+    /// `*.tar.gz` archive such as ET Open's — checked by the engine, then swapped into
+    /// `ids.rules_dir` (the previous one kept as `<dir>.previous`) and the daemon told.
+    Update {
+        source: PathBuf,
+        /// The SOC link's directory (holds `bundle-signing.pub`).
+        #[arg(long, default_value = "/etc/edgeward/soc")]
+        soc_dir: PathBuf,
+    },
     /// The evidence pcaps kept for alerts: list them, or write one (decrypted) to --out or
     /// standard output. Its SHA-256 is printed to standard error, to compare with the alert's.
     Evidence {
@@ -354,13 +364,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             seconds,
             cmd,
         } => {
-            if let Some(IdsCmd::Evidence { id, out, key_dir }) = cmd {
-                return ids_cmd::evidence(
-                    &edgeward_gateway::daemon::evidence_dir(&cli.state_dir.join("store")),
-                    &key_dir,
-                    id.as_deref(),
-                    out.as_deref(),
-                );
+            match cmd {
+                Some(IdsCmd::Evidence { id, out, key_dir }) => {
+                    return ids_cmd::evidence(
+                        &edgeward_gateway::daemon::evidence_dir(&cli.state_dir.join("store")),
+                        &key_dir,
+                        id.as_deref(),
+                        out.as_deref(),
+                    );
+                }
+                Some(IdsCmd::Update { source, soc_dir }) => {
+                    return ids_cmd::update(&source, &cli.config, &cli.state_dir, &soc_dir);
+                }
+                None => {}
             }
             let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
             if check {

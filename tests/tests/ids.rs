@@ -926,3 +926,54 @@ fn c2_indicators_pushed_by_the_soc_raise_alerts() {
             .contains("evil-c2.example")
     );
 }
+
+/// `edgeward ids update`: a ruleset from a file is checked, installed in `ids.rules_dir` and in
+/// force within seconds; a malformed one is refused and the running rules stay.
+#[test]
+fn ids_update_installs_a_checked_ruleset_and_refuses_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    let config = AGENCY_DEFAULT_PROFILE.replace(
+        "rules_dir = \"/var/lib/edgeward/rules\"",
+        &format!("rules_dir = \"{}\"", rules_dir.display()),
+    );
+    let Some(lab) = test_lab_with("update", &config, &[]) else {
+        return;
+    };
+    let file = dir.path().join("local.rules");
+    std::fs::write(&file, "alert http any any -> any any (msg:\"EDGEWARD TEST updated rules\"; flow:established,to_server; http.user_agent; content:\"edgeward-update-agent\"; sid:9200050; rev:1;)\n").unwrap();
+    let out = lab.edgeward(&["ids", "update", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rules_dir.join("local.rules").exists());
+    assert!(
+        wait_until(Duration::from_secs(20), || ids_status(&lab)["rules"] == 4),
+        "not in force (the rule and the 3 built-in ones): {}; log:\n{}",
+        ids_status(&lab),
+        lab.log_tail(20)
+    );
+    assert!(wait_until(Duration::from_secs(20), || {
+        let _ = status(&lab, "edgeward-update-agent", "/", 2);
+        alerted(&lab, 9_200_050, None)
+    }));
+    let broken = dir.path().join("broken.rules");
+    std::fs::write(
+        &broken,
+        "alert http any any -> any any (msg:\"broken\"; content:; sid:1;)\n",
+    )
+    .unwrap();
+    let out = lab.edgeward(&["ids", "update", broken.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        rules_dir.join("local.rules").exists(),
+        "the running rules stay"
+    );
+}

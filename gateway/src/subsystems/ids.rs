@@ -111,6 +111,9 @@ enum RulesSource {
 #[derive(Debug, Clone, PartialEq)]
 struct RulesSetup {
     rules: PathBuf,
+    /// Names, sizes and times of the files in `rules` (local rules replaced in place by
+    /// `edgeward ids update` are picked up at the next reconcile).
+    fingerprint: u64,
     home_net: Vec<String>,
     enforcement: Enforcement,
     source: RulesSource,
@@ -382,6 +385,7 @@ impl Ids {
                 zone_interfaces: zone_interfaces(config),
             },
             rules: RulesSetup {
+                fingerprint: fingerprint(&rules),
                 rules,
                 home_net: home_net(config),
                 enforcement: Enforcement {
@@ -397,6 +401,34 @@ impl Ids {
             },
         })
     }
+}
+
+/// A fingerprint of a rules directory (or file): every entry's name, size and modification
+/// time.
+pub fn fingerprint(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut entries: Vec<(String, u64, Option<std::time::SystemTime>)> = std::fs::read_dir(path)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((
+                        e.file_name().to_string_lossy().into_owned(),
+                        m.len(),
+                        m.modified().ok(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_else(|_| {
+            std::fs::metadata(path)
+                .map(|m| vec![(String::new(), m.len(), m.modified().ok())])
+                .unwrap_or_default()
+        });
+    entries.sort();
+    entries.hash(&mut h);
+    h.finish()
 }
 
 /// Compile a rules setup off the async runtime; the ruleset and what the status shows of it.
