@@ -362,7 +362,7 @@ pub fn update(
                 std::fs::copy(&p, staging.join(e.file_name()))?;
             }
         }
-    } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+    } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
         let out = std::process::Command::new("tar")
             .arg("-xzf")
             .arg(source)
@@ -384,7 +384,7 @@ pub fn update(
             }
             let _ = std::fs::remove_dir_all(&inner);
         }
-    } else if name.ends_with(".rules") {
+    } else if lower.ends_with(".rules") {
         std::fs::copy(source, staging.join(&name))
             .with_context(|| format!("reading {}", source.display()))?;
     } else {
