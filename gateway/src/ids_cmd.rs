@@ -353,6 +353,7 @@ pub fn update(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
     if source.is_dir() {
         for e in std::fs::read_dir(source)?.flatten() {
             let p = e.path();
