@@ -314,6 +314,7 @@ pub fn evidence(
 /// `edgeward ids update SOURCE`: install a signed SOC bundle, or local rules into
 /// `ids.rules_dir` (checked first; the previous ones kept as `<dir>.previous`), and tell the
 /// daemon (SIGHUP: it recompiles off the packet path and swaps the rules in).
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // on the lowercased name
 pub fn update(
     source: &Path,
     config: &Path,
