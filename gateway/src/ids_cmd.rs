@@ -424,3 +424,103 @@ pub fn update(
     }
     Ok(0)
 }
+
+/// The passive IDS by hand (console and benchmarks): watch `interfaces` with the daemon's
+/// capture workers (one per core, AF_PACKET rings in a fanout group per interface) until
+/// SIGINT/SIGTERM or `seconds`; EVE alerts to `eve` (or stdout); the counters as JSON to
+/// `stats`, rewritten every second while it runs.
+pub fn run_passive(
+    interfaces: &[String],
+    rules: &Path,
+    eve: Option<&Path>,
+    stats: Option<&Path>,
+    seconds: Option<u64>,
+    home_net: &[String],
+) -> anyhow::Result<u8> {
+    use edgeward_capture::afpacket::RingConfig;
+    use edgeward_capture::pool::{Pool, PoolConfig};
+    use std::sync::atomic::Ordering;
+    let (set, load_secs) = load_set(rules, home_net)?;
+    let shared = Arc::new(edgeward_ids::reload::SharedRules::new(set));
+    let out: Box<dyn Write + Send> = match eve {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let out = Arc::new(std::sync::Mutex::new(out));
+    let sink_out = Arc::clone(&out);
+    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, _| {
+        if let Ok(mut o) = sink_out.lock() {
+            let _ = offline::write_eve(&mut *o, set, alert);
+        }
+    });
+    // SAFETY: installing a handler that only stores to an atomic.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+    }
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let pool = Pool::start(
+        PoolConfig {
+            interfaces: interfaces.to_vec(),
+            workers,
+            ring: RingConfig::default(),
+            netns: None,
+            engine: EngineConfig::default(),
+            evidence: None,
+            zone_interfaces: Vec::new(),
+            zone_ring: RingConfig::default(),
+        },
+        shared,
+        sink,
+    )
+    .with_context(|| format!("opening capture rings on {}", interfaces.join(", ")))?;
+    eprintln!(
+        "watching {} with {workers} workers; SIGINT or SIGTERM stops",
+        interfaces.join(", ")
+    );
+    let started = Instant::now();
+    let snapshot = |s: &edgeward_capture::pool::PoolStats| {
+        serde_json::json!({
+            "load_seconds": load_secs,
+            "seconds": started.elapsed().as_secs_f64(),
+            "packets": s.packets.load(Ordering::Relaxed),
+            "kernel_drops": s.kernel_drops.load(Ordering::Relaxed),
+            "alerts": s.alerts.load(Ordering::Relaxed),
+            "bytes": s.interfaces.iter().map(|i| i.bytes.load(Ordering::Relaxed)).sum::<u64>(),
+            "peak_rss_kib": peak_rss_kib(),
+        })
+    };
+    let mut last_write = Instant::now();
+    while !STOP.load(Ordering::Relaxed) && seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Some(p) = stats
+            && last_write.elapsed().as_secs() >= 1
+        {
+            last_write = Instant::now();
+            let _ = edgeward_config::history::write_atomic(
+                p,
+                &serde_json::to_vec_pretty(&snapshot(&pool.stats))?,
+            );
+        }
+    }
+    let stats_arc = Arc::clone(&pool.stats);
+    drop(pool);
+    let summary = snapshot(&stats_arc);
+    if let Ok(mut o) = out.lock() {
+        o.flush()?;
+    }
+    eprintln!("{summary}");
+    if let Some(p) = stats {
+        std::fs::write(p, serde_json::to_vec_pretty(&summary)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(0)
+}

@@ -108,7 +108,11 @@ enum Command {
         /// decimal), for a `connmark` rule that stops queueing them.
         #[arg(long, value_parser = parse_mark)]
         bypass_mark: Option<u32>,
-        /// With --nfqueue: stop after this many seconds.
+        /// Watch these interfaces passively (`IF[,IF…]`) until SIGINT/SIGTERM — the daemon's
+        /// capture workers, by hand; --stats is rewritten every second.
+        #[arg(long, value_delimiter = ',')]
+        interface: Vec<String>,
+        /// With --nfqueue or --interface: stop after this many seconds.
         #[arg(long)]
         seconds: Option<u64>,
         #[command(subcommand)]
@@ -361,6 +365,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             nfqueue,
             fail_closed,
             bypass_mark,
+            interface,
             seconds,
             cmd,
         } => {
@@ -381,6 +386,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let rules = rules.ok_or_else(|| anyhow::anyhow!("--rules DIR is required"))?;
             if check {
                 return ids_cmd::check(&rules, &home_net);
+            }
+            if !interface.is_empty() {
+                return ids_cmd::run_passive(
+                    &interface,
+                    &rules,
+                    eve.as_deref(),
+                    stats.as_deref(),
+                    seconds,
+                    &home_net,
+                );
             }
             if let Some(queues) = nfqueue {
                 return ids_cmd::run_inline(

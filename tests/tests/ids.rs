@@ -74,7 +74,7 @@ fn kill9(pid: i32) {
     let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
 }
 
-const LOCAL_DROP: &str = "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-evil-agent\"; classtype:trojan-activity; sid:9200001; rev:1;)\n";
+const LOCAL_DROP: &str = "drop http any any -> any any (msg:\"EDGEWARD TEST blocked agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-evil-agent\"; classtype:trojan-activity; sid:9200001; rev:1;)\nreject http any any -> any any (msg:\"EDGEWARD TEST rejected agent\"; flow:established,to_server; http.user_agent; content:\"edgeward-reject-agent\"; classtype:trojan-activity; sid:9200002; rev:1;)\n";
 
 /// A lab in IPS mode with `fail_open`, the local drop rule and `extra` lines in `[ids]`; waits
 /// until the IPS runs.
@@ -975,5 +975,52 @@ fn ids_update_installs_a_checked_ruleset_and_refuses_a_broken_one() {
     assert!(
         rules_dir.join("local.rules").exists(),
         "the running rules stay"
+    );
+}
+
+/// A `reject` rule drops the request and resets the connection at both ends: the client learns
+/// at once (curl: connection reset) instead of waiting out a timeout as with `drop`.
+#[test]
+fn a_reject_rule_resets_the_connection_and_a_drop_rule_leaves_it_hanging() {
+    let Some((lab, _rules)) = ips_lab("reject", true, "") else {
+        return;
+    };
+    let timed = |agent: &str| {
+        let started = std::time::Instant::now();
+        let out = lab
+            .exec(
+                "staff-1",
+                "curl",
+                &[
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-m",
+                    "4",
+                    "-A",
+                    agent,
+                    "http://192.0.2.80/reject-test",
+                ],
+            )
+            .unwrap();
+        (out.status.code(), started.elapsed())
+    };
+    let (code, took) = timed("edgeward-reject-agent");
+    assert_eq!(code, Some(56), "curl: connection reset (took {took:?})");
+    assert!(
+        took < Duration::from_secs(2),
+        "at once, not after a timeout: {took:?}"
+    );
+    let (code, took) = timed("edgeward-evil-agent");
+    assert_eq!(code, Some(28), "curl: timed out (took {took:?})");
+    assert!(wait_until(Duration::from_secs(10), || alerted(
+        &lab,
+        9_200_002,
+        Some("blocked")
+    )));
+    assert!(
+        ids_status(&lab)["resets"].as_u64() >= Some(2),
+        "both ends reset: {}",
+        ids_status(&lab)
     );
 }

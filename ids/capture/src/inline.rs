@@ -273,7 +273,7 @@ fn judge(
                 Ok((edgeward_ids::engine::Verdict::Drop, outcome)) => {
                     dropped += 1;
                     if outcome.reject {
-                        reset += resets.reset(p.payload) as u64;
+                        reset += resets.reset(p.payload, p.mark) as u64;
                     }
                     Verdict::Drop
                 }

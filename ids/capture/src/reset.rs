@@ -108,14 +108,34 @@ impl ResetSender {
         }
     }
 
-    /// Send the resets for a dropped packet; returns how many went out.
-    pub fn reset(&self, ip_packet: &[u8]) -> usize {
+    /// Send the resets for a dropped packet that carried `mark` (the connection's uplink mark:
+    /// the reset to the far end is routed like the connection); returns how many went out.
+    pub fn reset(&self, ip_packet: &[u8], mark: u32) -> usize {
         let Some(packets) = resets_for(ip_packet) else {
             return 0;
         };
+        for fd in [&self.v4, &self.v6].into_iter().flatten() {
+            use std::os::fd::AsRawFd;
+            // SAFETY: setsockopt with a c_uint of the right size on our own socket.
+            unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_MARK,
+                    (&raw const mark).cast(),
+                    4,
+                );
+            }
+        }
         packets
             .iter()
-            .filter(|(to, bytes)| self.send(*to, bytes).is_ok())
+            .filter(|(to, bytes)| match self.send(*to, bytes) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::debug!(error = %e, %to, "TCP reset not sent");
+                    false
+                }
+            })
             .count()
     }
 
