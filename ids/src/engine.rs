@@ -606,6 +606,7 @@ impl Engine {
         if !self.delivered(p) {
             return Verdict::Accept;
         }
+        let alerts_before = alerts.len();
         let rules = Arc::clone(&self.rules);
         let Some((slot, to_server, new)) = self.flows.lookup(p, ts) else {
             self.counters.flow_memcap_drops += 1;
@@ -676,6 +677,12 @@ impl Engine {
             self.last.reject = flow.rejected;
             return Verdict::Drop;
         }
+        if flow.passed {
+            // Allow-listed by a pass rule: nothing more is inspected; inline, the kernel may
+            // stop queueing it.
+            self.last.bypass = self.config.bypass;
+            return Verdict::Accept;
+        }
         let d = usize::from(!to_server);
         flow.last_seen = ts;
         flow.pkts[d] += 1;
@@ -736,6 +743,21 @@ impl Engine {
         blocked |= self.packet_rules(&rules, &mut flow, &ctx, alerts);
         self.flows.slots[slot as usize] = flow;
         blocked |= self.app_events(&rules, slot, &ctx, alerts);
+        if self.flows.slots[slot as usize].passed {
+            // A pass rule matched this packet: it wins over the other rules' alerts and drops
+            // on it (Suricata's action order), not over the network-layer detections.
+            let added = alerts.len().saturating_sub(alerts_before);
+            let kept: Vec<Alert> = alerts
+                .drain(alerts_before.min(alerts.len())..)
+                .filter(|a| a.rule == crate::scan::BUILTIN_RULE)
+                .collect();
+            self.counters.alerts = self
+                .counters
+                .alerts
+                .saturating_sub((added - kept.len()) as u64);
+            alerts.extend(kept);
+            blocked = false;
+        }
         if blocked {
             self.last.reject = std::mem::take(&mut self.scratch.rejected);
         }
@@ -1298,7 +1320,12 @@ impl Engine {
             }
         }
         self.counters.rule_hits[r as usize] += 1;
-        if rule.noalert || rule.action == Action::Pass {
+        if rule.action == Action::Pass {
+            // As Suricata: a pass rule passes the rest of the flow (allow-listed traffic).
+            flow.passed = true;
+            return false;
+        }
+        if rule.noalert {
             return false;
         }
         if let Some(t) = rule.threshold

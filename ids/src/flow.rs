@@ -120,6 +120,8 @@ pub struct Flow {
     pub dropped: bool,
     /// IPS: the rule that dropped the flow was a `reject`: later packets reset it too.
     pub rejected: bool,
+    /// A `pass` rule matched: the rest of the flow is not inspected.
+    pub passed: bool,
 }
 
 impl Flow {
@@ -148,6 +150,7 @@ impl Flow {
         self.fired.clear();
         self.dropped = false;
         self.rejected = false;
+        self.passed = false;
     }
 
     /// Nothing left to inspect in this TCP flow: established, and both directions past the

@@ -146,7 +146,11 @@ fn reload_swaps_atomically_and_a_broken_ruleset_keeps_the_old_one() {
         .reload(rules.clone(), Vars::default())
         .finish()
         .unwrap();
-    assert_eq!(report.loaded, 1);
+    let builtin = edgeward_ids::builtin::RULES
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(report.loaded, 1 + builtin, "the rule and the built-in ones");
     assert!(engine.refresh(&shared));
     assert_eq!(replay(&mut engine), vec![3]);
 }
@@ -588,4 +592,32 @@ fn stratum_mining_sessions_raise_the_builtin_alerts() {
     let mut got = sids(&run(&rules, &cap));
     got.sort_unstable();
     assert_eq!(got, vec![9_000_101, 9_000_102, 9_000_103]);
+}
+
+/// Allow-listed traffic: a `pass` rule passes the rest of its flow (as in Suricata) — no later
+/// alert from it, and inline the kernel may stop queueing it.
+#[test]
+fn a_pass_rule_passes_the_rest_of_the_flow() {
+    let rules = ruleset_from_text(
+        r#"pass tcp any any -> any 8443 (msg:"backup server allowed"; flow:established,to_server; content:"BACKUP"; sid:40;)
+alert tcp any any -> any any (msg:"secret"; content:"SECRET"; sid:41;)"#,
+    );
+    let mut cap = Capture::new(12);
+    cap.tcp(
+        (LAN, 40200),
+        (WEB, 8443),
+        &[
+            Msg::Client(b"BACKUP start".to_vec()),
+            Msg::Client(b"SECRET data".to_vec()),
+        ],
+    );
+    cap.tcp(
+        (LAN, 40201),
+        (WEB, 8444),
+        &[Msg::Client(b"SECRET data".to_vec())],
+    );
+    let got = sids(&run(&rules, &cap));
+    assert_eq!(got, vec![41], "only the flow that was not passed alerts");
+    let out = bypass_outcomes(&cap, rules);
+    assert!(out.contains(&true), "the passed flow is handed back");
 }
