@@ -39,22 +39,7 @@ case $KIND in
   packets) target/release/edgeward-traffic bench --flows 8000 --out "$DIR/cap.pcap" ;;
 esac
 cat "$RULES"/*.rules >"$DIR/all.rules"
-python3 - "$DIR/suricata.yaml" "$DIR" <<'PY'
-import sys, yaml
-conf = yaml.safe_load(open("/etc/suricata/suricata.yaml"))
-outs = []
-for o in conf.get("outputs", []):
-    if "eve-log" in o:
-        o["eve-log"]["types"] = [{"alert": {"tagged-packets": False}}]
-        outs.append(o)
-conf["outputs"] = outs
-conf.setdefault("logging", {})["outputs"] = [{"file": {"enabled": True, "level": "info", "filename": "suricata.log"}}]
-conf["unix-command"] = {"enabled": True, "filename": sys.argv[2] + "/suricata.sock"}
-conf["af-packet"] = [{"interface": "rx0", "cluster-id": 98, "cluster-type": "cluster_flow", "defrag": True, "threads": "auto"}]
-with open(sys.argv[1], "w") as f:
-    f.write("%YAML 1.1\n---\n")
-    yaml.safe_dump(conf, f, default_flow_style=False)
-PY
+python3 scripts/suricata-config.py "$DIR/suricata.yaml" --unix-socket "$DIR/suricata.sock" --af-packet rx0
 
 drops() { # engine
   case $1 in

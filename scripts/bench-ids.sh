@@ -23,20 +23,7 @@ EW=target/release/edgeward
 GEN=target/release/edgeward-traffic
 cat "$RULES"/*.rules > "$DIR/all.rules"
 # Suricata's own configuration with EVE reduced to alerts (what edgeward writes) and no other logs.
-python3 - "$DIR/suricata.yaml" <<'PY'
-import sys, yaml
-conf = yaml.safe_load(open("/etc/suricata/suricata.yaml"))
-outs = []
-for o in conf.get("outputs", []):
-    if "eve-log" in o:
-        o["eve-log"]["types"] = [{"alert": {"tagged-packets": False}}]
-        outs.append(o)
-conf["outputs"] = outs
-conf.setdefault("logging", {})["outputs"] = [{"console": {"enabled": True}}, {"file": {"enabled": True, "level": "info", "filename": "suricata.log"}}]
-with open(sys.argv[1], "w") as f:
-    f.write("%YAML 1.1\n---\n")
-    yaml.safe_dump(conf, f, default_flow_style=False)
-PY
+python3 scripts/suricata-config.py "$DIR/suricata.yaml"
 
 suricata_run() { # capture outdir
   rm -rf "$2"; mkdir -p "$2"

@@ -71,20 +71,7 @@ EOF
 
 # Suricata: its own configuration with EVE reduced to alerts, as in scripts/bench-ids.sh.
 cat "$RULES"/*.rules >"$DIR/all.rules"
-python3 - "$DIR/suricata.yaml" <<'PY'
-import sys, yaml
-conf = yaml.safe_load(open("/etc/suricata/suricata.yaml"))
-outs = []
-for o in conf.get("outputs", []):
-    if "eve-log" in o:
-        o["eve-log"]["types"] = [{"alert": {"tagged-packets": False}}]
-        outs.append(o)
-conf["outputs"] = outs
-conf.setdefault("logging", {})["outputs"] = [{"file": {"enabled": True, "level": "info", "filename": "suricata.log"}}]
-with open(sys.argv[1], "w") as f:
-    f.write("%YAML 1.1\n---\n")
-    yaml.safe_dump(conf, f, default_flow_style=False)
-PY
+python3 scripts/suricata-config.py "$DIR/suricata.yaml"
 
 queue_rule() { # open|closed|none
   ip netns exec "$G" iptables-nft -F FORWARD

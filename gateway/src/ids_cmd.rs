@@ -156,6 +156,42 @@ pub fn check(rules: &Path, home_net: &[String]) -> anyhow::Result<u8> {
     Ok(u8::from(!set.report.errors.is_empty()))
 }
 
+/// Where the live commands write EVE alerts: `eve` or stdout, shared by the workers.
+type EveOut = Arc<std::sync::Mutex<Box<dyn Write + Send>>>;
+
+/// The EVE writer and the workers' alert sink that writes to it.
+fn eve_sink(eve: Option<&Path>) -> anyhow::Result<(EveOut, edgeward_capture::pool::AlertSink)> {
+    let out: Box<dyn Write + Send> = match eve {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let out = Arc::new(std::sync::Mutex::new(out));
+    let sink_out = Arc::clone(&out);
+    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, _| {
+        if let Ok(mut o) = sink_out.lock() {
+            let _ = offline::write_eve(&mut *o, set, alert);
+        }
+    });
+    Ok((out, sink))
+}
+
+/// SIGINT and SIGTERM set [`STOP`].
+fn stop_on_signals() {
+    // SAFETY: installing a handler that only stores to an atomic.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_stop_signal as *const () as libc::sighandler_t,
+        );
+    }
+}
+
 /// Set by SIGINT/SIGTERM while `run_inline` runs.
 static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -201,30 +237,8 @@ pub fn run_inline(
     let (first_queue, workers) = parse_queues(queues)?;
     let (set, load_secs) = load_set(rules, home_net)?;
     let shared = Arc::new(edgeward_ids::reload::SharedRules::new(set));
-    let out: Box<dyn Write + Send> = match eve {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
-    let out = Arc::new(std::sync::Mutex::new(out));
-    let sink_out = Arc::clone(&out);
-    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, _| {
-        if let Ok(mut o) = sink_out.lock() {
-            let _ = offline::write_eve(&mut *o, set, alert);
-        }
-    });
-    // SAFETY: installing a handler that only stores to an atomic.
-    unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_stop_signal as *const () as libc::sighandler_t,
-        );
-        libc::signal(
-            libc::SIGTERM,
-            on_stop_signal as *const () as libc::sighandler_t,
-        );
-    }
+    let (out, sink) = eve_sink(eve)?;
+    stop_on_signals();
     let pool = InlinePool::start(
         InlineConfig {
             first_queue,
@@ -442,30 +456,8 @@ pub fn run_passive(
     use std::sync::atomic::Ordering;
     let (set, load_secs) = load_set(rules, home_net)?;
     let shared = Arc::new(edgeward_ids::reload::SharedRules::new(set));
-    let out: Box<dyn Write + Send> = match eve {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
-    let out = Arc::new(std::sync::Mutex::new(out));
-    let sink_out = Arc::clone(&out);
-    let sink: edgeward_capture::pool::AlertSink = Arc::new(move |set, alert, _| {
-        if let Ok(mut o) = sink_out.lock() {
-            let _ = offline::write_eve(&mut *o, set, alert);
-        }
-    });
-    // SAFETY: installing a handler that only stores to an atomic.
-    unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_stop_signal as *const () as libc::sighandler_t,
-        );
-        libc::signal(
-            libc::SIGTERM,
-            on_stop_signal as *const () as libc::sighandler_t,
-        );
-    }
+    let (out, sink) = eve_sink(eve)?;
+    stop_on_signals();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let pool = Pool::start(
         PoolConfig {

@@ -367,50 +367,9 @@ fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
     let Some((lab, _local)) = ips_lab("isp", true, "") else {
         return;
     };
-    let soc = lab.soc_dir().display().to_string();
-    let src = lab.dir.join("soc-rules");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(
-        src.join("soc.rules"),
-        "drop http any any -> any any (msg:\"SOC virtual patch\"; flow:established,to_server; http.uri; content:\"/cgi-bin/vulnerable\"; classtype:web-application-attack; sid:9300001; rev:1;)\n",
-    )
-    .unwrap();
-    let hub = |args: &[&str]| {
-        let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    assert!(wait_until(Duration::from_secs(15), || hub(&[
-        "status", "--dir", &soc
-    ])
-    .contains("connected")));
-    let bundle = lab.dir.join("bundle-ips.json");
-    let src_dir = src.to_str().unwrap();
-    let out = bundle.to_str().unwrap();
-    hub(&[
-        "bundle",
-        "--dir",
-        &soc,
-        "--rules",
-        src_dir,
-        "--version",
-        "7",
-        "--mode",
-        "ips",
-        "--out",
-        out,
-    ]);
     let get = || status(&lab, "Mozilla/5.0", "/cgi-bin/vulnerable", 2);
     assert_eq!(get(), "200", "not blocked before the push");
-    let pushed = std::time::Instant::now();
-    hub(&[
-        "push", "--dir", &soc, "--bundle", out, "--to", "all", "--wait", "15",
-    ]);
+    let pushed = push_bundle(&lab, PATCH, 7, "ips", 0, &[]);
     let enforced = wait_until(Duration::from_secs(10), || get() != "200");
     let took = pushed.elapsed();
     assert!(
@@ -431,54 +390,65 @@ fn a_drop_rule_pushed_by_the_soc_is_enforced_within_ten_seconds() {
     )));
 }
 
-/// Sign a bundle of `rules` at the SOC (`version`, `mode`, canary minutes) and push it to the
-/// lab's gateway, waiting for its answer; the time of the push.
+/// Run `edgeward-hub` with `args`; its standard output (the test fails if it does).
+fn hub(lab: &Lab, args: &[&str]) -> String {
+    let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "edgeward-hub {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sign a bundle of `rules` at the SOC (`version`, `mode`, canary minutes, `extra` arguments of
+/// `edgeward-hub bundle`) and push it to the lab's gateway, waiting for its answer; the time of
+/// the push.
 fn push_bundle(
     lab: &Lab,
     rules: &str,
     version: u64,
     mode: &str,
     canary: u32,
+    extra: &[&str],
 ) -> std::time::Instant {
     let soc = lab.soc_dir().display().to_string();
     let src = lab.dir.join(format!("soc-rules-{version}"));
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("soc.rules"), rules).unwrap();
-    let hub = |args: &[&str]| {
-        let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    assert!(wait_until(Duration::from_secs(15), || hub(&[
-        "status", "--dir", &soc
-    ])
+    assert!(wait_until(Duration::from_secs(15), || hub(
+        lab,
+        &["status", "--dir", &soc]
+    )
     .contains("connected")));
     let bundle = lab.dir.join(format!("bundle-{version}.json"));
     let out = bundle.to_str().unwrap();
-    hub(&[
+    let (version, canary) = (version.to_string(), canary.to_string());
+    let mut args = vec![
         "bundle",
         "--dir",
         &soc,
         "--rules",
         src.to_str().unwrap(),
         "--version",
-        &version.to_string(),
+        &version,
         "--mode",
         mode,
         "--canary-minutes",
-        &canary.to_string(),
+        &canary,
         "--out",
         out,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    hub(lab, &args);
     let pushed = std::time::Instant::now();
-    hub(&[
-        "push", "--dir", &soc, "--bundle", out, "--to", "all", "--wait", "15",
-    ]);
+    hub(
+        lab,
+        &[
+            "push", "--dir", &soc, "--bundle", out, "--to", "all", "--wait", "15",
+        ],
+    );
     pushed
 }
 
@@ -508,7 +478,7 @@ fn an_ips_bundle_from_the_soc_blocks_even_where_the_config_says_ids() {
     ) >= 1));
     let get = || status(&lab, "Mozilla/5.0", "/cgi-bin/vulnerable", 2);
     assert_eq!(get(), "200", "IDS mode: nothing blocked before the push");
-    let pushed = push_bundle(&lab, PATCH, 11, "ips", 0);
+    let pushed = push_bundle(&lab, PATCH, 11, "ips", 0, &[]);
     let enforced = wait_until(Duration::from_secs(10), || get() != "200");
     eprintln!(
         "push to enforcement (IDS → inline): {:.1} s",
@@ -552,7 +522,7 @@ fn with_soc_enforcement_off_an_ips_bundle_only_alerts() {
         &lab,
         "IDS watching"
     ) >= 1));
-    push_bundle(&lab, PATCH, 12, "ips", 0);
+    push_bundle(&lab, PATCH, 12, "ips", 0, &[]);
     assert!(wait_until(
         Duration::from_secs(15),
         || ids_status(&lab)["bundle"]["bundle_version"] == 12
@@ -578,7 +548,7 @@ fn a_canary_bundle_stays_alert_only_until_its_time() {
     let Some((lab, _local)) = ips_lab("canary", true, "") else {
         return;
     };
-    let pushed = push_bundle(&lab, PATCH, 13, "ips", 1);
+    let pushed = push_bundle(&lab, PATCH, 13, "ips", 1, &[]);
     assert!(wait_until(
         Duration::from_secs(15),
         || ids_status(&lab)["bundle"]["bundle_state"] == "canary"
@@ -625,7 +595,7 @@ fn a_bundle_that_matches_everything_is_reverted_automatically_and_the_soc_is_tol
     let Some((lab, _local)) = ips_lab("revert", true, "") else {
         return;
     };
-    push_bundle(&lab, PATCH, 20, "ips", 0);
+    push_bundle(&lab, PATCH, 20, "ips", 0, &[]);
     assert!(wait_until(
         Duration::from_secs(15),
         || ids_status(&lab)["bundle"]["bundle_version"] == 20
@@ -633,7 +603,7 @@ fn a_bundle_that_matches_everything_is_reverted_automatically_and_the_soc_is_tol
     let everything = format!(
         "{PATCH}alert icmp any any -> any any (msg:\"SOC mistake: every ping\"; itype:8; sid:9300100; rev:1;)\n"
     );
-    push_bundle(&lab, &everything, 21, "ips", 0);
+    push_bundle(&lab, &everything, 21, "ips", 0, &[]);
     assert!(wait_until(
         Duration::from_secs(15),
         || ids_status(&lab)["bundle"]["bundle_version"] == 21
@@ -839,53 +809,20 @@ fn c2_indicators_pushed_by_the_soc_raise_alerts() {
         &lab,
         "IDS watching"
     ) >= 1));
-    let soc = lab.soc_dir().display().to_string();
     let list = lab.dir.join("c2.txt");
     std::fs::write(
         &list,
         "# SOC C2 list\nip 192.0.2.81\ndomain evil-c2.example\n",
     )
     .unwrap();
-    let empty = lab.dir.join("no-rules");
-    std::fs::create_dir_all(&empty).unwrap();
-    let bundle = lab.dir.join("c2.json");
-    let hub = |args: &[&str]| {
-        let out = Command::new(lab.hub_bin()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    assert!(wait_until(Duration::from_secs(15), || {
-        let out = Command::new(lab.hub_bin())
-            .args(["status", "--dir", &soc])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("connected")
-    }));
-    hub(&[
-        "bundle",
-        "--dir",
-        &soc,
-        "--rules",
-        empty.to_str().unwrap(),
-        "--version",
-        "30",
-        "--indicators",
-        list.to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    hub(&[
-        "push",
-        "--dir",
-        &soc,
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--wait",
-        "15",
-    ]);
+    push_bundle(
+        &lab,
+        "",
+        30,
+        "ids",
+        0,
+        &["--indicators", list.to_str().unwrap()],
+    );
     assert!(wait_until(
         Duration::from_secs(15),
         || ids_status(&lab)["bundle"]["bundle_version"] == 30
