@@ -112,6 +112,7 @@ pub enum Code {
     FirewallSettings,
     LogRetention,
     IdsSettings,
+    DhcpRange,
 }
 
 /// One problem in a configuration.

@@ -147,6 +147,27 @@ pub struct Zone {
     pub prefixes: Vec<IpNetwork>,
     #[serde(default)]
     pub description: String,
+    /// Addresses the gateway hands out in this zone (DHCP), if any.
+    #[serde(default)]
+    pub dhcp: Option<ZoneDhcp>,
+}
+
+/// A zone's DHCP range: `dhcp = { from = "10.10.0.100", to = "10.10.0.199" }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneDhcp {
+    pub from: IpAddr,
+    pub to: IpAddr,
+    /// Lease time in minutes (default 12 h).
+    #[serde(default = "default_lease_minutes")]
+    pub lease_minutes: u32,
+    /// DNS servers given to clients (default: the gateway's address in the zone).
+    #[serde(default)]
+    pub dns: Vec<IpAddr>,
+}
+
+fn default_lease_minutes() -> u32 {
+    720
 }
 
 /// A named service: a set of protocol/port pairs.

@@ -141,6 +141,74 @@ impl Validator<'_> {
         }
     }
 
+    /// A DHCP range lies in one of the zone's prefixes, on an interface of the zone that has
+    /// an address there (the router the clients get), in order, and not over that address.
+    fn dhcp_range(&mut self, i: usize, z: &crate::model::Zone, d: &crate::model::ZoneDhcp) {
+        let path = FieldPath::at("zones").index(i).key("dhcp");
+        let problem = |why: String, hint: &str| {
+            Problem::new(Code::DhcpRange, path.clone(), why).hint(hint.to_string())
+        };
+        let mut found = Vec::new();
+        if !z.kind.is_internal() {
+            found.push(problem(
+                format!(
+                    "zone `{}` is an uplink zone: the gateway hands out no addresses there",
+                    z.name
+                ),
+                "DHCP ranges belong to internal zones",
+            ));
+        } else if !z
+            .prefixes
+            .iter()
+            .any(|p| p.contains(d.from) && p.contains(d.to))
+        {
+            found.push(problem(
+                format!(
+                    "{} – {} is not inside one of zone `{}`'s prefixes",
+                    d.from, d.to, z.name
+                ),
+                "both ends of the range lie in the same prefix of the zone",
+            ));
+        } else if d.from > d.to {
+            found.push(problem(
+                format!("the range starts at {} after it ends at {}", d.from, d.to),
+                "from is the lower address",
+            ));
+        } else {
+            let router = self
+                .config
+                .interfaces
+                .iter()
+                .filter(|itf| itf.zone == z.name)
+                .find_map(|itf| {
+                    itf.addresses
+                        .iter()
+                        .find(|a| a.contains(d.from))
+                        .map(ipnetwork::IpNetwork::ip)
+                });
+            match router {
+                None => found.push(problem(
+                    format!("no interface of zone `{}` has an address in {}'s prefix", z.name, d.from),
+                    "give the zone's interface an address in that prefix: it is the clients' router",
+                )),
+                Some(gw) if d.from <= gw && gw <= d.to => found.push(problem(
+                    format!("the range includes the gateway's own address {gw}"),
+                    "start the range above (or end it below) the gateway's address",
+                )),
+                Some(_) => {}
+            }
+        }
+        if d.lease_minutes < 2 {
+            found.push(problem(
+                format!("lease time {} minutes is too short", d.lease_minutes),
+                "at least 2 minutes; 720 (12 hours) is the default",
+            ));
+        }
+        for p in found {
+            self.push(p);
+        }
+    }
+
     fn zones(&mut self) {
         let cfg = self.config;
         self.check_names("zones", cfg.zones.iter().map(|z| z.name.as_str()), "zone");
@@ -156,6 +224,9 @@ impl Validator<'_> {
             );
         }
         for (i, z) in cfg.zones.iter().enumerate() {
+            if let Some(d) = &z.dhcp {
+                self.dhcp_range(i, z, d);
+            }
             if z.kind.is_uplink() && !z.prefixes.is_empty() {
                 self.push(
                     Problem::new(

@@ -563,3 +563,32 @@ fn ids_enforcement_and_uplinks_are_checked_with_their_line() {
     )
     .expect("valid IDS policy");
 }
+
+/// A DHCP range is checked where it is written: inside the zone's prefix, in order, on an
+/// interface that has an address there, not over the gateway's own address.
+#[test]
+fn dhcp_ranges_are_checked_with_their_line() {
+    let staff = "dhcp = { from = \"10.10.0.100\", to = \"10.10.0.199\", lease_minutes = 720 }";
+    assert!(AGENCY_DEFAULT_PROFILE.contains(staff));
+    for (bad, why) in [
+        (
+            "dhcp = { from = \"10.99.0.100\", to = \"10.99.0.199\" }",
+            "not inside",
+        ),
+        (
+            "dhcp = { from = \"10.10.0.199\", to = \"10.10.0.100\" }",
+            "after it ends",
+        ),
+        (
+            "dhcp = { from = \"10.10.0.1\", to = \"10.10.0.50\" }",
+            "gateway's own address",
+        ),
+        (
+            "dhcp = { from = \"10.10.0.100\", to = \"10.10.0.199\", lease_minutes = 1 }",
+            "too short",
+        ),
+    ] {
+        let p = refused(&edit(staff, bad), Code::DhcpRange, "dhcp = {");
+        assert!(p.to_string().contains(why), "{bad}: {p}");
+    }
+}

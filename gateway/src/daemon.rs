@@ -921,6 +921,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     let evidence = edgeward_store::store::Keyring::open(&opts.key_dir)
         .ok()
         .map(|keys| EvidenceStore::new(&evidence_dir(&opts.store_dir), keys));
+    subsystems.push(Box::new(subsystems::dhcp::Dhcp::new(
+        &opts.state_dir,
+        bus.clone(),
+    )));
     let (ids_replan_tx, mut ids_replan_rx) = mpsc::channel::<()>(4);
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),

@@ -203,6 +203,10 @@ impl Lab {
             let mut cmds = Vec::new();
             let mut ifaces: Vec<&str> = host.addresses.iter().map(|(i, _)| *i).collect();
             ifaces.dedup();
+            if ifaces.is_empty() {
+                // A host that asks for its address (DHCP): its port is up, nothing else.
+                ifaces.push("eth0");
+            }
             for i in &ifaces {
                 cmds.push(format!("link set {i} up"));
             }

@@ -19,6 +19,7 @@ pub const ROLES: &[&str] = &[
     "sw",
     "staff-1",
     "staff-2",
+    "visitor-1",
     "admin-1",
     "server-1",
     "printer-1",
@@ -61,6 +62,11 @@ pub fn links() -> Vec<Link> {
             Some("02:ed:00:00:00:12"),
         ),
         l(
+            ("sw", "p-visitor-1"),
+            ("visitor-1", "eth0"),
+            Some("02:ed:00:00:00:77"),
+        ),
+        l(
             ("sw", "p-printer-1"),
             ("printer-1", "eth0"),
             Some("02:ed:00:00:00:50"),
@@ -100,7 +106,13 @@ pub fn bridges() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         (
             "br-staff",
-            vec!["gw-staff", "p-staff-1", "p-staff-2", "p-printer-1"],
+            vec![
+                "gw-staff",
+                "p-staff-1",
+                "p-staff-2",
+                "p-visitor-1",
+                "p-printer-1",
+            ],
         ),
         ("br-guest", vec!["gw-guest", "p-guest-1", "p-guest-2"]),
         ("br-quar", vec!["gw-quar"]),
@@ -137,6 +149,8 @@ pub fn hosts() -> Vec<HostNet> {
             vec!["default via 10.10.0.1", "default via fd00:10::1"],
             false,
         ),
+        // Not in the inventory and without an address: it asks for one (dhclient in tests).
+        h("visitor-1", vec![], vec![], false),
         h(
             "printer-1",
             vec![("eth0", "10.10.0.50/24")],

@@ -2,6 +2,7 @@
 //! [`Subsystem`](crate::reconcile::Subsystem) trait, in the order the daemon runs them.
 
 pub mod bundle_guard;
+pub mod dhcp;
 pub mod firewall;
 pub mod ids;
 pub mod ids_evidence;

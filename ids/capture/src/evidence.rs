@@ -154,6 +154,8 @@ pub struct Recorder {
     rate: (i64, u32),
     /// Counters since start.
     pub counters: RecorderCounters,
+    /// What [`Recorder::report_into`] has added to the shared counters so far.
+    reported: RecorderCounters,
 }
 
 fn pcap_header(link: LinkType, snap: usize) -> Vec<u8> {
@@ -188,6 +190,7 @@ impl Recorder {
             open: Vec::new(),
             rate: (i64::MIN, 0),
             counters: RecorderCounters::default(),
+            reported: RecorderCounters::default(),
         }
     }
 
@@ -280,6 +283,19 @@ impl Recorder {
                 i += 1;
             }
         }
+    }
+
+    /// Add what this recorder counted since its last report to counters shared by several
+    /// workers.
+    pub fn report_into(
+        &mut self,
+        recorded: &std::sync::atomic::AtomicU64,
+        skipped: &std::sync::atomic::AtomicU64,
+    ) {
+        use std::sync::atomic::Ordering::Relaxed;
+        recorded.fetch_add(self.counters.recorded - self.reported.recorded, Relaxed);
+        skipped.fetch_add(self.counters.skipped - self.reported.skipped, Relaxed);
+        self.reported = self.counters;
     }
 
     /// Recordings open now.

@@ -328,13 +328,8 @@ fn judge(
         if !alerts.is_empty() || recorder.as_ref().is_some_and(|r| r.open_count() > 0) {
             let set = Arc::clone(engine.rules());
             crate::pool::deliver(&mut alerts, &set, recorder.as_mut(), wall_clock(), sink);
-            if let Some(r) = &recorder {
-                stats
-                    .evidence_recorded
-                    .store(r.counters.recorded, Ordering::Relaxed);
-                stats
-                    .evidence_skipped
-                    .store(r.counters.skipped, Ordering::Relaxed);
+            if let Some(r) = recorder.as_mut() {
+                r.report_into(&stats.evidence_recorded, &stats.evidence_skipped);
             }
         }
         engine.refresh(rules);

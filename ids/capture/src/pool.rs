@@ -291,13 +291,8 @@ fn worker(
         {
             r.flush(crate::inline::wall_clock(), false, sink);
         }
-        if let Some(r) = &recorder {
-            stats
-                .evidence_recorded
-                .store(r.counters.recorded, Ordering::Relaxed);
-            stats
-                .evidence_skipped
-                .store(r.counters.skipped, Ordering::Relaxed);
+        if let Some(r) = recorder.as_mut() {
+            r.report_into(&stats.evidence_recorded, &stats.evidence_skipped);
         }
         // SAFETY: `fds` holds valid descriptors of the rings owned by this thread.
         unsafe {

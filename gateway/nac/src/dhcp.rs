@@ -1,0 +1,158 @@
+//! dnsmasq's configuration from the model: for every internal zone with a `dhcp` range, the
+//! interface it serves, the range and lease time, the gateway's address on that interface as
+//! router and DNS server; static leases (the `dhcp-hostsfile`) from the inventory: a device
+//! with a MAC and an address always gets that address, a blocked one is ignored. The main file
+//! changes only with the zones (dnsmasq restarts, its lease file keeps the leases); the hosts
+//! file changes with the inventory (dnsmasq re-reads it on SIGHUP, nothing restarts).
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::Path;
+
+use edgeward_config::{Config, DeviceStatus};
+
+/// The two files dnsmasq runs from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhcpFiles {
+    /// The main configuration (`dnsmasq.conf`); `None` when no zone has a DHCP range.
+    pub main: Option<String>,
+    /// The static leases (`hosts`).
+    pub hosts: String,
+}
+
+/// Render the files, with dnsmasq's state (lease file, hosts file) under `dir`.
+pub fn render(config: &Config, dir: &Path) -> DhcpFiles {
+    let mut main = String::new();
+    let _ = writeln!(
+        main,
+        "# edgeward: generated from the configuration; edits are overwritten\n\
+         bind-dynamic\nexcept-interface=lo\ndhcp-authoritative\n\
+         dhcp-leasefile={}\ndhcp-hostsfile={}\npid-file={}",
+        dir.join("leases").display(),
+        dir.join("hosts").display(),
+        dir.join("dnsmasq.pid").display()
+    );
+    let mut served = 0;
+    for zone in config.zones.iter().filter(|z| z.kind.is_internal()) {
+        let Some(dhcp) = &zone.dhcp else { continue };
+        // The interface of the zone holding an address in the range's prefix: its address is
+        // the router and the DNS server the clients are given.
+        let Some((ifname, gw, prefix)) = config
+            .interfaces
+            .iter()
+            .filter(|i| i.zone == zone.name && !i.role.is_uplink())
+            .find_map(|i| {
+                i.addresses
+                    .iter()
+                    .find(|a| a.contains(dhcp.from))
+                    .map(|a| (i.name.clone(), a.ip(), *a))
+            })
+        else {
+            continue;
+        };
+        served += 1;
+        let tag = &zone.name;
+        let _ = writeln!(main, "interface={ifname}");
+        match (dhcp.from, prefix) {
+            (IpAddr::V4(from), ipnetwork::IpNetwork::V4(net)) => {
+                let _ = writeln!(
+                    main,
+                    "dhcp-range=set:{tag},{from},{},{},{}m",
+                    dhcp.to,
+                    net.mask(),
+                    dhcp.lease_minutes
+                );
+                let _ = writeln!(main, "dhcp-option=tag:{tag},option:router,{gw}");
+                let dns: Vec<String> = if dhcp.dns.is_empty() {
+                    vec![gw.to_string()]
+                } else {
+                    dhcp.dns.iter().map(ToString::to_string).collect()
+                };
+                let _ = writeln!(
+                    main,
+                    "dhcp-option=tag:{tag},option:dns-server,{}",
+                    dns.join(",")
+                );
+            }
+            (IpAddr::V6(from), _) => {
+                let _ = writeln!(
+                    main,
+                    "dhcp-range=set:{tag},{from},{},{}m",
+                    dhcp.to, dhcp.lease_minutes
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut hosts = String::from("# edgeward: static leases from the inventory\n");
+    for d in &config.devices {
+        if d.mac.is_empty() {
+            continue;
+        }
+        let mac = d.mac.to_ascii_lowercase();
+        if d.status == DeviceStatus::Blocked {
+            let _ = writeln!(hosts, "{mac},ignore");
+        } else if let Some(ip) = d.ip {
+            let _ = writeln!(hosts, "{mac},{ip}");
+        }
+    }
+    DhcpFiles {
+        main: (served > 0).then_some(main),
+        hosts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default profile with the staff zone's `dhcp` line replaced by `line` ("" removes it).
+    fn config(line: &str) -> Config {
+        let profile = edgeward_config::AGENCY_DEFAULT_PROFILE;
+        let start = profile.find("dhcp = {").expect("the profile serves the staff zone");
+        let end = start + profile[start..].find('\n').unwrap_or(0);
+        let text = format!("{}{line}{}", &profile[..start], &profile[end..]);
+        edgeward_config::parse(&text, "t.toml", edgeward_config::today())
+            .unwrap_or_else(|p| panic!("{p}"))
+    }
+
+    #[test]
+    fn a_zone_with_a_range_is_served_on_its_interface_with_the_gateway_as_router() {
+        let c =
+            config("dhcp = { from = \"10.10.0.100\", to = \"10.10.0.199\", lease_minutes = 60 }");
+        let f = render(&c, Path::new("/var/lib/edgeward/dhcp"));
+        let main = f.main.expect("served");
+        assert!(main.contains("interface=lan0\n"), "{main}");
+        assert!(
+            main.contains("dhcp-range=set:staff,10.10.0.100,10.10.0.199,255.255.255.0,60m"),
+            "{main}"
+        );
+        assert!(main.contains("dhcp-option=tag:staff,option:router,10.10.0.1"));
+        assert!(main.contains("dhcp-option=tag:staff,option:dns-server,10.10.0.1"));
+        assert!(main.contains("dhcp-leasefile=/var/lib/edgeward/dhcp/leases"));
+        assert!(
+            !main.contains("interface=srv0"),
+            "zones without a range are not served"
+        );
+    }
+
+    #[test]
+    fn no_range_no_server_and_the_inventory_gives_static_and_ignored_leases() {
+        let c = config("");
+        let f = render(&c, Path::new("/tmp/d"));
+        assert_eq!(f.main, None);
+        for d in &c.devices {
+            if let Some(ip) = d.ip
+                && d.status != DeviceStatus::Blocked
+                && !d.mac.is_empty()
+            {
+                assert!(
+                    f.hosts
+                        .contains(&format!("{},{ip}", d.mac.to_ascii_lowercase())),
+                    "{}",
+                    f.hosts
+                );
+            }
+        }
+    }
+}

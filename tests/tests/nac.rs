@@ -1,0 +1,164 @@
+//! NAC in the lab: the gateway's DHCP (real dnsmasq, rendered from the model) hands a visiting
+//! machine an address (real dhclient), every lease is an event that reaches the SOC, and leases
+//! outlive a daemon restart and a reconfiguration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use edgeward_config::AGENCY_DEFAULT_PROFILE;
+use edgeward_lab::{Lab, read_events, test_lab, wait_until};
+
+const VISITOR_MAC: &str = "02:ed:00:00:00:77";
+
+/// Ask for an address from `role` (dhclient, once, with the lab's script); the address it got.
+fn dhcp(lab: &Lab, role: &str) -> Option<String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dhclient-script.sh");
+    let lease = lab.dir.join(format!("{role}.dhclient.leases"));
+    let pid = lab.dir.join(format!("{role}.dhclient.pid"));
+    let out = lab
+        .exec(
+            role,
+            "timeout",
+            &[
+                "20",
+                "dhclient",
+                "-1",
+                "-sf",
+                script.to_str()?,
+                "-lf",
+                lease.to_str()?,
+                "-pf",
+                pid.to_str()?,
+                "eth0",
+            ],
+        )
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("dhclient: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let addr = lab
+        .exec(role, "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
+        .ok()?;
+    String::from_utf8_lossy(&addr.stdout)
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|a| a.split('/').next())
+        .map(str::to_string)
+}
+
+/// NAC events for `mac` with `action`.
+fn nac_events(lab: &Lab, mac: &str, action: &str) -> Vec<serde_json::Value> {
+    read_events(lab)
+        .into_iter()
+        .filter(|e| e["event_type"] == "nac" && e["mac"] == mac && e["action"] == action)
+        .collect()
+}
+
+/// 003 §30.6.c: the gateway hands out addresses in the staff zone, and every lease is an event
+/// that reaches the SOC; a restart of the daemon and a reconfiguration keep the leases.
+#[test]
+fn a_visitor_gets_a_lease_the_soc_sees_it_and_leases_outlive_restarts() {
+    let Some(lab) = test_lab("dhcp", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let got = dhcp(&lab, "visitor-1").expect("a lease for visitor-1");
+    let last: u8 = got
+        .rsplit('.')
+        .next()
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        got.starts_with("10.10.0.") && (100..=199).contains(&last),
+        "an address from the staff range: {got}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || !nac_events(
+            &lab,
+            VISITOR_MAC,
+            "dhcp-lease"
+        )
+        .is_empty()),
+        "no lease event; log:\n{}",
+        lab.log_tail(20)
+    );
+    let ev = &nac_events(&lab, VISITOR_MAC, "dhcp-lease")[0];
+    assert_eq!(ev["ip"], got.as_str());
+    assert_eq!(ev["zone"], "staff");
+    // At the SOC hub.
+    let hub_file = lab
+        .soc_dir()
+        .join("gateways")
+        .join("lc-agency-gw1")
+        .join("events.jsonl");
+    assert!(wait_until(Duration::from_secs(15), || {
+        std::fs::read_to_string(&hub_file)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains("dhcp-lease") && l.contains(VISITOR_MAC))
+    }));
+    // The daemon restarts (dnsmasq with it): the lease is kept and the same address renewed.
+    let pid = lab.gateway_pid().expect("running");
+    // SAFETY: kill(2) on the lab's own daemon.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    assert!(wait_until(Duration::from_secs(10), || lab
+        .gateway_pid()
+        .is_none()));
+    lab.start_gateway().unwrap();
+    lab.wait_gateway_ready(Duration::from_secs(20)).unwrap();
+    let leases = lab.state_dir().join("dhcp").join("leases");
+    assert!(
+        std::fs::read_to_string(&leases)
+            .unwrap_or_default()
+            .contains(VISITOR_MAC),
+        "the lease file keeps the lease"
+    );
+    assert_eq!(
+        dhcp(&lab, "visitor-1").as_deref(),
+        Some(got.as_str()),
+        "same address after a restart"
+    );
+    // A reconfiguration (another range end) restarts dnsmasq; the lease still holds.
+    let text = std::fs::read_to_string(lab.config_path())
+        .unwrap()
+        .replace("to = \"10.10.0.199\"", "to = \"10.10.0.198\"");
+    std::fs::write(lab.config_path(), text).unwrap();
+    lab.reload_gateway().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        dhcp(&lab, "visitor-1").as_deref(),
+        Some(got.as_str()),
+        "same address after a reconfiguration"
+    );
+    assert!(wait_until(Duration::from_secs(5), || !nac_events(
+        &lab,
+        VISITOR_MAC,
+        "dhcp-renew"
+    )
+    .is_empty()));
+}
+
+/// An inventoried device with a MAC and an address always gets that address from the gateway.
+#[test]
+fn an_inventoried_device_gets_its_own_address() {
+    let Some(lab) = test_lab("dhcpstatic", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let hosts = lab.state_dir().join("dhcp").join("hosts");
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::fs::read_to_string(&hosts)
+            .unwrap_or_default()
+            .contains("02:ed:00:00:00:11,10.10.0.11")
+    }));
+    // staff-1 gives up its static address and asks: it gets the inventory's.
+    lab.exec(
+        "staff-1",
+        "ip",
+        &["addr", "flush", "dev", "eth0", "scope", "global"],
+    )
+    .unwrap();
+    assert_eq!(dhcp(&lab, "staff-1").as_deref(), Some("10.10.0.11"));
+}
