@@ -109,7 +109,9 @@ mod tests {
     /// The default profile with the staff zone's `dhcp` line replaced by `line` ("" removes it).
     fn config(line: &str) -> Config {
         let profile = edgeward_config::AGENCY_DEFAULT_PROFILE;
-        let start = profile.find("dhcp = {").expect("the profile serves the staff zone");
+        let start = profile
+            .find("dhcp = {")
+            .expect("the profile serves the staff zone");
         let end = start + profile[start..].find('\n').unwrap_or(0);
         let text = format!("{}{line}{}", &profile[..start], &profile[end..]);
         edgeward_config::parse(&text, "t.toml", edgeward_config::today())
