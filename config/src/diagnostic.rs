@@ -113,6 +113,7 @@ pub enum Code {
     LogRetention,
     IdsSettings,
     DhcpRange,
+    NacSettings,
 }
 
 /// One problem in a configuration.

@@ -45,6 +45,30 @@ pub struct Config {
     pub ids: Ids,
     #[serde(default)]
     pub wifi: Vec<WifiNetwork>,
+    #[serde(default)]
+    pub nac: Nac,
+}
+
+/// Network access control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Nac {
+    /// Internal zones where a machine whose MAC is not approved in the inventory gets an
+    /// address but reaches only the gateway: DHCP, DNS and the page saying it waits for
+    /// approval (000 §5.4, 003 §23.3).
+    pub onboarding_zones: Vec<String>,
+    /// Port of that page on the gateway's addresses in those zones (plain HTTP; web requests of
+    /// waiting machines are sent there).
+    pub portal_port: u16,
+}
+
+impl Default for Nac {
+    fn default() -> Self {
+        Nac {
+            onboarding_zones: Vec::new(),
+            portal_port: 8081,
+        }
+    }
 }
 
 /// Identity of the appliance.

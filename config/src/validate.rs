@@ -33,6 +33,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.admin();
     v.logs();
     v.ids();
+    v.nac();
     v.wifi(today);
     v.problems
 }
@@ -392,6 +393,41 @@ impl Validator<'_> {
                     }),
                 );
             }
+        }
+    }
+
+    fn nac(&mut self) {
+        let nac = &self.config.nac;
+        for (i, z) in nac.onboarding_zones.iter().enumerate() {
+            let zone = self.config.zones.iter().find(|zone| &zone.name == z);
+            let why = match zone {
+                None => Some(format!("no zone named `{z}`")),
+                Some(zone) if !zone.kind.is_internal() => Some(format!("`{z}` is an uplink zone")),
+                Some(zone) if zone.kind == crate::model::ZoneKind::Mgmt => Some(format!(
+                    "`{z}` is the management zone: unapproved machines there would include the admin's own"
+                )),
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                self.push(
+                    Problem::new(
+                        Code::NacSettings,
+                        FieldPath::at("nac").key("onboarding_zones").index(i),
+                        why,
+                    )
+                    .hint("name internal zones (staff, guest …) whose unknown machines wait for approval"),
+                );
+            }
+        }
+        if nac.portal_port < 1024 && nac.portal_port != 80 {
+            self.push(
+                Problem::new(
+                    Code::NacSettings,
+                    FieldPath::at("nac").key("portal_port"),
+                    format!("port {} is reserved", nac.portal_port),
+                )
+                .hint("8081 is the default"),
+            );
         }
     }
 

@@ -158,6 +158,8 @@ const GOV: &str = "gov";
 const INTERNAL: &str = "internal";
 const BLOCKED: &str = "dev_blocked";
 const BLOCKED_MAC: &str = "dev_blocked_mac";
+/// MACs approved in the inventory: machines in onboarding zones without one wait for approval.
+const KNOWN_MAC: &str = "dev_known_mac";
 const NO_INTERNET: &str = "dev_nointernet";
 const NO_INTERNET_ALLOW: &str = "nointernet_allow";
 
@@ -456,6 +458,13 @@ impl Renderer<'_> {
             ));
         }
         self.element_set(mac_set(BLOCKED_MAC, &blocked_macs));
+        let known_macs: Vec<String> = config
+            .devices
+            .iter()
+            .filter(|d| d.status == DeviceStatus::Approved)
+            .filter_map(|d| normalize_mac(&d.mac))
+            .collect();
+        self.element_set(mac_set(KNOWN_MAC, &known_macs));
         for zone in self.internal_zones() {
             let moved_in: Vec<IpNetwork> = config
                 .devices
@@ -737,6 +746,77 @@ impl Renderer<'_> {
     }
 
     /// Blocked devices are dropped before anything else, established flows included.
+    /// The interfaces of the onboarding zones (`nac.onboarding_zones`).
+    fn onboarding_ifs(&self) -> Vec<String> {
+        let nac = &self.config.nac;
+        self.config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink() && nac.onboarding_zones.contains(&i.zone))
+            .map(|i| i.name.clone())
+            .collect()
+    }
+
+    /// Machines in an onboarding zone whose MAC is not approved (000 §5.4): nothing forwarded;
+    /// to the gateway only DHCP, DNS and the waiting page (`input`); their web requests are
+    /// sent to that page (`prerouting`). Approval is set membership: no reload.
+    fn onboarding(&mut self, chain: &str) {
+        let ifs = self.onboarding_ifs();
+        if ifs.is_empty() {
+            return;
+        }
+        let unknown = || {
+            vec![
+                ifname_match(MetaKey::Iifname, ifs.clone()),
+                ne(payload("ether", "saddr"), set_ref(KNOWN_MAC)),
+            ]
+        };
+        let portal = u32::from(self.config.nac.portal_port);
+        match chain {
+            "forward" => {
+                let mut m = unknown();
+                m.push(drop());
+                self.rule(chain, m, "unapproved device waiting (NAC onboarding)");
+            }
+            "input" => {
+                for (proto, ports) in [
+                    ("udp", vec![num(53), num(67)]),
+                    ("tcp", vec![num(53), num(portal)]),
+                ] {
+                    let mut m = unknown();
+                    m.push(eq(meta(MetaKey::L4proto), s(proto)));
+                    m.push(eq(payload("th", "dport"), anon_set(ports)));
+                    m.push(accept());
+                    self.rule(
+                        chain,
+                        m,
+                        format!("unapproved device: DHCP, DNS, waiting page ({proto})"),
+                    );
+                }
+                let mut m = unknown();
+                m.push(drop());
+                self.rule(chain, m, "unapproved device: nothing else to the gateway");
+            }
+            "prerouting" => {
+                let mut m = unknown();
+                m.push(eq(meta(MetaKey::L4proto), s("tcp")));
+                m.push(eq(payload("th", "dport"), num(80)));
+                m.push(Statement::Redirect(Some(NAT {
+                    addr: None,
+                    family: None,
+                    port: Some(num(portal)),
+                    flags: None,
+                })));
+                self.rule(
+                    chain,
+                    m,
+                    "unapproved device: web requests to the waiting page",
+                );
+            }
+            _ => {}
+        }
+    }
+
     fn blocked_devices(&mut self, chain: &str) {
         let lan_ifs: Vec<String> = self
             .config
@@ -912,6 +992,7 @@ impl Renderer<'_> {
     fn input(&mut self) -> Result<(), RenderError> {
         let config = self.config;
         self.blocked_devices("input");
+        self.onboarding("input");
         self.conntrack_fast_path("input");
         self.rule(
             "input",
@@ -1146,6 +1227,7 @@ impl Renderer<'_> {
     fn forward(&mut self) -> Result<(), RenderError> {
         let config = self.config;
         self.blocked_devices("forward");
+        self.onboarding("forward");
         self.conntrack_fast_path("forward");
         // Government prefixes leave only through the TSLCD, whatever the routing says.
         let isp_ifs: Vec<String> = config
@@ -1346,6 +1428,7 @@ impl Renderer<'_> {
 
     fn nat(&mut self) {
         let config = self.config;
+        self.onboarding("prerouting");
         for up in config.uplinks.iter().filter(|u| u.masquerade) {
             self.rule(
                 "postrouting",

@@ -925,6 +925,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         &opts.state_dir,
         bus.clone(),
     )));
+    subsystems.push(Box::new(subsystems::portal::Portal::default()));
     let (ids_replan_tx, mut ids_replan_rx) = mpsc::channel::<()>(4);
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),

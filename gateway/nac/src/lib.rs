@@ -6,3 +6,4 @@
 
 pub mod dhcp;
 pub mod leases;
+pub mod portal;

@@ -9,6 +9,7 @@ pub mod ids_evidence;
 pub mod ips_queue;
 pub mod listeners;
 pub mod network;
+pub mod portal;
 pub mod retention;
 pub mod soc;
 pub mod uplink_monitor;

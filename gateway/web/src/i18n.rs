@@ -912,6 +912,10 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
             "Thiết lập phát hiện/ngăn chặn xâm nhập không hợp lệ",
             "Invalid IDS/IPS settings",
         ),
+        Code::NacSettings => (
+            "Thiết lập kiểm soát truy cập mạng (NAC) không hợp lệ",
+            "Invalid network access control settings",
+        ),
         Code::DhcpRange => (
             "Dải địa chỉ cấp phát tự động (DHCP) không hợp lệ",
             "Invalid DHCP range",
