@@ -84,6 +84,22 @@ pub fn history_list(paths: &Paths) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// `edgeward devices approve|block|quarantine|release|remove MAC`: the decision made on the
+/// configuration file's inventory and submitted like `config apply --no-confirm` (validated,
+/// recorded with author and reason, applied by the running daemon as set membership).
+pub fn device_decision(
+    paths: &Paths,
+    mac: &str,
+    decision: &edgeward_nac::inventory::Decision,
+    author: &str,
+    reason: &str,
+) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&paths.config)
+        .with_context(|| format!("reading {}", paths.config.display()))?;
+    let changed = edgeward_nac::inventory::decide(&text, mac, decision)?;
+    submit(paths, &changed, author, reason, None, false)
+}
+
 /// Validate `text`, leave who/why for the daemon, put it in place and tell the daemon.
 fn submit(
     paths: &Paths,

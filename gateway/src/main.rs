@@ -121,6 +121,10 @@ enum Command {
     /// Console recovery of the admin UI's accounts (needs root on the appliance itself).
     #[command(subcommand)]
     Accounts(AccountsCmd),
+    /// Decisions about one device (000 §5.4, 003 §23.3), each a recorded configuration change
+    /// the running daemon applies as set membership (no reload).
+    #[command(subcommand)]
+    Devices(DevicesCmd),
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -135,6 +139,68 @@ fn parse_mark(text: &str) -> Result<u32, String> {
         None => text.parse(),
     };
     parsed.map_err(|e| format!("`{text}` is not a mark: {e}"))
+}
+
+#[derive(Subcommand)]
+enum DevicesCmd {
+    /// Let a device in: add or update its inventory entry (Phụ lục I).
+    Approve {
+        mac: String,
+        #[arg(long)]
+        zone: String,
+        /// Họ tên người sử dụng.
+        #[arg(long)]
+        user: String,
+        /// pc, laptop, server, printer, scanner, camera, ip-phone, phone, tablet, …
+        #[arg(long = "type")]
+        device_type: String,
+        #[arg(long)]
+        serial: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// A fixed address for it (else it keeps asking DHCP).
+        #[arg(long)]
+        ip: Option<String>,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cut it off everywhere.
+    Block {
+        mac: String,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Move it into the quarantine zone: no LAN, TSLCD or Internet; only the update mirrors.
+    Quarantine {
+        mac: String,
+        /// Its address, when the inventory has none.
+        #[arg(long)]
+        ip: Option<String>,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Back from quarantine.
+    Release {
+        mac: String,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Out of the inventory (its address and rules go with it).
+    Remove {
+        mac: String,
+        #[arg(long)]
+        author: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -414,6 +480,56 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             ids_cmd::run_pcap(&pcap, &rules, eve.as_deref(), stats.as_deref(), &home_net)
         }
         Command::Uplinks { json } => edgeward_gateway::uplinks::print_status(&cli.state_dir, json),
+        Command::Devices(cmd) => {
+            use edgeward_nac::inventory::Decision;
+            let (mac, decision, author, reason) = match cmd {
+                DevicesCmd::Approve {
+                    mac,
+                    zone,
+                    user,
+                    device_type,
+                    serial,
+                    note,
+                    ip,
+                    author,
+                    reason,
+                } => (
+                    mac,
+                    Decision::Approve {
+                        zone,
+                        user,
+                        device_type,
+                        serial,
+                        note,
+                        ip,
+                    },
+                    author,
+                    reason,
+                ),
+                DevicesCmd::Block {
+                    mac,
+                    author,
+                    reason,
+                } => (mac, Decision::Block, author, reason),
+                DevicesCmd::Quarantine {
+                    mac,
+                    ip,
+                    author,
+                    reason,
+                } => (mac, Decision::Quarantine { ip }, author, reason),
+                DevicesCmd::Release {
+                    mac,
+                    author,
+                    reason,
+                } => (mac, Decision::Release, author, reason),
+                DevicesCmd::Remove {
+                    mac,
+                    author,
+                    reason,
+                } => (mac, Decision::Remove, author, reason),
+            };
+            config_cmd::device_decision(&paths, &mac, &decision, &author, &reason)
+        }
         Command::Accounts(cmd) => accounts_cmd(&cli.state_dir, cmd),
     }
 }

@@ -195,22 +195,23 @@ fn an_unknown_machine_waits_for_approval_and_is_let_in_once_approved() {
         lab.can_connect("staff-1", "192.0.2.100", 443, 2),
         "approved machines are not affected"
     );
-    // Approved: an inventory entry with its MAC (the address it already has).
-    let approved = format!(
-        "{}\n[[devices]]\nuser = \"Nguyễn Văn Khách\"\ntype = \"laptop\"\nmac = \"{VISITOR_MAC}\"\nip = \"{ip}\"\nzone = \"staff\"\n",
-        std::fs::read_to_string(lab.config_path()).unwrap()
-    );
-    let file = lab.dir.join("approved.toml");
-    std::fs::write(&file, approved).unwrap();
+    // Approved at the console: `edgeward devices approve` (a recorded configuration change).
     let out = lab.edgeward(&[
-        "config",
-        "apply",
-        file.to_str().unwrap(),
+        "devices",
+        "approve",
+        VISITOR_MAC,
+        "--zone",
+        "staff",
+        "--user",
+        "Nguyễn Văn Khách",
+        "--type",
+        "laptop",
+        "--ip",
+        &ip,
         "--author",
         "it-officer",
         "--reason",
-        "approve the visitor's laptop",
-        "--no-confirm",
+        "the visitor's laptop, checklist ticked",
     ]);
     assert!(
         out.status.success(),
@@ -228,4 +229,45 @@ fn an_unknown_machine_waits_for_approval_and_is_let_in_once_approved() {
         !reach("10.10.10.10", 22),
         "and no more than its zone allows"
     );
+}
+
+/// 001 §7.8, 004 §15.8: quarantine in one step cuts a device off from the Internet, the TSLCD
+/// and the servers; release gives it back — each a recorded decision (`edgeward devices`).
+#[test]
+fn quarantine_and_release_from_the_console() {
+    let Some(lab) = test_lab("quarantine", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let reach = |addr: &str, port: u16| lab.can_connect("staff-2", addr, port, 1);
+    assert!(reach("192.0.2.100", 443) && reach("10.10.10.10", 443) && reach("10.251.1.10", 80));
+    let decide = |what: &str| {
+        let out = lab.edgeward(&[
+            "devices",
+            what,
+            "02:ed:00:00:00:12",
+            "--author",
+            "it-officer",
+            "--reason",
+            "malware suspected",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    decide("quarantine");
+    assert!(
+        wait_until(Duration::from_secs(2), || !reach("192.0.2.100", 443)),
+        "still on the Internet 2 s after the quarantine"
+    );
+    assert!(!reach("10.10.10.10", 443), "no servers in quarantine");
+    assert!(!reach("10.251.1.10", 80), "no TSLCD in quarantine");
+    decide("release");
+    assert!(wait_until(Duration::from_secs(2), || reach(
+        "192.0.2.100",
+        443
+    )));
+    let history = lab.edgeward(&["config", "history"]);
+    assert!(String::from_utf8_lossy(&history.stdout).contains("malware suspected"));
 }

@@ -1,9 +1,12 @@
 //! `edgeward-nac`: network access control inside the gateway. [`dhcp`] renders dnsmasq's
 //! configuration (DHCP and DNS for the internal zones, static leases from the inventory) purely
 //! from the model; [`leases`] reads dnsmasq's lease file and turns its changes into events
-//! (lease, renewal, release), which go to the store and the SOC (003 §30.6.c).
+//! (lease, renewal, release), which go to the store and the SOC (003 §30.6.c); [`inventory`]
+//! makes decisions about a device (approve, block, quarantine, release, remove) as edits of the
+//! configuration; [`portal`] is the page a machine waiting for approval sees.
 #![warn(missing_docs)]
 
 pub mod dhcp;
+pub mod inventory;
 pub mod leases;
 pub mod portal;
