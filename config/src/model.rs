@@ -60,6 +60,9 @@ pub struct Nac {
     /// Port of that page on the gateway's addresses in those zones (plain HTTP; web requests of
     /// waiting machines are sent there).
     pub portal_port: u16,
+    /// Security events that quarantine the internal host by themselves: `c2`, `scan`, `mining`
+    /// (001 §7.8, 004 §15.8, 000 §5.10.b).
+    pub quarantine_on: Vec<String>,
 }
 
 impl Default for Nac {
@@ -67,6 +70,7 @@ impl Default for Nac {
         Nac {
             onboarding_zones: Vec::new(),
             portal_port: 8081,
+            quarantine_on: Vec::new(),
         }
     }
 }

@@ -419,6 +419,18 @@ impl Validator<'_> {
                 );
             }
         }
+        for (i, k) in nac.quarantine_on.iter().enumerate() {
+            if !["c2", "scan", "mining"].contains(&k.as_str()) {
+                self.push(
+                    Problem::new(
+                        Code::NacSettings,
+                        FieldPath::at("nac").key("quarantine_on").index(i),
+                        format!("`{k}` is not a kind of security event"),
+                    )
+                    .hint("c2, scan or mining"),
+                );
+            }
+        }
         if nac.portal_port < 1024 && nac.portal_port != 80 {
             self.push(
                 Problem::new(

@@ -926,6 +926,16 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         bus.clone(),
     )));
     subsystems.push(Box::new(subsystems::portal::Portal::default()));
+    let (nac_apply_tx, mut nac_apply_rx) = mpsc::channel::<()>(4);
+    tokio::spawn(crate::nac_policy::run(
+        bus.clone(),
+        live.clone(),
+        edgeward_config::change::Paths {
+            config: opts.config_path.clone(),
+            state_dir: opts.state_dir.clone(),
+        },
+        nac_apply_tx,
+    ));
     let (ids_replan_tx, mut ids_replan_rx) = mpsc::channel::<()>(4);
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),
@@ -1059,6 +1069,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             }
             Some(change) = uplink_rx.recv() => daemon.on_uplink_change(change).await,
             Some(()) = ids_replan_rx.recv() => daemon.on_ids_rules().await,
+            Some(()) = nac_apply_rx.recv() => {
+                seen = fingerprint(&opts.config_path);
+                daemon.reconcile_from_file("nac", false).await;
+            }
             Some(req) = admin_rx.recv() => daemon.handle_request(req).await,
             _ = term.recv() => break,
             _ = int.recv() => break,

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;
 pub mod metrics;
+pub mod nac_policy;
 pub mod reconcile;
 pub mod subsystems;
 pub mod uplinks;

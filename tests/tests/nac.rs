@@ -271,3 +271,71 @@ fn quarantine_and_release_from_the_console() {
     let history = lab.edgeward(&["config", "history"]);
     assert!(String::from_utf8_lossy(&history.stdout).contains("malware suspected"));
 }
+
+/// 000 §5.10.b, 001 §7.8: nmap from a staff PC at the server zone ends in quarantine by
+/// itself (a recorded change by `edgeward-nac` with the alert as its reason); the same scan from
+/// an allow-listed source (the SOC's or the police's scanner, 002 §7.2.c) changes nothing.
+#[test]
+fn a_scanning_host_is_quarantined_automatically_and_an_allow_listed_scanner_is_not() {
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(rules.join("scripts/et-open.sh"))
+        .current_dir(&rules)
+        .output()
+        .unwrap();
+    let rules = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let config = AGENCY_DEFAULT_PROFILE.replace(
+        "mode = \"ids\"",
+        "mode = \"ids\"\nscanner_allowlist = [\"10.10.0.11/32\"]",
+    );
+    let Some(lab) = edgeward_lab::test_lab_with("autoq", &config, &["--ids-rules", &rules]) else {
+        return;
+    };
+    assert!(wait_until(Duration::from_secs(60), || lab
+        .state_dir()
+        .join("ids-status.json")
+        .exists()));
+    let reach = |role: &str| lab.can_connect(role, "192.0.2.100", 443, 1);
+    assert!(reach("staff-1") && reach("staff-2"));
+    let nmap = |role: &str| {
+        lab.exec(
+            role,
+            "nmap",
+            &[
+                "-sS",
+                "-Pn",
+                "-n",
+                "-T4",
+                "--max-retries",
+                "0",
+                "-p",
+                "1-200",
+                "10.10.10.10",
+            ],
+        )
+        .unwrap()
+    };
+    nmap("staff-2");
+    assert!(
+        wait_until(Duration::from_secs(10), || !reach("staff-2")),
+        "staff-2 not quarantined; log:\n{}",
+        lab.log_tail(20)
+    );
+    let history =
+        String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+    assert!(
+        history.contains("edgeward-nac") && history.contains("quarantined automatically (scan)"),
+        "{history}"
+    );
+    nmap("staff-1");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        reach("staff-1"),
+        "the allow-listed scanner keeps its access"
+    );
+    assert!(
+        !read_events(&lab).iter().any(|e| e["event_type"] == "nac"
+            && e["action"] == "quarantine"
+            && e["ip"] == "10.10.0.11"),
+        "nothing decided about the allow-listed scanner"
+    );
+}

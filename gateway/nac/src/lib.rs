@@ -9,4 +9,5 @@
 pub mod dhcp;
 pub mod inventory;
 pub mod leases;
+pub mod policy;
 pub mod portal;

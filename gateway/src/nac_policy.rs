@@ -1,0 +1,115 @@
+//! Automatic quarantine: the daemon watches its own event bus, and an alert the NAC policy
+//! (`nac.quarantine_on`, `edgeward_nac::policy`) names quarantines the internal host — as a
+//! recorded configuration change by `edgeward-nac` with the alert as its reason (the same path
+//! as `edgeward devices quarantine`), applied by the daemon within seconds. A host without a
+//! fixed address is found by its DHCP lease and pinned to the address it was seen with.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use edgeward_config::change::{Paths, write_change};
+use edgeward_event::bus::Bus;
+use edgeward_event::model::{EventBody, Level};
+use edgeward_nac::inventory::{Decision, decide};
+use tokio::sync::mpsc;
+
+use crate::admin::Live;
+
+/// The MAC of the device at `ip`: the inventory's, else the DHCP lease's.
+fn mac_of(config: &edgeward_config::Config, lease_file: &PathBuf, ip: IpAddr) -> Option<String> {
+    if let Some(d) = config.devices.iter().find(|d| d.ip == Some(ip)) {
+        return Some(d.mac.clone());
+    }
+    let leases =
+        edgeward_nac::leases::parse(&std::fs::read_to_string(lease_file).unwrap_or_default());
+    leases
+        .by_key
+        .values()
+        .find(|l| l.ip == ip)
+        .map(|l| l.mac.clone())
+}
+
+/// Run until the bus closes; `apply` asks the daemon to apply the file just written.
+pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
+    let mut events = bus.subscribe();
+    let lease_file = paths.state_dir.join("dhcp").join("leases");
+    // Hosts already acted on (a flood of alerts makes one change).
+    let mut done: HashSet<IpAddr> = HashSet::new();
+    loop {
+        let ev = match events.recv().await {
+            Ok(ev) => ev,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        };
+        let EventBody::Alert(alert) = &ev.body else {
+            continue;
+        };
+        let state = live.load_full();
+        let Some(config) = state.config.clone() else {
+            continue;
+        };
+        let internal: Vec<ipnetwork::IpNetwork> = config
+            .zones
+            .iter()
+            .filter(|z| z.kind.is_internal() && z.kind != edgeward_config::ZoneKind::Quarantine)
+            .flat_map(|z| z.prefixes.iter().copied())
+            .collect();
+        let Some((host, reason)) =
+            edgeward_nac::policy::host_to_quarantine(alert, &config.nac.quarantine_on, &internal)
+        else {
+            continue;
+        };
+        if !done.insert(host) {
+            continue;
+        }
+        let Some(mac) = mac_of(&config, &lease_file, host) else {
+            bus.emit(EventBody::system(
+                Level::Warning,
+                "nac",
+                format!("{reason}: no device known at {host}, nothing quarantined"),
+            ))
+            .await;
+            continue;
+        };
+        let already = config
+            .devices
+            .iter()
+            .any(|d| d.mac.eq_ignore_ascii_case(&mac) && d.move_to.is_some());
+        if already {
+            continue;
+        }
+        let changed = decide(
+            &state.text,
+            &mac,
+            &Decision::Quarantine {
+                ip: Some(host.to_string()),
+            },
+        );
+        let (level, message) = match changed {
+            Ok(text) => match write_change(&paths, &text, "edgeward-nac", &reason, None, false) {
+                Ok(()) => {
+                    let _ = apply.send(()).await;
+                    (Level::Warning, format!("{mac} at {host} {reason}"))
+                }
+                Err(e) => (
+                    Level::Error,
+                    format!("{reason}: the change could not be written: {e}"),
+                ),
+            },
+            // Not in the inventory: an unapproved machine, already kept to the gateway.
+            Err(e) => (Level::Warning, format!("{reason}: {e}")),
+        };
+        bus.emit(EventBody::Nac(edgeward_event::model::NacEvent {
+            action: "quarantine".into(),
+            mac,
+            ip: Some(host),
+            zone: None,
+            detail: message.clone(),
+        }))
+        .await;
+        if matches!(level, Level::Error) {
+            bus.emit(EventBody::system(level, "nac", message)).await;
+        }
+    }
+}
