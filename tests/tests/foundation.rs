@@ -283,7 +283,13 @@ fn config_apply_and_rollback_through_the_cli_record_author_and_reason() {
         1
     )));
 
-    let hist = String::from_utf8_lossy(&cli(&["config", "history"]).stdout).into_owned();
+    // The history records a change once every subsystem has applied it (the firewall first:
+    // the connection above may succeed a moment before).
+    let mut hist = String::new();
+    wait_until(Duration::from_secs(10), || {
+        hist = String::from_utf8_lossy(&cli(&["config", "history"]).stdout).into_owned();
+        hist.contains("rollback to v1")
+    });
     assert!(
         hist.contains("nguyen.van.a") && hist.contains("đổi máy chủ cập nhật"),
         "{hist}"
