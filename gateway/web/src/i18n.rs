@@ -488,6 +488,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("dev.approve", "Phê duyệt", "Approve"),
     ("dev.block", "Chặn", "Block"),
     ("dev.export", "Xuất CSV", "Export CSV"),
+    (
+        "dev.export_annex",
+        "Xuất theo mẫu Phụ lục I",
+        "Export as Annex I",
+    ),
     ("dev.import", "Nhập từ CSV", "Import CSV"),
     (
         "dev.import_hint",

@@ -70,6 +70,62 @@ pub fn export(devices: &[Device]) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
+/// The columns of seed 000 Phụ lục I, exactly as the appendix prints them.
+pub const ANNEX_COLUMNS: [&str; 6] = [
+    "STT",
+    "Họ tên người sử dụng",
+    "Chủng loại thiết bị/ổ cứng",
+    "Mã số thiết bị/ổ cứng",
+    "Địa chỉ MAC (nếu có)",
+    "Ghi chú",
+];
+
+/// A device class as the appendix names it (its examples: PC, Laptop, Server, Switch, Router,
+/// Firewall, máy in, máy scan, Camera).
+pub fn annex_type(t: edgeward_config::DeviceType) -> &'static str {
+    use edgeward_config::DeviceType as T;
+    match t {
+        T::Pc => "PC",
+        T::Laptop => "Laptop",
+        T::Server => "Server",
+        T::Printer => "Máy in",
+        T::Scanner => "Máy scan",
+        T::Camera => "Camera",
+        T::IpPhone => "Điện thoại IP",
+        T::Phone => "Điện thoại di động",
+        T::Tablet => "Máy tính bảng",
+        T::Switch => "Switch",
+        T::Router => "Router",
+        T::Firewall => "Firewall",
+        T::AccessPoint => "Thiết bị phát Wi-Fi",
+        T::Storage => "Thiết bị lưu trữ",
+        T::Other => "Khác",
+    }
+}
+
+/// The inventory as Phụ lục I's table: exactly its six columns, numbered rows; the gateway's
+/// own facts (brand, address, zone, status) go into nothing but the regular export.
+pub fn export_annex(devices: &[Device]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(ANNEX_COLUMNS).map_err(|e| e.to_string())?;
+    for (i, d) in devices.iter().enumerate() {
+        w.write_record(
+            [
+                (i + 1).to_string(),
+                d.user.clone(),
+                annex_type(d.device_type).to_string(),
+                d.serial.clone(),
+                d.mac.clone(),
+                d.note.clone(),
+            ]
+            .map(neutralise),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
 /// Parse an inventory CSV (columns in any order, by header). Per-device fields the CSV has no
 /// column for (Internet override, move-to) are kept from `existing` devices with the same MAC.
 pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<CsvProblem>> {
@@ -195,6 +251,30 @@ mod tests {
             edgeward_config::today(),
         )
         .unwrap()
+    }
+
+    /// 000 §5.1.c, Phụ lục I: the appendix export has exactly the appendix's columns, in its
+    /// order, numbered rows, the appendix's type names; nothing else.
+    #[test]
+    fn the_annex_export_has_exactly_the_appendix_columns() {
+        let devices = cfg().devices;
+        let csv = export_annex(&devices).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "STT,Họ tên người sử dụng,Chủng loại thiết bị/ổ cứng,Mã số thiết bị/ổ cứng,Địa chỉ MAC (nếu có),Ghi chú"
+        );
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), devices.len());
+        for (i, (row, d)) in rows.iter().zip(&devices).enumerate() {
+            assert_eq!(row.len(), 6);
+            assert_eq!(&row[0], (i + 1).to_string());
+            assert_eq!(&row[1], d.user);
+            assert_eq!(&row[2], annex_type(d.device_type));
+            assert_eq!(&row[4], d.mac);
+        }
+        assert!(!csv.contains("10.10.0.11"), "no address column");
     }
 
     /// A user name that a spreadsheet would run as a formula is exported as text, and comes

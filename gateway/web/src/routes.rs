@@ -146,6 +146,11 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Perm(ViewConfig),
             on(MethodFilter::GET, devices::export_csv),
         ),
+        get(
+            "/devices/annex.csv",
+            Perm(ViewConfig),
+            on(MethodFilter::GET, devices::export_annex),
+        ),
         post(
             "/devices/import",
             Perm(ManageDevices),

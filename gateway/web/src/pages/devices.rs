@@ -172,6 +172,8 @@ fn devices_page(
     let body = html! {
         p {
             a href="/devices/export.csv" #export-csv { (lang.t("dev.export")) }
+            " · "
+            a href="/devices/annex.csv" #export-annex { (lang.t("dev.export_annex")) }
             " · " a href="/wifi" { "Wi-Fi" }
         }
         table #devices {
@@ -374,6 +376,29 @@ pub async fn remove(
     match remove_device(&ctx, &caller, &mac).await {
         Ok(_) => done("/devices", "common.save"),
         Err((s, m)) => (s, m).into_response(),
+    }
+}
+
+/// GET `/devices/annex.csv`: the inventory as seed 000 Phụ lục I's table (exactly its columns).
+pub async fn export_annex(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    ctx.audit_view(&caller, "device inventory exported as Phụ lục I")
+        .await;
+    match inventory::export_annex(&current_devices(&ctx)) {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"phu-luc-I-{}.csv\"", ctx.host_id),
+                ),
+            ],
+            format!("\u{feff}{csv}"),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
 
