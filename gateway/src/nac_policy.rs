@@ -4,7 +4,7 @@
 //! as `edgeward devices quarantine`), applied by the daemon within seconds. A host without a
 //! fixed address is found by its DHCP lease and pinned to the address it was seen with.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -15,6 +15,9 @@ use edgeward_nac::inventory::{Decision, decide};
 use tokio::sync::mpsc;
 
 use crate::admin::Live;
+
+/// After acting on a host, further alerts about it are left to the change just made.
+const HOLD_OFF: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The MAC of the device at `ip`: the inventory's, else the DHCP lease's.
 fn mac_of(config: &edgeward_config::Config, lease_file: &PathBuf, ip: IpAddr) -> Option<String> {
@@ -34,8 +37,9 @@ fn mac_of(config: &edgeward_config::Config, lease_file: &PathBuf, ip: IpAddr) ->
 pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
     let mut events = bus.subscribe();
     let lease_file = paths.state_dir.join("dhcp").join("leases");
-    // Hosts already acted on (a flood of alerts makes one change).
-    let mut done: HashSet<IpAddr> = HashSet::new();
+    // Hosts just acted on: a flood of alerts makes one change, and a host released later can be
+    // quarantined again.
+    let mut recent: HashMap<IpAddr, std::time::Instant> = HashMap::new();
     loop {
         let ev = match events.recv().await {
             Ok(ev) => ev,
@@ -60,9 +64,12 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
         else {
             continue;
         };
-        if !done.insert(host) {
+        let now = std::time::Instant::now();
+        recent.retain(|_, at| now.duration_since(*at) < HOLD_OFF);
+        if recent.contains_key(&host) {
             continue;
         }
+        recent.insert(host, now);
         let Some(mac) = mac_of(&config, &lease_file, host) else {
             bus.emit(EventBody::system(
                 Level::Warning,

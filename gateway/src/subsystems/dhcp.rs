@@ -175,6 +175,9 @@ async fn watch(
     let read = |p: &Path| leases::parse(&std::fs::read_to_string(p).unwrap_or_default());
     // Leases from before (a restart) are not news.
     let mut last = read(&lease_file);
+    // A dnsmasq that keeps exiting (its port taken, a bad file) is restarted ever more slowly.
+    let mut backoff = Duration::from_secs(2);
+    let mut restarted: Option<std::time::Instant> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
@@ -197,18 +200,26 @@ async fn watch(
                 Level::Error,
                 "dhcp",
                 format!(
-                    "dnsmasq exited ({status}): {}; starting it again",
-                    detail.trim()
+                    "dnsmasq exited ({status}): {}; starting it again in {} s",
+                    detail.trim(),
+                    backoff.as_secs()
                 ),
             ))
             .await;
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            restarted = Some(std::time::Instant::now());
             if let Ok(c) = spawn(&conf)
                 && let Ok(mut held) = child.lock()
             {
                 *held = c;
             }
             continue;
+        }
+        // A restart that has held for a minute starts the backoff afresh.
+        if restarted.is_some_and(|t| t.elapsed() > Duration::from_secs(60)) {
+            restarted = None;
+            backoff = Duration::from_secs(2);
         }
         let now = read(&lease_file);
         for change in leases::diff(&last, &now) {

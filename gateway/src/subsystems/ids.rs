@@ -149,7 +149,7 @@ fn engine_config(setup: &WorkerSetup) -> EngineConfig {
 }
 
 /// Worker threads: one per core.
-fn workers_count(_setup: &WorkerSetup) -> usize {
+fn workers_count() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
@@ -600,7 +600,7 @@ impl Ids {
         let bus = self.bus.clone();
         let metrics = Arc::clone(&self.metrics);
         let sink_metrics = Arc::clone(&metrics);
-        let workers = workers_count(ws);
+        let workers = workers_count();
         let evidence = self
             .evidence
             .clone()
@@ -702,7 +702,7 @@ impl Ids {
             summary
         };
         let fail_open_queues: Vec<u16> = if ws.mode == IdsMode::Ips {
-            let n = u16::try_from(workers_count(ws)).unwrap_or(1);
+            let n = u16::try_from(workers_count()).unwrap_or(1);
             queue_plan(ws, n)
                 .groups
                 .iter()
@@ -930,18 +930,7 @@ const QUEUE_LEN: u32 = 4096;
 /// Packets the kernel dropped for the IPS's queues (`queue_dropped` + `user_dropped` in
 /// /proc/net/netfilter/nfnetlink_queue).
 fn queue_overflows() -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue") else {
-        return 0;
-    };
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<u64> = l
-                .split_whitespace()
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            (f.len() >= 7 && f[0] >= u64::from(FIRST_QUEUE)).then(|| f[5] + f[6])
-        })
-        .sum()
+    queue_table().iter().map(|(_, _, lost)| lost).sum()
 }
 
 /// What the watcher needs.
