@@ -114,6 +114,7 @@ pub enum Code {
     IdsSettings,
     DhcpRange,
     NacSettings,
+    DeviceApproval,
 }
 
 /// One problem in a configuration.

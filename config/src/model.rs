@@ -63,6 +63,14 @@ pub struct Nac {
     /// Security events that quarantine the internal host by themselves: `c2`, `scan`, `mining`
     /// (001 §7.8, 004 §15.8, 000 §5.10.b).
     pub quarantine_on: Vec<String>,
+    /// DHCP servers other than the gateway's that may answer on the internal segments (a MAC
+    /// or an address each); any other is a rogue server (000 §5.10.b).
+    pub allowed_dhcp_servers: Vec<String>,
+    /// Seconds between the gateway's DHCPDISCOVER probes on each internal segment, which make
+    /// every server there answer where the gateway hears it; 0 listens only.
+    pub rogue_probe_seconds: u32,
+    /// Where a locally administered (randomised) MAC may be approved.
+    pub random_mac: RandomMacPolicy,
 }
 
 impl Default for Nac {
@@ -71,9 +79,33 @@ impl Default for Nac {
             onboarding_zones: Vec::new(),
             portal_port: 8081,
             quarantine_on: Vec::new(),
+            allowed_dhcp_servers: Vec::new(),
+            rogue_probe_seconds: 5,
+            random_mac: RandomMacPolicy::Allow,
         }
     }
 }
+
+/// Where devices with a locally administered (randomised or made-up) MAC may be approved: such
+/// a MAC changes with the network or the day, so an inventory entry for it identifies little.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RandomMacPolicy {
+    /// Anywhere (labelled as such on the devices page).
+    #[default]
+    Allow,
+    /// Only in guest zones.
+    GuestOnly,
+}
+
+/// What the approver of a laptop or phone attests before it joins (001 §7.5, 004 §15.5): the
+/// gateway cannot check these itself.
+pub const APPROVAL_CHECKLIST: [&str; 4] = [
+    "antivirus",
+    "os-updates",
+    "licensed-software",
+    "screen-lock",
+];
 
 /// Identity of the appliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -550,9 +582,25 @@ pub struct Device {
     /// Treat this device as a member of another zone (e.g. `quarantine`) without renumbering it.
     #[serde(default)]
     pub move_to: Option<String>,
+    /// Why it was moved (into quarantine): shown on the devices page and the dashboard.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub quarantine_reason: String,
     /// Ghi chú.
     #[serde(default)]
     pub note: String,
+    /// A personal device (not the agency's): approved only with the head of unit's consent
+    /// (004 §9.3).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
+    /// Who approved it joining (000 §5.4, 003 §23.3).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub approved_by: String,
+    /// The head of unit who consented to a personal device (004 §9.3).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub head_of_unit: String,
+    /// The checks the approver attested ([`APPROVAL_CHECKLIST`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<String>,
 }
 
 /// Where the gateway's own services listen.

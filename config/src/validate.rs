@@ -420,14 +420,26 @@ impl Validator<'_> {
             }
         }
         for (i, k) in nac.quarantine_on.iter().enumerate() {
-            if !["c2", "scan", "mining"].contains(&k.as_str()) {
+            if !["c2", "scan", "mining", "rogue-dhcp", "guessing"].contains(&k.as_str()) {
                 self.push(
                     Problem::new(
                         Code::NacSettings,
                         FieldPath::at("nac").key("quarantine_on").index(i),
                         format!("`{k}` is not a kind of security event"),
                     )
-                    .hint("c2, scan or mining"),
+                    .hint("c2, scan, mining, rogue-dhcp or guessing"),
+                );
+            }
+        }
+        for (i, a) in nac.allowed_dhcp_servers.iter().enumerate() {
+            if normalize_mac(a).is_none() && a.parse::<IpAddr>().is_err() {
+                self.push(
+                    Problem::new(
+                        Code::NacSettings,
+                        FieldPath::at("nac").key("allowed_dhcp_servers").index(i),
+                        format!("`{a}` is neither a MAC nor an IP address"),
+                    )
+                    .hint("the server's MAC (aa:bb:cc:dd:ee:ff) or address"),
                 );
             }
         }
@@ -814,6 +826,57 @@ impl Validator<'_> {
         }
     }
 
+    /// A personal device needs its head of unit's consent (004 §9.3); the checklist names only
+    /// known checks; a randomised MAC only where the policy lets one in.
+    fn device_approval(&mut self, i: usize, d: &crate::model::Device) {
+        let path = FieldPath::at("devices").index(i);
+        if d.personal
+            && d.status == crate::model::DeviceStatus::Approved
+            && d.head_of_unit.trim().is_empty()
+        {
+            self.push(
+                Problem::new(
+                    Code::DeviceApproval,
+                    path.clone().key("head_of_unit"),
+                    format!(
+                        "personal device of {} is approved without the head of unit's consent",
+                        d.user
+                    ),
+                )
+                .hint("name the head of unit who agreed (head_of_unit), or leave it pending"),
+            );
+        }
+        for (j, c) in d.checklist.iter().enumerate() {
+            if !crate::model::APPROVAL_CHECKLIST.contains(&c.as_str()) {
+                self.push(
+                    Problem::new(
+                        Code::DeviceApproval,
+                        path.clone().key("checklist").index(j),
+                        format!("`{c}` is not a check"),
+                    )
+                    .hint(crate::model::APPROVAL_CHECKLIST.join(", ")),
+                );
+            }
+        }
+        let random = normalize_mac(&d.mac)
+            .and_then(|m| u8::from_str_radix(&m[..2], 16).ok())
+            .is_some_and(|b| b & 0x02 != 0);
+        if random
+            && self.config.nac.random_mac == crate::model::RandomMacPolicy::GuestOnly
+            && d.status == crate::model::DeviceStatus::Approved
+            && self.zone_kind(&d.zone) != Some(crate::model::ZoneKind::Guest)
+        {
+            self.push(
+                Problem::new(
+                    Code::DeviceApproval,
+                    path.key("mac"),
+                    format!("{} is a randomised (locally administered) MAC, allowed only in guest zones here", d.mac),
+                )
+                .hint("ask the user to turn off MAC randomisation for this network, or put the device in a guest zone"),
+            );
+        }
+    }
+
     fn devices(&mut self) {
         let cfg = self.config;
         let mut macs: HashMap<String, usize> = HashMap::new();
@@ -869,6 +932,7 @@ impl Validator<'_> {
                     );
                 }
             }
+            self.device_approval(i, d);
             let zone = cfg.zone(&d.zone);
             if zone.is_none() {
                 self.push(

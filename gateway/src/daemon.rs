@@ -925,6 +925,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         &opts.state_dir,
         bus.clone(),
     )));
+    subsystems.push(Box::new(subsystems::dhcp_watch::DhcpWatch::new(
+        &opts.state_dir,
+        bus.clone(),
+    )));
     subsystems.push(Box::new(subsystems::portal::Portal::default()));
     let (nac_apply_tx, mut nac_apply_rx) = mpsc::channel::<()>(4);
     tokio::spawn(crate::nac_policy::run(

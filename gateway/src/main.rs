@@ -161,6 +161,16 @@ enum DevicesCmd {
         /// A fixed address for it (else it keeps asking DHCP).
         #[arg(long)]
         ip: Option<String>,
+        /// A personal device (not the agency's): needs --head-of-unit (004 §9.3).
+        #[arg(long)]
+        personal: bool,
+        /// The head of unit who consented to a personal device.
+        #[arg(long)]
+        head_of_unit: Option<String>,
+        /// Checks attested before a laptop or phone joins (001 §7.5, 004 §15.5), comma-separated:
+        /// antivirus, os-updates, licensed-software, screen-lock.
+        #[arg(long, value_delimiter = ',')]
+        checked: Vec<String>,
         #[arg(long)]
         author: String,
         #[arg(long)]
@@ -491,6 +501,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     serial,
                     note,
                     ip,
+                    personal,
+                    head_of_unit,
+                    checked,
                     author,
                     reason,
                 } => (
@@ -502,6 +515,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                         serial,
                         note,
                         ip,
+                        personal,
+                        head_of_unit,
+                        checklist: checked,
+                        approved_by: author.clone(),
                     },
                     author,
                     reason,
@@ -516,7 +533,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     ip,
                     author,
                     reason,
-                } => (mac, Decision::Quarantine { ip }, author, reason),
+                } => (
+                    mac,
+                    Decision::Quarantine {
+                        ip,
+                        reason: reason.clone(),
+                    },
+                    author,
+                    reason,
+                ),
                 DevicesCmd::Release {
                     mac,
                     author,

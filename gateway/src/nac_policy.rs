@@ -1,5 +1,6 @@
 //! Automatic quarantine: the daemon watches its own event bus, and an alert the NAC policy
-//! (`nac.quarantine_on`, `edgeward_nac::policy`) names quarantines the internal host — as a
+//! (`nac.quarantine_on`, `edgeward_nac::policy`) names — or a rogue DHCP server found by the
+//! DHCP listener, under `rogue-dhcp` — quarantines the internal host — as a
 //! recorded configuration change by `edgeward-nac` with the alert as its reason (the same path
 //! as `edgeward devices quarantine`), applied by the daemon within seconds. A host without a
 //! fixed address is found by its DHCP lease and pinned to the address it was seen with.
@@ -46,23 +47,42 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => return,
         };
-        let EventBody::Alert(alert) = &ev.body else {
-            continue;
-        };
         let state = live.load_full();
         let Some(config) = state.config.clone() else {
             continue;
         };
-        let internal: Vec<ipnetwork::IpNetwork> = config
-            .zones
-            .iter()
-            .filter(|z| z.kind.is_internal() && z.kind != edgeward_config::ZoneKind::Quarantine)
-            .flat_map(|z| z.prefixes.iter().copied())
-            .collect();
-        let Some((host, reason)) =
-            edgeward_nac::policy::host_to_quarantine(alert, &config.nac.quarantine_on, &internal)
-        else {
-            continue;
+        let (host, reason, known_mac) = match &ev.body {
+            EventBody::Alert(alert) => {
+                let internal: Vec<ipnetwork::IpNetwork> = config
+                    .zones
+                    .iter()
+                    .filter(|z| {
+                        z.kind.is_internal() && z.kind != edgeward_config::ZoneKind::Quarantine
+                    })
+                    .flat_map(|z| z.prefixes.iter().copied())
+                    .collect();
+                let Some((host, reason)) = edgeward_nac::policy::host_to_quarantine(
+                    alert,
+                    &config.nac.quarantine_on,
+                    &internal,
+                ) else {
+                    continue;
+                };
+                (host, reason, None)
+            }
+            // A server handing out addresses (000 §5.10.b): its MAC is known from the frame.
+            EventBody::Nac(n)
+                if n.action == "rogue-dhcp"
+                    && config.nac.quarantine_on.iter().any(|k| k == "rogue-dhcp") =>
+            {
+                let Some(ip) = n.ip else { continue };
+                (
+                    ip,
+                    format!("quarantined automatically (rogue-dhcp): {}", n.detail),
+                    Some(n.mac.clone()),
+                )
+            }
+            _ => continue,
         };
         let now = std::time::Instant::now();
         recent.retain(|_, at| now.duration_since(*at) < HOLD_OFF);
@@ -70,7 +90,7 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             continue;
         }
         recent.insert(host, now);
-        let Some(mac) = mac_of(&config, &lease_file, host) else {
+        let Some(mac) = known_mac.or_else(|| mac_of(&config, &lease_file, host)) else {
             bus.emit(EventBody::system(
                 Level::Warning,
                 "nac",
@@ -91,6 +111,7 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             &mac,
             &Decision::Quarantine {
                 ip: Some(host.to_string()),
+                reason: reason.clone(),
             },
         );
         let (level, message) = match changed {

@@ -4,7 +4,10 @@
 //! (horizontal) — reported as a scan *from a server* when the source is in a server zone (a
 //! compromised server scanning for vulnerable hosts) — or sending SYNs, UDP datagrams or ICMP
 //! echo requests faster than a rate (floods by source), or one destination receiving SYNs
-//! faster than a rate from everyone together (an aggregate, often spoofed, SYN flood). Each
+//! faster than a rate from everyone together (an aggregate, often spoofed, SYN flood), or
+//! opening many connections to one host's login port (SSH, RDP, SMB… — password guessing,
+//! 000 §5.10.b; the outcome of each login is encrypted, so the count of attempts is the
+//! measure, as in Suricata's and Snort's brute-force thresholds). Each
 //! finding alerts once per source (destination) and kind per window, as a built-in rule of its
 //! own sid ([`BUILTIN`]). Sources on the allow-list (the SOC's or the police's scanners,
 //! 002 §7.2.c) are never reported. Memory is bounded: at most `max_sources` sources and
@@ -28,7 +31,7 @@ pub struct Builtin {
 }
 
 /// The built-in detections (sids 9,000,001 …).
-pub const BUILTIN: [Builtin; 7] = [
+pub const BUILTIN: [Builtin; 8] = [
     Builtin {
         sid: 9_000_001,
         msg: "EDGEWARD SCAN vertical port scan (one source, many ports on one host)",
@@ -71,6 +74,12 @@ pub const BUILTIN: [Builtin; 7] = [
         category: "A Network Trojan was detected",
         severity: 1,
     },
+    Builtin {
+        sid: 9_000_008,
+        msg: "EDGEWARD SCAN password guessing (many logins from one source to one host's SSH/RDP/SMB/Telnet/FTP/VNC/database)",
+        category: "Attempted Administrator Privilege Gain",
+        severity: 1,
+    },
 ];
 
 /// The built-in detection with this sid.
@@ -88,6 +97,7 @@ pub enum ScanKind {
     IcmpFlood,
     SynFloodAggregate,
     ScanFromServer,
+    PasswordGuessing,
 }
 
 impl ScanKind {
@@ -123,6 +133,12 @@ pub struct ScanConfig {
     /// Ports every client reaches on many hosts (web, DNS, NTP, mail submission…): not counted
     /// for horizontal scans — a browser talks to dozens of web servers a minute.
     pub common_ports: Vec<u16>,
+    /// Ports where a new connection is a login attempt (SSH, Telnet, FTP, SMB, RDP, VNC,
+    /// databases): counted per source and destination for password guessing.
+    pub login_ports: Vec<u16>,
+    /// Connections from one source to one host's login port within the window that make
+    /// password guessing. A person retyping a password makes a handful; a tool makes hundreds.
+    pub login_attempts: u32,
 }
 
 impl Default for ScanConfig {
@@ -139,6 +155,8 @@ impl Default for ScanConfig {
             allow: Vec::new(),
             max_sources: 65_536,
             common_ports: vec![53, 80, 123, 443, 587, 853, 993, 995, 5228, 8080, 8443],
+            login_ports: vec![21, 22, 23, 445, 1433, 3306, 3389, 5432, 5900],
+            login_attempts: 30,
         }
     }
 }
@@ -148,6 +166,8 @@ struct Source {
     window_start: f64,
     last_seen: f64,
     ports_by_host: HashMap<IpAddr, Vec<u16>>,
+    /// New connections to a login port, by destination (bounded like the other maps).
+    logins_by_host: HashMap<(IpAddr, u16), u32>,
     hosts_by_port: HashMap<u16, Vec<IpAddr>>,
     second: u64,
     syns_this_second: u32,
@@ -156,7 +176,7 @@ struct Source {
     icmp_second: u64,
     icmp_this_second: u32,
     /// Kinds already reported in this window (by `ScanKind as usize`).
-    reported: [bool; 7],
+    reported: [bool; 8],
 }
 
 /// SYNs one destination receives, per second.
@@ -220,6 +240,9 @@ impl ScanDetector {
         }
         let from_server = self.config.server_nets.iter().any(|n| n.contains(src));
         let common = self.config.common_ports.contains(&dport);
+        // A login attempt is a new TCP connection (SYN) to a login port.
+        let login = syn && self.config.login_ports.contains(&dport);
+        let login_attempts = self.config.login_attempts.max(1);
         let (vertical_ports, horizontal_hosts, syn_limit) = (
             self.config.vertical_ports,
             self.config.horizontal_hosts,
@@ -241,6 +264,17 @@ impl ScanDetector {
                 kind
             }
         };
+        if login {
+            let n = s.logins_by_host.entry((dst, dport)).or_default();
+            *n = n.saturating_add(1);
+            if *n == login_attempts && !s.reported[ScanKind::PasswordGuessing as usize] {
+                s.reported[ScanKind::PasswordGuessing as usize] = true;
+                found = found.or(Some(ScanKind::PasswordGuessing));
+            }
+            if s.logins_by_host.len() > 4 * horizontal_hosts.max(1) {
+                s.logins_by_host.clear();
+            }
+        }
         let ports = s.ports_by_host.entry(dst).or_default();
         if ports.len() < vertical_ports && !ports.contains(&dport) {
             ports.push(dport);
@@ -555,6 +589,30 @@ mod tests {
         assert_eq!(found, vec![ScanKind::ScanFromServer]);
         assert_eq!(ScanKind::ScanFromServer.builtin().severity, 1);
         assert_eq!(ScanKind::ScanFromServer.builtin().sid, 9_000_007);
+    }
+
+    /// 000 §5.10.b: a machine guessing passwords over SSH or RDP is found; a person logging in
+    /// a few times is not, nor many visits to a web server.
+    #[test]
+    fn password_guessing_on_a_login_port_is_found_and_ordinary_logins_are_not() {
+        let mut d = ScanDetector::new(ScanConfig::default());
+        let (a, b, server) = (ip("10.10.0.12"), ip("10.10.0.11"), ip("10.10.10.10"));
+        let mut found = Vec::new();
+        for i in 0..40 {
+            let t = 1.0 + f64::from(i);
+            found.extend(d.attempt(t, a, server, 22, true));
+            if i < 5 {
+                assert_eq!(d.attempt(t, b, server, 3389, true), None);
+            }
+            assert_eq!(d.attempt(t, b, server, 443, true), None);
+        }
+        assert_eq!(found, vec![ScanKind::PasswordGuessing]);
+        assert_eq!(ScanKind::PasswordGuessing.builtin().sid, 9_000_008);
+        // Once per window, again in the next.
+        let again: Vec<_> = (0..40)
+            .filter_map(|i| d.attempt(100.0 + f64::from(i), a, server, 22, true))
+            .collect();
+        assert_eq!(again, vec![ScanKind::PasswordGuessing]);
     }
 
     #[test]

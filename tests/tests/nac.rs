@@ -173,6 +173,27 @@ fn an_unknown_machine_waits_for_approval_and_is_let_in_once_approved() {
         return;
     };
     let ip = dhcp(&lab, "visitor-1").expect("a lease even while waiting");
+    // What the gateway learned from its DHCP exchange: fingerprint, interface, zone, address.
+    let seen_file = lab.state_dir().join("dhcp").join("seen.json");
+    let learned = || -> Option<serde_json::Value> {
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&seen_file).ok()?).ok()?;
+        let d = t["devices"][VISITOR_MAC].clone();
+        (d["ip"] == ip.as_str()).then_some(d)
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || learned().is_some()),
+        "the visitor is not in {}",
+        seen_file.display()
+    );
+    let d = learned().unwrap_or_default();
+    assert!(!d["params"].as_str().unwrap_or("").is_empty(), "{d}");
+    assert_eq!(d["zone"], "staff", "{d}");
+    assert_eq!(d["random_mac"], true, "02:… is locally administered: {d}");
+    assert!(
+        !nac_events(&lab, VISITOR_MAC, "device-seen").is_empty(),
+        "a device-seen event for the SOC"
+    );
     let page = lab
         .exec(
             "visitor-1",
@@ -208,6 +229,8 @@ fn an_unknown_machine_waits_for_approval_and_is_let_in_once_approved() {
         "laptop",
         "--ip",
         &ip,
+        "--checked",
+        "antivirus,os-updates,licensed-software,screen-lock",
         "--author",
         "it-officer",
         "--reason",
@@ -337,5 +360,105 @@ fn a_scanning_host_is_quarantined_automatically_and_an_allow_listed_scanner_is_n
             && e["action"] == "quarantine"
             && e["ip"] == "10.10.0.11"),
         "nothing decided about the allow-listed scanner"
+    );
+}
+
+/// Kills a process started for a test when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// 000 §5.10.b (machines must not hand out addresses), 001 §7.8: a rogue dnsmasq on a staff
+/// PC is found within 10 s by the gateway's probe (an event naming the server's MAC, address
+/// and interface, which reaches the SOC), and the PC is quarantined by itself: no Internet, no
+/// servers, no TSLCD.
+#[test]
+fn a_rogue_dhcp_server_is_found_and_its_host_quarantined() {
+    let Some(lab) = test_lab("rogue", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let reach = |addr: &str, port: u16| lab.can_connect("staff-2", addr, port, 1);
+    assert!(reach("192.0.2.100", 443));
+    let started = std::time::Instant::now();
+    let _rogue = Killed(
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.ns("staff-2"),
+                "dnsmasq",
+                "--no-daemon",
+            ])
+            .args([
+                "--port=0",
+                "--interface=eth0",
+                "--bind-interfaces",
+                "--user=root",
+            ])
+            .arg("--dhcp-range=10.10.0.50,10.10.0.60,1h")
+            .arg(format!(
+                "--dhcp-leasefile={}",
+                lab.dir.join("rogue.leases").display()
+            ))
+            .arg(format!(
+                "--pid-file={}",
+                lab.dir.join("rogue.pid").display()
+            ))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dnsmasq"),
+    );
+    let rogue_events = || {
+        read_events(&lab)
+            .into_iter()
+            .filter(|e| e["event_type"] == "nac" && e["action"] == "rogue-dhcp")
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || !rogue_events().is_empty()),
+        "no rogue-dhcp event in 10 s; log:\n{}",
+        lab.log_tail(20)
+    );
+    let found = started.elapsed();
+    let ev = &rogue_events()[0];
+    assert_eq!(ev["mac"], "02:ed:00:00:00:12", "{ev}");
+    assert_eq!(ev["ip"], "10.10.0.12", "{ev}");
+    assert_eq!(ev["zone"], "staff", "{ev}");
+    eprintln!("rogue DHCP server found in {found:?}: {}", ev["detail"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || !reach("192.0.2.100", 443)),
+        "the rogue server's host keeps the Internet; log:\n{}",
+        lab.log_tail(20)
+    );
+    assert!(!reach("10.10.10.10", 443), "no servers in quarantine");
+    assert!(!reach("10.251.1.10", 80), "no TSLCD in quarantine");
+    let history =
+        String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+    assert!(history.contains("rogue-dhcp"), "{history}");
+    // Only one server is rogue: the gateway's own DHCP is not reported.
+    assert!(
+        rogue_events()
+            .iter()
+            .all(|e| e["mac"] == "02:ed:00:00:00:12")
+    );
+    let hub_file = lab
+        .soc_dir()
+        .join("gateways")
+        .join("lc-agency-gw1")
+        .join("events.jsonl");
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            std::fs::read_to_string(&hub_file)
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.contains("rogue-dhcp") && l.contains("02:ed:00:00:00:12"))
+        }),
+        "the SOC hub did not receive the finding"
     );
 }

@@ -25,6 +25,14 @@ pub enum Decision {
         note: Option<String>,
         /// A fixed address.
         ip: Option<String>,
+        /// A personal device (004 §9.3).
+        personal: bool,
+        /// The head of unit who consented to a personal device.
+        head_of_unit: Option<String>,
+        /// The checks attested (`antivirus`, `os-updates`, …).
+        checklist: Vec<String>,
+        /// Who approved it.
+        approved_by: String,
     },
     /// Cut it off everywhere (`status = "blocked"`).
     Block,
@@ -33,6 +41,8 @@ pub enum Decision {
     Quarantine {
         /// The address it was seen with.
         ip: Option<String>,
+        /// Why, kept on the entry for the devices page and the dashboard.
+        reason: String,
     },
     /// Back from quarantine.
     Release,
@@ -55,6 +65,9 @@ pub enum DecisionError {
     /// The text is not TOML.
     #[error("the configuration does not parse as TOML: {0}")]
     Toml(String),
+    /// A laptop, phone or tablet approved without every check attested (001 §7.5, 004 §15.5).
+    #[error("a {0} must pass every check before it joins; not attested: {1}")]
+    Checklist(String, String),
 }
 
 fn entry_mac(t: &Table) -> Option<String> {
@@ -68,6 +81,19 @@ fn quarantine_zone(doc: &DocumentMut) -> Option<String> {
         .iter()
         .find(|z| z.get("kind").and_then(Item::as_str) == Some("quarantine"))
         .and_then(|z| z.get("name").and_then(Item::as_str).map(str::to_string))
+}
+
+/// The checks of [`edgeward_config::APPROVAL_CHECKLIST`] not in `checklist`, for a device type
+/// that must pass them before joining (laptops, phones, tablets: 001 §7.5, 004 §15.5); none for
+/// other types.
+pub fn missing_checks(device_type: &str, checklist: &[String]) -> Vec<&'static str> {
+    if !matches!(device_type, "laptop" | "phone" | "tablet") {
+        return Vec::new();
+    }
+    edgeward_config::APPROVAL_CHECKLIST
+        .into_iter()
+        .filter(|c| !checklist.iter().any(|x| x == c))
+        .collect()
 }
 
 /// The configuration text with `decision` made about the device with `mac`.
@@ -95,7 +121,18 @@ pub fn decide(text: &str, mac: &str, decision: &Decision) -> Result<String, Deci
             serial,
             note,
             ip,
+            personal,
+            head_of_unit,
+            checklist,
+            approved_by,
         } => {
+            let missing = missing_checks(device_type, checklist);
+            if !missing.is_empty() {
+                return Err(DecisionError::Checklist(
+                    device_type.clone(),
+                    missing.join(", "),
+                ));
+            }
             let i = if let Some(i) = index {
                 i
             } else {
@@ -119,6 +156,20 @@ pub fn decide(text: &str, mac: &str, decision: &Decision) -> Result<String, Deci
             if let Some(ip) = ip {
                 t.insert("ip", value(ip.clone()));
             }
+            if *personal {
+                t.insert("personal", value(true));
+            }
+            if let Some(h) = head_of_unit {
+                t.insert("head_of_unit", value(h.clone()));
+            }
+            if !checklist.is_empty() {
+                let mut a = toml_edit::Array::new();
+                for c in checklist {
+                    a.push(c.as_str());
+                }
+                t.insert("checklist", value(a));
+            }
+            t.insert("approved_by", value(approved_by.clone()));
             t.insert("status", value("approved"));
         }
         Decision::Block | Decision::Quarantine { .. } | Decision::Release | Decision::Remove => {
@@ -133,9 +184,10 @@ pub fn decide(text: &str, mac: &str, decision: &Decision) -> Result<String, Deci
                     Decision::Block => {
                         t.insert("status", value("blocked"));
                     }
-                    Decision::Quarantine { ip } => {
+                    Decision::Quarantine { ip, reason } => {
                         let q = quarantine.ok_or(DecisionError::NoQuarantineZone)?;
                         t.insert("move_to", value(q));
+                        t.insert("quarantine_reason", value(reason.clone()));
                         if let Some(ip) = ip
                             && t.get("ip").is_none()
                         {
@@ -144,6 +196,7 @@ pub fn decide(text: &str, mac: &str, decision: &Decision) -> Result<String, Deci
                     }
                     _ => {
                         t.remove("move_to");
+                        t.remove("quarantine_reason");
                     }
                 }
             }
@@ -173,6 +226,13 @@ mod tests {
                 device_type: "laptop".into(),
                 serial: Some("SN-1".into()),
                 note: None,
+                personal: false,
+                head_of_unit: None,
+                checklist: edgeward_config::APPROVAL_CHECKLIST
+                    .iter()
+                    .map(|c| (*c).to_string())
+                    .collect(),
+                approved_by: "it-officer".into(),
                 ip: None,
             },
         )
@@ -192,6 +252,7 @@ mod tests {
                 "02:ed:00:00:00:77",
                 &Decision::Quarantine {
                     ip: Some("10.10.0.150".into()),
+                    reason: "malware suspected".into(),
                 },
             )
             .unwrap(),
@@ -210,6 +271,7 @@ mod tests {
             "02:ed:00:00:00:77",
             &Decision::Quarantine {
                 ip: Some("10.10.0.150".into()),
+                reason: "malware suspected".into(),
             },
         )
         .unwrap();
@@ -243,7 +305,10 @@ mod tests {
             decide(
                 base,
                 "02:ed:00:00:00:99",
-                &Decision::Quarantine { ip: None }
+                &Decision::Quarantine {
+                    ip: None,
+                    reason: "test".into()
+                }
             ),
             Err(DecisionError::NotInInventory("02:ed:00:00:00:99".into()))
         );

@@ -1,6 +1,8 @@
 //! Which security events quarantine a host by themselves (001 §7.8, 004 §15.8, 000 §5.10.b):
 //! `nac.quarantine_on` names the kinds — `c2` (the SOC's indicator rules and trojan-activity
-//! alerts), `scan` (port scans, scanning from a server zone), `mining` (stratum) — and the host
+//! alerts), `scan` (port scans, scanning from a server zone), `guessing` (password guessing on
+//! login ports), `rogue-dhcp` (handled by the daemon from the DHCP listener's events), `mining`
+//! (stratum) — and the host
 //! is the alert's internal end. Scanners on the IDS allow-list (002 §7.2.c) never raise a scan
 //! alert in the first place.
 
@@ -15,6 +17,7 @@ pub fn kind(alert: &EveAlert) -> Option<&'static str> {
     match sid {
         9_100_000..=9_199_999 => Some("c2"),
         9_000_001 | 9_000_002 | 9_000_007 => Some("scan"),
+        9_000_008 => Some("guessing"),
         9_000_101..=9_000_199 => Some("mining"),
         _ if alert.alert.category == "A Network Trojan was detected"
             && alert.alert.severity == 1 =>

@@ -3,6 +3,7 @@
 
 pub mod bundle_guard;
 pub mod dhcp;
+pub mod dhcp_watch;
 pub mod firewall;
 pub mod ids;
 pub mod ids_evidence;

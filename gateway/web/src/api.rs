@@ -135,12 +135,14 @@ pub async fn status(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Va
     let live = ctx.live.load();
     let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
     let sev = ctx.recent.open_alerts_by_severity();
-    let pending = live.config.as_ref().map_or(0, |c| {
-        c.devices
-            .iter()
-            .filter(|d| d.status == edgeward_config::DeviceStatus::Pending)
-            .count()
-    });
+    let devices = live
+        .config
+        .as_ref()
+        .map(|c| c.devices.clone())
+        .unwrap_or_default();
+    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
+    let pending = edgeward_nac::pending::waiting(&seen, &leases, &devices).len();
+    let quarantined = devices.iter().filter(|d| d.move_to.is_some()).count();
     Json(json!({
         "host_id": ctx.host_id,
         "config_version": live.version,
@@ -148,6 +150,7 @@ pub async fn status(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Va
         "uplinks": board,
         "open_alerts_by_severity": { "high": sev[0], "medium": sev[1], "low": sev[2] },
         "devices_pending": pending,
+        "devices_quarantined": quarantined,
     }))
 }
 

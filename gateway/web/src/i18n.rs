@@ -495,6 +495,95 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("dev.import", "Nhập từ CSV", "Import CSV"),
     (
+        "dev.export_xlsx",
+        "Xuất Phụ lục I (Excel)",
+        "Export Annex I (Excel)",
+    ),
+    (
+        "dev.waiting",
+        "Thiết bị chờ phê duyệt",
+        "Devices waiting for approval",
+    ),
+    (
+        "dev.waiting_hint",
+        "Máy chưa có trong danh mục chỉ được cấp địa chỉ và chỉ truy cập được trang chờ phê duyệt của thiết bị này.",
+        "Machines not in the inventory get an address but reach only this gateway's waiting page.",
+    ),
+    ("dev.vendor", "Hãng (theo MAC)", "Maker (from MAC)"),
+    ("dev.hostname", "Tên máy", "Host name"),
+    ("dev.fingerprint", "Dấu hiệu DHCP", "DHCP fingerprint"),
+    ("dev.where", "Cổng / vùng mạng", "Interface / zone"),
+    ("dev.first_seen", "Lần đầu thấy", "First seen"),
+    ("dev.last_seen", "Lần cuối thấy", "Last seen"),
+    ("dev.random_mac", "MAC ngẫu nhiên", "Randomised MAC"),
+    ("dev.quarantine", "Cách ly", "Quarantine"),
+    ("dev.release", "Thôi cách ly", "Release"),
+    ("dev.quarantined", "Đang cách ly", "Quarantined"),
+    ("dev.reason", "Lý do", "Reason"),
+    ("dev.history", "Lịch sử thay đổi", "Change history"),
+    (
+        "dev.learned",
+        "Thông tin thiết bị tự nhận biết",
+        "What the gateway learned",
+    ),
+    (
+        "dev.personal",
+        "Thiết bị cá nhân (cần thủ trưởng đơn vị đồng ý)",
+        "Personal device (needs the head of unit's consent)",
+    ),
+    (
+        "dev.head_of_unit",
+        "Thủ trưởng đơn vị đồng ý",
+        "Head of unit who consented",
+    ),
+    ("dev.approved_by", "Người phê duyệt", "Approved by"),
+    (
+        "dev.checklist",
+        "Đã kiểm tra trước khi kết nối (máy xách tay, điện thoại, máy tính bảng)",
+        "Checked before joining (laptops, phones, tablets)",
+    ),
+    (
+        "dev.chk.antivirus",
+        "Có phần mềm phòng chống mã độc, đã cập nhật",
+        "Anti-malware installed and up to date",
+    ),
+    (
+        "dev.chk.os_updates",
+        "Hệ điều hành đã cập nhật bản vá",
+        "Operating system patched",
+    ),
+    (
+        "dev.chk.licensed_software",
+        "Không có phần mềm không rõ nguồn gốc",
+        "No software of unknown origin",
+    ),
+    (
+        "dev.chk.screen_lock",
+        "Có mật khẩu khóa màn hình",
+        "Screen lock with a password",
+    ),
+    (
+        "dev.checklist_required",
+        "Máy xách tay, điện thoại và máy tính bảng phải được kiểm tra đủ các mục trước khi phê duyệt",
+        "Laptops, phones and tablets must pass every check before approval",
+    ),
+    (
+        "dev.enforce_title",
+        "Thiết bị này chặn được gì",
+        "What this gateway can cut",
+    ),
+    (
+        "dev.enforce_text",
+        "Cách ly và chặn có hiệu lực với mọi lưu lượng đi qua thiết bị: Internet, mạng truyền số liệu chuyên dùng, vùng máy chủ và các vùng mạng khác. Hai máy cắm cùng một switch của cơ quan trao đổi trực tiếp với nhau, không đi qua thiết bị này, nên không chặn được giữa chúng. Máy cắm trực tiếp vào cổng LAN của thiết bị thì bị chặn cả với các máy bên cạnh.",
+        "Quarantine and blocking hold for all traffic that crosses the gateway: Internet, the government network (TSLCD), the server zone and other zones. Two machines on the same agency switch talk directly, not through the gateway, so nothing is cut between them. A machine plugged into the gateway's own LAN ports is cut off from its neighbours too.",
+    ),
+    (
+        "dev.port_bridged",
+        "Cổng LAN của thiết bị",
+        "Gateway LAN port",
+    ),
+    ("dev.port_switch", "Sau switch", "Behind a switch"),
+    (
         "dev.import_hint",
         "Cột: user,type,brand,serial,mac,ip,zone,status,note. Danh sách nhập sẽ thay thế toàn bộ danh mục hiện tại.",
         "Columns: user,type,brand,serial,mac,ip,zone,status,note. The imported list replaces the whole inventory.",
@@ -924,6 +1013,10 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
         Code::DhcpRange => (
             "Dải địa chỉ cấp phát tự động (DHCP) không hợp lệ",
             "Invalid DHCP range",
+        ),
+        Code::DeviceApproval => (
+            "Phê duyệt thiết bị chưa đủ điều kiện",
+            "Device approval incomplete",
         ),
     };
     match lang {

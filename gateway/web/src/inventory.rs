@@ -126,6 +126,96 @@ pub fn export_annex(devices: &[Device]) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
+/// The inventory as an Excel workbook: the first sheet is Phụ lục I's table (exactly its six
+/// columns, numbered rows), the second the gateway's own facts per device (brand, address,
+/// zone, status, quarantine, approval record, first and last seen) — extra fields, never
+/// appendix columns. Cells are written as text: a value that looks like a formula stays text.
+pub fn export_annex_xlsx(
+    devices: &[Device],
+    seen: &edgeward_nac::seen::SeenTable,
+) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let annex = book.add_worksheet();
+    annex.set_name("Phụ lục I").map_err(e)?;
+    for (c, h) in (0u16..).zip(ANNEX_COLUMNS) {
+        annex.write_string_with_format(0, c, h, &bold).map_err(e)?;
+    }
+    for (r, d) in (1u32..).zip(devices) {
+        let cells = [
+            r.to_string(),
+            d.user.clone(),
+            annex_type(d.device_type).to_string(),
+            d.serial.clone(),
+            d.mac.clone(),
+            d.note.clone(),
+        ];
+        annex.write_number(r, 0, f64::from(r)).map_err(e)?;
+        for (c, v) in (1u16..).zip(cells.iter().skip(1)) {
+            annex.write_string(r, c, v).map_err(e)?;
+        }
+    }
+    annex.set_column_width(1, 28).map_err(e)?;
+    annex.set_column_width(2, 22).map_err(e)?;
+    annex.set_column_width(3, 20).map_err(e)?;
+    annex.set_column_width(4, 20).map_err(e)?;
+    annex.set_column_width(5, 30).map_err(e)?;
+    let facts = book.add_worksheet();
+    facts.set_name("Thông tin bổ sung").map_err(e)?;
+    let head = [
+        "STT",
+        "Địa chỉ MAC",
+        "Hãng sản xuất",
+        "Địa chỉ IP",
+        "Vùng mạng",
+        "Trạng thái",
+        "Cách ly",
+        "Người phê duyệt",
+        "Thủ trưởng đồng ý (thiết bị cá nhân)",
+        "Lần đầu thấy",
+        "Lần cuối thấy",
+    ];
+    for (c, h) in (0u16..).zip(head) {
+        facts.write_string_with_format(0, c, h, &bold).map_err(e)?;
+    }
+    let when = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    for (r, d) in (1u32..).zip(devices) {
+        let s = seen.get(&d.mac);
+        let status = match d.status {
+            edgeward_config::DeviceStatus::Approved => "Đã phê duyệt",
+            edgeward_config::DeviceStatus::Pending => "Chờ phê duyệt",
+            edgeward_config::DeviceStatus::Blocked => "Bị chặn",
+        };
+        let cells = [
+            d.mac.clone(),
+            d.brand.clone(),
+            d.ip.map(|i| i.to_string()).unwrap_or_default(),
+            d.zone.clone(),
+            status.to_string(),
+            if d.move_to.is_some() {
+                d.quarantine_reason.clone()
+            } else {
+                String::new()
+            },
+            d.approved_by.clone(),
+            d.head_of_unit.clone(),
+            s.map(|s| when(s.first_seen)).unwrap_or_default(),
+            s.map(|s| when(s.last_seen)).unwrap_or_default(),
+        ];
+        facts.write_number(r, 0, f64::from(r)).map_err(e)?;
+        for (c, v) in (1u16..).zip(cells.iter()) {
+            facts.write_string(r, c, v).map_err(e)?;
+        }
+    }
+    book.save_to_buffer().map_err(e)
+}
+
 /// Parse an inventory CSV (columns in any order, by header). Per-device fields the CSV has no
 /// column for (Internet override, move-to) are kept from `existing` devices with the same MAC.
 pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<CsvProblem>> {
@@ -230,7 +320,13 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
             status,
             internet: old.and_then(|d| d.internet),
             move_to: old.and_then(|d| d.move_to.clone()),
+            quarantine_reason: old.map(|d| d.quarantine_reason.clone()).unwrap_or_default(),
             note: get("note"),
+            // The approval record is not in the spreadsheet: kept from the inventory.
+            personal: old.is_some_and(|d| d.personal),
+            approved_by: old.map(|d| d.approved_by.clone()).unwrap_or_default(),
+            head_of_unit: old.map(|d| d.head_of_unit.clone()).unwrap_or_default(),
+            checklist: old.map(|d| d.checklist.clone()).unwrap_or_default(),
         });
     }
     if problems.is_empty() {
@@ -243,6 +339,36 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 000 Phụ lục I: the workbook's first sheet has exactly the appendix's header, one
+    /// numbered row per device, and a formula-like note stays text.
+    #[test]
+    fn the_workbook_has_the_appendix_sheet_and_the_facts_sheet() {
+        let mut devices = cfg().devices;
+        devices[0].note = "=HYPERLINK(\"http://x\")".into();
+        let bytes = export_annex_xlsx(&devices, &edgeward_nac::seen::SeenTable::default()).unwrap();
+        assert_eq!(&bytes[..2], b"PK", "a zip container");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new("unzip")
+            .args([
+                "-p",
+                path.to_str().unwrap(),
+                "xl/sharedStrings.xml",
+                "xl/workbook.xml",
+                "xl/worksheets/sheet1.xml",
+            ])
+            .output()
+            .expect("unzip (scripts/setup.sh installs it)");
+        let xml = String::from_utf8_lossy(&out.stdout);
+        for h in ANNEX_COLUMNS {
+            assert!(xml.contains(h), "{h} missing");
+        }
+        assert!(xml.contains("Phụ lục I") && xml.contains("Thông tin bổ sung"));
+        assert!(!xml.contains("<f>"), "no formula cells");
+        assert!(xml.contains("=HYPERLINK"), "the note kept as text");
+    }
 
     fn cfg() -> edgeward_config::Config {
         edgeward_config::parse(

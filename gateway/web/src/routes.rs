@@ -166,6 +166,31 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Perm(ManageDevices),
             on(MethodFilter::POST, devices::remove),
         ),
+        post(
+            "/devices/{mac}/quarantine",
+            Perm(ManageDevices),
+            on(MethodFilter::POST, devices::quarantine),
+        ),
+        post(
+            "/devices/{mac}/release",
+            Perm(ManageDevices),
+            on(MethodFilter::POST, devices::release),
+        ),
+        post(
+            "/devices/{mac}/block-unknown",
+            Perm(ManageDevices),
+            on(MethodFilter::POST, devices::block_unknown),
+        ),
+        get(
+            "/devices/annex.xlsx",
+            Perm(ViewConfig),
+            on(MethodFilter::GET, devices::export_annex_xlsx),
+        ),
+        get(
+            "/devices/{mac}",
+            Perm(ViewConfig),
+            on(MethodFilter::GET, devices::detail),
+        ),
         get("/wifi", Perm(ViewConfig), on(MethodFilter::GET, wifi::list)),
         post("/wifi", Perm(ManageWifi), on(MethodFilter::POST, wifi::add)),
         post(

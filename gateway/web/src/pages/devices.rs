@@ -87,9 +87,37 @@ pub struct DeviceForm {
     pub status: String,
     #[serde(default)]
     pub note: String,
+    /// `on` when the device is personal (004 §9.3).
+    #[serde(default)]
+    pub personal: String,
+    #[serde(default)]
+    pub head_of_unit: String,
+    /// The attested checks, one checkbox each (`on`).
+    #[serde(default)]
+    pub chk_antivirus: String,
+    #[serde(default)]
+    pub chk_os_updates: String,
+    #[serde(default)]
+    pub chk_licensed_software: String,
+    #[serde(default)]
+    pub chk_screen_lock: String,
 }
 
 impl DeviceForm {
+    /// The checks ticked, by their configuration names.
+    pub fn checklist(&self) -> Vec<String> {
+        [
+            (&self.chk_antivirus, "antivirus"),
+            (&self.chk_os_updates, "os-updates"),
+            (&self.chk_licensed_software, "licensed-software"),
+            (&self.chk_screen_lock, "screen-lock"),
+        ]
+        .into_iter()
+        .filter(|(v, _)| !v.is_empty())
+        .map(|(_, n)| n.to_string())
+        .collect()
+    }
+
     /// The device, or the field that cannot be read.
     pub fn to_device(&self) -> Result<Device, (&'static str, String)> {
         let device_type: DeviceType = enum_value(&self.device_type).ok_or_else(|| {
@@ -122,7 +150,12 @@ impl DeviceForm {
             status,
             internet: None,
             move_to: None,
+            quarantine_reason: String::new(),
             note: self.note.trim().to_string(),
+            personal: !self.personal.is_empty(),
+            approved_by: String::new(),
+            head_of_unit: self.head_of_unit.trim().to_string(),
+            checklist: self.checklist(),
         })
     }
 }
@@ -169,20 +202,55 @@ fn devices_page(
             }
         }
     };
+    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
+    let waiting = edgeward_nac::pending::waiting(&seen, &leases, &devices);
+    let bridged = bridged_macs(ctx);
     let body = html! {
         p {
             a href="/devices/export.csv" #export-csv { (lang.t("dev.export")) }
             " · "
             a href="/devices/annex.csv" #export-annex { (lang.t("dev.export_annex")) }
+            " · "
+            a href="/devices/annex.xlsx" #export-xlsx { (lang.t("dev.export_xlsx")) }
             " · " a href="/wifi" { "Wi-Fi" }
         }
+        h2 #waiting-title { (lang.t("dev.waiting")) " (" (waiting.len()) ")" }
+        p.muted { (lang.t("dev.waiting_hint")) }
+        @if !waiting.is_empty() {
+            table #waiting {
+                tr { th { (lang.t("dev.mac")) } th { (lang.t("dev.vendor")) } th { (lang.t("dev.hostname")) } th { (lang.t("dev.fingerprint")) } th { (lang.t("dev.ip")) } th { (lang.t("dev.where")) } th { (lang.t("dev.first_seen")) } th { (lang.t("dev.last_seen")) } @if can_edit { th {} } }
+                @for w in &waiting {
+                    tr data-mac=(w.mac) {
+                        td { a href={ "/devices/" (urlencode(&w.mac)) } { code { (w.mac) } } @if w.random_mac { " " span.pill.pending { (lang.t("dev.random_mac")) } } }
+                        td { (w.vendor.clone().unwrap_or_default()) }
+                        td { (w.hostname.clone().unwrap_or_default()) }
+                        td { code { (w.params) } @if let Some(v) = &w.vendor_class { br; small { (v) } } }
+                        td { @if let Some(ip) = w.ip { (ip) } }
+                        td { (w.interface) @if let Some(z) = &w.zone { " / " (z) } @if bridged.contains(&w.mac) { br; small { (lang.t("dev.port_bridged")) } } }
+                        td { (when(w.first_seen)) }
+                        td { (when(w.last_seen)) }
+                        @if can_edit {
+                            td {
+                                a.button href={ "/devices?approve=" (urlencode(&w.mac)) "#add-device" } { (lang.t("dev.approve")) }
+                                " "
+                                form.inline method="post" action={ "/devices/" (urlencode(&w.mac)) "/block-unknown" } { (csrf_field(caller)) button.danger type="submit" { (lang.t("dev.block")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        details #enforcement { summary { (lang.t("dev.enforce_title")) } p { (lang.t("dev.enforce_text")) } }
         table #devices {
             tr { th { (lang.t("dev.user")) } th { (lang.t("dev.type")) } th { (lang.t("dev.brand")) } th { (lang.t("dev.serial")) } th { (lang.t("dev.mac")) } th { (lang.t("dev.ip")) } th { (lang.t("dev.zone")) } th { (lang.t("dev.status")) } th { (lang.t("dev.note")) } @if can_edit { th {} } }
             @for d in &devices {
                 tr {
-                    td { (d.user) } td { (enum_name(&d.device_type)) } td { (d.brand) } td { (d.serial) } td { code { (d.mac) } }
+                    td { (d.user) } td { (enum_name(&d.device_type)) } td { (d.brand) } td { (d.serial) } td { a href={ "/devices/" (urlencode(&d.mac)) } { code { (d.mac) } } @if edgeward_nac::oui::is_locally_administered(&d.mac) { " " span.pill.pending { (lang.t("dev.random_mac")) } } }
                     td { @if let Some(ip) = d.ip { (ip) } } td { (d.zone) }
-                    td { span class={ "pill " (format!("{:?}", d.status).to_lowercase()) } { (lang.t(status_key(d.status))) } }
+                    td {
+                        span class={ "pill " (format!("{:?}", d.status).to_lowercase()) } { (lang.t(status_key(d.status))) }
+                        @if d.move_to.is_some() { " " span.pill.blocked.quarantined title=(d.quarantine_reason) { (lang.t("dev.quarantined")) } br; small.quarantine-reason { (d.quarantine_reason) } }
+                    }
                     td { (d.note) }
                     @if can_edit {
                         td {
@@ -191,6 +259,11 @@ fn devices_page(
                             }
                             @if d.status != DeviceStatus::Blocked {
                                 form.inline method="post" action={ "/devices/" (urlencode(&d.mac)) "/status" } { (csrf_field(caller)) input type="hidden" name="status" value="blocked"; button.danger type="submit" { (lang.t("dev.block")) } }
+                            }
+                            @if d.move_to.is_none() {
+                                form.inline method="post" action={ "/devices/" (urlencode(&d.mac)) "/quarantine" } { (csrf_field(caller)) button.danger type="submit" { (lang.t("dev.quarantine")) } }
+                            } @else {
+                                form.inline method="post" action={ "/devices/" (urlencode(&d.mac)) "/release" } { (csrf_field(caller)) button type="submit" { (lang.t("dev.release")) } }
                             }
                             form.inline method="post" action={ "/devices/" (urlencode(&d.mac)) "/delete" } data-confirm={ (lang.t("dev.remove")) " " (d.mac) "?" } { (csrf_field(caller)) button.danger type="submit" { (lang.t("dev.remove")) } }
                         }
@@ -212,6 +285,15 @@ fn devices_page(
                 label { (lang.t("dev.zone")) select name="zone" id="dev-zone" { @for z in &zones { option value=(z) selected[&form.zone == z] { (z) } } } @for e in err_for("zone") { span.field-error { (e) } } }
                 label { (lang.t("dev.status")) select name="status" { @for s in ["approved", "pending", "blocked"] { option value=(s) selected[form.status == s] { (s) } } } }
                 (field("note", "dev.note", &form.note))
+                label { input type="checkbox" name="personal" id="dev-personal" checked[!form.personal.is_empty()]; " " (lang.t("dev.personal")) }
+                (field("head_of_unit", "dev.head_of_unit", &form.head_of_unit))
+                fieldset #dev-checklist {
+                    legend { (lang.t("dev.checklist")) }
+                    @for (name, key, value) in [("chk_antivirus", "dev.chk.antivirus", &form.chk_antivirus), ("chk_os_updates", "dev.chk.os_updates", &form.chk_os_updates), ("chk_licensed_software", "dev.chk.licensed_software", &form.chk_licensed_software), ("chk_screen_lock", "dev.chk.screen_lock", &form.chk_screen_lock)] {
+                        label { input type="checkbox" name=(name) id={ "dev-" (name) } checked[!value.is_empty()]; " " (lang.t(key)) }
+                    }
+                    @for e in err_for("checklist") { span.field-error id="err-checklist" { (e) } }
+                }
                 button.primary type="submit" #add-device-submit { (lang.t("dev.add")) }
             }
             h2 { (lang.t("dev.import")) }
@@ -224,6 +306,26 @@ fn devices_page(
         }
     };
     page(ctx, caller, "/devices", lang.t("dev.title"), msg, body)
+}
+
+/// Unix seconds as the admin reads them (UTC+7, the agencies' time).
+fn when(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|t| {
+            (t + chrono::Duration::hours(7))
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// MACs the gateway's own bridged LAN ports have learned (`state/bridge-fdb.json`, written by
+/// the daemon): machines whose neighbours the gateway can cut them off from.
+fn bridged_macs(ctx: &AdminContext) -> Vec<String> {
+    std::fs::read_to_string(ctx.state_dir.join("bridge-fdb.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+        .unwrap_or_default()
 }
 
 /// The page again, with what was wrong, as an unprocessable request.
@@ -241,24 +343,49 @@ fn refused(
         .into_response()
 }
 
+/// `?msg=…` after a change, `?approve=MAC` to fill the form from a waiting machine.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub msg: Option<String>,
+    pub approve: Option<String>,
+}
+
 pub async fn list(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
-    Query(m): Query<Msg>,
+    Query(q): Query<ListQuery>,
 ) -> Markup {
     ctx.audit_view(&caller, "device inventory").await;
-    devices_page(
-        &ctx,
-        &caller,
-        m.key(),
-        &DeviceForm {
-            device_type: "pc".into(),
-            status: "approved".into(),
-            ..Default::default()
-        },
-        &Vec::new(),
-        None,
-    )
+    let mut form = DeviceForm {
+        device_type: "pc".into(),
+        status: "approved".into(),
+        ..Default::default()
+    };
+    if let Some(mac) = q
+        .approve
+        .as_deref()
+        .and_then(edgeward_config::validate::normalize_mac)
+    {
+        let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
+        let pending = current_devices(&ctx)
+            .into_iter()
+            .find(|d| d.mac.eq_ignore_ascii_case(&mac));
+        if let Some(d) = pending {
+            form.user = d.user;
+            form.device_type = enum_name(&d.device_type);
+            form.brand = d.brand;
+            form.serial = d.serial;
+            form.zone = d.zone;
+            form.note = d.note;
+        } else if let Some(s) = seen.get(&mac) {
+            form.zone = s.zone.clone().unwrap_or_default();
+            form.brand = s.vendor.clone().unwrap_or_default();
+            form.note = s.hostname.clone().unwrap_or_default();
+        }
+        form.mac = mac;
+    }
+    let m = Msg { msg: q.msg };
+    devices_page(&ctx, &caller, m.key(), &form, &Vec::new(), None)
 }
 
 pub async fn add(
@@ -273,15 +400,48 @@ pub async fn add(
             return refused(&ctx, &caller, &f, &vec![(field.to_string(), msg)], None);
         }
     };
+    let mut device = device;
+    if device.status == DeviceStatus::Approved {
+        if !edgeward_nac::inventory::missing_checks(
+            &enum_name(&device.device_type),
+            &device.checklist,
+        )
+        .is_empty()
+        {
+            return refused(
+                &ctx,
+                &caller,
+                &f,
+                &vec![(
+                    "checklist".to_string(),
+                    lang.t("dev.checklist_required").to_string(),
+                )],
+                None,
+            );
+        }
+        device.approved_by.clone_from(&caller.username);
+    }
     let mut devices = current_devices(&ctx);
-    let index = devices.len();
+    // Approving a machine listed as pending replaces its entry.
+    let existing = devices
+        .iter()
+        .position(|d| d.mac.eq_ignore_ascii_case(&device.mac) && d.status == DeviceStatus::Pending);
+    let index = existing.unwrap_or(devices.len());
     let reason = format!(
-        "device {} ({}) added for {}",
+        "device {} ({}) {} for {}",
         device.mac,
         enum_name(&device.device_type),
+        if device.status == DeviceStatus::Approved {
+            "approved"
+        } else {
+            "added"
+        },
         device.user
     );
-    devices.push(device);
+    match existing {
+        Some(i) => devices[i] = device,
+        None => devices.push(device),
+    }
     match apply_devices(&ctx, &caller, &devices, &reason).await {
         Ok(_) => done("/devices", "common.save"),
         Err(DevicesError::Invalid(r)) => refused(
@@ -321,6 +481,9 @@ pub async fn set_status(
         return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
     };
     d.status = status;
+    if status == DeviceStatus::Approved {
+        d.approved_by.clone_from(&caller.username);
+    }
     let reason = format!("device {mac} set to {}", f.status);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
         Ok(_) => done("/devices", "common.save"),
@@ -490,5 +653,289 @@ pub async fn import_csv(
         Err(DevicesError::Failed(m)) => {
             refused(&ctx, &caller, &DeviceForm::default(), &Vec::new(), Some(m))
         }
+    }
+}
+
+/// The running configuration's quarantine zone.
+fn quarantine_zone(ctx: &AdminContext) -> Option<String> {
+    ctx.live.load().config.as_ref().and_then(|c| {
+        c.zones
+            .iter()
+            .find(|z| z.kind == edgeward_config::ZoneKind::Quarantine)
+            .map(|z| z.name.clone())
+    })
+}
+
+/// A refused device decision as a plain answer with the problems.
+fn decision_refused(e: DevicesError) -> Response {
+    match e {
+        DevicesError::Invalid(r) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r.problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+            .into_response(),
+        DevicesError::Failed(m) => (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
+    }
+}
+
+/// Why, from a form (`reason`, optional).
+#[derive(Debug, Default, Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// POST `/devices/{mac}/quarantine` (001 §7.8, 004 §15.8): one step — the device moves into
+/// the quarantine zone (no LAN across the gateway, no TSLCD, no Internet; only the gateway's
+/// page and the update mirrors), pinned to the address it was last seen with when the
+/// inventory has none; audited as a change like any other.
+pub async fn quarantine(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(mac): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    let Some(zone) = quarantine_zone(&ctx) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the configuration has no quarantine zone",
+        )
+            .into_response();
+    };
+    let mut devices = current_devices(&ctx);
+    let Some(d) = devices
+        .iter_mut()
+        .find(|d| d.mac.eq_ignore_ascii_case(&mac))
+    else {
+        return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
+    };
+    if d.ip.is_none() {
+        let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
+        d.ip = seen.get(&mac).and_then(|s| s.ip).or_else(|| {
+            leases
+                .by_key
+                .values()
+                .find(|l| l.mac.eq_ignore_ascii_case(&mac))
+                .map(|l| l.ip)
+        });
+    }
+    let why = if f.reason.trim().is_empty() {
+        format!("quarantined by {} from the devices page", caller.username)
+    } else {
+        format!("quarantined by {}: {}", caller.username, f.reason.trim())
+    };
+    d.move_to = Some(zone);
+    d.quarantine_reason.clone_from(&why);
+    match apply_devices(&ctx, &caller, &devices, &format!("device {mac} {why}")).await {
+        Ok(_) => done("/devices", "common.save"),
+        Err(e) => decision_refused(e),
+    }
+}
+
+/// POST `/devices/{mac}/release`: back from quarantine, as an audited decision.
+pub async fn release(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(mac): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    let mut devices = current_devices(&ctx);
+    let Some(d) = devices
+        .iter_mut()
+        .find(|d| d.mac.eq_ignore_ascii_case(&mac))
+    else {
+        return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
+    };
+    d.move_to = None;
+    d.quarantine_reason.clear();
+    let reason = format!(
+        "device {mac} released from quarantine by {}{}",
+        caller.username,
+        if f.reason.trim().is_empty() {
+            String::new()
+        } else {
+            format!(": {}", f.reason.trim())
+        }
+    );
+    match apply_devices(&ctx, &caller, &devices, &reason).await {
+        Ok(_) => done("/devices", "common.save"),
+        Err(e) => decision_refused(e),
+    }
+}
+
+/// POST `/devices/{mac}/block-unknown`: a waiting machine refused — listed in the inventory as
+/// blocked, with what was learned about it, so it stays cut off and the refusal is recorded.
+pub async fn block_unknown(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(mac): Path<String>,
+) -> Response {
+    let Some(mac) = edgeward_config::validate::normalize_mac(&mac) else {
+        return (StatusCode::BAD_REQUEST, "not a MAC address").into_response();
+    };
+    let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
+    let learned = seen.get(&mac);
+    let mut devices = current_devices(&ctx);
+    if let Some(d) = devices
+        .iter_mut()
+        .find(|d| d.mac.eq_ignore_ascii_case(&mac))
+    {
+        d.status = DeviceStatus::Blocked;
+    } else {
+        let zone = learned
+            .and_then(|s| s.zone.clone())
+            .or_else(|| {
+                ctx.live
+                    .load()
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.nac.onboarding_zones.first().cloned())
+            })
+            .unwrap_or_default();
+        devices.push(Device {
+            user: "Chưa xác định".into(),
+            device_type: DeviceType::Other,
+            brand: learned.and_then(|s| s.vendor.clone()).unwrap_or_default(),
+            serial: String::new(),
+            mac: mac.clone(),
+            ip: None,
+            zone,
+            status: DeviceStatus::Blocked,
+            internet: None,
+            move_to: None,
+            quarantine_reason: String::new(),
+            note: learned
+                .and_then(|s| s.hostname.clone())
+                .map(|h| format!("tên máy {h}"))
+                .unwrap_or_default(),
+            personal: false,
+            approved_by: String::new(),
+            head_of_unit: String::new(),
+            checklist: Vec::new(),
+        });
+    }
+    let reason = format!("unknown device {mac} blocked by {}", caller.username);
+    match apply_devices(&ctx, &caller, &devices, &reason).await {
+        Ok(_) => done("/devices", "common.save"),
+        Err(e) => decision_refused(e),
+    }
+}
+
+/// GET `/devices/{mac}`: one device — its inventory entry, what the gateway learned about it,
+/// and its history (every change to it, with who and why).
+pub async fn detail(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(mac): Path<String>,
+) -> Response {
+    let lang = caller.lang;
+    let Some(mac) = edgeward_config::validate::normalize_mac(&mac) else {
+        return (StatusCode::BAD_REQUEST, "not a MAC address").into_response();
+    };
+    ctx.audit_view(&caller, &format!("device {mac}")).await;
+    let device = current_devices(&ctx)
+        .into_iter()
+        .find(|d| d.mac.eq_ignore_ascii_case(&mac));
+    let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
+    let learned = seen.get(&mac).cloned();
+    let steps = device_history(&ctx, &mac);
+    let body = html! {
+        p { a href="/devices" { "← " (lang.t("dev.title")) } }
+        @if let Some(d) = &device {
+            table #device {
+                tr { th { (lang.t("dev.user")) } td { (d.user) } }
+                tr { th { (lang.t("dev.type")) } td { (enum_name(&d.device_type)) } }
+                tr { th { (lang.t("dev.serial")) } td { (d.serial) } }
+                tr { th { (lang.t("dev.zone")) } td { (d.zone) } }
+                tr { th { (lang.t("dev.status")) } td { (lang.t(status_key(d.status))) @if d.move_to.is_some() { " · " (lang.t("dev.quarantined")) ": " (d.quarantine_reason) } } }
+                tr { th { (lang.t("dev.approved_by")) } td { (d.approved_by) } }
+                @if d.personal { tr { th { (lang.t("dev.head_of_unit")) } td { (d.head_of_unit) } } }
+                tr { th { (lang.t("dev.checklist")) } td { (d.checklist.join(", ")) } }
+            }
+        }
+        h2 { (lang.t("dev.learned")) }
+        @if let Some(s) = &learned {
+            table #learned {
+                tr { th { (lang.t("dev.mac")) } td { code { (s.mac) } @if s.random_mac { " " (lang.t("dev.random_mac")) } } }
+                tr { th { (lang.t("dev.vendor")) } td { (s.vendor.clone().unwrap_or_default()) } }
+                tr { th { (lang.t("dev.hostname")) } td { (s.hostname.clone().unwrap_or_default()) } }
+                tr { th { (lang.t("dev.fingerprint")) } td { code { (s.params) } " " (s.vendor_class.clone().unwrap_or_default()) } }
+                tr { th { (lang.t("dev.ip")) } td { @if let Some(ip) = s.ip { (ip) } } }
+                tr { th { (lang.t("dev.where")) } td { (s.interface) " / " (s.zone.clone().unwrap_or_default()) } }
+                tr { th { (lang.t("dev.first_seen")) } td { (when(s.first_seen)) } }
+                tr { th { (lang.t("dev.last_seen")) } td { (when(s.last_seen)) } }
+            }
+        } @else { p.muted { (lang.t("dash.none")) } }
+        h2 { (lang.t("dev.history")) }
+        table #device-history {
+            @for s in steps.iter().rev() {
+                tr { td { "v" (s.version) } td { (s.applied_at) } td { (s.author) } td { (s.what.join("; ")) } td { (s.reason) } }
+            }
+        }
+    };
+    page(&ctx, &caller, "/devices", lang.t("dev.title"), None, body).into_response()
+}
+
+/// Every change to the device with `mac`, from the configuration history (the last 500
+/// versions).
+fn device_history(ctx: &AdminContext, mac: &str) -> Vec<edgeward_nac::timeline::Step> {
+    let Ok(entries) = changes::history_entries(ctx) else {
+        return Vec::new();
+    };
+    let today = edgeward_config::today();
+    let mut versions: Vec<edgeward_nac::timeline::Version> = entries
+        .iter()
+        .take(500)
+        .filter_map(|e| {
+            let (_, _, text) = changes::history_version(ctx, e.version).ok()?;
+            let device = edgeward_config::parse(&text, "history", today)
+                .ok()
+                .and_then(|c| {
+                    c.devices
+                        .into_iter()
+                        .find(|d| d.mac.eq_ignore_ascii_case(mac))
+                });
+            Some(edgeward_nac::timeline::Version {
+                version: e.version,
+                applied_at: e.applied_at.to_rfc3339(),
+                author: e.author.clone(),
+                reason: e.reason.clone(),
+                device,
+            })
+        })
+        .collect();
+    versions.reverse();
+    edgeward_nac::timeline::timeline(&versions)
+}
+
+/// GET `/devices/annex.xlsx`: Phụ lục I as an Excel workbook (its table, then the gateway's
+/// own facts on a second sheet).
+pub async fn export_annex_xlsx(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    ctx.audit_view(&caller, "device inventory exported as Phụ lục I (Excel)")
+        .await;
+    let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
+    match inventory::export_annex_xlsx(&current_devices(&ctx), &seen) {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"phu-luc-I-{}.xlsx\"", ctx.host_id),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }

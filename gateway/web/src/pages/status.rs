@@ -17,7 +17,6 @@ use crate::guard::Caller;
 use crate::i18n::Lang;
 use crate::layout::{csrf_field, page};
 use crate::roles::Permission;
-use edgeward_config::DeviceStatus;
 use edgeward_event::{Event, EventBody};
 
 fn state_key(state: &str) -> &'static str {
@@ -226,17 +225,14 @@ pub async fn dashboard(
     let lang = caller.lang;
     let live = ctx.live.load();
     let sev = ctx.recent.open_alerts_by_severity();
-    let pending: Vec<_> = live
+    let devices = live
         .config
         .as_ref()
-        .map(|c| {
-            c.devices
-                .iter()
-                .filter(|d| d.status == DeviceStatus::Pending)
-                .cloned()
-                .collect()
-        })
+        .map(|c| c.devices.clone())
         .unwrap_or_default();
+    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
+    let pending = edgeward_nac::pending::waiting(&seen, &leases, &devices);
+    let quarantined: Vec<_> = devices.iter().filter(|d| d.move_to.is_some()).collect();
     let wifi_due = live.config.as_ref().map_or(0, |c| {
         super::wifi::due_count(&c.wifi, edgeward_config::today())
     });
@@ -246,14 +242,19 @@ pub async fn dashboard(
             div.tile #tile-sev1 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.1")) } div.big { (sev[0]) } }
             div.tile #tile-sev2 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.2")) } div.big { (sev[1]) } }
             div.tile #tile-sev3 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.3")) } div.big { (sev[2]) } }
-            div.tile #tile-pending { div.muted { (lang.t("dash.pending_devices")) } div.big { (pending.len()) } }
+            a.tile #tile-pending href="/devices#waiting-title" { div.muted { (lang.t("dash.pending_devices")) } div.big { (pending.len()) } }
+            a.tile #tile-quarantined href="/devices" { div.muted { (lang.t("dev.quarantined")) } div.big { (quarantined.len()) } }
             a.tile #tile-wifi href="/wifi" { div.muted { (lang.t("dash.wifi_due")) } div.big { (wifi_due) } }
         }
         h2 { (lang.t("dash.uplinks")) }
         (uplink_table(&ctx, lang))
         h2 { (lang.t("dash.pending_devices")) }
         @if pending.is_empty() { p.muted { (lang.t("dash.none")) } } @else {
-            table { @for d in &pending { tr { td { (d.mac) } td { (d.user) } td { (d.zone) } td { a href="/devices" { (lang.t("dev.approve")) " →" } } } } }
+            table #dash-waiting { @for d in pending.iter().take(10) { tr { td { code { (d.mac) } } td { (d.vendor.clone().unwrap_or_default()) } td { (d.hostname.clone().unwrap_or_default()) } td { (d.zone.clone().unwrap_or_default()) } td { a href={ "/devices?approve=" (crate::layout::urlencode(&d.mac)) "#add-device" } { (lang.t("dev.approve")) " →" } } } } }
+        }
+        @if !quarantined.is_empty() {
+            h2 { (lang.t("dev.quarantined")) }
+            table #dash-quarantined { @for d in &quarantined { tr { td { code { (d.mac) } } td { (d.user) } td { @if let Some(ip) = d.ip { (ip) } } td.quarantine-reason { (d.quarantine_reason) } } } }
         }
         h2 { (lang.t("dash.alerts")) }
         (alerts_table(&ctx, &caller, &ctx.recent.alerts(10)))
