@@ -837,7 +837,7 @@ impl Validator<'_> {
             self.push(
                 Problem::new(
                     Code::DeviceApproval,
-                    path.clone().key("head_of_unit"),
+                    path.clone().key("personal"),
                     format!(
                         "personal device of {} is approved without the head of unit's consent",
                         d.user

@@ -592,3 +592,49 @@ fn dhcp_ranges_are_checked_with_their_line() {
         assert!(p.to_string().contains(why), "{bad}: {p}");
     }
 }
+
+/// 004 §9.3: a personal device is approved only with the head of unit's consent named.
+#[test]
+fn a_personal_device_needs_the_head_of_unit() {
+    let text = edit(
+        "serial = \"DL-OPT-7090-0011\"\n",
+        "serial = \"DL-OPT-7090-0011\"\npersonal = true\n",
+    );
+    refused(&text, Code::DeviceApproval, "personal = true");
+    let ok = edit(
+        "serial = \"DL-OPT-7090-0011\"\n",
+        "serial = \"DL-OPT-7090-0011\"\npersonal = true\nhead_of_unit = \"Trần Văn Trưởng\"\n",
+    );
+    assert!(parse(&ok, "t.toml", today()).is_ok());
+}
+
+/// 001 §7.5: the attested checklist names only known checks.
+#[test]
+fn the_checklist_names_known_checks() {
+    let text = edit(
+        "serial = \"DL-OPT-7090-0011\"\n",
+        "serial = \"DL-OPT-7090-0011\"\nchecklist = [\"antivirus\", \"vibes\"]\n",
+    );
+    refused(&text, Code::DeviceApproval, "checklist");
+}
+
+/// A randomised MAC outside guest zones, where the policy allows them only there; a DHCP
+/// server allowed by something that is neither a MAC nor an address.
+#[test]
+fn random_macs_where_only_guests_may_have_them_and_bad_allowed_servers() {
+    let text = edit(
+        "portal_port = 8081\n",
+        "portal_port = 8081\nrandom_mac = \"guest-only\"\n",
+    );
+    refused(&text, Code::DeviceApproval, "mac = \"02:ed:00:00:00:50\"");
+    let text = edit(
+        "portal_port = 8081\n",
+        "portal_port = 8081\nallowed_dhcp_servers = [\"10.10.0.5\", \"not-a-server\"]\n",
+    );
+    refused(&text, Code::NacSettings, "allowed_dhcp_servers");
+    let text = edit(
+        "portal_port = 8081\n",
+        "portal_port = 8081\nallowed_dhcp_servers = [\"10.10.0.5\", \"02:aa:00:00:00:06\"]\n",
+    );
+    assert!(parse(&text, "t.toml", today()).is_ok());
+}
