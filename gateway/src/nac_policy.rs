@@ -61,14 +61,43 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
                     })
                     .flat_map(|z| z.prefixes.iter().copied())
                     .collect();
-                let Some((host, reason)) = edgeward_nac::policy::host_to_quarantine(
+                match edgeward_nac::policy::host_to_quarantine(
                     alert,
                     &config.nac.quarantine_on,
                     &internal,
-                ) else {
-                    continue;
-                };
-                (host, reason, None)
+                ) {
+                    Some((host, reason)) => (host, reason, None),
+                    // Seen on an uplink after source NAT: conntrack names the host behind it.
+                    None => {
+                        let Some(kind) = edgeward_nac::policy::kind(alert)
+                            .filter(|k| config.nac.quarantine_on.iter().any(|q| q == k))
+                        else {
+                            continue;
+                        };
+                        let nat: Vec<IpAddr> = config
+                            .interfaces
+                            .iter()
+                            .filter(|i| i.role.is_uplink())
+                            .flat_map(|i| i.addresses.iter().map(ipnetwork::IpNetwork::ip))
+                            .collect();
+                        let Some(t) = edgeward_nac::policy::behind_nat(alert, &nat) else {
+                            continue;
+                        };
+                        let found = tokio::task::spawn_blocking(move || {
+                            edgeward_wan::conntrack::original_source(
+                                &t.proto, t.src, t.sport, t.dst, t.dport,
+                            )
+                        })
+                        .await
+                        .ok()
+                        .flatten();
+                        let Some(host) = found.filter(|h| internal.iter().any(|n| n.contains(*h)))
+                        else {
+                            continue;
+                        };
+                        (host, edgeward_nac::policy::reason(alert, kind), None)
+                    }
+                }
             }
             // A server handing out addresses (000 §5.10.b): its MAC is known from the frame.
             EventBody::Nac(n)
@@ -118,6 +147,16 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             Ok(text) => match write_change(&paths, &text, "edgeward-nac", &reason, None, false) {
                 Ok(()) => {
                     let _ = apply.send(()).await;
+                    // The next decision is made on this one's result: wait (bounded) until the
+                    // daemon has applied it, so two quarantines in a row do not both start from
+                    // the same text and the second undo the first.
+                    let before = state.version;
+                    for _ in 0..100 {
+                        if live.load().version != before {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
                     (Level::Warning, format!("{mac} at {host} {reason}"))
                 }
                 Err(e) => (

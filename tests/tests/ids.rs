@@ -798,7 +798,9 @@ fn in_ips_mode_a_matching_request_to_a_published_server_is_blocked() {
 }
 
 /// 003 §30.8.e (C2 connections): the SOC pushes a list of command-and-control indicators; a
-/// staff PC contacting a listed address, or a listed domain over HTTP, raises an alert naming it.
+/// staff PC contacting a listed address, or a listed domain over HTTP, raises an alert naming it
+/// — and (001 §7.8, 004 §15.8; `nac.quarantine_on = ["c2", …]` in the agency profile) each PC is
+/// quarantined by itself: cut off from the Internet, the servers and the TSLCD.
 #[test]
 fn c2_indicators_pushed_by_the_soc_raise_alerts() {
     let rules = et_open();
@@ -833,7 +835,7 @@ fn c2_indicators_pushed_by_the_soc_raise_alerts() {
         &["-s", "-m", "3", "http://192.0.2.81:443/"],
     );
     let _ = lab.exec(
-        "staff-1",
+        "staff-2",
         "curl",
         &[
             "-s",
@@ -861,6 +863,43 @@ fn c2_indicators_pushed_by_the_soc_raise_alerts() {
             .as_str()
             .unwrap()
             .contains("evil-c2.example")
+    );
+    for role in ["staff-1", "staff-2"] {
+        assert!(
+            wait_until(Duration::from_secs(10), || !lab.can_connect(
+                role,
+                "192.0.2.100",
+                443,
+                1
+            )),
+            "{role} not quarantined after its C2 alert; events:\n{:?}\nlog:\n{}",
+            edgeward_lab::read_events(&lab)
+                .into_iter()
+                .filter(|e| e["event_type"] == "nac"
+                    || e["event_type"] == "alert"
+                    || (e["event_type"] == "system" && e["component"] != "ids"))
+                .collect::<Vec<_>>(),
+            lab.log_tail(20)
+        );
+        assert!(
+            !lab.can_connect(role, "10.10.10.10", 443, 1),
+            "{role}: no servers; history:\n{}\nnac events: {:?}",
+            String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout),
+            edgeward_lab::read_events(&lab)
+                .into_iter()
+                .filter(|e| e["event_type"] == "nac")
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            !lab.can_connect(role, "10.251.1.10", 80, 1),
+            "{role}: no TSLCD"
+        );
+    }
+    let history =
+        String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+    assert!(
+        history.contains("quarantined automatically (c2)"),
+        "{history}"
     );
 }
 

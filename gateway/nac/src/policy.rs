@@ -43,13 +43,58 @@ pub fn host_to_quarantine(
     let host = [alert.src_ip, alert.dest_ip]
         .into_iter()
         .find(|ip| inside(*ip))?;
-    Some((
-        host,
-        format!(
-            "quarantined automatically ({kind}): {} (sid {}) {} → {}",
-            alert.alert.signature, alert.alert.signature_id, alert.src_ip, alert.dest_ip
-        ),
-    ))
+    Some((host, reason(alert, kind)))
+}
+
+/// A connection as conntrack's reply direction shows it: what the far end sends to the
+/// gateway's own (NAT) address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyTuple {
+    /// `tcp`, `udp`, …
+    pub proto: String,
+    /// The far end.
+    pub src: IpAddr,
+    /// The far end's port.
+    pub sport: u16,
+    /// The gateway's address the connection was translated to.
+    pub dst: IpAddr,
+    /// The translated port.
+    pub dport: u16,
+}
+
+/// For an alert seen on an uplink after source NAT (one end is one of the gateway's own
+/// uplink addresses `nat`), the reply tuple whose conntrack entry names the internal host
+/// behind it.
+pub fn behind_nat(alert: &EveAlert, nat: &[IpAddr]) -> Option<ReplyTuple> {
+    let (sport, dport) = (alert.src_port?, alert.dest_port?);
+    let proto = alert.proto.to_ascii_lowercase();
+    if nat.contains(&alert.dest_ip) {
+        Some(ReplyTuple {
+            proto,
+            src: alert.src_ip,
+            sport,
+            dst: alert.dest_ip,
+            dport,
+        })
+    } else if nat.contains(&alert.src_ip) {
+        Some(ReplyTuple {
+            proto,
+            src: alert.dest_ip,
+            sport: dport,
+            dst: alert.src_ip,
+            dport: sport,
+        })
+    } else {
+        None
+    }
+}
+
+/// Why an alert of `kind` quarantines a host.
+pub fn reason(alert: &EveAlert, kind: &str) -> String {
+    format!(
+        "quarantined automatically ({kind}): {} (sid {}) {} → {}",
+        alert.alert.signature, alert.alert.signature_id, alert.src_ip, alert.dest_ip
+    )
 }
 
 #[cfg(test)]
@@ -78,6 +123,42 @@ mod tests {
             },
             evidence: None,
         }
+    }
+
+    /// An alert on an uplink names the gateway's NAT address, not the PC: the reply tuple
+    /// (from either direction of the flow) finds the PC in conntrack.
+    #[test]
+    fn an_alert_seen_after_nat_gives_the_reply_tuple() {
+        let nat: Vec<IpAddr> = vec!["203.0.113.2".parse().unwrap()];
+        let mut out = alert(
+            9_100_000,
+            "A Network Trojan was detected",
+            1,
+            "203.0.113.2",
+            "192.0.2.81",
+        );
+        out.src_port = Some(40_328);
+        out.dest_port = Some(443);
+        let mut back = alert(
+            9_100_001,
+            "A Network Trojan was detected",
+            1,
+            "192.0.2.81",
+            "203.0.113.2",
+        );
+        back.src_port = Some(443);
+        back.dest_port = Some(40_328);
+        let want = ReplyTuple {
+            proto: "tcp".into(),
+            src: "192.0.2.81".parse().unwrap(),
+            sport: 443,
+            dst: "203.0.113.2".parse().unwrap(),
+            dport: 40_328,
+        };
+        assert_eq!(behind_nat(&out, &nat), Some(want.clone()));
+        assert_eq!(behind_nat(&back, &nat), Some(want));
+        let inside = alert(9_100_000, "x", 1, "10.10.0.11", "192.0.2.81");
+        assert_eq!(behind_nat(&inside, &nat), None);
     }
 
     #[test]
