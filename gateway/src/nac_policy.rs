@@ -51,53 +51,18 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
         let Some(config) = state.config.clone() else {
             continue;
         };
+        if let EventBody::Nac(n) = &ev.body
+            && let Some(action) = n.action.strip_prefix("soc-")
+        {
+            soc_order(&bus, &live, &paths, &apply, &lease_file, action, n).await;
+            continue;
+        }
         let (host, reason, known_mac) = match &ev.body {
             EventBody::Alert(alert) => {
-                let internal: Vec<ipnetwork::IpNetwork> = config
-                    .zones
-                    .iter()
-                    .filter(|z| {
-                        z.kind.is_internal() && z.kind != edgeward_config::ZoneKind::Quarantine
-                    })
-                    .flat_map(|z| z.prefixes.iter().copied())
-                    .collect();
-                match edgeward_nac::policy::host_to_quarantine(
-                    alert,
-                    &config.nac.quarantine_on,
-                    &internal,
-                ) {
-                    Some((host, reason)) => (host, reason, None),
-                    // Seen on an uplink after source NAT: conntrack names the host behind it.
-                    None => {
-                        let Some(kind) = edgeward_nac::policy::kind(alert)
-                            .filter(|k| config.nac.quarantine_on.iter().any(|q| q == k))
-                        else {
-                            continue;
-                        };
-                        let nat: Vec<IpAddr> = config
-                            .interfaces
-                            .iter()
-                            .filter(|i| i.role.is_uplink())
-                            .flat_map(|i| i.addresses.iter().map(ipnetwork::IpNetwork::ip))
-                            .collect();
-                        let Some(t) = edgeward_nac::policy::behind_nat(alert, &nat) else {
-                            continue;
-                        };
-                        let found = tokio::task::spawn_blocking(move || {
-                            edgeward_wan::conntrack::original_source(
-                                &t.proto, t.src, t.sport, t.dst, t.dport,
-                            )
-                        })
-                        .await
-                        .ok()
-                        .flatten();
-                        let Some(host) = found.filter(|h| internal.iter().any(|n| n.contains(*h)))
-                        else {
-                            continue;
-                        };
-                        (host, edgeward_nac::policy::reason(alert, kind), None)
-                    }
-                }
+                let Some((host, reason)) = alert_target(alert, &config).await else {
+                    continue;
+                };
+                (host, reason, None)
             }
             // A server handing out addresses (000 §5.10.b): its MAC is known from the frame.
             EventBody::Nac(n)
@@ -144,26 +109,20 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             },
         );
         let (level, message) = match changed {
-            Ok(text) => match write_change(&paths, &text, "edgeward-nac", &reason, None, false) {
-                Ok(()) => {
-                    let _ = apply.send(()).await;
-                    // The next decision is made on this one's result: wait (bounded) until the
-                    // daemon has applied it, so two quarantines in a row do not both start from
-                    // the same text and the second undo the first.
-                    let before = state.version;
-                    for _ in 0..100 {
-                        if live.load().version != before {
-                            break;
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    }
-                    (Level::Warning, format!("{mac} at {host} {reason}"))
-                }
-                Err(e) => (
-                    Level::Error,
-                    format!("{reason}: the change could not be written: {e}"),
-                ),
-            },
+            Ok(text) => commit(
+                &live,
+                &paths,
+                &apply,
+                state.version,
+                &text,
+                "edgeward-nac",
+                &reason,
+            )
+            .await
+            .map_or_else(
+                |e| (Level::Error, e),
+                |()| (Level::Warning, format!("{mac} at {host} {reason}")),
+            ),
             // Not in the inventory: an unapproved machine, already kept to the gateway.
             Err(e) => (Level::Warning, format!("{reason}: {e}")),
         };
@@ -179,4 +138,146 @@ pub async fn run(bus: Bus, live: Live, paths: Paths, apply: mpsc::Sender<()>) {
             bus.emit(EventBody::system(level, "nac", message)).await;
         }
     }
+}
+
+/// Write `text` as a change by `author` for `reason`, ask the daemon to apply it, and wait
+/// (bounded) until it has: the next decision is made on this one's result, so two quarantines
+/// in a row do not both start from the same text and the second undo the first.
+async fn commit(
+    live: &Live,
+    paths: &Paths,
+    apply: &mpsc::Sender<()>,
+    version: u64,
+    text: &str,
+    author: &str,
+    reason: &str,
+) -> Result<(), String> {
+    write_change(paths, text, author, reason, None, false)
+        .map_err(|e| format!("{reason}: the change could not be written: {e}"))?;
+    let _ = apply.send(()).await;
+    for _ in 0..100 {
+        if live.load().version != version {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// A verified SOC order (`soc-quarantine`, `soc-release`, from the SOC link) about a device
+/// named by MAC or address: made a recorded change by `soc`, with the analyst and reason.
+async fn soc_order(
+    bus: &Bus,
+    live: &Live,
+    paths: &Paths,
+    apply: &mpsc::Sender<()>,
+    lease_file: &PathBuf,
+    action: &str,
+    order: &edgeward_event::model::NacEvent,
+) {
+    let state = live.load_full();
+    let Some(config) = state.config.clone() else {
+        return;
+    };
+    let mac = if order.mac.is_empty() {
+        order.ip.and_then(|ip| mac_of(&config, lease_file, ip))
+    } else {
+        Some(order.mac.to_ascii_lowercase())
+    };
+    let ip = order.ip.or_else(|| {
+        let mac = mac.as_deref()?;
+        config
+            .devices
+            .iter()
+            .find(|d| d.mac.eq_ignore_ascii_case(mac))
+            .and_then(|d| d.ip)
+            .or_else(|| {
+                edgeward_nac::leases::parse(
+                    &std::fs::read_to_string(lease_file).unwrap_or_default(),
+                )
+                .by_key
+                .values()
+                .find(|l| l.mac.eq_ignore_ascii_case(mac))
+                .map(|l| l.ip)
+            })
+    });
+    let reason = order.detail.clone();
+    let (level, message, mac) = match mac {
+        None => (
+            Level::Warning,
+            format!(
+                "{reason}: no device known at {}",
+                order.ip.map(|i| i.to_string()).unwrap_or_default()
+            ),
+            String::new(),
+        ),
+        Some(mac) => {
+            let decision = if action == "release" {
+                Decision::Release
+            } else {
+                Decision::Quarantine {
+                    ip: ip.map(|i| i.to_string()),
+                    reason: reason.clone(),
+                }
+            };
+            let outcome = match decide(&state.text, &mac, &decision) {
+                Ok(text) => commit(live, paths, apply, state.version, &text, "soc", &reason)
+                    .await
+                    .map_or_else(
+                        |e| (Level::Error, e),
+                        |()| (Level::Warning, format!("{mac} {action}d: {reason}")),
+                    ),
+                Err(e) => (Level::Warning, format!("{reason}: {e}")),
+            };
+            (outcome.0, outcome.1, mac)
+        }
+    };
+    bus.emit(EventBody::Nac(edgeward_event::model::NacEvent {
+        action: action.to_string(),
+        mac,
+        ip,
+        zone: None,
+        detail: message.clone(),
+    }))
+    .await;
+    if matches!(level, Level::Error) {
+        bus.emit(EventBody::system(level, "nac", message)).await;
+    }
+}
+
+/// The internal host an alert quarantines under `nac.quarantine_on`, and why: one of its ends,
+/// or — for an alert seen on an uplink after source NAT — the host conntrack names behind the
+/// gateway's address.
+async fn alert_target(
+    alert: &edgeward_event::eve::EveAlert,
+    config: &edgeward_config::Config,
+) -> Option<(IpAddr, String)> {
+    let internal: Vec<ipnetwork::IpNetwork> = config
+        .zones
+        .iter()
+        .filter(|z| z.kind.is_internal() && z.kind != edgeward_config::ZoneKind::Quarantine)
+        .flat_map(|z| z.prefixes.iter().copied())
+        .collect();
+    if let Some(found) =
+        edgeward_nac::policy::host_to_quarantine(alert, &config.nac.quarantine_on, &internal)
+    {
+        return Some(found);
+    }
+    let kind = edgeward_nac::policy::kind(alert)
+        .filter(|k| config.nac.quarantine_on.iter().any(|q| q == k))?;
+    let nat: Vec<IpAddr> = config
+        .interfaces
+        .iter()
+        .filter(|i| i.role.is_uplink())
+        .flat_map(|i| i.addresses.iter().map(ipnetwork::IpNetwork::ip))
+        .collect();
+    let t = edgeward_nac::policy::behind_nat(alert, &nat)?;
+    let host = tokio::task::spawn_blocking(move || {
+        edgeward_wan::conntrack::original_source(&t.proto, t.src, t.sport, t.dst, t.dport)
+    })
+    .await
+    .ok()
+    .flatten()
+    .filter(|h| internal.iter().any(|n| n.contains(*h)))?;
+    Some((host, edgeward_nac::policy::reason(alert, kind)))
 }

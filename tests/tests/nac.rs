@@ -462,3 +462,118 @@ fn a_rogue_dhcp_server_is_found_and_its_host_quarantined() {
         "the SOC hub did not receive the finding"
     );
 }
+
+/// 001 §7.8, 004 §15.8: the SOC orders a quarantine over its link (signed with its key); the
+/// gateway records it as a change by `soc` with the analyst and reason, the PC is cut off within
+/// seconds, and a signed release gives it back. An order signed with another key is refused
+/// (trust boundary SOC → gateway) and changes nothing.
+#[test]
+fn the_soc_orders_a_quarantine_and_a_release() {
+    let Some(lab) = test_lab("socorder", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let soc = lab.soc_dir().display().to_string();
+    let hub = |args: &[&str]| {
+        std::process::Command::new(lab.hub_bin())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(wait_until(Duration::from_secs(15), || {
+        String::from_utf8_lossy(&hub(&["status", "--dir", &soc]).stdout).contains("connected")
+    }));
+    let reach = || lab.can_connect("staff-2", "192.0.2.100", 443, 1);
+    assert!(reach());
+    // A forged order: another SOC's key, written straight into the hub's outbox.
+    let rogue_soc = lab.dir.join("rogue-soc");
+    std::fs::create_dir_all(&rogue_soc).unwrap();
+    edgeward_soc::bundle::make_signing_key(&rogue_soc).unwrap();
+    let forged = edgeward_soc::order::create(
+        &rogue_soc,
+        &["lc-agency-gw1".into()],
+        "quarantine",
+        None,
+        Some("10.10.0.12".parse().unwrap()),
+        "forged",
+        "mallory",
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let outbox = lab.soc_dir().join("outbox").join("lc-agency-gw1");
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(
+        outbox.join("order-00000000000000000001.json"),
+        serde_json::to_vec(&forged).unwrap(),
+    )
+    .unwrap();
+    let results = lab
+        .soc_dir()
+        .join("results")
+        .join("lc-agency-gw1.orders.jsonl");
+    assert!(
+        wait_until(Duration::from_secs(10), || std::fs::read_to_string(
+            &results
+        )
+        .unwrap_or_default()
+        .contains("signature does not verify")),
+        "the forged order is refused and the SOC told"
+    );
+    assert!(reach(), "a forged order changes nothing");
+    let out = hub(&[
+        "order",
+        "--dir",
+        &soc,
+        "--to",
+        "lc-agency-gw1",
+        "--action",
+        "quarantine",
+        "--ip",
+        "10.10.0.12",
+        "--reason",
+        "beaconing to a C2 seen at the SOC",
+        "--analyst",
+        "analyst-3",
+        "--wait",
+        "15",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || !reach()),
+        "not quarantined after the SOC's order; log:\n{}",
+        lab.log_tail(20)
+    );
+    assert!(
+        !lab.can_connect("staff-2", "10.251.1.10", 80, 1),
+        "no TSLCD"
+    );
+    let history =
+        String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+    assert!(
+        history.contains("soc") && history.contains("analyst-3") && history.contains("beaconing"),
+        "{history}"
+    );
+    let out = hub(&[
+        "order",
+        "--dir",
+        &soc,
+        "--to",
+        "lc-agency-gw1",
+        "--action",
+        "release",
+        "--mac",
+        "02:ed:00:00:00:12",
+        "--reason",
+        "cleaned and re-imaged",
+        "--analyst",
+        "analyst-3",
+        "--wait",
+        "15",
+    ]);
+    assert!(out.status.success());
+    assert!(wait_until(Duration::from_secs(5), reach), "released");
+}

@@ -198,6 +198,14 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                     record_result(dir, &gw, version, applied, &detail)?;
                     continue;
                 }
+                Msg::OrderResult {
+                    serial,
+                    accepted,
+                    detail,
+                } => {
+                    record_order_result(dir, &gw, serial, accepted, &detail)?;
+                    continue;
+                }
                 other => anyhow::bail!("unexpected message {other:?}"),
             };
             let mut buf = Vec::with_capacity(events.len() * 400);
@@ -311,6 +319,29 @@ fn spawn_outbox(
             files.sort();
             for f in files {
                 let Ok(raw) = std::fs::read(&f) else { continue };
+                let is_order = f
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("order-"));
+                if is_order {
+                    match serde_json::from_slice::<edgeward_soc::order::Order>(&raw) {
+                        Ok(order) => {
+                            if out
+                                .send(Msg::Order {
+                                    order: Box::new(order),
+                                })
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => tracing::warn!(file = %f.display(), "not an order: {e}"),
+                    }
+                    let sent = outbox.join("sent");
+                    let _ = std::fs::create_dir_all(&sent);
+                    let _ = std::fs::rename(&f, sent.join(f.file_name().unwrap_or_default()));
+                    continue;
+                }
                 match serde_json::from_slice::<edgeward_soc::bundle::Bundle>(&raw) {
                     Ok(bundle) => {
                         if out
@@ -355,6 +386,87 @@ fn record_result(
     writeln!(f, "{line}")?;
     tracing::info!(gateway = gw, version, applied, "{}", detail.escape_debug());
     Ok(())
+}
+
+fn order_results_path(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("results").join(format!("{gw}.orders.jsonl"))
+}
+
+fn record_order_result(
+    dir: &Path,
+    gw: &str,
+    serial: u64,
+    accepted: bool,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let path = order_results_path(dir, gw);
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
+    let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "serial": serial, "accepted": accepted, "detail": detail });
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .mode(0o600)
+        .append(true)
+        .open(&path)?;
+    writeln!(f, "{line}")?;
+    tracing::info!(gateway = gw, serial, accepted, "{}", detail.escape_debug());
+    Ok(())
+}
+
+/// `edgeward-hub order`: sign an order about one device for gateway `gw`, queue it, and with
+/// `wait` wait for the gateway's answer. Exit 1 if refused or unanswered.
+#[allow(clippy::too_many_arguments)]
+pub fn order(
+    dir: &Path,
+    gw: &str,
+    action: &str,
+    mac: Option<String>,
+    ip: Option<std::net::IpAddr>,
+    reason: &str,
+    analyst: &str,
+    wait: std::time::Duration,
+) -> anyhow::Result<u8> {
+    if !pki::enrolled(dir)?.iter().any(|g| g == gw) {
+        anyhow::bail!("{gw} is not enrolled at this SOC");
+    }
+    let order = edgeward_soc::order::create(
+        dir,
+        &[gw.to_string()],
+        action,
+        mac,
+        ip,
+        reason,
+        analyst,
+        Utc::now(),
+    )?;
+    let serial = order.meta.serial;
+    let out = outbox_dir(dir, gw);
+    std::fs::create_dir_all(&out)?;
+    edgeward_config::history::write_atomic(
+        &out.join(format!("order-{serial:020}.json")),
+        &serde_json::to_vec_pretty(&order)?,
+    )?;
+    println!("order {serial} ({action}) queued for {gw}");
+    if wait.is_zero() {
+        return Ok(0);
+    }
+    let deadline = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < deadline {
+        let text = std::fs::read_to_string(order_results_path(dir, gw)).unwrap_or_default();
+        if let Some(v) = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["serial"] == serial)
+        {
+            println!("{gw}: {}", v["detail"].as_str().unwrap_or_default());
+            return Ok(u8::from(v["accepted"] != true));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    println!("{gw}: no answer within {} s", wait.as_secs());
+    Ok(1)
 }
 
 /// `edgeward-hub push`: queue `bundle` for `targets` (`all` = every enrolled gateway); with

@@ -13,7 +13,7 @@ use edgeward_hub::hub;
 #[command(
     name = "edgeward-hub",
     version,
-    about = "The provincial SOC's hub for edgeward gateways: PKI, event intake, SIEM relay, rule bundles"
+    about = "The provincial SOC's hub for edgeward gateways: PKI, event intake, SIEM relay, rule bundles, device orders"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -89,6 +89,29 @@ enum Cmd {
         indicators_action: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Order a gateway to quarantine or release one device (by MAC or address), signed with
+    /// the SOC's key; the gateway records it as a configuration change by `soc`.
+    Order {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The gateway (host id).
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_parser = ["quarantine", "release"])]
+        action: String,
+        #[arg(long)]
+        mac: Option<String>,
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+        #[arg(long)]
+        reason: String,
+        /// Who at the SOC decides.
+        #[arg(long)]
+        analyst: String,
+        /// Wait this many seconds for the gateway's answer.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
     },
     /// Push a signed bundle to one, several (`gw1,gw2`) or all enrolled gateways.
     Push {
@@ -218,6 +241,25 @@ fn run(cmd: Cmd) -> anyhow::Result<u8> {
             );
             Ok(0)
         }
+        Cmd::Order {
+            dir,
+            to,
+            action,
+            mac,
+            ip,
+            reason,
+            analyst,
+            wait,
+        } => hub::order(
+            &dir,
+            &to,
+            &action,
+            mac,
+            ip,
+            &reason,
+            &analyst,
+            Duration::from_secs(wait),
+        ),
         Cmd::Push {
             dir,
             bundle,

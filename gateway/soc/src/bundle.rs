@@ -106,7 +106,7 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), BundleError> {
         .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))
 }
 
-fn read_hex(path: &Path) -> Result<Vec<u8>, BundleError> {
+pub(crate) fn read_hex(path: &Path) -> Result<Vec<u8>, BundleError> {
     let t = std::fs::read_to_string(path)
         .map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))?;
     hex::decode(t.trim()).map_err(|e| BundleError::Io(format!("{}: {e}", path.display())))
@@ -180,7 +180,7 @@ pub fn create_with_canary(
 
 /// The next signing serial: above the last one issued (kept in `bundle-serial`) and above the
 /// clock in microseconds, so a SOC directory restored from a backup still moves forward.
-fn next_serial(soc_dir: &Path) -> Result<u64, BundleError> {
+pub(crate) fn next_serial(soc_dir: &Path) -> Result<u64, BundleError> {
     let path = soc_dir.join("bundle-serial");
     let last: u64 = std::fs::read_to_string(&path)
         .ok()

@@ -6,7 +6,8 @@
 //! - [`syslog`]: RFC 5424 over TLS (RFC 5425) to the SOC's SIEM from the store;
 //! - [`bundle`]: signed rule bundles — signing (at the SOC), verification and staged switch (on
 //!   the gateway): the one signed-manifest format, reused for firmware updates; [`indicators`]:
-//!   the SOC's C2 indicator lists rendered as rules for a bundle;
+//!   the SOC's C2 indicator lists rendered as rules for a bundle; [`order`]: signed orders to
+//!   quarantine or release a device;
 //! - [`pki`] and [`tls`]: the SOC CA, enrolment and the mutual-TLS configurations.
 //!
 //! The hub that receives all this is a separate program (`gateway/hub`, `edgeward-hub`), not
@@ -15,6 +16,7 @@
 pub mod bundle;
 pub mod indicators;
 pub mod link;
+pub mod order;
 pub mod pki;
 pub mod proto;
 pub mod syslog;

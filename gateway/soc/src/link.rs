@@ -178,6 +178,10 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
     let (ack_tx, mut ack_rx) = watch::channel(acked);
     let (control_tx, mut control_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     let ack_cursor = cursor_file.clone();
+    let order_state = s
+        .cursor_path
+        .parent()
+        .map_or_else(|| s.rules_root.clone(), std::path::Path::to_path_buf);
     let (pubkey, rules_root, bundle_bus, host) = (
         s.soc_dir.join("bundle-signing.pub"),
         s.rules_root.clone(),
@@ -215,6 +219,64 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                     let _ = control_tx.send(Msg::BundleResult {
                         version,
                         applied,
+                        detail,
+                    });
+                }
+                Ok(Some(Msg::Order { order })) => {
+                    let (pk, host) = (pubkey.clone(), host.clone());
+                    let state = order_state.clone();
+                    let checked = order.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        crate::order::accept(&checked, &pk, &state, &host, chrono::Utc::now())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(crate::order::OrderError::Io(e.to_string())));
+                    let m = &order.meta;
+                    let device = m
+                        .mac
+                        .clone()
+                        .unwrap_or_else(|| m.ip.map(|i| i.to_string()).unwrap_or_default());
+                    let (accepted, detail) = match &result {
+                        Ok(()) => (
+                            true,
+                            format!("SOC order {} ({} {device}) accepted", m.serial, m.action),
+                        ),
+                        Err(e) => (false, format!("SOC order {} refused: {e}", m.serial)),
+                    };
+                    bundle_bus
+                        .emit(EventBody::Audit(edgeward_event::AuditEvent {
+                            actor: "soc".into(),
+                            source: "soc-link".into(),
+                            action: format!(
+                                "device.{}",
+                                if m.action == "release" {
+                                    "release"
+                                } else {
+                                    "quarantine"
+                                }
+                            ),
+                            outcome: Outcome::of(accepted),
+                            detail: detail.clone(),
+                            diff: None,
+                        }))
+                        .await;
+                    if accepted {
+                        bundle_bus
+                            .emit(EventBody::Nac(edgeward_event::model::NacEvent {
+                                action: format!("soc-{}", m.action),
+                                mac: m.mac.clone().unwrap_or_default(),
+                                ip: m.ip,
+                                zone: None,
+                                detail: format!(
+                                    "SOC order {} by {}: {}",
+                                    m.serial, m.analyst, m.reason
+                                ),
+                            }))
+                            .await;
+                    }
+                    let _ = control_tx.send(Msg::OrderResult {
+                        serial: m.serial,
+                        accepted,
                         detail,
                     });
                 }

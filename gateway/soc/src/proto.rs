@@ -39,6 +39,16 @@ pub enum Msg {
         applied: bool,
         detail: String,
     },
+    /// hub → gateway: a signed order about one device (quarantine, release).
+    Order {
+        order: Box<crate::order::Order>,
+    },
+    /// gateway → hub: whether it was accepted.
+    OrderResult {
+        serial: u64,
+        accepted: bool,
+        detail: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
