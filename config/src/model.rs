@@ -170,6 +170,11 @@ pub struct Interface {
     pub mtu: Option<u32>,
     #[serde(default)]
     pub description: String,
+    /// The appliance's own LAN ports bridged into this interface (which the gateway then makes
+    /// a bridge): machines plugged into them are cut off from each other too when blocked,
+    /// quarantined or waiting for approval (the nft `bridge` family).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
 }
 
 /// The kind of a zone decides which built-in protections apply to it.

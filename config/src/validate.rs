@@ -295,6 +295,32 @@ impl Validator<'_> {
                     .hint("1–15 characters, no `/` or spaces"),
                 );
             }
+            for (pi, port) in itf.ports.iter().enumerate() {
+                let clash = cfg.interfaces.iter().any(|o| &o.name == port)
+                    || cfg.interfaces.iter().enumerate().any(|(j, o)| {
+                        o.ports
+                            .iter()
+                            .enumerate()
+                            .any(|(pj, p)| p == port && (j, pj) < (i, pi))
+                    });
+                let why = if port.is_empty() || port.len() > 15 || port.contains(['/', ' ']) {
+                    Some(format!("`{port}` is not a Linux interface name"))
+                } else if itf.role.is_uplink() {
+                    Some(format!("uplink `{}` cannot bridge LAN ports", itf.name))
+                } else if clash {
+                    Some(format!(
+                        "port `{port}` is already an interface or another bridge's port"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    self.push(
+                        Problem::new(Code::InvalidName, path.clone().key("ports").index(pi), why)
+                            .hint("each of the appliance's LAN ports belongs to at most one internal interface"),
+                    );
+                }
+            }
             if let Some(first) = seen.insert(itf.name.as_str(), i) {
                 self.push(
                     Problem::new(

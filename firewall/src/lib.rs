@@ -3,6 +3,7 @@
 //! updates set membership only), and the NFLOG reader for logged packets.
 
 pub mod apply;
+pub mod bridge;
 pub mod nflog;
 pub mod nft;
 pub mod render;

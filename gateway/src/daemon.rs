@@ -888,6 +888,8 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         }
     };
     let mut subsystems: Vec<Box<dyn Subsystem>> = vec![
+        // Before the network subsystem: a bridge must exist to get its addresses.
+        Box::new(subsystems::bridges::Bridges::new(&opts.state_dir)),
         Box::new(subsystems::firewall::Firewall::new(
             last_good_path(&opts.state_dir),
             log_ctx.clone(),

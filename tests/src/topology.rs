@@ -5,7 +5,8 @@
 //!  staff-1 staff-2 printer-1   guest-1 guest-2        (bridges in the `sw` namespace)
 //!        \    |    /               \   /
 //!         br-staff                br-guest     br-quar
-//!            |lan0                    |guest0     |quar0
+//!            |lan0-up                 |guest0     |quar0
+//!            |   desk-1 (lan1: the appliance's own LAN port; lan0 = bridge of lan0-up + lan1)
 //!   admin-1 -mgmt0-   [ gateway ]   -srv0- server-1
 //!                  wan1/  |wan2  \tslcd0
 //!                 isp-1  isp-2   tslcd --- gov-server (10.251.1.10)
@@ -20,6 +21,7 @@ pub const ROLES: &[&str] = &[
     "staff-1",
     "staff-2",
     "visitor-1",
+    "desk-1",
     "admin-1",
     "server-1",
     "printer-1",
@@ -48,7 +50,14 @@ pub fn links() -> Vec<Link> {
         b_mac,
     };
     vec![
-        l(("gateway", "lan0"), ("sw", "gw-staff"), None),
+        // The gateway's staff interface `lan0` is a bridge it makes of two of its own ports:
+        // `lan0-up` to the agency's switch and `lan1` with a PC plugged straight in.
+        l(("gateway", "lan0-up"), ("sw", "gw-staff"), None),
+        l(
+            ("gateway", "lan1"),
+            ("desk-1", "eth0"),
+            Some("02:ed:00:00:00:13"),
+        ),
         l(("gateway", "guest0"), ("sw", "gw-guest"), None),
         l(("gateway", "quar0"), ("sw", "gw-quar"), None),
         l(
@@ -140,6 +149,12 @@ pub fn hosts() -> Vec<HostNet> {
         h(
             "staff-1",
             vec![("eth0", "10.10.0.11/24"), ("eth0", "fd00:10::11/64")],
+            vec!["default via 10.10.0.1", "default via fd00:10::1"],
+            false,
+        ),
+        h(
+            "desk-1",
+            vec![("eth0", "10.10.0.13/24"), ("eth0", "fd00:10::13/64")],
             vec!["default via 10.10.0.1", "default via fd00:10::1"],
             false,
         ),
@@ -306,6 +321,11 @@ pub fn services() -> Vec<Service> {
         s(
             "staff-2",
             "staff-2",
+            Whoami(vec!["0.0.0.0:80", "0.0.0.0:445"]),
+        ),
+        s(
+            "desk-1",
+            "desk-1",
             Whoami(vec!["0.0.0.0:80", "0.0.0.0:445"]),
         ),
         s(

@@ -577,3 +577,101 @@ fn the_soc_orders_a_quarantine_and_a_release() {
     assert!(out.status.success());
     assert!(wait_until(Duration::from_secs(5), reach), "released");
 }
+
+/// 000 §5.4, 001 §7.8 — what the gateway can cut, shown both ways. `desk-1` sits on the
+/// appliance's own LAN port (`lan1`, bridged with `lan0-up` into the staff interface): waiting
+/// for approval it reaches no neighbour; approved, it reaches staff PCs; quarantined, none
+/// again — the bridge's own forward hook. `staff-2` sits behind the agency's switch: quarantined,
+/// it loses the Internet and every machine across the gateway (`desk-1` included), but still
+/// reaches `staff-1` on the same switch, which the gateway never sees.
+#[test]
+fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
+    let Some(lab) = test_lab("bridged", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let web = |from: &str, to: &str| lab.can_connect(from, to, 80, 1);
+    assert!(web("staff-2", "10.10.0.11"), "switch neighbours talk");
+    assert!(
+        !web("desk-1", "10.10.0.11"),
+        "an unapproved machine on the gateway's port reaches no neighbour"
+    );
+    assert!(!lab.can_connect("desk-1", "192.0.2.100", 443, 1));
+    let fdb = lab.state_dir().join("bridge-fdb.json");
+    assert!(
+        wait_until(Duration::from_secs(6), || std::fs::read_to_string(&fdb)
+            .unwrap_or_default()
+            .contains("\"02:ed:00:00:00:13\":\"lan1\"")),
+        "desk-1 learned on lan1: {}",
+        std::fs::read_to_string(&fdb).unwrap_or_default()
+    );
+    let devices = |args: &[&str]| {
+        let mut all = vec!["devices"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--author", "it-officer", "--reason", "bridged ports test"]);
+        let out = lab.edgeward(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    devices(&[
+        "approve",
+        "02:ed:00:00:00:13",
+        "--zone",
+        "staff",
+        "--user",
+        "Lê Văn C",
+        "--type",
+        "pc",
+        "--ip",
+        "10.10.0.13",
+    ]);
+    let approved = std::time::Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(2), || web("desk-1", "10.10.0.11")),
+        "approved desk-1 does not reach its neighbour within 2 s; bridge table:\n{}\nlog:\n{}",
+        String::from_utf8_lossy(
+            &lab.exec(
+                "gateway",
+                "nft",
+                &["list", "table", "bridge", "edgeward_br"]
+            )
+            .map(|o| o.stdout)
+            .unwrap_or_default()
+        ),
+        lab.log_tail(20)
+    );
+    eprintln!(
+        "approval on a bridged port to access: {:?}",
+        approved.elapsed()
+    );
+    assert!(lab.can_connect("desk-1", "192.0.2.100", 443, 2));
+    devices(&["quarantine", "02:ed:00:00:00:13"]);
+    assert!(
+        wait_until(Duration::from_secs(2), || !web("desk-1", "10.10.0.11")),
+        "quarantined desk-1 still reaches its neighbour"
+    );
+    assert!(!web("staff-1", "10.10.0.13"), "nor is it reached");
+    assert!(!lab.can_connect("desk-1", "192.0.2.100", 443, 1));
+    devices(&["release", "02:ed:00:00:00:13"]);
+    assert!(wait_until(Duration::from_secs(2), || web(
+        "desk-1",
+        "10.10.0.11"
+    )));
+    devices(&["quarantine", "02:ed:00:00:00:12"]);
+    assert!(wait_until(Duration::from_secs(2), || !lab.can_connect(
+        "staff-2",
+        "192.0.2.100",
+        443,
+        1
+    )));
+    assert!(
+        !web("staff-2", "10.10.0.13"),
+        "across the gateway's bridge: cut"
+    );
+    assert!(
+        web("staff-2", "10.10.0.11"),
+        "behind the same switch: the gateway cannot cut this, and says so"
+    );
+}

@@ -1,6 +1,7 @@
 //! The daemon's subsystems, each following the configuration through the
 //! [`Subsystem`](crate::reconcile::Subsystem) trait, in the order the daemon runs them.
 
+pub mod bridges;
 pub mod bundle_guard;
 pub mod dhcp;
 pub mod dhcp_watch;

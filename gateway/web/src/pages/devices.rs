@@ -204,7 +204,16 @@ fn devices_page(
     };
     let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
     let waiting = edgeward_nac::pending::waiting(&seen, &leases, &devices);
-    let bridged = bridged_macs(ctx);
+    let port = port_of(ctx);
+    let where_label = |mac: &str| -> Markup {
+        match port(mac) {
+            Some((p, true)) => html! { br; small.port { (lang.t("dev.port_bridged")) " " (p) } },
+            Some((p, false)) => {
+                html! { br; small.port { (lang.t("dev.port_switch")) " (" (p) ")" } }
+            }
+            None => html! {},
+        }
+    };
     let body = html! {
         p {
             a href="/devices/export.csv" #export-csv { (lang.t("dev.export")) }
@@ -226,7 +235,7 @@ fn devices_page(
                         td { (w.hostname.clone().unwrap_or_default()) }
                         td { code { (w.params) } @if let Some(v) = &w.vendor_class { br; small { (v) } } }
                         td { @if let Some(ip) = w.ip { (ip) } }
-                        td { (w.interface) @if let Some(z) = &w.zone { " / " (z) } @if bridged.contains(&w.mac) { br; small { (lang.t("dev.port_bridged")) } } }
+                        td { (w.interface) @if let Some(z) = &w.zone { " / " (z) } (where_label(&w.mac)) }
                         td { (when(w.first_seen)) }
                         td { (when(w.last_seen)) }
                         @if can_edit {
@@ -246,7 +255,7 @@ fn devices_page(
             @for d in &devices {
                 tr {
                     td { (d.user) } td { (enum_name(&d.device_type)) } td { (d.brand) } td { (d.serial) } td { a href={ "/devices/" (urlencode(&d.mac)) } { code { (d.mac) } } @if edgeward_nac::oui::is_locally_administered(&d.mac) { " " span.pill.pending { (lang.t("dev.random_mac")) } } }
-                    td { @if let Some(ip) = d.ip { (ip) } } td { (d.zone) }
+                    td { @if let Some(ip) = d.ip { (ip) } } td { (d.zone) (where_label(&d.mac)) }
                     td {
                         span class={ "pill " (format!("{:?}", d.status).to_lowercase()) } { (lang.t(status_key(d.status))) }
                         @if d.move_to.is_some() { " " span.pill.blocked.quarantined title=(d.quarantine_reason) { (lang.t("dev.quarantined")) } br; small.quarantine-reason { (d.quarantine_reason) } }
@@ -319,13 +328,20 @@ fn when(t: i64) -> String {
         .unwrap_or_default()
 }
 
-/// MACs the gateway's own bridged LAN ports have learned (`state/bridge-fdb.json`, written by
-/// the daemon): machines whose neighbours the gateway can cut them off from.
-fn bridged_macs(ctx: &AdminContext) -> Vec<String> {
-    std::fs::read_to_string(ctx.state_dir.join("bridge-fdb.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
-        .unwrap_or_default()
+/// Where each machine sits on the gateway's own bridged LAN ports (`state/bridge-fdb.json`,
+/// written by the daemon: MAC → port): alone on a port, the gateway can cut it off from its
+/// neighbours; on a port shared with other machines (an external switch), not from those.
+fn port_of(ctx: &AdminContext) -> impl Fn(&str) -> Option<(String, bool)> + use<> {
+    let map: std::collections::BTreeMap<String, String> =
+        std::fs::read_to_string(ctx.state_dir.join("bridge-fdb.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+    move |mac: &str| {
+        let port = map.get(&mac.to_ascii_lowercase())?;
+        let alone = map.values().filter(|p| *p == port).count() == 1;
+        Some((port.clone(), alone))
+    }
 }
 
 /// The page again, with what was wrong, as an unprocessable request.
