@@ -86,11 +86,25 @@ fn bridged_frames_skip_routed_hooks() {
 fn ensure_bridge(name: &str, ports: &[String]) -> Result<Vec<String>, String> {
     let dev = Path::new("/sys/class/net").join(name);
     if !dev.exists() {
-        ip(&["link", "add", "name", name, "type", "bridge"])?;
+        // A bridge takes the lowest MAC of its ports and changes it as ports come and go, and
+        // every host's ARP cache then points at an address that is gone: fix it to the first
+        // port's MAC from the start.
+        let mac = ports.iter().find_map(|p| {
+            std::fs::read_to_string(Path::new("/sys/class/net").join(p).join("address"))
+                .ok()
+                .map(|m| m.trim().to_string())
+        });
+        match mac {
+            Some(mac) => ip(&[
+                "link", "add", "name", name, "address", &mac, "type", "bridge",
+            ])?,
+            None => ip(&["link", "add", "name", name, "type", "bridge"])?,
+        }
     } else if !dev.join("bridge").exists() {
         return Err(format!("`{name}` exists and is not a bridge"));
     }
     let mut missing = Vec::new();
+    let mut enslaved = Vec::new();
     for p in ports {
         let port = Path::new("/sys/class/net").join(p);
         if !port.exists() {
@@ -102,11 +116,24 @@ fn ensure_bridge(name: &str, ports: &[String]) -> Result<Vec<String>, String> {
             .and_then(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()));
         if master.as_deref() != Some(name) {
             ip(&["link", "set", "dev", p, "master", name])?;
+            enslaved.push(port);
         }
         ip(&["link", "set", "dev", p, "up"])?;
     }
     ip(&["link", "set", "dev", name, "up"])?;
     bridged_frames_skip_routed_hooks();
+    // A port just added forwards only once the kernel has seen its carrier (link events are
+    // deferred up to a second): wait for that, bounded, so the gateway is not reported ready
+    // while a plugged-in machine's first ARP would still be dropped. An unplugged port never
+    // forwards; it only costs the wait once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline
+        && enslaved
+            .iter()
+            .any(|p| std::fs::read_to_string(p.join("brport/state")).is_ok_and(|s| s.trim() != "3"))
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     Ok(missing)
 }
 
