@@ -675,3 +675,49 @@ fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
         "behind the same switch: the gateway cannot cut this, and says so"
     );
 }
+
+/// Benchmark (run by `scripts/bench-nac.sh`, not by the suite): with 5,000 more devices in the
+/// inventory, an approval from the console lets the waiting machine in, and a quarantine cuts
+/// it off, each timed from the command to the first connection that behaves accordingly (goal
+/// ≤ 2 s). Prints `approval_s=` and `quarantine_s=` for the script.
+#[test]
+#[ignore = "benchmark: scripts/bench-nac.sh"]
+fn bench_decisions_with_5000_devices() {
+    let config = edgeward_nac::bench::agency_with_devices(5000);
+    let Some(lab) = test_lab("nac5k", &config) else {
+        return;
+    };
+    let ip = dhcp(&lab, "visitor-1").expect("a lease while waiting");
+    let reach = || lab.can_connect("visitor-1", "192.0.2.100", 443, 1);
+    assert!(!reach());
+    let run = |args: &[&str]| {
+        let mut all = vec!["devices"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--author", "bench", "--reason", "5,000-device benchmark"]);
+        let t = std::time::Instant::now();
+        let out = lab.edgeward(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    };
+    let t = run(&[
+        "approve",
+        VISITOR_MAC,
+        "--zone",
+        "staff",
+        "--user",
+        "Khách",
+        "--type",
+        "pc",
+        "--ip",
+        &ip,
+    ]);
+    assert!(wait_until(Duration::from_secs(10), reach));
+    println!("approval_s={:.2}", t.elapsed().as_secs_f64());
+    let t = run(&["quarantine", VISITOR_MAC]);
+    assert!(wait_until(Duration::from_secs(10), || !reach()));
+    println!("quarantine_s={:.2}", t.elapsed().as_secs_f64());
+}

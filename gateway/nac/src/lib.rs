@@ -9,6 +9,7 @@
 //! the machines waiting for approval and [`timeline`] one device's history.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod dhcp;
 pub mod inventory;
 pub mod leases;
