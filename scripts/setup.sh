@@ -7,10 +7,10 @@ set -euo pipefail
 # prefilters (the same libhs Suricata links); python3-yaml: the IDS benchmark's Suricata config;
 # iptables (iptables-nft): NFQUEUE for the inline IPS where nft has no `queue`; nmap and hping3:
 # the scan and flood attacks of the IDS lab tests; nginx-light and wrk: the HTTP mix of the
-# inline IPS benchmark; isc-dhcp-client: lab hosts that ask for an address (dhclient); ieee-data: the OUI registry naming a device's maker.
+# inline IPS benchmark; isc-dhcp-client: lab hosts that ask for an address (dhclient); ieee-data: the OUI registry naming a device's maker; dnsmasq-utils: dhcp_release, which frees a removed device's lease.
 PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls
       chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev python3-yaml iptables
-      nmap hping3 nginx-light wrk isc-dhcp-client ieee-data unzip)
+      nmap hping3 nginx-light wrk isc-dhcp-client ieee-data unzip dnsmasq-utils)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -721,3 +721,83 @@ fn bench_decisions_with_5000_devices() {
     assert!(wait_until(Duration::from_secs(10), || !reach()));
     println!("quarantine_s={:.2}", t.elapsed().as_secs_f64());
 }
+
+/// 000 §17.2.b, 000 §5.4: removing a device from the inventory is one decision that frees its
+/// address (its lease is released in dnsmasq at once) and its rules (it is back to waiting:
+/// no Internet); blocking cuts it off the same way.
+#[test]
+fn removal_frees_the_lease_and_the_rules_and_block_cuts_off() {
+    let Some(lab) = test_lab("remove", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let ip = dhcp(&lab, "visitor-1").expect("a lease");
+    let decide = |args: &[&str]| {
+        let mut all = vec!["devices"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--author", "it-officer", "--reason", "removal test"]);
+        let out = lab.edgeward(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let reach = || lab.can_connect("visitor-1", "192.0.2.100", 443, 1);
+    decide(&[
+        "approve",
+        VISITOR_MAC,
+        "--zone",
+        "staff",
+        "--user",
+        "Khách",
+        "--type",
+        "pc",
+    ]);
+    assert!(wait_until(Duration::from_secs(2), reach), "approved");
+    decide(&["block", VISITOR_MAC]);
+    assert!(
+        wait_until(Duration::from_secs(2), || !reach()),
+        "blocked: cut off"
+    );
+    let leases = lab.state_dir().join("dhcp").join("leases");
+    assert!(
+        wait_until(Duration::from_secs(3), || !std::fs::read_to_string(&leases)
+            .unwrap_or_default()
+            .contains(VISITOR_MAC)),
+        "the blocked device's lease {ip} is freed: {}",
+        std::fs::read_to_string(&leases).unwrap_or_default()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || !nac_events(
+            &lab,
+            VISITOR_MAC,
+            "dhcp-release"
+        )
+        .is_empty()),
+        "the release is an event"
+    );
+    // Back in, then removed: the address and the rules go with the entry.
+    decide(&[
+        "approve",
+        VISITOR_MAC,
+        "--zone",
+        "staff",
+        "--user",
+        "Khách",
+        "--type",
+        "pc",
+    ]);
+    let ip = dhcp(&lab, "visitor-1").expect("a lease again");
+    assert!(wait_until(Duration::from_secs(2), reach));
+    decide(&["remove", VISITOR_MAC]);
+    assert!(
+        wait_until(Duration::from_secs(2), || !reach()),
+        "removed: waiting again"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || !std::fs::read_to_string(&leases)
+            .unwrap_or_default()
+            .contains(&ip)),
+        "the removed device's address {ip} is free"
+    );
+}

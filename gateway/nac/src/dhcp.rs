@@ -102,6 +102,37 @@ pub fn render(config: &Config, dir: &Path) -> DhcpFiles {
     }
 }
 
+/// The leases to free after the inventory went from `before` to `after` (000 §17.2.b: a device
+/// removed or blocked gives back its address at once, not when its lease runs out): for every
+/// MAC that was in `before` and is now absent or blocked, each of its leases as (interface
+/// serving the address, address, MAC) — `served` maps the zones' prefixes to their interfaces.
+pub fn leases_to_free(
+    before: &[edgeward_config::Device],
+    after: &[edgeward_config::Device],
+    leases: &crate::leases::Leases,
+    served: &[(ipnetwork::IpNetwork, String)],
+) -> Vec<(String, IpAddr, String)> {
+    let still_in = |mac: &str| {
+        after
+            .iter()
+            .any(|d| d.mac.eq_ignore_ascii_case(mac) && d.status != DeviceStatus::Blocked)
+    };
+    let revoked: Vec<String> = before
+        .iter()
+        .filter(|d| d.status != DeviceStatus::Blocked && !still_in(&d.mac))
+        .map(|d| d.mac.to_ascii_lowercase())
+        .collect();
+    leases
+        .by_key
+        .values()
+        .filter(|l| revoked.contains(&l.mac))
+        .filter_map(|l| {
+            let (_, iface) = served.iter().find(|(p, _)| p.contains(l.ip))?;
+            Some((iface.clone(), l.ip, l.mac.clone()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +147,39 @@ mod tests {
         let text = format!("{}{line}{}", &profile[..start], &profile[end..]);
         edgeward_config::parse(&text, "t.toml", edgeward_config::today())
             .unwrap_or_else(|p| panic!("{p}"))
+    }
+
+    /// 000 §17.2.b: a removed or blocked device's lease is freed; others keep theirs.
+    #[test]
+    fn removed_and_blocked_devices_give_back_their_leases() {
+        let c = config("");
+        let before = c.devices.clone();
+        let mut after = before.clone();
+        let removed = after.remove(0);
+        after[0].status = DeviceStatus::Blocked;
+        let blocked = after[0].mac.clone();
+        let kept = after[1].mac.clone();
+        let leases = crate::leases::parse(&format!(
+            "1 {} 10.10.0.150 a *\n1 {} 10.10.0.151 b *\n1 {} 10.10.0.152 c *\n1 02:ed:00:00:00:77 10.10.0.153 v *\n",
+            removed.mac, blocked, kept
+        ));
+        let served = vec![("10.10.0.0/24".parse().unwrap(), "lan0".to_string())];
+        let mut got = leases_to_free(&before, &after, &leases, &served);
+        got.sort();
+        let mut want = vec![
+            (
+                "lan0".to_string(),
+                "10.10.0.150".parse().unwrap(),
+                removed.mac.to_ascii_lowercase(),
+            ),
+            (
+                "lan0".to_string(),
+                "10.10.0.151".parse().unwrap(),
+                blocked.to_ascii_lowercase(),
+            ),
+        ];
+        want.sort();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -31,7 +31,19 @@ pub struct Dhcp {
     dir: PathBuf,
     bus: Bus,
     running: Option<Running>,
-    planned: Option<(DhcpFiles, Vec<(IpNetwork, String)>)>,
+    planned: Option<Planned>,
+    /// The inventory last applied (to free the leases of devices removed or blocked since).
+    devices: Option<Vec<edgeward_config::Device>>,
+}
+
+/// What one step applies.
+struct Planned {
+    files: DhcpFiles,
+    /// Internal prefixes → zone.
+    zones: Vec<(IpNetwork, String)>,
+    /// Internal prefixes → interface.
+    served: Vec<(IpNetwork, String)>,
+    devices: Vec<edgeward_config::Device>,
 }
 
 impl Dhcp {
@@ -42,7 +54,33 @@ impl Dhcp {
             bus,
             running: None,
             planned: None,
+            devices: None,
         }
+    }
+
+    /// Free the leases of devices removed or blocked since `before` (000 §17.2.b) with
+    /// `dhcp_release`, which asks the running dnsmasq to drop them; how many.
+    fn free_leases(
+        &self,
+        before: &[edgeward_config::Device],
+        after: &[edgeward_config::Device],
+        served: &[(IpNetwork, String)],
+    ) -> usize {
+        let leases =
+            leases::parse(&std::fs::read_to_string(self.dir.join("leases")).unwrap_or_default());
+        let mut freed = 0;
+        for (iface, ip, mac) in dhcp::leases_to_free(before, after, &leases, served) {
+            let ok = std::process::Command::new("dhcp_release")
+                .args([iface.as_str(), &ip.to_string(), mac.as_str()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                freed += 1;
+            } else {
+                tracing::warn!(%mac, %ip, "dhcp_release failed (dnsmasq-utils installed?)");
+            }
+        }
+        freed
     }
 
     fn stop(&mut self) {
@@ -87,15 +125,35 @@ impl Subsystem for Dhcp {
             .filter(|z| z.kind.is_internal())
             .flat_map(|z| z.prefixes.iter().map(|p| (*p, z.name.clone())))
             .collect();
-        self.planned = Some((files, zones));
+        let served = desired
+            .config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .flat_map(|i| i.addresses.iter().map(|a| (*a, i.name.clone())))
+            .collect();
+        self.planned = Some(Planned {
+            files,
+            zones,
+            served,
+            devices: desired.config.devices.clone(),
+        });
         Ok(())
     }
 
     fn apply<'a>(&'a mut self, _desired: &'a Desired<'a>) -> Step<'a> {
         Box::pin(async move {
-            let Some((files, zones)) = self.planned.take() else {
+            let Some(Planned {
+                files,
+                zones,
+                served,
+                devices,
+            }) = self.planned.take()
+            else {
                 return Ok(Report::quiet());
             };
+            let before = self.devices.replace(devices.clone());
+            let freed = before.map_or(0, |b| self.free_leases(&b, &devices, &served));
             let Some(main) = files.main else {
                 let was = self.running.is_some();
                 self.stop();
@@ -121,9 +179,13 @@ impl Subsystem for Dhcp {
                             libc::kill(c.id() as i32, libc::SIGHUP);
                         }
                     }
-                    return Ok(Report::done(
-                        "DHCP static leases updated from the inventory",
-                    ));
+                    return Ok(Report::done(if freed > 0 {
+                        format!(
+                            "DHCP static leases updated from the inventory; {freed} lease(s) of removed or blocked devices freed"
+                        )
+                    } else {
+                        "DHCP static leases updated from the inventory".to_string()
+                    }));
                 }
                 return Ok(Report::quiet());
             }
