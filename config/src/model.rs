@@ -229,6 +229,25 @@ pub struct ZoneDhcp {
     /// DNS servers given to clients (default: the gateway's address in the zone).
     #[serde(default)]
     pub dns: Vec<IpAddr>,
+    /// IPv6 for the zone's clients, where its interface has an IPv6 prefix: router
+    /// advertisements with SLAAC (`slaac`), or stateful DHCPv6 (`dhcpv6`); `off` by default.
+    #[serde(default)]
+    pub ipv6: Ipv6Assign,
+}
+
+/// How a zone's clients get IPv6 addresses from the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ipv6Assign {
+    /// No router advertisements, no DHCPv6.
+    #[default]
+    Off,
+    /// Router advertisements: clients form their own address in the prefix (SLAAC), and learn
+    /// the DNS server from RDNSS and stateless DHCPv6.
+    Slaac,
+    /// Router advertisements with the managed flag and addresses from DHCPv6 (`::1000`–`::1fff`
+    /// of the prefix), leased and logged like IPv4 ones.
+    Dhcpv6,
 }
 
 fn default_lease_minutes() -> u32 {

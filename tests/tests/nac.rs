@@ -801,3 +801,40 @@ fn removal_frees_the_lease_and_the_rules_and_block_cuts_off() {
         "the removed device's address {ip} is free"
     );
 }
+
+/// IPv6 where a zone has it (`dhcp.ipv6 = "slaac"`): the gateway's router advertisements give a
+/// machine on the staff segment an address in the zone's prefix, and the lease file's DHCPv6
+/// bookkeeping does not confuse the IPv4 lease events.
+#[test]
+fn a_zone_with_ipv6_gives_its_machines_addresses_by_router_advertisement() {
+    let config = AGENCY_DEFAULT_PROFILE.replace(
+        "lease_minutes = 720 }",
+        "lease_minutes = 720, ipv6 = \"slaac\" }",
+    );
+    assert_ne!(config, AGENCY_DEFAULT_PROFILE, "the profile's staff range");
+    let Some(lab) = test_lab("slaac", &config) else {
+        return;
+    };
+    let global = || {
+        lab.exec(
+            "visitor-1",
+            "ip",
+            &["-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"],
+        )
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+    };
+    assert!(
+        wait_until(Duration::from_secs(15), || global().contains("fd00:10:")),
+        "no SLAAC address: {}; log:\n{}",
+        global(),
+        lab.log_tail(20)
+    );
+    let _ = dhcp(&lab, "visitor-1").expect("IPv4 still leased");
+    assert!(wait_until(Duration::from_secs(5), || !nac_events(
+        &lab,
+        VISITOR_MAC,
+        "dhcp-lease"
+    )
+    .is_empty()));
+}

@@ -3,7 +3,9 @@
 //! router and DNS server; static leases (the `dhcp-hostsfile`) from the inventory: a device
 //! with a MAC and an address always gets that address, a blocked one is ignored. The main file
 //! changes only with the zones (dnsmasq restarts, its lease file keeps the leases); the hosts
-//! file changes with the inventory (dnsmasq re-reads it on SIGHUP, nothing restarts).
+//! file changes with the inventory (dnsmasq re-reads it on SIGHUP, nothing restarts). Where a
+//! zone asks for it (`dhcp.ipv6`) and its interface has an IPv6 /64, router advertisements with
+//! SLAAC or stateful DHCPv6 in that prefix.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -33,6 +35,7 @@ pub fn render(config: &Config, dir: &Path) -> DhcpFiles {
         dir.join("dnsmasq.pid").display()
     );
     let mut served = 0;
+    let mut ra = false;
     for zone in config.zones.iter().filter(|z| z.kind.is_internal()) {
         let Some(dhcp) = &zone.dhcp else { continue };
         // The interface of the zone holding an address in the range's prefix: its address is
@@ -82,6 +85,35 @@ pub fn render(config: &Config, dir: &Path) -> DhcpFiles {
                 );
             }
             _ => {}
+        }
+        // IPv6 on the same interface, where it has an IPv6 prefix and the zone asks for it.
+        let v6 = config
+            .interfaces
+            .iter()
+            .filter(|i| i.name == ifname)
+            .flat_map(|i| i.addresses.iter())
+            .find(|a| a.is_ipv6() && a.prefix() == 64);
+        if let (Some(v6), true) = (v6, dhcp.ipv6 != edgeward_config::Ipv6Assign::Off) {
+            if !ra {
+                let _ = writeln!(main, "enable-ra");
+                ra = true;
+            }
+            let lease = dhcp.lease_minutes;
+            let _ = match dhcp.ipv6 {
+                edgeward_config::Ipv6Assign::Slaac => writeln!(
+                    main,
+                    "dhcp-range=set:{tag}6,::,constructor:{ifname},ra-stateless,64,{lease}m"
+                ),
+                _ => writeln!(
+                    main,
+                    "dhcp-range=set:{tag}6,::1000,::1fff,constructor:{ifname},64,{lease}m"
+                ),
+            };
+            let _ = writeln!(
+                main,
+                "dhcp-option=tag:{tag}6,option6:dns-server,[{}]",
+                v6.ip()
+            );
         }
     }
     let mut hosts = String::from("# edgeward: static leases from the inventory\n");
@@ -147,6 +179,41 @@ mod tests {
         let text = format!("{}{line}{}", &profile[..start], &profile[end..]);
         edgeward_config::parse(&text, "t.toml", edgeward_config::today())
             .unwrap_or_else(|p| panic!("{p}"))
+    }
+
+    /// IPv6 where the zone asks: RA with SLAAC, or DHCPv6 addresses from the interface's /64.
+    #[test]
+    fn ipv6_by_router_advertisement_or_dhcpv6() {
+        let base = "dhcp = { from = \"10.10.0.100\", to = \"10.10.0.199\", lease_minutes = 60";
+        let off = render(&config(&format!("{base} }}")), Path::new("/d"))
+            .main
+            .unwrap();
+        assert!(!off.contains("enable-ra") && !off.contains("::"), "{off}");
+        let slaac = render(
+            &config(&format!("{base}, ipv6 = \"slaac\" }}")),
+            Path::new("/d"),
+        )
+        .main
+        .unwrap();
+        assert!(slaac.contains("enable-ra\n"), "{slaac}");
+        assert!(
+            slaac.contains("dhcp-range=set:staff6,::,constructor:lan0,ra-stateless,64,60m"),
+            "{slaac}"
+        );
+        assert!(
+            slaac.contains("dhcp-option=tag:staff6,option6:dns-server,[fd00:10::1]"),
+            "{slaac}"
+        );
+        let v6 = render(
+            &config(&format!("{base}, ipv6 = \"dhcpv6\" }}")),
+            Path::new("/d"),
+        )
+        .main
+        .unwrap();
+        assert!(
+            v6.contains("dhcp-range=set:staff6,::1000,::1fff,constructor:lan0,64,60m"),
+            "{v6}"
+        );
     }
 
     /// 000 §17.2.b: a removed or blocked device's lease is freed; others keep theirs.

@@ -32,6 +32,11 @@ pub fn parse(text: &str) -> Leases {
     let mut out = Leases::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split_whitespace().collect();
+        // DHCPv6: dnsmasq's `duid` line and leases keyed by IAID, not MAC (not NAC events).
+        if f.first() == Some(&"duid") || (f.len() >= 3 && f[2].contains(':') && !f[1].contains(':'))
+        {
+            continue;
+        }
         let parsed = (f.len() >= 4)
             .then(|| {
                 Some(Lease {
