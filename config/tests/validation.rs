@@ -487,8 +487,8 @@ fn inconsistent_health_policy() {
 fn unknown_address_group_in_a_policy() {
     refused(
         &edit(
-            "destination_groups = [\"update-mirrors\"]",
-            "destination_groups = [\"update-mirors\"]",
+            "destination_groups = [\"update-mirrors\"]   # updates only",
+            "destination_groups = [\"update-mirors\"]   # updates only",
         ),
         Code::UnknownAddressGroup,
         "update-mirors",

@@ -868,8 +868,8 @@ fn c2_indicators_pushed_by_the_soc_raise_alerts() {
         assert!(
             wait_until(Duration::from_secs(10), || !lab.can_connect(
                 role,
-                "192.0.2.100",
-                443,
+                "192.0.2.80",
+                80,
                 1
             )),
             "{role} not quarantined after its C2 alert; events:\n{:?}\nlog:\n{}",

@@ -255,14 +255,14 @@ fn an_unknown_machine_waits_for_approval_and_is_let_in_once_approved() {
 }
 
 /// 001 §7.8, 004 §15.8: quarantine in one step cuts a device off from the Internet, the TSLCD
-/// and the servers; release gives it back — each a recorded decision (`edgeward devices`).
+/// and the servers, leaving only the update mirrors; release gives it back — each a recorded decision (`edgeward devices`).
 #[test]
 fn quarantine_and_release_from_the_console() {
     let Some(lab) = test_lab("quarantine", AGENCY_DEFAULT_PROFILE) else {
         return;
     };
     let reach = |addr: &str, port: u16| lab.can_connect("staff-2", addr, port, 1);
-    assert!(reach("192.0.2.100", 443) && reach("10.10.10.10", 443) && reach("10.251.1.10", 80));
+    assert!(reach("192.0.2.81", 443) && reach("10.10.10.10", 443) && reach("10.251.1.10", 80));
     let decide = |what: &str| {
         let out = lab.edgeward(&[
             "devices",
@@ -281,14 +281,18 @@ fn quarantine_and_release_from_the_console() {
     };
     decide("quarantine");
     assert!(
-        wait_until(Duration::from_secs(2), || !reach("192.0.2.100", 443)),
+        wait_until(Duration::from_secs(2), || !reach("192.0.2.81", 443)),
         "still on the Internet 2 s after the quarantine"
     );
     assert!(!reach("10.10.10.10", 443), "no servers in quarantine");
     assert!(!reach("10.251.1.10", 80), "no TSLCD in quarantine");
+    assert!(
+        reach("192.0.2.100", 443),
+        "the update mirrors stay reachable, to clean the machine"
+    );
     decide("release");
     assert!(wait_until(Duration::from_secs(2), || reach(
-        "192.0.2.100",
+        "192.0.2.81",
         443
     )));
     let history = lab.edgeward(&["config", "history"]);
@@ -317,7 +321,7 @@ fn a_scanning_host_is_quarantined_automatically_and_an_allow_listed_scanner_is_n
         .state_dir()
         .join("ids-status.json")
         .exists()));
-    let reach = |role: &str| lab.can_connect(role, "192.0.2.100", 443, 1);
+    let reach = |role: &str| lab.can_connect(role, "192.0.2.81", 443, 1);
     assert!(reach("staff-1") && reach("staff-2"));
     let nmap = |role: &str| {
         lab.exec(
@@ -383,7 +387,7 @@ fn a_rogue_dhcp_server_is_found_and_its_host_quarantined() {
         return;
     };
     let reach = |addr: &str, port: u16| lab.can_connect("staff-2", addr, port, 1);
-    assert!(reach("192.0.2.100", 443));
+    assert!(reach("192.0.2.81", 443));
     let started = std::time::Instant::now();
     let _rogue = Killed(
         std::process::Command::new("ip")
@@ -432,7 +436,7 @@ fn a_rogue_dhcp_server_is_found_and_its_host_quarantined() {
     assert_eq!(ev["zone"], "staff", "{ev}");
     eprintln!("rogue DHCP server found in {found:?}: {}", ev["detail"]);
     assert!(
-        wait_until(Duration::from_secs(5), || !reach("192.0.2.100", 443)),
+        wait_until(Duration::from_secs(5), || !reach("192.0.2.81", 443)),
         "the rogue server's host keeps the Internet; log:\n{}",
         lab.log_tail(20)
     );
@@ -482,7 +486,7 @@ fn the_soc_orders_a_quarantine_and_a_release() {
     assert!(wait_until(Duration::from_secs(15), || {
         String::from_utf8_lossy(&hub(&["status", "--dir", &soc]).stdout).contains("connected")
     }));
-    let reach = || lab.can_connect("staff-2", "192.0.2.100", 443, 1);
+    let reach = || lab.can_connect("staff-2", "192.0.2.81", 443, 1);
     assert!(reach());
     // A forged order: another SOC's key, written straight into the hub's outbox.
     let rogue_soc = lab.dir.join("rogue-soc");
@@ -646,14 +650,14 @@ fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
         "approval on a bridged port to access: {:?}",
         approved.elapsed()
     );
-    assert!(lab.can_connect("desk-1", "192.0.2.100", 443, 2));
+    assert!(lab.can_connect("desk-1", "192.0.2.81", 443, 2));
     devices(&["quarantine", "02:ed:00:00:00:13"]);
     assert!(
         wait_until(Duration::from_secs(2), || !web("desk-1", "10.10.0.11")),
         "quarantined desk-1 still reaches its neighbour"
     );
     assert!(!web("staff-1", "10.10.0.13"), "nor is it reached");
-    assert!(!lab.can_connect("desk-1", "192.0.2.100", 443, 1));
+    assert!(!lab.can_connect("desk-1", "192.0.2.81", 443, 1));
     devices(&["release", "02:ed:00:00:00:13"]);
     assert!(wait_until(Duration::from_secs(2), || web(
         "desk-1",
@@ -662,7 +666,7 @@ fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
     devices(&["quarantine", "02:ed:00:00:00:12"]);
     assert!(wait_until(Duration::from_secs(2), || !lab.can_connect(
         "staff-2",
-        "192.0.2.100",
+        "192.0.2.81",
         443,
         1
     )));
@@ -688,7 +692,7 @@ fn bench_decisions_with_5000_devices() {
         return;
     };
     let ip = dhcp(&lab, "visitor-1").expect("a lease while waiting");
-    let reach = || lab.can_connect("visitor-1", "192.0.2.100", 443, 1);
+    let reach = || lab.can_connect("visitor-1", "192.0.2.81", 443, 1);
     assert!(!reach());
     let run = |args: &[&str]| {
         let mut all = vec!["devices"];
