@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 cargo run --release --quiet -p edgeward-nac --example bench_nac -- 5000 11
-# The lab runs the release daemon and hub, as an appliance would.
-cargo build --quiet --release -p edgeward-gateway -p edgeward-hub
+# The lab runs the release daemon and hub (and the lab's own helpers beside them), as an appliance would.
+cargo build --quiet --release -p edgeward-gateway -p edgeward-hub -p edgeward-lab
 cargo build --quiet --workspace --bins
 cargo test --quiet -p edgeward-lab --test nac --no-run
 export EDGEWARD_BIN=$PWD/target/release/edgeward

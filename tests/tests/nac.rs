@@ -719,7 +719,11 @@ fn bench_decisions_with_5000_devices() {
         "--ip",
         &ip,
     ]);
-    assert!(wait_until(Duration::from_secs(10), reach));
+    assert!(
+        wait_until(Duration::from_secs(10), reach),
+        "not let in; log:\n{}",
+        lab.log_tail(30)
+    );
     println!("approval_s={:.2}", t.elapsed().as_secs_f64());
     let t = run(&["quarantine", VISITOR_MAC]);
     assert!(wait_until(Duration::from_secs(10), || !reach()));
