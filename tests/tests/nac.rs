@@ -48,6 +48,19 @@ fn dhcp(lab: &Lab, role: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `edgeward devices ARGS`, as the IT officer, through the running daemon; it must succeed.
+fn devices(lab: &Lab, args: &[&str]) {
+    let mut all = vec!["devices"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--author", "it-officer", "--reason", "NAC lab test"]);
+    let out = lab.edgeward(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// NAC events for `mac` with `action`.
 fn nac_events(lab: &Lab, mac: &str, action: &str) -> Vec<serde_json::Value> {
     read_events(lab)
@@ -608,29 +621,21 @@ fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
         "desk-1 learned on lan1: {}",
         std::fs::read_to_string(&fdb).unwrap_or_default()
     );
-    let devices = |args: &[&str]| {
-        let mut all = vec!["devices"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["--author", "it-officer", "--reason", "bridged ports test"]);
-        let out = lab.edgeward(&all);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    devices(&[
-        "approve",
-        "02:ed:00:00:00:13",
-        "--zone",
-        "staff",
-        "--user",
-        "Lê Văn C",
-        "--type",
-        "pc",
-        "--ip",
-        "10.10.0.13",
-    ]);
+    devices(
+        &lab,
+        &[
+            "approve",
+            "02:ed:00:00:00:13",
+            "--zone",
+            "staff",
+            "--user",
+            "Lê Văn C",
+            "--type",
+            "pc",
+            "--ip",
+            "10.10.0.13",
+        ],
+    );
     let approved = std::time::Instant::now();
     assert!(
         wait_until(Duration::from_secs(2), || web("desk-1", "10.10.0.11")),
@@ -651,19 +656,19 @@ fn quarantine_holds_between_neighbours_on_the_appliances_own_ports_only() {
         approved.elapsed()
     );
     assert!(lab.can_connect("desk-1", "192.0.2.81", 443, 2));
-    devices(&["quarantine", "02:ed:00:00:00:13"]);
+    devices(&lab, &["quarantine", "02:ed:00:00:00:13"]);
     assert!(
         wait_until(Duration::from_secs(2), || !web("desk-1", "10.10.0.11")),
         "quarantined desk-1 still reaches its neighbour"
     );
     assert!(!web("staff-1", "10.10.0.13"), "nor is it reached");
     assert!(!lab.can_connect("desk-1", "192.0.2.81", 443, 1));
-    devices(&["release", "02:ed:00:00:00:13"]);
+    devices(&lab, &["release", "02:ed:00:00:00:13"]);
     assert!(wait_until(Duration::from_secs(2), || web(
         "desk-1",
         "10.10.0.11"
     )));
-    devices(&["quarantine", "02:ed:00:00:00:12"]);
+    devices(&lab, &["quarantine", "02:ed:00:00:00:12"]);
     assert!(wait_until(Duration::from_secs(2), || !lab.can_connect(
         "staff-2",
         "192.0.2.81",
@@ -739,30 +744,22 @@ fn removal_frees_the_lease_and_the_rules_and_block_cuts_off() {
         return;
     };
     let ip = dhcp(&lab, "visitor-1").expect("a lease");
-    let decide = |args: &[&str]| {
-        let mut all = vec!["devices"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["--author", "it-officer", "--reason", "removal test"]);
-        let out = lab.edgeward(&all);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let reach = || lab.can_connect("visitor-1", "192.0.2.100", 443, 1);
-    decide(&[
-        "approve",
-        VISITOR_MAC,
-        "--zone",
-        "staff",
-        "--user",
-        "Khách",
-        "--type",
-        "pc",
-    ]);
+    devices(
+        &lab,
+        &[
+            "approve",
+            VISITOR_MAC,
+            "--zone",
+            "staff",
+            "--user",
+            "Khách",
+            "--type",
+            "pc",
+        ],
+    );
     assert!(wait_until(Duration::from_secs(2), reach), "approved");
-    decide(&["block", VISITOR_MAC]);
+    devices(&lab, &["block", VISITOR_MAC]);
     assert!(
         wait_until(Duration::from_secs(2), || !reach()),
         "blocked: cut off"
@@ -785,19 +782,22 @@ fn removal_frees_the_lease_and_the_rules_and_block_cuts_off() {
         "the release is an event"
     );
     // Back in, then removed: the address and the rules go with the entry.
-    decide(&[
-        "approve",
-        VISITOR_MAC,
-        "--zone",
-        "staff",
-        "--user",
-        "Khách",
-        "--type",
-        "pc",
-    ]);
+    devices(
+        &lab,
+        &[
+            "approve",
+            VISITOR_MAC,
+            "--zone",
+            "staff",
+            "--user",
+            "Khách",
+            "--type",
+            "pc",
+        ],
+    );
     let ip = dhcp(&lab, "visitor-1").expect("a lease again");
     assert!(wait_until(Duration::from_secs(2), reach));
-    decide(&["remove", VISITOR_MAC]);
+    devices(&lab, &["remove", VISITOR_MAC]);
     assert!(
         wait_until(Duration::from_secs(2), || !reach()),
         "removed: waiting again"

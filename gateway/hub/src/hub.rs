@@ -371,20 +371,26 @@ fn record_result(
     applied: bool,
     detail: &str,
 ) -> anyhow::Result<()> {
-    let path = results_path(dir, gw);
+    // The detail comes from the gateway: one bounded line, whatever it sent.
+    let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
+    tracing::info!(gateway = gw, version, applied, "{}", detail.escape_debug());
+    append_line(
+        &results_path(dir, gw),
+        &serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail }),
+    )
+}
+
+/// Append one JSON line to a results file (0600, created with its directory).
+fn append_line(path: &Path, line: &serde_json::Value) -> anyhow::Result<()> {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }
-    // The detail comes from the gateway: one bounded line, whatever it sent.
-    let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
-    let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "version": version, "applied": applied, "detail": detail });
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .mode(0o600)
         .append(true)
-        .open(&path)?;
+        .open(path)?;
     writeln!(f, "{line}")?;
-    tracing::info!(gateway = gw, version, applied, "{}", detail.escape_debug());
     Ok(())
 }
 
@@ -399,20 +405,12 @@ fn record_order_result(
     accepted: bool,
     detail: &str,
 ) -> anyhow::Result<()> {
-    let path = order_results_path(dir, gw);
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)?;
-    }
     let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
-    let line = serde_json::json!({ "time": Utc::now(), "gateway": gw, "serial": serial, "accepted": accepted, "detail": detail });
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .mode(0o600)
-        .append(true)
-        .open(&path)?;
-    writeln!(f, "{line}")?;
     tracing::info!(gateway = gw, serial, accepted, "{}", detail.escape_debug());
-    Ok(())
+    append_line(
+        &order_results_path(dir, gw),
+        &serde_json::json!({ "time": Utc::now(), "gateway": gw, "serial": serial, "accepted": accepted, "detail": detail }),
+    )
 }
 
 /// `edgeward-hub order`: sign an order about one device for gateway `gw`, queue it, and with
