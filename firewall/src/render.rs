@@ -1382,13 +1382,20 @@ impl Renderer<'_> {
             let Some(up_zone) = config.interface(&up.interface).map(|i| i.zone.clone()) else {
                 continue;
             };
+            // Hairpin: only for a zone that may reach that uplink's zone without a destination
+            // restriction (a policy limited to, say, the update mirrors does not cover the
+            // gateway's own public address), and never from quarantine.
             let applies = if kind.is_uplink() {
                 up_zone == zone
             } else {
-                config
-                    .policies
-                    .iter()
-                    .any(|p| p.from == zone && p.to == up_zone && p.action == Action::Allow)
+                kind != edgeward_config::ZoneKind::Quarantine
+                    && config.policies.iter().any(|p| {
+                        p.from == zone
+                            && p.to == up_zone
+                            && p.action == Action::Allow
+                            && p.destinations.is_empty()
+                            && p.destination_groups.is_empty()
+                    })
             };
             if !applies {
                 continue;
