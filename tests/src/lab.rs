@@ -513,6 +513,14 @@ impl Lab {
         Ok(())
     }
 
+    /// The last `lines` lines of a file in the lab's directory (a helper's log, say), for a
+    /// failure message.
+    pub fn file_tail(&self, name: &str, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let all: Vec<&str> = text.lines().collect();

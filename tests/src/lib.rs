@@ -10,7 +10,7 @@ pub mod probe;
 pub mod topology;
 pub mod whoami;
 
-pub use lab::{Lab, LabSpec, Status};
+pub use lab::{Lab, LabSpec, Status, process_alive};
 pub use probe::Reach;
 
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use edgeward_config::AGENCY_DEFAULT_PROFILE;
-use edgeward_lab::{Lab, netns, read_events, test_lab, test_lab_with, wait_until};
+use edgeward_lab::{Lab, netns, process_alive, read_events, test_lab, test_lab_with, wait_until};
 
 fn short_holds() -> String {
     let mut t = AGENCY_DEFAULT_PROFILE.to_string();
@@ -53,13 +53,24 @@ fn hub_pids(lab: &Lab) -> Vec<i32> {
         .collect()
 }
 
+/// Kill the hub and wait until it has let go of its sockets, so a hub started next can bind.
+///
+/// A dying process loses its command line (its memory goes first) before it closes its files,
+/// so "no process named like the hub" comes too early (the next hub then failed to bind, once,
+/// on a loaded CI machine); it is a zombie only once its sockets are closed.
 fn kill_hub(lab: &Lab) {
-    for pid in hub_pids(lab) {
+    let killed = hub_pids(lab);
+    for pid in &killed {
         let _ = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status();
     }
-    assert!(wait_until(Duration::from_secs(3), || hub_pids(lab).is_empty()));
+    assert!(
+        wait_until(Duration::from_secs(10), || !killed
+            .iter()
+            .any(|pid| process_alive(*pid))),
+        "the killed hub {killed:?} is still alive"
+    );
 }
 
 fn cut_tslcd(lab: &Lab, on: bool) {
@@ -701,9 +712,11 @@ fn the_hub_relays_gateway_events_to_a_siem() {
     assert!(
         wait_until(Duration::from_secs(60), || hub_count() > 5000
             && siem_count() >= hub_count()),
-        "hub {} SIEM {}",
+        "hub {} SIEM {}\n--- hub log\n{}\n--- gateway log\n{}",
         hub_count(),
-        siem_count()
+        siem_count(),
+        lab.file_tail("soc-hub.log", 30),
+        lab.log_tail(30)
     );
     let received = std::fs::read_to_string(lab.siem_log()).unwrap();
     assert!(received.contains("synthetic event 5000 of 5000"));

@@ -565,6 +565,23 @@ pub fn spawn_relay(dir: PathBuf, relay: Relay) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// At most this much of a gateway's file is relayed in one write, so one busy gateway neither
+/// holds the others back nor makes the hub read a large file whole.
+const RELAY_CHUNK: u64 = 4 << 20;
+
+/// Up to `limit` bytes of `path` from offset `from`; `None` when there is nothing new.
+fn read_from(path: &Path, from: u64, limit: u64) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() <= from {
+        return None;
+    }
+    file.seek(SeekFrom::Start(from)).ok()?;
+    let mut data = Vec::new();
+    file.take(limit).read_to_end(&mut data).ok()?;
+    Some(data)
+}
+
 async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
     use tokio::io::AsyncWriteExt;
     let connector = edgeward_soc::syslog::tls(&relay.ca)?;
@@ -590,23 +607,22 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
         let mut sent_any = false;
         for gw in gws {
             let path = gateway_dir(dir, &gw).join("events.jsonl");
-            let Ok(data) = std::fs::read(&path) else {
+            let from = cursors.get(&gw).copied().unwrap_or(0);
+            let Some(data) = read_from(&path, from, RELAY_CHUNK) else {
                 continue;
             };
-            let from = cursors.get(&gw).copied().unwrap_or(0) as usize;
             // Only whole lines; the writer may be mid-line.
-            let Some(end) = data
-                .get(from..)
-                .and_then(|rest| rest.iter().rposition(|b| *b == b'\n'))
-                .map(|p| from + p + 1)
-            else {
+            let Some(end) = data.iter().rposition(|b| *b == b'\n').map(|p| p + 1) else {
+                if data.len() as u64 >= RELAY_CHUNK {
+                    // No event is this long (the hub files only checked events): skip it.
+                    tracing::warn!(gateway = %gw, offset = from, "SIEM relay: skipping an over-long line");
+                    cursors.insert(gw, from + data.len() as u64);
+                    sent_any = true;
+                }
                 continue;
             };
-            if end <= from {
-                continue;
-            }
             let mut buf = Vec::new();
-            for line in String::from_utf8_lossy(&data[from..end]).lines() {
+            for line in String::from_utf8_lossy(&data[..end]).lines() {
                 let seq = serde_json::from_str::<serde_json::Value>(line)
                     .ok()
                     .and_then(|v| v["seq"].as_u64())
@@ -615,7 +631,7 @@ async fn relay_session(dir: &Path, relay: &Relay) -> Result<(), String> {
             }
             stream.write_all(&buf).await.map_err(|e| e.to_string())?;
             stream.flush().await.map_err(|e| e.to_string())?;
-            cursors.insert(gw, end as u64);
+            cursors.insert(gw, from + end as u64);
             sent_any = true;
         }
         if sent_any {

@@ -103,6 +103,41 @@ pub fn server_endpoint(soc_dir: &Path, listen: SocketAddr) -> Result<quinn::Endp
         .map_err(|e| PkiError::Other(e.to_string()))?;
     let mut cfg = quinn::ServerConfig::with_crypto(Arc::new(quic));
     cfg.transport_config(transport());
-    quinn::Endpoint::server(cfg, listen)
-        .map_err(|e| PkiError::Io(format!("udp {listen}").into(), e))
+    let socket = std::net::UdpSocket::bind(listen)
+        .map_err(|e| PkiError::Io(format!("udp {listen}").into(), e))?;
+    let runtime = quinn::default_runtime()
+        .ok_or_else(|| PkiError::Other("no async runtime for the hub's endpoint".into()))?;
+    quinn::Endpoint::new(
+        reset_config(
+            &std::fs::read(files.hub_key()).map_err(|e| PkiError::Io(files.hub_key(), e))?,
+        ),
+        Some(cfg),
+        socket,
+        runtime,
+    )
+    .map_err(|e| PkiError::Io(format!("udp {listen}").into(), e))
+}
+
+/// The endpoint's stateless-reset key, derived from the hub's private key rather than drawn at
+/// random: a restarted hub then answers packets of the connections its previous run held with a
+/// reset the gateways accept, and they reconnect at once instead of after the idle timeout.
+///
+/// The connection-ID generator's key is derived the same way: the endpoint answers only packets
+/// whose connection ID it could have issued, so a random key would make it drop the previous
+/// run's packets before resetting them.
+fn reset_config(hub_key: &[u8]) -> quinn::EndpointConfig {
+    let derive = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, hub_key);
+    let secret = ring::hmac::sign(&derive, b"edgeward hub stateless reset v1");
+    let cid_secret = ring::hmac::sign(&derive, b"edgeward hub connection ids v1");
+    let mut cid_key = [0u8; 8];
+    cid_key.copy_from_slice(&cid_secret.as_ref()[..8]);
+    let cid_key = u64::from_le_bytes(cid_key);
+    let mut config = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA256,
+        secret.as_ref(),
+    )));
+    config.cid_generator(move || {
+        Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
+    });
+    config
 }
