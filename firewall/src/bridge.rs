@@ -15,6 +15,10 @@ use edgeward_config::{Config, DeviceStatus};
 
 /// The table's name (family `bridge`).
 pub const BRIDGE_TABLE: &str = "edgeward_br";
+/// Log prefix of a TCP connection attempt between neighbours on the appliance's ports (the
+/// gateway's scan and password-guessing counters; UDP is not followed here: without
+/// connection tracking every datagram would be logged).
+pub const CONN_PREFIX_BRIDGED: &str = "ew-conn-br";
 
 /// What the bridge table holds: its structure (bridges and their onboarding) and its sets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -138,6 +142,12 @@ impl BridgeTable {
                 quoted(&self.onboarding_ports)
             ));
         }
+        s.push_str(&format!(
+            "    {on} tcp flags & (syn | ack) == syn limit rate {rate}/second burst {burst} packets log group {group} prefix \"{CONN_PREFIX_BRIDGED}\" comment \"connection attempt to the scan and password-guessing counters\"\n",
+            rate = crate::render::CONN_LOG_RATE,
+            burst = crate::render::CONN_LOG_RATE * 2,
+            group = crate::render::LOG_GROUP_CONN,
+        ));
         s.push_str("  }\n}\n");
         s
     }

@@ -13,5 +13,6 @@ pub use apply::{
     kernel_text,
 };
 pub use render::{
-    LOG_GROUP_DENY, LOG_GROUP_RATE, LogRule, RenderError, Ruleset, render, render_for,
+    CONN_PREFIX, LOG_GROUP_CONN, LOG_GROUP_DENY, LOG_GROUP_RATE, LogRule, RenderError, Ruleset,
+    render, render_for,
 };

@@ -295,6 +295,17 @@ pub fn tcp_syn() -> Stmt {
     )
 }
 
+/// `tcp flags & (syn|ack) == syn` — a connection attempt (a SYN, not a SYN-ACK answering one).
+pub fn tcp_syn_only() -> Stmt {
+    eq(
+        Expression::BinaryOperation(Box::new(expr::BinaryOperation::AND(
+            payload("tcp", "flags"),
+            Expression::List(vec![s("syn"), s("ack")]),
+        ))),
+        s("syn"),
+    )
+}
+
 /// `tcp option maxseg size set rt mtu`.
 pub fn clamp_mss() -> Stmt {
     Statement::Mangle(stmt::Mangle {

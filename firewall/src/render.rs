@@ -32,13 +32,25 @@ use crate::nft::{
     Expr, Stmt, accept, addr, address_set, anon_set, base_chain, clamp_mss, counter, ct, drop, eq,
     fib_reverse_path_missing, host_set, is_in, jump, limit, mac_set, mangle, masquerade, meta,
     meter_over, ne, nflog, nfproto, num, payload, prefix, range, raw_prefix, rule, s, set_ref,
-    table_obj, tcp_syn,
+    table_obj, tcp_syn, tcp_syn_only,
 };
 
 /// NFLOG group for denied packets.
 pub const LOG_GROUP_DENY: u32 = 1;
 /// NFLOG group for rate-limited packets.
 pub const LOG_GROUP_RATE: u32 = 2;
+/// NFLOG group for connection attempts from the internal zones, read by the gateway's own
+/// scan and password-guessing counters (the daemon's `connwatch`).
+pub const LOG_GROUP_CONN: u32 = 3;
+/// Log prefix of a routed connection attempt (`inet` table); the bridge table's is
+/// [`crate::bridge::CONN_PREFIX_BRIDGED`].
+pub const CONN_PREFIX: &str = "ew-conn";
+/// Connection attempts logged per second and rule, at most (a flood from one machine cannot
+/// swamp the daemon; the counters need a few dozen attempts a minute to see a scan).
+pub const CONN_LOG_RATE: u32 = 2_000;
+/// UDP ports of everyday traffic not logged as connection attempts (DNS, DHCP, NTP, NetBIOS,
+/// mDNS): they are most of a LAN's new UDP flows and would spend the rate on nothing.
+pub const CONN_UDP_QUIET_PORTS: [u16; 7] = [53, 67, 68, 123, 137, 138, 5353];
 
 /// Why a config could not be rendered (only reachable with an unvalidated config).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -848,6 +860,46 @@ impl Renderer<'_> {
         }
     }
 
+    /// New connections from the internal zones — a TCP SYN, the first datagram of a UDP flow —
+    /// are logged to [`LOG_GROUP_CONN`] for the gateway's own scan and password-guessing
+    /// counters, which stand in for the IDS where it does not watch (000 §5.10.b). Placed after
+    /// the conntrack fast path (only new flows get here) and before any verdict (a scan of
+    /// closed or forbidden ports counts too); rate-limited per rule.
+    fn connection_attempts(&mut self, chain: &str) {
+        let ifs: Vec<String> = self
+            .config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect();
+        if ifs.is_empty() {
+            return;
+        }
+        let quiet: Vec<Expr> = CONN_UDP_QUIET_PORTS
+            .iter()
+            .map(|p| num(u32::from(*p)))
+            .collect();
+        for (proto, first_packet) in [
+            ("tcp", tcp_syn_only()),
+            ("udp", ne(payload("udp", "dport"), anon_set(quiet.clone()))),
+        ] {
+            self.objects.push(rule(
+                chain,
+                vec![
+                    ifname_match(MetaKey::Iifname, ifs.clone()),
+                    eq(meta(MetaKey::L4proto), s(proto)),
+                    first_packet,
+                    limit(CONN_LOG_RATE, CONN_LOG_RATE.saturating_mul(2), false),
+                    nflog(LOG_GROUP_CONN, CONN_PREFIX),
+                ],
+                Some(format!(
+                    "connection attempt ({proto}) to the scan and password-guessing counters"
+                )),
+            ));
+        }
+    }
+
     fn conntrack_fast_path(&mut self, chain: &str) {
         self.rule(
             chain,
@@ -994,6 +1046,7 @@ impl Renderer<'_> {
         self.blocked_devices("input");
         self.onboarding("input");
         self.conntrack_fast_path("input");
+        self.connection_attempts("input");
         self.rule(
             "input",
             vec![eq(meta(MetaKey::Iifname), s("lo")), accept()],
@@ -1229,6 +1282,7 @@ impl Renderer<'_> {
         self.blocked_devices("forward");
         self.onboarding("forward");
         self.conntrack_fast_path("forward");
+        self.connection_attempts("forward");
         // Government prefixes leave only through the TSLCD, whatever the routing says.
         let isp_ifs: Vec<String> = config
             .uplinks

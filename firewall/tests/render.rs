@@ -366,11 +366,86 @@ fn overlapping_group_prefixes_are_merged_for_interval_sets() {
     );
 }
 
+/// `log_denied = false` stops the log of denied and rate-limited packets; what remains logged
+/// is the connection attempts feeding the scan counters (000 §5.10.b), which are not a log.
 #[test]
 fn logging_can_be_turned_off() {
     let rs = render(&edited("log_denied = true", "log_denied = false")).unwrap();
-    assert!(!rs.to_json().contains("\"log\""));
+    let json: serde_json::Value = serde_json::from_str(&rs.to_json()).unwrap();
+    let mut groups = Vec::new();
+    collect_log_groups(&json, &mut groups);
+    assert!(!groups.is_empty());
+    assert!(
+        groups
+            .iter()
+            .all(|g| *g == u64::from(edgeward_firewall::LOG_GROUP_CONN)),
+        "{groups:?}"
+    );
     assert!(rs.log_rules.is_empty());
+}
+
+fn collect_log_groups(v: &serde_json::Value, out: &mut Vec<u64>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            if let Some(log) = o.get("log") {
+                out.push(log["group"].as_u64().unwrap_or(0));
+            }
+            o.values().for_each(|x| collect_log_groups(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_log_groups(x, out)),
+        _ => {}
+    }
+}
+
+/// 000 §5.10.b: connection attempts from every internal interface — TCP SYNs, new UDP flows
+/// but everyday DNS/DHCP/NTP — reach the gateway's own counters from both the input and the
+/// forward chain, after the fast path (new flows only) and before any verdict (attempts on
+/// forbidden ports count too), rate-limited; nothing from the uplinks.
+#[test]
+fn connection_attempts_from_the_internal_zones_feed_the_counters() {
+    let rs = edgeward_firewall::render(&config("")).unwrap();
+    let rules: Vec<serde_json::Value> = rs
+        .rules()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    for chain in ["input", "forward"] {
+        let in_chain = rules
+            .iter()
+            .filter(|r| r["chain"] == chain)
+            .collect::<Vec<_>>();
+        let conn: Vec<usize> = in_chain
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r["expr"].to_string().contains("\"ew-conn\""))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(conn.len(), 2, "{chain}: tcp and udp");
+        let fast_path = in_chain
+            .iter()
+            .position(|r| r["comment"] == "invalid")
+            .unwrap();
+        let first_verdict_after = in_chain
+            .iter()
+            .enumerate()
+            .skip(fast_path + 1)
+            .find(|(_, r)| {
+                let e = r["expr"].to_string();
+                e.contains("\"accept\"") || e.contains("\"drop\"") || e.contains("\"jump\"")
+            })
+            .map(|(i, _)| i)
+            .unwrap();
+        assert!(
+            conn.iter()
+                .all(|i| *i > fast_path && *i < first_verdict_after)
+        );
+        for i in &conn {
+            let e = in_chain[*i]["expr"].to_string();
+            assert!(e.contains("\"limit\""), "{e}");
+            assert!(!e.contains("wan1") && e.contains("lan0"), "{e}");
+        }
+        let udp = in_chain[conn[1]]["expr"].to_string();
+        assert!(udp.contains("53") && udp.contains("\"!=\""), "{udp}");
+    }
 }
 
 #[test]

@@ -943,6 +943,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         nac_apply_tx,
     ));
     let (ids_replan_tx, mut ids_replan_rx) = mpsc::channel::<()>(4);
+    let ids_watching = crate::connwatch::Watched::default();
     subsystems.push(Box::new(subsystems::ids::Ids::new(
         bus.clone(),
         metrics.clone(),
@@ -950,6 +951,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         opts.state_dir.clone(),
         evidence.clone(),
         ids_replan_tx,
+        ids_watching.clone(),
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,
@@ -1030,6 +1032,15 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 Level::Error,
                 "firewall",
                 format!("cannot read the firewall log (NFLOG): {e}"),
+            )
+            .await;
+    }
+    if let Err(e) = crate::connwatch::spawn(bus.clone(), daemon.live.clone(), ids_watching) {
+        daemon
+            .system(
+                Level::Error,
+                "nac",
+                format!("the gateway's scan and password-guessing counters cannot read the firewall log (NFLOG): {e}"),
             )
             .await;
     }

@@ -2,6 +2,7 @@
 //! together: the reconcile loop, the event bus and its sinks, metrics, and the lab commands.
 
 pub mod config_cmd;
+pub mod connwatch;
 pub mod daemon;
 pub mod fwlog;
 pub mod ids_cmd;

@@ -207,6 +207,22 @@ pub fn eve_alert(rules: &RuleSet, a: &Alert) -> EveAlert {
             (rule.msg.clone(), info.category.clone(), info.severity)
         }
     };
+    eve_body(a, msg, category, severity)
+}
+
+/// A built-in detection's alert (a scan, a flood, password guessing) as an EVE record body —
+/// the same record whether the IDS engine or the gateway's own counters found it.
+pub fn builtin_eve_alert(a: &Alert) -> Option<EveAlert> {
+    let b = crate::scan::builtin(a.sid)?;
+    Some(eve_body(
+        a,
+        b.msg.to_string(),
+        b.category.to_string(),
+        b.severity,
+    ))
+}
+
+fn eve_body(a: &Alert, msg: String, category: String, severity: u8) -> EveAlert {
     let ports = matches!(a.proto, 6 | 17);
     EveAlert {
         flow_id: a.flow_id,

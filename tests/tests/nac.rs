@@ -380,6 +380,116 @@ fn a_scanning_host_is_quarantined_automatically_and_an_allow_listed_scanner_is_n
     );
 }
 
+/// Alerts of built-in rule `sid` from `src`.
+fn alerts_from(lab: &Lab, sid: u32, src: &str) -> Vec<serde_json::Value> {
+    read_events(lab)
+        .into_iter()
+        .filter(|e| {
+            e["event_type"] == "alert" && e["alert"]["signature_id"] == sid && e["src_ip"] == src
+        })
+        .collect()
+}
+
+/// 000 §5.10.b, 001 §7.8: with the IDS off, the gateway's own counters (every connection
+/// attempt from the internal zones, logged by the firewall) still find a scanner and a password
+/// guesser and quarantine them: nmap from a staff PC at the server zone (routed), and SSH
+/// password guessing between neighbours on the appliance's own ports (switched on its bridge,
+/// never routed) — each raising the IDS's own built-in alert, which reaches the SOC's store.
+#[test]
+fn with_the_ids_off_the_gateways_own_counters_quarantine_a_scanner_and_a_password_guesser() {
+    let config =
+        AGENCY_DEFAULT_PROFILE.replacen("[ids]\nenabled = true", "[ids]\nenabled = false", 1);
+    assert_ne!(config, AGENCY_DEFAULT_PROFILE);
+    let Some(lab) = test_lab("ownctr", &config) else {
+        return;
+    };
+    let internet = |role: &str| lab.can_connect(role, "192.0.2.81", 443, 1);
+    assert!(internet("staff-2"));
+    let out = lab
+        .exec(
+            "staff-2",
+            "nmap",
+            &[
+                "-sS",
+                "-Pn",
+                "-n",
+                "-T4",
+                "--max-retries",
+                "0",
+                "-p",
+                "1-200",
+                "10.10.10.10",
+            ],
+        )
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || !internet("staff-2")),
+        "staff-2 not quarantined after its scan; log:\n{}",
+        lab.log_tail(20)
+    );
+    assert!(
+        !alerts_from(&lab, 9_000_001, "10.10.0.12").is_empty(),
+        "no vertical-scan alert naming staff-2"
+    );
+    let history =
+        String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+    assert!(
+        history.contains("quarantined automatically (scan)"),
+        "{history}"
+    );
+
+    // desk-1, on the gateway's own port lan1, guessing staff-1's SSH password.
+    devices(
+        &lab,
+        &[
+            "approve",
+            "02:ed:00:00:00:13",
+            "--zone",
+            "staff",
+            "--user",
+            "Lê Văn C",
+            "--type",
+            "pc",
+            "--ip",
+            "10.10.0.13",
+        ],
+    );
+    assert!(wait_until(Duration::from_secs(2), || internet("desk-1")));
+    let guess = lab
+        .exec(
+            "desk-1",
+            "bash",
+            &[
+                "-c",
+                "for i in $(seq 40); do timeout 1 bash -c 'exec 3<>/dev/tcp/10.10.0.11/22' 2>/dev/null; done; true",
+            ],
+        )
+        .unwrap();
+    assert!(guess.status.success());
+    assert!(
+        wait_until(Duration::from_secs(10), || !internet("desk-1")),
+        "desk-1 not quarantined after guessing; log:\n{}",
+        lab.log_tail(20)
+    );
+    let guessing = alerts_from(&lab, 9_000_008, "10.10.0.13");
+    assert_eq!(guessing.len(), 1, "one alert per window");
+    assert_eq!(guessing[0]["dest_ip"], "10.10.0.11");
+    assert_eq!(guessing[0]["dest_port"], 22);
+    assert!(
+        !lab.can_connect("desk-1", "10.10.0.11", 80, 1),
+        "nor its neighbours"
+    );
+    assert!(
+        internet("staff-1"),
+        "the machine guessed at keeps its access"
+    );
+}
+
 /// Kills a process started for a test when the test ends, however it ends.
 struct Killed(std::process::Child);
 

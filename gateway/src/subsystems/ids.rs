@@ -234,6 +234,9 @@ pub struct Ids {
     replan: tokio::sync::mpsc::Sender<()>,
     running: Option<Running>,
     planned: Plan,
+    /// The interfaces the running workers watch, for the gateway's own scan counters
+    /// ([`crate::connwatch`]), which count what the IDS does not see.
+    watching: crate::connwatch::Watched,
 }
 
 /// What the last `plan` decided.
@@ -254,8 +257,10 @@ impl Ids {
         state_dir: PathBuf,
         evidence: Option<EvidenceStore>,
         replan: tokio::sync::mpsc::Sender<()>,
+        watching: crate::connwatch::Watched,
     ) -> Self {
         Ids {
+            watching,
             evidence,
             bus,
             metrics,
@@ -269,7 +274,15 @@ impl Ids {
         }
     }
 
+    /// Tell the gateway's scan counters which interfaces the IDS watches now.
+    fn set_watching(&self, interfaces: impl IntoIterator<Item = String>) {
+        if let Ok(mut w) = self.watching.write() {
+            *w = interfaces.into_iter().collect();
+        }
+    }
+
     fn stop(&mut self) {
+        self.set_watching([]);
         if let Some(r) = self.running.take() {
             r.watcher.abort();
             if r.setup.workers.mode == IdsMode::Ips {
@@ -724,6 +737,12 @@ impl Ids {
             replan: self.replan.clone(),
             fail_open_queues,
         }));
+        self.set_watching(
+            ws.interfaces
+                .iter()
+                .chain(ws.zone_interfaces.iter().map(|(i, _)| i))
+                .cloned(),
+        );
         self.running = Some(Running {
             setup,
             workers,
