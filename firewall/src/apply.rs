@@ -67,13 +67,27 @@ fn run_with_input(program: &str, args: &[&str], input: &str) -> Result<String, A
     }
 }
 
-fn nft_json(json: &str, check_only: bool) -> Result<(), ApplyError> {
+/// Hand `json` (nft's JSON schema) to `nft -j -f -` as one transaction; with `check_only`, the
+/// kernel only checks it (`nft -c`). The one place edgeward runs nft on JSON.
+pub fn nft_json(json: &str, check_only: bool) -> Result<(), ApplyError> {
     let args: &[&str] = if check_only {
         &["-c", "-j", "-f", "-"]
     } else {
         &["-j", "-f", "-"]
     };
     run_with_input("nft", args, json).map(|_| ())
+}
+
+/// Hand a text `script` (nft's own syntax) to `nft -f -` as one transaction; with `check_only`,
+/// the kernel only checks it. The one place edgeward runs nft on a text script (the bridge
+/// table, the IPS queue rules).
+pub fn nft_script(script: &str, check_only: bool) -> Result<(), ApplyError> {
+    let args: &[&str] = if check_only {
+        &["-c", "-f", "-"]
+    } else {
+        &["-f", "-"]
+    };
+    run_with_input("nft", args, script).map(|_| ())
 }
 
 /// Replace the edgeward table atomically with `ruleset`.

@@ -263,24 +263,8 @@ mod tests {
         let mut c = config(true);
         c.devices[1].move_to = Some("quarantine".into());
         let script = BridgeTable::from_config(&c).script();
-        let mut child = std::process::Command::new("nft")
-            .args(["-c", "-f", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("nft (scripts/setup.sh installs nftables)");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}\n{script}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Err(e) = crate::apply::nft_script(&script, true) {
+            panic!("{e} (scripts/setup.sh installs nftables)\n{script}");
+        }
     }
 }

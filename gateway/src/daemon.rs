@@ -721,24 +721,9 @@ fn restore_last_good(state_dir: &Path) -> Result<bool, String> {
     let Ok(json) = std::fs::read_to_string(last_good_path(state_dir)) else {
         return Ok(false);
     };
-    let mut child = std::process::Command::new("nft")
-        .args(["-j", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        stdin
-            .write_all(json.as_bytes())
-            .map_err(|e| e.to_string())?;
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(true)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    edgeward_firewall::apply::nft_json(&json, false)
+        .map(|()| true)
+        .map_err(|e| e.to_string())
 }
 
 /// Choose the configuration to start with. An unconfirmed change does not survive a restart;

@@ -114,6 +114,10 @@ pub fn render(config: &Config, dir: &Path) -> DhcpFiles {
                 "dhcp-option=tag:{tag}6,option6:dns-server,[{}]",
                 v6.ip()
             );
+            // Advertise every 10 s (router lifetime 30 min): a machine whose router
+            // solicitations went unanswered (plugged in while the gateway restarted) has its
+            // address within seconds, not after dnsmasq's default interval of up to 10 minutes.
+            let _ = writeln!(main, "ra-param={ifname},10,1800");
         }
     }
     let mut hosts = String::from("# edgeward: static leases from the inventory\n");
@@ -196,6 +200,7 @@ mod tests {
         .main
         .unwrap();
         assert!(slaac.contains("enable-ra\n"), "{slaac}");
+        assert!(slaac.contains("ra-param=lan0,10,1800\n"), "{slaac}");
         assert!(
             slaac.contains("dhcp-range=set:staff6,::,constructor:lan0,ra-stateless,64,60m"),
             "{slaac}"

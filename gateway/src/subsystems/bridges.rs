@@ -7,9 +7,8 @@
 //! the gateway can cut it off from) from one behind an external switch.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use edgeward_event::model::Level;
@@ -138,26 +137,8 @@ fn ensure_bridge(name: &str, ports: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn nft(script: &str) -> Result<(), String> {
-    let mut child = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("nft: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| format!("nft: {e}"))?;
-    }
-    let out = child.wait_with_output().map_err(|e| format!("nft: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "nft refused the bridge table: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    edgeward_firewall::apply::nft_script(script, false)
+        .map_err(|e| format!("the bridge table: {e}"))
 }
 
 /// MAC → port of the machines the bridges learned (not their own addresses).

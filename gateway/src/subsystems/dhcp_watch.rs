@@ -303,29 +303,34 @@ fn listen(l: Listener) {
         if msg.role != wire::Role::Client || msg.client_mac == wire::mac_text(&mac) {
             continue;
         }
-        let new = seen
-            .lock()
-            .is_ok_and(|mut t| t.observe(unix_now(), &interface, Some(&zone), &msg, &oui));
-        if new && !plan.known.contains(&msg.client_mac) {
-            let facts = seen
-                .lock()
-                .ok()
-                .and_then(|t| t.get(&msg.client_mac).cloned());
-            let detail = facts.map_or_else(String::new, |d| {
-                format!(
-                    "new device on {interface}: {}{}{}fingerprint {}",
-                    d.vendor.map(|v| format!("maker {v}; ")).unwrap_or_default(),
-                    if d.random_mac { "randomised MAC; " } else { "" },
-                    d.hostname
-                        .map(|h| format!("hostname {h}; "))
-                        .unwrap_or_default(),
-                    if d.params.is_empty() {
-                        "-".into()
-                    } else {
-                        d.params
-                    },
-                )
-            });
+        // One lock: observe, and when the machine is new, take what was learned of it.
+        let new_facts = seen.lock().ok().and_then(|mut t| {
+            t.observe(unix_now(), &interface, Some(&zone), &msg, &oui)
+                .then(|| t.get(&msg.client_mac).cloned())
+                .flatten()
+        });
+        if let Some(facts) = new_facts.filter(|_| !plan.known.contains(&msg.client_mac)) {
+            let detail = format!(
+                "new device on {interface}: {}{}{}fingerprint {}",
+                facts
+                    .vendor
+                    .map(|v| format!("maker {v}; "))
+                    .unwrap_or_default(),
+                if facts.random_mac {
+                    "randomised MAC; "
+                } else {
+                    ""
+                },
+                facts
+                    .hostname
+                    .map(|h| format!("hostname {h}; "))
+                    .unwrap_or_default(),
+                if facts.params.is_empty() {
+                    "-".into()
+                } else {
+                    facts.params
+                },
+            );
             let _ = tx.blocking_send(Heard::NewDevice {
                 mac: msg.client_mac.clone(),
                 zone: zone.clone(),

@@ -171,32 +171,7 @@ fn run(tool: &str, args: &[String]) -> Result<(), String> {
 }
 
 fn nft(script: &str, check_only: bool) -> Result<(), String> {
-    use std::io::Write;
-    let mut cmd = std::process::Command::new("nft");
-    if check_only {
-        cmd.arg("-c");
-    }
-    let mut child = cmd
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("nft: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| format!("nft: {e}"))?;
-    }
-    let out = child.wait_with_output().map_err(|e| format!("nft: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "nft: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    edgeward_firewall::apply::nft_script(script, check_only).map_err(|e| e.to_string())
 }
 
 /// Whether this kernel has nft's `queue` statement (a check-only transaction with one).

@@ -135,22 +135,15 @@ pub async fn status(State(ctx): State<Arc<AdminContext>>) -> Json<serde_json::Va
     let live = ctx.live.load();
     let board = ctx.board.read().map(|b| b.clone()).unwrap_or_default();
     let sev = ctx.recent.open_alerts_by_severity();
-    let devices = live
-        .config
-        .as_ref()
-        .map(|c| c.devices.clone())
-        .unwrap_or_default();
-    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
-    let pending = edgeward_nac::pending::waiting(&seen, &leases, &devices).len();
-    let quarantined = devices.iter().filter(|d| d.move_to.is_some()).count();
+    let overview = super::pages::devices::DeviceOverview::load(&ctx);
     Json(json!({
         "host_id": ctx.host_id,
         "config_version": live.version,
         "awaiting_confirmation": live.awaiting,
         "uplinks": board,
         "open_alerts_by_severity": { "high": sev[0], "medium": sev[1], "low": sev[2] },
-        "devices_pending": pending,
-        "devices_quarantined": quarantined,
+        "devices_pending": overview.waiting.len(),
+        "devices_quarantined": overview.quarantined().len(),
     }))
 }
 

@@ -67,6 +67,30 @@ fn current_devices(ctx: &AdminContext) -> Vec<Device> {
         .unwrap_or_default()
 }
 
+/// The inventory and the machines waiting for a decision: what the dashboard, the devices page
+/// and the status API all count.
+pub struct DeviceOverview {
+    pub devices: Vec<Device>,
+    pub waiting: Vec<edgeward_nac::seen::SeenDevice>,
+}
+
+impl DeviceOverview {
+    pub fn load(ctx: &AdminContext) -> Self {
+        let devices = current_devices(ctx);
+        let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
+        let waiting = edgeward_nac::pending::waiting(&seen, &leases, &devices);
+        Self { devices, waiting }
+    }
+
+    /// Inventoried devices moved to quarantine, with their reasons.
+    pub fn quarantined(&self) -> Vec<&Device> {
+        self.devices
+            .iter()
+            .filter(|d| d.move_to.is_some())
+            .collect()
+    }
+}
+
 #[derive(Debug, Deserialize, Default, Clone)]
 pub struct DeviceForm {
     #[serde(default)]
@@ -172,7 +196,7 @@ fn devices_page(
     general: Option<String>,
 ) -> Markup {
     let lang = caller.lang;
-    let devices = current_devices(ctx);
+    let DeviceOverview { devices, waiting } = DeviceOverview::load(ctx);
     let zones: Vec<String> = ctx
         .live
         .load()
@@ -202,8 +226,6 @@ fn devices_page(
             }
         }
     };
-    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
-    let waiting = edgeward_nac::pending::waiting(&seen, &leases, &devices);
     let port = port_of(ctx);
     let where_label = |mac: &str| -> Markup {
         match port(mac) {
@@ -565,20 +587,12 @@ pub async fn export_annex(
 ) -> Response {
     ctx.audit_view(&caller, "device inventory exported as Phụ lục I")
         .await;
-    match inventory::export_annex(&current_devices(&ctx)) {
-        Ok(csv) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"phu-luc-I-{}.csv\"", ctx.host_id),
-                ),
-            ],
-            format!("\u{feff}{csv}"),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
-    }
+    let name = format!("phu-luc-I-{}.csv", ctx.host_id);
+    attachment(
+        CSV,
+        &name,
+        inventory::export_annex(&current_devices(&ctx)).map(with_bom),
+    )
 }
 
 pub async fn export_csv(
@@ -587,16 +601,34 @@ pub async fn export_csv(
 ) -> Response {
     ctx.audit_view(&caller, "device inventory exported as CSV")
         .await;
-    match inventory::export(&current_devices(&ctx)) {
-        Ok(csv) => (
+    let name = format!("devices-{}.csv", ctx.host_id);
+    attachment(
+        CSV,
+        &name,
+        inventory::export(&current_devices(&ctx)).map(with_bom),
+    )
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// CSV text with a byte-order mark, so Excel reads the Vietnamese as UTF-8.
+fn with_bom(csv: String) -> Vec<u8> {
+    format!("\u{feff}{csv}").into_bytes()
+}
+
+/// A download: `body` as the file `filename` of `content_type`, or the export's error.
+fn attachment(content_type: &str, filename: &str, body: Result<Vec<u8>, String>) -> Response {
+    match body {
+        Ok(bytes) => (
             [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_TYPE, content_type.to_string()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"devices-{}.csv\"", ctx.host_id),
+                    format!("attachment; filename=\"{filename}\""),
                 ),
             ],
-            format!("\u{feff}{csv}"),
+            bytes,
         )
             .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
@@ -908,8 +940,10 @@ fn device_history(ctx: &AdminContext, mac: &str) -> Vec<edgeward_nac::timeline::
         .take(500)
         .filter_map(|e| {
             let (_, _, text) = changes::history_version(ctx, e.version).ok()?;
-            let device = edgeward_config::parse(&text, "history", today)
-                .ok()
+            // Parsing a version is the expensive part; most versions do not name this device.
+            let device = contains_ignore_case(&text, mac)
+                .then(|| edgeward_config::parse(&text, "history", today).ok())
+                .flatten()
                 .and_then(|c| {
                     c.devices
                         .into_iter()
@@ -928,6 +962,12 @@ fn device_history(ctx: &AdminContext, mac: &str) -> Vec<edgeward_nac::timeline::
     edgeward_nac::timeline::timeline(&versions)
 }
 
+/// Whether `haystack` contains `needle`, ASCII letters compared without case (MACs).
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    haystack.to_ascii_lowercase().contains(&needle)
+}
+
 /// GET `/devices/annex.xlsx`: Phụ lục I as an Excel workbook (its table, then the gateway's
 /// own facts on a second sheet).
 pub async fn export_annex_xlsx(
@@ -937,21 +977,10 @@ pub async fn export_annex_xlsx(
     ctx.audit_view(&caller, "device inventory exported as Phụ lục I (Excel)")
         .await;
     let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
-    match inventory::export_annex_xlsx(&current_devices(&ctx), &seen) {
-        Ok(bytes) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"phu-luc-I-{}.xlsx\"", ctx.host_id),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
-    }
+    let name = format!("phu-luc-I-{}.xlsx", ctx.host_id);
+    attachment(
+        XLSX,
+        &name,
+        inventory::export_annex_xlsx(&current_devices(&ctx), &seen),
+    )
 }

@@ -225,14 +225,9 @@ pub async fn dashboard(
     let lang = caller.lang;
     let live = ctx.live.load();
     let sev = ctx.recent.open_alerts_by_severity();
-    let devices = live
-        .config
-        .as_ref()
-        .map(|c| c.devices.clone())
-        .unwrap_or_default();
-    let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
-    let pending = edgeward_nac::pending::waiting(&seen, &leases, &devices);
-    let quarantined: Vec<_> = devices.iter().filter(|d| d.move_to.is_some()).collect();
+    let overview = super::devices::DeviceOverview::load(&ctx);
+    let pending = &overview.waiting;
+    let quarantined = overview.quarantined();
     let wifi_due = live.config.as_ref().map_or(0, |c| {
         super::wifi::due_count(&c.wifi, edgeward_config::today())
     });
