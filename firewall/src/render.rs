@@ -323,6 +323,16 @@ pub fn render_for(config: &Config, healthy: &dyn Fn(&str) -> bool) -> Result<Rul
 }
 
 impl Renderer<'_> {
+    /// The names of the interfaces that face the agency (every one but the uplinks).
+    fn internal_interfaces(&self) -> Vec<String> {
+        self.config
+            .interfaces
+            .iter()
+            .filter(|i| !i.role.is_uplink())
+            .map(|i| i.name.clone())
+            .collect()
+    }
+
     fn add(&mut self, obj: NfListObject<'static>) {
         self.objects.push(obj);
     }
@@ -554,12 +564,7 @@ impl Renderer<'_> {
     /// Reverse-path check on internal interfaces and MSS clamping on uplinks.
     fn prefilter(&mut self) {
         let config = self.config;
-        let internal_ifs: Vec<String> = config
-            .interfaces
-            .iter()
-            .filter(|i| !i.role.is_uplink())
-            .map(|i| i.name.clone())
-            .collect();
+        let internal_ifs: Vec<String> = self.internal_interfaces();
         if config.firewall.reverse_path_check && !internal_ifs.is_empty() {
             for v6 in [false, true] {
                 // DHCP/DAD clients have no address yet; link-local is on-link by definition.
@@ -659,12 +664,7 @@ impl Renderer<'_> {
                 format!("connections arriving on {} stay on it", up.name),
             );
         }
-        let internal_ifs: Vec<String> = config
-            .interfaces
-            .iter()
-            .filter(|i| !i.role.is_uplink())
-            .map(|i| i.name.clone())
-            .collect();
+        let internal_ifs: Vec<String> = self.internal_interfaces();
         let in_use = config.isps_in_use(healthy);
         if internal_ifs.is_empty() || in_use.is_empty() {
             return;
@@ -830,13 +830,7 @@ impl Renderer<'_> {
     }
 
     fn blocked_devices(&mut self, chain: &str) {
-        let lan_ifs: Vec<String> = self
-            .config
-            .interfaces
-            .iter()
-            .filter(|i| !i.role.is_uplink())
-            .map(|i| i.name.clone())
-            .collect();
+        let lan_ifs: Vec<String> = self.internal_interfaces();
         for v6 in [false, true] {
             let set = format!("{BLOCKED}_{}", fam(v6));
             for field in ["saddr", "daddr"] {
@@ -866,13 +860,7 @@ impl Renderer<'_> {
     /// the conntrack fast path (only new flows get here) and before any verdict (a scan of
     /// closed or forbidden ports counts too); rate-limited per rule.
     fn connection_attempts(&mut self, chain: &str) {
-        let ifs: Vec<String> = self
-            .config
-            .interfaces
-            .iter()
-            .filter(|i| !i.role.is_uplink())
-            .map(|i| i.name.clone())
-            .collect();
+        let ifs: Vec<String> = self.internal_interfaces();
         if ifs.is_empty() {
             return;
         }

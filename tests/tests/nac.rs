@@ -390,6 +390,18 @@ fn alerts_from(lab: &Lab, sid: u32, src: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The alerts of rule `sid` naming `src`, once there is one (the quarantine can land before the
+/// alert reaches the event file the test reads); fails after 5 s without.
+fn await_alert(lab: &Lab, sid: u32, src: &str) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    let arrived = wait_until(Duration::from_secs(5), || {
+        found = alerts_from(lab, sid, src);
+        !found.is_empty()
+    });
+    assert!(arrived, "no alert of sid {sid} naming {src}");
+    found
+}
+
 /// 000 §5.10.b, 001 §7.8: with the IDS off, the gateway's own counters (every connection
 /// attempt from the internal zones, logged by the firewall) still find a scanner and a password
 /// guesser and quarantine them: nmap from a staff PC at the server zone (routed), and SSH
@@ -432,16 +444,7 @@ fn with_the_ids_off_the_gateways_own_counters_quarantine_a_scanner_and_a_passwor
         "staff-2 not quarantined after its scan; log:\n{}",
         lab.log_tail(20)
     );
-    // The quarantine can land before the alert reaches the event file the test reads.
-    assert!(
-        wait_until(Duration::from_secs(5), || !alerts_from(
-            &lab,
-            9_000_001,
-            "10.10.0.12"
-        )
-        .is_empty()),
-        "no vertical-scan alert naming staff-2"
-    );
+    await_alert(&lab, 9_000_001, "10.10.0.12");
     let history =
         String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
     assert!(
@@ -482,16 +485,7 @@ fn with_the_ids_off_the_gateways_own_counters_quarantine_a_scanner_and_a_passwor
         "desk-1 not quarantined after guessing; log:\n{}",
         lab.log_tail(20)
     );
-    assert!(
-        wait_until(Duration::from_secs(5), || !alerts_from(
-            &lab,
-            9_000_008,
-            "10.10.0.13"
-        )
-        .is_empty()),
-        "no password-guessing alert naming desk-1"
-    );
-    let guessing = alerts_from(&lab, 9_000_008, "10.10.0.13");
+    let guessing = await_alert(&lab, 9_000_008, "10.10.0.13");
     assert_eq!(guessing.len(), 1, "one alert per window");
     assert_eq!(guessing[0]["dest_ip"], "10.10.0.11");
     assert_eq!(guessing[0]["dest_port"], 22);
