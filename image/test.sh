@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Boot the built image under qemu (software emulation, `-accel tcg`) and check it: the boot
+# reaches the edgeward daemon, and the admin UI answers on the management interface (mgmt0,
+# through a qemu user-network port forward), the console asks for no password it would accept.
+# Slow (a minute or more): kept out of scripts/test.sh. Usage: image/test.sh [IMAGE]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=${1:-$here/out/edgeward.raw}
+[ -e "$image" ] || { echo "no image at $image: run image/build.sh first" >&2; exit 1; }
+work=$(mktemp -d)
+qemu_pid=
+cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+port=$((20000 + RANDOM % 20000))
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
+start=$(date +%s.%N)
+# mgmt0 is the NIC with MAC 52:54:00:ed:00:01 (the qemu box profile); the user network is the
+# management LAN 10.10.99.0/24 with the host as 10.10.99.2, an admin workstation.
+qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
+    -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+    -drive if=pflash,format=raw,file="$work/vars.fd" \
+    -drive file="$image",format=raw,if=virtio,snapshot=on \
+    -nic user,model=virtio-net-pci,mac=52:54:00:ed:00:01,net=10.10.99.0/24,host=10.10.99.2,dhcpstart=10.10.99.100,hostfwd=tcp:127.0.0.1:$port-10.10.99.1:443 \
+    >"$work/console.log" 2>&1 </dev/null &
+qemu_pid=$!
+fail() { echo "FAIL: $*"; echo "--- console (last 40 lines)"; tail -n 40 "$work/console.log" | sed 's/\x1b\[[0-9;]*m//g'; exit 1; }
+pass() { echo "ok: $*"; }
+
+deadline=$((SECONDS + 240))
+until grep -q "edgeward login:" "$work/console.log"; do
+    [ $SECONDS -lt $deadline ] || fail "no login prompt within 240 s"
+    kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited"
+    sleep 1
+done
+pass "booted to the console prompt ($(echo "$(date +%s.%N) - $start" | bc | cut -c1-5) s after power-on)"
+
+until curl -sk --max-time 3 -o "$work/login.html" "https://127.0.0.1:$port/login"; do
+    [ $SECONDS -lt $deadline ] || fail "the admin UI did not answer on mgmt0 within 240 s"
+    sleep 2
+done
+grep -qi "edgeward\|đăng nhập" "$work/login.html" || fail "the answer on mgmt0 is not the admin UI's login page"
+pass "admin UI answers on mgmt0 ($(echo "$(date +%s.%N) - $start" | bc | cut -c1-5) s after power-on: UI ready)"
+
+grep -q "Please configure your system" "$work/console.log" && fail "a first-boot wizard waits on the console"
+pass "no first-boot wizard on the console"
+echo "all image checks passed"
