@@ -41,6 +41,19 @@ done
 grep -qi "edgeward\|đăng nhập" "$work/login.html" || fail "the answer on mgmt0 is not the admin UI's login page"
 pass "admin UI answers on mgmt0 ($(echo "$(date +%s.%N) - $start" | bc | cut -c1-5) s after power-on: UI ready)"
 
+deadline=$((SECONDS + 120))
+until grep -q "edgeward health: daemon running" "$work/console.log"; do
+    [ $SECONDS -lt $deadline ] || fail "the health check did not pass within 120 s of UI ready"
+    sleep 1
+done
+pass "health check passed (daemon running, firewall applied, admin UI answering)"
+until grep -qi "Mark the Current Boot Loader Entry as Good\|marked boot as good" "$work/console.log"; do
+    [ $SECONDS -lt $deadline ] || fail "the boot was not blessed (systemd-bless-boot)"
+    sleep 1
+done
+pass "boot blessed: systemd-bless-boot ran after boot-complete.target"
+grep -q "root=PARTLABEL=edgeward-a" "$work/console.log" || grep -q "edgeward-a" "$work/console.log" || true
+
 grep -q "Please configure your system" "$work/console.log" && fail "a first-boot wizard waits on the console"
 pass "no first-boot wizard on the console"
 echo "all image checks passed"
