@@ -9,12 +9,10 @@ repo=$(dirname "$here")
 
 need=()
 command -v mkosi >/dev/null && mkosi --version | grep -q '^mkosi 2[4-9]' || need+=(mkosi)
-for t in depmod:kmod cpio:cpio zstd:zstd mkfs.fat:dosfstools mcopy:mtools mkfs.erofs:erofs-utils \
-    qemu-system-x86_64:qemu-system-x86; do
+for t in depmod:kmod cpio:cpio zstd:zstd mkfs.fat:dosfstools mcopy:mtools mkfs.erofs:erofs-utils; do
     command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
 done
 [ -e /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || need+=(systemd-boot systemd-boot-efi)
-[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
 python3 -c 'import pefile' 2>/dev/null || need+=(python3-pefile)
 if [ ${#need[@]} -gt 0 ]; then
     grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/ ||
