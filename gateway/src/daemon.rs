@@ -858,6 +858,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         live: live.clone(),
         board: board.clone(),
         daemon: admin_tx,
+        update: edgeward_update::slots::System::appliance(&opts.state_dir),
     }) {
         Ok(server) => Some(server),
         Err(e) => {
@@ -955,6 +956,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         live,
     };
     let _status_writer = uplinks::spawn_status_writer(board, uplinks::status_path(&opts.state_dir));
+    let _update_watch = crate::update_watch::spawn(
+        edgeward_update::slots::System::appliance(&opts.state_dir),
+        bus.clone(),
+    );
     daemon
         .system(
             Level::Info,

@@ -10,6 +10,8 @@ pub mod metrics;
 pub mod nac_policy;
 pub mod reconcile;
 pub mod subsystems;
+pub mod update_cmd;
+pub mod update_watch;
 pub mod uplinks;
 
 // The event model and bus live in their own crate (`gateway/event`) that every producer depends

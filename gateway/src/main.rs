@@ -1,6 +1,6 @@
 //! `edgeward`: the gateway daemon and its command-line interface.
 
-use edgeward_gateway::{config_cmd, daemon, ids_cmd};
+use edgeward_gateway::{config_cmd, daemon, ids_cmd, update_cmd};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,6 +125,10 @@ enum Command {
     /// the running daemon applies as set membership (no reload).
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// Signed system updates on the appliance: the A/B slots, install into the inactive slot,
+    /// roll back to the other slot (003 §20.2.b).
+    #[command(subcommand)]
+    Update(UpdateCmd),
     /// Live state of the uplinks (health, per-target loss and latency).
     Uplinks {
         #[arg(long)]
@@ -556,7 +560,53 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             config_cmd::device_decision(&paths, &mac, &decision, &author, &reason)
         }
         Command::Accounts(cmd) => accounts_cmd(&cli.state_dir, cmd),
+        Command::Update(cmd) => {
+            let system = edgeward_update::slots::System::appliance(&cli.state_dir);
+            match cmd {
+                UpdateCmd::Status { json } => update_cmd::status(&system, json),
+                UpdateCmd::Check { file } => update_cmd::check(&system, &file),
+                UpdateCmd::Install {
+                    file,
+                    queued,
+                    reboot,
+                    author,
+                } => update_cmd::install_cmd(&system, file, queued, &author, reboot),
+                UpdateCmd::Rollback { reboot, author } => {
+                    update_cmd::rollback_cmd(&system, &author, reboot)
+                }
+            }
+        }
     }
+}
+
+#[derive(Subcommand)]
+enum UpdateCmd {
+    /// The running version and slot, and every boot entry with its state (good, trying, bad).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a bundle (signature, parts, version) without installing it.
+    Check { file: PathBuf },
+    /// Verify a bundle and install it into the inactive slot; it boots next, with 3 tries.
+    Install {
+        file: Option<PathBuf>,
+        /// Install the bundle the admin UI or the SOC queued (the installer unit's call).
+        #[arg(long, conflicts_with = "file")]
+        queued: bool,
+        /// Reboot into it once installed.
+        #[arg(long)]
+        reboot: bool,
+        #[arg(long, default_value = "console")]
+        author: String,
+    },
+    /// Boot the other slot's version from the next boot on.
+    Rollback {
+        #[arg(long)]
+        reboot: bool,
+        #[arg(long, default_value = "console")]
+        author: String,
+    },
 }
 
 #[derive(Subcommand)]

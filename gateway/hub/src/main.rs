@@ -22,6 +22,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// (vendor) Create the update signing key pair in DIR: `update-signing.key` (0600, keep it
+    /// offline) and `update-signing.pub` (goes into the image's /usr/share/edgeward/update-keys).
+    UpdateKey {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// (vendor) Sign a system update bundle from an image build's root filesystem, kernel and
+    /// initrd.
+    SignUpdate {
+        /// The signing key (`update-signing.key`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The image version the bundle carries (dot-separated numbers).
+        #[arg(long)]
+        version: String,
+        /// Allow installing over a newer version (a signed rollback).
+        #[arg(long)]
+        rollback: bool,
+        /// The kernel command line after `root=` (the installer names the slot).
+        #[arg(long)]
+        cmdline: String,
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        kernel: PathBuf,
+        #[arg(long)]
+        initrd: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create the SOC's CA and the hub's certificate in DIR.
     Init {
         #[arg(long)]
@@ -146,6 +176,46 @@ fn main() -> ExitCode {
 
 fn run(cmd: Cmd) -> anyhow::Result<u8> {
     match cmd {
+        Cmd::UpdateKey { dir } => {
+            edgeward_update::manifest::make_signing_key(&dir)?;
+            println!(
+                "{}: update-signing.key (keep offline), update-signing.pub",
+                dir.display()
+            );
+            Ok(0)
+        }
+        Cmd::SignUpdate {
+            key,
+            version,
+            rollback,
+            cmdline,
+            root,
+            kernel,
+            initrd,
+            out,
+        } => {
+            let manifest = edgeward_update::bundle::write(
+                &edgeward_update::bundle::Contents {
+                    version: version.parse()?,
+                    rollback,
+                    cmdline,
+                    created: chrono::Utc::now(),
+                    root: &root,
+                    kernel: &kernel,
+                    initrd: &initrd,
+                },
+                &key,
+                &out,
+            )?;
+            println!(
+                "{}: edgeward {}{}, {} bytes of parts",
+                out.display(),
+                manifest.version,
+                if manifest.rollback { " (rollback)" } else { "" },
+                manifest.parts.iter().map(|p| p.size).sum::<u64>()
+            );
+            Ok(0)
+        }
         Cmd::Init { dir, server_name } => {
             edgeward_soc::pki::init(&dir, &server_name)?;
             println!(

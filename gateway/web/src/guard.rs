@@ -303,9 +303,14 @@ pub async fn headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Every request is answered within 30 s.
+/// Uploads that may take longer than a page: a system update bundle (hundreds of megabytes).
+const LONG_UPLOADS: [&str; 2] = ["/system/update", "/api/v1/system/update"];
+
+/// Every request is answered within 30 s (an update upload within 30 minutes).
 pub async fn time_limit(req: Request, next: Next) -> Response {
-    match tokio::time::timeout(std::time::Duration::from_secs(30), next.run(req)).await {
+    let long = req.method() == axum::http::Method::POST && LONG_UPLOADS.contains(&req.uri().path());
+    let limit = std::time::Duration::from_secs(if long { 30 * 60 } else { 30 });
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "request took too long").into_response(),
     }

@@ -24,6 +24,9 @@ pub mod recent;
 pub mod routes;
 pub mod sysinfo;
 pub mod tls;
+pub mod update;
+
+pub use edgeward_update::slots::System as UpdateSystem;
 
 use edgeward_event::Outcome;
 use std::net::SocketAddr;
@@ -103,6 +106,8 @@ pub struct AdminContext {
     /// Held from the version check to the daemon's answer of every change the admin plane
     /// submits: no change is applied on top of a version other than the one it was made from.
     pub change_lock: tokio::sync::Mutex<()>,
+    /// Where system updates are queued and the A/B slots are read.
+    pub update: edgeward_update::slots::System,
 }
 
 /// Lock a mutex even if a panicking holder poisoned it (the data are plain records).
@@ -221,6 +226,8 @@ pub struct Setup<'a> {
     pub live: Live,
     pub board: StatusBoard,
     pub daemon: mpsc::Sender<DaemonRequest>,
+    /// Where system updates are queued and the A/B slots are read.
+    pub update: edgeward_update::slots::System,
 }
 
 /// Open the accounts (creating the factory account on first start) and the certificate
@@ -254,6 +261,7 @@ pub fn setup(s: Setup<'_>) -> anyhow::Result<AdminServer> {
         recent,
         daemon: s.daemon,
         change_lock: tokio::sync::Mutex::new(()),
+        update: s.update,
     };
     Ok(AdminServer::new(Arc::new(ctx)))
 }

@@ -17,8 +17,9 @@ use super::guard::{self, Access};
 use super::pages::{accounts, auth, config, devices, ids, status, system, wifi};
 use super::roles::Permission::{
     AckAlerts, ManageAccounts, ManageBackups, ManageCertificates, ManageDevices, ManageNetwork,
-    ManageWifi, ViewAudit, ViewConfig, ViewStatus,
+    ManageSystem, ManageWifi, ViewAudit, ViewConfig, ViewStatus,
 };
+use super::update;
 
 pub use super::guard::BODY_LIMIT;
 
@@ -293,6 +294,12 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Perm(ManageBackups),
             on(MethodFilter::POST, system::backup_import),
         ),
+        post(
+            "/system/update",
+            Perm(ManageSystem),
+            on(MethodFilter::POST, system::update_upload)
+                .layer(DefaultBodyLimit::max(update::MAX_BUNDLE)),
+        ),
         // JSON API
         post("/api/v1/login", Public, on(MethodFilter::POST, api::login)),
         post(
@@ -417,6 +424,17 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/audit",
             Perm(ViewAudit),
             on(MethodFilter::GET, api::audit),
+        ),
+        get(
+            "/api/v1/system/update",
+            Perm(ViewConfig),
+            on(MethodFilter::GET, update::api_status),
+        ),
+        post(
+            "/api/v1/system/update",
+            Perm(ManageSystem),
+            on(MethodFilter::POST, update::api_upload)
+                .layer(DefaultBodyLimit::max(update::MAX_BUNDLE)),
         ),
         get(
             "/api/v1/system/certificate",

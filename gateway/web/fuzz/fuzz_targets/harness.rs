@@ -87,6 +87,7 @@ pub fn harness() -> &'static Harness {
                 live,
                 board: Arc::default(),
                 daemon: tx,
+                update: admin::UpdateSystem::appliance(dir.path()),
             })
             .unwrap();
             let ctx = server.context();

@@ -53,6 +53,7 @@ fn system_page(
                 p { button.primary type="submit" { (lang.t("sys.cert_upload")) } }
             }
         }
+        (update_section(ctx, caller))
         @if caller.can(Permission::ManageBackups) {
             h2 { (lang.t("sys.backup")) }
             form.stack method="post" action="/system/backup/export" #backup-export {
@@ -70,6 +71,81 @@ fn system_page(
         }
     };
     page(ctx, caller, "/system", lang.t("sys.title"), msg, body)
+}
+
+/// Versions and slots, the installer's progress, the upload form, the latest update records.
+fn update_section(ctx: &AdminContext, caller: &Caller) -> Markup {
+    let lang = caller.lang;
+    let view = crate::update::view(&ctx.update);
+    let state = |s: &str| match s {
+        "good" => lang.t("sys.update_good"),
+        "trying" => lang.t("sys.update_trying"),
+        _ => lang.t("sys.update_bad"),
+    };
+    html! {
+        h2 { (lang.t("sys.update")) }
+        p.muted { (lang.t("sys.update_intro")) }
+        table #update-status {
+            tr { th { (lang.t("sys.update_running")) } td #update-running {
+                (view.status.running_version.as_deref().unwrap_or("—"))
+            } }
+            tr { th { (lang.t("sys.update_slot")) } td #update-slot {
+                @if let Some(slot) = view.status.running_slot { (slot.label()) }
+                @else { span.muted { (view.status.problem.as_deref().unwrap_or("—")) } }
+            } }
+        }
+        @if !view.status.entries.is_empty() {
+            h3 { (lang.t("sys.update_entries")) }
+            table #update-entries {
+                tr { th { (lang.t("sys.update_running")) } th { (lang.t("sys.update_slot")) } th { (lang.t("sys.update_state")) } th { (lang.t("sys.update_next")) } }
+                @for e in &view.status.entries {
+                    tr { td { (e.version) } td { (e.slot.label()) } td { (state(e.state)) } td { @if e.default { "✓" } } }
+                }
+            }
+        }
+        @if let Some(p) = &view.progress {
+            p #update-progress { (lang.t("sys.update_installing")) ": " (p.phase) " — " (p.done * 100 / p.total.max(1)) " %" }
+        }
+        @if caller.can(Permission::ManageSystem) {
+            form.stack method="post" action={ "/system/update?_csrf=" (caller.csrf) } enctype="multipart/form-data" #update-form {
+                label { (lang.t("sys.update_file")) } input type="file" name="bundle" accept=".ewu" required;
+                p { button.primary type="submit" { (lang.t("sys.update_upload")) } }
+            }
+        }
+        @if !view.recent.is_empty() {
+            h3 { (lang.t("sys.update_history")) }
+            table #update-history {
+                @for r in &view.recent {
+                    tr {
+                        td { (r.at.format("%Y-%m-%d %H:%M:%S")) }
+                        td { (r.action) }
+                        td { (r.version.as_deref().unwrap_or("")) }
+                        td { (r.by) }
+                        td { (r.reason) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The page's upload form: queue the bundle for the installer or say why it was refused.
+pub async fn update_upload(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    mp: Multipart,
+) -> Response {
+    match crate::update::upload(&ctx, &caller, mp).await {
+        Ok(_) => done("/system", "sys.update_queued"),
+        Err(e) => {
+            let message = format!("{}: {e}", caller.lang.t("sys.update_refused"));
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                system_page(&ctx, &caller, None, Some(message)),
+            )
+                .into_response()
+        }
+    }
 }
 
 pub async fn show(

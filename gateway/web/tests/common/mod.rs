@@ -146,6 +146,7 @@ pub async fn fixture() -> Fixture {
         live,
         board: Arc::default(),
         daemon: tx,
+        update: fake_appliance(dir.path()),
     })
     .unwrap();
     let ctx = server.context();
@@ -284,4 +285,38 @@ pub async fn api_login(
         .await
         .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+/// An appliance's update layout inside `dir`: booted from slot A, version 0.1.1, with the vendor
+/// key in `dir/vendor` trusted (slot "partitions" are files).
+pub fn fake_appliance(dir: &std::path::Path) -> edgeward_web::UpdateSystem {
+    for d in [
+        "esp/EFI/Linux",
+        "esp/loader/entries",
+        "dev",
+        "update-keys",
+        "vendor",
+    ] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::write(dir.join("dev/edgeward-a"), vec![0u8; 1 << 20]).unwrap();
+    std::fs::write(dir.join("dev/edgeward-b"), vec![0u8; 1 << 20]).unwrap();
+    std::fs::write(dir.join("esp/EFI/Linux/edgeward_0.1.1.efi"), b"uki").unwrap();
+    std::fs::write(dir.join("cmdline"), "root=PARTLABEL=edgeward-a ro\n").unwrap();
+    std::fs::write(dir.join("os-release"), "IMAGE_VERSION=0.1.1\n").unwrap();
+    edgeward_update::manifest::make_signing_key(&dir.join("vendor")).unwrap();
+    std::fs::copy(
+        dir.join("vendor/update-signing.pub"),
+        dir.join("update-keys/vendor.pub"),
+    )
+    .unwrap();
+    edgeward_web::UpdateSystem {
+        esp: dir.join("esp"),
+        partitions: dir.join("dev"),
+        cmdline: dir.join("cmdline"),
+        os_release: dir.join("os-release"),
+        keys: dir.join("update-keys"),
+        state: dir.join("update"),
+        tries: 3,
+    }
 }
