@@ -1,65 +1,178 @@
 #!/usr/bin/env bash
-# Boot the built image under qemu (software emulation, `-accel tcg`) and check it: it boots to
-# the console prompt without a first-boot wizard, the admin UI answers on the management
-# interface (mgmt0, through a qemu user-network port forward), the health check passes and
-# systemd-bless-boot marks the boot good. Slow (a minute or more): kept out of scripts/test.sh.
-# Usage: image/test.sh [IMAGE]
+# Boot the built image under qemu (software emulation, `-accel tcg`) on a copy-on-write overlay
+# (the image itself is never changed) and check it like an agency would use it:
+#   boot      it boots to the console prompt without a first-boot wizard; the admin UI answers
+#             on the management interface (mgmt0, through a qemu user-network port forward); the
+#             health check passes and systemd-bless-boot marks the boot good
+#   refusals  a bundle signed by another key is refused at upload; a bundle altered after
+#             signing is refused by the installer before it writes; both are audited
+#   update    a signed newer bundle uploaded in the UI is installed into slot B and boots from
+#             it; the accounts and configuration on the data partition are kept
+#   fallback  a signed bundle whose daemon does not start fails its health check on each of its
+#             3 tries, and the box goes back by itself to the version that worked
+# The update bundles are made here from the built image's root file system (new version number;
+# for the failing one, a daemon that exits at once) and signed with the build's vendor key.
+# Slow (10 minutes or so): kept out of scripts/test.sh.
+# Usage: image/test.sh [boot]      (boot: only the first group)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=${1:-$here/out/edgeward.raw}
+out=$here/out
+image=$out/edgeward.raw
+groups=${1:-all}
 [ -e "$image" ] || { echo "no image at $image: run image/build.sh first" >&2; exit 1; }
+version=$(cat "$out/VERSION")
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v curl >/dev/null || need+=(curl)
+command -v mkfs.erofs >/dev/null || need+=(erofs-utils)
 [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
 [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+hub=$here/../target/release/edgeward-hub
+[ -x "$hub" ] || (cd "$here/.." && cargo build --release -q -p edgeward-hub)
 work=$(mktemp -d)
 qemu_pid=
 cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 port=$((20000 + RANDOM % 20000))
+url=https://127.0.0.1:$port
+log=$work/console.log
+ms() { echo $(($(date +%s%N) / 1000000)); }
+secs() { local d=$(($(ms) - $1)); printf '%d.%01d s' $((d / 1000)) $((d % 1000 / 100)); }
+fail() { echo "FAIL: $*"; echo "--- console (last 40 lines)"; tail -n 40 "$log" | sed 's/\x1b\[[0-9;]*m//g'; exit 1; }
+pass() { echo "ok: $*"; }
+drive() { python3 "$here/drive.py" --url "$url" --state "$work/session.json" "$@"; }
+# wait_for PATTERN N SECONDS: until the console has shown PATTERN N times.
+wait_for() {
+    local deadline=$((SECONDS + $3))
+    until [ "$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -c -- "$1")" -ge "$2" ]; do
+        [ $SECONDS -lt $deadline ] || return 1
+        kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited"
+        sleep 1
+    done
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+# Update bundles for the update and fallback groups, made before the clock starts.
+make_bundles() {
+    local v2=$version.1 v3=$version.2 key=$here/keys/update-signing.key
+    local cmdline
+    cmdline=$(sed -n 's/^KernelCommandLine=//p' "$here/mkosi.conf" | sed 's/root=[^ ]* *//')
+    fsck.erofs --extract="$work/root" --preserve "$out/edgeward.root.erofs" >/dev/null
+    sign() { "$hub" sign-update --key "$1" --version "$2" --cmdline "$cmdline" --root "$3" \
+        --kernel "$out/edgeward.vmlinuz" --initrd "$out/edgeward.initrd" --out "$4" >/dev/null; }
+    sed -i "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$v2/" "$work/root/usr/lib/os-release"
+    mkfs.erofs -zlz4hc "$work/v2.erofs" "$work/root" >/dev/null
+    sign "$key" "$v2" "$work/v2.erofs" "$work/good.ewu"
+    "$hub" update-key --dir "$work/foreign" >/dev/null
+    sign "$work/foreign/update-signing.key" "$v2" "$work/v2.erofs" "$work/foreign.ewu"
+    cp "$work/good.ewu" "$work/tampered.ewu"
+    python3 - "$work/tampered.ewu" <<'PY'
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    size = os.path.getsize(sys.argv[1])
+    f.seek(size // 3)
+    b = f.read(1)
+    f.seek(size // 3)
+    f.write(bytes([b[0] ^ 0x40]))
+PY
+    sed -i "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$v3/" "$work/root/usr/lib/os-release"
+    mkdir -p "$work/root/usr/lib/systemd/system/edgeward.service.d"
+    printf '[Service]\nExecStart=\nExecStart=/bin/false\n' >"$work/root/usr/lib/systemd/system/edgeward.service.d/broken.conf"
+    mkfs.erofs -zlz4hc "$work/v3.erofs" "$work/root" >/dev/null
+    sign "$key" "$v3" "$work/v3.erofs" "$work/broken.ewu"
+    rm -rf "$work/root"
+}
+[ "$groups" = boot ] || make_bundles
+
+qemu-img create -q -f qcow2 -F raw -b "$image" "$work/disk.qcow2"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
-start_ms=$(($(date +%s%N) / 1000000))
-since_start() { local ms=$(($(date +%s%N) / 1000000 - start_ms)); printf '%d.%01d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+start=$(ms)
 # mgmt0 is the NIC with MAC 52:54:00:ed:00:01 (the qemu box profile); the user network is the
 # management LAN 10.10.99.0/24 with the host as 10.10.99.2, an admin workstation.
 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
     -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
     -drive if=pflash,format=raw,file="$work/vars.fd" \
-    -drive file="$image",format=raw,if=virtio,snapshot=on \
+    -drive file="$work/disk.qcow2",format=qcow2,if=virtio \
     -nic user,model=virtio-net-pci,mac=52:54:00:ed:00:01,net=10.10.99.0/24,host=10.10.99.2,dhcpstart=10.10.99.100,hostfwd=tcp:127.0.0.1:$port-10.10.99.1:443 \
-    >"$work/console.log" 2>&1 </dev/null &
+    >"$log" 2>&1 </dev/null &
 qemu_pid=$!
-fail() { echo "FAIL: $*"; echo "--- console (last 40 lines)"; tail -n 40 "$work/console.log" | sed 's/\x1b\[[0-9;]*m//g'; exit 1; }
-pass() { echo "ok: $*"; }
 
+echo "== boot (edgeward $version)"
+wait_for "edgeward login:" 1 240 || fail "no login prompt within 240 s"
+pass "booted to the console prompt ($(secs "$start") after power-on)"
 deadline=$((SECONDS + 240))
-until grep -q "edgeward login:" "$work/console.log"; do
-    [ $SECONDS -lt $deadline ] || fail "no login prompt within 240 s"
-    kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited"
-    sleep 1
-done
-pass "booted to the console prompt ($(since_start) after power-on)"
-
-until curl -sk --max-time 3 -o "$work/login.html" "https://127.0.0.1:$port/login"; do
+until curl -sk --max-time 3 -o "$work/login.html" "$url/login"; do
     [ $SECONDS -lt $deadline ] || fail "the admin UI did not answer on mgmt0 within 240 s"
     sleep 2
 done
 grep -qi "edgeward\|đăng nhập" "$work/login.html" || fail "the answer on mgmt0 is not the admin UI's login page"
-pass "admin UI answers on mgmt0 ($(since_start) after power-on: UI ready)"
-
-deadline=$((SECONDS + 120))
-until grep -q "edgeward health: daemon running" "$work/console.log"; do
-    [ $SECONDS -lt $deadline ] || fail "the health check did not pass within 120 s of UI ready"
-    sleep 1
-done
-pass "health check passed (daemon running, firewall applied, admin UI answering)"
-until grep -qi "Mark the Current Boot Loader Entry as Good\|marked boot as good" "$work/console.log"; do
-    [ $SECONDS -lt $deadline ] || fail "the boot was not blessed (systemd-bless-boot)"
-    sleep 1
-done
+pass "admin UI answers on mgmt0 ($(secs "$start") after power-on: UI ready)"
+wait_for "edgeward health: daemon running.*slot edgeward-a" 1 120 || fail "the health check did not pass on slot A within 120 s of UI ready"
+pass "health check passed on slot A (daemon running, firewall applied, admin UI answering)"
+wait_for "Mark the Current Boot Loader Entry as Good\|marked boot as good" 1 60 || fail "the boot was not blessed (systemd-bless-boot)"
 pass "boot blessed: systemd-bless-boot ran after boot-complete.target"
-
-grep -q "Please configure your system" "$work/console.log" && fail "a first-boot wizard waits on the console"
+grep -q "Please configure your system" "$log" && fail "a first-boot wizard waits on the console"
 pass "no first-boot wizard on the console"
+[ "$groups" = boot ] && { echo "all boot checks passed"; exit 0; }
+
+status=$(drive status) || fail "cannot log in as the factory administrator and read the update status"
+[ "$(echo "$status" | json 'd["running_version"], d["running_slot"]')" = "('$version', 'a')" ] ||
+    fail "the status does not say edgeward $version from slot A: $status"
+pass "first login (forced password change, TOTP enrolment); the system page says edgeward $version runs from slot A"
+
+echo "== refusals"
+answer=$(drive upload "$work/foreign.ewu")
+case "$answer" in "422 "*bad-signature*) ;; *) fail "a foreign-signed bundle was not refused at upload: $answer" ;; esac
+pass "a bundle signed by another key is refused at upload (422 bad-signature), nothing queued"
+answer=$(drive upload "$work/tampered.ewu")
+case "$answer" in "202 "*) ;; *) fail "the tampered bundle's signed manifest should pass the upload check: $answer" ;; esac
+deadline=$((SECONDS + 300))
+until status=$(drive status) && [ "$(echo "$status" | json 'd["recent"][0]["action"] if d["recent"] else ""')" = refuse ]; do
+    [ $SECONDS -lt $deadline ] || fail "the installer did not refuse the tampered bundle within 300 s: $status"
+    sleep 3
+done
+[ "$(echo "$status" | json 'd["recent"][0]["code"]')" = part-mismatch ] || fail "the refusal is not a part mismatch: $status"
+[ "$(echo "$status" | json '[e["slot"] for e in d["entries"]]')" = "['a']" ] || fail "a boot entry for slot B appeared: $status"
+audit=$(drive audit system.update.install)
+echo "$audit" | grep -q '"outcome": "failure"' || fail "the refusal is not in the audit log: $audit"
+pass "a bundle altered after signing is refused by the installer before writing (part-mismatch, no entry for slot B, audited)"
+
+echo "== update (edgeward $version -> $version.1)"
+t0=$(ms)
+answer=$(drive upload "$work/good.ewu")
+case "$answer" in "202 "*) ;; *) fail "the signed update was not accepted: $answer" ;; esac
+upload_s=$(secs "$t0")
+wait_for "edgeward login:" 2 900 || fail "the box did not come back after installing the update"
+wait_for "edgeward health: daemon running.*edgeward $version.1, slot edgeward-b" 1 300 || fail "edgeward $version.1 did not pass its health check on slot B"
+update_s=$(secs "$t0")
+wait_for "Mark the Current Boot Loader Entry as Good\|marked boot as good" 2 120 || fail "the updated boot was not blessed"
+drive logout
+status=$(drive status) || fail "the administrator set before the update cannot log in after it (data partition lost?)"
+[ "$(echo "$status" | json 'd["running_version"], d["running_slot"]')" = "('$version.1', 'b')" ] || fail "not running $version.1 from slot B: $status"
+[ "$(echo "$status" | json '[(e["version"], e["slot"], e["state"]) for e in d["entries"]]')" = "[('$version.1', 'b', 'good'), ('$version', 'a', 'good')]" ] ||
+    fail "the boot entries are not [$version.1 on B good, $version on A good]: $status"
+drive audit system.update.install | grep -q '"outcome": "failure"' || fail "the audit log from before the update is gone"
+pass "edgeward $version.1 installed into slot B and booted from it (upload $upload_s, upload to healthy on B $update_s); the administrator, TOTP and audit log were kept"
+
+echo "== fallback (edgeward $version.2: its daemon does not start)"
+t0=$(ms)
+answer=$(drive upload "$work/broken.ewu")
+case "$answer" in "202 "*) ;; *) fail "the signed update was not accepted: $answer" ;; esac
+for try in 1 2 3; do
+    wait_for "edgeward health: FAILED.*edgeward $version.2, slot edgeward-a" "$try" 600 || fail "try $try of edgeward $version.2 did not run or did not fail its health check"
+    pass "try $try: edgeward $version.2 on slot A failed its health check and rebooted ($(secs "$t0"))"
+done
+wait_for "edgeward health: daemon running.*edgeward $version.1, slot edgeward-b" 2 600 || fail "the box did not fall back to edgeward $version.1 on slot B"
+fallback_s=$(secs "$t0")
+drive logout
+status=$(drive status) || fail "cannot log in after the fallback"
+[ "$(echo "$status" | json 'd["running_version"], d["running_slot"]')" = "('$version.1', 'b')" ] || fail "not back on $version.1 from slot B: $status"
+[ "$(echo "$status" | json '[(e["version"], e["state"]) for e in d["entries"]]')" = "[('$version.1', 'good'), ('$version.2', 'bad')]" ] ||
+    fail "the entries are not [$version.1 good, $version.2 bad]: $status"
+echo "$status" | json '[r for r in d["recent"] if r["action"] == "fallback"][0]["reason"]' | grep -q "did not pass its health check" ||
+    fail "the fallback is not recorded: $status"
+pass "after 3 failed tries the box went back to edgeward $version.1 on slot B by itself and recorded it (upload to healthy again $fallback_s)"
+
+echo "figures: UI ready as above; update $update_s; fallback $fallback_s; image $(du -h --apparent-size "$image" | cut -f1) sparse, bundle $(du -h --apparent-size "$work/good.ewu" | cut -f1)"
 echo "all image checks passed"

@@ -74,6 +74,9 @@ pub struct RunOptions {
     pub poll_interval: Duration,
     /// IDS rules while no SOC bundle is applied (`--ids-rules`; else `ids.rules_dir`).
     pub ids_rules: Option<PathBuf>,
+    /// The A/B slots, ESP and update keys (the appliance's; a directory laid out like it in lab
+    /// tests).
+    pub update: edgeward_update::slots::System,
 }
 
 use edgeward_config::change::{AfterApply, CommitConfirm, ConfirmRefusal};
@@ -858,7 +861,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         live: live.clone(),
         board: board.clone(),
         daemon: admin_tx,
-        update: edgeward_update::slots::System::appliance(&opts.state_dir),
+        update: opts.update.clone(),
     }) {
         Ok(server) => Some(server),
         Err(e) => {
@@ -902,6 +905,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
             store_dir: opts.store_dir.clone(),
             key_dir: opts.key_dir.clone(),
             state_dir: opts.state_dir.clone(),
+            update: opts.update.clone(),
         },
         bus.clone(),
         metrics.soc.clone(),
@@ -956,10 +960,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         live,
     };
     let _status_writer = uplinks::spawn_status_writer(board, uplinks::status_path(&opts.state_dir));
-    let _update_watch = crate::update_watch::spawn(
-        edgeward_update::slots::System::appliance(&opts.state_dir),
-        bus.clone(),
-    );
+    let _update_watch = crate::update_watch::spawn(opts.update.clone(), bus.clone());
     daemon
         .system(
             Level::Info,

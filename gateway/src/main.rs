@@ -31,6 +31,16 @@ struct Cli {
         env = "EDGEWARD_STATE_DIR"
     )]
     state_dir: PathBuf,
+    /// (tests) A directory laid out like the appliance's root (efi/, dev/disk/by-partlabel/,
+    /// proc/cmdline, usr/lib/os-release, usr/share/edgeward/update-keys/) for system updates.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "EDGEWARD_UPDATE_ROOT",
+        default_value = "/"
+    )]
+    update_root: PathBuf,
     /// Log format on stderr.
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -384,6 +394,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 store_dir: cli.state_dir.join("store"),
                 key_dir,
                 config_path: cli.config,
+                update: edgeward_update::slots::System::rooted(&cli.update_root, &cli.state_dir),
                 state_dir: cli.state_dir,
                 poll_interval: Duration::from_millis(poll_ms.max(100)),
             };
@@ -561,7 +572,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Accounts(cmd) => accounts_cmd(&cli.state_dir, cmd),
         Command::Update(cmd) => {
-            let system = edgeward_update::slots::System::appliance(&cli.state_dir);
+            let system = edgeward_update::slots::System::rooted(&cli.update_root, &cli.state_dir);
             match cmd {
                 UpdateCmd::Status { json } => update_cmd::status(&system, json),
                 UpdateCmd::Check { file } => update_cmd::check(&system, &file),

@@ -758,3 +758,208 @@ fn a_siem_target_added_at_runtime_receives_without_a_restart() {
     );
     assert_eq!(lab.gateway_pid(), pid, "the daemon was restarted");
 }
+
+/// A directory laid out like the appliance's root for system updates: booted from slot A
+/// running `version`, the vendor key from `vendor` trusted (slot "partitions" are files).
+fn fake_appliance_root(root: &std::path::Path, version: &str, vendor_pub: &std::path::Path) {
+    for d in [
+        "efi/EFI/Linux",
+        "efi/loader/entries",
+        "dev/disk/by-partlabel",
+        "proc",
+        "usr/lib",
+        "usr/share/edgeward/update-keys",
+    ] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for slot in ["edgeward-a", "edgeward-b"] {
+        std::fs::write(
+            root.join("dev/disk/by-partlabel").join(slot),
+            vec![0u8; 16 << 20],
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join(format!("efi/EFI/Linux/edgeward_{version}+3.efi")),
+        b"uki",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("proc/cmdline"),
+        "root=PARTLABEL=edgeward-a ro quiet\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("usr/lib/os-release"),
+        format!("ID=debian\nIMAGE_ID=edgeward\nIMAGE_VERSION={version}\n"),
+    )
+    .unwrap();
+    std::fs::copy(
+        vendor_pub,
+        root.join("usr/share/edgeward/update-keys/vendor.pub"),
+    )
+    .unwrap();
+}
+
+/// 003 §20.2.b, 000 §8.1.đ: the SOC pushes a system update over the link in chunks; the gateway
+/// checks the vendor's signature itself (the hub is not trusted with it), queues a good bundle
+/// for its installer, which installs it into the inactive slot, and refuses a bundle signed by
+/// another key — each answer reaches the SOC and is audited.
+#[test]
+fn the_soc_pushes_a_signed_system_update_and_a_foreign_one_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let hub_cli = |args: &[&str]| {
+        let out = std::process::Command::new(edgeward_lab::hub_binary())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let vendor = work.path().join("vendor");
+    let other = work.path().join("other-vendor");
+    for dir in [&vendor, &other] {
+        let (code, text) = hub_cli(&["update-key", "--dir", dir.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{text}");
+    }
+    let root = work.path().join("appliance");
+    fake_appliance_root(&root, "0.1.1", &vendor.join("update-signing.pub"));
+    // A root file system of three and a bit chunks.
+    let parts = work.path().join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    let rootfs: Vec<u8> = (0..(13u32 << 20) + 12345)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    std::fs::write(parts.join("root.erofs"), &rootfs).unwrap();
+    std::fs::write(parts.join("vmlinuz"), b"kernel").unwrap();
+    std::fs::write(parts.join("initrd"), b"initrd").unwrap();
+    let sign = |key: &std::path::Path, out: &str| {
+        let out = work.path().join(out);
+        let (code, text) = hub_cli(&[
+            "sign-update",
+            "--key",
+            key.to_str().unwrap(),
+            "--version",
+            "0.1.2",
+            "--cmdline",
+            "ro quiet",
+            "--root",
+            parts.join("root.erofs").to_str().unwrap(),
+            "--kernel",
+            parts.join("vmlinuz").to_str().unwrap(),
+            "--initrd",
+            parts.join("initrd").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(0), "{text}");
+        out
+    };
+    let good = sign(&vendor.join("update-signing.key"), "good.ewu");
+    let foreign = sign(&other.join("update-signing.key"), "foreign.ewu");
+
+    let Some(lab) = test_lab_with(
+        "upd",
+        AGENCY_DEFAULT_PROFILE,
+        &["--update-root", root.to_str().unwrap()],
+    ) else {
+        return;
+    };
+    let soc = lab.soc_dir().display().to_string();
+    assert!(wait_until(Duration::from_secs(10), || {
+        hub_cli(&["status", "--dir", &soc]).1.contains("connected")
+    }));
+    let queued = lab.state_dir().join("update/queued.ewu");
+
+    let (code, text) = hub_cli(&[
+        "push-update",
+        "--dir",
+        &soc,
+        "--bundle",
+        foreign.to_str().unwrap(),
+        "--to",
+        "all",
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("refused") && text.contains("signature"),
+        "{text}"
+    );
+    assert!(!queued.exists());
+
+    let (code, text) = hub_cli(&[
+        "push-update",
+        "--dir",
+        &soc,
+        "--bundle",
+        good.to_str().unwrap(),
+        "--to",
+        "all",
+        "--wait",
+        "30",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("edgeward 0.1.2") && text.contains("queued for installation"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(&queued).unwrap(),
+        std::fs::read(&good).unwrap()
+    );
+
+    // The installer unit's command, against the same root: slot B written, entry with 3 tries.
+    let out = std::process::Command::new(edgeward_lab::edgeward_binary())
+        .args([
+            "--state-dir",
+            lab.state_dir().to_str().unwrap(),
+            "--update-root",
+            root.to_str().unwrap(),
+            "update",
+            "install",
+            "--queued",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let slot_b = std::fs::read(root.join("dev/disk/by-partlabel/edgeward-b")).unwrap();
+    assert_eq!(&slot_b[..rootfs.len()], &rootfs[..]);
+    let entry =
+        std::fs::read_to_string(root.join("efi/loader/entries/edgeward_0.1.2+3.conf")).unwrap();
+    assert!(
+        entry.contains("root=PARTLABEL=edgeward-b ro quiet"),
+        "{entry}"
+    );
+    assert!(!queued.exists(), "the queue is emptied");
+
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let events = read_events(&lab);
+            let upload = |outcome: &str| {
+                events.iter().any(|e| {
+                    e["action"] == "system.update.upload"
+                        && e["actor"] == "soc"
+                        && e["outcome"] == outcome
+                })
+            };
+            upload("failure")
+                && upload("success")
+                && events
+                    .iter()
+                    .any(|e| e["action"] == "system.update.install" && e["outcome"] == "success")
+        }),
+        "the refusal, the queued bundle and the install are audit events"
+    );
+}

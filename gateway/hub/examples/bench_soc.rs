@@ -79,6 +79,7 @@ fn main() {
             key_dir: key_dir.clone(),
             cursor_path: t.path().join("cursor.json"),
             rules_root: t.path().join("rules"),
+            update: None,
         };
         let started = Instant::now();
         let metrics = link::LinkMetrics::default();

@@ -176,16 +176,23 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
         .mode(0o600)
         .append(true)
         .open(&path)?;
-    // One writer owns the send side: acks and pushed bundles share it.
+    // One writer owns the send side: acks and pushed bundles share it. `in_flight` counts the
+    // update chunks queued but not yet written, so a large update is read from disk as it goes.
     let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let written = in_flight.clone();
     let writer = tokio::spawn(async move {
         while let Some(m) = out_rx.recv().await {
+            let chunk = matches!(m, Msg::UpdateChunk { .. });
             if proto::write(&mut send, &m).await.is_err() {
                 break;
             }
+            if chunk {
+                written.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     });
-    let outbox = spawn_outbox(dir.to_path_buf(), gw.clone(), out_tx.clone());
+    let outbox = spawn_outbox(dir.to_path_buf(), gw.clone(), out_tx.clone(), in_flight);
     let result = async {
         while let Some(msg) = proto::read(&mut recv).await? {
             let events = match msg {
@@ -204,6 +211,14 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                     detail,
                 } => {
                     record_order_result(dir, &gw, serial, accepted, &detail)?;
+                    continue;
+                }
+                Msg::UpdateResult {
+                    name,
+                    queued,
+                    detail,
+                } => {
+                    record_update_result(dir, &gw, &name, queued, &detail)?;
                     continue;
                 }
                 other => anyhow::bail!("unexpected message {other:?}"),
@@ -304,6 +319,7 @@ fn spawn_outbox(
     dir: PathBuf,
     gw: String,
     out: tokio::sync::mpsc::UnboundedSender<Msg>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let outbox = outbox_dir(&dir, &gw);
@@ -312,12 +328,21 @@ fn spawn_outbox(
                 .map(|r| {
                     r.flatten()
                         .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "ewu"))
                         .collect()
                 })
                 .unwrap_or_default();
             files.sort();
             for f in files {
+                if f.extension().is_some_and(|x| x == "ewu") {
+                    if !send_update(&f, &out, &in_flight).await {
+                        return;
+                    }
+                    let sent = outbox.join("sent");
+                    let _ = std::fs::create_dir_all(&sent);
+                    let _ = std::fs::rename(&f, sent.join(f.file_name().unwrap_or_default()));
+                    continue;
+                }
                 let Ok(raw) = std::fs::read(&f) else { continue };
                 let is_order = f
                     .file_name()
@@ -362,6 +387,151 @@ fn spawn_outbox(
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
     })
+}
+
+/// Stream a system update bundle to the gateway in order, a few chunks ahead of the writer.
+/// Returns false when the connection is gone.
+async fn send_update(
+    file: &Path,
+    out: &tokio::sync::mpsc::UnboundedSender<Msg>,
+    in_flight: &std::sync::atomic::AtomicUsize,
+) -> bool {
+    use base64::Engine;
+    use std::io::Read;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(mut f) = std::fs::File::open(file) else {
+        return true;
+    };
+    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut offset = 0u64;
+    let mut buf = vec![0u8; proto::UPDATE_CHUNK];
+    loop {
+        while in_flight.load(std::sync::atomic::Ordering::SeqCst) >= 4 {
+            if out.is_closed() {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mut filled = 0;
+        while filled < buf.len() {
+            match f.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), "cannot read the update: {e}");
+                    return true;
+                }
+            }
+        }
+        if filled == 0 && offset > 0 {
+            return true;
+        }
+        in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let msg = Msg::UpdateChunk {
+            name: name.clone(),
+            offset,
+            total,
+            data: base64::engine::general_purpose::STANDARD.encode(&buf[..filled]),
+        };
+        if out.send(msg).is_err() {
+            return false;
+        }
+        offset += filled as u64;
+        if offset >= total {
+            return true;
+        }
+    }
+}
+
+fn update_results_path(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("results").join(format!("{gw}.updates.jsonl"))
+}
+
+fn record_update_result(
+    dir: &Path,
+    gw: &str,
+    name: &str,
+    queued: bool,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let detail = edgeward_event::clip(detail, edgeward_event::MAX_TEXT_BYTES);
+    tracing::info!(gateway = gw, name, queued, "{}", detail.escape_debug());
+    append_line(
+        &update_results_path(dir, gw),
+        &serde_json::json!({ "time": Utc::now(), "gateway": gw, "name": name, "queued": queued, "detail": detail }),
+    )
+}
+
+/// `edgeward-hub push-update`: queue the vendor-signed system update `bundle_file` for `targets`
+/// (comma-separated gateways, or `all`); with `wait`, wait for each gateway's answer (queued for
+/// installation, or refused with the reason). Exit 1 if any refused it or did not answer.
+pub fn push_update(
+    dir: &Path,
+    bundle_file: &Path,
+    targets: &str,
+    wait: std::time::Duration,
+) -> anyhow::Result<u8> {
+    let enrolled = pki::enrolled(dir)?;
+    let gws: Vec<String> = if targets == "all" {
+        enrolled.clone()
+    } else {
+        targets
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    // The outbox sends `*.ewu` files as updates, whatever the pushed file was called.
+    let stem = bundle_file
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = format!(
+        "update-{}-{stem}.ewu",
+        Utc::now().format("%Y%m%dT%H%M%S%.6f")
+    );
+    for gw in &gws {
+        if !enrolled.contains(gw) {
+            anyhow::bail!("{gw} is not enrolled at this SOC");
+        }
+        let out = outbox_dir(dir, gw);
+        std::fs::create_dir_all(&out)?;
+        let tmp = out.join(format!(".{name}.tmp"));
+        std::fs::copy(bundle_file, &tmp)?;
+        std::fs::rename(&tmp, out.join(&name))?;
+        println!("{} queued for {gw} as {name}", bundle_file.display());
+    }
+    if wait.is_zero() {
+        return Ok(0);
+    }
+    let deadline = std::time::Instant::now() + wait;
+    let mut pending = gws.clone();
+    let mut failed = false;
+    while !pending.is_empty() && std::time::Instant::now() < deadline {
+        pending.retain(|gw| {
+            let text = std::fs::read_to_string(update_results_path(dir, gw)).unwrap_or_default();
+            let answer = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|v| v["name"] == name.as_str());
+            match answer {
+                Some(v) => {
+                    println!("{gw}: {}", v["detail"].as_str().unwrap_or(""));
+                    failed |= v["queued"] != true;
+                    false
+                }
+                None => true,
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for gw in &pending {
+        println!("{gw}: no answer within {} s", wait.as_secs());
+    }
+    Ok(u8::from(failed || !pending.is_empty()))
 }
 
 fn record_result(

@@ -22,6 +22,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Push a vendor-signed system update bundle (.ewu) to gateways over their links; each
+    /// checks the signature itself, queues it for its installer and answers.
+    PushUpdate {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long, default_value = "all")]
+        to: String,
+        /// Wait this many seconds for every gateway's answer.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
     /// (vendor) Create the update signing key pair in DIR: `update-signing.key` (0600, keep it
     /// offline) and `update-signing.pub` (goes into the image's /usr/share/edgeward/update-keys).
     UpdateKey {
@@ -176,6 +189,12 @@ fn main() -> ExitCode {
 
 fn run(cmd: Cmd) -> anyhow::Result<u8> {
     match cmd {
+        Cmd::PushUpdate {
+            dir,
+            bundle,
+            to,
+            wait,
+        } => hub::push_update(&dir, &bundle, &to, Duration::from_secs(wait)),
         Cmd::UpdateKey { dir } => {
             edgeward_update::manifest::make_signing_key(&dir)?;
             println!(

@@ -5,9 +5,9 @@
 //!   resume; [`proto`] is its message framing;
 //! - [`syslog`]: RFC 5424 over TLS (RFC 5425) to the SOC's SIEM from the store;
 //! - [`bundle`]: signed rule bundles — signing (at the SOC), verification and staged switch (on
-//!   the gateway): the one signed-manifest format, reused for firmware updates; [`indicators`]:
-//!   the SOC's C2 indicator lists rendered as rules for a bundle; [`order`]: signed orders to
-//!   quarantine or release a device;
+//!   the gateway); [`indicators`]: the SOC's C2 indicator lists rendered as rules for a bundle;
+//!   [`order`]: signed orders to quarantine or release a device; [`update_push`]: system update
+//!   bundles the SOC pushes in chunks (signed by the vendor, checked by `edgeward-update`);
 //! - [`pki`] and [`tls`]: the SOC CA, enrolment and the mutual-TLS configurations.
 //!
 //! The hub that receives all this is a separate program (`gateway/hub`, `edgeward-hub`), not
@@ -21,3 +21,4 @@ pub mod pki;
 pub mod proto;
 pub mod syslog;
 pub mod tls;
+pub mod update_push;

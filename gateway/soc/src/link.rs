@@ -86,6 +86,8 @@ pub struct LinkSettings {
     pub cursor_path: PathBuf,
     /// Where applied rule bundles live.
     pub rules_root: PathBuf,
+    /// Where pushed system updates are received and queued (`None`: refused, not an appliance).
+    pub update: Option<edgeward_update::slots::System>,
 }
 
 /// Run the link until the task is aborted: connect, stream, reconnect with backoff.
@@ -182,6 +184,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
         .cursor_path
         .parent()
         .map_or_else(|| s.rules_root.clone(), std::path::Path::to_path_buf);
+    let update = s.update.clone();
     let (pubkey, rules_root, bundle_bus, host) = (
         s.soc_dir.join("bundle-signing.pub"),
         s.rules_root.clone(),
@@ -277,6 +280,47 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                     let _ = control_tx.send(Msg::OrderResult {
                         serial: m.serial,
                         accepted,
+                        detail,
+                    });
+                }
+                Ok(Some(Msg::UpdateChunk {
+                    name,
+                    offset,
+                    total,
+                    data,
+                })) => {
+                    let system = update.clone();
+                    let step = tokio::task::spawn_blocking(move || {
+                        crate::update_push::receive_chunk(system.as_ref(), offset, total, &data)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let (queued, detail) = match step {
+                        Ok(None) => continue,
+                        Ok(Some(q)) => (
+                            true,
+                            format!(
+                                "update bundle {name}: edgeward {}{} ({} bytes) queued for installation",
+                                q.version,
+                                if q.rollback { " (signed rollback)" } else { "" },
+                                q.bytes
+                            ),
+                        ),
+                        Err(e) => (false, format!("update bundle {name} refused: {e}")),
+                    };
+                    bundle_bus
+                        .emit(EventBody::Audit(edgeward_event::AuditEvent {
+                            actor: "soc".into(),
+                            source: "soc-link".into(),
+                            action: "system.update.upload".into(),
+                            outcome: Outcome::of(queued),
+                            detail: detail.clone(),
+                            diff: None,
+                        }))
+                        .await;
+                    let _ = control_tx.send(Msg::UpdateResult {
+                        name,
+                        queued,
                         detail,
                     });
                 }

@@ -2,7 +2,8 @@
 //!
 //! gateway → hub: `hello` (who, newest local seq, gateway time), then `batch`es of events in
 //! sequence order. hub → gateway: `welcome` (the last seq it holds for this gateway, hub time),
-//! then an `ack` (last durable seq) after each batch.
+//! then an `ack` (last durable seq) after each batch. The hub also pushes signed rule bundles,
+//! device orders and system update bundles (in chunks); the gateway answers each.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +50,26 @@ pub enum Msg {
         accepted: bool,
         detail: String,
     },
+    /// hub → gateway: one piece of a vendor-signed system update bundle, in order from offset 0
+    /// (the gateway checks the bundle's signature itself; the hub only carries it).
+    UpdateChunk {
+        /// The bundle's file name, to match the answer.
+        name: String,
+        offset: u64,
+        total: u64,
+        /// Base64 of at most [`UPDATE_CHUNK`] bytes.
+        data: String,
+    },
+    /// gateway → hub: the update bundle was queued for installation, or why not.
+    UpdateResult {
+        name: String,
+        queued: bool,
+        detail: String,
+    },
 }
+
+/// Bytes of an update bundle per [`Msg::UpdateChunk`] (well under [`MAX_FRAME`] as base64).
+pub const UPDATE_CHUNK: usize = 4 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProtoError {

@@ -20,6 +20,8 @@ pub struct SocPaths {
     pub store_dir: PathBuf,
     pub key_dir: PathBuf,
     pub state_dir: PathBuf,
+    /// Where SOC-pushed system updates are received and queued.
+    pub update: edgeward_update::slots::System,
 }
 
 /// The SOC link subsystem.
@@ -64,6 +66,7 @@ impl SocLink {
             key_dir: p.key_dir.clone(),
             cursor_path: p.state_dir.join("soc-cursor.json"),
             rules_root: p.state_dir.join("rules"),
+            update: Some(p.update.clone()),
         };
         self.tasks.push(tokio::spawn(edgeward_soc::link::run(
             settings,

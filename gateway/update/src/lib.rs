@@ -15,18 +15,7 @@ pub mod log;
 pub mod manifest;
 pub mod slots;
 
-/// Files in the update state directory (`System::state`) shared by the uploader (admin UI, SOC
-/// link), the installer unit and the status views.
-pub mod queue {
-    /// A bundle whose manifest was checked, waiting for the installer unit.
-    pub const QUEUED: &str = "queued.ewu";
-    /// Who queued it (`{"by": …, "source": …}`).
-    pub const QUEUED_BY: &str = "queued.json";
-    /// The installer's progress while it runs.
-    pub const PROGRESS: &str = "progress.json";
-    /// An upload being received.
-    pub const INCOMING: &str = "incoming.ewu";
-}
+pub mod queue;
 
 use std::path::Path;
 

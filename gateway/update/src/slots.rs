@@ -31,13 +31,20 @@ pub struct System {
 }
 
 impl System {
+    /// The appliance itself.
     pub fn appliance(state_dir: &Path) -> System {
+        System::rooted(Path::new("/"), state_dir)
+    }
+
+    /// The appliance's paths under `root` (`/` on the box; a directory laid out like it in lab
+    /// tests), with the update state in `state_dir/update`.
+    pub fn rooted(root: &Path, state_dir: &Path) -> System {
         System {
-            esp: PathBuf::from("/efi"),
-            partitions: PathBuf::from("/dev/disk/by-partlabel"),
-            cmdline: PathBuf::from("/proc/cmdline"),
-            os_release: PathBuf::from("/usr/lib/os-release"),
-            keys: PathBuf::from("/usr/share/edgeward/update-keys"),
+            esp: root.join("efi"),
+            partitions: root.join("dev/disk/by-partlabel"),
+            cmdline: root.join("proc/cmdline"),
+            os_release: root.join("usr/lib/os-release"),
+            keys: root.join("usr/share/edgeward/update-keys"),
             state: state_dir.join("update"),
             tries: 3,
         }

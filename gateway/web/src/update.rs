@@ -12,11 +12,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use edgeward_event::Outcome;
+use edgeward_update::UpdateError;
 use edgeward_update::install::{self, Progress, Status};
 use edgeward_update::log::{self, Record};
-use edgeward_update::queue::{INCOMING, PROGRESS, QUEUED, QUEUED_BY};
+use edgeward_update::queue::{INCOMING, PROGRESS, QUEUED, Queued, check_and_queue};
 use edgeward_update::slots::System;
-use edgeward_update::{UpdateError, bundle, manifest};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
@@ -58,14 +58,6 @@ pub fn view(system: &System) -> UpdateView {
             .and_then(|b| serde_json::from_slice(&b).ok()),
         recent: records,
     }
-}
-
-/// Queued bundle and refusal, as the upload answers.
-#[derive(Debug, Serialize)]
-pub struct Queued {
-    pub version: String,
-    pub rollback: bool,
-    pub bytes: u64,
 }
 
 #[derive(Debug)]
@@ -138,35 +130,6 @@ async fn receive(mut mp: Multipart, dir: &Path) -> Result<(PathBuf, u64), Upload
     }
 }
 
-/// Check the signed manifest and the version, then queue the bundle for the installer.
-fn check_and_queue(
-    system: &System,
-    incoming: &Path,
-    by: &str,
-    source: &str,
-) -> Result<Queued, UpdateError> {
-    let keys = manifest::trusted_keys(&system.keys)?;
-    let manifest = bundle::open_manifest(incoming, &keys)?;
-    let running = system.running_version()?;
-    system.running_slot()?;
-    bundle::check_version(&manifest, &running)?;
-    let who = serde_json::json!({ "by": by, "source": source });
-    edgeward_config::history::write_atomic_mode(
-        &system.state.join(QUEUED_BY),
-        who.to_string().as_bytes(),
-        0o600,
-    )
-    .map_err(|e| UpdateError::Io(e.to_string()))?;
-    let bytes = std::fs::metadata(incoming).map(|m| m.len()).unwrap_or(0);
-    std::fs::rename(incoming, system.state.join(QUEUED))
-        .map_err(|e| UpdateError::Io(e.to_string()))?;
-    Ok(Queued {
-        version: manifest.version.to_string(),
-        rollback: manifest.rollback,
-        bytes,
-    })
-}
-
 /// Receive, check and queue an uploaded bundle, audited either way.
 pub async fn upload(
     ctx: &AdminContext,
@@ -179,15 +142,10 @@ pub async fn upload(
         Ok((incoming, _)) => {
             let (by, source) = (caller.username.clone(), caller.source_str());
             let sys = system.clone();
-            let checked = tokio::task::spawn_blocking(move || {
-                let r = check_and_queue(&sys, &incoming, &by, &source);
-                if r.is_err() {
-                    let _ = std::fs::remove_file(&incoming);
-                }
-                r
-            })
-            .await
-            .map_err(|e| UploadError::Request(e.to_string()))?;
+            let checked =
+                tokio::task::spawn_blocking(move || check_and_queue(&sys, &incoming, &by, &source))
+                    .await
+                    .map_err(|e| UploadError::Request(e.to_string()))?;
             checked.map_err(UploadError::Refused)
         }
     };
