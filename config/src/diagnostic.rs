@@ -115,6 +115,7 @@ pub enum Code {
     DhcpRange,
     NacSettings,
     DeviceApproval,
+    TimeSettings,
 }
 
 /// One problem in a configuration.

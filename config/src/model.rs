@@ -47,6 +47,32 @@ pub struct Config {
     pub wifi: Vec<WifiNetwork>,
     #[serde(default)]
     pub nac: Nac,
+    #[serde(default)]
+    pub time: TimeSync,
+}
+
+/// Time synchronisation (003 §30.8: log timestamps and TOTP depend on it): the NTP servers the
+/// gateway follows, the zones it serves time to, and the offset that raises an alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeSync {
+    /// NTP servers (addresses or host names), most trusted first: the SOC's or the TSLCD's.
+    /// Empty: the clock is not synchronised, and the system page says so.
+    pub servers: Vec<String>,
+    /// Internal zones whose hosts may use the gateway as their NTP server.
+    pub serve_zones: Vec<String>,
+    /// A clock further than this from the servers' time raises an alarm event.
+    pub max_offset_ms: u32,
+}
+
+impl Default for TimeSync {
+    fn default() -> Self {
+        TimeSync {
+            servers: Vec::new(),
+            serve_zones: Vec::new(),
+            max_offset_ms: 1000,
+        }
+    }
 }
 
 /// Network access control.

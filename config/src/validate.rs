@@ -35,6 +35,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.ids();
     v.nac();
     v.wifi(today);
+    v.time();
     v.problems
 }
 
@@ -1015,6 +1016,56 @@ impl Validator<'_> {
                 ),
                 Some(_) => {}
             }
+        }
+    }
+
+    fn time(&mut self) {
+        let t = &self.config.time;
+        let base = FieldPath::at("time");
+        for (i, server) in t.servers.iter().enumerate() {
+            let ok = !server.is_empty()
+                && server.len() <= 253
+                && server
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+            if !ok {
+                self.push(
+                    Problem::new(Code::TimeSettings, base.clone().key("servers").index(i), format!("`{server}` is not an address or host name"))
+                        .hint("an IPv4/IPv6 address or a host name, e.g. the SOC's or the TSLCD's NTP server"),
+                );
+            }
+        }
+        for (i, z) in t.serve_zones.iter().enumerate() {
+            let path = base.clone().key("serve_zones").index(i);
+            match self.zone_kind(z) {
+                None => self.push(
+                    Problem::new(
+                        Code::UnknownZone,
+                        path,
+                        format!("zone `{z}` does not exist"),
+                    )
+                    .hint(self.zone_names_hint()),
+                ),
+                Some(k) if !k.is_internal() => self.push(
+                    Problem::new(
+                        Code::TimeSettings,
+                        path,
+                        format!("the gateway may not serve time to zone `{z}` ({k:?})"),
+                    )
+                    .hint("serve NTP to internal zones only (staff, servers, guests, management)"),
+                ),
+                Some(_) => {}
+            }
+        }
+        if !(1..=60_000).contains(&t.max_offset_ms) {
+            self.push(
+                Problem::new(
+                    Code::TimeSettings,
+                    base.key("max_offset_ms"),
+                    format!("{} ms is not an offset limit", t.max_offset_ms),
+                )
+                .hint("between 1 and 60000 milliseconds; 1000 is usual"),
+            );
         }
     }
 

@@ -638,3 +638,37 @@ fn random_macs_where_only_guests_may_have_them_and_bad_allowed_servers() {
     );
     assert!(parse(&text, "t.toml", today()).is_ok());
 }
+
+/// 003 §30.8: the time section names real servers, serves internal zones only, with a sane limit.
+#[test]
+fn time_settings_are_checked() {
+    let base = format!("{AGENCY_DEFAULT_PROFILE}\n[time]\n");
+    refused(
+        &format!("{base}servers = [\"ntp server; rm -rf\"]\n"),
+        Code::TimeSettings,
+        "servers",
+    );
+    refused(
+        &format!("{base}servers = [\"10.251.9.10\"]\nserve_zones = [\"internet\"]\n"),
+        Code::TimeSettings,
+        "serve_zones",
+    );
+    refused(
+        &format!("{base}serve_zones = [\"nowhere\"]\n"),
+        Code::UnknownZone,
+        "serve_zones",
+    );
+    refused(
+        &format!("{base}max_offset_ms = 0\n"),
+        Code::TimeSettings,
+        "max_offset_ms",
+    );
+    parse(
+        &format!(
+            "{base}servers = [\"10.251.9.10\", \"ntp.tslcd.gov.vn\"]\nserve_zones = [\"staff\"]\n"
+        ),
+        "t.toml",
+        today(),
+    )
+    .expect("a good time section is accepted");
+}

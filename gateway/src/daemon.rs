@@ -77,6 +77,9 @@ pub struct RunOptions {
     /// The A/B slots, ESP and update keys (the appliance's; a directory laid out like it in lab
     /// tests).
     pub update: edgeward_update::slots::System,
+    /// Whether chronyd disciplines the system clock (the appliance) or only measures and serves
+    /// (the lab, whose namespaces share the host's clock).
+    pub set_clock: bool,
 }
 
 use edgeward_config::change::{AfterApply, CommitConfirm, ConfirmRefusal};
@@ -942,6 +945,11 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         evidence.clone(),
         ids_replan_tx,
         ids_watching.clone(),
+    )));
+    subsystems.push(Box::new(subsystems::timesync::TimeSync::new(
+        &opts.state_dir,
+        bus.clone(),
+        opts.set_clock,
     )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,

@@ -71,6 +71,10 @@ enum Command {
         /// IDS rules directory used while no SOC bundle is applied (overrides `ids.rules_dir`).
         #[arg(long)]
         ids_rules: Option<PathBuf>,
+        /// (lab) chronyd measures and serves time but never sets the clock (network namespaces
+        /// share the host's clock).
+        #[arg(long, hide = true)]
+        no_clock: bool,
     },
     /// Check, compare, apply and roll back configurations.
     #[command(subcommand)]
@@ -385,6 +389,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             synthetic_events,
             poll_ms,
             ids_rules,
+            no_clock,
         } => {
             let opts = daemon::RunOptions {
                 soc_dir,
@@ -395,6 +400,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 key_dir,
                 config_path: cli.config,
                 update: edgeward_update::slots::System::rooted(&cli.update_root, &cli.state_dir),
+                set_clock: !no_clock,
                 state_dir: cli.state_dir,
                 poll_interval: Duration::from_millis(poll_ms.max(100)),
             };

@@ -435,6 +435,8 @@ impl Lab {
             self.key_dir().display().to_string(),
             "--soc-dir".into(),
             self.dir.join("soc-client").display().to_string(),
+            // The lab's namespaces share the host's clock: chronyd only measures and serves.
+            "--no-clock".into(),
         ];
         let args: Vec<String> = args
             .into_iter()

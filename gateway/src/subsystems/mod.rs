@@ -14,4 +14,5 @@ pub mod network;
 pub mod portal;
 pub mod retention;
 pub mod soc;
+pub mod timesync;
 pub mod uplink_monitor;

@@ -852,7 +852,26 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Giờ của thiết bị (UTC)",
         "Appliance time (UTC)",
     ),
-    ("sys.ntp", "Trạng thái NTP", "NTP state"),
+    ("sys.ntp", "Đồng bộ thời gian", "Time synchronisation"),
+    (
+        "ntp.no_server",
+        "Chưa cấu hình máy chủ thời gian (mục [time]): đồng hồ không được đồng bộ",
+        "No time server configured ([time]): the clock is not synchronised",
+    ),
+    (
+        "ntp.not_running",
+        "Dịch vụ đồng bộ thời gian không chạy",
+        "The time synchronisation service is not running",
+    ),
+    ("ntp.synced_to", "Đã đồng bộ với", "Synchronised to"),
+    ("ntp.offset", "lệch", "offset"),
+    ("ntp.stratum", "tầng", "stratum"),
+    ("ntp.over_limit", "vượt ngưỡng", "over the limit of"),
+    (
+        "ntp.not_synced",
+        "Chưa đồng bộ được với máy chủ thời gian",
+        "Not yet synchronised with the time servers",
+    ),
     (
         "sys.update",
         "Cập nhật phần mềm hệ thống",
@@ -1049,6 +1068,10 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
         Code::LogRetention => (
             "Thời gian lưu nhật ký ít hơn 6 tháng",
             "Logs kept less than 6 months",
+        ),
+        Code::TimeSettings => (
+            "Thiết lập đồng bộ thời gian không hợp lệ",
+            "Invalid time synchronisation settings",
         ),
         Code::IdsSettings => (
             "Thiết lập phát hiện/ngăn chặn xâm nhập không hợp lệ",

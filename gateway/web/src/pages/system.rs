@@ -33,7 +33,7 @@ fn system_page(
             tr { th { (lang.t("sys.version")) } td { "edgeward " (env!("CARGO_PKG_VERSION")) } }
             tr { th { (lang.t("sys.host")) } td { (ctx.host_id) } }
             tr { th { (lang.t("sys.time_now")) } td #clock { (ctx.now().format("%Y-%m-%d %H:%M:%S")) } }
-            tr { th { (lang.t("sys.ntp")) } td { (crate::sysinfo::ntp_state()) } }
+            tr { th { (lang.t("sys.ntp")) } td #ntp-state { (crate::sysinfo::ntp_state(&ctx.state_dir, lang)) } }
             tr { th { (lang.t("sys.sessions")) } td { (sessions) } }
         }
         h2 { (lang.t("sys.cert")) }
