@@ -149,6 +149,42 @@ pub fn apply(
     submit(paths, &text, author, reason, None, confirm)
 }
 
+/// Restore from an automatic backup: opened with the gateway's backup key (a changed file or
+/// another gateway's does not open), then submitted like any change.
+pub fn restore_backup(
+    paths: &Paths,
+    file: &Path,
+    key_dir: &Path,
+    author: &str,
+    reason: &str,
+    confirm: bool,
+) -> anyhow::Result<u8> {
+    let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let key_file = edgeward_admin::autobackup::key_path(key_dir);
+    anyhow::ensure!(
+        key_file.exists(),
+        "{}: no backup key here (is --key-dir the daemon's?)",
+        key_file.display()
+    );
+    let key = edgeward_admin::autobackup::load_or_create_key(key_dir)?;
+    let contents = edgeward_admin::autobackup::open(&raw, &key).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: refused: {e} — the backup was changed after it was sealed, or it is another gateway's",
+            file.display()
+        )
+    })?;
+    println!(
+        "{}: configuration v{} of {} by {} ({})",
+        file.display(),
+        contents.version,
+        contents.host_id,
+        contents.created_by,
+        contents.created_at.to_rfc3339()
+    );
+    let reason = format!("{reason} (restored from backup v{})", contents.version);
+    submit(paths, &contents.config, author, &reason, None, confirm)
+}
+
 pub fn rollback(
     paths: &Paths,
     version: u64,

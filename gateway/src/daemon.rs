@@ -286,6 +286,7 @@ impl Daemon {
             for s in &mut self.subsystems {
                 s.confirmed();
             }
+            self.backup_running().await;
         }
         self.publish();
         tracing::info!(
@@ -424,12 +425,69 @@ impl Daemon {
         }
     }
 
+    /// A confirmed configuration is backed up (000 §10.7, 004 §16.1.b): sealed with the
+    /// gateway's backup key, written to `STATE/backups/`, read back and verified; the SOC link
+    /// ships it to the hub. A failure is an error event; the change itself stands.
+    async fn backup_running(&mut self) {
+        let Some(running) = &self.running else { return };
+        let author = self
+            .history
+            .get(running.version)
+            .map(|(e, _)| e.author)
+            .unwrap_or_else(|_| "edgeward".into());
+        let contents = edgeward_admin::backup::Contents {
+            host_id: running.config.gateway.host_id.clone(),
+            version: running.version,
+            created_at: chrono::Utc::now(),
+            created_by: author,
+            config: running.text.clone(),
+            secrets_included: true,
+        };
+        let (state_dir, key_dir) = (self.opts.state_dir.clone(), self.opts.key_dir.clone());
+        let version = running.version;
+        let result = tokio::task::spawn_blocking(move || {
+            let key = edgeward_admin::autobackup::load_or_create_key(&key_dir)?;
+            edgeward_admin::autobackup::write_verified(&state_dir, &key, &contents)
+        })
+        .await;
+        match result {
+            Ok(Ok(path)) => {
+                self.system(
+                    Level::Info,
+                    "backup",
+                    format!(
+                        "configuration v{version} backed up and verified: {}",
+                        path.display()
+                    ),
+                )
+                .await;
+            }
+            Ok(Err(e)) => {
+                self.system(
+                    Level::Error,
+                    "backup",
+                    format!("configuration v{version} not backed up: {e}"),
+                )
+                .await;
+            }
+            Err(e) => {
+                self.system(
+                    Level::Error,
+                    "backup",
+                    format!("configuration v{version} not backed up: {e}"),
+                )
+                .await;
+            }
+        }
+    }
+
     /// The awaiting change was confirmed (the state machine has let it go): its ruleset becomes
     /// the last good one.
     async fn confirm_awaiting(&mut self, awaiting: &Awaiting, author: &str, source: &str) {
         for s in &mut self.subsystems {
             s.confirmed();
         }
+        self.backup_running().await;
         let _ = std::fs::remove_file(awaiting_path(&self.opts.state_dir));
         self.metrics.awaiting_confirmation.set(0);
         self.publish();

@@ -290,6 +290,21 @@ enum ConfigCmd {
         #[arg(long)]
         no_confirm: bool,
     },
+    /// Restore a configuration from one of the gateway's automatic backups (STATE/backups/ or
+    /// the SOC hub's copy): refused if the file was changed or sealed by another gateway; applied
+    /// as a recorded change, with commit-confirm.
+    RestoreBackup {
+        file: PathBuf,
+        /// The directory of the gateway's keys (the daemon's --key-dir).
+        #[arg(long, env = "EDGEWARD_KEY_DIR", default_value = "/etc/edgeward/keys")]
+        key_dir: PathBuf,
+        #[arg(long, default_value = "console")]
+        author: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        no_confirm: bool,
+    },
     /// Confirm the change that is waiting for confirmation.
     Confirm {
         #[arg(long)]
@@ -429,6 +444,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 no_confirm,
             } => config_cmd::rollback(&paths, version, &author, &reason, !no_confirm),
             ConfigCmd::Confirm { author } => config_cmd::confirm(&paths, &author),
+            ConfigCmd::RestoreBackup {
+                file,
+                key_dir,
+                author,
+                reason,
+                no_confirm,
+            } => config_cmd::restore_backup(&paths, &file, &key_dir, &author, &reason, !no_confirm),
         },
         Command::Firewall(FirewallCmd::Render { file }) => {
             let file = file.unwrap_or(paths.config);

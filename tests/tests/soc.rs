@@ -963,3 +963,105 @@ fn the_soc_pushes_a_signed_system_update_and_a_foreign_one_is_refused() {
         "the refusal, the queued bundle and the install are audit events"
     );
 }
+
+/// 000 §10.7, 004 §16.1.b, 003 §11.3–11.4: every confirmed configuration is backed up on the box,
+/// verified, and shipped to the SOC hub; a copy changed at the hub is refused on restore, and
+/// the unchanged copy restores the configuration as a recorded change.
+#[test]
+fn every_confirmed_configuration_is_backed_up_to_the_soc_and_a_changed_backup_is_refused() {
+    let Some(lab) = test_lab("bkp", AGENCY_DEFAULT_PROFILE) else {
+        return;
+    };
+    let soc = lab.soc_dir();
+    let hub_copy = |version: u64| -> Option<std::path::PathBuf> {
+        let dir = soc.join("backups");
+        std::fs::read_dir(&dir).ok()?.flatten().find_map(|gw| {
+            let p = gw.path().join(format!("v{version:08}.ewb"));
+            p.exists().then_some(p)
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || hub_copy(1).is_some()),
+        "the first configuration's backup did not reach the hub; log {}",
+        lab.log_tail(20)
+    );
+    assert!(lab.state_dir().join("backups/v00000001.ewb").exists());
+    // A change: a new backup, at the hub too.
+    let changed = format!("{AGENCY_DEFAULT_PROFILE}\n# changed by the backup test\n");
+    let file = lab.dir.join("changed.toml");
+    std::fs::write(&file, changed).unwrap();
+    let out = lab.edgeward(&[
+        "config",
+        "apply",
+        file.to_str().unwrap(),
+        "--author",
+        "it-officer",
+        "--reason",
+        "backup test",
+        "--no-confirm",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || hub_copy(2).is_some()),
+        "the change's backup did not reach the hub"
+    );
+    let backed_up = read_events(&lab)
+        .iter()
+        .filter(|e| {
+            e["component"] == "backup"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("backed up and verified"))
+        })
+        .count();
+    assert!(backed_up >= 2, "a verified-backup event per configuration");
+
+    let key_dir = lab.key_dir().display().to_string();
+    let restore = |path: &std::path::Path| {
+        lab.edgeward(&[
+            "config",
+            "restore-backup",
+            path.to_str().unwrap(),
+            "--key-dir",
+            &key_dir,
+            "--author",
+            "it-officer",
+            "--reason",
+            "restore test",
+            "--no-confirm",
+        ])
+    };
+    // The hub's copy of v1, changed by one character: refused, nothing applied.
+    let original = std::fs::read(hub_copy(1).unwrap()).unwrap();
+    let mut tampered = original.clone();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered_file = lab.dir.join("tampered.ewb");
+    std::fs::write(&tampered_file, &tampered).unwrap();
+    let out = restore(&tampered_file);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused") && err.contains("changed"), "{err}");
+    // The unchanged copy restores v1's text as version 3.
+    let good_file = lab.dir.join("good.ewb");
+    std::fs::write(&good_file, &original).unwrap();
+    let out = restore(&good_file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut history = String::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            history =
+                String::from_utf8_lossy(&lab.edgeward(&["config", "history"]).stdout).into_owned();
+            history.contains("restored from backup v1")
+        }),
+        "{history}"
+    );
+}

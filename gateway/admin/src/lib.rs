@@ -6,9 +6,11 @@
 //! - [`password`] policy and hashing (argon2id); [`totp`] second factors;
 //! - [`session`]: login sessions, CSRF tokens, the per-source login limit;
 //! - [`roles`]: roles, permissions and which role owns each configuration section;
-//! - [`backup`]: encrypted configuration backups.
+//! - [`backup`]: encrypted configuration backups; [`autobackup`]: the backup of every confirmed
+//!   configuration, sealed with the gateway's key and verified after writing.
 
 pub mod accounts;
+pub mod autobackup;
 pub mod backup;
 pub mod ct;
 pub mod password;

@@ -80,6 +80,7 @@ fn main() {
             cursor_path: t.path().join("cursor.json"),
             rules_root: t.path().join("rules"),
             update: None,
+            backups: None,
         };
         let started = Instant::now();
         let metrics = link::LinkMetrics::default();

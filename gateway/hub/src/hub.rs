@@ -221,6 +221,11 @@ async fn handle(conn: quinn::Connection, dir: &Path, board: &Board) -> anyhow::R
                     record_update_result(dir, &gw, &name, queued, &detail)?;
                     continue;
                 }
+                Msg::Backup { version, sealed } => {
+                    store_backup(dir, &gw, version, &sealed)?;
+                    let _ = out_tx.send(Msg::BackupAck { version });
+                    continue;
+                }
                 other => anyhow::bail!("unexpected message {other:?}"),
             };
             let mut buf = Vec::with_capacity(events.len() * 400);
@@ -444,6 +449,28 @@ async fn send_update(
             return true;
         }
     }
+}
+
+/// Where the hub keeps a gateway's configuration backups (sealed by the gateway; the hub cannot
+/// read them, and a changed copy does not open on restore).
+pub fn backups_dir(dir: &Path, gw: &str) -> PathBuf {
+    dir.join("backups").join(gw)
+}
+
+fn store_backup(dir: &Path, gw: &str, version: u64, sealed: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        sealed.len() <= 4 << 20 && sealed.starts_with("EDGEWARD-CONFIG-AUTOBACKUP v1\n"),
+        "{gw}: backup v{version} is not a sealed configuration backup"
+    );
+    let out = backups_dir(dir, gw);
+    std::fs::create_dir_all(&out)?;
+    edgeward_config::history::write_atomic_mode(
+        &out.join(format!("v{version:08}.ewb")),
+        sealed.as_bytes(),
+        0o600,
+    )?;
+    tracing::info!(gateway = gw, version, "configuration backup stored");
+    Ok(())
 }
 
 fn update_results_path(dir: &Path, gw: &str) -> PathBuf {

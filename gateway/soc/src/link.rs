@@ -88,6 +88,8 @@ pub struct LinkSettings {
     pub rules_root: PathBuf,
     /// Where pushed system updates are received and queued (`None`: refused, not an appliance).
     pub update: Option<edgeward_update::slots::System>,
+    /// The state directory whose `backups/` are shipped to the hub (`None`: none shipped).
+    pub backups: Option<PathBuf>,
 }
 
 /// Run the link until the task is aborted: connect, stream, reconnect with backoff.
@@ -185,6 +187,11 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
         .parent()
         .map_or_else(|| s.rules_root.clone(), std::path::Path::to_path_buf);
     let update = s.update.clone();
+    let backups_state = s.backups.clone();
+    let _shipper = s
+        .backups
+        .clone()
+        .map(|state| crate::backup_ship::spawn(state, control_tx.clone()));
     let (pubkey, rules_root, bundle_bus, host) = (
         s.soc_dir.join("bundle-signing.pub"),
         s.rules_root.clone(),
@@ -323,6 +330,11 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                         queued,
                         detail,
                     });
+                }
+                Ok(Some(Msg::BackupAck { version })) => {
+                    if let Some(state) = &backups_state {
+                        crate::backup_ship::acknowledged(state, version);
+                    }
                 }
                 Ok(Some(Msg::Ack { seq, .. })) => {
                     ack_cursor.save(&Cursor {

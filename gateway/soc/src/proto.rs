@@ -60,6 +60,15 @@ pub enum Msg {
         /// Base64 of at most [`UPDATE_CHUNK`] bytes.
         data: String,
     },
+    /// gateway → hub: the sealed backup of configuration `version` (kept off the box, 000 §10.7).
+    Backup {
+        version: u64,
+        sealed: String,
+    },
+    /// hub → gateway: the backup of `version` is stored.
+    BackupAck {
+        version: u64,
+    },
     /// gateway → hub: the update bundle was queued for installation, or why not.
     UpdateResult {
         name: String,

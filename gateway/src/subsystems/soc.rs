@@ -67,6 +67,7 @@ impl SocLink {
             cursor_path: p.state_dir.join("soc-cursor.json"),
             rules_root: p.state_dir.join("rules"),
             update: Some(p.update.clone()),
+            backups: Some(p.state_dir.clone()),
         };
         self.tasks.push(tokio::spawn(edgeward_soc::link::run(
             settings,

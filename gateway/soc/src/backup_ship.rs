@@ -1,0 +1,79 @@
+//! Shipping the gateway's configuration backups (`STATE/backups/v*.ewb`, sealed by
+//! `edgeward-admin`) to the hub, off the box (000 §10.7, 004 §16.1.b): every backup above the
+//! last one the hub acknowledged is sent, in order; `backups/shipped` keeps that version, so a
+//! reconnect resends only what the hub has not stored.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::proto::Msg;
+
+/// Largest sealed backup sent (a configuration is a few tens of kilobytes).
+pub const MAX_BACKUP: u64 = 4 << 20;
+
+fn shipped_path(state: &Path) -> PathBuf {
+    state.join("backups").join("shipped")
+}
+
+/// The last version the hub acknowledged.
+pub fn shipped(state: &Path) -> u64 {
+    std::fs::read_to_string(shipped_path(state))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The hub stored `version`.
+pub fn acknowledged(state: &Path, version: u64) {
+    if version > shipped(state) {
+        let _ = edgeward_config::history::write_atomic(
+            &shipped_path(state),
+            version.to_string().as_bytes(),
+        );
+    }
+}
+
+/// The backed-up versions, oldest first.
+fn versions(state: &Path) -> Vec<u64> {
+    let mut found: Vec<u64> = std::fs::read_dir(state.join("backups"))
+        .map(|r| {
+            r.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_prefix('v')?.strip_suffix(".ewb")?.parse().ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_unstable();
+    found
+}
+
+/// Every two seconds, send the backups above what was sent in this session (starting from what
+/// the hub acknowledged before).
+pub fn spawn(
+    state: PathBuf,
+    out: tokio::sync::mpsc::UnboundedSender<Msg>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sent = shipped(&state);
+        loop {
+            let waiting: Vec<u64> = versions(&state).into_iter().filter(|v| *v > sent).collect();
+            for version in waiting {
+                let path = state.join("backups").join(format!("v{version:08}.ewb"));
+                let too_big = std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_BACKUP);
+                let Ok(sealed) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                if too_big {
+                    continue;
+                }
+                if out.send(Msg::Backup { version, sealed }).is_err() {
+                    return;
+                }
+                sent = version;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
+}
