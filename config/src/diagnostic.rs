@@ -116,6 +116,7 @@ pub enum Code {
     NacSettings,
     DeviceApproval,
     TimeSettings,
+    SshSettings,
 }
 
 /// One problem in a configuration.

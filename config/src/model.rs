@@ -663,6 +663,8 @@ pub struct Management {
     pub ssh_port: u16,
     /// Prometheus metrics, served on the addresses of the admin zones' interfaces.
     pub metrics_port: u16,
+    /// The console over SSH: off unless enabled, keys only (003 §20.2.b, 000 §8.1.đ).
+    pub ssh: Ssh,
 }
 
 impl Default for Management {
@@ -672,8 +674,19 @@ impl Default for Management {
             ui_port: 443,
             ssh_port: 22,
             metrics_port: 9108,
+            ssh: Ssh::default(),
         }
     }
+}
+
+/// SSH to the appliance's console: off by default; when on, it answers only on the admin zones'
+/// addresses and only to the public keys listed (no passwords).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ssh {
+    pub enabled: bool,
+    /// OpenSSH public keys (`ssh-ed25519 AAAA… comment`), one per administrator.
+    pub authorized_keys: Vec<String>,
 }
 
 /// Account policy of the appliance's own administrators (REQUIREMENTS §7).

@@ -36,6 +36,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.nac();
     v.wifi(today);
     v.time();
+    v.ssh();
     v.problems
 }
 
@@ -1015,6 +1016,54 @@ impl Validator<'_> {
                         .hint("admin access only from the management zone, optionally the staff LAN (003 §20.2.b)"),
                 ),
                 Some(_) => {}
+            }
+        }
+    }
+
+    fn ssh(&mut self) {
+        let ssh = &self.config.management.ssh;
+        let base = FieldPath::at("management").key("ssh");
+        if ssh.enabled && ssh.authorized_keys.is_empty() {
+            self.push(
+                Problem::new(Code::SshSettings, base.clone().key("enabled"), "SSH is enabled but no public key may log in")
+                    .hint("add the administrators' public keys to authorized_keys; SSH never accepts passwords"),
+            );
+        }
+        for (i, key) in ssh.authorized_keys.iter().enumerate() {
+            let mut words = key.split_whitespace();
+            let kind = words.next().unwrap_or("");
+            let blob = words.next().unwrap_or("");
+            let known = matches!(
+                kind,
+                "ssh-ed25519"
+                    | "ecdsa-sha2-nistp256"
+                    | "ecdsa-sha2-nistp384"
+                    | "ecdsa-sha2-nistp521"
+                    | "sk-ssh-ed25519@openssh.com"
+                    | "ssh-rsa"
+            );
+            let blob_ok = blob.len() >= 16
+                && blob
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='));
+            if !known || !blob_ok || key.contains(['\n', '\r']) {
+                self.push(
+                    Problem::new(
+                        Code::SshSettings,
+                        base.clone().key("authorized_keys").index(i),
+                        "not an OpenSSH public key",
+                    )
+                    .hint("one line `ssh-ed25519 AAAA… name` (or ecdsa, ssh-rsa), without options"),
+                );
+            } else if kind == "ssh-rsa" && blob.len() < 500 {
+                self.push(
+                    Problem::new(
+                        Code::SshSettings,
+                        base.clone().key("authorized_keys").index(i),
+                        "an RSA key shorter than 3072 bits",
+                    )
+                    .hint("use ssh-ed25519, or RSA of 3072 bits or more"),
+                );
             }
         }
     }

@@ -1152,11 +1152,13 @@ impl Renderer<'_> {
                         eq(meta(MetaKey::L4proto), s("tcp")),
                         eq(
                             payload("tcp", "dport"),
-                            anon_set(vec![
-                                num(m.ui_port.into()),
-                                num(m.ssh_port.into()),
-                                num(m.metrics_port.into()),
-                            ]),
+                            anon_set(
+                                [m.ui_port, m.metrics_port]
+                                    .into_iter()
+                                    .chain(m.ssh.enabled.then_some(m.ssh_port))
+                                    .map(|p| num(p.into()))
+                                    .collect(),
+                            ),
                         ),
                         accept(),
                     ],

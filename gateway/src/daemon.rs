@@ -1004,6 +1004,11 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         ids_replan_tx,
         ids_watching.clone(),
     )));
+    subsystems.push(Box::new(subsystems::ssh::SshServer::new(
+        &opts.state_dir,
+        &opts.key_dir,
+        bus.clone(),
+    )));
     subsystems.push(Box::new(subsystems::timesync::TimeSync::new(
         &opts.state_dir,
         bus.clone(),

@@ -14,5 +14,6 @@ pub mod network;
 pub mod portal;
 pub mod retention;
 pub mod soc;
+pub mod ssh;
 pub mod timesync;
 pub mod uplink_monitor;

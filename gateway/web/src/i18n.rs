@@ -1069,6 +1069,7 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
             "Thời gian lưu nhật ký ít hơn 6 tháng",
             "Logs kept less than 6 months",
         ),
+        Code::SshSettings => ("Thiết lập SSH không hợp lệ", "Invalid SSH settings"),
         Code::TimeSettings => (
             "Thiết lập đồng bộ thời gian không hợp lệ",
             "Invalid time synchronisation settings",
