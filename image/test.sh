@@ -4,6 +4,8 @@
 #   boot      it boots to the console prompt without a first-boot wizard; the admin UI answers
 #             on the management interface (mgmt0, through a qemu user-network port forward); the
 #             health check passes and systemd-bless-boot marks the boot good
+#   ports     from a host on each zone's side (a tap device of the VM moved into its own network
+#             namespace), nmap shows only the documented TCP ports open (README, "Ports")
 #   refusals  a bundle signed by another key is refused at upload; a bundle altered after
 #             signing is refused by the installer before it writes; both are audited
 #   update    a signed newer bundle uploaded in the UI is installed into slot B and boots from
@@ -13,7 +15,7 @@
 # The update bundles are made here from the built image's root file system (new version number;
 # for the failing one, a daemon that exits at once) and signed with the build's vendor key.
 # Slow (10 minutes or so): kept out of scripts/test.sh.
-# Usage: image/test.sh [boot]      (boot: only the first group)
+# Usage: image/test.sh [boot|ports]   (only the groups up to that one)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/out
@@ -26,13 +28,28 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v curl >/dev/null || need+=(curl)
 command -v mkfs.erofs >/dev/null || need+=(erofs-utils)
+command -v nmap >/dev/null || need+=(nmap)
 [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
 [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 hub=$here/../target/release/edgeward-hub
 [ -x "$hub" ] || (cd "$here/.." && cargo build --release -q -p edgeward-hub)
 work=$(mktemp -d)
 qemu_pid=
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
+tag=ewi$$
+# The zones a host is put on for the port scan: NIC MAC, tap, host address/prefix, gateway.
+zones=(
+    "staff 52:54:00:ed:00:02 10.10.0.50/24 10.10.0.1"
+    "servers 52:54:00:ed:00:03 10.10.10.50/24 10.10.10.1"
+    "guest 52:54:00:ed:00:04 10.20.0.50/24 10.20.0.1"
+    "quarantine 52:54:00:ed:00:05 10.10.66.50/24 10.10.66.1"
+    "internet 52:54:00:ed:00:06 203.0.113.1/30 203.0.113.2"
+    "tslcd 52:54:00:ed:00:08 10.250.0.1/30 10.250.0.2"
+)
+cleanup() {
+    [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+    for z in "${zones[@]}"; do ip netns del "$tag-${z%% *}" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 port=$((20000 + RANDOM % 20000))
 url=https://127.0.0.1:$port
@@ -86,6 +103,11 @@ PY
 [ "$groups" = boot ] || make_bundles
 
 qemu-img create -q -f qcow2 -F raw -b "$image" "$work/disk.qcow2"
+taps=()
+for z in "${zones[@]}"; do
+    read -r name mac _ _ <<<"$z"
+    taps+=(-netdev "tap,id=$name,ifname=$tag-$name,script=no,downscript=no" -device "virtio-net-pci,netdev=$name,mac=$mac")
+done
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
 start=$(ms)
 # mgmt0 is the NIC with MAC 52:54:00:ed:00:01 (the qemu box profile); the user network is the
@@ -95,7 +117,7 @@ qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic \
     -drive if=pflash,format=raw,file="$work/vars.fd" \
     -drive file="$work/disk.qcow2",format=qcow2,if=virtio \
     -nic user,model=virtio-net-pci,mac=52:54:00:ed:00:01,net=10.10.99.0/24,host=10.10.99.2,dhcpstart=10.10.99.100,hostfwd=tcp:127.0.0.1:$port-10.10.99.1:443 \
-    >"$log" 2>&1 </dev/null &
+    "${taps[@]}" >"$log" 2>&1 </dev/null &
 qemu_pid=$!
 
 echo "== boot (edgeward $version)"
@@ -115,6 +137,38 @@ pass "boot blessed: systemd-bless-boot ran after boot-complete.target"
 grep -q "Please configure your system" "$log" && fail "a first-boot wizard waits on the console"
 pass "no first-boot wizard on the console"
 [ "$groups" = boot ] && { echo "all boot checks passed"; exit 0; }
+
+echo "== ports"
+# Each tap moves into a namespace of its own: a host on that zone's side of the box.
+for z in "${zones[@]}"; do
+    read -r name _ addr _ <<<"$z"
+    ip netns add "$tag-$name"
+    ip link set "$tag-$name" netns "$tag-$name"
+    ip -n "$tag-$name" addr add "$addr" dev "$tag-$name"
+    ip -n "$tag-$name" link set "$tag-$name" up
+    ip -n "$tag-$name" link set lo up
+done
+# The documented open TCP ports per zone (README, "Ports"): DNS on the internal zones whose
+# policy offers it, nothing at all on the uplinks; the admin UI and metrics only on mgmt (not
+# scanned here: it is the user network, checked above).
+expected() {
+    case $1 in
+        staff|servers|guest) echo "53" ;;
+        *) echo "" ;;
+    esac
+}
+scan_ports="1-1100,1433,1723,1883,1900,2049,2375,3000,3128,3306,3389,5000,5353,5432,5900,6379,8000,8008,8080,8081,8443,8888,9000,9090,9100,9108,9200,10000,27017,50000"
+for z in "${zones[@]}"; do
+    read -r name _ _ gw <<<"$z"
+    deadline=$((SECONDS + 60))
+    # The box answers ARP on that side once its interface is up.
+    until ip netns exec "$tag-$name" ping -c1 -W1 "$gw" >/dev/null 2>&1 || [ $SECONDS -ge $deadline ]; do sleep 1; done
+    open=$(ip netns exec "$tag-$name" nmap -Pn -n -sT -T4 --max-retries 1 --host-timeout 300s -p "$scan_ports" "$gw" -oG - 2>/dev/null |
+        grep -o '[0-9]*/open/' | cut -d/ -f1 | sort -n | tr '\n' ' ' | sed 's/ $//')
+    [ "$open" = "$(expected "$name")" ] || fail "from the $name zone $gw has TCP ports open: '${open}', documented: '$(expected "$name")'"
+    pass "from the $name zone, $gw shows only the documented TCP ports: ${open:-none}"
+done
+[ "$groups" = ports ] && { echo "all boot and port checks passed"; exit 0; }
 
 status=$(drive status) || fail "cannot log in as the factory administrator and read the update status"
 [ "$(echo "$status" | json 'd["running_version"], d["running_slot"]')" = "('$version', 'a')" ] ||

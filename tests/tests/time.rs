@@ -11,6 +11,11 @@ use edgeward_lab::{netns, read_events, test_lab, wait_until};
 
 /// A client in `role` asks `server` once (`chronyd -Q`, which never sets the clock): its report.
 fn query(lab: &edgeward_lab::Lab, role: &str, server: &str) -> String {
+    // A pid file of its own: chronyd removes its pid file when it exits.
+    let pidfile = format!(
+        "pidfile {}",
+        lab.dir.join(format!("chronyd-query-{role}.pid")).display()
+    );
     let out = lab
         .exec(
             role,
@@ -20,7 +25,7 @@ fn query(lab: &edgeward_lab::Lab, role: &str, server: &str) -> String {
                 "-t",
                 "8",
                 &format!("server {server} iburst maxsamples 1"),
-                "pidfile /dev/null",
+                &pidfile,
             ],
         )
         .unwrap();
