@@ -97,7 +97,8 @@ class Box:
             return
         self.jar.clear()
         _, _, page = self.request("GET", "/login")
-        password = self.state.get("password", "edgeward")
+        # The box's own factory password (from its label / console) until the first login.
+        password = self.state.get("password", os.environ.get("EDGEWARD_FACTORY_PASSWORD", "edgeward"))
         _, url, page = self.form("/login", {"_pre": self.hidden(page, "_pre"), "username": "admin", "password": password})
         path = urllib.parse.urlparse(url).path
         if path == "/password":

@@ -35,14 +35,15 @@ hub=$here/../target/release/edgeward-hub
 [ -x "$hub" ] || (cd "$here/.." && cargo build --release -q -p edgeward-hub)
 work=$(mktemp -d)
 qemu_pid=
-tag=ewi$$
-# The zones a host is put on for the port scan: NIC MAC, tap, host address/prefix, gateway.
+tag=ewi$((RANDOM % 10000))
+# The zones a host is put on for the port scan: name (also the tap's and namespace's, after the
+# tag; interface names have at most 15 characters), NIC MAC, host address/prefix, gateway.
 zones=(
     "staff 52:54:00:ed:00:02 10.10.0.50/24 10.10.0.1"
-    "servers 52:54:00:ed:00:03 10.10.10.50/24 10.10.10.1"
+    "srv 52:54:00:ed:00:03 10.10.10.50/24 10.10.10.1"
     "guest 52:54:00:ed:00:04 10.20.0.50/24 10.20.0.1"
-    "quarantine 52:54:00:ed:00:05 10.10.66.50/24 10.10.66.1"
-    "internet 52:54:00:ed:00:06 203.0.113.1/30 203.0.113.2"
+    "quar 52:54:00:ed:00:05 10.10.66.50/24 10.10.66.1"
+    "inet 52:54:00:ed:00:06 203.0.113.1/30 203.0.113.2"
     "tslcd 52:54:00:ed:00:08 10.250.0.1/30 10.250.0.2"
 )
 cleanup() {
@@ -136,6 +137,10 @@ wait_for "Mark the Current Boot Loader Entry as Good\|marked boot as good" 1 60 
 pass "boot blessed: systemd-bless-boot ran after boot-complete.target"
 grep -q "Please configure your system" "$log" && fail "a first-boot wizard waits on the console"
 pass "no first-boot wizard on the console"
+factory=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -ao 'factory password [A-Za-z0-9-]*' | tail -1 | cut -d' ' -f3)
+[ -n "$factory" ] && [ "$factory" != edgeward ] || fail "the console does not show the box's own factory password"
+export EDGEWARD_FACTORY_PASSWORD=$factory
+pass "the box made its own factory password at first boot (shown on the console as on the label)"
 [ "$groups" = boot ] && { echo "all boot checks passed"; exit 0; }
 
 echo "== ports"
@@ -153,15 +158,15 @@ done
 # scanned here: it is the user network, checked above).
 expected() {
     case $1 in
-        staff|servers|guest) echo "53" ;;
+        staff|srv|guest) echo "53" ;;
         *) echo "" ;;
     esac
 }
 scan_ports="1-1100,1433,1723,1883,1900,2049,2375,3000,3128,3306,3389,5000,5353,5432,5900,6379,8000,8008,8080,8081,8443,8888,9000,9090,9100,9108,9200,10000,27017,50000"
 for z in "${zones[@]}"; do
     read -r name _ _ gw <<<"$z"
-    deadline=$((SECONDS + 60))
-    # The box answers ARP on that side once its interface is up.
+    deadline=$((SECONDS + 20))
+    # The box answers on that side once its interface is up (pings are dropped from the uplinks).
     until ip netns exec "$tag-$name" ping -c1 -W1 "$gw" >/dev/null 2>&1 || [ $SECONDS -ge $deadline ]; do sleep 1; done
     open=$(ip netns exec "$tag-$name" nmap -Pn -n -sT -T4 --max-retries 1 --host-timeout 300s -p "$scan_ports" "$gw" -oG - 2>/dev/null |
         grep -o '[0-9]*/open/' | cut -d/ -f1 | sort -n | tr '\n' ' ' | sed 's/ $//')

@@ -18,7 +18,22 @@ use super::totp;
 
 /// The factory account, printed on the appliance's label. It must be changed at first login.
 pub const FACTORY_USERNAME: &str = "admin";
+/// The factory password where the box has none of its own (the lab, a development machine).
+/// An appliance has its own, made at first boot in `STATE/factory-password` and printed on its
+/// label and console; it stops working at the first login.
 pub const FACTORY_PASSWORD: &str = "edgeward";
+/// The file of the box's own factory password, next to the accounts file.
+pub const FACTORY_PASSWORD_FILE: &str = "factory-password";
+
+/// The factory password of the box whose accounts file is `accounts`.
+pub fn factory_password(accounts: &Path) -> String {
+    accounts
+        .parent()
+        .and_then(|d| std::fs::read_to_string(d.join(FACTORY_PASSWORD_FILE)).ok())
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| FACTORY_PASSWORD.to_string())
+}
 
 /// Longest full name or person id (characters).
 const MAX_NAME_CHARS: usize = 100;
@@ -464,7 +479,7 @@ impl AccountStore {
                     full_name: String::new(),
                     person_id: String::new(),
                     role: Role::SystemAdmin,
-                    password_hash: password::hash(FACTORY_PASSWORD).map_err(err)?,
+                    password_hash: password::hash(&factory_password(path)).map_err(err)?,
                     password_changed_at: now,
                     must_change_password: true,
                     totp_secret: None,
@@ -716,6 +731,7 @@ impl AccountStore {
                 t.person_id.trim().to_string(),
             ));
         }
+        let label_password = self.path.parent().map(|d| d.join(FACTORY_PASSWORD_FILE));
         let account = self.get_mut(username)?;
         let mut issues = password::check(new_password, username, account.role.is_admin(), policy);
         if new_password != confirm {
@@ -732,6 +748,10 @@ impl AccountStore {
             account.person_id = person;
             account.factory = false;
             account.last_active = Some(now);
+            // The label's password is spent: the console stops showing it.
+            if let Some(file) = &label_password {
+                let _ = std::fs::remove_file(file);
+            }
         }
         account.password_hash = password::hash(new_password).map_err(AccountError::Internal)?;
         account.password_changed_at = now;
@@ -1038,6 +1058,40 @@ mod tests {
         };
         s.create(&viewer, "minh", &p, t0()).unwrap();
         assert!(!s.get("xem").unwrap().needs_totp(&p));
+    }
+
+    /// 003 §20.2.b (no default passwords): a box with its own factory password (made at first
+    /// boot, printed on its label) does not take the built-in one, and the label's password is
+    /// spent once the account is taken over.
+    #[test]
+    fn a_box_with_its_own_factory_password_does_not_take_the_built_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let label = dir.path().join(FACTORY_PASSWORD_FILE);
+        std::fs::write(&label, "Nhan-7Q4K-XPRW\n").unwrap();
+        let mut s = AccountStore::open(&dir.path().join("accounts.json"), t0()).unwrap();
+        let p = AdminPolicy::default();
+        assert!(matches!(
+            s.attempt_login("admin", FACTORY_PASSWORD, &p, t0()),
+            LoginOutcome::Refused { .. }
+        ));
+        assert_eq!(
+            s.attempt_login("admin", "Nhan-7Q4K-XPRW", &p, t0()),
+            LoginOutcome::Accepted(Stage::ChangePassword)
+        );
+        let who = Takeover {
+            full_name: "Trần Thị B",
+            person_id: "b@so.gov.vn",
+        };
+        s.change_password(
+            "admin",
+            "Moi-Mat-Khau-1",
+            "Moi-Mat-Khau-1",
+            Some(who),
+            &p,
+            t0(),
+        )
+        .unwrap();
+        assert!(!label.exists(), "the label's password is spent");
     }
 
     #[test]
