@@ -178,7 +178,17 @@ fn gateway_policies_and_admin_access_go_to_input_chains() {
     let admin = with_comment(&all, "admin access from");
     assert_eq!(admin.len(), 1, "only the mgmt zone: {admin:?}");
     assert_eq!(admin[0].0, "in_mgmt");
-    assert!(admin[0].2.contains("9108") && admin[0].2.contains("22") && admin[0].2.contains("443"));
+    // SSH is off by default: its port is not opened (003 §20.2.b).
+    assert!(admin[0].2.contains("9108") && admin[0].2.contains("443") && !admin[0].2.contains("22"));
+    let with_ssh = rules(
+        &render(&edited(
+            "metrics_port = 9108\n",
+            "metrics_port = 9108\nssh = { enabled = true, authorized_keys = [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a\"] }\n",
+        ))
+        .unwrap(),
+    );
+    let admin = with_comment(&with_ssh, "admin access from");
+    assert!(admin[0].2.contains("22"), "SSH on: its port opens on mgmt: {admin:?}");
     let guest = with_comment(&all, "guest->gateway");
     assert!(
         guest
