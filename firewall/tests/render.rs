@@ -179,7 +179,9 @@ fn gateway_policies_and_admin_access_go_to_input_chains() {
     assert_eq!(admin.len(), 1, "only the mgmt zone: {admin:?}");
     assert_eq!(admin[0].0, "in_mgmt");
     // SSH is off by default: its port is not opened (003 §20.2.b).
-    assert!(admin[0].2.contains("9108") && admin[0].2.contains("443") && !admin[0].2.contains("22"));
+    assert!(
+        admin[0].2.contains("9108") && admin[0].2.contains("443") && !admin[0].2.contains("22")
+    );
     let with_ssh = rules(
         &render(&edited(
             "metrics_port = 9108\n",
@@ -188,7 +190,10 @@ fn gateway_policies_and_admin_access_go_to_input_chains() {
         .unwrap(),
     );
     let admin = with_comment(&with_ssh, "admin access from");
-    assert!(admin[0].2.contains("22"), "SSH on: its port opens on mgmt: {admin:?}");
+    assert!(
+        admin[0].2.contains("22"),
+        "SSH on: its port opens on mgmt: {admin:?}"
+    );
     let guest = with_comment(&all, "guest->gateway");
     assert!(
         guest

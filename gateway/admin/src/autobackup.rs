@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::SecureRandom;
 
@@ -65,27 +64,13 @@ pub fn seal(contents: &Contents, key: &[u8; 32]) -> Result<String, BackupError> 
         .map_err(|_| BackupError::Internal("seal".into()))?;
     let mut blob = nonce.to_vec();
     blob.extend_from_slice(&data);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(blob);
-    let mut out = format!("{HEADER}\n");
-    for chunk in b64.as_bytes().chunks(76) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    Ok(out)
+    Ok(crate::backup::armor(HEADER, &blob))
 }
 
 /// Open a sealed backup; refused when it is not one, or when it was changed or sealed under
 /// another key.
 pub fn open(file: &[u8], key: &[u8; 32]) -> Result<Contents, BackupError> {
-    let text = std::str::from_utf8(file).map_err(|_| BackupError::NotABackup)?;
-    let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some(HEADER) {
-        return Err(BackupError::NotABackup);
-    }
-    let b64: String = lines.map(str::trim).collect();
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| BackupError::CannotOpen)?;
+    let blob = crate::backup::unarmor(HEADER, file)?;
     if blob.len() < 12 + 16 {
         return Err(BackupError::CannotOpen);
     }

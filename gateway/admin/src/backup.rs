@@ -76,25 +76,36 @@ pub fn seal(contents: &Contents, passphrase: &str) -> Result<String, BackupError
     let mut blob = salt.to_vec();
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&data);
+    Ok(armor(HEADER, &blob))
+}
+
+/// `header`, then `blob` in base64 lines of 76: a file that survives e-mail and USB sticks.
+pub(crate) fn armor(header: &str, blob: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(blob);
-    let mut out = format!("{HEADER}\n");
+    let mut out = format!("{header}\n");
     for chunk in b64.as_bytes().chunks(76) {
         out.push_str(&String::from_utf8_lossy(chunk));
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
-pub fn open(file: &[u8], passphrase: &str) -> Result<Contents, BackupError> {
+/// The blob of an [`armor`]ed file with `header`; `NotABackup` when the header differs,
+/// `CannotOpen` when the base64 is damaged.
+pub(crate) fn unarmor(header: &str, file: &[u8]) -> Result<Vec<u8>, BackupError> {
     let text = std::str::from_utf8(file).map_err(|_| BackupError::NotABackup)?;
     let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some(HEADER) {
+    if lines.next().map(str::trim) != Some(header) {
         return Err(BackupError::NotABackup);
     }
     let b64: String = lines.map(str::trim).collect();
-    let blob = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(b64)
-        .map_err(|_| BackupError::NotABackup)?;
+        .map_err(|_| BackupError::CannotOpen)
+}
+
+pub fn open(file: &[u8], passphrase: &str) -> Result<Contents, BackupError> {
+    let blob = unarmor(HEADER, file).map_err(|_| BackupError::NotABackup)?;
     if blob.len() < 16 + 12 + 16 {
         return Err(BackupError::NotABackup);
     }

@@ -6,7 +6,6 @@
 //! event.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use edgeward_event::bus::Bus;
@@ -16,13 +15,14 @@ use edgeward_nac::leases;
 use ipnetwork::IpNetwork;
 use tokio::task::JoinHandle;
 
+use super::child::Supervised;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
 
 /// The running server.
 struct Running {
     main: String,
     hosts: String,
-    child: Arc<Mutex<std::process::Child>>,
+    child: Supervised,
     watcher: JoinHandle<()>,
 }
 
@@ -86,10 +86,7 @@ impl Dhcp {
     fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.watcher.abort();
-            if let Ok(mut c) = r.child.lock() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+            r.child.stop();
         }
     }
 }
@@ -173,10 +170,10 @@ impl Subsystem for Dhcp {
             {
                 if r.hosts != files.hosts {
                     r.hosts = files.hosts;
-                    if let Ok(c) = r.child.lock() {
+                    if let Some(pid) = r.child.id() {
                         // SAFETY: kill(2) on our own child.
                         unsafe {
-                            libc::kill(c.id() as i32, libc::SIGHUP);
+                            libc::kill(pid as i32, libc::SIGHUP);
                         }
                     }
                     return Ok(Report::done(if freed > 0 {
@@ -194,7 +191,7 @@ impl Subsystem for Dhcp {
             edgeward_config::history::write_atomic_mode(&conf, main.as_bytes(), 0o644)
                 .map_err(|e| format!("{}: {e}", conf.display()))?;
             let child = match spawn(&conf) {
-                Ok(c) => Arc::new(Mutex::new(c)),
+                Ok(c) => Supervised::new(c),
                 Err(e) => {
                     return Ok(Report::quiet()
                         .note(Level::Error, format!("DHCP not running: dnsmasq: {e}")));
@@ -203,7 +200,7 @@ impl Subsystem for Dhcp {
             let watcher = tokio::spawn(watch(
                 self.dir.join("leases"),
                 conf,
-                Arc::clone(&child),
+                child.clone(),
                 zones,
                 self.bus.clone(),
             ));
@@ -230,7 +227,7 @@ impl Subsystem for Dhcp {
 async fn watch(
     lease_file: PathBuf,
     conf: PathBuf,
-    child: Arc<Mutex<std::process::Child>>,
+    child: Supervised,
     zones: Vec<(IpNetwork, String)>,
     bus: Bus,
 ) {
@@ -243,21 +240,7 @@ async fn watch(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        let exited = child
-            .lock()
-            .ok()
-            .and_then(|mut c| c.try_wait().ok().flatten());
-        if let Some(status) = exited {
-            let detail = child
-                .lock()
-                .ok()
-                .and_then(|mut c| c.stderr.take())
-                .and_then(|mut e| {
-                    use std::io::Read;
-                    let mut s = String::new();
-                    e.read_to_string(&mut s).ok().map(|_| s)
-                })
-                .unwrap_or_default();
+        if let Some((status, detail)) = child.exited() {
             bus.emit(EventBody::system(
                 Level::Error,
                 "dhcp",
@@ -271,10 +254,8 @@ async fn watch(
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(60));
             restarted = Some(std::time::Instant::now());
-            if let Ok(c) = spawn(&conf)
-                && let Ok(mut held) = child.lock()
-            {
-                *held = c;
+            if let Ok(c) = spawn(&conf) {
+                child.replace(c);
             }
             continue;
         }

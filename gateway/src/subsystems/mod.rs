@@ -3,6 +3,7 @@
 
 pub mod bridges;
 pub mod bundle_guard;
+pub mod child;
 pub mod dhcp;
 pub mod dhcp_watch;
 pub mod firewall;

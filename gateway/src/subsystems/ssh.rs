@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use edgeward_config::Config;
@@ -14,6 +13,7 @@ use edgeward_event::bus::Bus;
 use edgeward_event::model::{AuditEvent, EventBody, Level, Outcome};
 use tokio::task::JoinHandle;
 
+use super::child::Supervised;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
 
 /// sshd's configuration for `config`, or `None` when SSH is off.
@@ -57,7 +57,7 @@ pub fn authorized_keys(config: &Config) -> String {
 struct Running {
     text: String,
     keys: String,
-    child: Arc<Mutex<std::process::Child>>,
+    child: Supervised,
     watcher: JoinHandle<()>,
 }
 
@@ -83,10 +83,7 @@ impl SshServer {
     fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.watcher.abort();
-            if let Ok(mut c) = r.child.lock() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+            r.child.stop();
         }
     }
 }
@@ -171,14 +168,14 @@ impl Subsystem for SshServer {
             edgeward_config::history::write_atomic_mode(&conf, text.as_bytes(), 0o600)
                 .map_err(|e| format!("{}: {e}", conf.display()))?;
             let child = match spawn(&conf) {
-                Ok(c) => Arc::new(Mutex::new(c)),
+                Ok(c) => Supervised::new(c),
                 Err(e) => {
                     return Ok(
                         Report::quiet().note(Level::Error, format!("SSH not running: sshd: {e}"))
                     );
                 }
             };
-            let watcher = tokio::spawn(watch(conf, Arc::clone(&child), self.bus.clone()));
+            let watcher = tokio::spawn(watch(conf, child.clone(), self.bus.clone()));
             let n = desired.config.management.ssh.authorized_keys.len();
             self.running = Some(Running {
                 text,
@@ -211,10 +208,10 @@ pub fn audit_of(line: &str) -> Option<(Outcome, String)> {
 }
 
 /// sshd's log lines as audit events; an sshd that exits is started again.
-async fn watch(conf: PathBuf, child: Arc<Mutex<std::process::Child>>, bus: Bus) {
+async fn watch(conf: PathBuf, child: Supervised, bus: Bus) {
     let mut backoff = Duration::from_secs(2);
     loop {
-        let stderr = child.lock().ok().and_then(|mut c| c.stderr.take());
+        let stderr = child.take_stderr();
         if let Some(stderr) = stderr {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
             std::thread::spawn(move || {
@@ -238,7 +235,7 @@ async fn watch(conf: PathBuf, child: Arc<Mutex<std::process::Child>>, bus: Bus) 
             }
         }
         // stderr closed: sshd exited.
-        let status = child.lock().ok().and_then(|mut c| c.wait().ok());
+        let status = child.wait();
         bus.emit(EventBody::system(
             Level::Error,
             "ssh",
@@ -251,10 +248,8 @@ async fn watch(conf: PathBuf, child: Arc<Mutex<std::process::Child>>, bus: Bus) 
         .await;
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(60));
-        if let Ok(c) = spawn(&conf)
-            && let Ok(mut held) = child.lock()
-        {
-            *held = c;
+        if let Ok(c) = spawn(&conf) {
+            child.replace(c);
         }
     }
 }

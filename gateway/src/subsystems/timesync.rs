@@ -6,7 +6,6 @@
 //! with another when it clears.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use edgeward_event::bus::Bus;
@@ -16,6 +15,7 @@ use edgeward_time::tracking::{self, Tracking};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
+use super::child::Supervised;
 use crate::reconcile::{Desired, Report, Step, Subsystem};
 
 /// How often chronyd's tracking report is read.
@@ -39,7 +39,7 @@ pub fn status_path(state_dir: &Path) -> PathBuf {
 
 struct Running {
     text: String,
-    child: Arc<Mutex<std::process::Child>>,
+    child: Supervised,
     watcher: JoinHandle<()>,
 }
 
@@ -68,10 +68,7 @@ impl TimeSync {
     fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.watcher.abort();
-            if let Ok(mut c) = r.child.lock() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+            r.child.stop();
         }
     }
 }
@@ -133,7 +130,7 @@ impl Subsystem for TimeSync {
             edgeward_config::history::write_atomic_mode(&conf, rendered.text.as_bytes(), 0o644)
                 .map_err(|e| format!("{}: {e}", conf.display()))?;
             let child = match spawn(&conf, self.set_clock) {
-                Ok(c) => Arc::new(Mutex::new(c)),
+                Ok(c) => Supervised::new(c),
                 Err(e) => {
                     write_status(&self.status, &status);
                     return Ok(Report::quiet().note(
@@ -147,7 +144,7 @@ impl Subsystem for TimeSync {
             let watcher = tokio::spawn(watch(
                 conf,
                 self.set_clock,
-                Arc::clone(&child),
+                child.clone(),
                 status,
                 self.status.clone(),
                 self.bus.clone(),
@@ -201,7 +198,7 @@ async fn read_tracking() -> Option<Tracking> {
 async fn watch(
     conf: PathBuf,
     set_clock: bool,
-    child: Arc<Mutex<std::process::Child>>,
+    child: Supervised,
     mut status: TimeStatus,
     status_file: PathBuf,
     bus: Bus,
@@ -211,21 +208,7 @@ async fn watch(
     let mut tick = tokio::time::interval(POLL);
     loop {
         tick.tick().await;
-        let exited = child
-            .lock()
-            .ok()
-            .and_then(|mut c| c.try_wait().ok().flatten());
-        if let Some(code) = exited {
-            let detail = child
-                .lock()
-                .ok()
-                .and_then(|mut c| c.stderr.take())
-                .and_then(|mut e| {
-                    use std::io::Read;
-                    let mut s = String::new();
-                    e.read_to_string(&mut s).ok().map(|_| s)
-                })
-                .unwrap_or_default();
+        if let Some((code, detail)) = child.exited() {
             let last = detail.lines().last().unwrap_or("").trim().to_string();
             bus.emit(EventBody::system(
                 Level::Error,
@@ -240,10 +223,8 @@ async fn watch(
             write_status(&status_file, &status);
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(60));
-            if let Ok(c) = spawn(&conf, set_clock)
-                && let Ok(mut held) = child.lock()
-            {
-                *held = c;
+            if let Ok(c) = spawn(&conf, set_clock) {
+                child.replace(c);
                 status.running = true;
             }
             continue;
