@@ -554,6 +554,29 @@ impl Lab {
         }
     }
 
+    /// Apply `text` as a configuration change by the IT officer with `reason`, without
+    /// commit-confirm, through the CLI (the file goes to the lab directory); panics if refused.
+    pub fn apply_config(&self, text: &str, reason: &str) {
+        let file = self.dir.join(format!("{}.toml", reason.replace(' ', "-")));
+        std::fs::write(&file, text).expect("writing the configuration");
+        let file = file.display().to_string();
+        let out = self.edgeward(&[
+            "config",
+            "apply",
+            &file,
+            "--author",
+            "it-officer",
+            "--reason",
+            reason,
+            "--no-confirm",
+        ]);
+        assert!(
+            out.status.success(),
+            "config apply ({reason}) refused: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The text of `nft list table inet edgeward` in the gateway (with `-a`: rule handles),
     /// counter values blanked so that two listings compare equal while traffic flows.
     pub fn nft_table(&self, handles: bool) -> String {

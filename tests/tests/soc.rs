@@ -988,23 +988,7 @@ fn every_confirmed_configuration_is_backed_up_to_the_soc_and_a_changed_backup_is
     assert!(lab.state_dir().join("backups/v00000001.ewb").exists());
     // A change: a new backup, at the hub too.
     let changed = format!("{AGENCY_DEFAULT_PROFILE}\n# changed by the backup test\n");
-    let file = lab.dir.join("changed.toml");
-    std::fs::write(&file, changed).unwrap();
-    let out = lab.edgeward(&[
-        "config",
-        "apply",
-        file.to_str().unwrap(),
-        "--author",
-        "it-officer",
-        "--reason",
-        "backup test",
-        "--no-confirm",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.apply_config(&changed, "backup test");
     assert!(
         wait_until(Duration::from_secs(20), || hub_copy(2).is_some()),
         "the change's backup did not reach the hub"

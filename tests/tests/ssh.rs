@@ -68,23 +68,7 @@ fn ssh_is_off_by_default_and_takes_only_the_listed_keys_from_the_management_lan(
             "metrics_port = 9108\nssh = {{ enabled = true, authorized_keys = [\"{admin_pub}\"] }}\n"
         ),
     );
-    let file = lab.dir.join("ssh-on.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = lab.edgeward(&[
-        "config",
-        "apply",
-        file.to_str().unwrap(),
-        "--author",
-        "it-officer",
-        "--reason",
-        "ssh on",
-        "--no-confirm",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.apply_config(&text, "ssh on");
     assert!(
         wait_until(Duration::from_secs(20), || lab.can_connect(
             "admin-1",

@@ -33,22 +33,6 @@ pub fn acknowledged(state: &Path, version: u64) {
     }
 }
 
-/// The backed-up versions, oldest first.
-fn versions(state: &Path) -> Vec<u64> {
-    let mut found: Vec<u64> = std::fs::read_dir(state.join("backups"))
-        .map(|r| {
-            r.flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.strip_prefix('v')?.strip_suffix(".ewb")?.parse().ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort_unstable();
-    found
-}
-
 /// Every two seconds, send the backups above what was sent in this session (starting from what
 /// the hub acknowledged before).
 pub fn spawn(
@@ -58,9 +42,13 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut sent = shipped(&state);
         loop {
-            let waiting: Vec<u64> = versions(&state).into_iter().filter(|v| *v > sent).collect();
+            let waiting: Vec<u64> = edgeward_admin::autobackup::versions(&state)
+                .into_iter()
+                .filter(|v| *v > sent)
+                .collect();
             for version in waiting {
-                let path = state.join("backups").join(format!("v{version:08}.ewb"));
+                let path = edgeward_admin::autobackup::dir(&state)
+                    .join(edgeward_admin::autobackup::file_name(version));
                 let too_big = std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_BACKUP);
                 let Ok(sealed) = std::fs::read_to_string(&path) else {
                     continue;
