@@ -492,6 +492,24 @@ fn record_update_result(
     )
 }
 
+/// The gateways `targets` names (comma-separated, or `all` for every enrolled one), each
+/// checked to be enrolled here.
+fn target_gateways(dir: &Path, targets: &str) -> anyhow::Result<Vec<String>> {
+    let enrolled = pki::enrolled(dir)?;
+    if targets == "all" {
+        return Ok(enrolled);
+    }
+    let gws: Vec<String> = targets
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(gw) = gws.iter().find(|g| !enrolled.contains(g)) {
+        anyhow::bail!("{gw} is not enrolled at this SOC");
+    }
+    Ok(gws)
+}
+
 /// `edgeward-hub push-update`: queue the vendor-signed system update `bundle_file` for `targets`
 /// (comma-separated gateways, or `all`); with `wait`, wait for each gateway's answer (queued for
 /// installation, or refused with the reason). Exit 1 if any refused it or did not answer.
@@ -501,16 +519,7 @@ pub fn push_update(
     targets: &str,
     wait: std::time::Duration,
 ) -> anyhow::Result<u8> {
-    let enrolled = pki::enrolled(dir)?;
-    let gws: Vec<String> = if targets == "all" {
-        enrolled.clone()
-    } else {
-        targets
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
+    let gws = target_gateways(dir, targets)?;
     // The outbox sends `*.ewu` files as updates, whatever the pushed file was called.
     let stem = bundle_file
         .file_stem()
@@ -521,9 +530,6 @@ pub fn push_update(
         Utc::now().format("%Y%m%dT%H%M%S%.6f")
     );
     for gw in &gws {
-        if !enrolled.contains(gw) {
-            anyhow::bail!("{gw} is not enrolled at this SOC");
-        }
         let out = outbox_dir(dir, gw);
         std::fs::create_dir_all(&out)?;
         let tmp = out.join(format!(".{name}.tmp"));
@@ -676,16 +682,7 @@ pub fn push(
     let bundle: edgeward_soc::bundle::Bundle = serde_json::from_slice(&raw)
         .map_err(|e| anyhow::anyhow!("{}: not a bundle: {e}", bundle_file.display()))?;
     let version = bundle.meta.version;
-    let enrolled = pki::enrolled(dir)?;
-    let gws: Vec<String> = if targets == "all" {
-        enrolled.clone()
-    } else {
-        targets
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
+    let gws = target_gateways(dir, targets)?;
     // Only answers that arrive after this push count (the same version may have been sent before).
     let seen: std::collections::HashMap<String, usize> = gws
         .iter()
@@ -697,9 +694,6 @@ pub fn push(
         })
         .collect();
     for gw in &gws {
-        if !enrolled.contains(gw) {
-            anyhow::bail!("{gw} is not enrolled at this SOC");
-        }
         let out = outbox_dir(dir, gw);
         std::fs::create_dir_all(&out)?;
         edgeward_config::history::write_atomic(

@@ -46,6 +46,8 @@ pub enum UpdateError {
     Slot(String),
     #[error("writing {what}: {why}")]
     Write { what: String, why: String },
+    #[error("an update (edgeward {0}) is already queued or being installed; wait for it to finish")]
+    Busy(String),
 }
 
 impl UpdateError {
@@ -64,6 +66,7 @@ impl UpdateError {
             UpdateError::NotNewer { .. } => "not-newer",
             UpdateError::Slot(_) => "slot",
             UpdateError::Write { .. } => "write",
+            UpdateError::Busy(_) => "busy",
         }
     }
 }

@@ -51,6 +51,14 @@ fn check_and_queue_inner(
     source: &str,
 ) -> Result<Queued, UpdateError> {
     let keys = manifest::trusted_keys(&system.keys)?;
+    let queued = system.state.join(QUEUED);
+    if queued.exists() {
+        // The installer reads the queued file and removes it when done: replacing it now would
+        // lose one of the two bundles.
+        let waiting = bundle::open_manifest(&queued, &keys)
+            .map_or_else(|_| "?".to_string(), |m| m.version.to_string());
+        return Err(UpdateError::Busy(waiting));
+    }
     let manifest = bundle::open_manifest(incoming, &keys)?;
     let running = system.running_version()?;
     system.running_slot()?;
@@ -60,7 +68,6 @@ fn check_and_queue_inner(
     edgeward_config::history::write_atomic_mode(&who_path, who.to_string().as_bytes(), 0o600)
         .map_err(|e| UpdateError::io(&who_path, &e))?;
     let bytes = std::fs::metadata(incoming).map(|m| m.len()).unwrap_or(0);
-    let queued = system.state.join(QUEUED);
     std::fs::rename(incoming, &queued).map_err(|e| UpdateError::io(&queued, &e))?;
     Ok(Queued {
         version: manifest.version.to_string(),

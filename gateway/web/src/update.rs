@@ -72,6 +72,7 @@ impl UploadError {
     fn status(&self) -> StatusCode {
         match self {
             UploadError::Request(_) => StatusCode::BAD_REQUEST,
+            UploadError::Refused(UpdateError::Busy(_)) => StatusCode::CONFLICT,
             UploadError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -138,7 +139,11 @@ pub async fn upload(
 ) -> Result<Queued, UploadError> {
     let system = ctx.update.clone();
     let result = match receive(mp, &system.state).await {
-        Err(e) => Err(e),
+        Err(e) => {
+            // A broken-off upload leaves nothing behind on the data partition.
+            let _ = tokio::fs::remove_file(system.state.join(INCOMING)).await;
+            Err(e)
+        }
         Ok((incoming, _)) => {
             let (by, source) = (caller.username.clone(), caller.source_str());
             let sys = system.clone();

@@ -177,3 +177,27 @@ async fn only_a_system_admin_may_upload() {
             .exists()
     );
 }
+
+/// While a bundle waits for the installer, a second upload is refused and the first stays
+/// queued (the installer removes the queued file when done: replacing it would lose one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_bundle_waits_until_the_first_is_installed() {
+    let f = fixture().await;
+    let first = make_bundle(&f, "0.1.2", &vendor_key(&f));
+    let (status, _) = upload(&f, Role::SystemAdmin, first.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, body) = upload(
+        &f,
+        Role::SystemAdmin,
+        make_bundle(&f, "0.1.3", &vendor_key(&f)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "busy");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("0.1.2"),
+        "{body}"
+    );
+    let queued = f.ctx.update.state.join(edgeward_update::queue::QUEUED);
+    assert_eq!(std::fs::read(&queued).unwrap(), first);
+}
