@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::{Lang, Text};
+
 /// A step into the document: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -124,25 +126,40 @@ pub enum Code {
 pub struct Problem {
     pub code: Code,
     pub path: FieldPath,
+    /// What is wrong, in English (the CLI, the API, logs).
     pub message: String,
     pub hint: Option<String>,
     /// Filled in when the problem is located in a source text.
     pub position: Option<Position>,
+    /// The same, in both UI languages.
+    pub text: Text,
+    pub hint_text: Option<Text>,
 }
 
 impl Problem {
-    pub fn new(code: Code, path: FieldPath, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, path: FieldPath, text: Text) -> Self {
         Problem {
             code,
             path,
-            message: message.into(),
+            message: text.en.clone(),
             hint: None,
             position: None,
+            text,
+            hint_text: None,
         }
     }
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+    pub fn hint(mut self, hint: Text) -> Self {
+        self.hint = Some(hint.en.clone());
+        self.hint_text = Some(hint);
         self
+    }
+    /// What is wrong, in `lang`.
+    pub fn message_in(&self, lang: Lang) -> &str {
+        self.text.get(lang)
+    }
+    /// How to fix it, in `lang`.
+    pub fn hint_in(&self, lang: Lang) -> Option<&str> {
+        self.hint_text.as_ref().map(|h| h.get(lang))
     }
 }
 

@@ -206,9 +206,168 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Resul
     Ok(())
 }
 
+/// The reasons edgeward itself writes into the history (and onto devices), as English
+/// patterns with `{}` for each value and their Vietnamese with `{0}`, `{1}`… in any order. A
+/// reason an administrator typed is none of these and is shown as typed.
+const SYSTEM_REASONS: &[(&str, &str)] = &[
+    ("first start", "khởi động lần đầu"),
+    ("rolled back", "đã quay lui"),
+    ("applied from {}", "áp dụng từ {0}"),
+    (
+        "v{} not confirmed in time: automatic rollback to v{}",
+        "phiên bản {0} không được xác nhận kịp thời hạn: tự động quay lui về phiên bản {1}",
+    ),
+    (
+        "v{} rejected by {}: automatic rollback to v{}",
+        "phiên bản {0} bị {1} từ chối: tự động quay lui về phiên bản {2}",
+    ),
+    (
+        "device {} ({}) approved for {}",
+        "phê duyệt thiết bị {0} (`{1}`) cho {2}",
+    ),
+    (
+        "device {} ({}) added for {}",
+        "thêm thiết bị {0} (`{1}`) cho {2}",
+    ),
+    ("device {} set to approved", "phê duyệt thiết bị {0}"),
+    (
+        "device {} set to pending",
+        "chuyển thiết bị {0} về chờ phê duyệt",
+    ),
+    ("device {} set to blocked", "chặn thiết bị {0}"),
+    ("device {} removed", "xóa thiết bị {0}"),
+    ("device {} updated (API)", "cập nhật thiết bị {0} (API)"),
+    ("device {} added (API)", "thêm thiết bị {0} (API)"),
+    (
+        "inventory imported from {} ({} devices)",
+        "nhập danh mục thiết bị từ tệp {0} ({1} thiết bị)",
+    ),
+    (
+        "device {} quarantined by {} from the devices page",
+        "{1} cách ly thiết bị {0} từ trang Thiết bị",
+    ),
+    (
+        "quarantined by {} from the devices page",
+        "{0} cách ly từ trang Thiết bị",
+    ),
+    (
+        "device {} quarantined by {}: {}",
+        "{1} cách ly thiết bị {0}: {2}",
+    ),
+    ("quarantined by {}: {}", "{0} cách ly: {1}"),
+    (
+        "device {} released from quarantine by {}: {}",
+        "{1} thôi cách ly thiết bị {0}: {2}",
+    ),
+    (
+        "device {} released from quarantine by {}",
+        "{1} thôi cách ly thiết bị {0}",
+    ),
+    (
+        "unknown device {} blocked by {}",
+        "{1} chặn thiết bị lạ {0}",
+    ),
+    (
+        "quarantined automatically ({}): {} (sid {}) {} → {}",
+        "tự động cách ly ({0}): cảnh báo `{1}` (sid {2}) {3} → {4}",
+    ),
+    (
+        "quarantined automatically (rogue-dhcp): {}",
+        "tự động cách ly (máy chủ DHCP giả mạo): {0}",
+    ),
+    (
+        "Wi-Fi `{}`: passphrase changed (generated)",
+        "Wi-Fi `{0}`: đổi mật khẩu (mật khẩu do thiết bị tạo)",
+    ),
+    (
+        "Wi-Fi `{}`: passphrase changed (typed)",
+        "Wi-Fi `{0}`: đổi mật khẩu (mật khẩu do người dùng nhập)",
+    ),
+    (
+        "Wi-Fi `{}` added in zone {} ({})",
+        "thêm Wi-Fi `{0}` vào vùng {1} (`{2}`)",
+    ),
+    ("Wi-Fi `{}` removed", "xóa Wi-Fi `{0}`"),
+    (
+        "IDS page: rule sid {} set to {}",
+        "trang Phát hiện xâm nhập: đặt luật sid {0} thành `{1}`",
+    ),
+    (
+        "restore of backup v{} from {}",
+        "khôi phục bản sao lưu phiên bản {0} của {1}",
+    ),
+    (
+        "{} (restored from backup v{})",
+        "{0} (khôi phục từ bản sao lưu phiên bản {1})",
+    ),
+];
+
+/// A history or device reason in both languages: edgeward's own reasons are translated, a
+/// reason someone typed is kept as it is in both.
+pub fn reason_text(reason: &str) -> crate::text::Text {
+    for (en, vi) in SYSTEM_REASONS {
+        if let Some(values) = match_pattern(en, reason) {
+            let mut out = (*vi).to_string();
+            for (i, v) in values.iter().enumerate() {
+                out = out.replace(&format!("{{{i}}}"), &reason_text(v).vi);
+            }
+            return crate::text::Text::new(reason, out);
+        }
+    }
+    crate::text::Text::new(reason, reason)
+}
+
+/// The values of `{}` in `pattern` if `text` has its shape (each value non-empty; the last
+/// literal anchors at the end).
+fn match_pattern<'t>(pattern: &str, text: &'t str) -> Option<Vec<&'t str>> {
+    let literals: Vec<&str> = pattern.split("{}").collect();
+    let mut rest = text.strip_prefix(literals[0])?;
+    let mut values = Vec::new();
+    for (i, lit) in literals.iter().enumerate().skip(1) {
+        let last = i == literals.len() - 1;
+        let at = if lit.is_empty() {
+            if !last {
+                return None;
+            }
+            rest.len()
+        } else if last {
+            rest.strip_suffix(lit)?.len()
+        } else {
+            rest.find(lit)?
+        };
+        if at == 0 {
+            return None;
+        }
+        values.push(&rest[..at]);
+        rest = &rest[at + lit.len()..];
+    }
+    (rest.is_empty()).then_some(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edgeward_reasons_are_translated_and_typed_ones_kept() {
+        assert_eq!(reason_text("first start").vi, "khởi động lần đầu");
+        assert_eq!(
+            reason_text("v7 not confirmed in time: automatic rollback to v6").vi,
+            "phiên bản 7 không được xác nhận kịp thời hạn: tự động quay lui về phiên bản 6"
+        );
+        assert_eq!(
+            reason_text("device aa:bb:cc:dd:ee:ff released from quarantine by an: đã sạch").vi,
+            "an thôi cách ly thiết bị aa:bb:cc:dd:ee:ff: đã sạch"
+        );
+        assert_eq!(
+            reason_text("Thay đổi theo yêu cầu của phòng").vi,
+            "Thay đổi theo yêu cầu của phòng"
+        );
+        assert_eq!(
+            reason_text("first start (restored from backup v3)").vi,
+            "khởi động lần đầu (khôi phục từ bản sao lưu phiên bản 3)"
+        );
+    }
 
     /// Configuration texts hold Wi-Fi passphrases: no other local user may read them, not
     /// even between creation and a later chmod.

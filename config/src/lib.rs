@@ -4,6 +4,8 @@
 //! field path and a hint. Also the versioned history of applied configurations. No I/O beyond
 //! reading and writing its own files.
 
+#[macro_use]
+pub mod text;
 pub mod change;
 pub mod diagnostic;
 pub mod history;
@@ -20,6 +22,7 @@ use chrono::NaiveDate;
 
 pub use diagnostic::{Code, FieldPath, Position, Problem, Problems};
 pub use model::*;
+pub use text::{Lang, Text};
 
 /// The default profile for a provincial agency, shipped with the product.
 pub const AGENCY_DEFAULT_PROFILE: &str = include_str!("../../profiles/agency-default.toml");
@@ -48,19 +51,23 @@ pub fn parse(text: &str, file: &str, today: NaiveDate) -> Result<Config, Problem
             if message.is_empty() {
                 message = e.to_string();
             }
+            let code = if syntax { Code::Syntax } else { Code::Schema };
+            let mut problem = Problem::new(code, FieldPath::root(), toml_error_text(&message))
+                .hint(if syntax {
+                    say!(
+                        "this is not valid TOML; check quotes, brackets and `=` on this line",
+                        "đây không phải TOML hợp lệ; hãy kiểm tra dấu nháy, dấu ngoặc và dấu `=` trên dòng này"
+                    )
+                } else {
+                    say!(
+                        "see profiles/agency-default.toml for every section and field",
+                        "xem tệp mẫu `profiles/agency-default.toml` để biết mọi mục và trường"
+                    )
+                });
+            problem.position = position;
             return Err(Problems {
                 file: file.to_string(),
-                problems: vec![Problem {
-                    code: if syntax { Code::Syntax } else { Code::Schema },
-                    path: FieldPath::root(),
-                    message,
-                    hint: Some(if syntax {
-                        "this is not valid TOML; check quotes, brackets and `=` on this line".into()
-                    } else {
-                        "see profiles/agency-default.toml for every section and field".into()
-                    }),
-                    position,
-                }],
+                problems: vec![problem],
             });
         }
     };
@@ -76,6 +83,40 @@ pub fn parse(text: &str, file: &str, today: NaiveDate) -> Result<Config, Problem
         file: file.to_string(),
         problems,
     })
+}
+
+/// A TOML reader's message in both languages: the usual serde shapes (missing, unknown or
+/// mistyped field, unknown value) are said in Vietnamese with the names kept as written; any
+/// other message is quoted as the reader wrote it.
+fn toml_error_text(message: &str) -> Text {
+    let quoted = |s: &str| s.split('`').nth(1).unwrap_or("").to_string();
+    let expected = |s: &str| {
+        s.split_once("expected ")
+            .map(|(_, e)| e.trim_end_matches('.').to_string())
+            .unwrap_or_default()
+    };
+    let vi = if message.starts_with("missing field") {
+        format!("thiếu trường bắt buộc `{}`", quoted(message))
+    } else if message.starts_with("unknown field") {
+        format!(
+            "mục này không có trường `{}`; các trường hợp lệ: {}",
+            quoted(message),
+            expected(message).replace("one of ", "")
+        )
+    } else if message.starts_with("unknown variant") {
+        format!(
+            "giá trị `{}` không được dùng ở đây; các giá trị hợp lệ: {}",
+            quoted(message),
+            expected(message).replace("one of ", "")
+        )
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        format!("sai kiểu giá trị; trình đọc TOML báo: `{message}`")
+    } else if message.starts_with("duplicate key") {
+        format!("khóa `{}` bị khai báo hai lần", quoted(message))
+    } else {
+        format!("trình đọc TOML báo: `{}`", message.replace('`', "'"))
+    };
+    Text::new(message, vi)
 }
 
 /// Read, parse and validate a configuration file; returns the model and the exact text.

@@ -13,6 +13,7 @@ use crate::model::{
     Zone, ZoneKind,
 };
 use crate::services;
+use crate::text::Text;
 
 /// Check a configuration as of `today` (Wi-Fi passphrase age depends on the date).
 pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
@@ -96,12 +97,25 @@ impl Validator<'_> {
         self.config.zone(name).map(|z| z.kind)
     }
 
-    fn zone_names_hint(&self) -> String {
-        let names: Vec<&str> = self.config.zones.iter().map(|z| z.name.as_str()).collect();
-        format!("known zones: {}", names.join(", "))
+    fn zone_names_hint(&self) -> Text {
+        let names = self
+            .config
+            .zones
+            .iter()
+            .map(|z| format!("`{}`", z.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        say!("known zones: {names}", "các vùng mạng hiện có: {names}")
     }
 
-    fn check_names<'n>(&mut self, section: &str, names: impl Iterator<Item = &'n str>, what: &str) {
+    /// Names of one section are valid and unique; `what` names an entry in both languages.
+    fn check_names<'n>(
+        &mut self,
+        section: &str,
+        names: impl Iterator<Item = &'n str>,
+        what: (&str, &str),
+    ) {
+        let (what_en, what_vi) = what;
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, name) in names.enumerate() {
             let path = FieldPath::at(section).index(i).key("name");
@@ -110,9 +124,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::InvalidName,
                         path.clone(),
-                        format!("{what} name `{name}` is not valid"),
+                        say!(
+                            "{what_en} name `{name}` is not valid",
+                            "tên {what_vi} `{name}` không hợp lệ"
+                        ),
                     )
-                    .hint("use 1–63 characters from a–z, 0–9, `-` and `_`"),
+                    .hint(say!(
+                        "use 1–63 characters from a–z, 0–9, `-` and `_`",
+                        "dùng 1–63 ký tự trong a–z, 0–9, `-` và `_`"
+                    )),
                 );
             }
             if let Some(first) = seen.insert(name, i) {
@@ -120,10 +140,14 @@ impl Validator<'_> {
                     Problem::new(
                         Code::DuplicateName,
                         path,
-                        format!("{what} `{name}` is defined twice"),
+                        say!(
+                            "{what_en} `{name}` is defined twice",
+                            "{what_vi} `{name}` được khai báo hai lần"
+                        ),
                     )
-                    .hint(format!(
-                        "the first definition is {section}[{first}]; names must be unique"
+                    .hint(say!(
+                        "the first definition is `{section}[{first}]`; names must be unique",
+                        "khai báo đầu tiên là `{section}[{first}]`; mỗi tên chỉ dùng một lần"
                     )),
                 );
             }
@@ -137,9 +161,16 @@ impl Validator<'_> {
                 Problem::new(
                     Code::InvalidName,
                     FieldPath::at("gateway").key("host_id"),
-                    format!("host_id `{}` is not valid", g.host_id),
+                    say!(
+                        "host_id `{}` is not valid",
+                        "mã thiết bị `{}` không hợp lệ",
+                        g.host_id
+                    ),
                 )
-                .hint("the SOC identifies this gateway by host_id: 1–63 characters from a–z, 0–9, `-`"),
+                .hint(say!(
+                    "the SOC identifies this gateway by host_id: 1–63 characters from a–z, 0–9, `-`",
+                    "trung tâm giám sát (SOC) nhận biết thiết bị này qua `host_id`: 1–63 ký tự trong a–z, 0–9, `-`"
+                )),
             );
         }
     }
@@ -148,17 +179,20 @@ impl Validator<'_> {
     /// an address there (the router the clients get), in order, and not over that address.
     fn dhcp_range(&mut self, i: usize, z: &crate::model::Zone, d: &crate::model::ZoneDhcp) {
         let path = FieldPath::at("zones").index(i).key("dhcp");
-        let problem = |why: String, hint: &str| {
-            Problem::new(Code::DhcpRange, path.clone(), why).hint(hint.to_string())
-        };
+        let problem =
+            |why: Text, hint: Text| Problem::new(Code::DhcpRange, path.clone(), why).hint(hint);
         let mut found = Vec::new();
         if !z.kind.is_internal() {
             found.push(problem(
-                format!(
+                say!(
                     "zone `{}` is an uplink zone: the gateway hands out no addresses there",
+                    "vùng `{}` là vùng đường truyền: thiết bị không cấp địa chỉ ở đó",
                     z.name
                 ),
-                "DHCP ranges belong to internal zones",
+                say!(
+                    "DHCP ranges belong to internal zones",
+                    "dải cấp phát địa chỉ (DHCP) chỉ đặt cho vùng nội bộ"
+                ),
             ));
         } else if !z
             .prefixes
@@ -166,16 +200,27 @@ impl Validator<'_> {
             .any(|p| p.contains(d.from) && p.contains(d.to))
         {
             found.push(problem(
-                format!(
+                say!(
                     "{} – {} is not inside one of zone `{}`'s prefixes",
-                    d.from, d.to, z.name
+                    "{} – {} không nằm trong một dải địa chỉ của vùng `{}`",
+                    d.from,
+                    d.to,
+                    z.name
                 ),
-                "both ends of the range lie in the same prefix of the zone",
+                say!(
+                    "both ends of the range lie in the same prefix of the zone",
+                    "hai đầu của dải phải cùng nằm trong một dải địa chỉ của vùng"
+                ),
             ));
         } else if d.from > d.to {
             found.push(problem(
-                format!("the range starts at {} after it ends at {}", d.from, d.to),
-                "from is the lower address",
+                say!(
+                    "the range starts at {} after it ends at {}",
+                    "dải bắt đầu ở {} sau địa chỉ kết thúc {}",
+                    d.from,
+                    d.to
+                ),
+                say!("from is the lower address", "`from` là địa chỉ nhỏ hơn"),
             ));
         } else {
             let router = self
@@ -191,20 +236,41 @@ impl Validator<'_> {
                 });
             match router {
                 None => found.push(problem(
-                    format!("no interface of zone `{}` has an address in {}'s prefix", z.name, d.from),
-                    "give the zone's interface an address in that prefix: it is the clients' router",
+                    say!(
+                        "no interface of zone `{}` has an address in {}'s prefix",
+                        "không giao diện mạng nào của vùng `{}` có địa chỉ trong dải chứa {}",
+                        z.name,
+                        d.from
+                    ),
+                    say!(
+                        "give the zone's interface an address in that prefix: it is the clients' router",
+                        "đặt cho giao diện mạng của vùng một địa chỉ trong dải đó: đó là cổng ra của các máy"
+                    ),
                 )),
                 Some(gw) if d.from <= gw && gw <= d.to => found.push(problem(
-                    format!("the range includes the gateway's own address {gw}"),
-                    "start the range above (or end it below) the gateway's address",
+                    say!(
+                        "the range includes the gateway's own address {gw}",
+                        "dải chứa cả địa chỉ của chính thiết bị {gw}"
+                    ),
+                    say!(
+                        "start the range above (or end it below) the gateway's address",
+                        "bắt đầu dải trên (hoặc kết thúc dưới) địa chỉ của thiết bị"
+                    ),
                 )),
                 Some(_) => {}
             }
         }
         if d.lease_minutes < 2 {
             found.push(problem(
-                format!("lease time {} minutes is too short", d.lease_minutes),
-                "at least 2 minutes; 720 (12 hours) is the default",
+                say!(
+                    "lease time {} minutes is too short",
+                    "thời hạn cấp địa chỉ {} phút là quá ngắn",
+                    d.lease_minutes
+                ),
+                say!(
+                    "at least 2 minutes; 720 (12 hours) is the default",
+                    "ít nhất 2 phút; mặc định là 720 (12 giờ)"
+                ),
             ));
         }
         for p in found {
@@ -214,7 +280,11 @@ impl Validator<'_> {
 
     fn zones(&mut self) {
         let cfg = self.config;
-        self.check_names("zones", cfg.zones.iter().map(|z| z.name.as_str()), "zone");
+        self.check_names(
+            "zones",
+            cfg.zones.iter().map(|z| z.name.as_str()),
+            ("zone", "vùng mạng"),
+        );
         if cfg.zone(GATEWAY_ZONE).is_some() {
             let i = cfg
                 .zones
@@ -222,8 +292,15 @@ impl Validator<'_> {
                 .position(|z| z.name == GATEWAY_ZONE)
                 .unwrap_or(0);
             self.push(
-                Problem::new(Code::InvalidName, FieldPath::at("zones").index(i).key("name"), "`gateway` is reserved")
-                    .hint("policies use `to = \"gateway\"` for the appliance itself; pick another zone name"),
+                Problem::new(
+                    Code::InvalidName,
+                    FieldPath::at("zones").index(i).key("name"),
+                    say!("`gateway` is reserved", "tên `gateway` đã được dành riêng"),
+                )
+                .hint(say!(
+                    "policies use `to = \"gateway\"` for the appliance itself; pick another zone name",
+                    "chính sách dùng `to = \"gateway\"` để chỉ chính thiết bị; hãy chọn tên vùng khác"
+                )),
             );
         }
         for (i, z) in cfg.zones.iter().enumerate() {
@@ -235,9 +312,17 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UplinkZoneHasPrefixes,
                         FieldPath::at("zones").index(i).key("prefixes"),
-                        format!("zone `{}` is an uplink zone ({:?}) and cannot list prefixes", z.name, z.kind),
+                        say!(
+                            "zone `{}` is an uplink zone (`{}`) and cannot list prefixes",
+                            "vùng `{}` là vùng đường truyền (`{}`), không được khai báo dải địa chỉ",
+                            z.name,
+                            word(&z.kind)
+                        ),
                     )
-                    .hint("uplink zones are everything outside; TSLCD prefixes belong in the uplink's government_prefixes"),
+                    .hint(say!(
+                        "uplink zones are everything outside; TSLCD prefixes belong in the uplink's government_prefixes",
+                        "vùng đường truyền là toàn bộ phía ngoài; dải địa chỉ của mạng TSLCD khai báo ở `government_prefixes` của đường truyền"
+                    )),
                 );
             }
             if z.kind.is_internal() && z.prefixes.is_empty() {
@@ -245,9 +330,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::InternalZoneWithoutPrefixes,
                         FieldPath::at("zones").index(i).key("prefixes"),
-                        format!("internal zone `{}` has no prefixes", z.name),
+                        say!(
+                            "internal zone `{}` has no prefixes",
+                            "vùng nội bộ `{}` chưa có dải địa chỉ",
+                            z.name
+                        ),
                     )
-                    .hint("anti-spoofing and policies need the zone's address ranges, e.g. prefixes = [\"10.10.0.0/24\"]"),
+                    .hint(say!(
+                        "anti-spoofing and policies need the zone's address ranges, e.g. `prefixes = [\"10.10.0.0/24\"]`",
+                        "chống giả mạo địa chỉ và các chính sách cần dải địa chỉ của vùng, ví dụ `prefixes = [\"10.10.0.0/24\"]`"
+                    )),
                 );
             }
         }
@@ -270,12 +362,19 @@ impl Validator<'_> {
                         Problem::new(
                             Code::OverlappingPrefixes,
                             FieldPath::at("zones").index(b.0).key("prefixes").index(b.1),
-                            format!(
+                            say!(
                                 "prefix {} of zone `{}` overlaps {} of zone `{}`",
-                                b.3, b.2.name, a.3, a.2.name
+                                "dải {} của vùng `{}` chồng lấn dải {} của vùng `{}`",
+                                b.3,
+                                b.2.name,
+                                a.3,
+                                a.2.name
                             ),
                         )
-                        .hint("each address must belong to exactly one zone (003 §3.1.a); split or renumber the ranges"),
+                        .hint(say!(
+                            "each address must belong to exactly one zone (003 §3.1.a); split or renumber the ranges",
+                            "mỗi địa chỉ chỉ thuộc đúng một vùng mạng (003 §3.1.a); hãy chia nhỏ hoặc đánh lại địa chỉ"
+                        )),
                     );
                 }
             }
@@ -292,9 +391,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::InvalidName,
                         path.clone().key("name"),
-                        format!("`{}` is not a Linux interface name", itf.name),
+                        say!(
+                            "`{}` is not a Linux interface name",
+                            "`{}` không phải tên giao diện mạng Linux hợp lệ",
+                            itf.name
+                        ),
                     )
-                    .hint("1–15 characters, no `/` or spaces"),
+                    .hint(say!(
+                        "1–15 characters, no `/` or spaces",
+                        "1–15 ký tự, không có `/` hay dấu cách"
+                    )),
                 );
             }
             for (pi, port) in itf.ports.iter().enumerate() {
@@ -306,12 +412,20 @@ impl Validator<'_> {
                             .any(|(pj, p)| p == port && (j, pj) < (i, pi))
                     });
                 let why = if port.is_empty() || port.len() > 15 || port.contains(['/', ' ']) {
-                    Some(format!("`{port}` is not a Linux interface name"))
+                    Some(say!(
+                        "`{port}` is not a Linux interface name",
+                        "`{port}` không phải tên giao diện mạng Linux hợp lệ"
+                    ))
                 } else if itf.role.is_uplink() {
-                    Some(format!("uplink `{}` cannot bridge LAN ports", itf.name))
+                    Some(say!(
+                        "uplink `{}` cannot bridge LAN ports",
+                        "đường truyền `{}` không được nối cầu các cổng LAN",
+                        itf.name
+                    ))
                 } else if clash {
-                    Some(format!(
-                        "port `{port}` is already an interface or another bridge's port"
+                    Some(say!(
+                        "port `{port}` is already an interface or another bridge's port",
+                        "cổng `{port}` đã là một giao diện mạng hoặc thuộc cầu nối khác"
                     ))
                 } else {
                     None
@@ -319,7 +433,10 @@ impl Validator<'_> {
                 if let Some(why) = why {
                     self.push(
                         Problem::new(Code::InvalidName, path.clone().key("ports").index(pi), why)
-                            .hint("each of the appliance's LAN ports belongs to at most one internal interface"),
+                            .hint(say!(
+                                "each of the appliance's LAN ports belongs to at most one internal interface",
+                                "mỗi cổng LAN của thiết bị thuộc nhiều nhất một giao diện mạng nội bộ"
+                            )),
                     );
                 }
             }
@@ -328,9 +445,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::DuplicateName,
                         path.clone().key("name"),
-                        format!("interface `{}` is defined twice", itf.name),
+                        say!(
+                            "interface `{}` is defined twice",
+                            "giao diện mạng `{}` được khai báo hai lần",
+                            itf.name
+                        ),
                     )
-                    .hint(format!("the first definition is interfaces[{first}]")),
+                    .hint(say!(
+                        "the first definition is `interfaces[{first}]`",
+                        "khai báo đầu tiên là `interfaces[{first}]`"
+                    )),
                 );
             }
             let Some(zone) = cfg.zone(&itf.zone) else {
@@ -338,7 +462,12 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path.key("zone"),
-                        format!("interface `{}` is in unknown zone `{}`", itf.name, itf.zone),
+                        say!(
+                            "interface `{}` is in unknown zone `{}`",
+                            "giao diện mạng `{}` thuộc vùng `{}` không tồn tại",
+                            itf.name,
+                            itf.zone
+                        ),
                     )
                     .hint(self.zone_names_hint()),
                 );
@@ -349,9 +478,19 @@ impl Validator<'_> {
                     Problem::new(
                         Code::RoleZoneMismatch,
                         path.clone().key("role"),
-                        format!("interface `{}` has role {:?} but zone `{}` is of kind {:?}", itf.name, itf.role, zone.name, zone.kind),
+                        say!(
+                            "interface `{}` has role `{}` but zone `{}` is of kind `{}`",
+                            "giao diện mạng `{}` có vai trò `{}` nhưng vùng `{}` thuộc loại `{}`",
+                            itf.name,
+                            word(&itf.role),
+                            zone.name,
+                            word(&zone.kind)
+                        ),
                     )
-                    .hint("an interface's role and its zone's kind must agree, e.g. role \"guest\" in a zone of kind \"guest\""),
+                    .hint(say!(
+                        "an interface's role and its zone's kind must agree, e.g. `role = \"guest\"` in a zone of `kind = \"guest\"`",
+                        "vai trò của giao diện mạng phải khớp loại vùng, ví dụ `role = \"guest\"` trong vùng có `kind = \"guest\"`"
+                    )),
                 );
             }
             if zone.kind.is_internal() {
@@ -361,16 +500,15 @@ impl Validator<'_> {
                             Problem::new(
                                 Code::AddressOutsideZone,
                                 path.clone().key("addresses").index(ai),
-                                format!(
+                                say!(
                                     "address {} of interface `{}` is outside zone `{}`",
-                                    addr, itf.name, zone.name
+                                    "địa chỉ {} của giao diện mạng `{}` nằm ngoài vùng `{}`",
+                                    addr,
+                                    itf.name,
+                                    zone.name
                                 ),
                             )
-                            .hint(format!(
-                                "zone `{}` has {}",
-                                zone.name,
-                                list(&zone.prefixes)
-                            )),
+                            .hint(zone_has(zone)),
                         );
                     }
                 }
@@ -383,7 +521,7 @@ impl Validator<'_> {
         self.check_names(
             "address_groups",
             cfg.address_groups.iter().map(|g| g.name.as_str()),
-            "address group",
+            ("address group", "nhóm địa chỉ"),
         );
         for (i, g) in cfg.address_groups.iter().enumerate() {
             if g.prefixes.is_empty() {
@@ -391,9 +529,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownAddressGroup,
                         FieldPath::at("address_groups").index(i).key("prefixes"),
-                        format!("address group `{}` is empty", g.name),
+                        say!(
+                            "address group `{}` is empty",
+                            "nhóm địa chỉ `{}` đang trống",
+                            g.name
+                        ),
                     )
-                    .hint("list at least one prefix, or remove the group"),
+                    .hint(say!(
+                        "list at least one prefix, or remove the group",
+                        "khai báo ít nhất một dải địa chỉ, hoặc xóa nhóm"
+                    )),
                 );
             }
         }
@@ -412,12 +557,19 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownAddressGroup,
                         path.clone().index(i),
-                        format!("unknown address group `{name}`"),
+                        say!(
+                            "unknown address group `{name}`",
+                            "nhóm địa chỉ `{name}` không tồn tại"
+                        ),
                     )
                     .hint(if known.is_empty() {
-                        "define it under [[address_groups]]".to_string()
+                        say!(
+                            "define it under `[[address_groups]]`",
+                            "khai báo nhóm trong mục `[[address_groups]]`"
+                        )
                     } else {
-                        format!("known groups: {}", known.join(", "))
+                        let known = known.join("`, `");
+                        say!("known groups: `{known}`", "các nhóm hiện có: `{known}`")
                     }),
                 );
             }
@@ -429,10 +581,14 @@ impl Validator<'_> {
         for (i, z) in nac.onboarding_zones.iter().enumerate() {
             let zone = self.config.zones.iter().find(|zone| &zone.name == z);
             let why = match zone {
-                None => Some(format!("no zone named `{z}`")),
-                Some(zone) if !zone.kind.is_internal() => Some(format!("`{z}` is an uplink zone")),
-                Some(zone) if zone.kind == crate::model::ZoneKind::Mgmt => Some(format!(
-                    "`{z}` is the management zone: unapproved machines there would include the admin's own"
+                None => Some(say!("no zone named `{z}`", "không có vùng mạng tên `{z}`")),
+                Some(zone) if !zone.kind.is_internal() => Some(say!(
+                    "`{z}` is an uplink zone",
+                    "`{z}` là vùng đường truyền"
+                )),
+                Some(zone) if zone.kind == crate::model::ZoneKind::Mgmt => Some(say!(
+                    "`{z}` is the management zone: unapproved machines there would include the admin's own",
+                    "`{z}` là vùng quản trị: máy chưa phê duyệt ở đó sẽ gồm cả máy của quản trị viên"
                 )),
                 Some(_) => None,
             };
@@ -443,7 +599,10 @@ impl Validator<'_> {
                         FieldPath::at("nac").key("onboarding_zones").index(i),
                         why,
                     )
-                    .hint("name internal zones (staff, guest …) whose unknown machines wait for approval"),
+                    .hint(say!(
+                        "name internal zones (staff, guest …) whose unknown machines wait for approval",
+                        "ghi tên các vùng nội bộ (cán bộ, khách …) mà máy lạ phải chờ phê duyệt"
+                    )),
                 );
             }
         }
@@ -453,9 +612,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::NacSettings,
                         FieldPath::at("nac").key("quarantine_on").index(i),
-                        format!("`{k}` is not a kind of security event"),
+                        say!(
+                            "`{k}` is not a kind of security event",
+                            "`{k}` không phải một loại sự kiện an toàn thông tin"
+                        ),
                     )
-                    .hint("c2, scan, mining, rogue-dhcp or guessing"),
+                    .hint(say!(
+                        "`c2`, `scan`, `mining`, `rogue-dhcp` or `guessing`",
+                        "`c2`, `scan`, `mining`, `rogue-dhcp` hoặc `guessing`"
+                    )),
                 );
             }
         }
@@ -465,9 +630,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::NacSettings,
                         FieldPath::at("nac").key("allowed_dhcp_servers").index(i),
-                        format!("`{a}` is neither a MAC nor an IP address"),
+                        say!(
+                            "`{a}` is neither a MAC nor an IP address",
+                            "`{a}` không phải địa chỉ MAC hay địa chỉ IP"
+                        ),
                     )
-                    .hint("the server's MAC (aa:bb:cc:dd:ee:ff) or address"),
+                    .hint(say!(
+                        "the server's MAC (aa:bb:cc:dd:ee:ff) or address",
+                        "địa chỉ MAC (aa:bb:cc:dd:ee:ff) hoặc địa chỉ IP của máy chủ DHCP"
+                    )),
                 );
             }
         }
@@ -476,9 +647,13 @@ impl Validator<'_> {
                 Problem::new(
                     Code::NacSettings,
                     FieldPath::at("nac").key("portal_port"),
-                    format!("port {} is reserved", nac.portal_port),
+                    say!(
+                        "port {} is reserved",
+                        "cổng {} đã được dành riêng",
+                        nac.portal_port
+                    ),
                 )
-                .hint("8081 is the default"),
+                .hint(say!("8081 is the default", "mặc định là 8081")),
             );
         }
     }
@@ -493,9 +668,15 @@ impl Validator<'_> {
                 Problem::new(
                     Code::IdsSettings,
                     base.clone().key("drop_severity"),
-                    format!("severity {s} does not exist"),
+                    say!(
+                        "severity {s} does not exist",
+                        "không có mức nghiêm trọng {s}"
+                    ),
                 )
-                .hint("1 (high) to 4 (informational): rules of that severity or higher drop"),
+                .hint(say!(
+                    "1 (high) to 4 (informational): rules of that severity or higher drop",
+                    "từ 1 (cao) đến 4 (thông tin): luật ở mức đó hoặc cao hơn sẽ chặn gói tin"
+                )),
             );
         }
         for (i, u) in ids.uplinks.iter().enumerate() {
@@ -504,9 +685,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::IdsSettings,
                         base.clone().key("uplinks").index(i),
-                        format!("no uplink named `{u}`"),
+                        say!(
+                            "no uplink named `{u}`",
+                            "không có đường truyền tên `{u}`"
+                        ),
                     )
-                    .hint("name uplinks from [[uplinks]], or leave the list empty for all"),
+                    .hint(say!(
+                        "name uplinks from `[[uplinks]]`, or leave the list empty for all",
+                        "ghi tên đường truyền trong `[[uplinks]]`, hoặc để trống để áp dụng cho tất cả"
+                    )),
                 );
             }
         }
@@ -521,9 +708,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::IdsSettings,
                         base.clone().key("zones").index(i),
-                        format!("no internal zone named `{z}`"),
+                        say!(
+                            "no internal zone named `{z}`",
+                            "không có vùng nội bộ tên `{z}`"
+                        ),
                     )
-                    .hint("name internal zones from [[zones]] (not internet or tslcd), or leave the list empty for all"),
+                    .hint(say!(
+                        "name internal zones from `[[zones]]` (not the Internet or the TSLCD), or leave the list empty for all",
+                        "ghi tên vùng nội bộ trong `[[zones]]` (không phải Internet hay mạng TSLCD), hoặc để trống để áp dụng cho tất cả"
+                    )),
                 );
             }
         }
@@ -533,9 +726,15 @@ impl Validator<'_> {
                     Problem::new(
                         Code::IdsSettings,
                         base.clone().key("fail_open_by_uplink").key(u),
-                        format!("no uplink named `{u}`"),
+                        say!(
+                            "no uplink named `{u}`",
+                            "không có đường truyền tên `{u}`"
+                        ),
                     )
-                    .hint("name uplinks from [[uplinks]]: true lets packets pass when the IPS cannot judge them, false drops them"),
+                    .hint(say!(
+                        "name uplinks from `[[uplinks]]`: `true` lets packets pass when the IPS cannot judge them, `false` drops them",
+                        "ghi tên đường truyền trong `[[uplinks]]`: `true` cho gói tin đi qua khi IPS không kịp xét, `false` thì chặn"
+                    )),
                 );
             }
         }
@@ -553,9 +752,15 @@ impl Validator<'_> {
                 Problem::new(
                     Code::FirewallSettings,
                     base.clone().key("log_rate_per_second"),
-                    "denied packets are logged at 0 per second",
+                    say!(
+                        "denied packets are logged at 0 per second",
+                        "gói tin bị chặn được ghi nhật ký với tốc độ 0 mỗi giây"
+                    ),
                 )
-                .hint("abnormal connections must be logged (001 §6.2); use e.g. 20"),
+                .hint(say!(
+                    "abnormal connections must be logged (001 §6.2); use e.g. 20",
+                    "kết nối bất thường phải được ghi nhật ký (001 §6.2); ví dụ dùng 20"
+                )),
             );
         }
         if fw.new_connections_per_second == 0 {
@@ -563,9 +768,12 @@ impl Validator<'_> {
                 Problem::new(
                     Code::FirewallSettings,
                     base.clone().key("new_connections_per_second"),
-                    "0 new connections per second would cut the gateway off",
+                    say!(
+                        "0 new connections per second would cut the gateway off",
+                        "giới hạn 0 kết nối mới mỗi giây sẽ cắt mọi truy cập qua thiết bị"
+                    ),
                 )
-                .hint("use e.g. 50"),
+                .hint(say!("use e.g. 50", "ví dụ dùng 50")),
             );
         }
         if !(10..=3600).contains(&fw.commit_confirm_seconds) {
@@ -573,12 +781,16 @@ impl Validator<'_> {
                 Problem::new(
                     Code::FirewallSettings,
                     base.key("commit_confirm_seconds"),
-                    format!(
+                    say!(
                         "{} s is not a usable confirmation window",
+                        "{} giây không phải thời hạn xác nhận dùng được",
                         fw.commit_confirm_seconds
                     ),
                 )
-                .hint("between 10 and 3600 seconds; the default is 120"),
+                .hint(say!(
+                    "between 10 and 3600 seconds; the default is 120",
+                    "từ 10 đến 3600 giây; mặc định là 120"
+                )),
             );
         }
     }
@@ -593,7 +805,11 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path.clone().key("from"),
-                        format!("policy source zone `{}` does not exist", pol.from),
+                        say!(
+                            "policy source zone `{}` does not exist",
+                            "vùng nguồn `{}` của chính sách không tồn tại",
+                            pol.from
+                        ),
                     )
                     .hint(self.zone_names_hint()),
                 );
@@ -608,12 +824,19 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path.clone().key("to"),
-                        format!("policy destination zone `{}` does not exist", pol.to),
+                        say!(
+                            "policy destination zone `{}` does not exist",
+                            "vùng đích `{}` của chính sách không tồn tại",
+                            pol.to
+                        ),
                     )
-                    .hint(format!(
-                        "{}; or `gateway` for the appliance itself",
-                        self.zone_names_hint()
-                    )),
+                    .hint({
+                        let known = self.zone_names_hint();
+                        Text::new(
+                            format!("{}; or `gateway` for the appliance itself", known.en),
+                            format!("{}; hoặc `gateway` để chỉ chính thiết bị", known.vi),
+                        )
+                    }),
                 );
             }
             self.group_refs(
@@ -631,12 +854,18 @@ impl Validator<'_> {
                         Problem::new(
                             Code::UnknownService,
                             path.clone().key("services").index(si),
-                            format!("unknown service `{s}`"),
+                            say!(
+                                "unknown service `{s}`",
+                                "dịch vụ `{s}` không tồn tại"
+                            ),
                         )
-                        .hint(format!(
-                            "built-in services: {}, any; or define it under [[services]]",
-                            names.join(", ")
-                        )),
+                        .hint({
+                            let names = names.join("`, `");
+                            say!(
+                                "built-in services: `{names}`, `any`; or define it under `[[services]]`",
+                                "các dịch vụ có sẵn: `{names}`, `any`; hoặc khai báo trong `[[services]]`"
+                            )
+                        }),
                     );
                 }
             }
@@ -645,12 +874,35 @@ impl Validator<'_> {
             }
             match (from, to) {
                 (Some(ZoneKind::Guest), Some(ZoneKind::Tslcd)) => self.push(
-                    Problem::new(Code::GuestToTslcd, path.clone().key("to"), format!("guest zone `{}` may not reach the TSLCD", pol.from))
-                        .hint("computers on the TSLCD must not share a network with Wi-Fi guests (000 §5.6.b); remove this policy"),
+                    Problem::new(
+                        Code::GuestToTslcd,
+                        path.clone().key("to"),
+                        say!(
+                            "guest zone `{}` may not reach the TSLCD",
+                            "vùng khách `{}` không được truy cập mạng TSLCD",
+                            pol.from
+                        ),
+                    )
+                    .hint(say!(
+                        "computers on the TSLCD must not share a network with Wi-Fi guests (000 §5.6.b); remove this policy",
+                        "máy tính nối mạng TSLCD không được dùng chung mạng với khách Wi-Fi (000 §5.6.b); hãy xóa chính sách này"
+                    )),
                 ),
                 (Some(ZoneKind::Guest), Some(k)) if k.is_internal() && pol.to != pol.from => self.push(
-                    Problem::new(Code::GuestToInternal, path.clone().key("to"), format!("guest zone `{}` may not reach internal zone `{}`", pol.from, pol.to))
-                        .hint("guests reach only the Internet and the gateway's DHCP/DNS (REQUIREMENTS §6, 000 §5.6.b)"),
+                    Problem::new(
+                        Code::GuestToInternal,
+                        path.clone().key("to"),
+                        say!(
+                            "guest zone `{}` may not reach internal zone `{}`",
+                            "vùng khách `{}` không được truy cập vùng nội bộ `{}`",
+                            pol.from,
+                            pol.to
+                        ),
+                    )
+                    .hint(say!(
+                        "guests reach only the Internet and the gateway's DHCP/DNS (000 §5.6.b)",
+                        "khách chỉ được ra Internet và dùng DHCP/DNS của thiết bị (000 §5.6.b)"
+                    )),
                 ),
                 _ => {}
             }
@@ -663,8 +915,19 @@ impl Validator<'_> {
                 if let Some(k) = from {
                     if k.is_uplink() && touches_admin {
                         self.push(
-                            Problem::new(Code::UplinkToGateway, path.clone().key("services"), format!("uplink zone `{}` may not reach the gateway's admin services", pol.from))
-                                .hint("the admin UI and SSH answer only on the management zone (003 §20.2.b); use a VPN to the mgmt zone"),
+                            Problem::new(
+                                Code::UplinkToGateway,
+                                path.clone().key("services"),
+                                say!(
+                                    "uplink zone `{}` may not reach the gateway's admin services",
+                                    "vùng đường truyền `{}` không được truy cập các dịch vụ quản trị của thiết bị",
+                                    pol.from
+                                ),
+                            )
+                            .hint(say!(
+                                "the admin UI and SSH answer only on the management zone (003 §20.2.b); use a VPN to the management zone",
+                                "giao diện quản trị và SSH chỉ trả lời trong vùng quản trị (003 §20.2.b); hãy dùng VPN vào vùng quản trị"
+                            )),
                         );
                     }
                     if k == ZoneKind::Guest && touches_admin {
@@ -672,12 +935,16 @@ impl Validator<'_> {
                             Problem::new(
                                 Code::GuestToInternal,
                                 path.clone().key("services"),
-                                format!(
+                                say!(
                                     "guest zone `{}` may not reach the gateway's admin services",
+                                    "vùng khách `{}` không được truy cập các dịch vụ quản trị của thiết bị",
                                     pol.from
                                 ),
                             )
-                            .hint("guests may use only dhcp, dns and ntp on the gateway"),
+                            .hint(say!(
+                                "guests may use only `dhcp`, `dns` and `ntp` on the gateway",
+                                "khách chỉ được dùng `dhcp`, `dns` và `ntp` của thiết bị"
+                            )),
                         );
                     }
                 }
@@ -690,7 +957,7 @@ impl Validator<'_> {
         self.check_names(
             "uplinks",
             cfg.uplinks.iter().map(|u| u.name.as_str()),
-            "uplink",
+            ("uplink", "đường truyền"),
         );
         let internal = cfg.internal_prefixes();
         let isps = cfg
@@ -705,8 +972,18 @@ impl Validator<'_> {
                 FieldPath::at("uplinks")
             };
             self.push(
-                Problem::new(Code::TooFewIsps, path, format!("{isps} Internet uplink(s) configured; at least two are required"))
-                    .hint("two ISPs on different domestic infrastructure, with load sharing (000 §8.1.k, 003 §8.1.đ)"),
+                Problem::new(
+                    Code::TooFewIsps,
+                    path,
+                    say!(
+                        "{isps} Internet uplink(s) configured; at least two are required",
+                        "mới có {isps} đường Internet; cần ít nhất hai"
+                    ),
+                )
+                .hint(say!(
+                    "two ISPs on different domestic infrastructure, with load sharing (000 §8.1.k, 003 §8.1.đ)",
+                    "hai nhà cung cấp trên hạ tầng trong nước khác nhau, có chia tải (000 §8.1.k, 003 §8.1.đ)"
+                )),
             );
         }
         for (i, up) in cfg.uplinks.iter().enumerate() {
@@ -716,12 +993,17 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownInterface,
                         path.clone().key("interface"),
-                        format!(
+                        say!(
                             "uplink `{}` uses unknown interface `{}`",
-                            up.name, up.interface
+                            "đường truyền `{}` dùng giao diện mạng `{}` không tồn tại",
+                            up.name,
+                            up.interface
                         ),
                     )
-                    .hint("declare it under [[interfaces]] with role wan-internet or wan-tslcd"),
+                    .hint(say!(
+                        "declare it under `[[interfaces]]` with role `wan-internet` or `wan-tslcd`",
+                        "khai báo giao diện trong `[[interfaces]]` với vai trò `wan-internet` hoặc `wan-tslcd`"
+                    )),
                 ),
                 Some(itf) => {
                     let want = match up.kind {
@@ -730,22 +1012,60 @@ impl Validator<'_> {
                     };
                     if itf.role != want {
                         self.push(
-                            Problem::new(Code::UplinkNotWanInterface, path.clone().key("interface"), format!("uplink `{}` of kind {:?} uses interface `{}` whose role is {:?}", up.name, up.kind, itf.name, itf.role))
-                                .hint(format!("give interface `{}` role {:?}", itf.name, want)),
+                            Problem::new(
+                                Code::UplinkNotWanInterface,
+                                path.clone().key("interface"),
+                                say!(
+                                    "uplink `{}` of kind `{}` uses interface `{}` whose role is `{}`",
+                                    "đường truyền `{}` loại `{}` dùng giao diện mạng `{}` có vai trò `{}`",
+                                    up.name,
+                                    word(&up.kind),
+                                    itf.name,
+                                    word(&itf.role)
+                                ),
+                            )
+                            .hint(say!(
+                                "give interface `{}` role `{}`",
+                                "đặt vai trò `{1}` cho giao diện mạng `{0}`",
+                                itf.name,
+                                word(&want)
+                            )),
                         );
                     }
                 }
             }
             if up.kind == UplinkKind::Internet && up.weight == 0 {
                 self.push(
-                    Problem::new(Code::ZeroWeight, path.clone().key("weight"), format!("uplink `{}` has weight 0", up.name))
-                        .hint("weights share new connections between ISPs; use 1 or more (a weight of 0 would never carry traffic)"),
+                    Problem::new(
+                        Code::ZeroWeight,
+                        path.clone().key("weight"),
+                        say!(
+                            "uplink `{}` has weight 0",
+                            "đường truyền `{}` có trọng số 0",
+                            up.name
+                        ),
+                    )
+                    .hint(say!(
+                        "weights share new connections between ISPs; use 1 or more (a weight of 0 would never carry traffic)",
+                        "trọng số chia kết nối mới giữa các nhà cung cấp; dùng 1 trở lên (trọng số 0 sẽ không bao giờ mang lưu lượng)"
+                    )),
                 );
             }
             if up.probes.is_empty() {
                 self.push(
-                    Problem::new(Code::UplinkWithoutProbes, path.clone().key("probes"), format!("uplink `{}` has no health probes", up.name))
-                        .hint("add at least two targets, e.g. { kind = \"icmp\", target = \"…\" }, so failover can judge the link"),
+                    Problem::new(
+                        Code::UplinkWithoutProbes,
+                        path.clone().key("probes"),
+                        say!(
+                            "uplink `{}` has no health probes",
+                            "đường truyền `{}` chưa có mục tiêu kiểm tra",
+                            up.name
+                        ),
+                    )
+                    .hint(say!(
+                        "add at least two targets, e.g. `{{ kind = \"icmp\", target = \"…\" }}`, so failover can judge the link",
+                        "thêm ít nhất hai mục tiêu, ví dụ `{{ kind = \"icmp\", target = \"…\" }}`, để việc chuyển đường truyền đánh giá được đường này"
+                    )),
                 );
             }
             let h = &up.health;
@@ -760,8 +1080,19 @@ impl Validator<'_> {
                 || h.fast_down_losses > h.window
             {
                 self.push(
-                    Problem::new(Code::HealthThresholds, path.clone().key("health"), format!("health policy of uplink `{}` is inconsistent", up.name))
-                        .hint("need up_loss_percent ≤ down_loss_percent ≤ 100, 1 ≤ min_healthy_targets ≤ number of probes, window ≥ 4, interval_ms ≥ 50, timeout_ms ≥ 1, 1 ≤ fast_down_losses ≤ window"),
+                    Problem::new(
+                        Code::HealthThresholds,
+                        path.clone().key("health"),
+                        say!(
+                            "health policy of uplink `{}` is inconsistent",
+                            "các ngưỡng kiểm tra tình trạng của đường truyền `{}` mâu thuẫn nhau",
+                            up.name
+                        ),
+                    )
+                    .hint(say!(
+                        "need `up_loss_percent` ≤ `down_loss_percent` ≤ 100, 1 ≤ `min_healthy_targets` ≤ number of probes, `window` ≥ 4, `interval_ms` ≥ 50, `timeout_ms` ≥ 1, 1 ≤ `fast_down_losses` ≤ `window`",
+                        "cần `up_loss_percent` ≤ `down_loss_percent` ≤ 100, 1 ≤ `min_healthy_targets` ≤ số mục tiêu, `window` ≥ 4, `interval_ms` ≥ 50, `timeout_ms` ≥ 1, 1 ≤ `fast_down_losses` ≤ `window`"
+                    )),
                 );
             }
             for (zi, z) in up.pinned_zones.iter().enumerate() {
@@ -773,7 +1104,10 @@ impl Validator<'_> {
                         Problem::new(
                             Code::UnknownZone,
                             path.clone().key("pinned_zones").index(zi),
-                            format!("`{z}` is not an internal zone"),
+                            say!(
+                                "`{z}` is not an internal zone",
+                                "`{z}` không phải vùng nội bộ"
+                            ),
                         )
                         .hint(self.zone_names_hint()),
                     );
@@ -790,24 +1124,51 @@ impl Validator<'_> {
                     Problem::new(
                         Code::HealthThresholds,
                         path.clone().key("pinned_zones"),
-                        "the TSLCD carries only government prefixes; nothing can be pinned to it",
+                        say!(
+                            "the TSLCD carries only government prefixes; nothing can be pinned to it",
+                            "mạng TSLCD chỉ mang các dải địa chỉ của cơ quan nhà nước; không thể gắn cố định lưu lượng khác vào đó"
+                        ),
                     )
-                    .hint("pin to an Internet uplink"),
+                    .hint(say!(
+                        "pin to an Internet uplink",
+                        "hãy gắn vào một đường Internet"
+                    )),
                 );
             }
             match up.kind {
                 UplinkKind::Tslcd => {
                     if up.government_prefixes.is_empty() {
                         self.push(
-                            Problem::new(Code::TslcdWithoutPrefixes, path.clone().key("government_prefixes"), format!("TSLCD uplink `{}` lists no government prefixes", up.name))
-                                .hint("list the provincial data centre and shared-application prefixes reachable over the TSLCD (003 §9)"),
+                            Problem::new(
+                                Code::TslcdWithoutPrefixes,
+                                path.clone().key("government_prefixes"),
+                                say!(
+                                    "TSLCD uplink `{}` lists no government prefixes",
+                                    "đường TSLCD `{}` chưa khai báo dải địa chỉ của cơ quan nhà nước",
+                                    up.name
+                                ),
+                            )
+                            .hint(say!(
+                                "list the provincial data centre and shared-application prefixes reachable over the TSLCD (003 §9)",
+                                "khai báo dải địa chỉ của trung tâm dữ liệu tỉnh và các ứng dụng dùng chung đi qua mạng TSLCD (003 §9)"
+                            )),
                         );
                     }
                     for (pi, gp) in up.government_prefixes.iter().enumerate() {
                         if let Some(clash) = internal.iter().find(|p| prefixes_overlap(p, gp)) {
                             self.push(
-                                Problem::new(Code::TslcdPrefixOverlapsInternal, path.clone().key("government_prefixes").index(pi), format!("government prefix {gp} overlaps internal prefix {clash}"))
-                                    .hint("government prefixes route only via the TSLCD; an overlap would send LAN traffic out or leak TSLCD traffic"),
+                                Problem::new(
+                                    Code::TslcdPrefixOverlapsInternal,
+                                    path.clone().key("government_prefixes").index(pi),
+                                    say!(
+                                        "government prefix {gp} overlaps internal prefix {clash}",
+                                        "dải của cơ quan nhà nước {gp} chồng lấn dải nội bộ {clash}"
+                                    ),
+                                )
+                                .hint(say!(
+                                    "government prefixes route only via the TSLCD; an overlap would send LAN traffic out or leak TSLCD traffic",
+                                    "dải của cơ quan nhà nước chỉ đi qua mạng TSLCD; chồng lấn sẽ đưa lưu lượng LAN ra ngoài hoặc làm lộ lưu lượng TSLCD"
+                                )),
                             );
                         }
                     }
@@ -815,8 +1176,19 @@ impl Validator<'_> {
                 UplinkKind::Internet => {
                     if !up.government_prefixes.is_empty() {
                         self.push(
-                            Problem::new(Code::TslcdWithoutPrefixes, path.clone().key("government_prefixes"), format!("Internet uplink `{}` cannot carry government prefixes", up.name))
-                                .hint("government prefixes belong to the TSLCD uplink only (never leaked through an ISP)"),
+                            Problem::new(
+                                Code::TslcdWithoutPrefixes,
+                                path.clone().key("government_prefixes"),
+                                say!(
+                                    "Internet uplink `{}` cannot carry government prefixes",
+                                    "đường Internet `{}` không được mang dải địa chỉ của cơ quan nhà nước",
+                                    up.name
+                                ),
+                            )
+                            .hint(say!(
+                                "government prefixes belong to the TSLCD uplink only (never leaked through an ISP)",
+                                "dải của cơ quan nhà nước chỉ thuộc đường TSLCD (không bao giờ đi qua nhà cung cấp Internet)"
+                            )),
                         );
                     }
                 }
@@ -829,7 +1201,7 @@ impl Validator<'_> {
         self.check_names(
             "port_forwards",
             cfg.port_forwards.iter().map(|f| f.name.as_str()),
-            "port forward",
+            ("port forward", "chuyển tiếp cổng"),
         );
         for (i, fw) in cfg.port_forwards.iter().enumerate() {
             let path = FieldPath::at("port_forwards").index(i);
@@ -837,7 +1209,11 @@ impl Validator<'_> {
                 self.push(Problem::new(
                     Code::UnknownUplink,
                     path.clone().key("uplink"),
-                    format!("unknown uplink `{}`", fw.uplink),
+                    say!(
+                        "unknown uplink `{}`",
+                        "đường truyền `{}` không tồn tại",
+                        fw.uplink
+                    ),
                 ));
             }
             let in_servers = cfg
@@ -847,8 +1223,19 @@ impl Validator<'_> {
                 .any(|z| z.prefixes.iter().any(|p| p.contains(fw.to_address)));
             if !in_servers {
                 self.push(
-                    Problem::new(Code::PortForwardTarget, path.key("to_address"), format!("published address {} is not in a servers zone", fw.to_address))
-                        .hint("publish only servers (004 §8.1.h); move the host to the servers zone first"),
+                    Problem::new(
+                        Code::PortForwardTarget,
+                        path.key("to_address"),
+                        say!(
+                            "published address {} is not in a servers zone",
+                            "địa chỉ công bố {} không thuộc vùng máy chủ",
+                            fw.to_address
+                        ),
+                    )
+                    .hint(say!(
+                        "publish only servers (004 §8.1.h); move the host to the servers zone first",
+                        "chỉ công bố máy chủ (004 §8.1.h); hãy chuyển máy vào vùng máy chủ trước"
+                    )),
                 );
             }
         }
@@ -866,12 +1253,16 @@ impl Validator<'_> {
                 Problem::new(
                     Code::DeviceApproval,
                     path.clone().key("personal"),
-                    format!(
+                    say!(
                         "personal device of {} is approved without the head of unit's consent",
+                        "thiết bị cá nhân của {} được phê duyệt khi chưa có sự đồng ý của thủ trưởng đơn vị",
                         d.user
                     ),
                 )
-                .hint("name the head of unit who agreed (head_of_unit), or leave it pending"),
+                .hint(say!(
+                    "name the head of unit who agreed (`head_of_unit`), or leave it pending",
+                    "ghi tên thủ trưởng đơn vị đã đồng ý (`head_of_unit`), hoặc để chờ phê duyệt"
+                )),
             );
         }
         for (j, c) in d.checklist.iter().enumerate() {
@@ -880,9 +1271,12 @@ impl Validator<'_> {
                     Problem::new(
                         Code::DeviceApproval,
                         path.clone().key("checklist").index(j),
-                        format!("`{c}` is not a check"),
+                        say!("`{c}` is not a check", "`{c}` không phải một mục kiểm tra"),
                     )
-                    .hint(crate::model::APPROVAL_CHECKLIST.join(", ")),
+                    .hint({
+                        let all = crate::model::APPROVAL_CHECKLIST.join("`, `");
+                        say!("the checks: `{all}`", "các mục kiểm tra: `{all}`")
+                    }),
                 );
             }
         }
@@ -898,9 +1292,16 @@ impl Validator<'_> {
                 Problem::new(
                     Code::DeviceApproval,
                     path.key("mac"),
-                    format!("{} is a randomised (locally administered) MAC, allowed only in guest zones here", d.mac),
+                    say!(
+                        "{} is a randomised (locally administered) MAC, allowed only in guest zones here",
+                        "{} là địa chỉ MAC ngẫu nhiên (quản lý cục bộ), ở đây chỉ được dùng trong vùng khách",
+                        d.mac
+                    ),
                 )
-                .hint("ask the user to turn off MAC randomisation for this network, or put the device in a guest zone"),
+                .hint(say!(
+                    "ask the user to turn off MAC randomisation for this network, or put the device in a guest zone",
+                    "đề nghị người dùng tắt MAC ngẫu nhiên cho mạng này, hoặc đưa thiết bị vào vùng khách"
+                )),
             );
         }
     }
@@ -916,15 +1317,33 @@ impl Validator<'_> {
                     Problem::new(
                         Code::InvalidMac,
                         path.clone().key("mac"),
-                        format!("`{}` is not a MAC address", d.mac),
+                        say!(
+                            "`{}` is not a MAC address",
+                            "`{}` không phải địa chỉ MAC",
+                            d.mac
+                        ),
                     )
-                    .hint("write it as aa:bb:cc:dd:ee:ff"),
+                    .hint(say!(
+                        "write it as aa:bb:cc:dd:ee:ff",
+                        "viết theo dạng aa:bb:cc:dd:ee:ff"
+                    )),
                 ),
                 Some(mac) => {
                     if let Some(first) = macs.insert(mac.clone(), i) {
                         self.push(
-                            Problem::new(Code::DuplicateMac, path.clone().key("mac"), format!("MAC {mac} is already used by devices[{first}] ({})", cfg.devices[first].user))
-                                .hint("each device is listed once (000 Phụ lục I); remove the duplicate or correct the MAC"),
+                            Problem::new(
+                                Code::DuplicateMac,
+                                path.clone().key("mac"),
+                                say!(
+                                    "MAC {mac} is already used by `devices[{first}]` ({})",
+                                    "địa chỉ MAC {mac} đã dùng cho `devices[{first}]` ({})",
+                                    cfg.devices[first].user
+                                ),
+                            )
+                            .hint(say!(
+                                "each device is listed once (000 Annex I); remove the duplicate or correct the MAC",
+                                "mỗi thiết bị chỉ có một dòng (000 Phụ lục I); hãy xóa dòng trùng hoặc sửa địa chỉ MAC"
+                            )),
                         );
                     }
                 }
@@ -936,15 +1355,25 @@ impl Validator<'_> {
                         Problem::new(
                             Code::UnknownZone,
                             path.clone().key("move_to"),
-                            format!("a device cannot be moved into uplink zone `{target}` ({k:?})"),
+                            say!(
+                                "a device cannot be moved into uplink zone `{target}` (`{}`)",
+                                "không thể chuyển thiết bị vào vùng đường truyền `{target}` (`{}`)",
+                                word(&k)
+                            ),
                         )
-                        .hint("move it to an internal zone, e.g. quarantine"),
+                        .hint(say!(
+                            "move it to an internal zone, e.g. the quarantine zone",
+                            "hãy chuyển vào một vùng nội bộ, ví dụ vùng cách ly"
+                        )),
                     ),
                     None => self.push(
                         Problem::new(
                             Code::UnknownZone,
                             path.clone().key("move_to"),
-                            format!("unknown zone `{target}`"),
+                            say!(
+                                "unknown zone `{target}`",
+                                "vùng mạng `{target}` không tồn tại"
+                            ),
                         )
                         .hint(self.zone_names_hint()),
                     ),
@@ -954,9 +1383,15 @@ impl Validator<'_> {
                         Problem::new(
                             Code::AddressOutsideZone,
                             path.clone().key("move_to"),
-                            "a device without an IP address cannot be moved",
+                            say!(
+                                "a device without an IP address cannot be moved",
+                                "không thể chuyển vùng thiết bị chưa có địa chỉ IP"
+                            ),
                         )
-                        .hint("give it a fixed `ip` first"),
+                        .hint(say!(
+                            "give it a fixed `ip` first",
+                            "hãy đặt địa chỉ `ip` cố định trước"
+                        )),
                     );
                 }
             }
@@ -967,7 +1402,12 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path.clone().key("zone"),
-                        format!("device of {} is in unknown zone `{}`", d.user, d.zone),
+                        say!(
+                            "device of {} is in unknown zone `{}`",
+                            "thiết bị của {} thuộc vùng `{}` không tồn tại",
+                            d.user,
+                            d.zone
+                        ),
                     )
                     .hint(self.zone_names_hint()),
                 );
@@ -979,13 +1419,13 @@ impl Validator<'_> {
                             Problem::new(
                                 Code::AddressOutsideZone,
                                 path.clone().key("ip"),
-                                format!("address {ip} is outside zone `{}`", z.name),
+                                say!(
+                                    "address {ip} is outside zone `{}`",
+                                    "địa chỉ {ip} nằm ngoài vùng `{}`",
+                                    z.name
+                                ),
                             )
-                            .hint(format!(
-                                "zone `{}` has {}",
-                                z.name,
-                                list(&z.prefixes)
-                            )),
+                            .hint(zone_has(z)),
                         );
                     }
                 }
@@ -994,9 +1434,15 @@ impl Validator<'_> {
                         Problem::new(
                             Code::DuplicateAddress,
                             path.key("ip"),
-                            format!("address {ip} is already assigned to devices[{first}]"),
+                            say!(
+                                "address {ip} is already assigned to `devices[{first}]`",
+                                "địa chỉ {ip} đã được gán cho `devices[{first}]`"
+                            ),
                         )
-                        .hint("two devices cannot share one address"),
+                        .hint(say!(
+                            "two devices cannot share one address",
+                            "hai thiết bị không được dùng chung một địa chỉ"
+                        )),
                     );
                 }
             }
@@ -1009,11 +1455,30 @@ impl Validator<'_> {
             let path = FieldPath::at("management").key("admin_zones").index(i);
             match self.zone_kind(z) {
                 None => self.push(
-                    Problem::new(Code::UnknownZone, path, format!("admin zone `{z}` does not exist")).hint(self.zone_names_hint()),
+                    Problem::new(
+                        Code::UnknownZone,
+                        path,
+                        say!(
+                            "admin zone `{z}` does not exist",
+                            "vùng quản trị `{z}` không tồn tại"
+                        ),
+                    )
+                    .hint(self.zone_names_hint()),
                 ),
                 Some(k) if !matches!(k, ZoneKind::Mgmt | ZoneKind::Lan) => self.push(
-                    Problem::new(Code::AdminOnUplink, path, format!("the admin UI may not answer on zone `{z}` ({k:?})"))
-                        .hint("admin access only from the management zone, optionally the staff LAN (003 §20.2.b)"),
+                    Problem::new(
+                        Code::AdminOnUplink,
+                        path,
+                        say!(
+                            "the admin UI may not answer on zone `{z}` (`{}`)",
+                            "giao diện quản trị không được mở trong vùng `{z}` (`{}`)",
+                            word(&k)
+                        ),
+                    )
+                    .hint(say!(
+                        "admin access only from the management zone, optionally the staff LAN (003 §20.2.b)",
+                        "chỉ quản trị từ vùng quản trị, có thể thêm mạng LAN cán bộ (003 §20.2.b)"
+                    )),
                 ),
                 Some(_) => {}
             }
@@ -1025,8 +1490,18 @@ impl Validator<'_> {
         let base = FieldPath::at("management").key("ssh");
         if ssh.enabled && ssh.authorized_keys.is_empty() {
             self.push(
-                Problem::new(Code::SshSettings, base.clone().key("enabled"), "SSH is enabled but no public key may log in")
-                    .hint("add the administrators' public keys to authorized_keys; SSH never accepts passwords"),
+                Problem::new(
+                    Code::SshSettings,
+                    base.clone().key("enabled"),
+                    say!(
+                        "SSH is enabled but no public key may log in",
+                        "SSH đang bật nhưng chưa có khóa công khai nào được đăng nhập"
+                    ),
+                )
+                .hint(say!(
+                    "add the administrators' public keys to `authorized_keys`; SSH never accepts passwords",
+                    "thêm khóa công khai của quản trị viên vào `authorized_keys`; SSH không bao giờ nhận mật khẩu"
+                )),
             );
         }
         for (i, key) in ssh.authorized_keys.iter().enumerate() {
@@ -1051,18 +1526,30 @@ impl Validator<'_> {
                     Problem::new(
                         Code::SshSettings,
                         base.clone().key("authorized_keys").index(i),
-                        "not an OpenSSH public key",
+                        say!(
+                            "not an OpenSSH public key",
+                            "không phải khóa công khai OpenSSH"
+                        ),
                     )
-                    .hint("one line `ssh-ed25519 AAAA… name` (or ecdsa, ssh-rsa), without options"),
+                    .hint(say!(
+                        "one line `ssh-ed25519 AAAA… name` (or ecdsa, ssh-rsa), without options",
+                        "một dòng `ssh-ed25519 AAAA… tên` (hoặc ecdsa, ssh-rsa), không kèm tùy chọn"
+                    )),
                 );
             } else if kind == "ssh-rsa" && blob.len() < 500 {
                 self.push(
                     Problem::new(
                         Code::SshSettings,
                         base.clone().key("authorized_keys").index(i),
-                        "an RSA key shorter than 3072 bits",
+                        say!(
+                            "an RSA key shorter than 3072 bits",
+                            "khóa RSA ngắn hơn 3072 bit"
+                        ),
                     )
-                    .hint("use ssh-ed25519, or RSA of 3072 bits or more"),
+                    .hint(say!(
+                        "use ssh-ed25519, or RSA of 3072 bits or more",
+                        "dùng ssh-ed25519, hoặc RSA từ 3072 bit trở lên"
+                    )),
                 );
             }
         }
@@ -1079,8 +1566,18 @@ impl Validator<'_> {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
             if !ok {
                 self.push(
-                    Problem::new(Code::TimeSettings, base.clone().key("servers").index(i), format!("`{server}` is not an address or host name"))
-                        .hint("an IPv4/IPv6 address or a host name, e.g. the SOC's or the TSLCD's NTP server"),
+                    Problem::new(
+                        Code::TimeSettings,
+                        base.clone().key("servers").index(i),
+                        say!(
+                            "`{server}` is not an address or host name",
+                            "`{server}` không phải địa chỉ hay tên máy"
+                        ),
+                    )
+                    .hint(say!(
+                        "an IPv4/IPv6 address or a host name, e.g. the SOC's or the TSLCD's NTP server",
+                        "một địa chỉ IPv4/IPv6 hoặc tên máy, ví dụ máy chủ thời gian (NTP) của SOC hay của mạng TSLCD"
+                    )),
                 );
             }
         }
@@ -1091,7 +1588,10 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path,
-                        format!("zone `{z}` does not exist"),
+                        say!(
+                            "zone `{z}` does not exist",
+                            "vùng mạng `{z}` không tồn tại"
+                        ),
                     )
                     .hint(self.zone_names_hint()),
                 ),
@@ -1099,9 +1599,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::TimeSettings,
                         path,
-                        format!("the gateway may not serve time to zone `{z}` ({k:?})"),
+                        say!(
+                            "the gateway may not serve time to zone `{z}` (`{}`)",
+                            "thiết bị không được cấp thời gian cho vùng `{z}` (`{}`)",
+                            word(&k)
+                        ),
                     )
-                    .hint("serve NTP to internal zones only (staff, servers, guests, management)"),
+                    .hint(say!(
+                        "serve NTP to internal zones only (staff, servers, guests, management)",
+                        "chỉ cấp thời gian (NTP) cho các vùng nội bộ (cán bộ, máy chủ, khách, quản trị)"
+                    )),
                 ),
                 Some(_) => {}
             }
@@ -1111,9 +1618,16 @@ impl Validator<'_> {
                 Problem::new(
                     Code::TimeSettings,
                     base.key("max_offset_ms"),
-                    format!("{} ms is not an offset limit", t.max_offset_ms),
+                    say!(
+                        "{} ms is not an offset limit",
+                        "{} ms không phải ngưỡng lệch giờ dùng được",
+                        t.max_offset_ms
+                    ),
                 )
-                .hint("between 1 and 60000 milliseconds; 1000 is usual"),
+                .hint(say!(
+                    "between 1 and 60000 milliseconds; 1000 is usual",
+                    "từ 1 đến 60000 mili giây; thường dùng 1000"
+                )),
             );
         }
     }
@@ -1123,8 +1637,19 @@ impl Validator<'_> {
         let base = FieldPath::at("logs");
         if l.retention_days < 183 {
             self.push(
-                Problem::new(Code::LogRetention, base.clone().key("retention_days"), format!("logs kept {} days is less than the required six months", l.retention_days))
-                    .hint("keep monitoring logs at least 6 months: 183 days or more (000 §8.2.c, 003 §30.7.a)"),
+                Problem::new(
+                    Code::LogRetention,
+                    base.clone().key("retention_days"),
+                    say!(
+                        "logs kept {} days is less than the required six months",
+                        "lưu nhật ký {} ngày là ít hơn sáu tháng theo quy định",
+                        l.retention_days
+                    ),
+                )
+                .hint(say!(
+                    "keep monitoring logs at least 6 months: 183 days or more (000 §8.2.c, 003 §30.7.a)",
+                    "lưu nhật ký giám sát ít nhất 6 tháng: từ 183 ngày trở lên (000 §8.2.c, 003 §30.7.a)"
+                )),
             );
         }
         if l.segment_mb == 0 || l.max_disk_mb < l.segment_mb.saturating_mul(4) {
@@ -1132,12 +1657,17 @@ impl Validator<'_> {
                 Problem::new(
                     Code::LogRetention,
                     base.key("max_disk_mb"),
-                    format!(
+                    say!(
                         "a {} MB cap with {} MB segments cannot hold the logs",
-                        l.max_disk_mb, l.segment_mb
+                        "giới hạn {} MB với các đoạn {} MB không đủ chứa nhật ký",
+                        l.max_disk_mb,
+                        l.segment_mb
                     ),
                 )
-                .hint("segment_mb ≥ 1 and max_disk_mb ≥ 4 × segment_mb"),
+                .hint(say!(
+                    "`segment_mb` ≥ 1 and `max_disk_mb` ≥ 4 × `segment_mb`",
+                    "`segment_mb` ≥ 1 và `max_disk_mb` ≥ 4 × `segment_mb`"
+                )),
             );
         }
     }
@@ -1145,7 +1675,7 @@ impl Validator<'_> {
     fn admin(&mut self) {
         let a = &self.config.admin;
         let base = FieldPath::at("admin");
-        let mut weak = |field: &str, msg: String, hint: &str| {
+        let mut weak = |field: &str, msg: Text, hint: Text| {
             self.problems.push(
                 Problem::new(Code::WeakAccountPolicy, base.clone().key(field), msg).hint(hint),
             );
@@ -1153,98 +1683,145 @@ impl Validator<'_> {
         if a.admin_min_length < 11 {
             weak(
                 "admin_min_length",
-                format!(
+                say!(
                     "administrator passwords of {} characters are too short",
+                    "mật khẩu quản trị viên dài {} ký tự là quá ngắn",
                     a.admin_min_length
                 ),
-                "at least 11 characters (003 §15.1)",
+                say!(
+                    "at least 11 characters (003 §15.1)",
+                    "ít nhất 11 ký tự (003 §15.1)"
+                ),
             );
         }
         if a.user_min_length < 8 {
             weak(
                 "user_min_length",
-                format!(
+                say!(
                     "user passwords of {} characters are too short",
+                    "mật khẩu người dùng dài {} ký tự là quá ngắn",
                     a.user_min_length
                 ),
-                "at least 8 characters (000 §6.2.đ)",
+                say!(
+                    "at least 8 characters (000 §6.2.đ)",
+                    "ít nhất 8 ký tự (000 §6.2.đ)"
+                ),
             );
         }
         if !a.require_all_classes {
             weak(
                 "require_all_classes",
-                "passwords must mix character classes".into(),
-                "lower, upper, digit and special are required (000 §6.2.đ, 003 §15.1)",
+                say!(
+                    "passwords must mix character classes",
+                    "mật khẩu phải kết hợp các loại ký tự"
+                ),
+                say!(
+                    "lower, upper, digit and special are required (000 §6.2.đ, 003 §15.1)",
+                    "cần chữ thường, chữ hoa, chữ số và ký tự đặc biệt (000 §6.2.đ, 003 §15.1)"
+                ),
             );
         }
         if a.admin_max_age_days == 0 || a.admin_max_age_days > 60 {
             weak(
                 "admin_max_age_days",
-                format!(
+                say!(
                     "administrator passwords must expire; {} days is not allowed",
+                    "mật khẩu quản trị viên phải có thời hạn; {} ngày là không được phép",
                     a.admin_max_age_days
                 ),
-                "at most 60 days (003 §15.1.c)",
+                say!(
+                    "at most 60 days (003 §15.1.c)",
+                    "tối đa 60 ngày (003 §15.1.c)"
+                ),
             );
         }
         if a.user_max_age_days == 0 || a.user_max_age_days > 90 {
             weak(
                 "user_max_age_days",
-                format!(
+                say!(
                     "user passwords must expire; {} days is not allowed",
+                    "mật khẩu người dùng phải có thời hạn; {} ngày là không được phép",
                     a.user_max_age_days
                 ),
-                "at most 3 months (001 §5.1.đ)",
+                say!(
+                    "at most 3 months (001 §5.1.đ)",
+                    "tối đa 3 tháng (001 §5.1.đ)"
+                ),
             );
         }
         if a.lockout_failures == 0 || a.lockout_failures > 5 {
             weak(
                 "lockout_failures",
-                format!("lock after {} failures is not allowed", a.lockout_failures),
-                "lock after 3–5 failures (001 §5.2.b, 003 §16.2)",
+                say!(
+                    "lock after {} failures is not allowed",
+                    "khóa sau {} lần sai là không được phép",
+                    a.lockout_failures
+                ),
+                say!(
+                    "lock after 3–5 failures (001 §5.2.b, 003 §16.2)",
+                    "khóa sau 3–5 lần sai (001 §5.2.b, 003 §16.2)"
+                ),
             );
         }
         if a.lockout_window_minutes < 30 {
             weak(
                 "lockout_window_minutes",
-                format!(
+                say!(
                     "a {}-minute failure window is too short",
+                    "khoảng đếm lần sai {} phút là quá ngắn",
                     a.lockout_window_minutes
                 ),
-                "count failures over at least 30 minutes (003 §16.2)",
+                say!(
+                    "count failures over at least 30 minutes (003 §16.2)",
+                    "đếm số lần sai trong ít nhất 30 phút (003 §16.2)"
+                ),
             );
         }
         if a.suspend_unused_days == 0 || a.suspend_unused_days > 30 {
             weak(
                 "suspend_unused_days",
-                format!(
+                say!(
                     "suspending unused accounts after {} days is not allowed",
+                    "tạm ngưng tài khoản không dùng sau {} ngày là không được phép",
                     a.suspend_unused_days
                 ),
-                "at most 30 days (003 §16.3)",
+                say!("at most 30 days (003 §16.3)", "tối đa 30 ngày (003 §16.3)"),
             );
         }
         if !a.mfa_for_admins {
             weak(
                 "mfa_for_admins",
-                "multi-factor authentication cannot be turned off for administrators".into(),
-                "MFA is mandatory on important network devices (000 §8.1.h)",
+                say!(
+                    "two-factor authentication cannot be turned off for administrators",
+                    "không được tắt xác thực hai yếu tố đối với quản trị viên"
+                ),
+                say!(
+                    "two-factor authentication is mandatory on important network devices (000 §8.1.h)",
+                    "xác thực hai yếu tố là bắt buộc trên thiết bị mạng quan trọng (000 §8.1.h)"
+                ),
             );
         }
         if a.session_idle_minutes == 0 || a.session_max_hours == 0 {
             weak(
                 "session_idle_minutes",
-                "sessions must time out".into(),
-                "set session_idle_minutes and session_max_hours above 0",
+                say!("sessions must time out", "phiên đăng nhập phải có thời hạn"),
+                say!(
+                    "set `session_idle_minutes` and `session_max_hours` above 0",
+                    "đặt `session_idle_minutes` và `session_max_hours` lớn hơn 0"
+                ),
             );
         } else if a.session_idle_minutes > 10 {
             weak(
                 "session_idle_minutes",
-                format!(
+                say!(
                     "idle sessions lock after {} minutes",
+                    "phiên không hoạt động bị khóa sau {} phút",
                     a.session_idle_minutes
                 ),
-                "at most 10 minutes (004 §8.1.c, §13.1.c)",
+                say!(
+                    "at most 10 minutes (004 §8.1.c, 004 §13.1.c)",
+                    "tối đa 10 phút (004 §8.1.c, 004 §13.1.c)"
+                ),
             );
         }
     }
@@ -1258,8 +1835,9 @@ impl Validator<'_> {
                 self.push(Problem::new(
                     Code::DuplicateName,
                     path.clone().key("ssid"),
-                    format!(
+                    say!(
                         "SSID `{}` is empty, longer than 32 bytes or used twice",
+                        "tên mạng Wi-Fi `{}` trống, dài quá 32 byte hoặc bị dùng hai lần",
                         w.ssid
                     ),
                 ));
@@ -1269,7 +1847,12 @@ impl Validator<'_> {
                     Problem::new(
                         Code::UnknownZone,
                         path.clone().key("zone"),
-                        format!("Wi-Fi `{}` is in unknown zone `{}`", w.ssid, w.zone),
+                        say!(
+                            "Wi-Fi `{}` is in unknown zone `{}`",
+                            "mạng Wi-Fi `{}` thuộc vùng `{}` không tồn tại",
+                            w.ssid,
+                            w.zone
+                        ),
                     )
                     .hint(self.zone_names_hint()),
                 );
@@ -1281,9 +1864,18 @@ impl Validator<'_> {
                     Problem::new(
                         Code::WifiInsecure,
                         path.clone().key("zone"),
-                        format!("Wi-Fi `{}` is in zone `{}` of kind {kind:?}", w.ssid, w.zone),
+                        say!(
+                            "Wi-Fi `{}` is in zone `{}` of kind `{}`",
+                            "mạng Wi-Fi `{}` thuộc vùng `{}` loại `{}`",
+                            w.ssid,
+                            w.zone,
+                            word(&kind)
+                        ),
                     )
-                    .hint("Wi-Fi serves a staff LAN or a guest zone; servers, management and uplinks stay wired (000 §5.6)"),
+                    .hint(say!(
+                        "Wi-Fi serves a staff LAN or a guest zone; servers, management and uplinks stay wired (000 §5.6)",
+                        "Wi-Fi chỉ phục vụ mạng LAN cán bộ hoặc vùng khách; máy chủ, quản trị và đường truyền phải dùng mạng có dây (000 §5.6)"
+                    )),
                 );
             }
             if w.security == WifiSecurity::Open {
@@ -1291,9 +1883,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::WifiInsecure,
                         path.clone().key("security"),
-                        format!("Wi-Fi `{}` is open", w.ssid),
+                        say!(
+                            "Wi-Fi `{}` is open",
+                            "mạng Wi-Fi `{}` không đặt mật khẩu",
+                            w.ssid
+                        ),
                     )
-                    .hint("Wi-Fi needs a password with WPA2 or WPA3 (004 §7.2, 001 §5.1.d)"),
+                    .hint(say!(
+                        "Wi-Fi needs a password with WPA2 or WPA3 (004 §7.2, 001 §5.1.d)",
+                        "Wi-Fi phải có mật khẩu và mã hóa WPA2 hoặc WPA3 (004 §7.2, 001 §5.1.d)"
+                    )),
                 );
             }
             if w.passphrase == crate::secrets::HIDDEN {
@@ -1301,12 +1900,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::WifiInsecure,
                         path.clone().key("passphrase"),
-                        format!(
-                            "the passphrase of `{}` is the hidden placeholder, and no running network `{}` has one to keep",
-                            w.ssid, w.ssid
+                        say!(
+                            "the passphrase of `{0}` is the hidden placeholder, and no running network `{0}` has one to keep",
+                            "mật khẩu của `{0}` là giá trị ẩn, nhưng không có mạng `{0}` đang chạy để giữ mật khẩu cũ",
+                            w.ssid
                         ),
                     )
-                    .hint("write the passphrase itself (a hidden value is kept only for an SSID that already exists)"),
+                    .hint(say!(
+                        "write the passphrase itself (a hidden value is kept only for an SSID that already exists)",
+                        "hãy nhập chính mật khẩu (giá trị ẩn chỉ giữ được cho mạng Wi-Fi đã có)"
+                    )),
                 );
             } else {
                 match WifiNetwork::passphrase_problem(&w.ssid, &w.passphrase) {
@@ -1315,25 +1918,46 @@ impl Validator<'_> {
                         Problem::new(
                             Code::WifiInsecure,
                             path.clone().key("passphrase"),
-                            format!("the passphrase of `{}` has characters other than printable ASCII", w.ssid),
+                            say!(
+                                "the passphrase of `{}` has characters other than printable ASCII",
+                                "mật khẩu của `{}` có ký tự ngoài bảng ASCII in được",
+                                w.ssid
+                            ),
                         )
-                        .hint("WPA2/WPA3 passphrases are printable ASCII: letters without accents, digits, punctuation, spaces"),
+                        .hint(say!(
+                            "WPA2/WPA3 passphrases are printable ASCII: letters without accents, digits, punctuation, spaces",
+                            "mật khẩu WPA2/WPA3 chỉ gồm ký tự ASCII in được: chữ không dấu, chữ số, dấu câu, dấu cách"
+                        )),
                     ),
                     Some(PassphraseProblem::Length(len)) => self.push(
                         Problem::new(
                             Code::WifiInsecure,
                             path.clone().key("passphrase"),
-                            format!("the passphrase of `{}` has {len} characters", w.ssid),
+                            say!(
+                                "the passphrase of `{}` has {len} characters",
+                                "mật khẩu của `{}` có {len} ký tự",
+                                w.ssid
+                            ),
                         )
-                        .hint("a strong Wi-Fi passphrase has 12–63 characters (004 §7.2)"),
+                        .hint(say!(
+                            "a strong Wi-Fi passphrase has 12–63 characters (004 §7.2)",
+                            "mật khẩu Wi-Fi mạnh có 12–63 ký tự (004 §7.2)"
+                        )),
                     ),
                     Some(PassphraseProblem::ContainsSsid) => self.push(
                         Problem::new(
                             Code::WifiInsecure,
                             path.clone().key("passphrase"),
-                            format!("the passphrase of `{}` contains the network's name", w.ssid),
+                            say!(
+                                "the passphrase of `{}` contains the network's name",
+                                "mật khẩu của `{}` chứa tên mạng",
+                                w.ssid
+                            ),
                         )
-                        .hint("a passphrase that contains the SSID is guessed first (004 §7.2)"),
+                        .hint(say!(
+                            "a passphrase that contains the SSID is guessed first (004 §7.2)",
+                            "mật khẩu chứa tên mạng Wi-Fi sẽ bị đoán ra đầu tiên (004 §7.2)"
+                        )),
                     ),
                 }
             }
@@ -1342,9 +1966,16 @@ impl Validator<'_> {
                     Problem::new(
                         Code::Schema,
                         path.key("passphrase_changed"),
-                        format!("`{}` is not a date", w.passphrase_changed),
+                        say!(
+                            "`{}` is not a date",
+                            "`{}` không phải ngày tháng",
+                            w.passphrase_changed
+                        ),
                     )
-                    .hint("write YYYY-MM-DD"),
+                    .hint(say!(
+                        "write YYYY-MM-DD",
+                        "viết theo dạng NNNN-TT-NN (năm-tháng-ngày)"
+                    )),
                 ),
                 Some(changed) => {
                     let max = w.rotation_period_days();
@@ -1354,13 +1985,15 @@ impl Validator<'_> {
                             Problem::new(
                                 Code::WifiStalePassphrase,
                                 path.key("passphrase_changed"),
-                                format!(
+                                say!(
                                     "the passphrase of `{}` was last changed {age} days ago",
+                                    "mật khẩu của `{}` được đổi lần cuối cách đây {age} ngày",
                                     w.ssid
                                 ),
                             )
-                            .hint(format!(
-                                "change it at least every {max} days (004 §7.2: every 6 months)"
+                            .hint(say!(
+                                "change it at least every {max} days (004 §7.2: every 6 months)",
+                                "đổi ít nhất {max} ngày một lần (004 §7.2: 6 tháng một lần)"
                             )),
                         );
                     }
@@ -1370,13 +2003,33 @@ impl Validator<'_> {
     }
 }
 
-fn list(prefixes: &[IpNetwork]) -> String {
-    if prefixes.is_empty() {
-        return "no prefixes".into();
+/// "zone `x` has 10.0.0.0/24, …" in both languages.
+fn zone_has(zone: &Zone) -> Text {
+    if zone.prefixes.is_empty() {
+        return say!(
+            "zone `{}` has no prefixes",
+            "vùng `{}` chưa có dải địa chỉ",
+            zone.name
+        );
     }
-    prefixes
+    let list = zone
+        .prefixes
         .iter()
         .map(std::string::ToString::to_string)
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    say!(
+        "zone `{}` has {list}",
+        "vùng `{}` có các dải {list}",
+        zone.name
+    )
+}
+
+/// A model value as it is written in the configuration file (`wan-internet`, `guest`).
+pub fn word<T: serde::Serialize>(value: &T) -> String {
+    match toml::Value::try_from(value) {
+        Ok(toml::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }

@@ -150,11 +150,11 @@ impl Daemon {
         source: &str,
         action: &str,
         outcome: Outcome,
-        detail: String,
+        detail: edgeward_config::Text,
         diff: Option<String>,
     ) {
         self.bus
-            .emit(EventBody::Audit(AuditEvent::new(
+            .emit(EventBody::Audit(AuditEvent::said(
                 actor,
                 source,
                 action,
@@ -245,9 +245,15 @@ impl Daemon {
             origin,
             "config.apply",
             Outcome::Success,
-            format!(
-                "configuration version {version} applied ({how}): {}",
-                meta.reason
+            edgeward_config::Text::new(
+                format!(
+                    "configuration version {version} applied ({how}): {}",
+                    meta.reason
+                ),
+                format!(
+                    "đã áp dụng cấu hình phiên bản {version}: {}",
+                    edgeward_config::history::reason_text(&meta.reason).vi
+                ),
             ),
             diff,
         )
@@ -395,7 +401,11 @@ impl Daemon {
                             &source,
                             "config.rollback",
                             Outcome::Success,
-                            format!("v{} rejected before its deadline", a.version),
+                            edgeward_config::say!(
+                                "v{} rejected before its deadline",
+                                "phiên bản {} bị từ chối trước hạn xác nhận",
+                                a.version
+                            ),
                             None,
                         )
                         .await;
@@ -496,7 +506,11 @@ impl Daemon {
             source,
             "config.confirm",
             Outcome::Success,
-            format!("version {} confirmed", awaiting.version),
+            edgeward_config::say!(
+                "version {} confirmed",
+                "đã xác nhận phiên bản {}",
+                awaiting.version
+            ),
             None,
         )
         .await;
@@ -661,7 +675,7 @@ impl Daemon {
                     origin,
                     "config.apply",
                     Outcome::Failure,
-                    format!("refused at {stage}"),
+                    edgeward_config::say!("refused at {stage}", "bị từ chối ở bước {stage}"),
                     None,
                 )
                 .await;
@@ -684,7 +698,12 @@ impl Daemon {
                         &c.source,
                         "config.confirm",
                         Outcome::Failure,
-                        format!("{refusal} (asked for v{})", c.version),
+                        edgeward_config::say!(
+                            "{0} (asked for v{1})",
+                            "không xác nhận được phiên bản {1}: {0}",
+                            refusal,
+                            c.version
+                        ),
                         None,
                     )
                     .await;

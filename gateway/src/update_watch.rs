@@ -104,8 +104,8 @@ pub fn event_of(r: &Record) -> Option<EventBody> {
     }
     let version = r.version.as_deref().unwrap_or("?");
     let slot = r.slot.as_deref().unwrap_or("?");
-    let audit = |action: &str, ok: bool, detail: String| {
-        Some(EventBody::Audit(AuditEvent::new(
+    let audit = |action: &str, ok: bool, detail: edgeward_config::Text| {
+        Some(EventBody::Audit(AuditEvent::said(
             &r.by,
             "console",
             action,
@@ -118,22 +118,37 @@ pub fn event_of(r: &Record) -> Option<EventBody> {
         "install" => audit(
             "system.update.install",
             true,
-            format!("edgeward {version} installed into slot {slot}; it boots next"),
+            edgeward_config::say!(
+                "edgeward {version} installed into slot {slot}; it boots next",
+                "đã cài edgeward {version} vào phân vùng {slot}; lần khởi động tới sẽ chạy bản này"
+            ),
         ),
         "refuse" => audit(
             "system.update.install",
             false,
-            format!("update refused ({}): {}", r.code, r.reason),
+            edgeward_config::say!(
+                "update refused ({}): {}",
+                "bản cập nhật bị từ chối ({}): {}",
+                r.code,
+                r.reason
+            ),
         ),
         "rollback" if r.reason.is_empty() => audit(
             "system.update.rollback",
             true,
-            format!("edgeward {version} (slot {slot}) boots next"),
+            edgeward_config::say!(
+                "edgeward {version} (slot {slot}) boots next",
+                "lần khởi động tới sẽ chạy edgeward {version} (phân vùng {slot})"
+            ),
         ),
         "rollback" => audit(
             "system.update.rollback",
             false,
-            format!("rollback refused: {}", r.reason),
+            edgeward_config::say!(
+                "rollback refused: {}",
+                "không quay lại được bản trước: {}",
+                r.reason
+            ),
         ),
         "fallback" => Some(EventBody::system(Level::Error, "update", r.reason.clone())),
         "boot" => Some(EventBody::system(

@@ -136,7 +136,7 @@ async fn run_uplink(
     let mut tick = tokio::time::interval(Duration::from_millis(policy.interval_ms.into()));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut since = Utc::now();
-    let mut last_reason = String::from("monitoring started");
+    let mut last_reason = edgeward_config::say!("monitoring started", "bắt đầu giám sát");
     let mut carrier = carrier_now;
     let pps = up.probes.len() as f64 * 1000.0 / f64::from(policy.interval_ms.max(1));
     loop {
@@ -180,7 +180,7 @@ async fn run_uplink(
         }
         if let Some(t) = judge.evaluate(Instant::now()) {
             since = Utc::now();
-            last_reason = t.reason.clone();
+            last_reason = t.reason_text.clone();
             if changes
                 .send(UplinkChange {
                     uplink: up.name.clone(),
@@ -201,7 +201,8 @@ async fn run_uplink(
             state: judge.state().as_str().into(),
             since,
             carrier,
-            last_reason: last_reason.clone(),
+            last_reason: last_reason.en.clone(),
+            last_reason_vi: last_reason.vi.clone(),
             probes_per_second: pps,
             targets: up
                 .probes

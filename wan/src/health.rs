@@ -89,7 +89,10 @@ impl Window {
 pub struct Transition {
     pub from: LinkState,
     pub to: LinkState,
+    /// Why, in English (events, logs, the CLI).
     pub reason: String,
+    /// The same in both UI languages.
+    pub reason_text: edgeward_config::Text,
     /// Average loss over the targets, and worst 95th-percentile latency.
     pub loss_percent: f64,
     pub latency_p95_ms: Option<f64>,
@@ -167,7 +170,7 @@ impl LinkJudge {
                 .is_some_and(|l| l < f64::from(p.down_latency_p95_ms))
     }
 
-    fn summary(&self) -> (f64, Option<f64>, String) {
+    fn summary(&self) -> (f64, Option<f64>, edgeward_config::Text) {
         let stats = self.stats();
         let loss = if stats.is_empty() {
             0.0
@@ -178,14 +181,28 @@ impl LinkJudge {
             .iter()
             .filter_map(|(_, s)| s.p95_ms)
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-        let detail = stats
+        let said: Vec<edgeward_config::Text> = stats
             .iter()
             .map(|(n, s)| match s.p95_ms {
-                Some(l) => format!("{n} {:.0}% loss p95 {:.0} ms", s.loss_percent, l),
-                None => format!("{n} {:.0}% loss", s.loss_percent),
+                Some(l) => edgeward_config::say!(
+                    "{n} {:.0}% loss p95 {:.0} ms",
+                    "{n}: mất {:.0}% gói, p95 {:.0} ms",
+                    s.loss_percent,
+                    l
+                ),
+                None => {
+                    edgeward_config::say!("{n} {:.0}% loss", "{n}: mất {:.0}% gói", s.loss_percent)
+                }
             })
-            .collect::<Vec<_>>()
-            .join("; ");
+            .collect();
+        let join = |pick: fn(&edgeward_config::Text) -> &String| {
+            said.iter()
+                .map(pick)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let detail = edgeward_config::Text::new(join(|t| &t.en), join(|t| &t.vi));
         (loss, p95, detail)
     }
 
@@ -200,10 +217,14 @@ impl LinkJudge {
                     .filter(|(_, s)| !self.failing_for_down(s))
                     .count();
                 let why = if !self.carrier {
-                    Some("carrier lost (link down)".to_string())
+                    Some(edgeward_config::say!(
+                        "carrier lost (link down)",
+                        "mất tín hiệu vật lý trên cổng mạng"
+                    ))
                 } else if healthy < min {
-                    Some(format!(
+                    Some(edgeward_config::say!(
                         "{} of {} targets failing, at least {min} must answer",
+                        "{} trên {} mục tiêu không đạt, cần ít nhất {min} mục tiêu trả lời",
                         stats.len() - healthy,
                         stats.len()
                     ))
@@ -217,7 +238,11 @@ impl LinkJudge {
                 Some(Transition {
                     from: LinkState::Up,
                     to: LinkState::Down,
-                    reason: format!("{why}: {detail}"),
+                    reason: format!("{}: {}", why.en, detail.en),
+                    reason_text: edgeward_config::Text::new(
+                        format!("{}: {}", why.en, detail.en),
+                        format!("{}: {}", why.vi, detail.vi),
+                    ),
                     loss_percent: loss,
                     latency_p95_ms: p95,
                 })
@@ -240,9 +265,24 @@ impl LinkJudge {
                     from: LinkState::Down,
                     to: LinkState::Up,
                     reason: format!(
-                        "{good} of {} targets healthy for {} s: {detail}",
+                        "{good} of {} targets healthy for {} s: {}",
                         stats.len(),
-                        self.policy.hold_up_seconds
+                        self.policy.hold_up_seconds,
+                        detail.en
+                    ),
+                    reason_text: edgeward_config::Text::new(
+                        format!(
+                            "{good} of {} targets healthy for {} s: {}",
+                            stats.len(),
+                            self.policy.hold_up_seconds,
+                            detail.en
+                        ),
+                        format!(
+                            "{good} trên {} mục tiêu ổn định trong {} giây: {}",
+                            stats.len(),
+                            self.policy.hold_up_seconds,
+                            detail.vi
+                        ),
                     ),
                     loss_percent: loss,
                     latency_p95_ms: p95,

@@ -28,6 +28,9 @@ pub struct UplinkStatus {
     pub since: DateTime<Utc>,
     pub carrier: bool,
     pub last_reason: String,
+    /// The same reason in Vietnamese, for the admin UI.
+    #[serde(default)]
+    pub last_reason_vi: String,
     pub probes_per_second: f64,
     pub targets: Vec<TargetStatus>,
 }

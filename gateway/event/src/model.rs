@@ -142,7 +142,11 @@ pub struct AuditEvent {
     /// Dotted action name, e.g. `config.apply`, `auth.login`.
     pub action: String,
     pub outcome: Outcome,
+    /// What happened, in English (the SOC, syslog and the CLI read this).
     pub detail: String,
+    /// The same in Vietnamese, for the admin UI's audit page, when the producer said it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_vi: Option<String>,
     /// For configuration changes: the unified diff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -165,7 +169,30 @@ impl AuditEvent {
             action: action.to_string(),
             outcome,
             detail: detail.into(),
+            detail_vi: None,
             diff: diff.map(edgeward_config::secrets::redact),
+        }
+    }
+
+    /// An audit event whose detail is said in both UI languages.
+    pub fn said(
+        actor: &str,
+        source: &str,
+        action: &str,
+        outcome: Outcome,
+        detail: edgeward_config::Text,
+        diff: Option<&str>,
+    ) -> AuditEvent {
+        let mut ev = AuditEvent::new(actor, source, action, outcome, detail.en, diff);
+        ev.detail_vi = Some(detail.vi);
+        ev
+    }
+
+    /// The detail in `lang` (English where the producer gave no translation).
+    pub fn detail_in(&self, lang: edgeward_config::Lang) -> &str {
+        match (lang, &self.detail_vi) {
+            (edgeward_config::Lang::Vi, Some(vi)) => vi,
+            _ => &self.detail,
         }
     }
 }
@@ -247,6 +274,7 @@ impl EventBody {
                     clip_in_place(label, L);
                 }
                 clip_in_place(&mut a.detail, T);
+                clip_opt(&mut a.detail_vi, T);
                 clip_opt(&mut a.diff, MAX_DIFF_BYTES);
             }
             EventBody::System(s) => {
@@ -284,7 +312,12 @@ impl EventBody {
             }
             EventBody::Nac(n) => n.action.len() + n.mac.len() + opt(&n.zone) + n.detail.len(),
             EventBody::Audit(a) => {
-                a.actor.len() + a.source.len() + a.action.len() + a.detail.len() + opt(&a.diff)
+                a.actor.len()
+                    + a.source.len()
+                    + a.action.len()
+                    + a.detail.len()
+                    + opt(&a.detail_vi)
+                    + opt(&a.diff)
             }
             EventBody::System(s) => s.component.len() + s.message.len(),
         }
@@ -391,6 +424,7 @@ mod tests {
                 action: huge.clone(),
                 outcome: Outcome::Failure,
                 detail: huge.clone(),
+                detail_vi: Some(huge.clone()),
                 diff: Some(huge.clone()),
             }),
             EventBody::system(Level::Info, &huge, huge.clone()),
@@ -424,6 +458,7 @@ mod tests {
                 action: "config.apply".into(),
                 outcome: Outcome::Success,
                 detail: "v2".into(),
+                detail_vi: None,
                 diff: Some("-a\n+b\n".into()),
             }),
             EventBody::Uplink(UplinkEvent {

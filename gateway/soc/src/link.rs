@@ -208,14 +208,30 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                         crate::bundle::apply(&bundle, &pk, &root, &host)
                     })
                     .await;
-                    let (applied, detail) = match result {
+                    let (applied, said) = match result {
                         Ok(Ok(rules)) => (
                             true,
-                            format!("rule bundle v{version} applied ({rules} rules)"),
+                            edgeward_config::say!(
+                                "rule bundle v{version} applied ({rules} rules)",
+                                "đã áp dụng gói tập luật phát hiện phiên bản {version} ({rules} luật)"
+                            ),
                         ),
-                        Ok(Err(e)) => (false, format!("rule bundle v{version} rejected: {e}")),
-                        Err(e) => (false, format!("rule bundle v{version} not applied: {e}")),
+                        Ok(Err(e)) => (
+                            false,
+                            edgeward_config::say!(
+                                "rule bundle v{version} rejected: {e}",
+                                "gói tập luật phát hiện phiên bản {version} bị từ chối: {e}"
+                            ),
+                        ),
+                        Err(e) => (
+                            false,
+                            edgeward_config::say!(
+                                "rule bundle v{version} not applied: {e}",
+                                "gói tập luật phát hiện phiên bản {version} chưa được áp dụng: {e}"
+                            ),
+                        ),
                     };
+                    let (detail, detail_vi) = (said.en, Some(said.vi));
                     bundle_bus
                         .emit(EventBody::Audit(edgeward_event::AuditEvent {
                             actor: "soc".into(),
@@ -223,6 +239,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             action: "rules.apply".into(),
                             outcome: Outcome::of(applied),
                             detail: detail.clone(),
+                            detail_vi,
                             diff: None,
                         }))
                         .await;
@@ -246,13 +263,30 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                         .mac
                         .clone()
                         .unwrap_or_else(|| m.ip.map(|i| i.to_string()).unwrap_or_default());
-                    let (accepted, detail) = match &result {
+                    let (accepted, said) = match &result {
                         Ok(()) => (
                             true,
-                            format!("SOC order {} ({} {device}) accepted", m.serial, m.action),
+                            edgeward_config::say!(
+                                "SOC order {} ({} {device}) accepted",
+                                "đã nhận lệnh {} của SOC ({} {device})",
+                                m.serial,
+                                if m.action == "release" {
+                                    "thôi cách ly"
+                                } else {
+                                    "cách ly"
+                                }
+                            ),
                         ),
-                        Err(e) => (false, format!("SOC order {} refused: {e}", m.serial)),
+                        Err(e) => (
+                            false,
+                            edgeward_config::say!(
+                                "SOC order {} refused: {e}",
+                                "lệnh {} của SOC bị từ chối: {e}",
+                                m.serial
+                            ),
+                        ),
                     };
+                    let (detail, detail_vi) = (said.en, Some(said.vi));
                     bundle_bus
                         .emit(EventBody::Audit(edgeward_event::AuditEvent {
                             actor: "soc".into(),
@@ -267,6 +301,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             ),
                             outcome: Outcome::of(accepted),
                             detail: detail.clone(),
+                            detail_vi,
                             diff: None,
                         }))
                         .await;
@@ -302,19 +337,27 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                     })
                     .await
                     .unwrap_or_else(|e| Err(e.to_string()));
-                    let (queued, detail) = match step {
+                    let (queued, said) = match step {
                         Ok(None) => continue,
                         Ok(Some(q)) => (
                             true,
-                            format!(
+                            edgeward_config::say!(
                                 "update bundle {name}: edgeward {}{} ({} bytes) queued for installation",
+                                "gói cập nhật {name}: edgeward {}{} ({} byte) đang chờ cài đặt",
                                 q.version,
                                 if q.rollback { " (signed rollback)" } else { "" },
                                 q.bytes
                             ),
                         ),
-                        Err(e) => (false, format!("update bundle {name} refused: {e}")),
+                        Err(e) => (
+                            false,
+                            edgeward_config::say!(
+                                "update bundle {name} refused: {e}",
+                                "gói cập nhật {name} bị từ chối: {e}"
+                            ),
+                        ),
                     };
+                    let (detail, detail_vi) = (said.en, Some(said.vi));
                     bundle_bus
                         .emit(EventBody::Audit(edgeward_event::AuditEvent {
                             actor: "soc".into(),
@@ -322,6 +365,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             action: "system.update.upload".into(),
                             outcome: Outcome::of(queued),
                             detail: detail.clone(),
+                            detail_vi,
                             diff: None,
                         }))
                         .await;

@@ -227,8 +227,18 @@ async fn watch(conf: PathBuf, child: Supervised, bus: Bus) {
             });
             while let Some(line) = rx.recv().await {
                 if let Some((outcome, detail)) = audit_of(&line) {
-                    bus.emit(EventBody::Audit(AuditEvent::new(
-                        "ssh", "ssh", "auth.ssh", outcome, detail, None,
+                    let vi = if outcome == Outcome::Success {
+                        format!("đăng nhập SSH bằng khóa công khai: `{detail}`")
+                    } else {
+                        format!("đăng nhập SSH bị từ chối: `{detail}`")
+                    };
+                    bus.emit(EventBody::Audit(AuditEvent::said(
+                        "ssh",
+                        "ssh",
+                        "auth.ssh",
+                        outcome,
+                        edgeward_config::Text::new(detail, vi),
+                        None,
                     )))
                     .await;
                 }

@@ -2,6 +2,7 @@
 //! session cookie and `X-CSRF-Token` on state-changing requests). Documented in
 //! `docs/openapi.yaml`.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -70,7 +71,7 @@ pub async fn login(
                 &v.source.to_string(),
                 "auth.login",
                 Outcome::Failure,
-                "wrong TOTP code (API)",
+                say!("wrong TOTP code (API)", "sai mã xác thực hai yếu tố (API)"),
                 None,
             )
             .await;
@@ -83,9 +84,15 @@ pub async fn login(
             "auth.login",
             Outcome::Success,
             if next == Stage::Full {
-                "logged in (password + TOTP, API)"
+                say!(
+                    "logged in (password + TOTP, API)",
+                    "đã đăng nhập (mật khẩu và mã xác thực hai yếu tố, API)"
+                )
             } else {
-                "password + TOTP accepted (API); the password must be changed in the web UI"
+                say!(
+                    "password + TOTP accepted (API); the password must be changed in the web UI",
+                    "mật khẩu và mã xác thực hai yếu tố đúng (API); phải đổi mật khẩu trên giao diện web"
+                )
             },
             None,
         )
@@ -111,7 +118,7 @@ pub async fn logout(
         &c.source_str(),
         "auth.logout",
         Outcome::Success,
-        "logged out (API)",
+        say!("logged out (API)", "đã đăng xuất (API)"),
         None,
     )
     .await;
@@ -156,7 +163,11 @@ pub async fn config(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit_view(&c, "configuration text (API)").await;
+    ctx.audit_view(
+        &c,
+        say!("configuration text (API)", "nội dung cấu hình (API)"),
+    )
+    .await;
     let live = ctx.live.load();
     Json(
         json!({ "version": live.version, "text": c.shown(&live.text), "awaiting_confirmation": live.awaiting }),
@@ -185,7 +196,10 @@ pub async fn config_check(
     // The report carries a diff against what runs: a view of the configuration (001 §6.2).
     ctx.audit_view(
         &c,
-        "candidate checked against the running configuration (API)",
+        say!(
+            "candidate checked against the running configuration (API)",
+            "kiểm tra bản cấu hình đề xuất so với cấu hình đang chạy (API)"
+        ),
     )
     .await;
     let running = ctx.live.load().text.clone();
@@ -282,7 +296,11 @@ pub async fn history(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Response {
-    ctx.audit_view(&c, "configuration history (API)").await;
+    ctx.audit_view(
+        &c,
+        say!("configuration history (API)", "lịch sử cấu hình (API)"),
+    )
+    .await;
     match changes::history_entries(&ctx) {
         Ok(list) => Json(list).into_response(),
         Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -297,8 +315,14 @@ pub async fn history_version(
     match changes::history_version(&ctx, version) {
         Ok((entry, before, text)) => {
             let diff = changes::version_diff(c.role, &before, &text, version);
-            ctx.audit_view(&c, format!("history v{version} (API)"))
-                .await;
+            ctx.audit_view(
+                &c,
+                say!(
+                    "history v{version} (API)",
+                    "lịch sử, phiên bản {version} (API)"
+                ),
+            )
+            .await;
             Json(json!({ "entry": entry, "text": c.shown(&text), "diff": diff })).into_response()
         }
         Err(e) => err(StatusCode::NOT_FOUND, e),
@@ -344,7 +368,11 @@ pub async fn devices(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit_view(&c, "device inventory (API)").await;
+    ctx.audit_view(
+        &c,
+        say!("device inventory (API)", "danh mục thiết bị (API)"),
+    )
+    .await;
     Json(json!(
         ctx.live
             .load()
@@ -421,7 +449,8 @@ pub async fn wifi_list(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,
 ) -> Json<serde_json::Value> {
-    ctx.audit_view(&c, "Wi-Fi networks (API)").await;
+    ctx.audit_view(&c, say!("Wi-Fi networks (API)", "các mạng Wi-Fi (API)"))
+        .await;
     Json(json!(wifi_pages::views(&ctx, &c)))
 }
 

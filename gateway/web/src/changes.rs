@@ -2,6 +2,7 @@
 //! the caller's role may change them, validation with each problem placed on the line of the
 //! section being edited, the diff against what runs, and submission to the daemon.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::collections::BTreeSet;
 
@@ -26,6 +27,11 @@ pub struct ShownProblem {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The same in both UI languages.
+    #[serde(skip)]
+    pub text: edgeward_config::Text,
+    #[serde(skip)]
+    pub hint_text: Option<edgeward_config::Text>,
     /// Line and column in the whole candidate file.
     pub line: Option<usize>,
     pub column: Option<usize>,
@@ -208,6 +214,8 @@ pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usiz
                         path: p.path.to_string(),
                         message: p.message,
                         hint: p.hint,
+                        text: p.text,
+                        hint_text: p.hint_text,
                         line,
                         column: p.position.map(|pos| pos.column),
                         edit_line: match (line, edit_start) {
@@ -341,8 +349,9 @@ pub async fn audit_forbidden(
         &caller.source_str(),
         action,
         Outcome::Failure,
-        format!(
+        say!(
             "role {} may not change {}",
+            "vai trò {} không được thay đổi {}",
             caller.role.as_str(),
             forbidden.join(", ")
         ),
@@ -510,8 +519,9 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
     if forbidden.is_empty() {
         return Ok(());
     }
-    let why = format!(
+    let why = say!(
         "role {} may not {action} the pending change: it changes {}",
+        "vai trò {} không được quyết định thay đổi đang chờ: thay đổi đó chạm tới {}",
         caller.role.as_str(),
         forbidden.join(", ")
     );
@@ -528,7 +538,7 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
         None,
     )
     .await;
-    Err(DecideError::Forbidden(why))
+    Err(DecideError::Forbidden(why.en))
 }
 
 /// Keep the change awaiting confirmation; returns its version.

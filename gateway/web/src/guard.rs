@@ -2,6 +2,7 @@
 //! stage, role permission, CSRF token and Origin on state-changing requests; and the response
 //! headers every page gets (HSTS, CSP without inline scripts, frame-ancestors none).
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -181,7 +182,15 @@ pub async fn check(
                     &source.to_string(),
                     "auth.session_expired",
                     Outcome::Success,
-                    format!("{why:?}"),
+                    match why {
+                        session::Expired::Idle => say!(
+                            "Idle",
+                            "phiên hết hạn do không thao tác quá thời gian cho phép"
+                        ),
+                        session::Expired::Lifetime | session::Expired::Unknown => {
+                            say!("Lifetime", "phiên hết hạn do đã đạt thời gian tối đa")
+                        }
+                    },
                     None,
                 )
                 .await;
@@ -237,8 +246,9 @@ pub async fn check(
             &caller.source_str(),
             "auth.forbidden",
             Outcome::Failure,
-            format!(
+            say!(
                 "{} {} needs {access:?}; role {}",
+                "{} {} cần quyền {access:?}; vai trò hiện tại: {}",
                 req.method(),
                 req.uri().path(),
                 role.as_str()

@@ -28,6 +28,39 @@ impl Lang {
             Lang::En => "en",
         }
     }
+    /// The same language for the model's bilingual texts.
+    pub fn cfg(self) -> edgeward_config::Lang {
+        match self {
+            Lang::Vi => edgeward_config::Lang::Vi,
+            Lang::En => edgeward_config::Lang::En,
+        }
+    }
+    /// The text of a key made at run time, if there is one.
+    pub fn lookup(self, key: &str) -> Option<&'static str> {
+        TABLE.get(key).map(|(vi, en)| match self {
+            Lang::Vi => *vi,
+            Lang::En => *en,
+        })
+    }
+    /// The display name of a model value: `lang.value("zone_kind", &z.kind)` reads the key
+    /// `zone_kind.lan`. A value without one is shown as written in the configuration (a unit
+    /// test keeps every enum's values covered).
+    pub fn value<T: serde::Serialize>(self, group: &str, value: &T) -> String {
+        let word = edgeward_config::validate::word(value);
+        self.lookup(&format!("{group}.{word}"))
+            .map_or(word, str::to_string)
+    }
+    /// A service as an admin knows it: built-ins by their protocol's usual name (`HTTPS`),
+    /// `any` in words, the agency's own services as it named them.
+    pub fn service(self, name: &str) -> String {
+        match self.lookup(&format!("service.{name}")) {
+            Some(t) => t.to_string(),
+            None if edgeward_config::services::builtin_names().any(|b| b == name) => {
+                name.to_ascii_uppercase()
+            }
+            None => name.to_string(),
+        }
+    }
     /// The text of `key`; the key itself if it has none (a test keeps this from happening).
     pub fn t(self, key: &'static str) -> &'static str {
         match TABLE.get(key) {
@@ -38,6 +71,29 @@ impl Lang {
             None => key,
         }
     }
+}
+
+/// A sentence from the model or a producer, for a page: regulation references written out in
+/// words, and values quoted between backticks (what the admin wrote in the configuration)
+/// shown as code.
+pub fn prose(lang: Lang, text: &str) -> maud::Markup {
+    let text = edgeward_config::text::cite_all(text, lang.cfg());
+    maud::html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
+/// A bilingual text for a page, as [`prose`].
+pub fn say(lang: Lang, text: &edgeward_config::Text) -> maud::Markup {
+    prose(lang, text.get(lang.cfg()))
+}
+
+/// A sentence as plain text (for a title or a flash message): references in words, backticks
+/// kept out.
+pub fn plain(lang: Lang, text: &str) -> String {
+    edgeward_config::text::cite_all(text, lang.cfg()).replace('`', "")
 }
 
 /// The static key equal to `s`, if `s` names a text (for keys carried in a URL).
@@ -972,6 +1028,59 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("common.signed_in_as", "Đăng nhập:", "Signed in as"),
     ("common.never", "Chưa bao giờ", "Never"),
     ("common.error", "Lỗi", "Error"),
+    // Display names of the model's values (`Lang::value`).
+    ("zone_kind.lan", "Mạng LAN cán bộ", "Staff LAN"),
+    ("zone_kind.servers", "Máy chủ", "Servers"),
+    ("zone_kind.mgmt", "Quản trị", "Management"),
+    ("zone_kind.guest", "Khách", "Guests"),
+    ("zone_kind.quarantine", "Cách ly", "Quarantine"),
+    ("zone_kind.internet", "Internet", "Internet"),
+    ("zone_kind.tslcd", "Mạng TSLCD", "TSLCD"),
+    ("uplink_kind.internet", "Internet", "Internet"),
+    ("uplink_kind.tslcd", "Mạng TSLCD", "TSLCD"),
+    ("action.allow", "Cho phép", "Allow"),
+    ("action.deny", "Chặn", "Deny"),
+    ("device_type.pc", "Máy tính để bàn", "Desktop computer"),
+    ("device_type.laptop", "Máy tính xách tay", "Laptop"),
+    ("device_type.server", "Máy chủ", "Server"),
+    ("device_type.printer", "Máy in", "Printer"),
+    ("device_type.scanner", "Máy quét", "Scanner"),
+    ("device_type.camera", "Camera", "Camera"),
+    ("device_type.ip-phone", "Điện thoại IP", "IP phone"),
+    ("device_type.phone", "Điện thoại di động", "Mobile phone"),
+    ("device_type.tablet", "Máy tính bảng", "Tablet"),
+    ("device_type.switch", "Bộ chuyển mạch", "Switch"),
+    ("device_type.router", "Bộ định tuyến", "Router"),
+    ("device_type.firewall", "Tường lửa", "Firewall"),
+    (
+        "device_type.access-point",
+        "Điểm truy cập Wi-Fi",
+        "Wi-Fi access point",
+    ),
+    ("device_type.storage", "Thiết bị lưu trữ", "Storage"),
+    ("device_type.other", "Khác", "Other"),
+    ("outcome.success", "Thành công", "Success"),
+    ("outcome.failure", "Thất bại", "Failure"),
+    (
+        "wifi_security.open",
+        "Không mật khẩu (bị cấm)",
+        "Open (not allowed)",
+    ),
+    ("wifi_security.wpa2", "WPA2", "WPA2"),
+    ("wifi_security.wpa3", "WPA3", "WPA3"),
+    (
+        "wifi_security.wpa2-wpa3",
+        "WPA2/WPA3 (chế độ chuyển tiếp)",
+        "WPA2/WPA3 (transition mode)",
+    ),
+    ("probe_kind.icmp", "ICMP (ping)", "ICMP (ping)"),
+    ("probe_kind.tcp", "TCP", "TCP"),
+    ("probe_kind.dns", "DNS", "DNS"),
+    ("probe_kind.http", "HTTP", "HTTP"),
+    ("probe_kind.https", "HTTPS", "HTTPS"),
+    ("service.any", "Mọi dịch vụ", "Any service"),
+    ("service.ping", "Ping", "Ping"),
+    ("service.printing", "In ấn", "Printing"),
 ];
 
 /// A configuration problem in the UI's language: what kind of problem, then the validator's
@@ -1133,6 +1242,71 @@ mod tests {
             assert!(!vi.is_empty() && !en.is_empty(), "{k}");
         }
         assert_eq!(TABLE.len(), WORDS.len(), "duplicate keys in WORDS");
+    }
+
+    /// Every value of the model's enums has a display name in both languages.
+    #[test]
+    fn every_model_value_has_a_display_name() {
+        use edgeward_config::*;
+        fn all<T: serde::Serialize>(group: &str, values: &[T]) {
+            for v in values {
+                let key = format!("{group}.{}", validate::word(v));
+                assert!(TABLE.contains_key(key.as_str()), "no display name {key}");
+            }
+        }
+        all(
+            "zone_kind",
+            &[
+                ZoneKind::Lan,
+                ZoneKind::Servers,
+                ZoneKind::Mgmt,
+                ZoneKind::Guest,
+                ZoneKind::Quarantine,
+                ZoneKind::Internet,
+                ZoneKind::Tslcd,
+            ],
+        );
+        all("uplink_kind", &[UplinkKind::Internet, UplinkKind::Tslcd]);
+        all("action", &[Action::Allow, Action::Deny]);
+        let types: Vec<DeviceType> = crate::pages::devices::TYPES
+            .iter()
+            .map(|t| toml::Value::String((*t).into()).try_into().unwrap())
+            .collect();
+        assert_eq!(types.len(), 15);
+        all("device_type", &types);
+        all(
+            "wifi_security",
+            &[
+                WifiSecurity::Open,
+                WifiSecurity::Wpa2,
+                WifiSecurity::Wpa3,
+                WifiSecurity::Wpa2Wpa3,
+            ],
+        );
+        all(
+            "probe_kind",
+            &[
+                ProbeKind::Icmp,
+                ProbeKind::Tcp,
+                ProbeKind::Dns,
+                ProbeKind::Http,
+                ProbeKind::Https,
+            ],
+        );
+        all(
+            "outcome",
+            &[
+                edgeward_event::Outcome::Success,
+                edgeward_event::Outcome::Failure,
+            ],
+        );
+        assert_eq!(
+            super::Lang::Vi.value("zone_kind", &ZoneKind::Guest),
+            "Khách"
+        );
+        assert_eq!(super::Lang::Vi.service("https"), "HTTPS");
+        assert_eq!(super::Lang::Vi.service("any"), "Mọi dịch vụ");
+        assert_eq!(super::Lang::Vi.service("ke-toan"), "ke-toan");
     }
 
     #[test]

@@ -142,7 +142,10 @@ impl AdminContext {
                     "console",
                     "account.console_change",
                     Outcome::Success,
-                    "the accounts file was changed outside the admin UI and reloaded",
+                    edgeward_config::say!(
+                        "the accounts file was changed outside the admin UI and reloaded",
+                        "tệp tài khoản được sửa ngoài giao diện quản trị và đã được nạp lại"
+                    ),
                     None,
                 )
                 .await;
@@ -153,7 +156,10 @@ impl AdminContext {
                     "console",
                     "account.console_change",
                     Outcome::Failure,
-                    format!("the accounts file changed but cannot be read; the loaded accounts stay: {e}"),
+                    edgeward_config::say!(
+                        "the accounts file changed but cannot be read; the loaded accounts stay: {e}",
+                        "tệp tài khoản đã thay đổi nhưng không đọc được; giữ nguyên các tài khoản đang dùng: {e}"
+                    ),
                     None,
                 )
                 .await;
@@ -168,11 +174,11 @@ impl AdminContext {
         source: &str,
         action: &str,
         outcome: Outcome,
-        detail: impl Into<String>,
+        detail: edgeward_config::Text,
         diff: Option<String>,
     ) {
         self.bus
-            .emit(EventBody::Audit(AuditEvent::new(
+            .emit(EventBody::Audit(AuditEvent::said(
                 actor,
                 source,
                 action,
@@ -184,7 +190,7 @@ impl AdminContext {
     }
 
     /// Audit a view of the configuration (001 §6.2: viewing configuration is logged).
-    pub async fn audit_view(&self, caller: &guard::Caller, what: impl Into<String>) {
+    pub async fn audit_view(&self, caller: &guard::Caller, what: edgeward_config::Text) {
         self.audit(
             &caller.username,
             &caller.source_str(),

@@ -4,6 +4,7 @@
 //! before writing the inactive slot and reboots into it. A refused bundle is audited and never
 //! queued; nothing here writes a slot.
 
+use edgeward_config::say;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -155,13 +156,14 @@ pub async fn upload(
         }
     };
     let detail = match &result {
-        Ok(q) => format!(
+        Ok(q) => say!(
             "update bundle edgeward {}{} ({} bytes) accepted and queued for installation",
+            "gói cập nhật edgeward {}{} ({} byte) đã được nhận và chờ cài đặt",
             q.version,
             if q.rollback { " (signed rollback)" } else { "" },
             q.bytes
         ),
-        Err(e) => format!("update bundle refused: {e}"),
+        Err(e) => say!("update bundle refused: {e}", "gói cập nhật bị từ chối: {e}"),
     };
     if let Err(UploadError::Refused(e)) = &result {
         let _ = log::append(

@@ -2,6 +2,7 @@
 //! (never one's own), reset password and TOTP, change role, disable/enable. Every change is an
 //! audit event and ends the account's open sessions where it changes what they may do.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -147,9 +148,21 @@ pub async fn change(
     .await
     .unwrap_or_else(|_| Err(AccountError::Internal("interrupted".into())));
     let outcome = Outcome::of(r.is_ok());
+    let verb = match action {
+        "create" => "tạo tài khoản",
+        "unlock" => "mở khóa tài khoản",
+        "reset" => "đặt lại mật khẩu của",
+        "role" => "đổi vai trò của",
+        "disable" => "vô hiệu hóa tài khoản",
+        "enable" => "kích hoạt lại tài khoản",
+        _ => action,
+    };
     let detail = match &r {
-        Ok(()) => format!("{action} {target}"),
-        Err(e) => format!("{action} {target}: {e}"),
+        Ok(()) => say!("{action} {target}", "{verb} {target}"),
+        Err(e) => say!(
+            "{action} {target}: {e}",
+            "{verb} {target}: không thực hiện được ({e})"
+        ),
     };
     ctx.audit(
         &caller.username,

@@ -1,6 +1,7 @@
 //! Login, the first-login steps (new password, TOTP enrolment), the second factor, logout and
 //! the language switch.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -97,7 +98,10 @@ pub async fn attempt(
             &source,
             "auth.login",
             Outcome::Failure,
-            "rate limit of the source address",
+            say!(
+                "rate limit of the source address",
+                "vượt giới hạn số lần thử từ địa chỉ nguồn"
+            ),
             None,
         )
         .await;
@@ -111,8 +115,9 @@ pub async fn attempt(
             &source,
             "auth.login",
             Outcome::Failure,
-            format!(
+            say!(
                 "over-long credentials refused (user name {} bytes, password {} bytes)",
+                "từ chối thông tin đăng nhập quá dài (tên {} byte, mật khẩu {} byte)",
                 username.len(),
                 password.len()
             ),
@@ -146,8 +151,18 @@ pub async fn attempt(
         LoginOutcome::Accepted(stage) => {
             let s = lock(&ctx.sessions).create(user, stage, v.source, now);
             let detail = match stage {
-                Stage::Full => "logged in".to_string(),
-                other => format!("password accepted; next step: {other:?}"),
+                Stage::Full => say!("logged in", "đã đăng nhập"),
+                other => edgeward_config::Text::new(
+                    format!("password accepted; next step: {other:?}"),
+                    format!(
+                        "mật khẩu đúng; bước tiếp theo: {}",
+                        match other {
+                            Stage::ChangePassword => "đổi mật khẩu",
+                            Stage::EnrolTotp => "đăng ký xác thực hai yếu tố",
+                            _ => "nhập mã xác thực hai yếu tố",
+                        }
+                    ),
+                ),
             };
             let action = if stage == Stage::Full {
                 "auth.login"
@@ -165,21 +180,27 @@ pub async fn attempt(
         refused => {
             // One refusal for every reason (no account enumeration); the audit event says which.
             let detail = match refused {
-                LoginOutcome::Refused { failures_in_window } => {
-                    format!("wrong user name or password ({failures_in_window} in window)")
-                }
-                LoginOutcome::NowLocked => "wrong password".to_string(),
-                LoginOutcome::Locked => "account is locked".to_string(),
-                LoginOutcome::Suspended => "account is suspended (unused)".to_string(),
-                _ => "account is disabled".to_string(),
+                LoginOutcome::Refused { failures_in_window } => say!(
+                    "wrong user name or password ({failures_in_window} in window)",
+                    "sai tên đăng nhập hoặc mật khẩu (lần sai thứ {failures_in_window} trong khoảng đếm)"
+                ),
+                LoginOutcome::NowLocked => say!("wrong password", "sai mật khẩu"),
+                LoginOutcome::Locked => say!("account is locked", "tài khoản đang bị khóa"),
+                LoginOutcome::Suspended => say!(
+                    "account is suspended (unused)",
+                    "tài khoản bị tạm ngưng (lâu không dùng)"
+                ),
+                _ => say!("account is disabled", "tài khoản đã bị vô hiệu hóa"),
             };
             let (key, status) = ("login.refused", StatusCode::UNAUTHORIZED);
             ctx.audit(user, &source, "auth.login", Outcome::Failure, detail, None)
                 .await;
             if refused == LoginOutcome::NowLocked {
-                let why = format!(
+                let why = say!(
                     "account locked after {} failures in {} minutes",
-                    policy.lockout_failures, policy.lockout_window_minutes
+                    "khóa tài khoản sau {} lần sai trong {} phút",
+                    policy.lockout_failures,
+                    policy.lockout_window_minutes
                 );
                 ctx.audit(user, &source, "auth.lockout", Outcome::Success, why, None)
                     .await;
@@ -352,14 +373,17 @@ pub async fn change_own_password(
                 &caller.source_str(),
                 "account.password_change",
                 Outcome::Success,
-                format!(
-                    "{}; {ended} other session(s) ended",
-                    if forced {
-                        "forced change at login"
-                    } else {
-                        "changed by the owner"
-                    }
-                ),
+                if forced {
+                    say!(
+                        "forced change at login; {ended} other session(s) ended",
+                        "đổi bắt buộc khi đăng nhập; đã kết thúc {ended} phiên khác"
+                    )
+                } else {
+                    say!(
+                        "changed by the owner; {ended} other session(s) ended",
+                        "chủ tài khoản tự đổi; đã kết thúc {ended} phiên khác"
+                    )
+                },
                 None,
             )
             .await;
@@ -371,10 +395,14 @@ pub async fn change_own_password(
                 &caller.source_str(),
                 "account.password_change",
                 Outcome::Failure,
-                e.as_ref().map_or_else(
-                    || "wrong current password".into(),
-                    std::string::ToString::to_string,
-                ),
+                match e.as_ref() {
+                    None => say!("wrong current password", "sai mật khẩu hiện tại"),
+                    Some(weak @ AccountError::WeakPassword(_)) => edgeward_config::Text::new(
+                        weak.to_string(),
+                        "mật khẩu mới không đạt chính sách mật khẩu",
+                    ),
+                    Some(other) => say!("{other}", "không đổi được mật khẩu: {other}"),
+                },
                 None,
             )
             .await;
@@ -539,7 +567,7 @@ pub async fn enrol_submit(
                 &caller.source_str(),
                 "account.totp_enrol",
                 Outcome::Success,
-                "TOTP enrolled",
+                say!("TOTP enrolled", "đã đăng ký xác thực hai yếu tố"),
                 None,
             )
             .await;
@@ -549,7 +577,10 @@ pub async fn enrol_submit(
                     &caller.source_str(),
                     "auth.login",
                     Outcome::Success,
-                    "logged in (first login completed)",
+                    say!(
+                        "logged in (first login completed)",
+                        "đã đăng nhập (hoàn tất lần đăng nhập đầu tiên)"
+                    ),
                     None,
                 )
                 .await;
@@ -562,7 +593,10 @@ pub async fn enrol_submit(
                 &caller.source_str(),
                 "account.totp_enrol",
                 Outcome::Failure,
-                e.to_string(),
+                edgeward_config::Text::new(
+                    e.to_string(),
+                    format!("không đăng ký được xác thực hai yếu tố: {e}"),
+                ),
                 None,
             )
             .await;
@@ -621,8 +655,14 @@ pub async fn verify_submit(
     match outcome {
         Ok(LoginOutcome::Accepted(next)) => {
             let detail = match next {
-                Stage::Full => "logged in (password + TOTP)",
-                _ => "password + TOTP accepted; the password must be changed next",
+                Stage::Full => say!(
+                    "logged in (password + TOTP)",
+                    "đã đăng nhập (mật khẩu và mã xác thực hai yếu tố)"
+                ),
+                _ => say!(
+                    "password + TOTP accepted; the password must be changed next",
+                    "mật khẩu và mã xác thực hai yếu tố đúng; tiếp theo phải đổi mật khẩu"
+                ),
             };
             ctx.audit(
                 &caller.username,
@@ -641,7 +681,7 @@ pub async fn verify_submit(
                 &source,
                 "auth.login",
                 Outcome::Failure,
-                "wrong TOTP code",
+                say!("wrong TOTP code", "sai mã xác thực hai yếu tố"),
                 None,
             )
             .await;
@@ -650,7 +690,10 @@ pub async fn verify_submit(
                 &source,
                 "auth.lockout",
                 Outcome::Success,
-                "account locked after repeated failures",
+                say!(
+                    "account locked after repeated failures",
+                    "khóa tài khoản sau nhiều lần sai"
+                ),
                 None,
             )
             .await;
@@ -673,7 +716,7 @@ pub async fn verify_submit(
                 &source,
                 "auth.login",
                 Outcome::Failure,
-                "wrong TOTP code",
+                say!("wrong TOTP code", "sai mã xác thực hai yếu tố"),
                 None,
             )
             .await;
@@ -696,7 +739,7 @@ pub async fn logout(
         &caller.source_str(),
         "auth.logout",
         Outcome::Success,
-        "logged out",
+        say!("logged out", "đã đăng xuất"),
         None,
     )
     .await;

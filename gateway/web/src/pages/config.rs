@@ -1,6 +1,7 @@
 //! Configuration: the running text and its history, the section editor (edit → check → diff →
 //! apply with commit-confirm), confirmation, rollback now, and rollback to any version.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -25,7 +26,11 @@ pub async fn overview(
     Query(m): Query<Msg>,
 ) -> Markup {
     let lang = caller.lang;
-    ctx.audit_view(&caller, "configuration and history").await;
+    ctx.audit_view(
+        &caller,
+        say!("configuration and history", "cấu hình và lịch sử"),
+    )
+    .await;
     let live = ctx.live.load();
     let history = changes::history_entries(&ctx).unwrap_or_default();
     let can_change = crate::guard::Access::AnyChange.allows(caller.role);
@@ -47,7 +52,7 @@ pub async fn overview(
                     td { a href={ "/config/history/" (e.version) } { "v" (e.version) } @if e.version == live.version { " " span.pill.active { (lang.t("cfg.running")) } } }
                     td { (e.applied_at.format("%Y-%m-%d %H:%M:%S")) }
                     td { (e.author) }
-                    td { (e.reason) @if let Some(r) = e.restored_from { span.muted { " (← v" (r) ")" } } }
+                    td { (crate::i18n::say(lang, &edgeward_config::history::reason_text(&e.reason))) @if let Some(r) = e.restored_from { span.muted { " (← v" (r) ")" } } }
                     td { a href={ "/config/history/" (e.version) } { (lang.t("cfg.diff")) } }
                 }
             }
@@ -110,8 +115,8 @@ fn problem_line(lang: Lang, p: &changes::ShownProblem, edited: &str) -> Markup {
             @else { strong { (lang.t("cfg.elsewhere")) @if let Some(l) = p.line { " (" (lang.t("cfg.line")) " " (l) ")" } ": " } }
             (problem_kind(lang, p.code)) " — "
             @if !p.path.is_empty() { code { (p.path) } ": " }
-            (p.message)
-            @if let Some(h) = &p.hint { br; span.muted { (h) } }
+            (crate::i18n::say(lang, &p.text))
+            @if let Some(h) = &p.hint_text { br; span.muted { (crate::i18n::say(lang, h)) } }
         }
     }
 }
@@ -185,14 +190,21 @@ pub async fn edit_page(
             &caller.source_str(),
             "auth.forbidden",
             Outcome::Failure,
-            format!("editor of {} needs another role", forbidden.join(", ")),
+            say!(
+                "editor of {} needs another role",
+                "mở trình sửa {} cần vai trò khác",
+                forbidden.join(", ")
+            ),
             None,
         )
         .await;
         return crate::guard::deny(false, caller.lang, StatusCode::FORBIDDEN, "err.forbidden");
     }
-    ctx.audit_view(&caller, format!("editor: {}", sections.join(",")))
-        .await;
+    ctx.audit_view(
+        &caller,
+        say!("editor: {}", "trình sửa cấu hình: {}", sections.join(",")),
+    )
+    .await;
     let text = changes::extract_sections(&ctx.live.load().text, &sections);
     editor(
         &ctx,
@@ -295,7 +307,11 @@ pub async fn edit_submit(
     if !forbidden {
         ctx.audit_view(
             &caller,
-            format!("editor check of {} (diff shown)", sections.join(",")),
+            say!(
+                "editor check of {} (diff shown)",
+                "kiểm tra bản sửa {} (đã xem khác biệt)",
+                sections.join(",")
+            ),
         )
         .await;
     }
@@ -352,10 +368,14 @@ pub async fn version_page(
         Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
     };
     let diff = changes::version_diff(caller.role, &before, &text, version);
-    ctx.audit_view(&caller, format!("history v{version}")).await;
+    ctx.audit_view(
+        &caller,
+        say!("history v{version}", "lịch sử, phiên bản {version}"),
+    )
+    .await;
     let can_change = crate::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
-        p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (entry.reason) }
+        p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (crate::i18n::say(lang, &edgeward_config::history::reason_text(&entry.reason))) }
         h2 { (lang.t("cfg.diff")) }
         (diff_view(&diff))
         @if can_change && entry.version != ctx.live.load().version {

@@ -2,6 +2,7 @@
 //! import. Each change rewrites the `devices` section and goes through the same validation and
 //! history as any configuration change (only set members change in the firewall).
 
+use edgeward_config::say;
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -393,7 +394,8 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> Markup {
-    ctx.audit_view(&caller, "device inventory").await;
+    ctx.audit_view(&caller, say!("device inventory", "danh mục thiết bị"))
+        .await;
     let mut form = DeviceForm {
         device_type: "pc".into(),
         status: "approved".into(),
@@ -585,8 +587,14 @@ pub async fn export_annex(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    ctx.audit_view(&caller, "device inventory exported as Phụ lục I")
-        .await;
+    ctx.audit_view(
+        &caller,
+        say!(
+            "device inventory exported as Phụ lục I",
+            "xuất danh mục thiết bị theo Phụ lục I"
+        ),
+    )
+    .await;
     let name = format!("phu-luc-I-{}.csv", ctx.host_id);
     attachment(
         CSV,
@@ -599,8 +607,14 @@ pub async fn export_csv(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    ctx.audit_view(&caller, "device inventory exported as CSV")
-        .await;
+    ctx.audit_view(
+        &caller,
+        say!(
+            "device inventory exported as CSV",
+            "xuất danh mục thiết bị ra tệp CSV"
+        ),
+    )
+    .await;
     let name = format!("devices-{}.csv", ctx.host_id);
     attachment(
         CSV,
@@ -884,7 +898,8 @@ pub async fn detail(
     let Some(mac) = edgeward_config::validate::normalize_mac(&mac) else {
         return (StatusCode::BAD_REQUEST, "not a MAC address").into_response();
     };
-    ctx.audit_view(&caller, &format!("device {mac}")).await;
+    ctx.audit_view(&caller, say!("device {mac}", "thiết bị {mac}"))
+        .await;
     let device = current_devices(&ctx)
         .into_iter()
         .find(|d| d.mac.eq_ignore_ascii_case(&mac));
@@ -974,8 +989,14 @@ pub async fn export_annex_xlsx(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    ctx.audit_view(&caller, "device inventory exported as Phụ lục I (Excel)")
-        .await;
+    ctx.audit_view(
+        &caller,
+        say!(
+            "device inventory exported as Phụ lục I (Excel)",
+            "xuất danh mục thiết bị theo Phụ lục I (Excel)"
+        ),
+    )
+    .await;
     let (seen, _) = edgeward_nac::pending::load(&ctx.state_dir);
     let name = format!("phu-luc-I-{}.xlsx", ctx.host_id);
     attachment(

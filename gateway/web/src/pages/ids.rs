@@ -3,6 +3,7 @@
 //! alert-only rule, disabling it or clearing that override — each a configuration change of the
 //! `[ids]` section with history and commit-confirm, like any other.
 
+use edgeward_config::say;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -183,15 +184,19 @@ pub async fn evidence(
     let (outcome, detail) = match &read {
         Ok(pcap) => (
             Outcome::Success,
-            format!(
+            say!(
                 "evidence {id} downloaded ({} bytes, sha256 {})",
+                "đã tải bằng chứng {id} ({} byte, sha256 {})",
                 pcap.len(),
                 EvidenceStore::digest(pcap)
             ),
         ),
         Err(e) => (
             Outcome::Failure,
-            format!("evidence {id} not available: {e}"),
+            say!(
+                "evidence {id} not available: {e}",
+                "không có bằng chứng {id}: {e}"
+            ),
         ),
     };
     ctx.audit(

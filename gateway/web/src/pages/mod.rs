@@ -54,7 +54,11 @@ pub fn field_problems(
                 .to_string();
             (
                 field,
-                format!("{} — {}", problem_kind(lang, p.code), p.message),
+                format!(
+                    "{} — {}",
+                    problem_kind(lang, p.code),
+                    p.text.get(lang.cfg())
+                ),
             )
         })
         .collect()

@@ -1,6 +1,7 @@
 //! Read-mostly pages: dashboard, zones and policies, uplinks, IDS with alert acknowledgement,
 //! and the audit log.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -297,7 +298,11 @@ pub async fn zones(
     Query(m): Query<Msg>,
 ) -> Markup {
     let lang = caller.lang;
-    ctx.audit_view(&caller, "zones and policies").await;
+    ctx.audit_view(
+        &caller,
+        say!("zones and policies", "vùng mạng và chính sách"),
+    )
+    .await;
     let live = ctx.live.load();
     let can_edit = caller.can(Permission::ManageNetwork);
     let body = html! {
@@ -472,7 +477,10 @@ pub async fn acknowledge(
             &caller.source_str(),
             "alert.ack",
             Outcome::Success,
-            format!("alert seq {seq} acknowledged"),
+            say!(
+                "alert seq {seq} acknowledged",
+                "đã ghi nhận cảnh báo số {seq}"
+            ),
             None,
         )
         .await;

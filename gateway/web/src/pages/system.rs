@@ -1,6 +1,7 @@
 //! System: the HTTPS certificate (view, replace by upload), time synchronisation, software
 //! version, open sessions, and encrypted configuration backup export and restore.
 
+use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::sync::Arc;
 
@@ -181,11 +182,13 @@ pub async fn replace_certificate(
 ) -> Result<crate::tls::CertInfo, String> {
     let r = ctx.certs.replace(cert, key).map_err(|e| e.to_string());
     let detail = match &r {
-        Ok(i) => format!(
+        Ok(i) => say!(
             "HTTPS certificate replaced: {} (sha256 {})",
-            i.subject, i.sha256
+            "đã thay chứng thư số HTTPS: {} (sha256 {})",
+            i.subject,
+            i.sha256
         ),
-        Err(e) => format!("certificate refused: {e}"),
+        Err(e) => say!("certificate refused: {e}", "chứng thư số bị từ chối: {e}"),
     };
     ctx.audit(
         &caller.username,
@@ -258,15 +261,19 @@ pub async fn export_backup(
         &caller.source_str(),
         "system.backup_export",
         Outcome::Success,
-        format!(
-            "encrypted backup of v{}{}",
-            live.version,
-            if secrets_included {
-                ""
-            } else {
-                " (Wi-Fi passphrases left out: the role may not see them)"
-            }
-        ),
+        if secrets_included {
+            say!(
+                "encrypted backup of v{}",
+                "sao lưu mã hóa phiên bản {}",
+                live.version
+            )
+        } else {
+            say!(
+                "encrypted backup of v{} (Wi-Fi passphrases left out: the role may not see them)",
+                "sao lưu mã hóa phiên bản {} (không gồm mật khẩu Wi-Fi: vai trò này không được xem)",
+                live.version
+            )
+        },
         None,
     )
     .await;
@@ -327,7 +334,7 @@ pub async fn backup_import(
             &caller.source_str(),
             "system.backup_import",
             Outcome::Failure,
-            "backup could not be opened",
+            say!("backup could not be opened", "không mở được bản sao lưu"),
             None,
         )
         .await;
@@ -386,8 +393,9 @@ pub async fn backup_import(
         &caller.source_str(),
         "system.backup_import",
         Outcome::Success,
-        format!(
+        say!(
             "backup v{} of {} made {} by {}",
+            "bản sao lưu phiên bản {} của {} tạo lúc {} bởi {}",
             contents.version,
             contents.host_id,
             contents.created_at.format("%Y-%m-%d %H:%M"),

@@ -4,6 +4,7 @@
 //! validation, history and audit as any configuration change; passphrases are shown only to
 //! roles that manage Wi-Fi and never enter audit events.
 
+use edgeward_config::say;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -517,7 +518,8 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Query(q): Query<WifiQuery>,
 ) -> Markup {
-    ctx.audit_view(&caller, "Wi-Fi networks").await;
+    ctx.audit_view(&caller, say!("Wi-Fi networks", "các mạng Wi-Fi"))
+        .await;
     let msg = q.msg.as_deref().and_then(known_key);
     wifi_page(
         &ctx,

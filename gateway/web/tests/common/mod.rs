@@ -31,8 +31,13 @@ pub struct Fixture {
 /// state machine as the daemon (`config::change::CommitConfirm`).
 #[allow(clippy::unused_async)] // awaited by every test, like the daemon's own set-up
 pub async fn fixture() -> Fixture {
+    fixture_with(edgeward_config::AGENCY_DEFAULT_PROFILE.to_string()).await
+}
+
+/// As [`fixture`], running `text` instead of the agency profile.
+#[allow(clippy::unused_async)]
+pub async fn fixture_with(text: String) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let text = edgeward_config::AGENCY_DEFAULT_PROFILE.to_string();
     let config = edgeward_config::parse(&text, "t", edgeward_config::today()).unwrap();
     let live = Arc::new(arc_swap::ArcSwap::from_pointee(LiveState {
         version: 1,
