@@ -4,7 +4,7 @@
 //! of quarantine, re-assigned, removed), each with the version, time, author and reason of the
 //! change that did it.
 
-use edgeward_config::Device;
+use edgeward_config::{Device, Text};
 
 /// One applied version as the timeline needs it: its number, time, author, reason, and the
 /// device's entry in it (none: not in the inventory then).
@@ -33,55 +33,89 @@ pub struct Step {
     pub author: String,
     /// Why (the change's reason).
     pub reason: String,
-    /// What changed, in words (`added (approved)`, `status: pending → approved`, …).
-    pub what: Vec<String>,
+    /// What changed, in words (`added (approved)`, `status: pending → approved`, …), in both
+    /// UI languages.
+    pub what: Vec<Text>,
 }
 
-fn differences(before: &Device, after: &Device) -> Vec<String> {
+/// A device status in both languages.
+fn status_text(status: edgeward_config::DeviceStatus) -> Text {
+    use edgeward_config::DeviceStatus::{Approved, Blocked, Pending};
+    match status {
+        Approved => Text::new("approved", "đã phê duyệt"),
+        Pending => Text::new("pending", "chờ phê duyệt"),
+        Blocked => Text::new("blocked", "bị chặn"),
+    }
+}
+
+fn differences(before: &Device, after: &Device) -> Vec<Text> {
     let mut out = Vec::new();
-    let mut field = |name: &str, a: String, b: String| {
+    let mut field = |name: (&str, &str), a: Text, b: Text| {
         if a != b {
-            out.push(format!(
-                "{name}: {} → {}",
-                if a.is_empty() { "-" } else { &a },
-                if b.is_empty() { "-" } else { &b }
+            let dash = |t: &str| {
+                if t.is_empty() {
+                    "-".to_string()
+                } else {
+                    t.to_string()
+                }
+            };
+            out.push(Text::new(
+                format!("{}: {} → {}", name.0, dash(&a.en), dash(&b.en)),
+                format!("{}: {} → {}", name.1, dash(&a.vi), dash(&b.vi)),
             ));
         }
     };
+    let same = |s: String| Text::new(s.clone(), s);
     field(
-        "status",
-        format!("{:?}", before.status).to_lowercase(),
-        format!("{:?}", after.status).to_lowercase(),
-    );
-    field("zone", before.zone.clone(), after.zone.clone());
-    field(
-        "quarantine",
-        before.move_to.clone().unwrap_or_default(),
-        after.move_to.clone().unwrap_or_default(),
-    );
-    field("user", before.user.clone(), after.user.clone());
-    field(
-        "ip",
-        before.ip.map(|i| i.to_string()).unwrap_or_default(),
-        after.ip.map(|i| i.to_string()).unwrap_or_default(),
-    );
-    field("serial", before.serial.clone(), after.serial.clone());
-    field(
-        "approved by",
-        before.approved_by.clone(),
-        after.approved_by.clone(),
+        ("status", "trạng thái"),
+        status_text(before.status),
+        status_text(after.status),
     );
     field(
-        "head of unit",
-        before.head_of_unit.clone(),
-        after.head_of_unit.clone(),
+        ("zone", "vùng mạng"),
+        same(before.zone.clone()),
+        same(after.zone.clone()),
     );
     field(
-        "checklist",
-        before.checklist.join(","),
-        after.checklist.join(","),
+        ("quarantine", "cách ly"),
+        same(before.move_to.clone().unwrap_or_default()),
+        same(after.move_to.clone().unwrap_or_default()),
     );
-    field("note", before.note.clone(), after.note.clone());
+    field(
+        ("user", "người sử dụng"),
+        same(before.user.clone()),
+        same(after.user.clone()),
+    );
+    field(
+        ("ip", "địa chỉ IP"),
+        same(before.ip.map(|i| i.to_string()).unwrap_or_default()),
+        same(after.ip.map(|i| i.to_string()).unwrap_or_default()),
+    );
+    field(
+        ("serial", "mã số thiết bị"),
+        same(before.serial.clone()),
+        same(after.serial.clone()),
+    );
+    field(
+        ("approved by", "người phê duyệt"),
+        same(before.approved_by.clone()),
+        same(after.approved_by.clone()),
+    );
+    field(
+        ("head of unit", "thủ trưởng đơn vị"),
+        same(before.head_of_unit.clone()),
+        same(after.head_of_unit.clone()),
+    );
+    field(
+        ("checklist", "danh mục kiểm tra"),
+        same(before.checklist.join(",")),
+        same(after.checklist.join(",")),
+    );
+    field(
+        ("note", "ghi chú"),
+        same(before.note.clone()),
+        same(after.note.clone()),
+    );
     out
 }
 
@@ -92,9 +126,13 @@ pub fn timeline(versions: &[Version]) -> Vec<Step> {
     for v in versions {
         let what = match (previous, &v.device) {
             (None, Some(d)) => {
-                vec![format!("added ({:?}, zone {})", d.status, d.zone).to_lowercase()]
+                let status = status_text(d.status);
+                vec![Text::new(
+                    format!("added ({}, zone {})", status.en, d.zone),
+                    format!("thêm vào danh mục ({}, vùng {})", status.vi, d.zone),
+                )]
             }
-            (Some(_), None) => vec!["removed from the inventory".to_string()],
+            (Some(_), None) => vec![Text::new("removed from the inventory", "xóa khỏi danh mục")],
             (Some(a), Some(b)) => differences(a, b),
             (None, None) => Vec::new(),
         };
@@ -154,8 +192,10 @@ mod tests {
             v(6, "cleaned", Some(d.clone())),
             v(7, "returned", None),
         ]);
-        let got: Vec<(u64, Vec<String>)> =
-            steps.iter().map(|s| (s.version, s.what.clone())).collect();
+        let got: Vec<(u64, Vec<String>)> = steps
+            .iter()
+            .map(|s| (s.version, s.what.iter().map(|t| t.en.clone()).collect()))
+            .collect();
         assert_eq!(
             got,
             vec![

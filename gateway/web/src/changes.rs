@@ -2,7 +2,6 @@
 //! the caller's role may change them, validation with each problem placed on the line of the
 //! section being edited, the diff against what runs, and submission to the daemon.
 
-use edgeward_config::say;
 use edgeward_event::Outcome;
 use std::collections::BTreeSet;
 
@@ -349,11 +348,17 @@ pub async fn audit_forbidden(
         &caller.source_str(),
         action,
         Outcome::Failure,
-        say!(
-            "role {} may not change {}",
-            "vai trò {} không được thay đổi {}",
-            caller.role.as_str(),
-            forbidden.join(", ")
+        edgeward_config::Text::new(
+            format!(
+                "role {} may not change {}",
+                caller.role.as_str(),
+                forbidden.join(", ")
+            ),
+            format!(
+                "vai trò {} không được thay đổi `{}`",
+                crate::i18n::Lang::Vi.t(crate::layout::role_key(caller.role)),
+                forbidden.join("`, `")
+            ),
         ),
         None,
     )
@@ -519,11 +524,17 @@ async fn may_decide(ctx: &AdminContext, caller: &Caller, action: &str) -> Result
     if forbidden.is_empty() {
         return Ok(());
     }
-    let why = say!(
-        "role {} may not {action} the pending change: it changes {}",
-        "vai trò {} không được quyết định thay đổi đang chờ: thay đổi đó chạm tới {}",
-        caller.role.as_str(),
-        forbidden.join(", ")
+    let why = edgeward_config::Text::new(
+        format!(
+            "role {} may not {action} the pending change: it changes {}",
+            caller.role.as_str(),
+            forbidden.join(", ")
+        ),
+        format!(
+            "vai trò {} không được quyết định thay đổi đang chờ: thay đổi đó chạm tới `{}`",
+            crate::i18n::Lang::Vi.t(crate::layout::role_key(caller.role)),
+            forbidden.join("`, `")
+        ),
     );
     ctx.audit(
         &caller.username,

@@ -246,12 +246,19 @@ pub async fn check(
             &caller.source_str(),
             "auth.forbidden",
             Outcome::Failure,
-            say!(
-                "{} {} needs {access:?}; role {}",
-                "{} {} cần quyền {access:?}; vai trò hiện tại: {}",
-                req.method(),
-                req.uri().path(),
-                role.as_str()
+            edgeward_config::Text::new(
+                format!(
+                    "{} {} needs {access:?}; role {}",
+                    req.method(),
+                    req.uri().path(),
+                    role.as_str()
+                ),
+                format!(
+                    "`{} {}` cần quyền khác; vai trò hiện tại: {}",
+                    req.method(),
+                    req.uri().path(),
+                    Lang::Vi.t(crate::layout::role_key(role))
+                ),
             ),
             None,
         )

@@ -86,7 +86,7 @@ pub fn prose(lang: Lang, text: &str) -> maud::Markup {
 }
 
 /// A bilingual text for a page, as [`prose`].
-pub fn say(lang: Lang, text: &edgeward_config::Text) -> maud::Markup {
+pub fn show(lang: Lang, text: &edgeward_config::Text) -> maud::Markup {
     prose(lang, text.get(lang.cfg()))
 }
 
@@ -101,14 +101,36 @@ pub fn known_key(s: &str) -> Option<&'static str> {
     TABLE.get_key_value(s).map(|(k, _)| *k)
 }
 
-static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| WORDS.iter().map(|(k, vi, en)| (*k, (*vi, *en))).collect());
+/// The words by key, with every regulation reference (`004 §7.2`) written out by name from
+/// the one table of regulations (`edgeward_config::text::REGULATIONS`).
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    let cited = |text: &'static str, lang| -> &'static str {
+        let words = edgeward_config::text::cite_all(text, lang);
+        if words == text {
+            text
+        } else {
+            Box::leak(words.into_boxed_str())
+        }
+    };
+    WORDS
+        .iter()
+        .map(|(k, vi, en)| {
+            (
+                *k,
+                (
+                    cited(vi, edgeward_config::Lang::Vi),
+                    cited(en, edgeward_config::Lang::En),
+                ),
+            )
+        })
+        .collect()
+});
 
 /// (key, Vietnamese, English)
 pub const WORDS: &[(&str, &str, &str)] = &[
     (
         "app.title",
-        "Cổng an ninh edgeward",
+        "Cổng an toàn thông tin edgeward",
         "edgeward security gateway",
     ),
     ("nav.dashboard", "Tổng quan", "Dashboard"),
@@ -135,7 +157,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("role.operator", "Vận hành viên", "Operator"),
     (
         "role.security_admin",
-        "Quản trị an ninh",
+        "Quản trị an toàn thông tin",
         "Security administrator",
     ),
     (
@@ -295,7 +317,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("pw.min_chars", "Số ký tự tối thiểu:", "Minimum characters:"),
     (
         "totp.reenrol",
-        "Tài khoản đã có xác thực hai lớp. Để thay bằng mã mới, nhập mật khẩu hiện tại và mã 6 số từ ứng dụng đang dùng.",
+        "Tài khoản đã có xác thực hai yếu tố. Để thay bằng mã mới, nhập mật khẩu hiện tại và mã 6 số từ ứng dụng đang dùng.",
         "This account already has two-factor authentication. To replace it, enter your current password and a 6-digit code from the app you use now.",
     ),
     (
@@ -305,12 +327,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "totp.title",
-        "Xác thực hai lớp (TOTP)",
-        "Two-factor authentication (TOTP)",
+        "Xác thực hai yếu tố",
+        "Two-factor authentication",
     ),
     (
         "totp.enrol_intro",
-        "Quản trị viên bắt buộc dùng xác thực hai lớp. Quét mã QR bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator, FreeOTP…), rồi nhập mã 6 số hiện trên ứng dụng.",
+        "Quản trị viên bắt buộc dùng xác thực hai yếu tố. Quét mã QR bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator, FreeOTP…), rồi nhập mã 6 số hiện trên ứng dụng.",
         "Administrators must use two-factor authentication. Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP…), then enter the 6-digit code it shows.",
     ),
     (
@@ -332,11 +354,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("dash.title", "Tổng quan", "Dashboard"),
     ("dash.uplinks", "Trạng thái đường truyền", "Uplink states"),
-    (
-        "dash.alerts",
-        "Cảnh báo gần đây theo mức độ",
-        "Recent alerts by severity",
-    ),
+    ("dash.alerts", "Cảnh báo gần đây", "Recent alerts"),
     (
         "dash.pending_devices",
         "Thiết bị chờ phê duyệt",
@@ -349,7 +367,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("dash.no_alerts", "Chưa có cảnh báo.", "No alerts yet."),
     ("dash.none", "Không có.", "None."),
-    ("sev.1", "Nghiêm trọng", "High"),
+    ("sev.1", "Cao", "High"),
     ("sev.2", "Trung bình", "Medium"),
     ("sev.3", "Thấp", "Low"),
     ("uplink.state.up", "Hoạt động", "Up"),
@@ -362,7 +380,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("uplink.latency", "Độ trễ p95", "Latency p95"),
     ("uplink.weight", "Trọng số chia tải", "Load-sharing weight"),
     ("uplink.gateway", "Cổng kế tiếp", "Next hop"),
-    ("uplink.interface", "Giao diện", "Interface"),
+    ("uplink.interface", "Giao diện mạng", "Interface"),
     ("zones.zones", "Các vùng mạng", "Zones"),
     (
         "zones.policies",
@@ -430,15 +448,15 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Số lần khởi động lại bộ kiểm tra",
         "Engine restarts",
     ),
-    ("ids.rulesets", "Bộ luật", "Rulesets"),
+    ("ids.rulesets", "Tập luật phát hiện", "Detection rulesets"),
     ("ids.recent", "Cảnh báo gần đây", "Recent alerts"),
     ("ids.time", "Thời điểm", "Time"),
     ("ids.signature", "Dấu hiệu", "Signature"),
     ("ids.severity", "Mức độ", "Severity"),
     ("ids.source", "Nguồn", "Source"),
     ("ids.destination", "Đích", "Destination"),
-    ("ids.ack", "Đã xử lý", "Acknowledge"),
-    ("ids.acked", "đã xử lý bởi", "acknowledged by"),
+    ("ids.ack", "Ghi nhận", "Acknowledge"),
+    ("ids.acked", "đã ghi nhận:", "acknowledged by"),
     ("ids.action", "Hành động", "Action"),
     ("ids.bundle", "Tập luật từ SOC", "SOC rule bundle"),
     (
@@ -641,8 +659,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("dev.port_switch", "Sau switch", "Behind a switch"),
     (
         "dev.import_hint",
-        "Cột: user,type,brand,serial,mac,ip,zone,status,note. Danh sách nhập sẽ thay thế toàn bộ danh mục hiện tại.",
-        "Columns: user,type,brand,serial,mac,ip,zone,status,note. The imported list replaces the whole inventory.",
+        "Cột: `user,type,brand,serial,mac,ip,zone,status,note`. Danh sách nhập sẽ thay thế toàn bộ danh mục hiện tại.",
+        "Columns: `user,type,brand,serial,mac,ip,zone,status,note`. The imported list replaces the whole inventory.",
     ),
     ("nav.wifi", "Wi-Fi", "Wi-Fi"),
     (
@@ -836,7 +854,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("acc.role", "Vai trò", "Role"),
     ("acc.status", "Trạng thái", "Status"),
-    ("acc.totp", "Xác thực 2 lớp", "Two-factor"),
+    (
+        "acc.totp",
+        "Xác thực hai yếu tố",
+        "Two-factor authentication",
+    ),
     ("acc.expires", "Mật khẩu hết hạn", "Password expires"),
     ("acc.last_active", "Hoạt động gần nhất", "Last active"),
     ("acc.create", "Tạo tài khoản", "Create an account"),
@@ -849,8 +871,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc.unlock", "Mở khóa", "Unlock"),
     (
         "acc.reset",
-        "Đặt lại mật khẩu & TOTP",
-        "Reset password & TOTP",
+        "Đặt lại mật khẩu và xác thực hai yếu tố",
+        "Reset password and two-factor authentication",
     ),
     ("acc.disable", "Vô hiệu hóa", "Disable"),
     ("acc.enable", "Kích hoạt lại", "Enable"),
@@ -858,7 +880,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc.status.active", "Hoạt động", "Active"),
     ("acc.status.locked", "Bị khóa", "Locked"),
     ("acc.status.suspended", "Tạm ngưng", "Suspended"),
-    ("acc.status.disabled", "Vô hiệu hóa", "Disabled"),
+    ("acc.status.disabled", "Đã vô hiệu hóa", "Disabled"),
     (
         "acc.status.password_expired",
         "Mật khẩu hết hạn",
@@ -911,8 +933,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("sys.ntp", "Đồng bộ thời gian", "Time synchronisation"),
     (
         "ntp.no_server",
-        "Chưa cấu hình máy chủ thời gian (mục [time]): đồng hồ không được đồng bộ",
-        "No time server configured ([time]): the clock is not synchronised",
+        "Chưa cấu hình máy chủ thời gian (mục `[time]`): đồng hồ không được đồng bộ",
+        "No time server configured (`[time]`): the clock is not synchronised",
     ),
     (
         "ntp.not_running",
@@ -920,6 +942,10 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "The time synchronisation service is not running",
     ),
     ("ntp.synced_to", "Đã đồng bộ với", "Synchronised to"),
+    ("cert.subject", "Chủ thể", "Subject"),
+    ("cert.issuer", "Đơn vị cấp", "Issuer"),
+    ("cert.valid", "Hiệu lực", "Valid"),
+    ("cert.names", "Tên miền và địa chỉ", "Names"),
     ("ntp.offset", "lệch", "offset"),
     ("ntp.stratum", "tầng", "stratum"),
     ("ntp.over_limit", "vượt ngưỡng", "over the limit of"),
@@ -1022,6 +1048,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Request refused: missing or wrong anti-forgery (CSRF) token. Reload the page.",
     ),
     ("common.save", "Lưu", "Save"),
+    ("common.saved", "Đã lưu thay đổi.", "Changes saved."),
+    (
+        "dash.open_alerts",
+        "Cảnh báo chưa ghi nhận",
+        "Unacknowledged alerts",
+    ),
     ("common.yes", "Có", "Yes"),
     ("common.no", "Không", "No"),
     ("common.back", "Quay lại", "Back"),
@@ -1079,6 +1111,154 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("probe_kind.http", "HTTP", "HTTP"),
     ("probe_kind.https", "HTTPS", "HTTPS"),
     ("service.any", "Mọi dịch vụ", "Any service"),
+    ("uplink.probe", "Cách kiểm tra", "Probe"),
+    ("uplink.target", "Mục tiêu", "Target"),
+    ("uplink.samples", "Số mẫu", "Samples"),
+    ("pol.gateway", "Chính thiết bị", "The gateway itself"),
+    (
+        "zones.firewall_sections",
+        "tường lửa, chuyển tiếp cổng, giao diện mạng",
+        "firewall, port forwards, interfaces",
+    ),
+    ("audit_action.auth.login", "Đăng nhập", "Login"),
+    ("audit_action.auth.logout", "Đăng xuất", "Logout"),
+    (
+        "audit_action.auth.password",
+        "Kiểm tra mật khẩu",
+        "Password check",
+    ),
+    (
+        "audit_action.auth.lockout",
+        "Khóa tài khoản",
+        "Account lockout",
+    ),
+    (
+        "audit_action.auth.forbidden",
+        "Truy cập bị từ chối",
+        "Access denied",
+    ),
+    (
+        "audit_action.auth.session_expired",
+        "Hết phiên đăng nhập",
+        "Session expired",
+    ),
+    ("audit_action.auth.ssh", "Đăng nhập SSH", "SSH login"),
+    (
+        "audit_action.account.create",
+        "Tạo tài khoản",
+        "Account created",
+    ),
+    (
+        "audit_action.account.unlock",
+        "Mở khóa tài khoản",
+        "Account unlocked",
+    ),
+    (
+        "audit_action.account.reset",
+        "Đặt lại mật khẩu",
+        "Password reset",
+    ),
+    ("audit_action.account.role", "Đổi vai trò", "Role changed"),
+    (
+        "audit_action.account.disable",
+        "Vô hiệu hóa tài khoản",
+        "Account disabled",
+    ),
+    (
+        "audit_action.account.enable",
+        "Kích hoạt lại tài khoản",
+        "Account enabled",
+    ),
+    (
+        "audit_action.account.password_change",
+        "Đổi mật khẩu",
+        "Password change",
+    ),
+    (
+        "audit_action.account.totp_enrol",
+        "Đăng ký xác thực hai yếu tố",
+        "Two-factor enrolment",
+    ),
+    (
+        "audit_action.account.console_change",
+        "Sửa tài khoản ngoài giao diện",
+        "Accounts changed outside the UI",
+    ),
+    (
+        "audit_action.config.view",
+        "Xem cấu hình",
+        "Configuration viewed",
+    ),
+    (
+        "audit_action.config.apply",
+        "Áp dụng cấu hình",
+        "Configuration applied",
+    ),
+    (
+        "audit_action.config.confirm",
+        "Xác nhận thay đổi",
+        "Change confirmed",
+    ),
+    (
+        "audit_action.config.rollback",
+        "Quay lui cấu hình",
+        "Configuration rolled back",
+    ),
+    (
+        "audit_action.alert.ack",
+        "Ghi nhận cảnh báo",
+        "Alert acknowledged",
+    ),
+    (
+        "audit_action.ids.evidence",
+        "Tải bằng chứng",
+        "Evidence download",
+    ),
+    (
+        "audit_action.rules.apply",
+        "Cập nhật tập luật phát hiện",
+        "Ruleset update",
+    ),
+    (
+        "audit_action.device.quarantine",
+        "Cách ly thiết bị",
+        "Device quarantined",
+    ),
+    (
+        "audit_action.device.release",
+        "Thôi cách ly thiết bị",
+        "Device released",
+    ),
+    (
+        "audit_action.system.certificate",
+        "Thay chứng thư số",
+        "Certificate replaced",
+    ),
+    (
+        "audit_action.system.backup_export",
+        "Xuất bản sao lưu",
+        "Backup exported",
+    ),
+    (
+        "audit_action.system.backup_import",
+        "Khôi phục bản sao lưu",
+        "Backup restored",
+    ),
+    (
+        "audit_action.system.update.upload",
+        "Tải lên bản cập nhật",
+        "Update uploaded",
+    ),
+    (
+        "audit_action.system.update.install",
+        "Cài đặt bản cập nhật",
+        "Update installed",
+    ),
+    (
+        "audit_action.system.update.rollback",
+        "Quay lại phiên bản trước",
+        "Update rolled back",
+    ),
     ("service.ping", "Ping", "Ping"),
     ("service.printing", "In ấn", "Printing"),
 ];
@@ -1127,8 +1307,8 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
         ),
         Code::ZeroWeight => ("Trọng số phải lớn hơn 0", "Weight must be above 0"),
         Code::TooFewIsps => (
-            "Cần ít nhất hai đường Internet (000 §8.1.k)",
-            "At least two Internet uplinks are required (000 §8.1.k)",
+            "Cần ít nhất hai đường Internet",
+            "At least two Internet uplinks are required",
         ),
         Code::TslcdWithoutPrefixes => (
             "Đường TSLCD cần dải địa chỉ chính phủ",
@@ -1147,7 +1327,7 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
             "An uplink must use a WAN interface",
         ),
         Code::HealthThresholds => (
-            "Ngưỡng kiểm tra sức khỏe không hợp lệ",
+            "Ngưỡng kiểm tra tình trạng đường truyền không hợp lệ",
             "Invalid health thresholds",
         ),
         Code::InvalidMac => ("Địa chỉ MAC không hợp lệ", "Invalid MAC address"),

@@ -1,6 +1,7 @@
 //! The device inventory of seed 000 Phụ lục I (user, type, brand, serial, MAC, IP, zone,
 //! status, note) as CSV, and the `devices` section rewritten from a list of devices.
 
+use edgeward_config::say;
 use edgeward_config::{Device, DeviceStatus, DeviceType};
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,21 @@ pub const COLUMNS: [&str; 9] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CsvProblem {
     pub line: u64,
+    /// What is wrong, in English (the API).
     pub message: String,
+    /// The same in both UI languages.
+    #[serde(skip)]
+    pub text: edgeward_config::Text,
+}
+
+impl CsvProblem {
+    fn new(line: u64, text: edgeward_config::Text) -> CsvProblem {
+        CsvProblem {
+            line,
+            message: text.en.clone(),
+            text,
+        }
+    }
 }
 
 /// The serde name of a unit enum value (`wpa2-wpa3`, `ip-phone`).
@@ -227,19 +242,23 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
     let header: Vec<String> = match r.headers() {
         Ok(h) => h.iter().map(str::to_lowercase).collect(),
         Err(e) => {
-            return Err(vec![CsvProblem {
-                line: 1,
-                message: e.to_string(),
-            }]);
+            return Err(vec![CsvProblem::new(
+                1,
+                say!("{e}", "không đọc được dòng tiêu đề của tệp CSV: {e}"),
+            )]);
         }
     };
     let mut problems = Vec::new();
     for c in ["user", "type", "mac", "zone"] {
         if !header.iter().any(|x| x == c) {
-            problems.push(CsvProblem {
-                line: 1,
-                message: format!("column '{c}' is missing (columns: {})", COLUMNS.join(",")),
-            });
+            let all = COLUMNS.join(",");
+            problems.push(CsvProblem::new(
+                1,
+                say!(
+                    "column '{c}' is missing (columns: {all})",
+                    "thiếu cột `{c}` (các cột: `{all}`)"
+                ),
+            ));
         }
     }
     if !problems.is_empty() {
@@ -251,10 +270,10 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
         let rec = match rec {
             Ok(rec) => rec,
             Err(e) => {
-                problems.push(CsvProblem {
-                    line: e.position().map_or(line, csv::Position::line),
-                    message: e.to_string(),
-                });
+                problems.push(CsvProblem::new(
+                    e.position().map_or(line, csv::Position::line),
+                    say!("{e}", "dòng không đọc được: {e}"),
+                ));
                 continue;
             }
         };
@@ -269,21 +288,25 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
                     .to_string(),
             )
         };
-        let mut bad = |column: &str, why: String| {
-            problems.push(CsvProblem {
+        let mut bad = |column: &str, why: edgeward_config::Text| {
+            problems.push(CsvProblem::new(
                 line,
-                message: format!("column {column}: {why}"),
-            });
+                edgeward_config::Text::new(
+                    format!("column {column}: {}", why.en),
+                    format!("cột `{column}`: {}", why.vi),
+                ),
+            ));
         };
         let type_text = get("type");
         let Some(device_type) = enum_value::<DeviceType>(&type_text) else {
-            bad(
-                "type",
-                format!(
-                    "'{type_text}' is not a device type ({})",
-                    "pc, laptop, server, printer, scanner, camera, ip-phone, phone, tablet, switch, router, firewall, access-point, storage, other"
-                ),
-            );
+            bad("type", {
+                let all = crate::pages::devices::TYPES.join(", ");
+                let all_code = crate::pages::devices::TYPES.join("`, `");
+                edgeward_config::Text::new(
+                    format!("'{type_text}' is not a device type ({all})"),
+                    format!("`{type_text}` không phải chủng loại thiết bị (`{all_code}`)"),
+                )
+            });
             continue;
         };
         let status_text = get("status");
@@ -294,7 +317,10 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
         } else {
             bad(
                 "status",
-                format!("'{status_text}' is not approved, pending or blocked"),
+                say!(
+                    "'{status_text}' is not approved, pending or blocked",
+                    "`{status_text}` không phải `approved` (đã phê duyệt), `pending` (chờ phê duyệt) hay `blocked` (bị chặn)"
+                ),
             );
             continue;
         };
@@ -304,7 +330,13 @@ pub fn import(csv_text: &str, existing: &[Device]) -> Result<Vec<Device>, Vec<Cs
         } else if let Ok(ip) = ip_text.parse() {
             Some(ip)
         } else {
-            bad("ip", format!("'{ip_text}' is not an IP address"));
+            bad(
+                "ip",
+                say!(
+                    "'{ip_text}' is not an IP address",
+                    "`{ip_text}` không phải địa chỉ IP"
+                ),
+            );
             continue;
         };
         let mac = get("mac");

@@ -145,6 +145,11 @@ pub fn auth_page(lang: Lang, title: &str, back: &str, body: Markup) -> Markup {
 }
 
 pub fn bare_page(lang: Lang, title: &str, message: &str) -> Markup {
+    bare_page_markup(lang, title, html! { (message) })
+}
+
+/// A page with one error message (already rendered) and a way back.
+pub fn bare_page_markup(lang: Lang, title: &str, message: Markup) -> Markup {
     auth_page(
         lang,
         title,

@@ -219,9 +219,12 @@ async fn quarantine_and_release_from_the_page_with_reasons_and_history() {
         .split("id=\"device-history\"")
         .nth(1)
         .expect("history");
-    assert!(table.contains("added (approved, zone staff)"), "{table}");
-    assert!(table.contains("quarantine: - → quarantine"), "{table}");
-    assert!(table.contains("quarantine: quarantine → -"), "{table}");
+    assert!(
+        table.contains("thêm vào danh mục (đã phê duyệt, vùng staff)"),
+        "{table}"
+    );
+    assert!(table.contains("cách ly: - → quarantine"), "{table}");
+    assert!(table.contains("cách ly: quarantine → -"), "{table}");
     // A viewer may look but not decide.
     let v = f.session(Role::Viewer);
     let (status, _) = form(

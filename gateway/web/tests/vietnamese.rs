@@ -112,7 +112,6 @@ const ENGLISH: &[&str] = &[
     "will",
     "cannot",
     "must",
-    "may",
     "should",
     "error",
     "failed",
@@ -338,7 +337,9 @@ fn visible_text(html: &str) -> String {
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
-        if skip.contains(&name.as_str()) && !tag.ends_with('/') {
+        // Text marked as English on purpose (a Suricata signature's own words) is data.
+        let marked_english = tag.contains(" lang=\"en\"");
+        if (skip.contains(&name.as_str()) || marked_english) && !tag.ends_with('/') {
             let close = format!("</{name}");
             match rest.to_ascii_lowercase().find(&close) {
                 Some(end) => {
@@ -382,6 +383,14 @@ fn leaks(html: &str) -> Vec<String> {
     let text = visible_text(html);
     let keys: BTreeSet<&str> = edgeward_web::i18n::WORDS.iter().map(|w| w.0).collect();
     let mut found = Vec::new();
+    // An internal reference (`004 §7.2`) instead of the regulation's name.
+    for (i, _) in text.match_indices('§') {
+        let from = text.floor_char_boundary(i.saturating_sub(30));
+        found.push(format!(
+            "internal reference in: {}",
+            &text[from..text.ceil_char_boundary(i + 10)]
+        ));
+    }
     let words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || "._-".contains(c)))
         .filter(|w| !w.is_empty())
@@ -442,8 +451,9 @@ async fn post(
             format!("_csrf={}&{body}", s.1)
         }
         None => {
-            b = b.header(header::COOKIE, "ew_lang=vi");
-            body.to_string()
+            // A login form carries the pre-login token its page set.
+            b = b.header(header::COOKIE, "ew_lang=vi; ew_pre=t0k3n-t0k3n-t0k3n");
+            format!("_pre=t0k3n-t0k3n-t0k3n&{body}")
         }
     };
     read(f.send(b.body(Body::from(body)).unwrap()).await).await
@@ -600,23 +610,45 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
         ("00:11:22:33:44:03", "ip-phone", "blocked"),
     ] {
         let body = format!(
-            "user=Nguy%E1%BB%85n+V%C4%83n+A&type={ty}&brand=Dell&serial=SN{}&mac={mac}&ip=&zone=nhan-vien&status={status}&note=&chk_antivirus=on&chk_os_updates=on&chk_licensed_software=on&chk_screen_lock=on&approved_by=Tr%C6%B0%E1%BB%9Fng+ph%C3%B2ng",
-            &mac[15..]
+            "user=Nguy%E1%BB%85n+V%C4%83n+A&type={ty}&brand=Dell&serial=SN{}&mac={mac}&ip=10.10.0.{}&zone=nhan-vien&status={status}&note=&chk_antivirus=on&chk_os_updates=on&chk_licensed_software=on&chk_screen_lock=on&approved_by=Tr%C6%B0%E1%BB%9Fng+ph%C3%B2ng",
+            &mac[15..],
+            50 + u8::from_str_radix(&mac[15..], 16).unwrap()
         );
         let (s, page) = post(&f, Some(&security), "/devices", &body).await;
         assert!(s.is_redirection(), "adding {mac}: {s} {page}");
     }
     f.ctx.recent.record(event(
         10,
-        EventBody::Audit(AuditEvent::new(
+        EventBody::Audit(AuditEvent::said(
             "console",
             "console",
             "account.console_change",
             Outcome::Success,
-            "the accounts file was changed outside the admin UI and reloaded",
+            edgeward_config::say!(
+                "the accounts file was changed outside the admin UI and reloaded",
+                "tệp tài khoản được sửa ngoài giao diện quản trị và đã được nạp lại"
+            ),
             None,
         )),
     ));
+    // A Wi-Fi network, and a device in quarantine.
+    let (s, _, body) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi",
+        &f.session(Role::Operator),
+        Some(serde_json::json!({ "ssid": "Khach-SoVD", "zone": "khach", "security": "wpa2-wpa3" })),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {body}");
+    let (s, page) = post(
+        &f,
+        Some(&security),
+        "/devices/00:11:22:33:44:01/quarantine",
+        "reason=nghi+nhi%E1%BB%85m+m%C3%A3+%C4%91%E1%BB%99c",
+    )
+    .await;
+    assert!(s.is_redirection(), "{s} {page}");
     let mut problems = Vec::new();
     let mut check = |what: &str, html: &str| {
         for l in leaks(html) {
@@ -638,15 +670,23 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
     )
     .await;
     assert!(!s.is_server_error(), "{s}");
+    assert!(
+        page.contains("chồng lấn") && page.contains("Quy chế"),
+        "the refusal is shown in Vietnamese, citing the regulation by name: {page}"
+    );
     check("a refused configuration", &page);
     let (s, page) = upload(
         &f,
         &security,
         "/devices/import",
-        "mac,type,user,ip\n00:11:22:33:44:09,toaster,Lê Thị B,10.10.0.300\n",
+        "mac,type,user,ip,zone\n00:11:22:33:44:09,toaster,Lê Thị B,10.10.0.30,nhan-vien\n00:11:22:33:44:0a,pc,Lê Thị C,10.10.0.300,nhan-vien\n",
     )
     .await;
     assert!(!s.is_server_error(), "{s}");
+    assert!(
+        page.contains("không phải chủng loại thiết bị"),
+        "the refused row is explained in Vietnamese: {page}"
+    );
     check("a refused import row", &page);
     let locked = f.account(Role::Operator);
     for _ in 0..6 {
@@ -666,6 +706,7 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
         &format!("username={locked}&password={}", common::PASSWORD),
     )
     .await;
+    assert!(page.contains("Không đăng nhập được"), "{page}");
     check("a locked account", &page);
     let (s, page) = get(&f, &admin, "/khong-co-trang-nay").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -763,4 +804,5 @@ fn the_checker_catches_english_and_spares_config_syntax() {
     assert_eq!(leaks("<p>nav.dashboard</p>").len(), 1);
     assert_eq!(leaks("<input type=\"submit\" value=\"Save\">").len(), 1);
     assert!(leaks("<script>var save = 1;</script><p>Lưu</p>").is_empty());
+    assert_eq!(leaks("<p>Đổi mật khẩu (004 §7.2)</p>").len(), 1);
 }

@@ -509,7 +509,9 @@ pub async fn enrol_page(
                     sessions.update(&caller.session_id, |x| x.pending_totp = Some(s.clone()));
                     s
                 }
-                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+                Err(e) => {
+                    return super::failed_page(caller.lang, StatusCode::INTERNAL_SERVER_ERROR, &e);
+                }
             },
         }
     };

@@ -52,7 +52,7 @@ pub async fn overview(
                     td { a href={ "/config/history/" (e.version) } { "v" (e.version) } @if e.version == live.version { " " span.pill.active { (lang.t("cfg.running")) } } }
                     td { (e.applied_at.format("%Y-%m-%d %H:%M:%S")) }
                     td { (e.author) }
-                    td { (crate::i18n::say(lang, &edgeward_config::history::reason_text(&e.reason))) @if let Some(r) = e.restored_from { span.muted { " (← v" (r) ")" } } }
+                    td { (crate::i18n::show(lang, &edgeward_config::history::reason_text(&e.reason))) @if let Some(r) = e.restored_from { span.muted { " (← v" (r) ")" } } }
                     td { a href={ "/config/history/" (e.version) } { (lang.t("cfg.diff")) } }
                 }
             }
@@ -115,8 +115,8 @@ fn problem_line(lang: Lang, p: &changes::ShownProblem, edited: &str) -> Markup {
             @else { strong { (lang.t("cfg.elsewhere")) @if let Some(l) = p.line { " (" (lang.t("cfg.line")) " " (l) ")" } ": " } }
             (problem_kind(lang, p.code)) " — "
             @if !p.path.is_empty() { code { (p.path) } ": " }
-            (crate::i18n::say(lang, &p.text))
-            @if let Some(h) = &p.hint_text { br; span.muted { (crate::i18n::say(lang, h)) } }
+            (crate::i18n::show(lang, &p.text))
+            @if let Some(h) = &p.hint_text { br; span.muted { (crate::i18n::show(lang, h)) } }
         }
     }
 }
@@ -177,7 +177,7 @@ pub async fn edit_page(
 ) -> Response {
     let sections = match parse_sections(&q.sections) {
         Ok(s) => s,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let owned: Vec<String> = sections
         .iter()
@@ -192,7 +192,7 @@ pub async fn edit_page(
             Outcome::Failure,
             say!(
                 "editor of {} needs another role",
-                "mở trình sửa {} cần vai trò khác",
+                "mở trình sửa `{}` cần vai trò khác",
                 forbidden.join(", ")
             ),
             None,
@@ -202,7 +202,7 @@ pub async fn edit_page(
     }
     ctx.audit_view(
         &caller,
-        say!("editor: {}", "trình sửa cấu hình: {}", sections.join(",")),
+        say!("editor: {}", "trình sửa cấu hình: `{}`", sections.join(",")),
     )
     .await;
     let text = changes::extract_sections(&ctx.live.load().text, &sections);
@@ -254,7 +254,7 @@ pub async fn edit_submit(
     let lang = caller.lang;
     let sections = match parse_sections(&f.sections) {
         Ok(s) => s,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let live = ctx.live.load_full();
     let running = live.text.clone();
@@ -309,7 +309,7 @@ pub async fn edit_submit(
             &caller,
             say!(
                 "editor check of {} (diff shown)",
-                "kiểm tra bản sửa {} (đã xem khác biệt)",
+                "kiểm tra bản sửa `{}` (đã xem khác biệt)",
                 sections.join(",")
             ),
         )
@@ -365,7 +365,7 @@ pub async fn version_page(
     let lang = caller.lang;
     let (entry, before, text) = match changes::history_version(&ctx, version) {
         Ok(x) => x,
-        Err(e) => return (StatusCode::NOT_FOUND, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::NOT_FOUND, &e),
     };
     let diff = changes::version_diff(caller.role, &before, &text, version);
     ctx.audit_view(
@@ -375,7 +375,7 @@ pub async fn version_page(
     .await;
     let can_change = crate::guard::Access::AnyChange.allows(caller.role);
     let body = html! {
-        p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (crate::i18n::say(lang, &edgeward_config::history::reason_text(&entry.reason))) }
+        p { (entry.applied_at.format("%Y-%m-%d %H:%M:%S")) " · " (lang.t("cfg.author")) ": " strong { (entry.author) } " · " (crate::i18n::show(lang, &edgeward_config::history::reason_text(&entry.reason))) }
         h2 { (lang.t("cfg.diff")) }
         (diff_view(&diff))
         @if can_change && entry.version != ctx.live.load().version {

@@ -17,9 +17,11 @@ use super::{Msg, done};
 use crate::AdminContext;
 use crate::changes;
 use crate::guard::Caller;
+use crate::i18n::{plain, prose, show};
 use crate::inventory::{self, enum_name, enum_value};
 use crate::layout::{csrf_field, page, urlencode};
 use crate::roles::Permission;
+use edgeward_config::history::reason_text;
 
 pub const TYPES: [&str; 15] = [
     "pc",
@@ -223,7 +225,7 @@ fn devices_page(
         html! {
             label { (lang.t(key))
                 input type="text" name=(name) id={ "dev-" (name) } value=(value);
-                @for e in err_for(name) { span.field-error id={ "err-" (name) } { (e) } }
+                @for e in err_for(name) { span.field-error id={ "err-" (name) } { (prose(lang, &e)) } }
             }
         }
     };
@@ -277,11 +279,11 @@ fn devices_page(
             tr { th { (lang.t("dev.user")) } th { (lang.t("dev.type")) } th { (lang.t("dev.brand")) } th { (lang.t("dev.serial")) } th { (lang.t("dev.mac")) } th { (lang.t("dev.ip")) } th { (lang.t("dev.zone")) } th { (lang.t("dev.status")) } th { (lang.t("dev.note")) } @if can_edit { th {} } }
             @for d in &devices {
                 tr {
-                    td { (d.user) } td { (enum_name(&d.device_type)) } td { (d.brand) } td { (d.serial) } td { a href={ "/devices/" (urlencode(&d.mac)) } { code { (d.mac) } } @if edgeward_nac::oui::is_locally_administered(&d.mac) { " " span.pill.pending { (lang.t("dev.random_mac")) } } }
+                    td { (d.user) } td { (lang.value("device_type", &d.device_type)) } td { (d.brand) } td { (d.serial) } td { a href={ "/devices/" (urlencode(&d.mac)) } { code { (d.mac) } } @if edgeward_nac::oui::is_locally_administered(&d.mac) { " " span.pill.pending { (lang.t("dev.random_mac")) } } }
                     td { @if let Some(ip) = d.ip { (ip) } } td { (d.zone) (where_label(&d.mac)) }
                     td {
                         span class={ "pill " (format!("{:?}", d.status).to_lowercase()) } { (lang.t(status_key(d.status))) }
-                        @if d.move_to.is_some() { " " span.pill.blocked.quarantined title=(d.quarantine_reason) { (lang.t("dev.quarantined")) } br; small.quarantine-reason { (d.quarantine_reason) } }
+                        @if d.move_to.is_some() { " " span.pill.blocked.quarantined title=(plain(lang, reason_text(&d.quarantine_reason).get(lang.cfg()))) { (lang.t("dev.quarantined")) } br; small.quarantine-reason { (show(lang, &reason_text(&d.quarantine_reason))) } }
                     }
                     td { (d.note) }
                     @if can_edit {
@@ -305,17 +307,17 @@ fn devices_page(
         }
         @if can_edit {
             h2 { (lang.t("dev.add")) }
-            @if let Some(g) = &general { p.flash.err #device-error { (g) } }
+            @if let Some(g) = &general { p.flash.err #device-error { (prose(lang, g)) } }
             form.row method="post" action="/devices" #add-device {
                 (csrf_field(caller))
                 (field("user", "dev.user", &form.user))
-                label { (lang.t("dev.type")) select name="type" id="dev-type" { @for t in TYPES { option value=(t) selected[form.device_type == t] { (t) } } } @for e in err_for("type") { span.field-error { (e) } } }
+                label { (lang.t("dev.type")) select name="type" id="dev-type" { @for t in TYPES { option value=(t) selected[form.device_type == t] { (lang.lookup(&format!("device_type.{t}")).unwrap_or(t)) } } } @for e in err_for("type") { span.field-error { (prose(lang, &e)) } } }
                 (field("brand", "dev.brand", &form.brand))
                 (field("serial", "dev.serial", &form.serial))
                 (field("mac", "dev.mac", &form.mac))
                 (field("ip", "dev.ip", &form.ip))
-                label { (lang.t("dev.zone")) select name="zone" id="dev-zone" { @for z in &zones { option value=(z) selected[&form.zone == z] { (z) } } } @for e in err_for("zone") { span.field-error { (e) } } }
-                label { (lang.t("dev.status")) select name="status" { @for s in ["approved", "pending", "blocked"] { option value=(s) selected[form.status == s] { (s) } } } }
+                label { (lang.t("dev.zone")) select name="zone" id="dev-zone" { @for z in &zones { option value=(z) selected[&form.zone == z] { (z) } } } @for e in err_for("zone") { span.field-error { (prose(lang, &e)) } } }
+                label { (lang.t("dev.status")) select name="status" { @for s in ["approved", "pending", "blocked"] { option value=(s) selected[form.status == s] { (lang.lookup(&format!("dev.status.{s}")).unwrap_or(s)) } } } }
                 (field("note", "dev.note", &form.note))
                 label { input type="checkbox" name="personal" id="dev-personal" checked[!form.personal.is_empty()]; " " (lang.t("dev.personal")) }
                 (field("head_of_unit", "dev.head_of_unit", &form.head_of_unit))
@@ -324,12 +326,12 @@ fn devices_page(
                     @for (name, key, value) in [("chk_antivirus", "dev.chk.antivirus", &form.chk_antivirus), ("chk_os_updates", "dev.chk.os_updates", &form.chk_os_updates), ("chk_licensed_software", "dev.chk.licensed_software", &form.chk_licensed_software), ("chk_screen_lock", "dev.chk.screen_lock", &form.chk_screen_lock)] {
                         label { input type="checkbox" name=(name) id={ "dev-" (name) } checked[!value.is_empty()]; " " (lang.t(key)) }
                     }
-                    @for e in err_for("checklist") { span.field-error id="err-checklist" { (e) } }
+                    @for e in err_for("checklist") { span.field-error id="err-checklist" { (prose(lang, &e)) } }
                 }
                 button.primary type="submit" #add-device-submit { (lang.t("dev.add")) }
             }
             h2 { (lang.t("dev.import")) }
-            p.muted { (lang.t("dev.import_hint")) }
+            p.muted { (prose(lang, lang.t("dev.import_hint"))) }
             form method="post" action={ "/devices/import?_csrf=" (caller.csrf) } enctype="multipart/form-data" #import-csv {
                 input type="file" name="file" accept=".csv,text/csv" required;
                 " "
@@ -483,7 +485,7 @@ pub async fn add(
         None => devices.push(device),
     }
     match apply_devices(&ctx, &caller, &devices, &reason).await {
-        Ok(_) => done("/devices", "common.save"),
+        Ok(_) => done("/devices", "common.saved"),
         Err(DevicesError::Invalid(r)) => refused(
             &ctx,
             &caller,
@@ -518,7 +520,11 @@ pub async fn set_status(
         .iter_mut()
         .find(|d| d.mac.eq_ignore_ascii_case(&mac))
     else {
-        return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
+        return super::refused_page(
+            caller.lang,
+            StatusCode::NOT_FOUND,
+            &say!("no device {mac}", "không có thiết bị {mac}"),
+        );
     };
     d.status = status;
     if status == DeviceStatus::Approved {
@@ -526,7 +532,7 @@ pub async fn set_status(
     }
     let reason = format!("device {mac} set to {}", f.status);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
-        Ok(_) => done("/devices", "common.save"),
+        Ok(_) => done("/devices", "common.saved"),
         Err(DevicesError::Invalid(r)) => refused(
             &ctx,
             &caller,
@@ -535,12 +541,14 @@ pub async fn set_status(
             Some(
                 r.problems
                     .iter()
-                    .map(|p| p.message.clone())
+                    .map(|p| p.text.get(caller.lang.cfg()).to_string())
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
         ),
-        Err(DevicesError::Failed(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
+        Err(DevicesError::Failed(m)) => {
+            super::failed_page(caller.lang, StatusCode::UNPROCESSABLE_ENTITY, &m)
+        }
     }
 }
 
@@ -577,7 +585,7 @@ pub async fn remove(
     Path(mac): Path<String>,
 ) -> Response {
     match remove_device(&ctx, &caller, &mac).await {
-        Ok(_) => done("/devices", "common.save"),
+        Ok(_) => done("/devices", "common.saved"),
         Err((s, m)) => (s, m).into_response(),
     }
 }
@@ -645,7 +653,7 @@ fn attachment(content_type: &str, filename: &str, body: Result<Vec<u8>, String>)
             bytes,
         )
             .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        Err(e) => super::failed_page(crate::i18n::Lang::Vi, StatusCode::INTERNAL_SERVER_ERROR, &e),
     }
 }
 
@@ -668,7 +676,7 @@ pub async fn import_csv(
 ) -> Response {
     let (name, data) = match first_file(mp).await {
         Ok(x) => x,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let text = String::from_utf8_lossy(&data);
     let devices = match inventory::import(&text, &current_devices(&ctx)) {
@@ -676,7 +684,7 @@ pub async fn import_csv(
         Err(problems) => {
             let msg = problems
                 .iter()
-                .map(|p| format!("{name}:{}: {}", p.line, p.message))
+                .map(|p| format!("{name}:{}: {}", p.line, p.text.get(caller.lang.cfg())))
                 .collect::<Vec<_>>()
                 .join("; ");
             return refused(
@@ -696,14 +704,11 @@ pub async fn import_csv(
     )
     .await
     {
-        Ok(_) => done("/devices", "common.save"),
+        Ok(_) => done("/devices", "common.saved"),
         Err(DevicesError::Invalid(r)) => {
-            let msg = r
-                .problems
-                .iter()
-                .map(|p| format!("{}: {}", p.path, p.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let msg = problems_text(&r.problems)
+                .get(caller.lang.cfg())
+                .to_string();
             refused(
                 &ctx,
                 &caller,
@@ -728,20 +733,28 @@ fn quarantine_zone(ctx: &AdminContext) -> Option<String> {
     })
 }
 
-/// A refused device decision as a plain answer with the problems.
-fn decision_refused(e: DevicesError) -> Response {
+/// A refused device decision as a page with the problems, in the reader's language.
+fn decision_refused(lang: crate::i18n::Lang, e: DevicesError) -> Response {
     match e {
-        DevicesError::Invalid(r) => (
+        DevicesError::Invalid(r) => super::refused_page(
+            lang,
             StatusCode::UNPROCESSABLE_ENTITY,
-            r.problems
-                .iter()
-                .map(|p| format!("{}: {}", p.path, p.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-            .into_response(),
-        DevicesError::Failed(m) => (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
+            &problems_text(&r.problems),
+        ),
+        DevicesError::Failed(m) => super::failed_page(lang, StatusCode::UNPROCESSABLE_ENTITY, &m),
     }
+}
+
+/// Validation problems as one text: `field: message; …` in both languages.
+pub fn problems_text(problems: &[changes::ShownProblem]) -> edgeward_config::Text {
+    let join = |pick: fn(&edgeward_config::Text) -> &String| {
+        problems
+            .iter()
+            .map(|p| format!("`{}`: {}", p.path, pick(&p.text)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    edgeward_config::Text::new(join(|t| &t.en), join(|t| &t.vi))
 }
 
 /// Why, from a form (`reason`, optional).
@@ -773,7 +786,11 @@ pub async fn quarantine(
         .iter_mut()
         .find(|d| d.mac.eq_ignore_ascii_case(&mac))
     else {
-        return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
+        return super::refused_page(
+            caller.lang,
+            StatusCode::NOT_FOUND,
+            &say!("no device {mac}", "không có thiết bị {mac}"),
+        );
     };
     if d.ip.is_none() {
         let (seen, leases) = edgeward_nac::pending::load(&ctx.state_dir);
@@ -793,8 +810,8 @@ pub async fn quarantine(
     d.move_to = Some(zone);
     d.quarantine_reason.clone_from(&why);
     match apply_devices(&ctx, &caller, &devices, &format!("device {mac} {why}")).await {
-        Ok(_) => done("/devices", "common.save"),
-        Err(e) => decision_refused(e),
+        Ok(_) => done("/devices", "common.saved"),
+        Err(e) => decision_refused(caller.lang, e),
     }
 }
 
@@ -810,7 +827,11 @@ pub async fn release(
         .iter_mut()
         .find(|d| d.mac.eq_ignore_ascii_case(&mac))
     else {
-        return (StatusCode::NOT_FOUND, format!("no device {mac}")).into_response();
+        return super::refused_page(
+            caller.lang,
+            StatusCode::NOT_FOUND,
+            &say!("no device {mac}", "không có thiết bị {mac}"),
+        );
     };
     d.move_to = None;
     d.quarantine_reason.clear();
@@ -824,8 +845,8 @@ pub async fn release(
         }
     );
     match apply_devices(&ctx, &caller, &devices, &reason).await {
-        Ok(_) => done("/devices", "common.save"),
-        Err(e) => decision_refused(e),
+        Ok(_) => done("/devices", "common.saved"),
+        Err(e) => decision_refused(caller.lang, e),
     }
 }
 
@@ -882,8 +903,8 @@ pub async fn block_unknown(
     }
     let reason = format!("unknown device {mac} blocked by {}", caller.username);
     match apply_devices(&ctx, &caller, &devices, &reason).await {
-        Ok(_) => done("/devices", "common.save"),
-        Err(e) => decision_refused(e),
+        Ok(_) => done("/devices", "common.saved"),
+        Err(e) => decision_refused(caller.lang, e),
     }
 }
 
@@ -911,13 +932,13 @@ pub async fn detail(
         @if let Some(d) = &device {
             table #device {
                 tr { th { (lang.t("dev.user")) } td { (d.user) } }
-                tr { th { (lang.t("dev.type")) } td { (enum_name(&d.device_type)) } }
+                tr { th { (lang.t("dev.type")) } td { (lang.value("device_type", &d.device_type)) } }
                 tr { th { (lang.t("dev.serial")) } td { (d.serial) } }
                 tr { th { (lang.t("dev.zone")) } td { (d.zone) } }
-                tr { th { (lang.t("dev.status")) } td { (lang.t(status_key(d.status))) @if d.move_to.is_some() { " · " (lang.t("dev.quarantined")) ": " (d.quarantine_reason) } } }
+                tr { th { (lang.t("dev.status")) } td { (lang.t(status_key(d.status))) @if d.move_to.is_some() { " · " (lang.t("dev.quarantined")) ": " (show(lang, &reason_text(&d.quarantine_reason))) } } }
                 tr { th { (lang.t("dev.approved_by")) } td { (d.approved_by) } }
                 @if d.personal { tr { th { (lang.t("dev.head_of_unit")) } td { (d.head_of_unit) } } }
-                tr { th { (lang.t("dev.checklist")) } td { (d.checklist.join(", ")) } }
+                tr { th { (lang.t("dev.checklist")) } td { (d.checklist.iter().map(|c| lang.lookup(&format!("dev.chk.{}", c.replace('-', "_"))).map_or_else(|| c.clone(), str::to_string)).collect::<Vec<_>>().join(", ")) } }
             }
         }
         h2 { (lang.t("dev.learned")) }
@@ -936,7 +957,7 @@ pub async fn detail(
         h2 { (lang.t("dev.history")) }
         table #device-history {
             @for s in steps.iter().rev() {
-                tr { td { "v" (s.version) } td { (s.applied_at) } td { (s.author) } td { (s.what.join("; ")) } td { (s.reason) } }
+                tr { td { "v" (s.version) } td { (s.applied_at) } td { (s.author) } td { (s.what.iter().map(|t| t.get(lang.cfg()).to_string()).collect::<Vec<_>>().join("; ")) } td { (show(lang, &reason_text(&s.reason))) } }
             }
         }
     };

@@ -120,22 +120,18 @@ pub async fn set_override(
     }
     let candidate = match with_override(&live.text, sid, what) {
         Ok(t) => t,
-        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
     let report = changes::check(&live.text, &candidate, caller.role, None);
     if !report.valid || !report.forbidden_sections.is_empty() {
-        let why: Vec<String> = report
-            .problems
-            .iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .chain(
-                report
-                    .forbidden_sections
-                    .iter()
-                    .map(|s| format!("{s}: not yours to change")),
-            )
-            .collect();
-        return (StatusCode::UNPROCESSABLE_ENTITY, why.join("\n")).into_response();
+        let mut why = super::devices::problems_text(&report.problems);
+        for s in &report.forbidden_sections {
+            why.en.push_str(&format!("; {s}: not yours to change"));
+            why.vi.push_str(&format!(
+                "; `{s}`: vai trò của bạn không được thay đổi mục này"
+            ));
+        }
+        return super::refused_page(caller.lang, StatusCode::UNPROCESSABLE_ENTITY, &why);
     }
     let reason = format!("IDS page: rule sid {sid} set to {}", what.name());
     match changes::submit(
@@ -152,12 +148,12 @@ pub async fn set_override(
         Ok(ApplyOutcome::Applied { .. } | ApplyOutcome::Unchanged) => {
             pages::done("/ids", "common.saved_confirm")
         }
-        Ok(ApplyOutcome::Refused { stage, message }) => (
+        Ok(ApplyOutcome::Refused { stage, message }) => super::failed_page(
+            caller.lang,
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!("[{stage}] {message}"),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::CONFLICT, e).into_response(),
+            &format!("[{stage}] {message}"),
+        ),
+        Err(e) => super::failed_page(caller.lang, StatusCode::CONFLICT, &e),
     }
 }
 

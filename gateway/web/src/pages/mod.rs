@@ -9,11 +9,12 @@ pub mod status;
 pub mod system;
 pub mod wifi;
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::changes::CheckReport;
-use super::i18n::{Lang, known_key, problem_kind};
+use super::i18n::{Lang, known_key, problem_kind, show};
 
 /// `?msg=key` after a redirect: a known text key, nothing else.
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +26,29 @@ impl Msg {
     pub fn key(&self) -> Option<&'static str> {
         self.msg.as_deref().and_then(known_key)
     }
+}
+
+/// A refused action as a page in the reader's language.
+pub fn refused_page(lang: Lang, status: StatusCode, text: &edgeward_config::Text) -> Response {
+    (
+        status,
+        crate::layout::bare_page_markup(lang, lang.t("common.error"), show(lang, text)),
+    )
+        .into_response()
+}
+
+/// An action that failed below the UI (a file, the daemon, a parser): a sentence in the
+/// reader's language with the technical detail quoted as it came.
+pub fn failed_page(lang: Lang, status: StatusCode, detail: &str) -> Response {
+    let detail = detail.replace('`', "'");
+    refused_page(
+        lang,
+        status,
+        &edgeward_config::say!(
+            "Not done: {detail}",
+            "Không thực hiện được thao tác. Chi tiết kỹ thuật: `{detail}`"
+        ),
+    )
 }
 
 /// Redirect after a successful POST, with a message key.

@@ -20,6 +20,15 @@ use crate::layout::{csrf_field, page};
 use crate::roles::Permission;
 use edgeward_event::{Event, EventBody};
 
+/// An audit action (`auth.login`) as a person says it; an action without a name keeps its
+/// dotted form as code.
+fn audit_action(lang: Lang, action: &str) -> Markup {
+    match lang.lookup(&format!("audit_action.{action}")) {
+        Some(name) => html! { (name) },
+        None => html! { code { (action) } },
+    }
+}
+
 fn state_key(state: &str) -> &'static str {
     match state {
         "up" => "uplink.state.up",
@@ -46,7 +55,7 @@ fn uplink_table(ctx: &AdminContext, lang: Lang) -> Markup {
                 @let p95 = st.and_then(|s| s.targets.iter().filter_map(|t| t.p95_ms).reduce(f64::max));
                 tr {
                     td { strong { (u.name) } }
-                    td { (format!("{:?}", u.kind).to_lowercase()) }
+                    td { (lang.value("uplink_kind", &u.kind)) }
                     td { (u.interface) }
                     td { span class={ "pill " (state) } { (lang.t(state_key(state))) } }
                     td { @if let Some(l) = loss { (format!("{l:.0} %")) } @else { "—" } }
@@ -71,7 +80,7 @@ fn alerts_table(ctx: &AdminContext, caller: &Caller, events: &[Arc<Event>]) -> M
                         tr.alert data-sid=(a.alert.signature_id) {
                             td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
                             td { span class={ "pill sev" (a.alert.severity) } { (lang.t(match a.alert.severity { 1 => "sev.1", 2 => "sev.2", _ => "sev.3" })) } }
-                            td { (a.alert.signature) br; span.muted { "sid " (a.alert.signature_id) " · " (a.alert.category) } }
+                            td { span lang="en" { (a.alert.signature) } br; span.muted { "sid " (a.alert.signature_id) " · " span lang="en" { (a.alert.category) } } }
                             td { (a.src_ip) @if let Some(p) = a.src_port { ":" (p) } }
                             td { (a.dest_ip) @if let Some(p) = a.dest_port { ":" (p) } }
                             td { @if a.alert.action == "blocked" { span.pill.down { (lang.t("ids.action.blocked")) } } @else { (lang.t("ids.action.allowed")) } }
@@ -235,9 +244,9 @@ pub async fn dashboard(
     let body = html! {
         div.grid {
             div.tile #tile-version { div.muted { (lang.t("dash.config_version")) } div.big { "v" (live.version) } }
-            div.tile #tile-sev1 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.1")) } div.big { (sev[0]) } }
-            div.tile #tile-sev2 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.2")) } div.big { (sev[1]) } }
-            div.tile #tile-sev3 { div.muted { (lang.t("dash.alerts")) " · " (lang.t("sev.3")) } div.big { (sev[2]) } }
+            div.tile #tile-sev1 { div.muted { (lang.t("dash.open_alerts")) " · " (lang.t("sev.1")) } div.big { (sev[0]) } }
+            div.tile #tile-sev2 { div.muted { (lang.t("dash.open_alerts")) " · " (lang.t("sev.2")) } div.big { (sev[1]) } }
+            div.tile #tile-sev3 { div.muted { (lang.t("dash.open_alerts")) " · " (lang.t("sev.3")) } div.big { (sev[2]) } }
             a.tile #tile-pending href="/devices#waiting-title" { div.muted { (lang.t("dash.pending_devices")) } div.big { (pending.len()) } }
             a.tile #tile-quarantined href="/devices" { div.muted { (lang.t("dev.quarantined")) } div.big { (quarantined.len()) } }
             a.tile #tile-wifi href="/wifi" { div.muted { (lang.t("dash.wifi_due")) } div.big { (wifi_due) } }
@@ -250,7 +259,7 @@ pub async fn dashboard(
         }
         @if !quarantined.is_empty() {
             h2 { (lang.t("dev.quarantined")) }
-            table #dash-quarantined { @for d in &quarantined { tr { td { code { (d.mac) } } td { (d.user) } td { @if let Some(ip) = d.ip { (ip) } } td.quarantine-reason { (d.quarantine_reason) } } } }
+            table #dash-quarantined { @for d in &quarantined { tr { td { code { (d.mac) } } td { (d.user) } td { @if let Some(ip) = d.ip { (ip) } } td.quarantine-reason { (crate::i18n::show(lang, &edgeward_config::history::reason_text(&d.quarantine_reason))) } } } }
         }
         h2 { (lang.t("dash.alerts")) }
         (alerts_table(&ctx, &caller, &ctx.recent.alerts(10)))
@@ -278,11 +287,11 @@ pub async fn uplinks(
         (uplink_table(&ctx, lang))
         @for n in &names {
             @if let Some(s) = board.get(n) {
-                h2 { (s.name) " — " (s.last_reason) }
+                h2 { (s.name) " — " (if lang == Lang::Vi && !s.last_reason_vi.is_empty() { &s.last_reason_vi } else { &s.last_reason }) }
                 table {
-                    tr { th { "probe" } th { "target" } th { "samples" } th { (lang.t("uplink.loss")) } th { (lang.t("uplink.latency")) } }
+                    tr { th { (lang.t("uplink.probe")) } th { (lang.t("uplink.target")) } th { (lang.t("uplink.samples")) } th { (lang.t("uplink.loss")) } th { (lang.t("uplink.latency")) } }
                     @for t in &s.targets {
-                        tr { td { (t.kind) } td { (t.target) } td { (t.samples) } td { (format!("{:.0} %", t.loss_percent)) } td { @if let Some(p) = t.p95_ms { (format!("{p:.1} ms")) } @else { "—" } } }
+                        tr { td { (lang.lookup(&format!("probe_kind.{}", t.kind)).unwrap_or(&t.kind)) } td { (t.target) } td { (t.samples) } td { (format!("{:.0} %", t.loss_percent)) } td { @if let Some(p) = t.p95_ms { (format!("{p:.1} ms")) } @else { "—" } } }
                     }
                 }
             }
@@ -311,7 +320,7 @@ pub async fn zones(
             table #zones {
                 tr { th { (lang.t("zones.name")) } th { (lang.t("zones.kind")) } th { (lang.t("zones.prefixes")) } th { (lang.t("zones.description")) } }
                 @for z in &c.zones {
-                    tr { td { strong { (z.name) } } td { (format!("{:?}", z.kind).to_lowercase()) } td { (z.prefixes.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", ")) } td { (z.description) } }
+                    tr { td { strong { (z.name) } } td { (lang.value("zone_kind", &z.kind)) } td { (z.prefixes.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", ")) } td { (crate::i18n::prose(lang, &z.description)) } }
                 }
             }
             h2 { (lang.t("zones.policies")) }
@@ -320,17 +329,17 @@ pub async fn zones(
                 tr { th { "#" } th { (lang.t("pol.from")) } th { (lang.t("pol.to")) } th { (lang.t("pol.services")) } th { (lang.t("pol.action")) } th { (lang.t("pol.comment")) } }
                 @for (i, p) in c.policies.iter().enumerate() {
                     tr {
-                        td { (i) } td { (p.from) } td { (p.to) }
-                        td { (if p.services.is_empty() { "*".to_string() } else { p.services.join(", ") }) }
-                        td { (format!("{:?}", p.action).to_lowercase()) }
-                        td { (p.comment) }
+                        td { (i) } td { (p.from) } td { (if p.to == edgeward_config::GATEWAY_ZONE { lang.t("pol.gateway").to_string() } else { p.to.clone() }) }
+                        td { (if p.services.is_empty() { lang.service("any") } else { p.services.iter().map(|s| lang.service(s)).collect::<Vec<_>>().join(", ") }) }
+                        td { (lang.value("action", &p.action)) }
+                        td { (crate::i18n::prose(lang, &p.comment)) }
                     }
                 }
             }
         }
         @if can_edit {
             p { a href="/config/edit?sections=zones,policies,services,address_groups" #edit-policies { (lang.t("cfg.edit")) " — " (lang.t("nav.zones")) } " · "
-                a href="/config/edit?sections=firewall,port_forwards,interfaces" { (lang.t("cfg.edit")) " — firewall, port_forwards, interfaces" } }
+                a href="/config/edit?sections=firewall,port_forwards,interfaces" { (lang.t("cfg.edit")) " — " (lang.t("zones.firewall_sections")) } }
         }
     };
     page(&ctx, &caller, "/zones", lang.t("nav.zones"), m.key(), body)
@@ -442,7 +451,7 @@ pub async fn ids(
             None => { p.muted #ids-status { (lang.t("ids.state")) ": " (lang.t("ids.not_running")) } }
         }
         h2 { (lang.t("ids.rulesets")) }
-        @if files.is_empty() { p.muted { (dir) ": " (lang.t("dash.none")) } } @else {
+        @if files.is_empty() { p.muted { code { (dir) } ": " (lang.t("dash.none")) } } @else {
             table { @for (f, n) in &files { tr { td { (f) } td { (n) } } } }
         }
         @if can_edit { p { a href="/config/edit?sections=ids,soc" #edit-ids { (lang.t("cfg.edit")) " — IDS" } } }
@@ -494,7 +503,7 @@ pub async fn ack(
     Path(seq): Path<u64>,
 ) -> Response {
     match acknowledge(&ctx, &caller, seq).await {
-        Ok(_) => super::done("/ids", "common.save"),
+        Ok(_) => super::done("/ids", "common.saved"),
         Err((s, m)) => (s, m).into_response(),
     }
 }
@@ -565,9 +574,9 @@ pub async fn audit(
                 @if let EventBody::Audit(a) = &ev.body {
                     tr {
                         td { (ev.timestamp.format("%Y-%m-%d %H:%M:%S")) }
-                        td { (a.actor) } td { (a.source) } td { code { (a.action) } }
-                        td { span class={ "pill " (if a.outcome == Outcome::Success { "active" } else { "blocked" }) } { (a.outcome.as_str()) } }
-                        td { (a.detail) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::layout::diff_view(d)) } } }
+                        td { (a.actor) } td { (a.source) } td { (audit_action(lang, &a.action)) }
+                        td { span class={ "pill " (if a.outcome == Outcome::Success { "active" } else { "blocked" }) } { (lang.value("outcome", &a.outcome)) } }
+                        td { (crate::i18n::prose(lang, a.detail_in(lang.cfg()))) @if let Some(d) = &a.diff { details { summary { (lang.t("cfg.diff")) } (crate::layout::diff_view(d)) } } }
                     }
                 }
             }

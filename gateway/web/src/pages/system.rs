@@ -29,21 +29,21 @@ fn system_page(
     let cert = ctx.certs.info().ok();
     let sessions = lock(&ctx.sessions).active().count();
     let body = html! {
-        @if let Some(e) = &error { p.flash.err #system-error { (e) } }
+        @if let Some(e) = &error { p.flash.err #system-error { (crate::i18n::prose(lang, e)) } }
         table {
             tr { th { (lang.t("sys.version")) } td { "edgeward " (env!("CARGO_PKG_VERSION")) } }
             tr { th { (lang.t("sys.host")) } td { (ctx.host_id) } }
             tr { th { (lang.t("sys.time_now")) } td #clock { (ctx.now().format("%Y-%m-%d %H:%M:%S")) } }
-            tr { th { (lang.t("sys.ntp")) } td #ntp-state { (crate::sysinfo::ntp_state(&ctx.state_dir, lang)) } }
+            tr { th { (lang.t("sys.ntp")) } td #ntp-state { (crate::i18n::prose(lang, &crate::sysinfo::ntp_state(&ctx.state_dir, lang))) } }
             tr { th { (lang.t("sys.sessions")) } td { (sessions) } }
         }
         h2 { (lang.t("sys.cert")) }
         @if let Some(c) = &cert {
             table #certificate {
-                tr { th { "subject" } td { (c.subject) @if c.self_signed { br; span.muted { (lang.t("sys.self_signed")) } } } }
-                tr { th { "issuer" } td { (c.issuer) } }
-                tr { th { "valid" } td { (c.not_before) " → " (c.not_after) } }
-                tr { th { "names" } td { (c.names.join(", ")) } }
+                tr { th { (lang.t("cert.subject")) } td { code { (c.subject) } @if c.self_signed { br; span.muted { (lang.t("sys.self_signed")) } } } }
+                tr { th { (lang.t("cert.issuer")) } td { code { (c.issuer) } } }
+                tr { th { (lang.t("cert.valid")) } td { (c.not_before) " → " (c.not_after) } }
+                tr { th { (lang.t("cert.names")) } td { (c.names.join(", ")) } }
                 tr { th { "SHA-256" } td { code { (c.sha256) } } }
             }
         }
@@ -209,7 +209,7 @@ pub async fn upload_certificate(
 ) -> Response {
     let p = match parts(mp).await {
         Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let (Some(cert), Some(key)) = (p.get("cert"), p.get("key")) else {
         return (
@@ -315,7 +315,7 @@ pub async fn backup_import(
     let lang = caller.lang;
     let p = match parts(mp).await {
         Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let text = |k: &str| {
         p.get(k)

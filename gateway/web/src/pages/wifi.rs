@@ -454,7 +454,7 @@ fn wifi_page(
                     tr data-ssid=(n.ssid) {
                         td { strong { (n.ssid) } }
                         td { (n.zone) }
-                        td { (n.security) }
+                        td { (lang.lookup(&format!("wifi_security.{}", n.security)).unwrap_or(&n.security)) }
                         td {
                             @if let Some(p) = &n.passphrase {
                                 details open[opened == Some(n.ssid.as_str())] {
@@ -472,7 +472,7 @@ fn wifi_page(
                                     (csrf_field(caller))
                                     input type="text" name="passphrase" autocomplete="off" placeholder=(lang.t("wifi.new_placeholder")) size="22";
                                     button.primary type="submit" { (lang.t("wifi.change")) }
-                                    @for e in errors_for(Some(&n.ssid), "passphrase") { span.field-error { (e) } }
+                                    @for e in errors_for(Some(&n.ssid), "passphrase") { span.field-error { (crate::i18n::prose(lang, &e)) } }
                                 }
                                 form.inline method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/delete" } data-confirm={ (lang.t("wifi.remove")) " " (n.ssid) "?" } {
                                     (csrf_field(caller))
@@ -489,15 +489,15 @@ fn wifi_page(
             form.row method="post" action="/wifi" #add-wifi {
                 (csrf_field(caller))
                 label { "SSID" input type="text" name="ssid" id="wifi-ssid" maxlength="32" value=(refusal.form.ssid);
-                    @for e in errors_for(None, "ssid") { span.field-error { (e) } } }
+                    @for e in errors_for(None, "ssid") { span.field-error { (crate::i18n::prose(lang, &e)) } } }
                 label { (lang.t("dev.zone")) select name="zone" id="wifi-zone" {
                     @for z in &zones { option value=(z) selected[refusal.form.zone == *z || (refusal.form.zone.is_empty() && z == "guest")] { (z) } } }
-                    @for e in errors_for(None, "zone") { span.field-error { (e) } } }
+                    @for e in errors_for(None, "zone") { span.field-error { (crate::i18n::prose(lang, &e)) } } }
                 label { (lang.t("wifi.security")) select name="security" id="wifi-security" {
-                    @for s in ["wpa2-wpa3", "wpa3", "wpa2"] { option value=(s) selected[refusal.form.security == s] { (s) } } }
-                    @for e in errors_for(None, "security") { span.field-error { (e) } } }
+                    @for s in ["wpa2-wpa3", "wpa3", "wpa2"] { option value=(s) selected[refusal.form.security == s] { (lang.lookup(&format!("wifi_security.{s}")).unwrap_or(s)) } } }
+                    @for e in errors_for(None, "security") { span.field-error { (crate::i18n::prose(lang, &e)) } } }
                 label { (lang.t("wifi.passphrase")) input type="text" name="passphrase" id="wifi-passphrase" autocomplete="off" placeholder=(lang.t("wifi.new_placeholder"));
-                    @for e in errors_for(None, "passphrase") { span.field-error { (e) } } }
+                    @for e in errors_for(None, "passphrase") { span.field-error { (crate::i18n::prose(lang, &e)) } } }
                 button.primary type="submit" #add-wifi-submit { (lang.t("wifi.add")) }
             }
             p.muted { (lang.t("wifi.rules")) }
