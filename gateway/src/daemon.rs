@@ -700,7 +700,7 @@ impl Daemon {
                         Outcome::Failure,
                         edgeward_config::say!(
                             "{0} (asked for v{1})",
-                            "không xác nhận được phiên bản {1}: {0}",
+                            "không xác nhận được phiên bản {1}: `{0}`",
                             refusal,
                             c.version
                         ),

@@ -128,7 +128,7 @@ pub fn event_of(r: &Record) -> Option<EventBody> {
             false,
             edgeward_config::say!(
                 "update refused ({}): {}",
-                "bản cập nhật bị từ chối ({}): {}",
+                "bản cập nhật bị từ chối ({}): `{}`",
                 r.code,
                 r.reason
             ),
@@ -146,7 +146,7 @@ pub fn event_of(r: &Record) -> Option<EventBody> {
             false,
             edgeward_config::say!(
                 "rollback refused: {}",
-                "không quay lại được bản trước: {}",
+                "không quay lại được bản trước: `{}`",
                 r.reason
             ),
         ),

@@ -220,14 +220,14 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             false,
                             edgeward_config::say!(
                                 "rule bundle v{version} rejected: {e}",
-                                "gói tập luật phát hiện phiên bản {version} bị từ chối: {e}"
+                                "gói tập luật phát hiện phiên bản {version} bị từ chối: `{e}`"
                             ),
                         ),
                         Err(e) => (
                             false,
                             edgeward_config::say!(
                                 "rule bundle v{version} not applied: {e}",
-                                "gói tập luật phát hiện phiên bản {version} chưa được áp dụng: {e}"
+                                "gói tập luật phát hiện phiên bản {version} chưa được áp dụng: `{e}`"
                             ),
                         ),
                     };
@@ -281,7 +281,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             false,
                             edgeward_config::say!(
                                 "SOC order {} refused: {e}",
-                                "lệnh {} của SOC bị từ chối: {e}",
+                                "lệnh {} của SOC bị từ chối: `{e}`",
                                 m.serial
                             ),
                         ),
@@ -353,7 +353,7 @@ async fn session(s: &LinkSettings, metrics: &LinkMetrics, bus: &Bus) -> Result<(
                             false,
                             edgeward_config::say!(
                                 "update bundle {name} refused: {e}",
-                                "gói cập nhật {name} bị từ chối: {e}"
+                                "gói cập nhật {name} bị từ chối: `{e}`"
                             ),
                         ),
                     };

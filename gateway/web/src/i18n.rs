@@ -1049,6 +1049,77 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("common.save", "Lưu", "Save"),
     ("common.saved", "Đã lưu thay đổi.", "Changes saved."),
+    ("ids.off", " (đang tắt)", " (off)"),
+    ("update_action.install", "Cài đặt", "Installed"),
+    ("update_action.refuse", "Từ chối", "Refused"),
+    ("update_action.rollback", "Quay lại bản trước", "Rollback"),
+    (
+        "update_action.fallback",
+        "Tự quay lại bản trước",
+        "Fallback",
+    ),
+    ("update_action.boot", "Khởi động", "Boot"),
+    ("update_code.io", "Lỗi đọc ghi", "Input/output error"),
+    (
+        "update_code.bad-version",
+        "Số phiên bản không hợp lệ",
+        "Invalid version",
+    ),
+    (
+        "update_code.malformed",
+        "Gói cập nhật hỏng hoặc sai cấu trúc",
+        "Malformed bundle",
+    ),
+    (
+        "update_code.bad-signature",
+        "Chữ ký số không phải của nhà sản xuất",
+        "Not signed by the vendor",
+    ),
+    (
+        "update_code.part-mismatch",
+        "Nội dung gói bị thay đổi sau khi ký",
+        "Altered after signing",
+    ),
+    (
+        "update_code.not-newer",
+        "Không mới hơn phiên bản đang chạy",
+        "Not newer than the running version",
+    ),
+    (
+        "update_code.slot",
+        "Lỗi phân vùng hệ thống",
+        "System slot error",
+    ),
+    (
+        "update_code.write",
+        "Không ghi được phân vùng",
+        "Slot write failed",
+    ),
+    (
+        "update_code.busy",
+        "Đang có bản cập nhật chờ cài",
+        "Another update is queued",
+    ),
+    (
+        "update_code.request",
+        "Yêu cầu tải lên không hợp lệ",
+        "Invalid upload",
+    ),
+    (
+        "update_phase.writing the root filesystem",
+        "đang ghi hệ thống tệp",
+        "writing the root filesystem",
+    ),
+    (
+        "update_phase.reading the slot back",
+        "đang đọc lại để kiểm tra",
+        "reading the slot back",
+    ),
+    (
+        "update_phase.writing the boot entry",
+        "đang ghi mục khởi động",
+        "writing the boot entry",
+    ),
     (
         "dash.open_alerts",
         "Cảnh báo chưa ghi nhận",

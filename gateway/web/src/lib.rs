@@ -158,7 +158,7 @@ impl AdminContext {
                     Outcome::Failure,
                     edgeward_config::say!(
                         "the accounts file changed but cannot be read; the loaded accounts stay: {e}",
-                        "tệp tài khoản đã thay đổi nhưng không đọc được; giữ nguyên các tài khoản đang dùng: {e}"
+                        "tệp tài khoản đã thay đổi nhưng không đọc được; giữ nguyên các tài khoản đang dùng: `{e}`"
                     ),
                     None,
                 )

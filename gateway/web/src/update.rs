@@ -163,7 +163,22 @@ pub async fn upload(
             if q.rollback { " (signed rollback)" } else { "" },
             q.bytes
         ),
-        Err(e) => say!("update bundle refused: {e}", "gói cập nhật bị từ chối: {e}"),
+        Err(e) => {
+            let code = match e {
+                UploadError::Refused(r) => r.code(),
+                _ => "request",
+            };
+            edgeward_config::Text::new(
+                format!("update bundle refused: {e}"),
+                format!(
+                    "gói cập nhật bị từ chối: {} `{}`",
+                    crate::i18n::Lang::Vi
+                        .lookup(&format!("update_code.{code}"))
+                        .unwrap_or(""),
+                    e.to_string().replace('`', "'")
+                ),
+            )
+        }
     };
     if let Err(UploadError::Refused(e)) = &result {
         let _ = log::append(

@@ -465,9 +465,20 @@ async fn upload(
     path: &str,
     file: &str,
 ) -> (StatusCode, String) {
+    upload_as(f, session, path, "file", "thiet-bi.csv", file).await
+}
+
+async fn upload_as(
+    f: &common::Fixture,
+    session: &(String, String),
+    path: &str,
+    field: &str,
+    filename: &str,
+    file: &str,
+) -> (StatusCode, String) {
     let boundary = "xBOUNDARYx";
     let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"thiet-bi.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{file}\r\n--{boundary}--\r\n"
     );
     let req = Request::builder()
         .method("POST")
@@ -708,6 +719,26 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
     .await;
     assert!(page.contains("Không đăng nhập được"), "{page}");
     check("a locked account", &page);
+    for body in [
+        // A name that is no one's, an ID that is not a citizen ID.
+        "username=admin&full_name=Nguy%E1%BB%85n+V%C4%83n+C&person_id=c%40so.gov.vn&role=viewer&password=Mat-Khau-Dai-2026%21&citizen_id=&phone=&department=&purpose=&scope=",
+        "username=lan.nv&full_name=Nguy%E1%BB%85n+V%C4%83n+L&person_id=l%40so.gov.vn&role=system_admin&password=Mat-Khau-Dai-2026%21&citizen_id=123&phone=0912345678&department=CNTT&purpose=x&scope=y",
+    ] {
+        let (s, page) = post(&f, Some(&admin), "/accounts", body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        check("a refused account", &page);
+    }
+    let (s, page) = upload_as(
+        &f,
+        &admin,
+        "/system/update",
+        "bundle",
+        "edgeward_9.9.9.ewu",
+        "khong phai goi cap nhat",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    check("a refused update bundle", &page);
     let (s, page) = get(&f, &admin, "/khong-co-trang-nay").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     check("page not found", &page);

@@ -46,7 +46,7 @@ fn accounts_page(
         .collect();
     let body = html! {
         p.muted { (lang.t("acc.one_person")) }
-        @if let Some(e) = &error { p.flash.err #account-error { (e) } }
+        @if let Some(e) = &error { p.flash.err #account-error { (crate::i18n::prose(lang, e)) } }
         table #accounts {
             tr { th { (lang.t("acc.username")) } th { (lang.t("acc.full_name")) } th { (lang.t("acc.role")) } th { (lang.t("acc.status")) } th { (lang.t("acc.totp")) } th { (lang.t("acc.expires")) } th { (lang.t("acc.last_active")) } th {} }
             @for a in &list {
@@ -116,14 +116,128 @@ pub async fn list(
     accounts_page(&ctx, &caller, m.key(), None)
 }
 
-/// Describe an account error in the caller's language where there is a text for it.
+/// The account store's reasons (edgeward-admin) in Vietnamese; `{}` stands for a value.
+const REASONS_VI: &[(&str, &str)] = &[
+    ("at most 200 characters", "tối đa 200 ký tự"),
+    (
+        "a citizen ID has 12 digits (CCCD) or 9 (CMND)",
+        "số định danh có 12 chữ số (CCCD) hoặc 9 chữ số (CMND)",
+    ),
+    (
+        "a phone number has at least 9 digits",
+        "số điện thoại có ít nhất 9 chữ số",
+    ),
+    (
+        "an administrator account records who asked for it, why and for what (000 §9.1.g)",
+        "tài khoản quản trị phải ghi rõ ai đề nghị, để làm gì và phạm vi nào (000 §9.1.g)",
+    ),
+    ("no TOTP enrolled", "chưa đăng ký xác thực hai yếu tố"),
+    (
+        "a second factor is enrolled: replacing it needs the current password and a current code",
+        "đã có xác thực hai yếu tố: muốn thay phải nhập mật khẩu hiện tại và mã hiện tại",
+    ),
+    (
+        "wrong current password or code",
+        "sai mật khẩu hiện tại hoặc sai mã",
+    ),
+    ("wrong code", "sai mã"),
+    (
+        "the person who takes over the factory account must be named",
+        "phải ghi tên người nhận bàn giao tài khoản xuất xưởng",
+    ),
+    (
+        "the person who takes over the factory account must be named (3–100 characters)",
+        "phải ghi tên người nhận bàn giao tài khoản xuất xưởng (3–100 ký tự)",
+    ),
+    (
+        "an e-mail or staff number that identifies the person is required (3–100 characters)",
+        "cần thư điện tử hoặc mã cán bộ xác định người dùng (3–100 ký tự)",
+    ),
+    (
+        "the account would be over before it starts",
+        "ngày hết hạn đứng trước ngày bắt đầu",
+    ),
+    (
+        "2–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter",
+        "2–32 ký tự: chữ thường, chữ số, `.`, `_` hoặc `-`, bắt đầu bằng một chữ cái",
+    ),
+    (
+        "'{}' names no one: accounts are personal (one account per person)",
+        "`{}` không phải tên một người: tài khoản là của từng cá nhân (mỗi người một tài khoản)",
+    ),
+    (
+        "the person's full name is required (3–100 characters)",
+        "cần họ tên đầy đủ của người dùng (3–100 ký tự)",
+    ),
+    (
+        "an account cannot unlock itself: another administrator must (003 §16.2)",
+        "tài khoản không tự mở khóa được: phải do quản trị viên khác mở (003 §16.2)",
+    ),
+    (
+        "use “change password” for your own account",
+        "với tài khoản của chính mình, hãy dùng “Đổi mật khẩu”",
+    ),
+    (
+        "you cannot change your own role",
+        "bạn không thể tự đổi vai trò của mình",
+    ),
+    (
+        "you cannot disable your own account",
+        "bạn không thể tự vô hiệu hóa tài khoản của mình",
+    ),
+    (
+        "at least one enabled system administrator must remain",
+        "phải còn ít nhất một quản trị hệ thống đang hoạt động",
+    ),
+];
+
+/// A reason from the account store in `lang`: English as it is, Vietnamese from the table
+/// (with the one value of a `{}` pattern kept), or quoted as it came if it is not there.
+fn reason_in(lang: crate::i18n::Lang, reason: &str) -> String {
+    if lang == crate::i18n::Lang::En {
+        return reason.to_string();
+    }
+    for (en, vi) in REASONS_VI {
+        if *en == reason {
+            return (*vi).to_string();
+        }
+        if let Some((head, tail)) = en.split_once("{}")
+            && let Some(value) = reason.strip_prefix(head).and_then(|r| r.strip_suffix(tail))
+        {
+            return vi.replace("{}", value);
+        }
+    }
+    format!("`{reason}`")
+}
+
+/// Describe an account error in the caller's language.
 pub fn explain(lang: crate::i18n::Lang, e: &AccountError) -> String {
+    let vi = lang == crate::i18n::Lang::Vi;
     match e {
         AccountError::WeakPassword(issues) => issues
             .iter()
             .map(|i| lang.t(i.key()))
             .collect::<Vec<_>>()
             .join(" "),
+        AccountError::Invalid { field, reason } => {
+            let label = lang
+                .lookup(&format!("acc.{field}"))
+                .map_or_else(|| format!("`{field}`"), str::to_string);
+            if vi {
+                format!("{label}: {}", reason_in(lang, reason))
+            } else {
+                format!("invalid {field}: {reason}")
+            }
+        }
+        AccountError::Refused(reason) if vi => reason_in(lang, reason),
+        AccountError::NoSuchAccount(name) if vi => format!("không có tài khoản `{name}`"),
+        AccountError::Exists(name) if vi => format!("tài khoản `{name}` đã tồn tại"),
+        AccountError::PersonHasAccount(who) if vi => {
+            format!("{who} đã có tài khoản (mỗi người một tài khoản)")
+        }
+        AccountError::File { .. } | AccountError::Internal(_) if vi => {
+            format!("lỗi hệ thống khi lưu tài khoản: `{e}`")
+        }
         other => other.to_string(),
     }
 }
@@ -159,9 +273,12 @@ pub async fn change(
     };
     let detail = match &r {
         Ok(()) => say!("{action} {target}", "{verb} {target}"),
-        Err(e) => say!(
-            "{action} {target}: {e}",
-            "{verb} {target}: không thực hiện được ({e})"
+        Err(e) => edgeward_config::Text::new(
+            format!("{action} {target}: {e}"),
+            format!(
+                "{verb} {target}: không thực hiện được ({})",
+                explain(crate::i18n::Lang::Vi, e)
+            ),
         ),
     };
     ctx.audit(
@@ -218,11 +335,14 @@ pub async fn create(
     Form(f): Form<CreateForm>,
 ) -> Response {
     let Some(role) = Role::parse(&f.role) else {
-        return (
+        return super::refused_page(
+            caller.lang,
             StatusCode::BAD_REQUEST,
-            "role: viewer, operator, security_admin or system_admin",
-        )
-            .into_response();
+            &edgeward_config::say!(
+                "role: viewer, operator, security_admin or system_admin",
+                "vai trò không hợp lệ: chọn Người xem, Vận hành viên, Quản trị an toàn thông tin hoặc Quản trị hệ thống"
+            ),
+        );
     };
     let expires_on = match f.expires_on.trim() {
         "" => None,
@@ -322,11 +442,14 @@ pub async fn set_role(
     Form(f): Form<RoleForm>,
 ) -> Response {
     let Some(role) = Role::parse(&f.role) else {
-        return (
+        return super::refused_page(
+            caller.lang,
             StatusCode::BAD_REQUEST,
-            "role: viewer, operator, security_admin or system_admin",
-        )
-            .into_response();
+            &edgeward_config::say!(
+                "role: viewer, operator, security_admin or system_admin",
+                "vai trò không hợp lệ: chọn Người xem, Vận hành viên, Quản trị an toàn thông tin hoặc Quản trị hệ thống"
+            ),
+        );
     };
     let (actor, u) = (caller.username.clone(), user.clone());
     let r = change(

@@ -597,7 +597,7 @@ pub async fn enrol_submit(
                 Outcome::Failure,
                 edgeward_config::Text::new(
                     e.to_string(),
-                    format!("không đăng ký được xác thực hai yếu tố: {e}"),
+                    format!("không đăng ký được xác thực hai yếu tố: `{e}`"),
                 ),
                 None,
             )

@@ -191,7 +191,7 @@ pub async fn evidence(
             Outcome::Failure,
             say!(
                 "evidence {id} not available: {e}",
-                "không có bằng chứng {id}: {e}"
+                "không có bằng chứng {id}: `{e}`"
             ),
         ),
     };

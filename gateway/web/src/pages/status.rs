@@ -389,7 +389,7 @@ pub async fn ids(
         .map(|c| {
             (
                 format!("{:?}", c.ids.mode).to_uppercase()
-                    + if c.ids.enabled { "" } else { " (off)" },
+                    + if c.ids.enabled { "" } else { lang.t("ids.off") },
                 c.ids.rules_dir.clone(),
             )
         })

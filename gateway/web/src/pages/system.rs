@@ -105,7 +105,7 @@ fn update_section(ctx: &AdminContext, caller: &Caller) -> Markup {
             }
         }
         @if let Some(p) = &view.progress {
-            p #update-progress { (lang.t("sys.update_installing")) ": " (p.phase) " — " (p.done * 100 / p.total.max(1)) " %" }
+            p #update-progress { (lang.t("sys.update_installing")) ": " (lang.lookup(&format!("update_phase.{}", p.phase)).unwrap_or(&p.phase)) " — " (p.done * 100 / p.total.max(1)) " %" }
         }
         @if caller.can(Permission::ManageSystem) {
             form.stack method="post" action={ "/system/update?_csrf=" (caller.csrf) } enctype="multipart/form-data" #update-form {
@@ -119,10 +119,13 @@ fn update_section(ctx: &AdminContext, caller: &Caller) -> Markup {
                 @for r in &view.recent {
                     tr {
                         td { (r.at.format("%Y-%m-%d %H:%M:%S")) }
-                        td { (r.action) }
+                        td { (lang.lookup(&format!("update_action.{}", r.action)).unwrap_or(&r.action)) }
                         td { (r.version.as_deref().unwrap_or("")) }
                         td { (r.by) }
-                        td { (r.reason) }
+                        td {
+                            @if let Some(why) = lang.lookup(&format!("update_code.{}", r.code)) { (why) ": " }
+                            @if !r.reason.is_empty() { code { (r.reason) } }
+                        }
                     }
                 }
             }
@@ -139,7 +142,19 @@ pub async fn update_upload(
     match crate::update::upload(&ctx, &caller, mp).await {
         Ok(_) => done("/system", "sys.update_queued"),
         Err(e) => {
-            let message = format!("{}: {e}", caller.lang.t("sys.update_refused"));
+            let code = match &e {
+                crate::update::UploadError::Refused(r) => r.code(),
+                _ => "request",
+            };
+            let why = caller
+                .lang
+                .lookup(&format!("update_code.{code}"))
+                .unwrap_or("");
+            let message = format!(
+                "{}: {why} `{}`",
+                caller.lang.t("sys.update_refused"),
+                e.to_string().replace('`', "'")
+            );
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 system_page(&ctx, &caller, None, Some(message)),
@@ -188,7 +203,7 @@ pub async fn replace_certificate(
             i.subject,
             i.sha256
         ),
-        Err(e) => say!("certificate refused: {e}", "chứng thư số bị từ chối: {e}"),
+        Err(e) => say!("certificate refused: {e}", "chứng thư số bị từ chối: `{e}`"),
     };
     ctx.audit(
         &caller.username,
