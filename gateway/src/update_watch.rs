@@ -146,7 +146,7 @@ pub fn event_of(r: &Record) -> Option<EventBody> {
             false,
             edgeward_config::say!(
                 "rollback refused: {}",
-                "không quay lại được bản trước: `{}`",
+                "không quay về được phiên bản trước: `{}`",
                 r.reason
             ),
         ),

@@ -540,7 +540,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "common.saved_confirm",
-        "Đã lưu thay đổi. Hãy xác nhận để giữ, nếu không cấu hình sẽ tự khôi phục.",
+        "Đã lưu thay đổi. Hãy xác nhận để giữ, nếu không cấu hình sẽ tự quay lui.",
         "Saved. Confirm the change to keep it, or it rolls back by itself.",
     ),
     (
@@ -756,7 +756,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("cfg.reason", "Lý do thay đổi", "Reason for the change"),
     (
         "cfg.commit_confirm",
-        "Tự động khôi phục nếu không xác nhận trong thời gian quy định (khuyến nghị)",
+        "Tự động quay lui nếu không xác nhận trong thời gian quy định (khuyến nghị)",
         "Roll back automatically unless confirmed in time (recommended)",
     ),
     (
@@ -793,7 +793,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "cfg.awaiting",
-        "Thay đổi chưa được xác nhận. Tự động khôi phục sau",
+        "Thay đổi chưa được xác nhận. Tự động quay lui sau",
         "The change is not confirmed yet. Automatic rollback in",
     ),
     ("cfg.seconds", "giây", "seconds"),
@@ -802,7 +802,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Xác nhận giữ thay đổi",
         "Confirm and keep the change",
     ),
-    ("cfg.rollback_now", "Khôi phục ngay", "Roll back now"),
+    ("cfg.rollback_now", "Quay lui ngay", "Roll back now"),
     (
         "cfg.confirmed",
         "Đã xác nhận thay đổi.",
@@ -810,7 +810,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "cfg.rolled_back",
-        "Đã khôi phục cấu hình trước đó.",
+        "Đã quay lui về cấu hình trước đó.",
         "The previous configuration is back.",
     ),
     ("cfg.history", "Lịch sử thay đổi", "Change history"),
@@ -819,7 +819,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("cfg.author", "Người thay đổi", "Author"),
     (
         "cfg.rollback_to",
-        "Khôi phục về phiên bản này",
+        "Quay lui về phiên bản này",
         "Roll back to this version",
     ),
     ("cfg.diff", "Khác biệt", "Differences"),
@@ -1050,12 +1050,21 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("common.save", "Lưu", "Save"),
     ("common.saved", "Đã lưu thay đổi.", "Changes saved."),
     ("ids.off", " (đang tắt)", " (off)"),
+    (
+        "sys.cert_refused",
+        "Chứng thư số bị từ chối",
+        "Certificate refused",
+    ),
     ("update_action.install", "Cài đặt", "Installed"),
     ("update_action.refuse", "Từ chối", "Refused"),
-    ("update_action.rollback", "Quay lại bản trước", "Rollback"),
+    (
+        "update_action.rollback",
+        "Quay về phiên bản trước",
+        "Rollback",
+    ),
     (
         "update_action.fallback",
-        "Tự quay lại bản trước",
+        "Tự quay về phiên bản trước",
         "Fallback",
     ),
     ("update_action.boot", "Khởi động", "Boot"),
@@ -1327,7 +1336,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "audit_action.system.update.rollback",
-        "Quay lại phiên bản trước",
+        "Quay về phiên bản trước",
         "Update rolled back",
     ),
     ("service.ping", "Ping", "Ping"),
@@ -1558,6 +1567,58 @@ mod tests {
         assert_eq!(super::Lang::Vi.service("https"), "HTTPS");
         assert_eq!(super::Lang::Vi.service("any"), "Mọi dịch vụ");
         assert_eq!(super::Lang::Vi.service("ke-toan"), "ke-toan");
+    }
+
+    /// One term per concept: no Vietnamese text of the UI uses a word docs/GLOSSARY.md lists
+    /// as not to be used, and no text shows an internal regulation reference.
+    #[test]
+    fn the_ui_follows_the_glossary() {
+        let glossary = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/GLOSSARY.md"),
+        )
+        .unwrap();
+        let mut avoided = Vec::new();
+        for line in glossary
+            .lines()
+            .take_while(|l| !l.starts_with("## Regulations"))
+        {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if cells.len() == 5 && !cells[1].is_empty() && cells[1] != "English" {
+                avoided.extend(
+                    cells[3]
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|w| !w.is_empty() && !w.starts_with("---")),
+                );
+            }
+        }
+        assert!(avoided.len() >= 6, "{avoided:?}");
+        for (key, (vi, _)) in TABLE.iter() {
+            let lower = vi.to_lowercase();
+            for word in &avoided {
+                assert!(
+                    !lower.contains(&word.to_lowercase()),
+                    "{key}: `{vi}` uses `{word}` (see docs/GLOSSARY.md)"
+                );
+            }
+            assert!(!vi.contains('§'), "{key}: internal reference in `{vi}`");
+        }
+        for code in [
+            "io",
+            "bad-version",
+            "malformed",
+            "bad-signature",
+            "part-mismatch",
+            "not-newer",
+            "slot",
+            "write",
+            "busy",
+        ] {
+            assert!(
+                TABLE.contains_key(format!("update_code.{code}").as_str()),
+                "{code}"
+            );
+        }
     }
 
     #[test]

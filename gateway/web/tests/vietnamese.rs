@@ -334,7 +334,7 @@ fn visible_text(html: &str) -> String {
         rest = &rest[lt + gt + 1..];
         let name: String = tag
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
+            .take_while(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
         // Text marked as English on purpose (a Suricata signature's own words) is data.
@@ -385,11 +385,16 @@ fn leaks(html: &str) -> Vec<String> {
     let mut found = Vec::new();
     // An internal reference (`004 §7.2`) instead of the regulation's name.
     for (i, _) in text.match_indices('§') {
-        let from = text.floor_char_boundary(i.saturating_sub(30));
-        found.push(format!(
-            "internal reference in: {}",
-            &text[from..text.ceil_char_boundary(i + 10)]
-        ));
+        let around: String = text[..i]
+            .chars()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .chain(text[i..].chars().take(10))
+            .collect();
+        found.push(format!("internal reference in: {around}"));
     }
     let words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || "._-".contains(c)))
@@ -445,16 +450,13 @@ async fn post(
         .uri(path)
         .header(header::HOST, "10.10.99.1")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    let body = match session {
-        Some(s) => {
-            b = b.header(header::COOKIE, format!("ew_session={}; ew_lang=vi", s.0));
-            format!("_csrf={}&{body}", s.1)
-        }
-        None => {
-            // A login form carries the pre-login token its page set.
-            b = b.header(header::COOKIE, "ew_lang=vi; ew_pre=t0k3n-t0k3n-t0k3n");
-            format!("_pre=t0k3n-t0k3n-t0k3n&{body}")
-        }
+    let body = if let Some(s) = session {
+        b = b.header(header::COOKIE, format!("ew_session={}; ew_lang=vi", s.0));
+        format!("_csrf={}&{body}", s.1)
+    } else {
+        // A login form carries the pre-login token its page set.
+        b = b.header(header::COOKIE, "ew_lang=vi; ew_pre=t0k3n-t0k3n-t0k3n");
+        format!("_pre=t0k3n-t0k3n-t0k3n&{body}")
     };
     read(f.send(b.body(Body::from(body)).unwrap()).await).await
 }

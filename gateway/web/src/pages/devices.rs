@@ -509,11 +509,14 @@ pub async fn set_status(
     Form(f): Form<StatusForm>,
 ) -> Response {
     let Some(status) = enum_value::<DeviceStatus>(&f.status) else {
-        return (
+        return super::refused_page(
+            caller.lang,
             StatusCode::BAD_REQUEST,
-            "status: approved, pending or blocked",
-        )
-            .into_response();
+            &say!(
+                "status: approved, pending or blocked",
+                "trạng thái phải là Đã phê duyệt, Chờ phê duyệt hoặc Bị chặn"
+            ),
+        );
     };
     let mut devices = current_devices(&ctx);
     let Some(d) = devices
@@ -586,7 +589,7 @@ pub async fn remove(
 ) -> Response {
     match remove_device(&ctx, &caller, &mac).await {
         Ok(_) => done("/devices", "common.saved"),
-        Err((s, m)) => (s, m).into_response(),
+        Err((s, m)) => super::failed_page(caller.lang, s, &m),
     }
 }
 
@@ -775,11 +778,14 @@ pub async fn quarantine(
     Form(f): Form<ReasonForm>,
 ) -> Response {
     let Some(zone) = quarantine_zone(&ctx) else {
-        return (
+        return super::refused_page(
+            caller.lang,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "the configuration has no quarantine zone",
-        )
-            .into_response();
+            &say!(
+                "the configuration has no quarantine zone",
+                "cấu hình chưa có vùng cách ly"
+            ),
+        );
     };
     let mut devices = current_devices(&ctx);
     let Some(d) = devices

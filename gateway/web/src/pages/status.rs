@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -23,9 +23,10 @@ use edgeward_event::{Event, EventBody};
 /// An audit action (`auth.login`) as a person says it; an action without a name keeps its
 /// dotted form as code.
 fn audit_action(lang: Lang, action: &str) -> Markup {
-    match lang.lookup(&format!("audit_action.{action}")) {
-        Some(name) => html! { (name) },
-        None => html! { code { (action) } },
+    if let Some(name) = lang.lookup(&format!("audit_action.{action}")) {
+        html! { (name) }
+    } else {
+        html! { code { (action) } }
     }
 }
 
@@ -504,7 +505,7 @@ pub async fn ack(
 ) -> Response {
     match acknowledge(&ctx, &caller, seq).await {
         Ok(_) => super::done("/ids", "common.saved"),
-        Err((s, m)) => (s, m).into_response(),
+        Err((s, m)) => super::failed_page(caller.lang, s, &m),
     }
 }
 

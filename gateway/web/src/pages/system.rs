@@ -227,19 +227,29 @@ pub async fn upload_certificate(
         Err(e) => return super::failed_page(caller.lang, StatusCode::BAD_REQUEST, &e),
     };
     let (Some(cert), Some(key)) = (p.get("cert"), p.get("key")) else {
-        return (
+        return super::refused_page(
+            caller.lang,
             StatusCode::BAD_REQUEST,
-            "fields 'cert' and 'key' are required",
-        )
-            .into_response();
+            &edgeward_config::say!(
+                "fields 'cert' and 'key' are required",
+                "cần chọn cả tệp chứng thư số và tệp khóa"
+            ),
+        );
     };
     match replace_certificate(&ctx, &caller, cert, key).await {
         Ok(_) => done("/system", "sys.cert_replaced"),
-        Err(e) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            system_page(&ctx, &caller, None, Some(e)),
-        )
-            .into_response(),
+        Err(e) => {
+            let message = format!(
+                "{}: `{}`",
+                caller.lang.t("sys.cert_refused"),
+                e.replace('`', "'")
+            );
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                system_page(&ctx, &caller, None, Some(message)),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -270,7 +280,20 @@ pub async fn export_backup(
     let sealed = tokio::task::spawn_blocking(move || backup::seal(&contents, &pass))
         .await
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        .map_err(|e| {
+            let vi = match e {
+                backup::BackupError::WeakPassphrase => format!(
+                    "mật khẩu bảo vệ bản sao lưu phải có ít nhất {} ký tự",
+                    backup::MIN_PASSPHRASE
+                ),
+                _ => format!("không tạo được bản sao lưu: `{e}`"),
+            };
+            let text = edgeward_config::Text::new(e.to_string(), vi);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                text.get(caller.lang.cfg()).to_string(),
+            )
+        })?;
     ctx.audit(
         &caller.username,
         &caller.source_str(),
@@ -391,7 +414,19 @@ pub async fn backup_import(
     if let Err(problems) = edgeward_config::parse(&candidate, "backup", edgeward_config::today()) {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
-            system_page(&ctx, &caller, None, Some(problems.to_string())),
+            system_page(
+                &ctx,
+                &caller,
+                None,
+                Some(
+                    problems
+                        .problems
+                        .iter()
+                        .map(|p| format!("`{}`: {}", p.path, p.message_in(caller.lang.cfg())))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            ),
         )
             .into_response();
     }
