@@ -279,7 +279,7 @@ def run(h, args):
     h.go("/system")
     h.shot("12-system")
     h.go("/audit")
-    h.expect("auth.lockout" in h.text() and "account.unlock" in h.text(), "lockout and unlock are audited")
+    h.expect("Khóa tài khoản" in h.text() and "Mở khóa tài khoản" in h.text(), "lockout and unlock are audited")
     h.shot("13-audit")
     h.logout()
     h.login("hoa", TEMP)
@@ -361,7 +361,7 @@ def run(h, args):
     now = int(h.d.find_element(By.CSS_SELECTOR, "#running-version").text.lstrip("v"))
     h.expect(now == before + 2, f"rolled back as a new version v{before + 2} (running v{now})")
     first_row = h.d.find_elements(By.CSS_SELECTOR, "#history tr")[1].text
-    h.expect(f"← v{before}" in first_row and "automatic rollback" in first_row, f"history shows the automatic rollback: {first_row}")
+    h.expect(f"← v{before}" in first_row and "tự động quay lui" in first_row, f"history shows the automatic rollback: {first_row}")
     h.go("/config/edit?sections=uplinks")
     h.expect("weight = 3" in h.d.find_element(By.CSS_SELECTOR, "#config-editor").get_attribute("value"), "the old weight is back")
     h.go("/config")
