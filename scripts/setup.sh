@@ -7,10 +7,10 @@ set -euo pipefail
 # prefilters (the same libhs Suricata links); python3-yaml: the IDS benchmark's Suricata config;
 # iptables (iptables-nft): NFQUEUE for the inline IPS where nft has no `queue`; nmap and hping3:
 # the scan and flood attacks of the IDS lab tests; nginx-light and wrk: the HTTP mix of the
-# inline IPS benchmark; isc-dhcp-client: lab hosts that ask for an address (dhclient); ieee-data: the OUI registry naming a device's maker; dnsmasq-utils: dhcp_release, which frees a removed device's lease; chrony: the gateway's NTP client and server (the lab runs it with -x, never setting this machine's clock); openssh-server and openssh-client: SSH to the gateway when the model turns it on (keys only).
+# inline IPS benchmark; isc-dhcp-client: lab hosts that ask for an address (dhclient); ieee-data: the OUI registry naming a device's maker; dnsmasq-utils: dhcp_release, which frees a removed device's lease; chrony: the gateway's NTP client and server (the lab runs it with -x, never setting this machine's clock); openssh-server and openssh-client: SSH to the gateway when the model turns it on (keys only); hostapd: the Wi-Fi access point, whose rendered configurations the unit tests check with `hostapd -dd` (driver=none).
 PKGS=(nftables iproute2 dnsmasq-base iputils-ping curl iperf3 tcpdump conntrack procps psmisc ca-certificates rsyslog rsyslog-gnutls
       chromium chromium-driver python3-selenium fonts-dejavu-core openssl libhyperscan-dev python3-yaml iptables
-      nmap hping3 nginx-light wrk isc-dhcp-client ieee-data unzip dnsmasq-utils chrony openssh-server openssh-client)
+      nmap hping3 nginx-light wrk isc-dhcp-client ieee-data unzip dnsmasq-utils chrony openssh-server openssh-client hostapd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

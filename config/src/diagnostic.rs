@@ -119,6 +119,8 @@ pub enum Code {
     DeviceApproval,
     TimeSettings,
     SshSettings,
+    WifiRadio,
+    WifiToTslcd,
 }
 
 /// One problem in a configuration.

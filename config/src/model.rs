@@ -45,6 +45,9 @@ pub struct Config {
     pub ids: Ids,
     #[serde(default)]
     pub wifi: Vec<WifiNetwork>,
+    /// The appliance's Wi-Fi radios; a network is served on one of them.
+    #[serde(default)]
+    pub radios: Vec<Radio>,
     #[serde(default)]
     pub nac: Nac,
     #[serde(default)]
@@ -864,6 +867,46 @@ pub enum WifiSecurity {
     Wpa2Wpa3,
 }
 
+/// The band a radio serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum WifiBand {
+    #[default]
+    #[serde(rename = "2.4ghz")]
+    Ghz24,
+    #[serde(rename = "5ghz")]
+    Ghz5,
+}
+
+/// A Wi-Fi radio of the appliance, driven by hostapd.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Radio {
+    pub name: String,
+    /// The wireless interface (`wlan0`); its SSIDs after the first get `wlan0-1`, `wlan0-2`….
+    pub interface: String,
+    #[serde(default)]
+    pub band: WifiBand,
+    /// 1–13 on 2.4 GHz; 36–64 or 100–144 or 149–165 (steps of 4) on 5 GHz.
+    #[serde(default = "default_channel")]
+    pub channel: u16,
+    /// The regulatory domain (ISO 3166 country code).
+    #[serde(default = "default_country")]
+    pub country: String,
+}
+
+fn default_channel() -> u16 {
+    6
+}
+
+fn default_country() -> String {
+    "VN".into()
+}
+
+impl Radio {
+    /// The most SSIDs one radio serves.
+    pub const MAX_SSIDS: usize = 8;
+}
+
 /// A Wi-Fi network served by the appliance's access point(s).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -871,6 +914,12 @@ pub struct WifiNetwork {
     pub ssid: String,
     pub zone: String,
     pub security: WifiSecurity,
+    /// The radio that serves it (empty: the first radio; no radio: defined, not served).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub radio: String,
+    /// Whether its clients are kept from each other (default: yes in guest zones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate_clients: Option<bool>,
     /// The passphrase; at least 8 characters (WPA2/WPA3-SAE).
     pub passphrase: String,
     /// Date the passphrase was last changed (`YYYY-MM-DD`); it must change every 6 months (004 §7.2).
@@ -891,6 +940,12 @@ pub enum PassphraseProblem {
 }
 
 impl WifiNetwork {
+    /// Whether clients are isolated from each other, given the kind of the network's zone.
+    pub fn isolates(&self, zone_kind: Option<ZoneKind>) -> bool {
+        self.isolate_clients
+            .unwrap_or(zone_kind == Some(ZoneKind::Guest))
+    }
+
     /// The shortest passphrase edgeward accepts (WPA allows 8; a strong one has 12).
     pub const MIN_PASSPHRASE: usize = 12;
     /// The longest WPA passphrase.
@@ -948,7 +1003,56 @@ impl Device {
     }
 }
 
+/// A served Wi-Fi network: its BSS interface on its radio, and the bridge it joins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedWifi<'a> {
+    pub network: &'a WifiNetwork,
+    pub radio: &'a Radio,
+    /// `wlan0` for the radio's first SSID, `wlan0-1`, `wlan0-2`… for the next.
+    pub ifname: String,
+    /// The zone's internal interface (a bridge) the BSS joins; empty if the zone has none.
+    pub bridge: String,
+    pub isolate: bool,
+}
+
 impl Config {
+    /// Every network a radio serves, in order, with its BSS interface and bridge (networks of
+    /// a model without radios are not served).
+    pub fn served_wifi(&self) -> Vec<ServedWifi<'_>> {
+        let mut out = Vec::new();
+        for (ri, radio) in self.radios.iter().enumerate() {
+            let on_radio = self.wifi.iter().filter(|w| {
+                if w.radio.is_empty() {
+                    ri == 0
+                } else {
+                    w.radio == radio.name
+                }
+            });
+            for (n, network) in on_radio.enumerate() {
+                let ifname = if n == 0 {
+                    radio.interface.clone()
+                } else {
+                    format!("{}-{n}", radio.interface)
+                };
+                let bridge = self
+                    .interfaces
+                    .iter()
+                    .find(|i| i.zone == network.zone && !i.role.is_uplink())
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default();
+                let isolate = network.isolates(self.zone(&network.zone).map(|z| z.kind));
+                out.push(ServedWifi {
+                    network,
+                    radio,
+                    ifname,
+                    bridge,
+                    isolate,
+                });
+            }
+        }
+        out
+    }
+
     pub fn address_group(&self, name: &str) -> Option<&AddressGroup> {
         self.address_groups.iter().find(|g| g.name == name)
     }

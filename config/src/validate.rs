@@ -36,6 +36,7 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
     v.ids();
     v.nac();
     v.wifi(today);
+    v.radios();
     v.time();
     v.ssh();
     v.problems
@@ -1823,6 +1824,198 @@ impl Validator<'_> {
                     "tối đa 10 phút (004 §8.1.c, 004 §13.1.c)"
                 ),
             );
+        }
+    }
+
+    /// Radios: names, interfaces, channels for their band, the country; and each served
+    /// network's radio, its zone's bridge, and no Wi-Fi zone routed to the TSLCD.
+    fn radios(&mut self) {
+        let cfg = self.config;
+        self.check_names(
+            "radios",
+            cfg.radios.iter().map(|r| r.name.as_str()),
+            ("radio", "bộ phát Wi-Fi"),
+        );
+        for (i, r) in cfg.radios.iter().enumerate() {
+            let path = FieldPath::at("radios").index(i);
+            let clash = cfg
+                .interfaces
+                .iter()
+                .any(|itf| itf.name == r.interface || itf.ports.contains(&r.interface))
+                || cfg.radios[..i].iter().any(|o| o.interface == r.interface);
+            if r.interface.is_empty()
+                || r.interface.len() > 12
+                || r.interface.contains(['/', ' ', '-'])
+                || clash
+            {
+                self.push(
+                    Problem::new(
+                        Code::WifiRadio,
+                        path.clone().key("interface"),
+                        say!(
+                            "`{}` cannot be a radio's interface",
+                            "`{}` không dùng được làm giao diện của bộ phát Wi-Fi",
+                            r.interface
+                        ),
+                    )
+                    .hint(say!(
+                        "the wireless interface (e.g. `wlan0`): 1–12 characters without `-`, used by no other interface or radio",
+                        "giao diện không dây (ví dụ `wlan0`): 1–12 ký tự, không có `-`, không trùng giao diện hay bộ phát khác"
+                    )),
+                );
+            }
+            let ok = match r.band {
+                crate::model::WifiBand::Ghz24 => (1..=13).contains(&r.channel),
+                crate::model::WifiBand::Ghz5 => {
+                    (r.channel % 4 == 0
+                        && ((36..=64).contains(&r.channel) || (100..=144).contains(&r.channel)))
+                        || (r.channel % 4 == 1 && (149..=165).contains(&r.channel))
+                }
+            };
+            if !ok {
+                self.push(
+                    Problem::new(
+                        Code::WifiRadio,
+                        path.clone().key("channel"),
+                        say!(
+                            "channel {} is not a channel of band `{}`",
+                            "kênh {} không thuộc băng tần `{}`",
+                            r.channel,
+                            word(&r.band)
+                        ),
+                    )
+                    .hint(say!(
+                        "2.4 GHz: 1–13; 5 GHz: 36–64 or 100–144 in steps of 4, or 149–165",
+                        "2,4 GHz: 1–13; 5 GHz: 36–64 hoặc 100–144 (bước 4), hoặc 149–165"
+                    )),
+                );
+            }
+            if r.country.len() != 2 || !r.country.chars().all(|c| c.is_ascii_uppercase()) {
+                self.push(
+                    Problem::new(
+                        Code::WifiRadio,
+                        path.key("country"),
+                        say!(
+                            "`{}` is not a country code",
+                            "`{}` không phải mã quốc gia",
+                            r.country
+                        ),
+                    )
+                    .hint(say!(
+                        "two capital letters, `VN` in Viet Nam (it sets the allowed channels and power)",
+                        "hai chữ cái in hoa, `VN` tại Việt Nam (quy định kênh và công suất được phép)"
+                    )),
+                );
+            }
+        }
+        let mut per_radio: HashMap<&str, usize> = HashMap::new();
+        for (i, w) in cfg.wifi.iter().enumerate() {
+            let path = FieldPath::at("wifi").index(i);
+            let radio = if w.radio.is_empty() {
+                cfg.radios.first()
+            } else {
+                let found = cfg.radios.iter().find(|r| r.name == w.radio);
+                if found.is_none() {
+                    let known = cfg
+                        .radios
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("`, `");
+                    self.push(
+                        Problem::new(
+                            Code::WifiRadio,
+                            path.clone().key("radio"),
+                            say!(
+                                "no radio named `{}`",
+                                "không có bộ phát Wi-Fi tên `{}`",
+                                w.radio
+                            ),
+                        )
+                        .hint(say!(
+                            "radios: `{known}` (under `[[radios]]`)",
+                            "các bộ phát: `{known}` (trong `[[radios]]`)"
+                        )),
+                    );
+                }
+                found
+            };
+            // 000 §5.6.b: computers on the TSLCD are never on Wi-Fi.
+            for (pi, pol) in cfg.policies.iter().enumerate() {
+                if pol.from == w.zone
+                    && pol.action == Action::Allow
+                    && self.zone_kind(&pol.to) == Some(ZoneKind::Tslcd)
+                {
+                    self.push(
+                        Problem::new(
+                            Code::WifiToTslcd,
+                            FieldPath::at("policies").index(pi).key("to"),
+                            say!(
+                                "zone `{}` has Wi-Fi `{}` and may not reach the TSLCD",
+                                "vùng `{}` có Wi-Fi `{}` nên không được truy cập mạng TSLCD",
+                                w.zone,
+                                w.ssid
+                            ),
+                        )
+                        .hint(say!(
+                            "computers on the TSLCD must not be on Wi-Fi (000 §5.6.b): put Wi-Fi in its own zone, or remove this policy",
+                            "máy tính nối mạng TSLCD không được dùng Wi-Fi (000 §5.6.b): hãy đặt Wi-Fi trong một vùng riêng, hoặc xóa chính sách này"
+                        )),
+                    );
+                }
+            }
+            let Some(radio) = radio else {
+                continue;
+            };
+            let n = per_radio.entry(radio.name.as_str()).or_default();
+            *n += 1;
+            if *n == crate::model::Radio::MAX_SSIDS + 1 {
+                self.push(Problem::new(
+                    Code::WifiRadio,
+                    path.clone().key("radio"),
+                    say!(
+                        "radio `{}` serves at most {} SSIDs",
+                        "bộ phát `{}` phục vụ tối đa {} mạng Wi-Fi",
+                        radio.name,
+                        crate::model::Radio::MAX_SSIDS
+                    ),
+                ));
+            }
+            // A served network joins its zone's bridge.
+            let bridge = cfg
+                .interfaces
+                .iter()
+                .find(|itf| itf.zone == w.zone && !itf.role.is_uplink());
+            match bridge {
+                Some(itf) if !itf.ports.is_empty() => {}
+                Some(itf) => self.push(
+                    Problem::new(
+                        Code::WifiRadio,
+                        path.clone().key("zone"),
+                        say!(
+                            "interface `{}` of zone `{}` is not a bridge, so Wi-Fi `{}` cannot join it",
+                            "giao diện mạng `{}` của vùng `{}` không phải cầu nối, nên Wi-Fi `{}` không gắn vào được",
+                            itf.name,
+                            w.zone,
+                            w.ssid
+                        ),
+                    )
+                    .hint(say!(
+                        "make it a bridge of the zone's wired ports: `ports = [\"…\"]` under its `[[interfaces]]`",
+                        "biến nó thành cầu nối của các cổng có dây trong vùng: `ports = [\"…\"]` trong `[[interfaces]]`"
+                    )),
+                ),
+                None => self.push(Problem::new(
+                    Code::WifiRadio,
+                    path.clone().key("zone"),
+                    say!(
+                        "zone `{}` has no interface for Wi-Fi `{}` to join",
+                        "vùng `{}` chưa có giao diện mạng để Wi-Fi `{}` gắn vào",
+                        w.zone,
+                        w.ssid
+                    ),
+                )),
+            }
         }
     }
 

@@ -672,3 +672,76 @@ fn time_settings_are_checked() {
     )
     .expect("a good time section is accepted");
 }
+
+/// A guest network on a radio, in a zone whose interface is a bridge (what a served SSID needs).
+fn served_wifi(extra: &str) -> String {
+    let base = AGENCY_DEFAULT_PROFILE.replacen(
+        "name = \"guest0\"",
+        "name = \"guest0\"\nports = [\"guest-port\"]",
+        1,
+    );
+    format!(
+        "{base}\n[[radios]]\nname = \"radio0\"\ninterface = \"wlan0\"\n{extra}\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"wpa2-wpa3\"\npassphrase = \"Hoa-Sen-Vang-2026\"\npassphrase_changed = \"{}\"\n",
+        today()
+    )
+}
+
+/// 004 §7.2, 001 §5.1.d: no cipher can be chosen at all — TKIP (or WEP) written into a
+/// network is refused at its line, like an open network; only WPA2/WPA3 with CCMP is served.
+#[test]
+fn tkip_or_an_open_network_is_refused_at_its_line() {
+    parse(&served_wifi(""), "t", today()).unwrap_or_else(|p| panic!("{p}"));
+    let tkip = served_wifi("").replace(
+        "security = \"wpa2-wpa3\"",
+        "security = \"wpa2\"\npairwise = \"TKIP\"",
+    );
+    refused(&tkip, Code::Schema, "pairwise = \"TKIP\"");
+    let open = served_wifi("").replace("security = \"wpa2-wpa3\"", "security = \"open\"");
+    refused(&open, Code::WifiInsecure, "security = \"open\"");
+}
+
+/// Radios: a channel outside the band, a radio interface that is already a LAN port, a
+/// network on a radio that does not exist, a served network whose zone is not a bridge.
+#[test]
+fn radio_settings_and_served_networks_are_checked() {
+    refused(
+        &served_wifi("channel = 14\n"),
+        Code::WifiRadio,
+        "channel = 14",
+    );
+    refused(
+        &served_wifi("band = \"5ghz\"\nchannel = 37\n"),
+        Code::WifiRadio,
+        "channel = 37",
+    );
+    parse(
+        &served_wifi("band = \"5ghz\"\nchannel = 149\n"),
+        "t",
+        today(),
+    )
+    .unwrap_or_else(|p| panic!("{p}"));
+    refused(
+        &served_wifi("country = \"vn\"\n"),
+        Code::WifiRadio,
+        "country = \"vn\"",
+    );
+    let clash = served_wifi("").replace("interface = \"wlan0\"", "interface = \"guest-port\"");
+    refused(&clash, Code::WifiRadio, "interface = \"guest-port\"");
+    let unknown = served_wifi("").replace(
+        "zone = \"guest\"\nsecurity",
+        "zone = \"guest\"\nradio = \"radio9\"\nsecurity",
+    );
+    refused(&unknown, Code::WifiRadio, "radio = \"radio9\"");
+    let not_bridged = served_wifi("").replace("\nports = [\"guest-port\"]", "");
+    refused(&not_bridged, Code::WifiRadio, "zone = \"guest\"");
+}
+
+/// 000 §5.6.b: computers on the TSLCD are never on Wi-Fi, so a zone with Wi-Fi is never
+/// routed to the TSLCD — a staff SSID in the zone that reaches the TSLCD is refused at the
+/// policy that would let it.
+#[test]
+fn a_wifi_zone_is_never_routed_to_the_tslcd() {
+    let staff = served_wifi("").replace("zone = \"guest\"\nsecurity", "zone = \"staff\"\nsecurity");
+    let p = refused(&staff, Code::WifiToTslcd, "to = \"tslcd\"");
+    assert!(p.to_string().contains("000 §5.6.b"), "{p}");
+}

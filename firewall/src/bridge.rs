@@ -28,8 +28,11 @@ pub struct BridgeTable {
     /// Bridges (interfaces with ports) at all (none: no table).
     pub bridges: Vec<String>,
     /// Their ports (the kernel here matches bridge ports, not bridge names: `meta ibrname` is
-    /// not in every kernel).
+    /// not in every kernel), Wi-Fi BSS interfaces included: NAC applies to Wi-Fi clients too.
     pub ports: Vec<String>,
+    /// Wi-Fi ports whose clients are isolated: no frame between two of them, whatever the
+    /// driver does with `ap_isolate` or bridge port isolation.
+    pub isolated_wifi: Vec<String>,
     /// MACs cut off everywhere.
     pub blocked: Vec<String>,
     /// MACs moved into quarantine.
@@ -70,20 +73,34 @@ impl BridgeTable {
             .filter(|i| !i.ports.is_empty() && !i.role.is_uplink())
             .map(|i| i.name.clone())
             .collect();
+        let served = config.served_wifi();
         let ports_of = |onboarding: bool| -> Vec<String> {
             config
                 .interfaces
                 .iter()
                 .filter(|i| bridges.contains(&i.name))
                 .filter(|i| !onboarding || config.nac.onboarding_zones.contains(&i.zone))
-                .flat_map(|i| i.ports.iter().cloned())
+                .flat_map(|i| {
+                    i.ports.iter().cloned().chain(
+                        served
+                            .iter()
+                            .filter(|s| s.bridge == i.name)
+                            .map(|s| s.ifname.clone()),
+                    )
+                })
                 .collect()
         };
         let (ports, onboarding_ports) = (ports_of(false), ports_of(true));
+        let isolated_wifi = served
+            .iter()
+            .filter(|s| s.isolate && bridges.contains(&s.bridge))
+            .map(|s| s.ifname.clone())
+            .collect();
         BridgeTable {
             onboarding_ports,
             bridges,
             ports,
+            isolated_wifi,
             blocked: macs(
                 config
                     .devices
@@ -142,6 +159,12 @@ impl BridgeTable {
                 quoted(&self.onboarding_ports)
             ));
         }
+        if !self.isolated_wifi.is_empty() {
+            let wifi = quoted(&self.isolated_wifi);
+            s.push_str(&format!(
+                "    iifname {{ {wifi} }} oifname {{ {wifi} }} counter drop comment \"Wi-Fi clients isolated from each other\"\n"
+            ));
+        }
         s.push_str(&format!(
             "    {on} tcp flags & (syn | ack) == syn limit rate {rate}/second burst {burst} packets log group {group} prefix \"{CONN_PREFIX_BRIDGED}\" comment \"connection attempt to the scan and password-guessing counters\"\n",
             rate = crate::render::CONN_LOG_RATE,
@@ -155,8 +178,11 @@ impl BridgeTable {
     /// The script taking the kernel from `old` to `self`: set members only when only they
     /// changed, else the whole table.
     pub fn update(&self, old: Option<&BridgeTable>) -> String {
-        let same_shape = old
-            .is_some_and(|o| o.ports == self.ports && o.onboarding_ports == self.onboarding_ports);
+        let same_shape = old.is_some_and(|o| {
+            o.ports == self.ports
+                && o.onboarding_ports == self.onboarding_ports
+                && o.isolated_wifi == self.isolated_wifi
+        });
         if !same_shape || self.is_empty() {
             return self.script();
         }
@@ -266,5 +292,68 @@ mod tests {
         if let Err(e) = crate::apply::nft_script(&script, true) {
             panic!("{e} (scripts/setup.sh installs nftables)\n{script}");
         }
+    }
+
+    /// A guest zone with two SSIDs on a radio, bridged with a wired guest port.
+    fn with_guest_wifi() -> Config {
+        let mut c = config(true);
+        for i in &mut c.interfaces {
+            if i.name == "guest0" {
+                i.ports = vec!["guest-port".into()];
+            }
+        }
+        c.radios.push(edgeward_config::Radio {
+            name: "radio0".into(),
+            interface: "wlan0".into(),
+            band: edgeward_config::WifiBand::Ghz24,
+            channel: 6,
+            country: "VN".into(),
+        });
+        for ssid in ["Khach-1", "Khach-2"] {
+            c.wifi.push(edgeward_config::WifiNetwork {
+                ssid: ssid.into(),
+                zone: "guest".into(),
+                security: edgeward_config::WifiSecurity::Wpa2Wpa3,
+                radio: String::new(),
+                isolate_clients: None,
+                passphrase: "Hoa-Sen-Vang-2026".into(),
+                passphrase_changed: edgeward_config::today().to_string(),
+                rotate_days: 182,
+            });
+        }
+        c
+    }
+
+    /// Guests never reach each other: the Wi-Fi ports of isolated SSIDs exchange no frame on
+    /// the bridge (beside hostapd's `ap_isolate`, which some drivers ignore), and Wi-Fi
+    /// clients are bridge ports NAC applies to like wired ones; nft accepts the script.
+    #[test]
+    fn wifi_guests_are_isolated_on_the_bridge_and_under_nac() {
+        let c = with_guest_wifi();
+        let t = BridgeTable::from_config(&c);
+        assert_eq!(t.bridges, ["lan0", "guest0"]);
+        assert!(t.ports.contains(&"wlan0".to_string()) && t.ports.contains(&"wlan0-1".to_string()));
+        assert_eq!(t.isolated_wifi, ["wlan0", "wlan0-1"]);
+        let s = t.script();
+        assert!(
+            s.contains(
+                "iifname { \"wlan0\", \"wlan0-1\" } oifname { \"wlan0\", \"wlan0-1\" } counter drop"
+            ),
+            "{s}"
+        );
+        if let Err(e) = crate::apply::nft_script(&s, true) {
+            panic!("{e}\n{s}");
+        }
+        // Clients of a staff SSID that chose not to isolate are left to talk.
+        let mut open_staff = c.clone();
+        for w in &mut open_staff.wifi {
+            w.isolate_clients = Some(false);
+        }
+        let t2 = BridgeTable::from_config(&open_staff);
+        assert!(t2.isolated_wifi.is_empty());
+        assert!(
+            !t2.update(Some(&t)).starts_with("flush set"),
+            "a shape change reloads the table"
+        );
     }
 }

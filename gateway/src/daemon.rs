@@ -1033,6 +1033,12 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
         bus.clone(),
         opts.set_clock,
     )));
+    // After the bridges: hostapd adds each SSID's interface to its zone's bridge.
+    subsystems.push(Box::new(subsystems::wifi::Wifi::new(
+        &opts.state_dir,
+        bus.clone(),
+        &std::env::var("EDGEWARD_WIFI_DRIVER").unwrap_or_else(|_| "nl80211".into()),
+    )));
     subsystems.push(Box::new(subsystems::retention::Retention::new(
         store,
         evidence,

@@ -18,3 +18,4 @@ pub mod soc;
 pub mod ssh;
 pub mod timesync;
 pub mod uplink_monitor;
+pub mod wifi;

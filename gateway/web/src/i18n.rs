@@ -1050,6 +1050,45 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("common.save", "Lưu", "Save"),
     ("common.saved", "Đã lưu thay đổi.", "Changes saved."),
     ("ids.off", " (đang tắt)", " (off)"),
+    ("wifi.sheet", "In tờ thông báo", "Printable sheet"),
+    ("wifi.served", "Phát trên", "Served on"),
+    (
+        "wifi.not_served",
+        "Chưa phát (thiết bị chưa có bộ phát Wi-Fi)",
+        "Not served (no Wi-Fi radio)",
+    ),
+    (
+        "wifi.clients",
+        "Thiết bị đang kết nối Wi-Fi",
+        "Connected Wi-Fi clients",
+    ),
+    ("wifi.signal", "Tín hiệu", "Signal"),
+    ("wifi.since", "Đã kết nối", "Connected for"),
+    ("wifi.minutes", "phút", "minutes"),
+    ("wifi.bytes", "Dữ liệu (byte)", "Traffic (bytes)"),
+    (
+        "wifi.no_clients",
+        "Chưa có thiết bị nào kết nối.",
+        "No client is connected.",
+    ),
+    ("wifi.sheet_title", "Mạng Wi-Fi", "Wi-Fi network"),
+    ("wifi.sheet_ssid", "Tên mạng (SSID)", "Network name (SSID)"),
+    (
+        "wifi.sheet_scan",
+        "Quét mã QR bằng máy ảnh của điện thoại để kết nối, hoặc chọn tên mạng và nhập mật khẩu ở trên.",
+        "Scan the QR code with a phone's camera to join, or pick the network name and type the passphrase above.",
+    ),
+    (
+        "wifi.sheet_rules",
+        "Mật khẩu Wi-Fi được đổi ít nhất 6 tháng một lần (004 §7.2); khi đổi, tờ này được in lại. Mạng khách không truy cập được mạng nội bộ của cơ quan.",
+        "The Wi-Fi passphrase changes at least every 6 months (004 §7.2); this sheet is printed again when it does. The guest network cannot reach the agency's internal network.",
+    ),
+    ("wifi.sheet_print", "In", "Print"),
+    (
+        "wifi.modes_note",
+        "WPA2/WPA3 (chế độ chuyển tiếp) hợp với hầu hết thiết bị, nhưng một số điện thoại, máy in cũ không kết nối được ở chế độ hỗn hợp: khi đó hãy tạo thêm một mạng chỉ WPA2 cho chúng. WPA3 bắt buộc bảo vệ khung quản lý (PMF); chế độ chuyển tiếp để PMF ở mức tùy chọn, mà một số trình điều khiển cũ khi đó lại cắt kết nối của máy không hỗ trợ PMF.",
+        "WPA2/WPA3 (transition mode) suits most devices, but some older phones and printers fail to join a mixed network: give them an extra WPA2-only network. WPA3 requires protected management frames (PMF); transition mode makes PMF optional, which on some older drivers cuts off clients without PMF.",
+    ),
     (
         "sys.cert_refused",
         "Chứng thư số bị từ chối",
@@ -1141,6 +1180,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("common.never", "Chưa bao giờ", "Never"),
     ("common.error", "Lỗi", "Error"),
     // Display names of the model's values (`Lang::value`).
+    ("wifi_band.2.4ghz", "2,4 GHz", "2.4 GHz"),
+    ("wifi_band.5ghz", "5 GHz", "5 GHz"),
     ("zone_kind.lan", "Mạng LAN cán bộ", "Staff LAN"),
     ("zone_kind.servers", "Máy chủ", "Servers"),
     ("zone_kind.mgmt", "Quản trị", "Management"),
@@ -1454,6 +1495,14 @@ pub fn problem_kind(lang: Lang, code: Code) -> &'static str {
         Code::DhcpRange => (
             "Dải địa chỉ cấp phát tự động (DHCP) không hợp lệ",
             "Invalid DHCP range",
+        ),
+        Code::WifiRadio => (
+            "Thiết lập bộ phát Wi-Fi không hợp lệ",
+            "Invalid Wi-Fi radio settings",
+        ),
+        Code::WifiToTslcd => (
+            "Mạng Wi-Fi không được vào mạng TSLCD",
+            "Wi-Fi must not reach the TSLCD",
         ),
         Code::DeviceApproval => (
             "Phê duyệt thiết bị chưa đủ điều kiện",

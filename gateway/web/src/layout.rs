@@ -254,6 +254,11 @@ body.auth { display:flex; align-items:center; justify-content:center; min-height
 .card input[type=text], .card input[type=password] { width:100%; padding: 9px; margin: 4px 0 12px; border:1px solid #b9c3ce; border-radius:4px; font: inherit; }
 .card label { font-weight: bold; font-size: 14px; }
 .qr svg { width: 220px; height: 220px; }
+body.sheet { background:#fff; }
+#wifi-sheet { max-width: 640px; margin: 2em auto; }
+#wifi-sheet td.big { font-size: 1.8em; font-weight: 600; }
+#wifi-sheet .qr svg { width: 320px; height: 320px; }
+@media print { .noprint { display: none; } }
 code.secret { font-size: 15px; letter-spacing: 1px; word-break: break-all; }
 .editor-problems { margin-top: 6px; }
 code.quoted { background:#fbe0de; color:#5a1410; padding: 1px 6px; border-radius: 3px; }

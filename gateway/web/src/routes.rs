@@ -199,6 +199,11 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             Perm(ManageWifi),
             on(MethodFilter::POST, wifi::change_passphrase),
         ),
+        get(
+            "/wifi/{ssid}/sheet",
+            Perm(ManageWifi),
+            on(MethodFilter::GET, wifi::sheet),
+        ),
         post(
             "/wifi/{ssid}/delete",
             Perm(ManageWifi),

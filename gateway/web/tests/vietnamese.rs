@@ -302,7 +302,13 @@ fn profile() -> String {
         ("\"isp2\"", "\"viettel\""),
     ];
     let mut out = String::new();
-    for line in edgeward_config::AGENCY_DEFAULT_PROFILE.lines() {
+    // A radio, and the guest zone a bridge its Wi-Fi can join.
+    let base = edgeward_config::AGENCY_DEFAULT_PROFILE.replacen(
+        "name = \"guest0\"",
+        "name = \"guest0\"\nports = [\"guest-port\"]",
+        1,
+    ) + "\n[[radios]]\nname = \"radio0\"\ninterface = \"wlan0\"\n";
+    for line in base.lines() {
         let key = line.trim_start();
         let mut l = line.to_string();
         if !(key.starts_with("kind") || key.starts_with("role") || key.starts_with("security")) {
@@ -654,6 +660,11 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
     )
     .await;
     assert!(s.is_success(), "{s} {body}");
+    std::fs::write(
+        f.ctx.state_dir.join("wifi-stations.json"),
+        r#"{"Khach-SoVD":[{"mac":"02:00:00:00:01:00","signal_dbm":-41,"connected_seconds":620,"rx_bytes":123456,"tx_bytes":65432}]}"#,
+    )
+    .unwrap();
     let (s, page) = post(
         &f,
         Some(&security),
@@ -668,6 +679,10 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
             problems.push(format!("{what}: {l}"));
         }
     };
+    // The printable sheet, by the operator who manages Wi-Fi (before that account is locked).
+    let (s, page) = get(&f, &f.session(Role::Operator), "/wifi/Khach-SoVD/sheet").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    check("the printable Wi-Fi sheet", &page);
 
     // Error paths first, so their audit events show on the audit page.
     let (s, page) = post(

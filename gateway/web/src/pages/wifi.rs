@@ -320,6 +320,8 @@ pub async fn add_network(
         ssid: ssid.to_string(),
         zone: new.zone.trim().to_string(),
         security,
+        radio: String::new(),
+        isolate_clients: None,
         passphrase: passphrase.clone(),
         passphrase_changed: changed.clone(),
         rotate_days: WifiNetwork::DEFAULT_ROTATE_DAYS,
@@ -374,14 +376,50 @@ pub struct NetworkView {
     pub passphrase_changed: String,
     pub rotate_days: u32,
     pub rotation: Rotation,
+    /// The radio interface that serves it (none: defined, not served — no radio).
+    pub served_on: Option<String>,
+    /// Its connected clients, as hostapd last listed them.
+    pub stations: Vec<edgeward_wifi::ctrl::Station>,
+}
+
+/// The connected clients of every SSID, from the daemon's Wi-Fi subsystem.
+fn stations(
+    ctx: &AdminContext,
+) -> std::collections::BTreeMap<String, Vec<edgeward_wifi::ctrl::Station>> {
+    std::fs::read(ctx.state_dir.join("wifi-stations.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 pub fn views(ctx: &AdminContext, caller: &Caller) -> Vec<NetworkView> {
     let today = edgeward_config::today();
     let show = caller.can(Permission::ManageWifi);
+    let live = ctx.live.load();
+    let served: Vec<(String, String)> = live
+        .config
+        .as_ref()
+        .map(|c| {
+            c.served_wifi()
+                .iter()
+                .map(|s| {
+                    (
+                        s.network.ssid.clone(),
+                        format!("{} ({})", s.radio.name, s.ifname),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut clients = stations(ctx);
     networks(ctx)
         .into_iter()
         .map(|w| NetworkView {
+            served_on: served
+                .iter()
+                .find(|(ssid, _)| *ssid == w.ssid)
+                .map(|(_, on)| on.clone()),
+            stations: clients.remove(&w.ssid).unwrap_or_default(),
             rotation: rotation(&w, today),
             security: enum_name(&w.security),
             passphrase: show.then(|| w.passphrase.clone()),
@@ -449,12 +487,13 @@ fn wifi_page(
         @if list.is_empty() { p #no-wifi { (lang.t("wifi.none")) } }
         @else {
             table #wifi {
-                tr { th { "SSID" } th { (lang.t("dev.zone")) } th { (lang.t("wifi.security")) } th { (lang.t("wifi.passphrase")) } th { (lang.t("wifi.changed")) } th { (lang.t("wifi.due")) } th { (lang.t("wifi.rotation")) } @if can_edit { th {} } }
+                tr { th { "SSID" } th { (lang.t("dev.zone")) } th { (lang.t("wifi.security")) } th { (lang.t("wifi.served")) } th { (lang.t("wifi.passphrase")) } th { (lang.t("wifi.changed")) } th { (lang.t("wifi.due")) } th { (lang.t("wifi.rotation")) } @if can_edit { th {} } }
                 @for n in &list {
                     tr data-ssid=(n.ssid) {
                         td { strong { (n.ssid) } }
                         td { (n.zone) }
                         td { (lang.lookup(&format!("wifi_security.{}", n.security)).unwrap_or(&n.security)) }
+                        td.served { @if let Some(on) = &n.served_on { (on) } @else { span.muted { (lang.t("wifi.not_served")) } } }
                         td {
                             @if let Some(p) = &n.passphrase {
                                 details open[opened == Some(n.ssid.as_str())] {
@@ -474,6 +513,7 @@ fn wifi_page(
                                     button.primary type="submit" { (lang.t("wifi.change")) }
                                     @for e in errors_for(Some(&n.ssid), "passphrase") { span.field-error { (crate::i18n::prose(lang, &e)) } }
                                 }
+                                a.sheet-link href={ "/wifi/" (urlencode(&n.ssid)) "/sheet" } target="_blank" { (lang.t("wifi.sheet")) } " "
                                 form.inline method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/delete" } data-confirm={ (lang.t("wifi.remove")) " " (n.ssid) "?" } {
                                     (csrf_field(caller))
                                     button.danger type="submit" { (lang.t("wifi.remove")) }
@@ -483,6 +523,27 @@ fn wifi_page(
                     }
                 }
             }
+        }
+        @if list.iter().any(|n| n.served_on.is_some()) {
+            h2 { (lang.t("wifi.clients")) }
+            table #wifi-clients {
+                tr { th { "SSID" } th { (lang.t("dev.mac")) } th { (lang.t("wifi.signal")) } th { (lang.t("wifi.since")) } th { (lang.t("wifi.bytes")) } @if caller.can(Permission::ManageDevices) { th {} } }
+                @for n in &list {
+                    @for st in &n.stations {
+                        tr {
+                            td { (n.ssid) }
+                            td { a href={ "/devices/" (urlencode(&st.mac)) } { code { (st.mac) } } }
+                            td { @if let Some(dbm) = st.signal_dbm { (dbm) " dBm" } @else { "—" } }
+                            td { (st.connected_seconds / 60) " " (lang.t("wifi.minutes")) }
+                            td { (st.rx_bytes + st.tx_bytes) }
+                            @if caller.can(Permission::ManageDevices) {
+                                td { form.inline method="post" action={ "/devices/" (urlencode(&st.mac)) "/block-unknown" } { (csrf_field(caller)) button.danger type="submit" { (lang.t("dev.block")) } } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if list.iter().all(|n| n.stations.is_empty()) { p.muted #no-clients { (lang.t("wifi.no_clients")) } }
         }
         @if can_edit {
             h2 { (lang.t("wifi.add")) }
@@ -501,9 +562,69 @@ fn wifi_page(
                 button.primary type="submit" #add-wifi-submit { (lang.t("wifi.add")) }
             }
             p.muted { (lang.t("wifi.rules")) }
+            p.muted #wifi-modes { (lang.t("wifi.modes_note")) }
         }
     };
     page(ctx, caller, "/wifi", lang.t("nav.wifi"), msg, body)
+}
+
+/// The printable sheet of one network for the noticeboard (004 §7.2: the passphrase changes,
+/// so the sheet is printed again at each rotation): the SSID, the passphrase, a QR code phones
+/// scan to join, and when the passphrase changes next. Only for roles that manage Wi-Fi (they
+/// see the passphrase anyway); every print is audited like any view of a secret.
+pub async fn sheet(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(ssid): Path<String>,
+) -> Response {
+    let lang = caller.lang;
+    let Some(w) = networks(&ctx).into_iter().find(|w| w.ssid == ssid) else {
+        return super::refused_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            &say!("no Wi-Fi network `{ssid}`", "không có mạng Wi-Fi `{ssid}`"),
+        );
+    };
+    ctx.audit_view(
+        &caller,
+        say!(
+            "Wi-Fi `{ssid}`: printable sheet with the passphrase",
+            "Wi-Fi `{ssid}`: in tờ thông báo có mật khẩu"
+        ),
+    )
+    .await;
+    let qr_text = edgeward_wifi::qr::wifi_qr_text(&w.ssid, w.security, &w.passphrase);
+    let svg = edgeward_admin::totp::qr_svg(&qr_text).unwrap_or_default();
+    let rot = rotation(&w, edgeward_config::today());
+    let body = html! {
+        (maud::DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                title { (lang.t("wifi.sheet_title")) " — " (w.ssid) }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body.sheet {
+                main #wifi-sheet {
+                    h1 { (lang.t("wifi.sheet_title")) }
+                    table {
+                        tr { th { (lang.t("wifi.sheet_ssid")) } td.big #sheet-ssid { (w.ssid) } }
+                        tr { th { (lang.t("wifi.passphrase")) } td.big { code #sheet-passphrase { (w.passphrase) } } }
+                        tr { th { (lang.t("wifi.security")) } td { (lang.value("wifi_security", &w.security)) } }
+                    }
+                    div.qr #sheet-qr data-text=(qr_text) { (crate::layout::raw(svg)) }
+                    p { (lang.t("wifi.sheet_scan")) }
+                    p.muted {
+                        (lang.t("wifi.changed")) ": " (w.passphrase_changed)
+                        @if let Some(d) = rot.due { " · " (lang.t("wifi.due")) ": " (d.format("%Y-%m-%d")) }
+                    }
+                    p.muted { (lang.t("wifi.sheet_rules")) }
+                    p.noprint { a href="/wifi" { "← " (lang.t("nav.wifi")) } " · " a href="javascript:window.print()" { (lang.t("wifi.sheet_print")) } }
+                }
+            }
+        }
+    };
+    body.into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -606,6 +727,8 @@ mod tests {
             ssid: "Khach".into(),
             zone: "guest".into(),
             security: WifiSecurity::Wpa2Wpa3,
+            radio: String::new(),
+            isolate_clients: None,
             passphrase: "mot-hai-ba-bon".into(),
             passphrase_changed: changed.into(),
             rotate_days,
