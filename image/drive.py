@@ -156,7 +156,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--state", required=True)
-    p.add_argument("cmd", choices=["status", "upload", "audit", "logout"])
+    p.add_argument("cmd", choices=["status", "upload", "audit", "logout", "ssh-key"])
     p.add_argument("arg", nargs="?")
     a = p.parse_args()
     box = Box(a.url, a.state)
@@ -172,6 +172,17 @@ def main():
         sys.exit(0 if status == 200 else 1)
     if a.cmd == "upload":
         upload(box, a.arg)
+    if a.cmd == "ssh-key":
+        # Turn SSH on for this public key (the management section is the system admin's).
+        status, _, answer = box.api("GET", "/api/v1/config")
+        text = json.loads(answer)["text"]
+        key = open(a.arg).read().strip()
+        text = text.replace("ssh_port = 22\n", "ssh_port = 22\nssh = { enabled = true, authorized_keys = [\"%s\"] }\n" % key, 1)
+        status, _, answer = box.api("POST", "/api/v1/config/apply",
+                                    json.dumps({"text": text, "reason": "SSH for the Wi-Fi test", "confirm": False}).encode(),
+                                    {"content-type": "application/json"})
+        print(status, answer.decode(errors="replace"))
+        sys.exit(0 if status == 200 else 1)
     if a.cmd == "audit":
         status, _, answer = box.api("GET", "/api/v1/audit?limit=200")
         events = json.loads(answer)

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The Wi-Fi scenario of image/test.sh, run inside the booted appliance as root (over SSH from
+# the management LAN): mac80211_hwsim radios stand in for the box's Wi-Fi card and for client
+# devices. The appliance serves two guest SSIDs from the configuration (WPA2 and WPA3-SAE, on
+# radio wlan0); each client radio is moved into a network namespace of its own and joined with
+# wpa_supplicant, then asks for an address with udhcpc. Prints `ok: …` per check, `FAIL: …` and
+# exits 1 at the first failure.
+# Usage: wifi-scenario.sh INTERNET_HOST STAFF_HOST SERVER_HOST
+set -uo pipefail
+internet=$1 staff=$2 server=$3
+fail() { echo "FAIL: $*"; journalctl -u edgeward -n 30 --no-pager | tail -n 30; exit 1; }
+pass() { echo "ok: $*"; }
+cfg=/var/lib/edgeward/edgeward.toml
+# The CLI's files on the appliance (as in edgeward.service).
+export EDGEWARD_CONFIG=$cfg EDGEWARD_STATE_DIR=/var/lib/edgeward
+today=$(date -u +%F)
+
+modprobe mac80211_hwsim radios=4 || fail "mac80211_hwsim: no simulated radios"
+for i in 0 1 2 3; do
+    for _ in $(seq 30); do [ -e "/sys/class/ieee80211/phy$i" ] && break; sleep 0.2; done
+done
+[ -e /sys/class/ieee80211/phy3 ] || fail "4 simulated radios expected"
+pass "mac80211_hwsim radios=4: phy0 for the appliance, phy1–phy3 for clients"
+
+# The configuration: the guest NIC becomes a bridge the SSIDs join, the guest zone hands out
+# addresses, and the box has a radio with two guest networks.
+python3 - "$cfg" "$today" >/tmp/wifi.toml <<'EOF' || fail "cannot write the Wi-Fi configuration"
+import re, sys
+text = open(sys.argv[1]).read()
+today = sys.argv[2]
+text = text.replace('name = "guest0"\nrole = "guest"', 'name = "guest"\nrole = "guest"\nports = ["guest0"]', 1)
+text = re.sub(r'(\[\[zones\]\]\nname = "guest"\nkind = "guest"[^\n]*\n)', r'\1dhcp = { from = "10.20.0.100", to = "10.20.0.199" }\n', text, count=1)
+text += f'''
+[[radios]]
+name = "radio0"
+interface = "wlan0"
+channel = 6
+
+[[wifi]]
+ssid = "Khach-SoVD"
+zone = "guest"
+security = "wpa2"
+passphrase = "Khach-2026-hoa-sen"
+passphrase_changed = "{today}"
+
+[[wifi]]
+ssid = "Khach-WPA3"
+zone = "guest"
+security = "wpa3"
+passphrase = "Khach-2026-sen-vang"
+passphrase_changed = "{today}"
+'''
+print(text)
+EOF
+grep -q 'ports = \["guest0"\]' /tmp/wifi.toml || fail "the guest interface of the running configuration is not the one expected"
+edgeward config check /tmp/wifi.toml >/tmp/check.txt 2>&1 || fail "the Wi-Fi configuration is refused: $(cat /tmp/check.txt)"
+edgeward config apply /tmp/wifi.toml --author wifi-test --reason "Wi-Fi test" --no-confirm >/tmp/apply.txt 2>&1 ||
+    fail "apply: $(cat /tmp/apply.txt)"
+for _ in $(seq 60); do
+    [ -S /var/lib/edgeward/wifi/ctrl-radio0/wlan0 ] && [ -S /var/lib/edgeward/wifi/ctrl-radio0/wlan0-1 ] && break
+    sleep 1
+done
+ctl() { hostapd_cli -p /var/lib/edgeward/wifi/ctrl-radio0 -i "$1" "${@:2}"; }
+[ "$(ctl wlan0 status | sed -n 's/^state=//p')" = ENABLED ] || fail "hostapd did not enable wlan0: $(ctl wlan0 status)"
+stat -c %a /var/lib/edgeward/wifi/wlan0.psk | grep -qx 600 || fail "the PSK file is not 0600"
+bridge link show | grep -q "wlan0 .*master guest" || fail "wlan0 is not a port of the guest bridge: $(bridge link show)"
+bridge link show | grep -q "wlan0-1 .*master guest" || fail "wlan0-1 is not a port of the guest bridge"
+pass "hostapd serves Khach-SoVD (WPA2) on wlan0 and Khach-WPA3 (WPA3-SAE) on wlan0-1, both bridged into the guest zone; PSK file 0600"
+
+# client NAME PHY SSID PASSPHRASE KEY_MGMT: a namespace with that radio and wpa_supplicant.
+client() {
+    local name=$1 phy=$2 ssid=$3 pass=$4 mgmt=$5
+    ip netns add "$name"
+    iw phy "$phy" set netns name "$name" || fail "cannot move $phy into $name"
+    local dev
+    dev=$(ip netns exec "$name" ls /sys/class/net | grep -v lo | head -1)
+    ip netns exec "$name" ip link set lo up
+    local pmf=0
+    [ "$mgmt" = SAE ] && pmf=2
+    cat >"/tmp/$name.conf" <<EOC
+ctrl_interface=/run/wpa-$name
+network={
+    ssid="$ssid"
+    psk="$pass"
+    key_mgmt=$mgmt
+    ieee80211w=$pmf
+    sae_pwe=2
+}
+EOC
+    ip netns exec "$name" wpa_supplicant -B -D nl80211 -i "$dev" -c "/tmp/$name.conf" -P "/run/wpa-$name.pid" >/dev/null ||
+        fail "wpa_supplicant did not start in $name"
+    echo "$dev" >"/tmp/$name.dev"
+}
+state() { ip netns exec "$1" wpa_cli -p "/run/wpa-$1" -i "$(cat "/tmp/$1.dev")" status 2>/dev/null | sed -n 's/^wpa_state=//p'; }
+wait_state() {
+    local want=$2
+    for _ in $(seq "${3:-60}"); do [ "$(state "$1")" = "$want" ] && return 0; sleep 1; done
+    return 1
+}
+dhcp() {
+    ip netns exec "$1" udhcpc -i "$(cat "/tmp/$1.dev")" -n -q -t 8 -T 2 -s /usr/share/udhcpc/default.script >"/tmp/$1.dhcp" 2>&1
+}
+addr() { ip netns exec "$1" ip -4 -o addr show dev "$(cat "/tmp/$1.dev")" | awk '{print $4}' | cut -d/ -f1; }
+
+client c-wpa2 phy1 Khach-SoVD Khach-2026-hoa-sen WPA-PSK
+client c-wpa3 phy2 Khach-WPA3 Khach-2026-sen-vang SAE
+wait_state c-wpa2 COMPLETED || fail "the WPA2 client did not associate (state $(state c-wpa2))"
+wait_state c-wpa3 COMPLETED || fail "the WPA3-SAE client did not associate (state $(state c-wpa3))"
+pass "a WPA2 client and a WPA3-SAE client associate"
+dhcp c-wpa2 || fail "the WPA2 client got no address: $(cat /tmp/c-wpa2.dhcp)"
+dhcp c-wpa3 || fail "the WPA3 client got no address: $(cat /tmp/c-wpa3.dhcp)"
+a2=$(addr c-wpa2) a3=$(addr c-wpa3)
+case "$a2 $a3" in 10.20.0.1[0-9][0-9]\ 10.20.0.1[0-9][0-9]) ;; *) fail "addresses not from the guest zone's range: $a2 $a3" ;; esac
+pass "both got addresses from the guest zone by DHCP ($a2, $a3)"
+
+client c-wrong phy3 Khach-SoVD sai-mat-khau-roi WPA-PSK
+sleep 15
+[ "$(state c-wrong)" != COMPLETED ] || fail "a client with a wrong passphrase associated"
+journalctl -u edgeward --since "-2min" --no-pager -o cat | grep -q "wifi.auth_failed\|AP-STA-POSSIBLE-PSK-MISMATCH" ||
+    ctl wlan0 all_sta | grep -qv . || true
+pass "a wrong passphrase is refused (state $(state c-wrong))"
+ip netns exec c-wrong wpa_cli -p /run/wpa-c-wrong -i "$(cat /tmp/c-wrong.dev)" terminate >/dev/null 2>&1
+
+ip netns exec c-wpa2 ping -c 3 -W 2 "$a3" >/dev/null 2>&1 && fail "guest $a2 reaches guest $a3"
+pass "two guest clients cannot reach each other"
+ip netns exec c-wpa2 ping -c 3 -W 2 "$internet" >/dev/null 2>&1 || fail "the guest client does not reach the Internet host $internet"
+pass "a guest client reaches the (simulated) Internet ($internet)"
+for t in "$staff" "$server"; do
+    ip netns exec c-wpa2 ping -c 2 -W 2 "$t" >/dev/null 2>&1 && fail "the guest client reaches internal host $t"
+done
+pass "the guest client reaches neither the staff ($staff) nor the server zone ($server)"
+ip netns exec c-wpa2 curl -sk --max-time 5 https://10.10.99.1/login >/dev/null 2>&1 && fail "the guest client reaches the admin UI"
+ip netns exec c-wpa2 curl -sk --max-time 5 https://10.20.0.1/login >/dev/null 2>&1 && fail "the guest client reaches the admin UI on the guest side"
+pass "the guest client does not reach the gateway's admin UI"
+
+# Rotation of the WPA2 network's passphrase: reloaded without restarting the radio.
+pid_before=$(pgrep -f "hostapd /var/lib/edgeward/wifi/radio0.conf")
+sed "0,/passphrase = \"Khach-2026-hoa-sen\"/s//passphrase = \"Khach-2027-lua-moi\"/" /tmp/wifi.toml >/tmp/wifi2.toml
+edgeward config apply /tmp/wifi2.toml --author wifi-test --reason "rotation" --no-confirm >/tmp/apply.txt 2>&1 ||
+    fail "rotation apply: $(cat /tmp/apply.txt)"
+for _ in $(seq 30); do grep -q "Khach-2027-lua-moi" /var/lib/edgeward/wifi/wlan0.psk && break; sleep 1; done
+sleep 10
+[ "$(state c-wpa2)" != COMPLETED ] || fail "the client that kept the old passphrase is still connected"
+pass "after the rotation the client on the old passphrase is disconnected"
+[ "$(pgrep -f "hostapd /var/lib/edgeward/wifi/radio0.conf")" = "$pid_before" ] || fail "hostapd was restarted for a rotation"
+[ "$(state c-wpa3)" = COMPLETED ] || fail "the WPA3 client on the other SSID lost its connection"
+pass "the radio was not restarted: the WPA3 client on the other SSID stayed connected"
+ip netns exec c-wpa2 wpa_cli -p /run/wpa-c-wpa2 -i "$(cat /tmp/c-wpa2.dev)" set_network 0 psk '"Khach-2027-lua-moi"' >/dev/null
+ip netns exec c-wpa2 wpa_cli -p /run/wpa-c-wpa2 -i "$(cat /tmp/c-wpa2.dev)" reassociate >/dev/null
+wait_state c-wpa2 COMPLETED || fail "the new passphrase is not accepted"
+pass "the new passphrase is accepted"
+echo "wifi scenario passed"
