@@ -174,8 +174,15 @@ def main():
         upload(box, a.arg)
     if a.cmd == "ssh-key":
         # Turn SSH on for this public key (the management section is the system admin's).
-        status, _, answer = box.api("GET", "/api/v1/config")
-        text = json.loads(answer)["text"]
+        # The running text (the daemon publishes it once its first apply is done).
+        for _ in range(60):
+            status, _, answer = box.api("GET", "/api/v1/config")
+            text = json.loads(answer).get("text", "") if status == 200 else ""
+            if "ssh_port = 22\n" in text:
+                break
+            time.sleep(2)
+        else:
+            sys.exit(f"the running configuration has no `ssh_port = 22` line ({status}): {answer[:300]!r}")
         key = open(a.arg).read().strip()
         text = text.replace("ssh_port = 22\n", "ssh_port = 22\nssh = { enabled = true, authorized_keys = [\"%s\"] }\n" % key, 1)
         status, _, answer = box.api("POST", "/api/v1/config/apply",

@@ -115,6 +115,9 @@ fn ensure_bridge(name: &str, ports: &[String]) -> Result<Vec<String>, String> {
             .and_then(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()));
         if master.as_deref() != Some(name) {
             ip(&["link", "set", "dev", p, "master", name])?;
+            // A port carries no address of its own (it had one as an interface before): left,
+            // its connected route would send replies out of that one port, past the bridge.
+            ip(&["addr", "flush", "dev", p])?;
             enslaved.push(port);
         }
         ip(&["link", "set", "dev", p, "up"])?;

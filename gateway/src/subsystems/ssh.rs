@@ -198,6 +198,7 @@ pub fn audit_of(line: &str) -> Option<(Outcome, String)> {
         Some((Outcome::Success, line.to_string()))
     } else if line.contains("Failed ")
         || line.contains("Invalid user")
+        || line.contains("not allowed because")
         || line.contains("Connection closed by authenticating user")
         || line.contains("maximum authentication attempts")
     {
@@ -324,6 +325,12 @@ mod tests {
             )
             .map(|a| a.0),
             Some(Outcome::Failure)
+        );
+        assert_eq!(
+            audit_of("User root from 10.10.99.20 not allowed because account is locked")
+                .map(|a| a.0),
+            Some(Outcome::Failure),
+            "a refusal by account state is audited too"
         );
         assert_eq!(audit_of("Server listening on 10.10.99.1 port 22."), None);
     }
