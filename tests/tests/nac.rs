@@ -480,8 +480,10 @@ fn with_the_ids_off_the_gateways_own_counters_quarantine_a_scanner_and_a_passwor
         )
         .unwrap();
     assert!(guess.status.success());
+    // The counters judge per window; on a loaded machine the decision can take a few seconds
+    // more than on an idle one.
     assert!(
-        wait_until(Duration::from_secs(10), || !internet("desk-1")),
+        wait_until(Duration::from_secs(20), || !internet("desk-1")),
         "desk-1 not quarantined after guessing; log:\n{}",
         lab.log_tail(20)
     );
