@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use edgeward_event::bus::Bus;
@@ -34,6 +35,34 @@ pub fn stations_path(state_dir: &Path) -> PathBuf {
     state_dir.join("wifi-stations.json")
 }
 
+/// The stations of every running radio, and the file the Wi-Fi page reads them from.
+#[derive(Clone)]
+struct Stations {
+    path: PathBuf,
+    list: Arc<Mutex<StationList>>,
+}
+
+impl Stations {
+    /// Replace the SSIDs of one radio (`None`: the radio stopped) and write the file.
+    fn set(&self, ssids: &[String], stations: Option<Vec<Vec<Station>>>) {
+        let mut list = self
+            .list
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match stations {
+            Some(per_ssid) => {
+                for (ssid, s) in ssids.iter().zip(per_ssid) {
+                    list.insert(ssid.clone(), s);
+                }
+            }
+            None => list.retain(|ssid, _| !ssids.contains(ssid)),
+        }
+        if let Ok(bytes) = serde_json::to_vec_pretty(&*list) {
+            let _ = edgeward_config::history::write_atomic_mode(&self.path, &bytes, 0o644);
+        }
+    }
+}
+
 struct Running {
     plan: RadioPlan,
     child: Supervised,
@@ -43,7 +72,7 @@ struct Running {
 /// The Wi-Fi subsystem.
 pub struct Wifi {
     dir: PathBuf,
-    stations: PathBuf,
+    stations: Stations,
     bus: Bus,
     driver: String,
     running: HashMap<String, Running>,
@@ -54,7 +83,10 @@ impl Wifi {
     pub fn new(state_dir: &Path, bus: Bus, driver: &str) -> Wifi {
         Wifi {
             dir: state_dir.join("wifi"),
-            stations: stations_path(state_dir),
+            stations: Stations {
+                path: stations_path(state_dir),
+                list: Arc::default(),
+            },
             bus,
             driver: driver.to_string(),
             running: HashMap::new(),
@@ -65,6 +97,8 @@ impl Wifi {
         if let Some(r) = self.running.remove(radio) {
             r.watcher.abort();
             r.child.stop();
+            let ssids: Vec<String> = r.plan.bsses.iter().map(|b| b.ssid.clone()).collect();
+            self.stations.set(&ssids, None);
         }
     }
 }
@@ -107,10 +141,8 @@ fn without_sae(conf: &str) -> String {
 
 /// One command to a BSS's control socket, and its reply (bounded).
 pub async fn command(ctrl_dir: &Path, ifname: &str, cmd: &str) -> Result<String, String> {
-    let local =
-        std::env::temp_dir().join(format!("ew-wifi-{}-{}", std::process::id(), rand_suffix()));
-    let sock = UnixDatagram::bind(&local).map_err(|e| format!("{}: {e}", local.display()))?;
-    let result = async {
+    let sock = client_socket()?;
+    async {
         sock.connect(ctrl_dir.join(ifname))
             .map_err(|e| format!("{ifname}: {e}"))?;
         sock.send(cmd.as_bytes())
@@ -123,15 +155,26 @@ pub async fn command(ctrl_dir: &Path, ifname: &str, cmd: &str) -> Result<String,
             .map_err(|e| format!("{ifname}: {e}"))?;
         Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
     }
-    .await;
-    let _ = std::fs::remove_file(&local);
-    result
+    .await
 }
 
-fn rand_suffix() -> u64 {
+/// A datagram socket hostapd can answer to, bound in the abstract namespace: it needs no file
+/// and leaves none behind when dropped.
+fn client_socket() -> Result<UnixDatagram, String> {
+    use std::os::linux::net::SocketAddrExt;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    let name = format!(
+        "edgeward-wifi-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+        .map_err(|e| format!("control socket: {e}"))?;
+    let sock = std::os::unix::net::UnixDatagram::bind_addr(&addr)
+        .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        .map_err(|e| format!("control socket: {e}"))?;
+    UnixDatagram::from_std(sock).map_err(|e| format!("control socket: {e}"))
 }
 
 impl Subsystem for Wifi {
@@ -169,17 +212,18 @@ impl Subsystem for Wifi {
                     if without_sae(&r.plan.conf) == without_sae(&plan.conf) {
                         // Only secrets changed: reload them, the radio keeps running.
                         write_files(&plan)?;
-                        let psk_changed: Vec<&edgeward_wifi::Bss> = plan
-                            .bsses
-                            .iter()
-                            .filter(|b| {
-                                plan.psk_files.iter().any(|(p, t)| {
-                                    b.psk_file.as_deref() == Some(&*p.display().to_string())
-                                        && !r.plan.psk_files.contains(&(p.clone(), t.clone()))
-                                })
-                            })
-                            .collect();
-                        for b in &psk_changed {
+                        let psk_of = |plan: &RadioPlan, file: &str| {
+                            plan.psk_files
+                                .iter()
+                                .find(|(path, _)| path.as_path() == Path::new(file))
+                                .map(|(_, text)| text.clone())
+                        };
+                        let psk_changed = plan.bsses.iter().filter(|b| {
+                            b.psk_file
+                                .as_deref()
+                                .is_some_and(|f| psk_of(&plan, f) != psk_of(&r.plan, f))
+                        });
+                        for b in psk_changed {
                             if let Err(e) =
                                 command(&plan.ctrl_dir, &b.ifname, "RELOAD_WPA_PSK").await
                             {
@@ -211,20 +255,8 @@ impl Subsystem for Wifi {
                 };
                 let ssids: Vec<String> = plan.bsses.iter().map(|b| b.ssid.clone()).collect();
                 done.push(format!("radio {name}: {}", ssids.join(", ")));
-                let zone_of: BTreeMap<String, (String, String)> = desired
-                    .config
-                    .served_wifi()
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.ifname.clone(),
-                            (s.network.ssid.clone(), s.network.zone.clone()),
-                        )
-                    })
-                    .collect();
                 let watcher = tokio::spawn(watch(
                     plan.clone(),
-                    zone_of,
                     child.clone(),
                     self.stations.clone(),
                     self.bus.clone(),
@@ -238,9 +270,6 @@ impl Subsystem for Wifi {
                     },
                 );
             }
-            if self.running.is_empty() {
-                write_stations(&self.stations, &StationList::new());
-            }
             Ok(if done.is_empty() {
                 report
             } else {
@@ -249,12 +278,6 @@ impl Subsystem for Wifi {
                 r
             })
         })
-    }
-}
-
-fn write_stations(path: &Path, list: &StationList) {
-    if let Ok(bytes) = serde_json::to_vec_pretty(list) {
-        let _ = edgeward_config::history::write_atomic_mode(path, &bytes, 0o644);
     }
 }
 
@@ -277,31 +300,25 @@ async fn stations_of(ctrl_dir: &Path, ifname: &str) -> Vec<Station> {
 }
 
 /// Attach to every BSS's control socket and turn its events into NAC events.
-async fn monitor(plan: RadioPlan, zone_of: BTreeMap<String, (String, String)>, bus: Bus) {
+async fn monitor(plan: RadioPlan, bus: Bus) {
     let mut failures: HashMap<String, VecDeque<Instant>> = HashMap::new();
     let mut socks = Vec::new();
     for b in &plan.bsses {
-        let local = std::env::temp_dir().join(format!(
-            "ew-wifi-mon-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        let Ok(sock) = UnixDatagram::bind(&local) else {
+        let Ok(sock) = client_socket() else {
             continue;
         };
         if sock.connect(plan.ctrl_dir.join(&b.ifname)).is_err()
             || sock.send(b"ATTACH").await.is_err()
         {
-            let _ = std::fs::remove_file(&local);
             continue;
         }
-        socks.push((b.ifname.clone(), sock, local));
+        socks.push((b.ifname.clone(), sock));
     }
     if socks.is_empty() {
         return;
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(String, String)>(256);
-    for (ifname, sock, _) in socks {
+    for (ifname, sock) in socks {
         let tx = tx.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 4096];
@@ -318,7 +335,12 @@ async fn monitor(plan: RadioPlan, zone_of: BTreeMap<String, (String, String)>, b
         let Some(ev) = ctrl::event(&line) else {
             continue;
         };
-        let (ssid, zone) = zone_of.get(&ifname).cloned().unwrap_or_default();
+        let (ssid, zone) = plan
+            .bsses
+            .iter()
+            .find(|b| b.ifname == ifname)
+            .map(|b| (b.ssid.clone(), b.zone.clone()))
+            .unwrap_or_default();
         let (action, mac, detail) = match &ev {
             WifiEvent::Connected { mac } => (
                 "wifi.associated",
@@ -370,14 +392,9 @@ async fn monitor(plan: RadioPlan, zone_of: BTreeMap<String, (String, String)>, b
 }
 
 /// Every few seconds: a hostapd that exited is started again; the stations go to the file.
-async fn watch(
-    plan: RadioPlan,
-    zone_of: BTreeMap<String, (String, String)>,
-    child: Supervised,
-    stations_file: PathBuf,
-    bus: Bus,
-) {
-    let mut events = tokio::spawn(monitor(plan.clone(), zone_of.clone(), bus.clone()));
+async fn watch(plan: RadioPlan, child: Supervised, stations: Stations, bus: Bus) {
+    let ssids: Vec<String> = plan.bsses.iter().map(|b| b.ssid.clone()).collect();
+    let mut events = tokio::spawn(monitor(plan.clone(), bus.clone()));
     let mut backoff = Duration::from_secs(2);
     let mut tick = tokio::time::interval(POLL);
     loop {
@@ -399,21 +416,18 @@ async fn watch(
             if let Ok(c) = spawn(&plan.conf_path) {
                 child.replace(c);
                 events.abort();
-                events = tokio::spawn(monitor(plan.clone(), zone_of.clone(), bus.clone()));
+                events = tokio::spawn(monitor(plan.clone(), bus.clone()));
             }
             continue;
         }
         if events.is_finished() {
-            events = tokio::spawn(monitor(plan.clone(), zone_of.clone(), bus.clone()));
+            events = tokio::spawn(monitor(plan.clone(), bus.clone()));
         }
-        let mut list: StationList = std::fs::read(&stations_file)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let mut per_ssid = Vec::new();
         for b in &plan.bsses {
-            list.insert(b.ssid.clone(), stations_of(&plan.ctrl_dir, &b.ifname).await);
+            per_ssid.push(stations_of(&plan.ctrl_dir, &b.ifname).await);
         }
-        write_stations(&stations_file, &list);
+        stations.set(&ssids, Some(per_ssid));
     }
 }
 

@@ -30,12 +30,9 @@ impl CsvProblem {
     }
 }
 
-/// The serde name of a unit enum value (`wpa2-wpa3`, `ip-phone`).
+/// The serde name of a unit enum value (`wpa2-wpa3`, `ip-phone`), as the configuration writes it.
 pub fn enum_name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    edgeward_config::validate::word(v)
 }
 
 /// The unit enum value with this serde name.

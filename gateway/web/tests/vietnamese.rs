@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use common::{call, fixture_with, request};
+use common::{call, fixture_with};
 use edgeward_event::{AuditEvent, Event, EventBody, Outcome};
 use edgeward_web::roles::Role;
 
@@ -823,7 +823,6 @@ async fn every_page_and_refusal_reads_in_vietnamese() {
     )
     .await;
     check("/login", &html);
-    let _ = request;
     assert!(
         problems.is_empty(),
         "{} English words or untranslated keys on Vietnamese pages:\n{}",

@@ -33,7 +33,8 @@ pub struct Bss {
     /// The BSS's interface (`wlan0` for the first, `wlan0-1`… for the others).
     pub ifname: String,
     pub ssid: String,
-    /// The bridge of the zone the SSID belongs to.
+    /// The zone the SSID belongs to, and that zone's bridge.
+    pub zone: String,
     pub bridge: String,
     pub security: WifiSecurity,
     /// The WPA2 passphrase file (`wpa_psk_file`), for WPA2 and transition mode.
@@ -198,6 +199,7 @@ mod tests {
         Bss {
             ifname: ifname.into(),
             ssid: ssid.into(),
+            zone: "guest".into(),
             bridge: "guest".into(),
             security,
             psk_file: Some(format!("{dir}/{ifname}.psk")),

@@ -42,6 +42,7 @@ pub fn plan(config: &Config, dir: &Path, driver: &str) -> Result<Vec<RadioPlan>,
             bsses.push(Bss {
                 ifname: s.ifname.clone(),
                 ssid: w.ssid.clone(),
+                zone: w.zone.clone(),
                 bridge: s.bridge.clone(),
                 security: w.security,
                 psk_file: uses_psk.then(|| psk_path.display().to_string()),
