@@ -39,6 +39,11 @@ impl Supervised {
         self.0.lock().ok().and_then(|mut c| c.stderr.take())
     }
 
+    /// Take its stdout to read it as it comes.
+    pub fn take_stdout(&self) -> Option<std::process::ChildStdout> {
+        self.0.lock().ok().and_then(|mut c| c.stdout.take())
+    }
+
     /// Wait for it to exit.
     pub fn wait(&self) -> Option<ExitStatus> {
         self.0.lock().ok().and_then(|mut c| c.wait().ok())

@@ -3,6 +3,10 @@
 //! admin zones' addresses, takes only the public keys listed in the model (no password, no
 //! keyboard-interactive, no forwarding), with a host key made on the box at first use and kept
 //! in the key directory. Every login and refused attempt sshd reports is an audit event.
+//!
+//! On the appliance sshd runs as its own systemd unit (`edgeward-sshd.service`), started and
+//! stopped from here, so that an administrator's shell is not confined by the daemon's sandbox;
+//! its log is followed in the journal. Elsewhere (the lab) the daemon runs sshd as its child.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -54,10 +58,24 @@ pub fn authorized_keys(config: &Config) -> String {
     file
 }
 
+/// The systemd unit that runs sshd on the appliance.
+pub const UNIT: &str = "edgeward-sshd.service";
+/// Where the unit reads the rendered configuration (its `ExecStart`).
+const UNIT_CONFIG: &str = "/var/lib/edgeward/ssh/sshd_config";
+const UNIT_FILE: &str = "/usr/lib/systemd/system/edgeward-sshd.service";
+
+/// How sshd is run.
+enum Runner {
+    /// The daemon's own child, its stderr read for the audit trail.
+    Child(Supervised),
+    /// The systemd unit; `journalctl` follows its log.
+    Unit(Supervised),
+}
+
 struct Running {
     text: String,
     keys: String,
-    child: Supervised,
+    runner: Runner,
     watcher: JoinHandle<()>,
 }
 
@@ -67,6 +85,43 @@ pub struct SshServer {
     host_key: PathBuf,
     bus: Bus,
     running: Option<Running>,
+    /// Whether a unit left running by an earlier daemon was looked for.
+    stale_unit_checked: bool,
+}
+
+/// Whether sshd runs as the systemd unit here: under systemd, with the unit installed, and
+/// with the configuration where the unit reads it.
+fn use_unit(conf: &Path) -> bool {
+    Path::new("/run/systemd/system").is_dir()
+        && Path::new(UNIT_FILE).exists()
+        && conf == Path::new(UNIT_CONFIG)
+}
+
+fn systemctl(args: &[&str]) -> Result<(), String> {
+    let out = std::process::Command::new("systemctl")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("systemctl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "systemctl {}: {} {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn follow_journal() -> std::io::Result<std::process::Child> {
+    std::process::Command::new("journalctl")
+        .args(["-u", UNIT, "-f", "-n", "0", "-o", "cat"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
 }
 
 impl SshServer {
@@ -77,20 +132,35 @@ impl SshServer {
             host_key: key_dir.join("ssh_host_ed25519_key"),
             bus,
             running: None,
+            stale_unit_checked: false,
         }
     }
 
-    fn stop(&mut self) {
+    /// Stop sshd (and, when it is the unit, the unit).
+    fn stop(&mut self) -> Result<(), String> {
         if let Some(r) = self.running.take() {
             r.watcher.abort();
-            r.child.stop();
+            match r.runner {
+                Runner::Child(child) => child.stop(),
+                Runner::Unit(journal) => {
+                    journal.stop();
+                    return systemctl(&["stop", UNIT]);
+                }
+            }
         }
+        Ok(())
     }
 }
 
 impl Drop for SshServer {
     fn drop(&mut self) {
-        self.stop();
+        // The unit is `PartOf=edgeward.service`: systemd stops it with the daemon.
+        if let Some(r) = self.running.take() {
+            r.watcher.abort();
+            match r.runner {
+                Runner::Child(child) | Runner::Unit(child) => child.stop(),
+            }
+        }
     }
 }
 
@@ -115,15 +185,26 @@ impl Subsystem for SshServer {
 
     fn apply<'a>(&'a mut self, desired: &'a Desired<'a>) -> Step<'a> {
         Box::pin(async move {
+            let conf = self.dir.join("sshd_config");
+            let unit = use_unit(&conf);
             let Some(text) = render(desired.config, &self.dir, &self.host_key) else {
-                let was = self.running.is_some();
-                self.stop();
+                let mut was = self.running.is_some();
+                self.stop()?;
+                if unit && !self.stale_unit_checked {
+                    // A unit an earlier daemon started, while SSH is now off.
+                    self.stale_unit_checked = true;
+                    if systemctl(&["is-active", "--quiet", UNIT]).is_ok() {
+                        systemctl(&["stop", UNIT])?;
+                        was = true;
+                    }
+                }
                 return Ok(if was {
                     Report::done("SSH off")
                 } else {
                     Report::quiet()
                 });
             };
+            self.stale_unit_checked = true;
             let keys = authorized_keys(desired.config);
             std::fs::create_dir_all(&self.dir)
                 .map_err(|e| format!("{}: {e}", self.dir.display()))?;
@@ -142,7 +223,14 @@ impl Subsystem for SshServer {
                     Report::quiet()
                 });
             }
-            self.stop();
+            // In unit mode a restart is done by systemd below; the running one stays until then.
+            if !unit {
+                self.stop()?;
+            } else if let Some(r) = self.running.take() {
+                r.watcher.abort();
+                let (Runner::Unit(journal) | Runner::Child(journal)) = r.runner;
+                journal.stop();
+            }
             if !self.host_key.exists() {
                 let made = std::process::Command::new("ssh-keygen")
                     .args([
@@ -164,23 +252,45 @@ impl Subsystem for SshServer {
                     ));
                 }
             }
-            let conf = self.dir.join("sshd_config");
-            edgeward_config::history::write_atomic_mode(&conf, text.as_bytes(), 0o600)
-                .map_err(|e| format!("{}: {e}", conf.display()))?;
-            let child = match spawn(&conf) {
-                Ok(c) => Supervised::new(c),
-                Err(e) => {
-                    return Ok(
-                        Report::quiet().note(Level::Error, format!("SSH not running: sshd: {e}"))
-                    );
+            let same_file = std::fs::read_to_string(&conf).is_ok_and(|t| t == text);
+            if !same_file {
+                edgeward_config::history::write_atomic_mode(&conf, text.as_bytes(), 0o600)
+                    .map_err(|e| format!("{}: {e}", conf.display()))?;
+            }
+            let (runner, watcher) = if unit {
+                // A unit already running this very configuration (the daemon restarted) is
+                // kept: restarting it would end the administrators' sessions.
+                let adopt = same_file && systemctl(&["is-active", "--quiet", UNIT]).is_ok();
+                if !adopt && let Err(e) = systemctl(&["restart", UNIT]) {
+                    return Ok(Report::quiet().note(Level::Error, format!("SSH not running: {e}")));
                 }
+                let journal = match follow_journal() {
+                    Ok(c) => Supervised::new(c),
+                    Err(e) => {
+                        return Ok(Report::quiet().note(
+                            Level::Error,
+                            format!("SSH runs, but its log cannot be read for the audit trail: journalctl: {e}"),
+                        ));
+                    }
+                };
+                let watcher = tokio::spawn(watch_journal(journal.clone(), self.bus.clone()));
+                (Runner::Unit(journal), watcher)
+            } else {
+                let child = match spawn(&conf) {
+                    Ok(c) => Supervised::new(c),
+                    Err(e) => {
+                        return Ok(Report::quiet()
+                            .note(Level::Error, format!("SSH not running: sshd: {e}")));
+                    }
+                };
+                let watcher = tokio::spawn(watch(conf, child.clone(), self.bus.clone()));
+                (Runner::Child(child), watcher)
             };
-            let watcher = tokio::spawn(watch(conf, child.clone(), self.bus.clone()));
             let n = desired.config.management.ssh.authorized_keys.len();
             self.running = Some(Running {
                 text,
                 keys,
-                child,
+                runner,
                 watcher,
             });
             Ok(Report::done(format!(
@@ -208,6 +318,66 @@ pub fn audit_of(line: &str) -> Option<(Outcome, String)> {
     }
 }
 
+/// One line of sshd's log, as an audit event when it is a login or a refusal.
+async fn audit_line(bus: &Bus, line: &str) {
+    if let Some((outcome, detail)) = audit_of(line) {
+        let vi = if outcome == Outcome::Success {
+            format!("đăng nhập SSH bằng khóa công khai: `{detail}`")
+        } else {
+            format!("đăng nhập SSH bị từ chối: `{detail}`")
+        };
+        bus.emit(EventBody::Audit(AuditEvent::said(
+            "ssh",
+            "ssh",
+            "auth.ssh",
+            outcome,
+            edgeward_config::Text::new(detail, vi),
+            None,
+        )))
+        .await;
+    }
+}
+
+/// The unit's journal lines as audit events; a `journalctl` that exits is started again.
+async fn watch_journal(journal: Supervised, bus: Bus) {
+    let mut backoff = Duration::from_secs(2);
+    loop {
+        let stdout = journal.take_stdout();
+        if let Some(stdout) = stdout {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            while let Some(line) = rx.recv().await {
+                audit_line(&bus, &line).await;
+            }
+        }
+        let _ = journal.wait();
+        bus.emit(EventBody::system(
+            Level::Warning,
+            "ssh",
+            format!(
+                "stopped following sshd's journal; following it again in {} s (logins in between are not audited)",
+                backoff.as_secs()
+            ),
+        ))
+        .await;
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(60));
+        if let Ok(c) = follow_journal() {
+            journal.replace(c);
+        }
+    }
+}
+
 /// sshd's log lines as audit events; an sshd that exits is started again.
 async fn watch(conf: PathBuf, child: Supervised, bus: Bus) {
     let mut backoff = Duration::from_secs(2);
@@ -227,22 +397,7 @@ async fn watch(conf: PathBuf, child: Supervised, bus: Bus) {
                 }
             });
             while let Some(line) = rx.recv().await {
-                if let Some((outcome, detail)) = audit_of(&line) {
-                    let vi = if outcome == Outcome::Success {
-                        format!("đăng nhập SSH bằng khóa công khai: `{detail}`")
-                    } else {
-                        format!("đăng nhập SSH bị từ chối: `{detail}`")
-                    };
-                    bus.emit(EventBody::Audit(AuditEvent::said(
-                        "ssh",
-                        "ssh",
-                        "auth.ssh",
-                        outcome,
-                        edgeward_config::Text::new(detail, vi),
-                        None,
-                    )))
-                    .await;
-                }
+                audit_line(&bus, &line).await;
             }
         }
         // stderr closed: sshd exited.
