@@ -3,8 +3,11 @@
 # the management LAN): mac80211_hwsim radios stand in for the box's Wi-Fi card and for client
 # devices. The appliance serves two guest SSIDs from the configuration (WPA2 and WPA3-SAE, on
 # radio wlan0); each client radio is moved into a network namespace of its own and joined with
-# wpa_supplicant, then asks for an address with udhcpc. Prints `ok: …` per check, `FAIL: …` and
-# exits 1 at the first failure.
+# wpa_supplicant, then asks for an address with udhcpc. The third client radio belongs to a
+# device the inventory puts on the TSLCD: on Wi-Fi it is an alert and is disconnected. At the end
+# the clock is moved past the passphrases' rotation: both are reported overdue, and the network
+# set to be blocked when overdue accepts no client. Prints `ok: …` per check, `FAIL: …` and exits
+# 1 at the first failure.
 # Usage: wifi-scenario.sh INTERNET_HOST STAFF_HOST SERVER_HOST
 set -uo pipefail
 internet=$1 staff=$2 server=$3
@@ -14,6 +17,13 @@ cfg=/var/lib/edgeward/edgeward.toml
 # The CLI's files on the appliance (as in edgeward.service).
 export EDGEWARD_CONFIG=$cfg EDGEWARD_STATE_DIR=/var/lib/edgeward
 today=$(date -u +%F)
+# Events in the appliance's store matching TEXT (kind KIND), as JSON lines.
+events() { edgeward logs --key-dir /var/lib/edgeward-keys query --kind "$1" --text "$2" 2>/dev/null; }
+# Wait up to 20 s for such an event.
+wait_event() {
+    for _ in $(seq 20); do events "$1" "$2" | grep -q . && return 0; sleep 1; done
+    return 1
+}
 
 modprobe mac80211_hwsim radios=4 || fail "mac80211_hwsim: no simulated radios"
 for i in 0 1 2 3; do
@@ -21,13 +31,14 @@ for i in 0 1 2 3; do
 done
 [ -e /sys/class/ieee80211/phy3 ] || fail "4 simulated radios expected"
 pass "mac80211_hwsim radios=4: phy0 for the appliance, phy1–phy3 for clients"
+tslcd_mac=$(cat /sys/class/ieee80211/phy3/macaddress)
 
 # The configuration: the guest NIC becomes a bridge the SSIDs join, the guest zone hands out
 # addresses, and the box has a radio with two guest networks.
-python3 - "$cfg" "$today" >/tmp/wifi.toml <<'EOF' || fail "cannot write the Wi-Fi configuration"
+python3 - "$cfg" "$today" "$tslcd_mac" >/tmp/wifi.toml <<'EOF' || fail "cannot write the Wi-Fi configuration"
 import re, sys
 text = open(sys.argv[1]).read()
-today = sys.argv[2]
+today, tslcd_mac = sys.argv[2], sys.argv[3]
 text = text.replace('name = "guest0"\nrole = "guest"', 'name = "guest"\nrole = "guest"\nports = ["guest0"]', 1)
 text = re.sub(r'(\[\[zones\]\]\nname = "guest"\nkind = "guest"[^\n]*\n)', r'\1dhcp = { from = "10.20.0.100", to = "10.20.0.199" }\n', text, count=1)
 text += f'''
@@ -49,6 +60,15 @@ zone = "guest"
 security = "wpa3"
 passphrase = "Khach-2026-sen-vang"
 passphrase_changed = "{today}"
+block_when_overdue = true
+
+[[devices]]
+user = "Kế toán (máy nối TSLCD)"
+type = "pc"
+brand = "Dell"
+serial = "TSLCD-WIFI-0001"
+mac = "{tslcd_mac}"
+zone = "staff"
 '''
 print(text)
 EOF
@@ -116,10 +136,20 @@ pass "both got addresses from the guest zone by DHCP ($a2, $a3)"
 client c-wrong phy3 Khach-SoVD sai-mat-khau-roi WPA-PSK
 sleep 15
 [ "$(state c-wrong)" != COMPLETED ] || fail "a client with a wrong passphrase associated"
-journalctl -u edgeward --since "-2min" --no-pager -o cat | grep -q "wifi.auth_failed\|AP-STA-POSSIBLE-PSK-MISMATCH" ||
-    ctl wlan0 all_sta | grep -qv . || true
-pass "a wrong passphrase is refused (state $(state c-wrong))"
-ip netns exec c-wrong wpa_cli -p /run/wpa-c-wrong -i "$(cat /tmp/c-wrong.dev)" terminate >/dev/null 2>&1
+wait_event nac wifi.auth_failed || fail "no wifi.auth_failed event in the store for the wrong passphrase"
+pass "a wrong passphrase is refused (state $(state c-wrong)) and recorded as wifi.auth_failed"
+
+# The same radio is an inventoried TSLCD computer (000 §5.6.b): with the right passphrase it
+# associates, and is disconnected with an alert.
+wcli() { ip netns exec "$1" wpa_cli -p "/run/wpa-$1" -i "$(cat "/tmp/$1.dev")" "${@:2}"; }
+wcli c-wrong set_network 0 psk '"Khach-2026-hoa-sen"' >/dev/null
+wcli c-wrong reassociate >/dev/null
+wait_event nac wifi.tslcd_device || fail "no alert for the TSLCD computer on Wi-Fi"
+events system "inventoried on the TSLCD" | grep -q "$tslcd_mac" || fail "the TSLCD alert does not name $tslcd_mac"
+for _ in $(seq 20); do events nac wifi.disassociated | grep -q "$tslcd_mac" && break; sleep 1; done
+events nac wifi.disassociated | grep -q "$tslcd_mac" || fail "the TSLCD computer was not disconnected"
+pass "a TSLCD computer on Wi-Fi ($tslcd_mac) raises an alert and is disconnected"
+wcli c-wrong terminate >/dev/null 2>&1
 
 ip netns exec c-wpa2 ping -c 3 -W 2 "$a3" >/dev/null 2>&1 && fail "guest $a2 reaches guest $a3"
 pass "two guest clients cannot reach each other"
@@ -149,4 +179,22 @@ ip netns exec c-wpa2 wpa_cli -p /run/wpa-c-wpa2 -i "$(cat /tmp/c-wpa2.dev)" set_
 ip netns exec c-wpa2 wpa_cli -p /run/wpa-c-wpa2 -i "$(cat /tmp/c-wpa2.dev)" reassociate >/dev/null
 wait_state c-wpa2 COMPLETED || fail "the new passphrase is not accepted"
 pass "the new passphrase is accepted"
+
+# 004 §7.2: 200 days later both passphrases are overdue. The daemon notices the new day: each is
+# an event; Khach-WPA3, set to be blocked when overdue, accepts no client; Khach-SoVD is still
+# served.
+date -s "+200 days" >/dev/null || fail "cannot move the clock"
+for _ in $(seq 30); do
+    grep -q "macaddr_acl=1" /var/lib/edgeward/wifi/radio0.conf 2>/dev/null && break
+    sleep 1
+done
+grep -q "macaddr_acl=1" /var/lib/edgeward/wifi/radio0.conf || fail "Khach-WPA3 was not blocked on the new day"
+wait_event system "rotation overdue: \`Khach-WPA3\`" || fail "no overdue event for Khach-WPA3"
+wait_event system "rotation overdue: \`Khach-SoVD\`" || fail "no overdue event for Khach-SoVD"
+events system "rotation overdue: \`Khach-WPA3\`" | grep -q "blocked until" || fail "the overdue event does not say the network is blocked"
+wait_state c-wpa2 COMPLETED 90 || fail "the WPA2 client did not come back on the network still served"
+sleep 15
+[ "$(state c-wpa3)" != COMPLETED ] || fail "a client still uses the blocked network Khach-WPA3"
+pass "overdue rotation: an event per network; the one set to block accepts no client, the other is still served"
+date -s "-200 days" >/dev/null
 echo "wifi scenario passed"

@@ -41,6 +41,32 @@ pub enum LoadError {
 
 /// Parse and validate a configuration text. `file` names it in messages.
 pub fn parse(text: &str, file: &str, today: NaiveDate) -> Result<Config, Problems> {
+    parse_against(text, file, today, &[])
+}
+
+/// Parse and validate `text` as a change from the configuration `running` (its text): what
+/// the change leaves as it runs is not refused for having aged (a Wi-Fi passphrase past its
+/// rotation, 004 §7.2 — the running box reports that every day, and may block the network).
+/// `parse_change(t, f, d, t)` accepts the running configuration itself on any later day: at
+/// start, on a rollback, on a new day.
+pub fn parse_change(
+    text: &str,
+    file: &str,
+    today: NaiveDate,
+    running: &str,
+) -> Result<Config, Problems> {
+    let running_wifi = toml::from_str::<Config>(running)
+        .map(|c| c.wifi)
+        .unwrap_or_default();
+    parse_against(text, file, today, &running_wifi)
+}
+
+fn parse_against(
+    text: &str,
+    file: &str,
+    today: NaiveDate,
+    running_wifi: &[WifiNetwork],
+) -> Result<Config, Problems> {
     let locator = locate::Locator::new(text);
     let config: Config = match toml::from_str(text) {
         Ok(c) => c,
@@ -71,7 +97,7 @@ pub fn parse(text: &str, file: &str, today: NaiveDate) -> Result<Config, Problem
             });
         }
     };
-    let mut problems = validate::validate(&config, today);
+    let mut problems = validate::validate_change(&config, today, running_wifi);
     if problems.is_empty() {
         return Ok(config);
     }

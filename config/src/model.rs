@@ -926,6 +926,31 @@ pub struct WifiNetwork {
     pub passphrase_changed: String,
     #[serde(default = "default_rotate_days")]
     pub rotate_days: u32,
+    /// Stop serving the network while its passphrase is overdue (default: keep serving and
+    /// raise the overdue event every day).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_when_overdue: bool,
+}
+
+/// Where a passphrase stands against its rotation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationState {
+    Ok,
+    /// Due within [`WifiNetwork::DUE_SOON_DAYS`].
+    DueSoon,
+    Overdue,
+    /// `passphrase_changed` is not a date.
+    Unknown,
+}
+
+/// One network's passphrase rotation as of a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rotation {
+    pub due: Option<chrono::NaiveDate>,
+    /// Days until the due day (negative: overdue by that many).
+    pub days_left: Option<i64>,
+    pub state: RotationState,
 }
 
 /// Why a Wi-Fi passphrase is not strong enough (004 §7.2: a strong password).
@@ -978,6 +1003,40 @@ impl WifiNetwork {
     /// The day of the last passphrase change, if `passphrase_changed` is a date.
     pub fn changed_on(&self) -> Option<chrono::NaiveDate> {
         chrono::NaiveDate::parse_from_str(&self.passphrase_changed, "%Y-%m-%d").ok()
+    }
+
+    /// A passphrase due within this many days is flagged (the dashboard, the event).
+    pub const DUE_SOON_DAYS: i64 = 14;
+
+    /// The rotation of the passphrase as of `today` (at most 183 days, 004 §7.2).
+    pub fn rotation(&self, today: chrono::NaiveDate) -> Rotation {
+        let Some(changed) = self.changed_on() else {
+            return Rotation {
+                due: None,
+                days_left: None,
+                state: RotationState::Unknown,
+            };
+        };
+        let due = changed + chrono::Duration::days(i64::from(self.rotation_period_days()));
+        let days_left = (due - today).num_days();
+        let state = if days_left < 0 {
+            RotationState::Overdue
+        } else if days_left <= Self::DUE_SOON_DAYS {
+            RotationState::DueSoon
+        } else {
+            RotationState::Ok
+        };
+        Rotation {
+            due: Some(due),
+            days_left: Some(days_left),
+            state,
+        }
+    }
+
+    /// Whether the network is off the air on `today`: its passphrase is overdue and the
+    /// admin chose to block it then.
+    pub fn withheld(&self, today: chrono::NaiveDate) -> bool {
+        self.block_when_overdue && self.rotation(today).state == RotationState::Overdue
     }
 }
 
@@ -1051,6 +1110,23 @@ impl Config {
             }
         }
         out
+    }
+
+    /// The inventoried devices that use the TSLCD: their zone may reach a TSLCD uplink zone.
+    /// None of them may be on Wi-Fi (000 §5.6.b); seen there, they raise an alert.
+    pub fn tslcd_devices(&self) -> Vec<&Device> {
+        let tslcd_zones: Vec<&str> = self
+            .policies
+            .iter()
+            .filter(|p| {
+                p.action == Action::Allow && self.zone(&p.to).map(|z| z.kind) == Some(ZoneKind::Tslcd)
+            })
+            .map(|p| p.from.as_str())
+            .collect();
+        self.devices
+            .iter()
+            .filter(|d| tslcd_zones.contains(&d.effective_zone()) || tslcd_zones.contains(&d.zone.as_str()))
+            .collect()
     }
 
     pub fn address_group(&self, name: &str) -> Option<&AddressGroup> {

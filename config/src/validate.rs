@@ -17,9 +17,21 @@ use crate::text::Text;
 
 /// Check a configuration as of `today` (Wi-Fi passphrase age depends on the date).
 pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
+    validate_change(config, today, &[])
+}
+
+/// As [`validate`], for a change from a configuration whose Wi-Fi networks were `running`: a
+/// network the change leaves exactly as it runs is not refused for an overdue passphrase (that
+/// is the running box's event, 004 §7.2, not the change's fault); one it adds or edits is.
+pub fn validate_change(
+    config: &Config,
+    today: NaiveDate,
+    running: &[crate::model::WifiNetwork],
+) -> Vec<Problem> {
     let mut v = Validator {
         config,
         problems: Vec::new(),
+        running_wifi: running,
     };
     v.gateway();
     v.zones();
@@ -45,6 +57,8 @@ pub fn validate(config: &Config, today: NaiveDate) -> Vec<Problem> {
 struct Validator<'a> {
     config: &'a Config,
     problems: Vec<Problem>,
+    /// The running configuration's Wi-Fi networks (for a change).
+    running_wifi: &'a [crate::model::WifiNetwork],
 }
 
 fn valid_name(name: &str) -> bool {
@@ -2173,7 +2187,7 @@ impl Validator<'_> {
                 Some(changed) => {
                     let max = w.rotation_period_days();
                     let age = (today - changed).num_days();
-                    if age > i64::from(max) {
+                    if age > i64::from(max) && !self.running_wifi.contains(w) {
                         self.push(
                             Problem::new(
                                 Code::WifiStalePassphrase,

@@ -109,10 +109,12 @@ fn submit(
     restored_from: Option<u64>,
     confirm: bool,
 ) -> anyhow::Result<u8> {
-    if let Err(p) = edgeward_config::parse(
+    let running = std::fs::read_to_string(&paths.config).unwrap_or_default();
+    if let Err(p) = edgeward_config::parse_change(
         text,
         &paths.config.display().to_string(),
         edgeward_config::today(),
+        &running,
     ) {
         eprint!("{p}");
         eprintln!("refused: nothing was changed");

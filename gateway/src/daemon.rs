@@ -183,7 +183,15 @@ impl Daemon {
         let file = self.opts.config_path.display().to_string();
         let config = {
             let _span = tracing::info_span!("validate", origin).entered();
-            edgeward_config::parse(text, &file, edgeward_config::today())
+            // What already ran is not refused for having aged (an overdue Wi-Fi passphrase,
+            // 004 §7.2): the text itself at start, on a rollback or a re-apply; otherwise the
+            // change is checked against the running text.
+            let against = if unchanged || origin == "start" || origin == "commit-confirm" {
+                text
+            } else {
+                self.running.as_ref().map_or("", |r| r.text.as_str())
+            };
+            edgeward_config::parse_change(text, &file, edgeward_config::today(), against)
                 .map_err(|p| Refusal::Invalid(p.to_string()))?
         };
         // A forced re-apply of the same text repairs drift: the firewall replaces its whole table.
@@ -301,6 +309,26 @@ impl Daemon {
             "configuration applied"
         );
         Ok(true)
+    }
+
+    /// A new day: the running configuration reconciled again, because part of what it means
+    /// depends on the date (a Wi-Fi passphrase past its rotation, 004 §7.2).
+    async fn on_new_day(&mut self) {
+        let Some(config) = self.running.as_ref().map(|r| r.config.clone()) else {
+            return;
+        };
+        if let Err(refusal) = self.reconcile(&config, false, "new-day").await {
+            self.system(
+                Level::Error,
+                "daemon",
+                format!(
+                    "the new day's reconcile failed ({}): {}",
+                    refusal.stage(),
+                    refusal.message()
+                ),
+            )
+            .await;
+        }
     }
 
     /// Run every subsystem for `config` (the reconcile loop's one step). Notes and non-essential
@@ -833,8 +861,24 @@ fn initial_text(
             )),
         }
     }
-    match edgeward_config::load(&opts.config_path, edgeward_config::today()) {
-        Ok((_, text)) => Ok((text, notes)),
+    let loaded = std::fs::read_to_string(&opts.config_path)
+        .map_err(|source| LoadError::Read {
+            path: opts.config_path.display().to_string(),
+            source,
+        })
+        .and_then(|text| {
+            // The file that ran before: an overdue Wi-Fi passphrase does not stop the box.
+            edgeward_config::parse_change(
+                &text,
+                &opts.config_path.display().to_string(),
+                edgeward_config::today(),
+                &text,
+            )
+            .map(|_| text.clone())
+            .map_err(LoadError::Invalid)
+        });
+    match loaded {
+        Ok(text) => Ok((text, notes)),
         Err(err) => {
             let why = match &err {
                 LoadError::Read { .. } => err.to_string(),
@@ -881,7 +925,8 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     };
     // Parsed once here for what only the start decides (host name, store segment size, the
     // admin plane's certificate); everything else follows each applied configuration.
-    let start_config = edgeward_config::parse(&text, "start", edgeward_config::today()).ok();
+    let start_config =
+        edgeward_config::parse_change(&text, "start", edgeward_config::today(), &text).ok();
     let host_id = start_config
         .as_ref()
         .map(|c| c.gateway.host_id.clone())
@@ -1156,6 +1201,9 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
     let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let mut tick = tokio::time::interval(opts.poll_interval);
     let mut seen = fingerprint(&opts.config_path);
+    // Some of the model depends on the day (Wi-Fi passphrase rotation, 004 §7.2): a new day is
+    // reconciled like a change.
+    let mut day = edgeward_config::today();
     loop {
         tokio::select! {
             _ = hup.recv() => {
@@ -1169,6 +1217,9 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<u8> {
                 if now != seen {
                     seen = now;
                     daemon.reconcile_from_file("file-change", false).await;
+                } else if edgeward_config::today() != day {
+                    day = edgeward_config::today();
+                    daemon.on_new_day().await;
                 }
             }
             Some(change) = uplink_rx.recv() => daemon.on_uplink_change(change).await,

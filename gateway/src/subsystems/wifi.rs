@@ -5,7 +5,10 @@
 //! SAE password change reloads the configuration (`RELOAD`); any other change restarts that
 //! radio's hostapd. Every few seconds the connected stations of each SSID go to
 //! `STATE/wifi-stations.json` for the Wi-Fi page; associations, disassociations and failed
-//! handshakes become NAC events, and repeated failures from one MAC an alarm.
+//! handshakes become NAC events, and repeated failures from one MAC an alarm. A device the
+//! inventory puts on the TSLCD that joins Wi-Fi (000 §5.6.b) is an alert and is disconnected.
+//! Each day the passphrases' rotation is checked (004 §7.2): due soon and overdue are events,
+//! and a network set to be blocked when overdue is withheld from clients.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -69,6 +72,9 @@ struct Running {
     watcher: JoinHandle<()>,
 }
 
+/// MAC (lower case) → who it is, for the inventoried devices that use the TSLCD.
+type TslcdDevices = Arc<Mutex<HashMap<String, String>>>;
+
 /// The Wi-Fi subsystem.
 pub struct Wifi {
     dir: PathBuf,
@@ -76,6 +82,8 @@ pub struct Wifi {
     bus: Bus,
     driver: String,
     running: HashMap<String, Running>,
+    rotation: edgeward_wifi::rotation::RotationWatch,
+    tslcd: TslcdDevices,
 }
 
 impl Wifi {
@@ -90,6 +98,8 @@ impl Wifi {
             bus,
             driver: driver.to_string(),
             running: HashMap::new(),
+            rotation: Default::default(),
+            tslcd: Arc::default(),
         }
     }
 
@@ -184,7 +194,38 @@ impl Subsystem for Wifi {
 
     fn apply<'a>(&'a mut self, desired: &'a Desired<'a>) -> Step<'a> {
         Box::pin(async move {
-            let plans = edgeward_wifi::plan(desired.config, &self.dir, &self.driver)
+            let today = edgeward_config::today();
+            for notice in self.rotation.check(&desired.config.wifi, today) {
+                let level = if notice.state == edgeward_config::RotationState::Overdue {
+                    Level::Error
+                } else {
+                    Level::Warning
+                };
+                self.bus
+                    .emit(EventBody::system(level, "wifi", notice.message()))
+                    .await;
+            }
+            {
+                let mut tslcd = self
+                    .tslcd
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *tslcd = desired
+                    .config
+                    .tslcd_devices()
+                    .into_iter()
+                    .filter(|d| !d.mac.is_empty())
+                    .map(|d| {
+                        let who = [d.user.as_str(), d.brand.as_str(), d.serial.as_str()]
+                            .into_iter()
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        (d.mac.to_ascii_lowercase(), who)
+                    })
+                    .collect();
+            }
+            let plans = edgeward_wifi::plan(desired.config, &self.dir, &self.driver, today)
                 .map_err(|e| e.to_string())?;
             let wanted: Vec<String> = plans.iter().map(|p| p.radio.clone()).collect();
             let gone: Vec<String> = self
@@ -260,6 +301,7 @@ impl Subsystem for Wifi {
                     child.clone(),
                     self.stations.clone(),
                     self.bus.clone(),
+                    self.tslcd.clone(),
                 ));
                 self.running.insert(
                     name,
@@ -299,9 +341,13 @@ async fn stations_of(ctrl_dir: &Path, ifname: &str) -> Vec<Station> {
     out
 }
 
+/// How often the same TSLCD device on Wi-Fi is alerted again (it is disconnected each time).
+const TSLCD_ALERT_EVERY: Duration = Duration::from_secs(600);
+
 /// Attach to every BSS's control socket and turn its events into NAC events.
-async fn monitor(plan: RadioPlan, bus: Bus) {
+async fn monitor(plan: RadioPlan, bus: Bus, tslcd: TslcdDevices) {
     let mut failures: HashMap<String, VecDeque<Instant>> = HashMap::new();
+    let mut tslcd_alerted: HashMap<String, Instant> = HashMap::new();
     let mut socks = Vec::new();
     for b in &plan.bsses {
         let Ok(sock) = client_socket() else {
@@ -366,6 +412,36 @@ async fn monitor(plan: RadioPlan, bus: Bus) {
             detail,
         }))
         .await;
+        if matches!(ev, WifiEvent::Connected { .. }) {
+            let who = tslcd
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&mac.to_ascii_lowercase())
+                .cloned();
+            if let Some(who) = who {
+                // 000 §5.6.b: computers on the TSLCD must not be on Wi-Fi.
+                let _ = command(&plan.ctrl_dir, &ifname, &format!("DEAUTHENTICATE {mac}")).await;
+                let now = Instant::now();
+                let recent = tslcd_alerted
+                    .get(&mac)
+                    .is_some_and(|t| now.duration_since(*t) < TSLCD_ALERT_EVERY);
+                if !recent {
+                    tslcd_alerted.insert(mac.clone(), now);
+                    let text = format!(
+                        "a device inventoried on the TSLCD joined Wi-Fi {ssid}: {mac} ({who}); computers on the TSLCD must not be on Wi-Fi (000 §5.6.b); disconnected"
+                    );
+                    bus.emit(EventBody::Nac(NacEvent {
+                        action: "wifi.tslcd_device".into(),
+                        mac: mac.clone(),
+                        ip: None,
+                        zone: Some(zone.clone()),
+                        detail: text.clone(),
+                    }))
+                    .await;
+                    bus.emit(EventBody::system(Level::Error, "wifi", text)).await;
+                }
+            }
+        }
         if matches!(ev, WifiEvent::AuthFailed { .. }) {
             let now = Instant::now();
             let seen = failures.entry(mac.clone()).or_default();
@@ -392,9 +468,15 @@ async fn monitor(plan: RadioPlan, bus: Bus) {
 }
 
 /// Every few seconds: a hostapd that exited is started again; the stations go to the file.
-async fn watch(plan: RadioPlan, child: Supervised, stations: Stations, bus: Bus) {
+async fn watch(
+    plan: RadioPlan,
+    child: Supervised,
+    stations: Stations,
+    bus: Bus,
+    tslcd: TslcdDevices,
+) {
     let ssids: Vec<String> = plan.bsses.iter().map(|b| b.ssid.clone()).collect();
-    let mut events = tokio::spawn(monitor(plan.clone(), bus.clone()));
+    let mut events = tokio::spawn(monitor(plan.clone(), bus.clone(), tslcd.clone()));
     let mut backoff = Duration::from_secs(2);
     let mut tick = tokio::time::interval(POLL);
     loop {
@@ -416,12 +498,12 @@ async fn watch(plan: RadioPlan, child: Supervised, stations: Stations, bus: Bus)
             if let Ok(c) = spawn(&plan.conf_path) {
                 child.replace(c);
                 events.abort();
-                events = tokio::spawn(monitor(plan.clone(), bus.clone()));
+                events = tokio::spawn(monitor(plan.clone(), bus.clone(), tslcd.clone()));
             }
             continue;
         }
         if events.is_finished() {
-            events = tokio::spawn(monitor(plan.clone(), bus.clone()));
+            events = tokio::spawn(monitor(plan.clone(), bus.clone(), tslcd.clone()));
         }
         let mut per_ssid = Vec::new();
         for b in &plan.bsses {

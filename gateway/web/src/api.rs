@@ -484,6 +484,25 @@ pub async fn wifi_passphrase(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct OverdueBody {
+    /// Take the network off the air while its passphrase is overdue (004 §7.2).
+    pub block: bool,
+}
+
+pub async fn wifi_overdue(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(c): Extension<Caller>,
+    Path(ssid): Path<String>,
+    Json(b): Json<OverdueBody>,
+) -> Response {
+    match wifi_pages::set_block_when_overdue(&ctx, &c, &ssid, b.block).await {
+        Ok(version) => Json(json!({ "version": version, "block_when_overdue": b.block }))
+            .into_response(),
+        Err(e) => wifi_refused(e),
+    }
+}
+
 pub async fn wifi_delete(
     State(ctx): State<Arc<AdminContext>>,
     Extension(c): Extension<Caller>,

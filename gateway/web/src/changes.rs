@@ -201,7 +201,12 @@ fn first_table_line(text: &str) -> Option<usize> {
 /// edited section begins in the candidate (problems after it get an `edit_line`).
 pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usize>) -> CheckReport {
     let problems =
-        match edgeward_config::parse(candidate, "edgeward.toml", edgeward_config::today()) {
+        match edgeward_config::parse_change(
+            candidate,
+            "edgeward.toml",
+            edgeward_config::today(),
+            running,
+        ) {
             Ok(_) => Vec::new(),
             Err(Problems { problems, .. }) => problems
                 .into_iter()
@@ -262,8 +267,8 @@ pub fn device_limits(role: Role, running: &str, candidate: &str) -> Vec<String> 
     }
     let today = edgeward_config::today();
     let (Ok(run), Ok(cand)) = (
-        edgeward_config::parse(running, "running", today),
-        edgeward_config::parse(candidate, "candidate", today),
+        edgeward_config::parse_change(running, "running", today, running),
+        edgeward_config::parse_change(candidate, "candidate", today, running),
     ) else {
         return Vec::new();
     };

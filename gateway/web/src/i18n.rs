@@ -698,6 +698,23 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("wifi.state.overdue", "Quá hạn đổi", "Overdue"),
     ("wifi.state.unknown", "Không rõ ngày đổi", "Unknown date"),
     (
+        "wifi.withheld",
+        "Đang tạm dừng phát: quá hạn đổi mật khẩu",
+        "Off the air: passphrase overdue",
+    ),
+    ("wifi.block_on", "Dừng phát khi quá hạn", "Stop when overdue"),
+    ("wifi.block_off", "Vẫn phát khi quá hạn", "Keep serving when overdue"),
+    (
+        "wifi.block_set",
+        "Sẽ dừng phát khi quá hạn đổi mật khẩu",
+        "Stops when its passphrase is overdue",
+    ),
+    (
+        "wifi.block_help",
+        "Khi quá hạn đổi mật khẩu (004 §7.2), thiết bị luôn gửi cảnh báo mỗi ngày; nếu chọn dừng phát, mạng sẽ ẩn và không nhận thiết bị nào cho đến khi đổi mật khẩu.",
+        "When the passphrase is overdue (004 §7.2) an event is raised every day; if set to stop, the network is hidden and accepts no device until its passphrase changes.",
+    ),
+    (
         "wifi.changed_ok",
         "Đã đổi mật khẩu Wi-Fi; mật khẩu mới hiện trong bảng.",
         "Passphrase changed; the new one is shown in the table.",

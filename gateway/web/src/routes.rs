@@ -205,6 +205,11 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             on(MethodFilter::GET, wifi::sheet),
         ),
         post(
+            "/wifi/{ssid}/overdue",
+            Perm(ManageWifi),
+            on(MethodFilter::POST, wifi::overdue),
+        ),
+        post(
             "/wifi/{ssid}/delete",
             Perm(ManageWifi),
             on(MethodFilter::POST, wifi::remove),
@@ -403,6 +408,12 @@ pub fn table() -> Vec<(RouteSpec, Handler)> {
             "/api/v1/wifi/{ssid}/passphrase",
             Perm(ManageWifi),
             on(MethodFilter::POST, api::wifi_passphrase),
+        ),
+        spec(
+            Method::PUT,
+            "/api/v1/wifi/{ssid}/overdue",
+            Perm(ManageWifi),
+            on(MethodFilter::PUT, api::wifi_overdue),
         ),
         spec(
             Method::DELETE,

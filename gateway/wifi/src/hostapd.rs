@@ -43,6 +43,10 @@ pub struct Bss {
     pub sae_password: Option<String>,
     /// Clients of this SSID do not reach each other through the access point.
     pub isolate: bool,
+    /// Off the air for clients: its passphrase is overdue and the admin chose to block it then.
+    /// The BSS stays (its interface name and bridge port stay stable) but beacons no name and
+    /// accepts no station.
+    pub withheld: bool,
 }
 
 /// Why a configuration cannot be written.
@@ -112,7 +116,13 @@ fn write_bss(w: &mut String, bss: &Bss) -> Result<(), RenderError> {
     let _ = writeln!(w, "ssid2={}", hex(safe(&bss.ssid)?));
     let _ = writeln!(w, "utf8_ssid=1");
     let _ = writeln!(w, "bridge={}", safe(&bss.bridge)?);
-    let _ = writeln!(w, "ignore_broadcast_ssid=0");
+    if bss.withheld {
+        // An empty accept list: every station is refused; the name is not broadcast.
+        let _ = writeln!(w, "ignore_broadcast_ssid=1");
+        let _ = writeln!(w, "macaddr_acl=1");
+    } else {
+        let _ = writeln!(w, "ignore_broadcast_ssid=0");
+    }
     let _ = writeln!(w, "auth_algs=1");
     let _ = writeln!(w, "ap_isolate={}", u8::from(bss.isolate));
     // RSN only, CCMP only: no WPA1, no TKIP (and so no WEP).
@@ -205,6 +215,7 @@ mod tests {
             psk_file: Some(format!("{dir}/{ifname}.psk")),
             sae_password: Some("Hoa-Sen-Vang-2026".into()),
             isolate: true,
+            withheld: false,
         }
     }
 
@@ -281,6 +292,23 @@ mod tests {
         assert!(conf.contains("bridge=guest") && conf.contains("ap_isolate=1"));
         // The SSID is written in hex: a name with accents or `=` cannot break the file.
         assert!(conf.contains(&format!("ssid2={}", hex("Khách SởVD"))));
+        hostapd_accepts(&conf).unwrap_or_else(|out| panic!("{conf}\n{out}"));
+    }
+
+    /// 004 §7.2: a network blocked for an overdue passphrase stays a BSS (stable interfaces)
+    /// but hides its name and refuses every station; hostapd takes that configuration.
+    #[test]
+    fn a_withheld_network_accepts_no_station() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let mut blocked = bss("wlan0", "Khach", WifiSecurity::Wpa2, d);
+        blocked.withheld = true;
+        let open = bss("wlan0-1", "Noi-bo", WifiSecurity::Wpa3, d);
+        let conf = render(&radio("none", &format!("{d}/ctrl")), &[blocked, open]).unwrap();
+        let first = conf.split("bss=wlan0-1").next().unwrap();
+        assert!(first.contains("macaddr_acl=1\n") && first.contains("ignore_broadcast_ssid=1"));
+        let second = conf.split("bss=wlan0-1").nth(1).unwrap();
+        assert!(!second.contains("macaddr_acl") && second.contains("ignore_broadcast_ssid=0"));
         hostapd_accepts(&conf).unwrap_or_else(|out| panic!("{conf}\n{out}"));
     }
 

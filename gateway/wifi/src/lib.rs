@@ -11,6 +11,7 @@ pub mod ctrl;
 pub mod hostapd;
 pub mod plan;
 pub mod qr;
+pub mod rotation;
 
 pub use hostapd::{Bss, RadioSpec};
 pub use plan::{RadioPlan, plan};

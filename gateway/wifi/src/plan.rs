@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use edgeward_config::{Config, WifiBand, WifiSecurity};
 
 use crate::hostapd::{Bss, RadioSpec, RenderError, psk_file, render};
@@ -23,8 +24,14 @@ pub struct RadioPlan {
     pub bsses: Vec<Bss>,
 }
 
-/// The plans for `config`, with files under `dir`; `driver` is `nl80211` on the appliance.
-pub fn plan(config: &Config, dir: &Path, driver: &str) -> Result<Vec<RadioPlan>, RenderError> {
+/// The plans for `config` as of `today` (a network blocked for an overdue passphrase is
+/// withheld), with files under `dir`; `driver` is `nl80211` on the appliance.
+pub fn plan(
+    config: &Config,
+    dir: &Path,
+    driver: &str,
+    today: NaiveDate,
+) -> Result<Vec<RadioPlan>, RenderError> {
     let served = config.served_wifi();
     let mut out = Vec::new();
     for radio in &config.radios {
@@ -48,6 +55,7 @@ pub fn plan(config: &Config, dir: &Path, driver: &str) -> Result<Vec<RadioPlan>,
                 psk_file: uses_psk.then(|| psk_path.display().to_string()),
                 sae_password: uses_sae.then(|| w.passphrase.clone()),
                 isolate: s.isolate,
+                withheld: w.withheld(today),
             });
         }
         if bsses.is_empty() {
@@ -102,7 +110,12 @@ mod tests {
         let text = with_wifi();
         let config = edgeward_config::parse(&text, "t", edgeward_config::today())
             .unwrap_or_else(|p| panic!("{p}"));
-        let plans = plan(&config, Path::new("/run/edgeward/wifi"), "nl80211").unwrap();
+        let plans = plan(
+            &config,
+            Path::new("/run/edgeward/wifi"),
+            "nl80211",
+            edgeward_config::today(),
+        ).unwrap();
         assert_eq!(plans.len(), 1);
         let p = &plans[0];
         assert_eq!(
@@ -119,6 +132,32 @@ mod tests {
         assert!(p.conf.contains("driver=nl80211"));
     }
 
+    /// 004 §7.2: a network set to be blocked when overdue is withheld from the day after its
+    /// due day; one that is only warned about stays on the air.
+    #[test]
+    fn an_overdue_network_set_to_block_is_withheld() {
+        let text = with_wifi().replacen(
+            "security = \"wpa2\"\n",
+            "security = \"wpa2\"\nblock_when_overdue = true\n",
+            1,
+        );
+        let config = edgeward_config::parse(&text, "t", edgeward_config::today())
+            .unwrap_or_else(|p| panic!("{p}"));
+        let today = edgeward_config::today();
+        let withheld = |day| -> Vec<bool> {
+            plan(&config, Path::new("/x"), "nl80211", day).unwrap()[0]
+                .bsses
+                .iter()
+                .map(|b| b.withheld)
+                .collect()
+        };
+        assert_eq!(withheld(today), [false, false]);
+        let due = config.wifi[0].rotation(today).due.unwrap();
+        assert_eq!(withheld(due), [false, false], "on the due day it is still served");
+        let after = due + chrono::Duration::days(1);
+        assert_eq!(withheld(after), [true, false], "only the network set to block");
+    }
+
     #[test]
     fn without_radios_nothing_is_served() {
         let config = edgeward_config::parse(
@@ -128,7 +167,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            plan(&config, Path::new("/x"), "nl80211")
+            plan(&config, Path::new("/x"), "nl80211", edgeward_config::today())
                 .unwrap()
                 .is_empty()
         );

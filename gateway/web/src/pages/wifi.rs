@@ -26,7 +26,7 @@ use crate::layout::{csrf_field, page, urlencode};
 use crate::roles::Permission;
 
 /// A passphrase due within this many days is flagged on the page and the dashboard.
-pub const DUE_SOON_DAYS: i64 = 14;
+pub const DUE_SOON_DAYS: i64 = WifiNetwork::DUE_SOON_DAYS;
 /// Generated passphrases: groups of letters and digits that cannot be misread when spoken or
 /// written on a card (no 0/o, 1/l/i).
 const PASSPHRASE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -76,46 +76,11 @@ pub fn check_new_passphrase(ssid: &str, old: Option<&str>, new: &str) -> Result<
     }
 }
 
-/// Where a passphrase stands against its rotation period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RotationState {
-    Ok,
-    DueSoon,
-    Overdue,
-    Unknown,
-}
+pub use edgeward_config::model::{Rotation, RotationState};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Rotation {
-    pub due: Option<NaiveDate>,
-    pub days_left: Option<i64>,
-    pub state: RotationState,
-}
-
-/// The rotation of one network's passphrase as of `today` (at most 183 days, 004 §7.2).
+/// The rotation of one network's passphrase as of `today` (the model's rule).
 pub fn rotation(w: &WifiNetwork, today: NaiveDate) -> Rotation {
-    let Some(changed) = w.changed_on() else {
-        return Rotation {
-            due: None,
-            days_left: None,
-            state: RotationState::Unknown,
-        };
-    };
-    let due = changed + chrono::Duration::days(i64::from(w.rotation_period_days()));
-    let days_left = (due - today).num_days();
-    let state = if days_left < 0 {
-        RotationState::Overdue
-    } else if days_left <= DUE_SOON_DAYS {
-        RotationState::DueSoon
-    } else {
-        RotationState::Ok
-    };
-    Rotation {
-        due: Some(due),
-        days_left: Some(days_left),
-        state,
-    }
+    w.rotation(today)
 }
 
 /// Networks whose passphrase is due soon or overdue (for the dashboard).
@@ -325,6 +290,7 @@ pub async fn add_network(
         passphrase: passphrase.clone(),
         passphrase_changed: changed.clone(),
         rotate_days: WifiNetwork::DEFAULT_ROTATE_DAYS,
+        block_when_overdue: false,
     });
     let reason = format!(
         "Wi-Fi `{ssid}` added in zone {} ({})",
@@ -339,6 +305,29 @@ pub async fn add_network(
             passphrase,
             passphrase_changed: changed,
         })
+        .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
+}
+
+/// Whether `ssid` is taken off the air while its passphrase is overdue (004 §7.2). Shared by
+/// the page and the API.
+pub async fn set_block_when_overdue(
+    ctx: &AdminContext,
+    caller: &Caller,
+    ssid: &str,
+    block: bool,
+) -> Result<u64, WifiChangeError> {
+    let mut list = networks(ctx);
+    let Some(index) = list.iter().position(|w| w.ssid == ssid) else {
+        return Err(WifiChangeError::NotFound(ssid.to_string()));
+    };
+    list[index].block_when_overdue = block;
+    let reason = if block {
+        format!("Wi-Fi `{ssid}`: blocked when its passphrase is overdue")
+    } else {
+        format!("Wi-Fi `{ssid}`: still served when its passphrase is overdue")
+    };
+    changes::apply_list(ctx, caller, "wifi", &list, &reason)
+        .await
         .map_err(|e| WifiChangeError::from_form(e, index, caller.lang))
 }
 
@@ -380,6 +369,10 @@ pub struct NetworkView {
     pub served_on: Option<String>,
     /// Its connected clients, as hostapd last listed them.
     pub stations: Vec<edgeward_wifi::ctrl::Station>,
+    /// Taken off the air while its passphrase is overdue.
+    pub block_when_overdue: bool,
+    /// Off the air now: overdue and set to be blocked.
+    pub withheld: bool,
 }
 
 /// The connected clients of every SSID, from the daemon's Wi-Fi subsystem.
@@ -421,6 +414,8 @@ pub fn views(ctx: &AdminContext, caller: &Caller) -> Vec<NetworkView> {
                 .map(|(_, on)| on.clone()),
             stations: clients.remove(&w.ssid).unwrap_or_default(),
             rotation: rotation(&w, today),
+            block_when_overdue: w.block_when_overdue,
+            withheld: w.withheld(today),
             security: enum_name(&w.security),
             passphrase: show.then(|| w.passphrase.clone()),
             ssid: w.ssid,
@@ -504,7 +499,21 @@ fn wifi_page(
                         }
                         td { (n.passphrase_changed) }
                         td { @if let Some(d) = n.rotation.due { (d.format("%Y-%m-%d")) } @else { "—" } }
-                        td.rotation { (rotation_pill(lang, &n.rotation)) }
+                        td.rotation {
+                            (rotation_pill(lang, &n.rotation))
+                            @if n.withheld { br; span.pill.blocked.withheld { (lang.t("wifi.withheld")) } }
+                            @if can_edit {
+                                form.inline.overdue-block method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/overdue" } {
+                                    (csrf_field(caller))
+                                    input type="hidden" name="block" value=(if n.block_when_overdue { "0" } else { "1" });
+                                    button type="submit" title=(lang.t("wifi.block_help")) {
+                                        (if n.block_when_overdue { lang.t("wifi.block_off") } else { lang.t("wifi.block_on") })
+                                    }
+                                }
+                            } @else if n.block_when_overdue {
+                                br; span.muted { (lang.t("wifi.block_set")) }
+                            }
+                        }
                         @if can_edit {
                             td {
                                 form.inline.change-passphrase method="post" action={ "/wifi/" (urlencode(&n.ssid)) "/passphrase" } {
@@ -707,6 +716,25 @@ pub async fn add(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct OverdueForm {
+    /// "1": block the network while overdue; "0": keep serving it.
+    #[serde(default)]
+    pub block: String,
+}
+
+pub async fn overdue(
+    State(ctx): State<Arc<AdminContext>>,
+    Extension(caller): Extension<Caller>,
+    Path(ssid): Path<String>,
+    Form(f): Form<OverdueForm>,
+) -> Response {
+    match set_block_when_overdue(&ctx, &caller, &ssid, f.block == "1").await {
+        Ok(_) => shown_after(&ssid, "common.save"),
+        Err(e) => refused(&ctx, &caller, Some(ssid), NewNetwork::default(), e),
+    }
+}
+
 pub async fn remove(
     State(ctx): State<Arc<AdminContext>>,
     Extension(caller): Extension<Caller>,
@@ -732,6 +760,7 @@ mod tests {
             passphrase: "mot-hai-ba-bon".into(),
             passphrase_changed: changed.into(),
             rotate_days,
+            block_when_overdue: false,
         }
     }
 
