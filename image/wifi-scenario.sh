@@ -35,13 +35,19 @@ tslcd_mac=$(cat /sys/class/ieee80211/phy3/macaddress)
 
 # The configuration: the guest NIC becomes a bridge the SSIDs join, the guest zone hands out
 # addresses, and the box has a radio with two guest networks.
-python3 - "$cfg" "$today" "$tslcd_mac" >/tmp/wifi.toml <<'EOF' || fail "cannot write the Wi-Fi configuration"
-import re, sys
-text = open(sys.argv[1]).read()
-today, tslcd_mac = sys.argv[2], sys.argv[3]
-text = text.replace('name = "guest0"\nrole = "guest"', 'name = "guest"\nrole = "guest"\nports = ["guest0"]', 1)
-text = re.sub(r'(\[\[zones\]\]\nname = "guest"\nkind = "guest"[^\n]*\n)', r'\1dhcp = { from = "10.20.0.100", to = "10.20.0.199" }\n', text, count=1)
-text += f'''
+# (The appliance has no Python: awk edits the running file.)
+awk '
+    held != "" {
+        if ($0 == "role = \"guest\"") { print "name = \"guest\""; print; print "ports = [\"guest0\"]"; held = ""; next }
+        print held; held = ""
+    }
+    !iface && $0 == "name = \"guest0\"" { held = $0; iface = 1; next }
+    { print }
+    !zone && prev == "name = \"guest\"" && $0 ~ /^kind = "guest"/ { print "dhcp = { from = \"10.20.0.100\", to = \"10.20.0.199\" }"; zone = 1 }
+    { prev = $0 }
+' "$cfg" >/tmp/wifi.toml || fail "cannot write the Wi-Fi configuration"
+cat >>/tmp/wifi.toml <<EOF
+
 [[radios]]
 name = "radio0"
 interface = "wlan0"
@@ -52,14 +58,14 @@ ssid = "Khach-SoVD"
 zone = "guest"
 security = "wpa2"
 passphrase = "Khach-2026-hoa-sen"
-passphrase_changed = "{today}"
+passphrase_changed = "$today"
 
 [[wifi]]
 ssid = "Khach-WPA3"
 zone = "guest"
 security = "wpa3"
 passphrase = "Khach-2026-sen-vang"
-passphrase_changed = "{today}"
+passphrase_changed = "$today"
 block_when_overdue = true
 
 [[devices]]
@@ -67,11 +73,10 @@ user = "Kế toán (máy nối TSLCD)"
 type = "pc"
 brand = "Dell"
 serial = "TSLCD-WIFI-0001"
-mac = "{tslcd_mac}"
+mac = "$tslcd_mac"
 zone = "staff"
-'''
-print(text)
 EOF
+grep -q '^dhcp = { from = "10.20.0.100"' /tmp/wifi.toml || fail "the guest zone of the running configuration is not the one expected"
 grep -q 'ports = \["guest0"\]' /tmp/wifi.toml || fail "the guest interface of the running configuration is not the one expected"
 edgeward config check /tmp/wifi.toml >/tmp/check.txt 2>&1 || fail "the Wi-Fi configuration is refused: $(cat /tmp/check.txt)"
 edgeward config apply /tmp/wifi.toml --author wifi-test --reason "Wi-Fi test" --no-confirm >/tmp/apply.txt 2>&1 ||

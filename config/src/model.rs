@@ -1119,13 +1119,16 @@ impl Config {
             .policies
             .iter()
             .filter(|p| {
-                p.action == Action::Allow && self.zone(&p.to).map(|z| z.kind) == Some(ZoneKind::Tslcd)
+                p.action == Action::Allow
+                    && self.zone(&p.to).map(|z| z.kind) == Some(ZoneKind::Tslcd)
             })
             .map(|p| p.from.as_str())
             .collect();
         self.devices
             .iter()
-            .filter(|d| tslcd_zones.contains(&d.effective_zone()) || tslcd_zones.contains(&d.zone.as_str()))
+            .filter(|d| {
+                tslcd_zones.contains(&d.effective_zone()) || tslcd_zones.contains(&d.zone.as_str())
+            })
             .collect()
     }
 

@@ -375,6 +375,32 @@ fn open_wifi_and_stale_passphrase() {
     refused(&text, Code::WifiStalePassphrase, "passphrase_changed");
 }
 
+/// 004 §7.2: an overdue passphrase is refused in a network a change adds or edits, but not in
+/// one the change leaves as it runs — the box keeps starting, rolling back and taking unrelated
+/// changes; the overdue passphrase is its daily event (and may block the network).
+#[test]
+fn an_aged_passphrase_is_refused_only_where_the_change_touches_it() {
+    let stale = format!(
+        "{AGENCY_DEFAULT_PROFILE}\n[[wifi]]\nssid = \"Khach\"\nzone = \"guest\"\nsecurity = \"wpa2\"\npassphrase = \"Hoa-Sen-2025-mua-thu\"\npassphrase_changed = \"2025-01-01\"\n"
+    );
+    let now = today();
+    // What runs is accepted on any later day.
+    edgeward_config::parse_change(&stale, "t", now, &stale).unwrap_or_else(|p| panic!("{p}"));
+    // An unrelated change to it is accepted.
+    let unrelated = stale.replace(
+        "comment = \"Cán bộ truy cập Internet\"",
+        "comment = \"Cán bộ truy cập Internet (giờ hành chính)\"",
+    );
+    assert_ne!(unrelated, stale);
+    edgeward_config::parse_change(&unrelated, "t", now, &stale).unwrap_or_else(|p| panic!("{p}"));
+    // Editing the network without rotating its passphrase is refused.
+    let edited = stale.replace("security = \"wpa2\"", "security = \"wpa2-wpa3\"");
+    let p = edgeward_config::parse_change(&edited, "t", now, &stale).unwrap_err();
+    assert_eq!(p.codes(), [Code::WifiStalePassphrase], "{p}");
+    // Without a running configuration (a file checked on its own) it is refused as before.
+    refused(&stale, Code::WifiStalePassphrase, "passphrase_changed");
+}
+
 #[test]
 fn wifi_in_a_wired_zone_or_with_a_non_ascii_passphrase() {
     let text = format!(

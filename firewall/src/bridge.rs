@@ -319,6 +319,7 @@ mod tests {
                 passphrase: "Hoa-Sen-Vang-2026".into(),
                 passphrase_changed: edgeward_config::today().to_string(),
                 rotate_days: 182,
+                block_when_overdue: false,
             });
         }
         c

@@ -438,7 +438,8 @@ async fn monitor(plan: RadioPlan, bus: Bus, tslcd: TslcdDevices) {
                         detail: text.clone(),
                     }))
                     .await;
-                    bus.emit(EventBody::system(Level::Error, "wifi", text)).await;
+                    bus.emit(EventBody::system(Level::Error, "wifi", text))
+                        .await;
                 }
             }
         }

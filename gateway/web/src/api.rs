@@ -497,8 +497,9 @@ pub async fn wifi_overdue(
     Json(b): Json<OverdueBody>,
 ) -> Response {
     match wifi_pages::set_block_when_overdue(&ctx, &c, &ssid, b.block).await {
-        Ok(version) => Json(json!({ "version": version, "block_when_overdue": b.block }))
-            .into_response(),
+        Ok(version) => {
+            Json(json!({ "version": version, "block_when_overdue": b.block })).into_response()
+        }
         Err(e) => wifi_refused(e),
     }
 }

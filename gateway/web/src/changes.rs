@@ -200,36 +200,35 @@ fn first_table_line(text: &str) -> Option<usize> {
 /// Validate `candidate` against what runs, for a caller of `role`. `edit_start` is where an
 /// edited section begins in the candidate (problems after it get an `edit_line`).
 pub fn check(running: &str, candidate: &str, role: Role, edit_start: Option<usize>) -> CheckReport {
-    let problems =
-        match edgeward_config::parse_change(
-            candidate,
-            "edgeward.toml",
-            edgeward_config::today(),
-            running,
-        ) {
-            Ok(_) => Vec::new(),
-            Err(Problems { problems, .. }) => problems
-                .into_iter()
-                .map(|p| {
-                    let line = p.position.map(|pos| pos.line);
-                    ShownProblem {
-                        code: p.code,
-                        code_name: format!("{:?}", p.code),
-                        path: p.path.to_string(),
-                        message: p.message,
-                        hint: p.hint,
-                        text: p.text,
-                        hint_text: p.hint_text,
-                        line,
-                        column: p.position.map(|pos| pos.column),
-                        edit_line: match (line, edit_start) {
-                            (Some(l), Some(s)) if l >= s => Some(l - s + 1),
-                            _ => None,
-                        },
-                    }
-                })
-                .collect(),
-        };
+    let problems = match edgeward_config::parse_change(
+        candidate,
+        "edgeward.toml",
+        edgeward_config::today(),
+        running,
+    ) {
+        Ok(_) => Vec::new(),
+        Err(Problems { problems, .. }) => problems
+            .into_iter()
+            .map(|p| {
+                let line = p.position.map(|pos| pos.line);
+                ShownProblem {
+                    code: p.code,
+                    code_name: format!("{:?}", p.code),
+                    path: p.path.to_string(),
+                    message: p.message,
+                    hint: p.hint,
+                    text: p.text,
+                    hint_text: p.hint_text,
+                    line,
+                    column: p.position.map(|pos| pos.column),
+                    edit_line: match (line, edit_start) {
+                        (Some(l), Some(s)) if l >= s => Some(l - s + 1),
+                        _ => None,
+                    },
+                }
+            })
+            .collect(),
+    };
     // A text that is not even TOML changes nothing that could be applied: report the syntax
     // problem, not a guess at the sections it touches.
     let changed = if candidate.parse::<toml::Table>().is_ok() {

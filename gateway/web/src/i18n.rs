@@ -702,8 +702,16 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Đang tạm dừng phát: quá hạn đổi mật khẩu",
         "Off the air: passphrase overdue",
     ),
-    ("wifi.block_on", "Dừng phát khi quá hạn", "Stop when overdue"),
-    ("wifi.block_off", "Vẫn phát khi quá hạn", "Keep serving when overdue"),
+    (
+        "wifi.block_on",
+        "Dừng phát khi quá hạn",
+        "Stop when overdue",
+    ),
+    (
+        "wifi.block_off",
+        "Vẫn phát khi quá hạn",
+        "Keep serving when overdue",
+    ),
     (
         "wifi.block_set",
         "Sẽ dừng phát khi quá hạn đổi mật khẩu",
@@ -1103,8 +1111,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("wifi.sheet_print", "In", "Print"),
     (
         "wifi.modes_note",
-        "WPA2/WPA3 (chế độ chuyển tiếp) hợp với hầu hết thiết bị, nhưng một số điện thoại, máy in cũ không kết nối được ở chế độ hỗn hợp: khi đó hãy tạo thêm một mạng chỉ WPA2 cho chúng. WPA3 bắt buộc bảo vệ khung quản lý (PMF); chế độ chuyển tiếp để PMF ở mức tùy chọn, mà một số trình điều khiển cũ khi đó lại cắt kết nối của máy không hỗ trợ PMF.",
-        "WPA2/WPA3 (transition mode) suits most devices, but some older phones and printers fail to join a mixed network: give them an extra WPA2-only network. WPA3 requires protected management frames (PMF); transition mode makes PMF optional, which on some older drivers cuts off clients without PMF.",
+        "WPA2/WPA3 (chế độ chuyển tiếp) hợp với hầu hết thiết bị, nhưng một số điện thoại, máy in cũ không kết nối được ở chế độ hỗn hợp: khi đó hãy tạo thêm một mạng chỉ WPA2 cho chúng. WPA3 bắt buộc bảo vệ khung quản lý (PMF); chế độ chuyển tiếp để PMF ở mức tùy chọn, mà một số trình điều khiển cũ khi đó lại cắt kết nối của máy không hỗ trợ PMF. Đổi mật khẩu mạng WPA2 chỉ ngắt các máy còn dùng mật khẩu cũ; đổi mật khẩu mạng có WPA3 làm mọi máy trên cùng bộ phát kết nối lại trong giây lát.",
+        "WPA2/WPA3 (transition mode) suits most devices, but some older phones and printers fail to join a mixed network: give them an extra WPA2-only network. WPA3 requires protected management frames (PMF); transition mode makes PMF optional, which on some older drivers cuts off clients without PMF. Changing a WPA2 network's passphrase disconnects only the clients still on the old one; changing one with WPA3 makes every client of the same radio reconnect for a moment.",
     ),
     (
         "sys.cert_refused",

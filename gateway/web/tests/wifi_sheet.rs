@@ -108,3 +108,67 @@ async fn connected_clients_are_listed_per_ssid() {
     assert_eq!(api[0]["stations"][0]["mac"], "02:00:00:00:01:00");
     assert_eq!(api[0]["served_on"], "radio0 (wlan0)");
 }
+
+/// 004 §7.2: whether a network stops when its passphrase is overdue is the admin's choice, set
+/// on the page or through the API by those who manage Wi-Fi, kept in the configuration, and
+/// shown on the page; a viewer cannot change it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_an_overdue_network_is_set_by_managers_and_kept_in_the_model() {
+    let f = fixture_with(profile_with_radio()).await;
+    let operator = f.session(Role::Operator);
+    let viewer = f.session(Role::Viewer);
+    let (s, _, body) = call(
+        &f,
+        "POST",
+        "/api/v1/wifi",
+        &operator,
+        Some(serde_json::json!({ "ssid": "Khach-SoVD", "zone": "guest", "security": "wpa2" })),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {body}");
+    let (s, _, _) = call(
+        &f,
+        "PUT",
+        "/api/v1/wifi/Khach-SoVD/overdue",
+        &viewer,
+        Some(serde_json::json!({ "block": true })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, body, text) = call(
+        &f,
+        "PUT",
+        "/api/v1/wifi/Khach-SoVD/overdue",
+        &operator,
+        Some(serde_json::json!({ "block": true })),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {text}");
+    assert_eq!(body["block_when_overdue"], true);
+    let running = f.ctx.live.load().text.clone();
+    assert!(
+        running.contains("block_when_overdue = true"),
+        "kept in the configuration: {running}"
+    );
+    let (_, api, _) = call(&f, "GET", "/api/v1/wifi", &operator, None).await;
+    assert_eq!(api[0]["block_when_overdue"], true);
+    assert_eq!(api[0]["withheld"], false, "not overdue: still served");
+    let (_, _, page) = call(&f, "GET", "/wifi", &operator, None).await;
+    assert!(
+        page.contains("action=\"/wifi/Khach-SoVD/overdue\""),
+        "the switch is on the page"
+    );
+    assert!(
+        page.contains("name=\"block\" value=\"0\""),
+        "now it offers to undo"
+    );
+    let (s, _, _) = call(
+        &f,
+        "PUT",
+        "/api/v1/wifi/Nope/overdue",
+        &operator,
+        Some(serde_json::json!({ "block": true })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -115,7 +115,8 @@ mod tests {
             Path::new("/run/edgeward/wifi"),
             "nl80211",
             edgeward_config::today(),
-        ).unwrap();
+        )
+        .unwrap();
         assert_eq!(plans.len(), 1);
         let p = &plans[0];
         assert_eq!(
@@ -153,9 +154,17 @@ mod tests {
         };
         assert_eq!(withheld(today), [false, false]);
         let due = config.wifi[0].rotation(today).due.unwrap();
-        assert_eq!(withheld(due), [false, false], "on the due day it is still served");
+        assert_eq!(
+            withheld(due),
+            [false, false],
+            "on the due day it is still served"
+        );
         let after = due + chrono::Duration::days(1);
-        assert_eq!(withheld(after), [true, false], "only the network set to block");
+        assert_eq!(
+            withheld(after),
+            [true, false],
+            "only the network set to block"
+        );
     }
 
     #[test]
@@ -167,9 +176,14 @@ mod tests {
         )
         .unwrap();
         assert!(
-            plan(&config, Path::new("/x"), "nl80211", edgeward_config::today())
-                .unwrap()
-                .is_empty()
+            plan(
+                &config,
+                Path::new("/x"),
+                "nl80211",
+                edgeward_config::today()
+            )
+            .unwrap()
+            .is_empty()
         );
     }
 }

@@ -60,7 +60,14 @@ impl RotationWatch {
             let (Some(due), Some(days_left)) = (r.due, r.days_left) else {
                 continue;
             };
-            let key = (r.state, if r.state == RotationState::Overdue { today } else { due });
+            let key = (
+                r.state,
+                if r.state == RotationState::Overdue {
+                    today
+                } else {
+                    due
+                },
+            );
             let new = self.said.get(&w.ssid) != Some(&key);
             if new && matches!(r.state, RotationState::DueSoon | RotationState::Overdue) {
                 out.push(RotationNotice {
