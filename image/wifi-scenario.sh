@@ -85,8 +85,15 @@ for _ in $(seq 60); do
     [ -S /var/lib/edgeward/wifi/ctrl-radio0/wlan0 ] && [ -S /var/lib/edgeward/wifi/ctrl-radio0/wlan0-1 ] && break
     sleep 1
 done
-ctl() { hostapd_cli -p /var/lib/edgeward/wifi/ctrl-radio0 -i "$1" "${@:2}"; }
+# hostapd runs inside the daemon's sandbox (its own /tmp, where hostapd_cli would wait for the
+# reply): ask it from that mount namespace.
+ctl() {
+    nsenter -t "$(pgrep -o -f 'hostapd /var/lib/edgeward/wifi/radio0.conf')" -m -- \
+        hostapd_cli -p /var/lib/edgeward/wifi/ctrl-radio0 -i "$1" "${@:2}"
+}
+for _ in $(seq 30); do [ "$(ctl wlan0 status 2>/dev/null | sed -n 's/^state=//p')" = ENABLED ] && break; sleep 1; done
 [ "$(ctl wlan0 status | sed -n 's/^state=//p')" = ENABLED ] || fail "hostapd did not enable wlan0: $(ctl wlan0 status)"
+iw dev wlan0-1 info | grep -q "type AP" || fail "wlan0-1 is not an access point: $(iw dev wlan0-1 info)"
 stat -c %a /var/lib/edgeward/wifi/wlan0.psk | grep -qx 600 || fail "the PSK file is not 0600"
 bridge link show | grep -q "wlan0 .*master guest" || fail "wlan0 is not a port of the guest bridge: $(bridge link show)"
 bridge link show | grep -q "wlan0-1 .*master guest" || fail "wlan0-1 is not a port of the guest bridge"
