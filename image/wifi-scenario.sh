@@ -13,6 +13,20 @@ set -uo pipefail
 internet=$1 staff=$2 server=$3
 fail() { echo "FAIL: $*"; journalctl -u edgeward -n 30 --no-pager | tail -n 30; exit 1; }
 pass() { echo "ok: $*"; }
+# The appliance has busybox (udhcpc's) for ping: a missing tool must fail the test, never make
+# a "cannot reach" check pass.
+for t in awk nsenter iw wpa_supplicant wpa_cli udhcpc curl busybox; do
+    command -v "$t" >/dev/null || fail "the appliance lacks $t"
+done
+busybox ping -c 1 -W 1 127.0.0.1 >/dev/null || fail "busybox ping does not work"
+# The pid of the appliance's hostapd for radio0 (no procps on the appliance).
+hostapd_pid() {
+    local p
+    for p in /proc/[0-9]*; do
+        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q '^hostapd /var/lib/edgeward/wifi/radio0.conf' && { echo "${p#/proc/}"; return 0; }
+    done
+    return 1
+}
 cfg=/var/lib/edgeward/edgeward.toml
 # The CLI's files on the appliance (as in edgeward.service).
 export EDGEWARD_CONFIG=$cfg EDGEWARD_STATE_DIR=/var/lib/edgeward
@@ -88,7 +102,7 @@ done
 # hostapd runs inside the daemon's sandbox (its own /tmp, where hostapd_cli would wait for the
 # reply): ask it from that mount namespace.
 ctl() {
-    nsenter -t "$(pgrep -o -f 'hostapd /var/lib/edgeward/wifi/radio0.conf')" -m -- \
+    nsenter -t "$(hostapd_pid)" -m -- \
         hostapd_cli -p /var/lib/edgeward/wifi/ctrl-radio0 -i "$1" "${@:2}"
 }
 for _ in $(seq 30); do [ "$(ctl wlan0 status 2>/dev/null | sed -n 's/^state=//p')" = ENABLED ] && break; sleep 1; done
@@ -129,8 +143,23 @@ wait_state() {
     for _ in $(seq "${3:-60}"); do [ "$(state "$1")" = "$want" ] && return 0; sleep 1; done
     return 1
 }
+# udhcpc's hook: the leased address and default route on the client's interface (the stock
+# script would also rewrite the appliance's own resolv.conf).
+cat >/tmp/udhcpc-hook.sh <<'EOS'
+#!/bin/sh
+case $1 in
+    deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+    bound | renew)
+        ip -4 addr flush dev "$interface"
+        ip -4 addr add "$ip/${mask:-24}" dev "$interface"
+        [ -n "$router" ] && ip -4 route replace default via "${router%% *}" dev "$interface"
+        ;;
+esac
+exit 0
+EOS
+chmod +x /tmp/udhcpc-hook.sh
 dhcp() {
-    ip netns exec "$1" udhcpc -i "$(cat "/tmp/$1.dev")" -n -q -t 8 -T 2 -s /usr/share/udhcpc/default.script >"/tmp/$1.dhcp" 2>&1
+    ip netns exec "$1" udhcpc -i "$(cat "/tmp/$1.dev")" -n -q -t 8 -T 2 -s /tmp/udhcpc-hook.sh >"/tmp/$1.dhcp" 2>&1
 }
 addr() { ip netns exec "$1" ip -4 -o addr show dev "$(cat "/tmp/$1.dev")" | awk '{print $4}' | cut -d/ -f1; }
 
@@ -163,12 +192,14 @@ events nac wifi.disassociated | grep -q "$tslcd_mac" || fail "the TSLCD computer
 pass "a TSLCD computer on Wi-Fi ($tslcd_mac) raises an alert and is disconnected"
 wcli c-wrong terminate >/dev/null 2>&1
 
-ip netns exec c-wpa2 ping -c 3 -W 2 "$a3" >/dev/null 2>&1 && fail "guest $a2 reaches guest $a3"
-pass "two guest clients cannot reach each other"
-ip netns exec c-wpa2 ping -c 3 -W 2 "$internet" >/dev/null 2>&1 || fail "the guest client does not reach the Internet host $internet"
+ip netns exec c-wpa2 busybox ping -c 3 -W 2 "$internet" >/dev/null 2>&1 || fail "the guest client does not reach the Internet host $internet"
 pass "a guest client reaches the (simulated) Internet ($internet)"
+ip netns exec c-wpa2 busybox ping -c 3 -W 2 "$a3" >/dev/null 2>&1 && fail "guest $a2 reaches guest $a3"
+pass "two guest clients cannot reach each other"
 for t in "$staff" "$server"; do
-    ip netns exec c-wpa2 ping -c 2 -W 2 "$t" >/dev/null 2>&1 && fail "the guest client reaches internal host $t"
+    # The host is there: the appliance itself reaches it.
+    busybox ping -c 2 -W 2 "$t" >/dev/null 2>&1 || fail "internal host $t does not answer the appliance itself"
+    ip netns exec c-wpa2 busybox ping -c 2 -W 2 "$t" >/dev/null 2>&1 && fail "the guest client reaches internal host $t"
 done
 pass "the guest client reaches neither the staff ($staff) nor the server zone ($server)"
 ip netns exec c-wpa2 curl -sk --max-time 5 https://10.10.99.1/login >/dev/null 2>&1 && fail "the guest client reaches the admin UI"
@@ -176,7 +207,7 @@ ip netns exec c-wpa2 curl -sk --max-time 5 https://10.20.0.1/login >/dev/null 2>
 pass "the guest client does not reach the gateway's admin UI"
 
 # Rotation of the WPA2 network's passphrase: reloaded without restarting the radio.
-pid_before=$(pgrep -f "hostapd /var/lib/edgeward/wifi/radio0.conf")
+pid_before=$(hostapd_pid)
 sed "0,/passphrase = \"Khach-2026-hoa-sen\"/s//passphrase = \"Khach-2027-lua-moi\"/" /tmp/wifi.toml >/tmp/wifi2.toml
 edgeward config apply /tmp/wifi2.toml --author wifi-test --reason "rotation" --no-confirm >/tmp/apply.txt 2>&1 ||
     fail "rotation apply: $(cat /tmp/apply.txt)"
@@ -184,7 +215,7 @@ for _ in $(seq 30); do grep -q "Khach-2027-lua-moi" /var/lib/edgeward/wifi/wlan0
 sleep 10
 [ "$(state c-wpa2)" != COMPLETED ] || fail "the client that kept the old passphrase is still connected"
 pass "after the rotation the client on the old passphrase is disconnected"
-[ "$(pgrep -f "hostapd /var/lib/edgeward/wifi/radio0.conf")" = "$pid_before" ] || fail "hostapd was restarted for a rotation"
+[ "$(hostapd_pid)" = "$pid_before" ] || fail "hostapd was restarted for a rotation"
 [ "$(state c-wpa3)" = COMPLETED ] || fail "the WPA3 client on the other SSID lost its connection"
 pass "the radio was not restarted: the WPA3 client on the other SSID stayed connected"
 ip netns exec c-wpa2 wpa_cli -p /run/wpa-c-wpa2 -i "$(cat /tmp/c-wpa2.dev)" set_network 0 psk '"Khach-2027-lua-moi"' >/dev/null
