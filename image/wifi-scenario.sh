@@ -46,16 +46,31 @@ done
 [ -e /sys/class/ieee80211/phy3 ] || fail "4 simulated radios expected"
 pass "mac80211_hwsim radios=4: phy0 for the appliance, phy1–phy3 for clients"
 tslcd_mac=$(cat /sys/class/ieee80211/phy3/macaddress)
+# The staff and server hosts the guests must not reach: inventoried (approved) machines, so that
+# only the guest policy, not onboarding, keeps guests from them, and the appliance itself can
+# show they answer.
+mac_of() {
+    busybox ping -c 1 -W 2 "$1" >/dev/null 2>&1
+    ip neigh show "$1" | sed -n 's/.* lladdr \([0-9a-f:]*\).*/\1/p' | head -1
+}
+staff_mac=$(mac_of "$staff") server_mac=$(mac_of "$server")
+[ -n "$staff_mac" ] && [ -n "$server_mac" ] || fail "the staff ($staff) and server ($server) hosts do not answer ARP"
 
 # The configuration: the guest NIC becomes a bridge the SSIDs join, the guest zone hands out
 # addresses, and the box has a radio with two guest networks.
 # (The appliance has no Python: awk edits the running file.)
-awk '
+awk -v staff="$staff" -v staff_mac="$staff_mac" '
     held != "" {
         if ($0 == "role = \"guest\"") { print "name = \"guest\""; print; print "ports = [\"guest0\"]"; held = ""; next }
         print held; held = ""
     }
+    mac != "" {
+        # The inventoried machine at the staff host address is the staff host.
+        if ($0 == "ip = \"" staff "\"") print "mac = \"" staff_mac "\""; else print mac
+        mac = ""
+    }
     !iface && $0 == "name = \"guest0\"" { held = $0; iface = 1; next }
+    /^mac = / { mac = $0; next }
     { print }
     !zone && prev == "name = \"guest\"" && $0 ~ /^kind = "guest"/ { print "dhcp = { from = \"10.20.0.100\", to = \"10.20.0.199\" }"; zone = 1 }
     { prev = $0 }
@@ -89,8 +104,18 @@ brand = "Dell"
 serial = "TSLCD-WIFI-0001"
 mac = "$tslcd_mac"
 zone = "staff"
+
+[[devices]]
+user = "Máy chủ (thử nghiệm Wi-Fi)"
+type = "server"
+brand = "Lab"
+serial = "LAB-SRV-0050"
+mac = "$server_mac"
+ip = "$server"
+zone = "servers"
 EOF
 grep -q '^dhcp = { from = "10.20.0.100"' /tmp/wifi.toml || fail "the guest zone of the running configuration is not the one expected"
+grep -q "^mac = \"$staff_mac\"" /tmp/wifi.toml || fail "no inventoried machine at the staff host's address $staff"
 grep -q 'ports = \["guest0"\]' /tmp/wifi.toml || fail "the guest interface of the running configuration is not the one expected"
 edgeward config check /tmp/wifi.toml >/tmp/check.txt 2>&1 || fail "the Wi-Fi configuration is refused: $(cat /tmp/check.txt)"
 edgeward config apply /tmp/wifi.toml --author wifi-test --reason "Wi-Fi test" --no-confirm >/tmp/apply.txt 2>&1 ||
@@ -109,8 +134,8 @@ for _ in $(seq 30); do [ "$(ctl wlan0 status 2>/dev/null | sed -n 's/^state=//p'
 [ "$(ctl wlan0 status | sed -n 's/^state=//p')" = ENABLED ] || fail "hostapd did not enable wlan0: $(ctl wlan0 status)"
 iw dev wlan0-1 info | grep -q "type AP" || fail "wlan0-1 is not an access point: $(iw dev wlan0-1 info)"
 stat -c %a /var/lib/edgeward/wifi/wlan0.psk | grep -qx 600 || fail "the PSK file is not 0600"
-bridge link show | grep -q "wlan0 .*master guest" || fail "wlan0 is not a port of the guest bridge: $(bridge link show)"
-bridge link show | grep -q "wlan0-1 .*master guest" || fail "wlan0-1 is not a port of the guest bridge"
+bridge link show | grep -q "wlan0: .*master guest" || fail "wlan0 is not a port of the guest bridge: $(bridge link show)"
+bridge link show | grep -q "wlan0-1: .*master guest" || fail "wlan0-1 is not a port of the guest bridge"
 pass "hostapd serves Khach-SoVD (WPA2) on wlan0 and Khach-WPA3 (WPA3-SAE) on wlan0-1, both bridged into the guest zone; PSK file 0600"
 
 # client NAME PHY SSID PASSPHRASE KEY_MGMT: a namespace with that radio and wpa_supplicant.
@@ -125,16 +150,16 @@ client() {
     [ "$mgmt" = SAE ] && pmf=2
     cat >"/tmp/$name.conf" <<EOC
 ctrl_interface=/run/wpa-$name
+sae_pwe=2
 network={
     ssid="$ssid"
     psk="$pass"
     key_mgmt=$mgmt
     ieee80211w=$pmf
-    sae_pwe=2
 }
 EOC
-    ip netns exec "$name" wpa_supplicant -B -D nl80211 -i "$dev" -c "/tmp/$name.conf" -P "/run/wpa-$name.pid" >/dev/null ||
-        fail "wpa_supplicant did not start in $name"
+    ip netns exec "$name" wpa_supplicant -B -D nl80211 -i "$dev" -c "/tmp/$name.conf" -P "/run/wpa-$name.pid" >"/tmp/$name.wpa.log" 2>&1 ||
+        fail "wpa_supplicant did not start in $name on $dev: $(cat "/tmp/$name.wpa.log")"
     echo "$dev" >"/tmp/$name.dev"
 }
 state() { ip netns exec "$1" wpa_cli -p "/run/wpa-$1" -i "$(cat "/tmp/$1.dev")" status 2>/dev/null | sed -n 's/^wpa_state=//p'; }
