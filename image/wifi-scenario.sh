@@ -227,6 +227,7 @@ for t in "$staff" "$server"; do
     ip netns exec c-wpa2 busybox ping -c 2 -W 2 "$t" >/dev/null 2>&1 && fail "the guest client reaches internal host $t"
 done
 pass "the guest client reaches neither the staff ($staff) nor the server zone ($server)"
+curl -sk --max-time 5 https://10.10.99.1/login >/dev/null 2>&1 || fail "the admin UI does not answer the appliance itself"
 ip netns exec c-wpa2 curl -sk --max-time 5 https://10.10.99.1/login >/dev/null 2>&1 && fail "the guest client reaches the admin UI"
 ip netns exec c-wpa2 curl -sk --max-time 5 https://10.20.0.1/login >/dev/null 2>&1 && fail "the guest client reaches the admin UI on the guest side"
 pass "the guest client does not reach the gateway's admin UI"
