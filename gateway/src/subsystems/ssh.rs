@@ -338,24 +338,29 @@ async fn audit_line(bus: &Bus, line: &str) {
     }
 }
 
+/// The lines a child writes on a pipe, read on a thread of their own until it closes.
+fn lines_of(
+    pipe: impl std::io::Read + Send + 'static,
+) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// The unit's journal lines as audit events; a `journalctl` that exits is started again.
 async fn watch_journal(journal: Supervised, bus: Bus) {
     let mut backoff = Duration::from_secs(2);
     loop {
         let stdout = journal.take_stdout();
         if let Some(stdout) = stdout {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
+            let mut rx = lines_of(stdout);
             while let Some(line) = rx.recv().await {
                 audit_line(&bus, &line).await;
             }
@@ -384,18 +389,7 @@ async fn watch(conf: PathBuf, child: Supervised, bus: Bus) {
     loop {
         let stderr = child.take_stderr();
         if let Some(stderr) = stderr {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stderr)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
+            let mut rx = lines_of(stderr);
             while let Some(line) = rx.recv().await {
                 audit_line(&bus, &line).await;
             }
