@@ -9,6 +9,12 @@ use common::{call, fixture_with};
 use edgeward_event::EventBody;
 use edgeward_web::roles::Role;
 
+/// Add a network through the API as `session`; it must be accepted.
+async fn add_network(f: &common::Fixture, session: &(String, String), body: serde_json::Value) {
+    let (s, _, text) = call(f, "POST", "/api/v1/wifi", session, Some(body)).await;
+    assert!(s.is_success(), "{s} {text}");
+}
+
 fn profile_with_radio() -> String {
     edgeward_config::AGENCY_DEFAULT_PROFILE.replacen(
         "name = \"guest0\"",
@@ -24,15 +30,7 @@ async fn the_printable_sheet_has_the_passphrase_and_a_qr_code_for_managers_only(
     let f = fixture_with(profile_with_radio()).await;
     let operator = f.session(Role::Operator);
     let viewer = f.session(Role::Viewer);
-    let (s, _, body) = call(
-        &f,
-        "POST",
-        "/api/v1/wifi",
-        &operator,
-        Some(serde_json::json!({ "ssid": "Khach;SoVD", "zone": "guest", "security": "wpa2-wpa3", "passphrase": "Hoa-Sen:Vang-2026" })),
-    )
-    .await;
-    assert!(s.is_success(), "{s} {body}");
+    add_network(&f, &operator, serde_json::json!({ "ssid": "Khach;SoVD", "zone": "guest", "security": "wpa2-wpa3", "passphrase": "Hoa-Sen:Vang-2026" })).await;
     let mut events = f.bus.subscribe();
     let (s, _, page) = call(&f, "GET", "/wifi/Khach%3BSoVD/sheet", &operator, None).await;
     assert_eq!(s, StatusCode::OK, "{page}");
@@ -78,15 +76,12 @@ async fn connected_clients_are_listed_per_ssid() {
     let f = fixture_with(profile_with_radio()).await;
     let operator = f.session(Role::Operator);
     for (ssid, zone) in [("Khach-SoVD", "guest")] {
-        let (s, _, body) = call(
+        add_network(
             &f,
-            "POST",
-            "/api/v1/wifi",
             &operator,
-            Some(serde_json::json!({ "ssid": ssid, "zone": zone, "security": "wpa2" })),
+            serde_json::json!({ "ssid": ssid, "zone": zone, "security": "wpa2" }),
         )
         .await;
-        assert!(s.is_success(), "{s} {body}");
     }
     std::fs::write(
         f.ctx.state_dir.join("wifi-stations.json"),
@@ -117,15 +112,12 @@ async fn blocking_an_overdue_network_is_set_by_managers_and_kept_in_the_model() 
     let f = fixture_with(profile_with_radio()).await;
     let operator = f.session(Role::Operator);
     let viewer = f.session(Role::Viewer);
-    let (s, _, body) = call(
+    add_network(
         &f,
-        "POST",
-        "/api/v1/wifi",
         &operator,
-        Some(serde_json::json!({ "ssid": "Khach-SoVD", "zone": "guest", "security": "wpa2" })),
+        serde_json::json!({ "ssid": "Khach-SoVD", "zone": "guest", "security": "wpa2" }),
     )
     .await;
-    assert!(s.is_success(), "{s} {body}");
     let (s, _, _) = call(
         &f,
         "PUT",
